@@ -1,0 +1,154 @@
+package io.raftkv.raft;
+
+import java.util.Collections;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.random.RandomGenerator;
+
+/**
+ * How one Raft node is set up: who it is, who votes, its timeouts in ticks, its flow-control limits
+ * and the seeded random source its election timeouts come from.
+ */
+public final class RaftConfig {
+    final int id;
+    final Set<Integer> voters;
+    final int electionTicks;
+    final int heartbeatTicks;
+    final int maxEntriesPerMessage;
+    final int maxBytesPerMessage;
+    final int maxInflightMessages;
+    final boolean preVote;
+    final boolean checkQuorum;
+    final RandomGenerator random;
+    final Defect defect;
+
+    /**
+     * Deliberate protocol bugs. They exist only so that tests can show the safety checkers find real
+     * violations; never set one outside a test.
+     */
+    public enum Defect {
+        NONE,
+        /** Commit an entry of an earlier term once a majority stores it (the bug of the paper's Figure 8). */
+        COMMIT_EARLIER_TERM_BY_COUNTING,
+        /** Grant a vote to every up-to-date candidate, even after voting for another in the same term. */
+        GRANT_TWO_VOTES_PER_TERM
+    }
+
+    private RaftConfig(Builder b) {
+        this.id = b.id;
+        // Sorted, not Set.copyOf: that set's iteration order changes from one JVM run to the next,
+        // and the order messages are sent in must not, or a seed would not replay.
+        this.voters = Collections.unmodifiableSortedSet(new TreeSet<>(b.voters));
+        this.electionTicks = b.electionTicks;
+        this.heartbeatTicks = b.heartbeatTicks;
+        this.maxEntriesPerMessage = b.maxEntriesPerMessage;
+        this.maxBytesPerMessage = b.maxBytesPerMessage;
+        this.maxInflightMessages = b.maxInflightMessages;
+        this.preVote = b.preVote;
+        this.checkQuorum = b.checkQuorum;
+        this.random = b.random;
+        this.defect = b.defect;
+    }
+
+    public static Builder builder(int id, Set<Integer> voters, RandomGenerator random) {
+        return new Builder(id, voters, random);
+    }
+
+    public int id() { return id; }
+    public Set<Integer> voters() { return voters; }
+    public int electionTicks() { return electionTicks; }
+    public int heartbeatTicks() { return heartbeatTicks; }
+    public int maxEntriesPerMessage() { return maxEntriesPerMessage; }
+    public int maxBytesPerMessage() { return maxBytesPerMessage; }
+    public int maxInflightMessages() { return maxInflightMessages; }
+    public boolean preVote() { return preVote; }
+    public boolean checkQuorum() { return checkQuorum; }
+    public Defect defect() { return defect; }
+
+    /** Builds a {@link RaftConfig}, checking every value as it is set. */
+    public static final class Builder {
+        private final int id;
+        private final Set<Integer> voters;
+        private final RandomGenerator random;
+        private int electionTicks = 10;
+        private int heartbeatTicks = 1;
+        private int maxEntriesPerMessage = 256;
+        private int maxBytesPerMessage = 1 << 20;
+        private int maxInflightMessages = 256;
+        private boolean preVote = true;
+        private boolean checkQuorum = true;
+        private Defect defect = Defect.NONE;
+
+        private Builder(int id, Set<Integer> voters, RandomGenerator random) {
+            Objects.requireNonNull(voters, "voters");
+            this.random = Objects.requireNonNull(random, "random");
+            if (id < 1) throw new IllegalArgumentException("node id must be >= 1, was " + id);
+            if (voters.isEmpty()) throw new IllegalArgumentException("voters must not be empty");
+            for (Integer v : voters) {
+                if (v == null) throw new NullPointerException("voters must not contain null");
+                if (v < 1) throw new IllegalArgumentException("voter ids must be >= 1, got " + new TreeSet<>(voters));
+            }
+            this.id = id;
+            this.voters = new TreeSet<>(voters); // a copy, so that what was checked is what is built
+        }
+
+        /** Base election timeout; each election waits a random number of ticks in [t, 2t). */
+        public Builder electionTicks(int t) {
+            if (t < 2) throw new IllegalArgumentException("electionTicks must be >= 2, was " + t);
+            this.electionTicks = t;
+            return this;
+        }
+
+        public Builder heartbeatTicks(int t) {
+            if (t < 1) throw new IllegalArgumentException("heartbeatTicks must be >= 1, was " + t);
+            this.heartbeatTicks = t;
+            return this;
+        }
+
+        public Builder maxEntriesPerMessage(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxEntriesPerMessage must be >= 1, was " + n);
+            this.maxEntriesPerMessage = n;
+            return this;
+        }
+
+        /** Soft limit: a message holds at least one entry even if that entry alone is larger. */
+        public Builder maxBytesPerMessage(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxBytesPerMessage must be >= 1, was " + n);
+            this.maxBytesPerMessage = n;
+            return this;
+        }
+
+        /** Append messages a leader may have outstanding to one follower in the replicate state. */
+        public Builder maxInflightMessages(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxInflightMessages must be >= 1, was " + n);
+            this.maxInflightMessages = n;
+            return this;
+        }
+
+        public Builder preVote(boolean on) {
+            this.preVote = on;
+            return this;
+        }
+
+        public Builder checkQuorum(boolean on) {
+            this.checkQuorum = on;
+            return this;
+        }
+
+        /** Test-only: switches on a known protocol bug; see {@link Defect}. */
+        public Builder defectForTesting(Defect d) {
+            this.defect = Objects.requireNonNull(d, "defect");
+            return this;
+        }
+
+        public RaftConfig build() {
+            if (heartbeatTicks >= electionTicks) {
+                throw new IllegalArgumentException("heartbeatTicks (" + heartbeatTicks
+                        + ") must be smaller than electionTicks (" + electionTicks + ")");
+            }
+            return new RaftConfig(this);
+        }
+    }
+}

@@ -1,0 +1,626 @@
+package io.raftkv.raft;
+
+import io.raftkv.raft.Message.AppendRequest;
+import io.raftkv.raft.Message.AppendResponse;
+import io.raftkv.raft.Message.Heartbeat;
+import io.raftkv.raft.Message.HeartbeatResponse;
+import io.raftkv.raft.Message.TimeoutNow;
+import io.raftkv.raft.Message.VoteRequest;
+import io.raftkv.raft.Message.VoteResponse;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The Raft state machine of one node: pure and deterministic. It owns no thread, clock, I/O or
+ * randomness; it is driven by {@link #tick()}, {@link #step}, {@link #propose} and
+ * {@link #readIndex}, and hands its output out as a {@link Ready}. Not thread-safe: one runtime
+ * thread owns it.
+ */
+public final class RaftCore {
+    /** "No node": no vote cast, no leader known. Node ids start at 1. */
+    public static final int NONE = 0;
+    /** What {@link #propose} returns when this node cannot take the proposal. */
+    public static final long REJECTED = 0;
+
+    private final RaftConfig config;
+    private final int id;
+    private final RaftLog log;
+    private Set<Integer> voters;
+
+    private long term;
+    private int votedFor;
+    private int leader = NONE;
+    private Role role = Role.FOLLOWER;
+
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int randomizedElectionTimeout;
+
+    private final Map<Integer, Progress> progress = new TreeMap<>();
+    private final Map<Integer, Boolean> votes = new HashMap<>();
+    private int transferTarget = NONE;
+    /** Whether this leader has committed an entry of its own term, which it must before serving reads (thesis §6.4). */
+    private boolean committedInTerm;
+    private boolean commitAdvanced;
+    private boolean replicationDue;
+
+    // Reads: waiting for committedInTerm, then for a heartbeat round acknowledged by a majority.
+    private final ArrayDeque<Long> readsAwaitingTermCommit = new ArrayDeque<>();
+    private final ArrayDeque<PendingRead> readsAwaitingQuorum = new ArrayDeque<>();
+    private final ArrayList<ReadState> readsConfirmed = new ArrayList<>();
+    private final ArrayList<Long> readsDropped = new ArrayList<>();
+    private final Map<Integer, Long> ackedReadRound = new HashMap<>();
+    private long readRound;
+    private boolean readRoundDue;
+
+    private ArrayList<Message> messages = new ArrayList<>();
+    private ArrayList<Message> messagesAfterPersist = new ArrayList<>();
+    private HardState reportedHardState;
+
+    private record PendingRead(long context, long index, long round) {}
+
+    /** Starts a node from what it persisted; pass {@link HardState#INITIAL} and no entries for a new node. */
+    public RaftCore(RaftConfig config, HardState persisted, List<Entry> persistedLog) {
+        this.config = Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(persisted, "persisted hard state");
+        Objects.requireNonNull(persistedLog, "persisted log");
+        this.id = config.id;
+        this.voters = config.voters;
+        this.log = new RaftLog(0, 0, persistedLog, persisted.commit());
+        if (log.lastTerm() > persisted.term()) {
+            throw new IllegalArgumentException("persisted log holds term " + log.lastTerm()
+                    + " but the persisted current term is only " + persisted.term());
+        }
+        this.term = persisted.term();
+        this.votedFor = persisted.votedFor();
+        this.reportedHardState = persisted;
+        resetTimers();
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /** Advances logical time by one tick: elections and heartbeats are counted in ticks. */
+    public void tick() {
+        if (role == Role.LEADER) tickLeader(); else tickElection();
+    }
+
+    private void tickElection() {
+        electionElapsed++;
+        if (promotable() && electionElapsed >= randomizedElectionTimeout) {
+            electionElapsed = 0;
+            campaign(config.preVote, false);
+        }
+    }
+
+    private void tickLeader() {
+        heartbeatElapsed++;
+        electionElapsed++;
+        if (electionElapsed >= config.electionTicks) {
+            electionElapsed = 0;
+            if (config.checkQuorum && !quorumRecentlyActive()) {
+                // CheckQuorum: a leader cut off from a majority steps down rather than serve stale reads.
+                becomeFollower(term, NONE);
+                return;
+            }
+            transferTarget = NONE; // a transfer that took a whole election timeout has failed
+        }
+        if (heartbeatElapsed >= config.heartbeatTicks) {
+            heartbeatElapsed = 0;
+            broadcastHeartbeat();
+        }
+    }
+
+    /** Handles one message from another node. */
+    public void step(Message m) {
+        Objects.requireNonNull(m, "message");
+        if (m.to() != id) {
+            throw new IllegalArgumentException("message for node " + m.to() + " stepped into node " + id + ": " + m);
+        }
+        if (m.term() > term) {
+            if (m instanceof VoteRequest vr && !vr.transfer() && inLease()) {
+                // We heard from a live leader within the election timeout: a disrupting candidate is
+                // ignored, and we do not take its term (thesis §4.2.3).
+                return;
+            }
+            boolean preVoteTraffic = (m instanceof VoteRequest vr && vr.preVote())
+                    || (m instanceof VoteResponse vresp && vresp.preVote() && vresp.granted());
+            if (!preVoteTraffic) {
+                boolean fromLeader = m instanceof AppendRequest || m instanceof Heartbeat;
+                becomeFollower(m.term(), fromLeader ? m.from() : NONE);
+            }
+        } else if (m.term() < term) {
+            if ((config.checkQuorum || config.preVote) && (m instanceof AppendRequest || m instanceof Heartbeat)) {
+                // A stale leader would otherwise never learn it was replaced: tell it our term.
+                send(new AppendResponse(id, m.from(), term, false, 0, 0, 0));
+            } else if (m instanceof VoteRequest vr && vr.preVote()) {
+                send(new VoteResponse(id, m.from(), term, false, true));
+            }
+            return;
+        }
+
+        if (m instanceof VoteRequest vr) {
+            handleVoteRequest(vr);
+            return;
+        }
+        switch (role) {
+            case LEADER -> stepLeader(m);
+            case CANDIDATE, PRE_CANDIDATE -> stepCandidate(m);
+            case FOLLOWER -> stepFollower(m);
+        }
+    }
+
+    /**
+     * Appends a command to the log if this node leads. Returns the index it will have if it commits,
+     * or {@link #REJECTED} if this node is not the leader or is handing leadership over. The array is
+     * kept, not copied: do not change it afterwards.
+     */
+    public long propose(byte[] command) {
+        Objects.requireNonNull(command, "command");
+        if (role != Role.LEADER || transferTarget != NONE) return REJECTED;
+        long index = log.lastIndex() + 1;
+        log.append(new Entry(index, term, Entry.Kind.COMMAND, command));
+        replicationDue = true;
+        return index;
+    }
+
+    /**
+     * Asks for a linearizable read. Returns false if this node is not the leader. Otherwise the read
+     * is released in a later {@link Ready#readStates()} (or {@link Ready#droppedReads()} if leadership
+     * is lost first) under the same {@code context}.
+     */
+    public boolean readIndex(long context) {
+        if (role != Role.LEADER) return false;
+        if (!committedInTerm) {
+            readsAwaitingTermCommit.add(context);
+        } else {
+            awaitQuorum(context);
+        }
+        return true;
+    }
+
+    /**
+     * Starts handing leadership to {@code target} (thesis §3.10): brings it up to date, then tells it
+     * to campaign at once. Proposals are refused meanwhile; after an election timeout the transfer is
+     * abandoned. Returns false if this node is not the leader.
+     */
+    public boolean transferLeadership(int target) {
+        if (!voters.contains(target)) {
+            throw new IllegalArgumentException("cannot transfer leadership to " + target + ": not a voter of " + voters);
+        }
+        if (role != Role.LEADER) return false;
+        if (target == id) return true;
+        transferTarget = target;
+        electionElapsed = 0;
+        Progress pr = progress.get(target);
+        if (pr.match == log.lastIndex()) {
+            send(new TimeoutNow(id, target, term));
+        } else {
+            replicateTo(target, false);
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /** Whether {@link #ready()} would return anything. */
+    public boolean hasReady() {
+        return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue || commitAdvanced
+                || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
+                || !readsDropped.isEmpty() || !currentHardState().equals(reportedHardState);
+    }
+
+    /** Collects the output accumulated since the last call; see {@link Ready} for how to handle it. */
+    public Ready ready() {
+        if (role == Role.LEADER) {
+            if (replicationDue || commitAdvanced) {
+                for (int peer : progress.keySet()) {
+                    if (peer != id) replicateTo(peer, commitAdvanced);
+                }
+            }
+            if (readRoundDue) broadcastHeartbeat();
+        }
+        replicationDue = false;
+        commitAdvanced = false;
+        readRoundDue = false;
+
+        HardState hs = currentHardState();
+        HardState changed = hs.equals(reportedHardState) ? null : hs;
+        reportedHardState = hs;
+        List<Entry> entries = log.takeUnstable();
+        List<Entry> committed = log.takeCommitted();
+        List<ReadState> reads = releaseReads();
+        List<Long> dropped = readsDropped.isEmpty() ? List.of() : List.copyOf(readsDropped);
+        readsDropped.clear();
+        List<Message> now = messages.isEmpty() ? List.of() : messages;
+        List<Message> later = messagesAfterPersist.isEmpty() ? List.of() : messagesAfterPersist;
+        if (!messages.isEmpty()) messages = new ArrayList<>();
+        if (!messagesAfterPersist.isEmpty()) messagesAfterPersist = new ArrayList<>();
+        return new Ready(changed, entries, now, later, committed, reads, dropped, role, term, leader);
+    }
+
+    /** Tells the core that a {@link Ready}'s hard state and entries are durable. */
+    public void advance(Ready ready) {
+        List<Entry> entries = ready.entries();
+        if (entries.isEmpty()) return;
+        Entry last = entries.get(entries.size() - 1);
+        log.stableTo(last.index(), last.term());
+        if (role == Role.LEADER) {
+            // The leader counts its own copy only once it is on disk (thesis §10.2.1).
+            progress.get(id).maybeUpdate(log.stable());
+            maybeCommit();
+        }
+    }
+
+    private List<ReadState> releaseReads() {
+        if (readsConfirmed.isEmpty()) return List.of();
+        List<ReadState> out = new ArrayList<>();
+        var it = readsConfirmed.iterator();
+        while (it.hasNext()) {
+            ReadState r = it.next();
+            if (r.index() <= log.applied()) {
+                out.add(r);
+                it.remove();
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- roles
+
+    private void becomeFollower(long newTerm, int newLeader) {
+        if (newTerm != term) {
+            term = newTerm;
+            votedFor = NONE;
+        }
+        boolean wasLeader = role == Role.LEADER;
+        role = Role.FOLLOWER;
+        leader = newLeader;
+        resetTimers();
+        transferTarget = NONE;
+        votes.clear();
+        progress.clear();
+        if (wasLeader) dropPendingReads();
+    }
+
+    private void becomePreCandidate() {
+        role = Role.PRE_CANDIDATE;
+        leader = NONE;
+        votes.clear();
+        randomizeElectionTimeout();
+    }
+
+    private void becomeCandidate() {
+        term++;
+        votedFor = id;
+        role = Role.CANDIDATE;
+        leader = NONE;
+        votes.clear();
+        resetTimers();
+    }
+
+    private void becomeLeader() {
+        role = Role.LEADER;
+        leader = id;
+        resetTimers();
+        transferTarget = NONE;
+        votes.clear();
+        progress.clear();
+        ackedReadRound.clear();
+        committedInTerm = false;
+        long next = log.lastIndex() + 1;
+        for (int v : voters) {
+            Progress pr = new Progress(next, config.maxInflightMessages);
+            pr.recentActive = v == id;
+            progress.put(v, pr);
+        }
+        progress.get(id).maybeUpdate(log.stable());
+        // A no-op of our own term lets us commit, and so learn the commit index (Raft §5.4.2, §8).
+        log.append(Entry.noop(next, term));
+        replicationDue = true;
+    }
+
+    private void campaign(boolean preVote, boolean transfer) {
+        long voteTerm;
+        if (preVote) {
+            becomePreCandidate();
+            voteTerm = term + 1;
+        } else {
+            becomeCandidate();
+            voteTerm = term;
+        }
+        if (recordVote(id, true)) return;
+        for (int v : voters) {
+            if (v == id) continue;
+            send(new VoteRequest(id, v, voteTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
+        }
+    }
+
+    /** Counts a vote; returns true if the election is decided (and acted on). */
+    private boolean recordVote(int from, boolean granted) {
+        votes.putIfAbsent(from, granted);
+        switch (Quorum.voteResult(voters, votes)) {
+            case WON -> {
+                if (role == Role.PRE_CANDIDATE) campaign(false, false); else becomeLeader();
+                return true;
+            }
+            case LOST -> {
+                becomeFollower(term, NONE);
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    private void handleVoteRequest(VoteRequest m) {
+        boolean canVote = votedFor == m.from()
+                || (votedFor == NONE && leader == NONE)
+                || (m.preVote() && m.term() > term)
+                || (config.defect == RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM && !m.preVote() && leader == NONE);
+        if (canVote && log.isUpToDate(m.lastLogIndex(), m.lastLogTerm())) {
+            // A granted pre-vote answers in the term asked about, so the pre-candidate counts it.
+            send(new VoteResponse(id, m.from(), m.term(), true, m.preVote()));
+            if (!m.preVote()) {
+                electionElapsed = 0;
+                votedFor = m.from();
+            }
+        } else {
+            send(new VoteResponse(id, m.from(), term, false, m.preVote()));
+        }
+    }
+
+    private void stepFollower(Message m) {
+        switch (m) {
+            case AppendRequest a -> {
+                electionElapsed = 0;
+                leader = a.from();
+                handleAppend(a);
+            }
+            case Heartbeat h -> {
+                electionElapsed = 0;
+                leader = h.from();
+                log.commitTo(Math.min(h.commit(), log.lastIndex()));
+                send(new HeartbeatResponse(id, h.from(), term, h.readRound()));
+            }
+            case TimeoutNow t -> {
+                if (promotable()) campaign(false, true);
+            }
+            default -> { }
+        }
+    }
+
+    private void stepCandidate(Message m) {
+        switch (m) {
+            case AppendRequest a -> {
+                becomeFollower(term, a.from());
+                handleAppend(a);
+            }
+            case Heartbeat h -> {
+                becomeFollower(term, h.from());
+                stepFollower(h);
+            }
+            case VoteResponse v -> {
+                if (v.preVote() == (role == Role.PRE_CANDIDATE)) recordVote(v.from(), v.granted());
+            }
+            default -> { }
+        }
+    }
+
+    private void stepLeader(Message m) {
+        Progress pr = progress.get(m.from());
+        if (pr == null) return;
+        switch (m) {
+            case AppendResponse r -> {
+                pr.recentActive = true;
+                if (!r.success()) {
+                    long probeFrom = r.hintTerm() > 0 ? log.findConflictByTerm(r.hintIndex(), r.hintTerm()) : r.hintIndex();
+                    if (pr.maybeDecrease(r.index(), probeFrom)) {
+                        if (pr.state == Progress.State.REPLICATE) pr.becomeProbe();
+                        replicateTo(r.from(), false);
+                    }
+                    return;
+                }
+                // A follower that was paused missed any commit index sent out meanwhile (ready() skips
+                // paused followers): tell it below, in an empty append if there is nothing else to send.
+                boolean wasPaused = pr.paused();
+                if (pr.maybeUpdate(r.index())) {
+                    if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
+                    else pr.inflights.freeTo(r.index());
+                    maybeCommit();
+                    if (r.from() == transferTarget && pr.match == log.lastIndex()) {
+                        send(new TimeoutNow(id, r.from(), term));
+                    }
+                }
+                replicateTo(r.from(), wasPaused);
+            }
+            case HeartbeatResponse h -> {
+                pr.recentActive = true;
+                pr.probeSent = false;
+                if (pr.match < log.lastIndex()) {
+                    // Appends may have been lost, leaving the window full or the follower silently
+                    // behind: free a slot and send from where we think it is. If it lacks that, it
+                    // rejects, and we probe back to where it really is.
+                    if (pr.state == Progress.State.REPLICATE && pr.inflights.full()) pr.inflights.freeFirst();
+                    replicateTo(h.from(), true);
+                }
+                ackedReadRound.merge(h.from(), h.readRound(), Math::max);
+                confirmReads();
+            }
+            default -> { }
+        }
+    }
+
+    private void handleAppend(AppendRequest a) {
+        if (a.prevLogIndex() < log.committed()) {
+            // Everything up to our commit index is known to match: say so, and let the leader move on.
+            send(new AppendResponse(id, a.from(), term, true, log.committed(), 0, 0));
+            return;
+        }
+        long last = log.maybeAppend(a.prevLogIndex(), a.prevLogTerm(), a.entries());
+        if (last >= 0) {
+            log.commitTo(Math.min(a.leaderCommit(), last));
+            send(new AppendResponse(id, a.from(), term, true, last, 0, 0));
+        } else {
+            // Tell the leader the last index at which our log could match its, skipping a term at a time.
+            long hintIndex = log.findConflictByTerm(Math.min(a.prevLogIndex(), log.lastIndex()), a.prevLogTerm());
+            send(new AppendResponse(id, a.from(), term, false, a.prevLogIndex(), hintIndex, log.term(hintIndex)));
+        }
+    }
+
+    // ---------------------------------------------------------------- replication
+
+    /** Sends what {@code peer} lacks, as far as its flow control allows; an empty append if {@code evenIfEmpty}. */
+    private void replicateTo(int peer, boolean evenIfEmpty) {
+        Progress pr = progress.get(peer);
+        boolean sent = false;
+        while (!pr.paused()) {
+            if (pr.next < log.firstIndex()) {
+                pr.state = Progress.State.SNAPSHOT; // compacted away: needs a snapshot (not yet supported)
+                return;
+            }
+            List<Entry> entries = log.slice(pr.next, config.maxEntriesPerMessage, config.maxBytesPerMessage);
+            if (entries.isEmpty() && (sent || !evenIfEmpty)) return;
+            long prev = pr.next - 1;
+            send(new AppendRequest(id, peer, term, prev, log.term(prev), entries, log.committed()));
+            pr.sentEntries(prev + entries.size(), entries.size());
+            sent = true;
+            if (pr.state != Progress.State.REPLICATE) return;
+        }
+    }
+
+    private void broadcastHeartbeat() {
+        readRound++;
+        for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
+            int peer = e.getKey();
+            if (peer == id) continue;
+            long commit = Math.min(e.getValue().match, log.committed());
+            send(new Heartbeat(id, peer, term, commit, readRound));
+        }
+        readRoundDue = false;
+    }
+
+    /** Commits the largest index a majority stores, if it is of the current term (Raft §5.4.2). */
+    private void maybeCommit() {
+        long index = Quorum.committedIndex(voters, v -> progress.get(v).match);
+        if (index <= log.committed()) return;
+        boolean ownTerm = log.term(index) == term;
+        if (!ownTerm && config.defect != RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING) return;
+        log.commitTo(index);
+        commitAdvanced = true;
+        if (!committedInTerm && log.term(log.committed()) == term) {
+            committedInTerm = true;
+            while (!readsAwaitingTermCommit.isEmpty()) awaitQuorum(readsAwaitingTermCommit.poll());
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    private void awaitQuorum(long context) {
+        // Confirmed by the next heartbeat round, sent at the latest with the next ready.
+        readsAwaitingQuorum.add(new PendingRead(context, log.committed(), readRound + 1));
+        readRoundDue = true;
+        confirmReads();
+    }
+
+    private void confirmReads() {
+        while (!readsAwaitingQuorum.isEmpty()) {
+            PendingRead r = readsAwaitingQuorum.peek();
+            int acks = 0;
+            for (int v : voters) {
+                if (v == id || ackedReadRound.getOrDefault(v, 0L) >= r.round) acks++;
+            }
+            if (acks < Quorum.majority(voters.size())) return;
+            readsAwaitingQuorum.poll();
+            readsConfirmed.add(new ReadState(r.context, r.index));
+        }
+    }
+
+    private void dropPendingReads() {
+        readsAwaitingTermCommit.forEach(readsDropped::add);
+        readsAwaitingTermCommit.clear();
+        for (PendingRead r : readsAwaitingQuorum) readsDropped.add(r.context);
+        readsAwaitingQuorum.clear();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void send(Message m) {
+        // A leader's appends and heartbeats promise nothing durable, so they go before its own write;
+        // everything else (votes, acknowledgements) waits until this ready's state is on disk.
+        boolean immediate = role == Role.LEADER
+                && (m instanceof AppendRequest || m instanceof Heartbeat || m instanceof TimeoutNow);
+        (immediate ? messages : messagesAfterPersist).add(m);
+    }
+
+    private boolean quorumRecentlyActive() {
+        int active = 0;
+        for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
+            if (e.getKey() == id || e.getValue().recentActive) active++;
+            if (e.getKey() != id) e.getValue().recentActive = false;
+        }
+        return active >= Quorum.majority(voters.size());
+    }
+
+    private boolean inLease() {
+        return config.checkQuorum && leader != NONE && electionElapsed < config.electionTicks;
+    }
+
+    private boolean promotable() {
+        return voters.contains(id);
+    }
+
+    private void resetTimers() {
+        electionElapsed = 0;
+        heartbeatElapsed = 0;
+        randomizeElectionTimeout();
+    }
+
+    private void randomizeElectionTimeout() {
+        randomizedElectionTimeout = config.electionTicks + config.random.nextInt(config.electionTicks);
+    }
+
+    private HardState currentHardState() {
+        HardState r = reportedHardState;
+        if (r.term() == term && r.votedFor() == votedFor && r.commit() == log.committed()) return r;
+        return new HardState(term, votedFor, log.committed());
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    public int id() { return id; }
+
+    public Role role() { return role; }
+
+    public long term() { return term; }
+
+    public int votedFor() { return votedFor; }
+
+    /** The leader this node knows of in its term, or {@link #NONE}. */
+    public int leader() { return leader; }
+
+    public long commitIndex() { return log.committed(); }
+
+    /** A read-only view of this node's log, for runtimes and tests. */
+    public RaftLog log() { return log; }
+
+    public Set<Integer> voters() { return voters; }
+
+    /** The leader's view of {@code peer}'s replication, or null if this node does not lead. */
+    public Progress progress(int peer) { return role == Role.LEADER ? progress.get(peer) : null; }
+
+    public RaftConfig config() { return config; }
+
+    @Override
+    public String toString() {
+        return "node " + id + " " + role + " term " + term + " last " + log.lastIndex() + "@" + log.lastTerm()
+                + " commit " + log.committed();
+    }
+}

@@ -1,0 +1,195 @@
+package io.raftkv.raft;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One node's log in memory, with the marks that say how far it is persisted, committed and handed
+ * out for applying. It may start after a snapshot: it knows the index and term just before its
+ * first entry.
+ */
+public final class RaftLog {
+    /** Answer of {@link #term} for an index this log does not hold. */
+    public static final long UNKNOWN_TERM = -1;
+
+    private long snapshotIndex;
+    private long snapshotTerm;
+    private final ArrayList<Entry> entries = new ArrayList<>();
+    private long committed;
+    private long applied;
+    /** Last index known to be on stable storage. */
+    private long stable;
+    /** First index not yet handed to the application for persisting. */
+    private long unstableFrom;
+
+    RaftLog(long snapshotIndex, long snapshotTerm, List<Entry> persisted, long committed) {
+        this.snapshotIndex = snapshotIndex;
+        this.snapshotTerm = snapshotTerm;
+        long expect = snapshotIndex + 1;
+        long prevTerm = snapshotTerm;
+        for (Entry e : persisted) {
+            if (e.index() != expect) {
+                throw new IllegalArgumentException("persisted log is not contiguous: expected index " + expect
+                        + " but found " + e);
+            }
+            if (e.term() < prevTerm) {
+                throw new IllegalArgumentException("persisted log has a term going back at " + e);
+            }
+            entries.add(e);
+            expect++;
+            prevTerm = e.term();
+        }
+        long last = lastIndex();
+        if (committed > last) {
+            throw new IllegalArgumentException("persisted commit index " + committed
+                    + " is beyond the last persisted entry " + last);
+        }
+        this.committed = Math.max(committed, snapshotIndex);
+        this.applied = snapshotIndex;
+        this.stable = last;
+        this.unstableFrom = last + 1;
+    }
+
+    public long firstIndex() { return snapshotIndex + 1; }
+
+    public long lastIndex() { return snapshotIndex + entries.size(); }
+
+    public long lastTerm() { return entries.isEmpty() ? snapshotTerm : entries.get(entries.size() - 1).term(); }
+
+    public long committed() { return committed; }
+
+    public long applied() { return applied; }
+
+    public long stable() { return stable; }
+
+    /** The term of the entry at {@code index}, or {@link #UNKNOWN_TERM} if this log does not hold it. */
+    public long term(long index) {
+        if (index == snapshotIndex) return snapshotTerm;
+        if (index < snapshotIndex || index > lastIndex()) return UNKNOWN_TERM;
+        return entries.get((int) (index - snapshotIndex - 1)).term();
+    }
+
+    public Entry entry(long index) {
+        if (index <= snapshotIndex || index > lastIndex()) {
+            throw new IndexOutOfBoundsException("no entry " + index + " in log [" + firstIndex() + ", " + lastIndex() + "]");
+        }
+        return entries.get((int) (index - snapshotIndex - 1));
+    }
+
+    boolean matchTerm(long index, long term) {
+        return term(index) == term;
+    }
+
+    /** Raft §5.4.1: is a log ending at (lastIndex, lastTerm) at least as up to date as this one? */
+    boolean isUpToDate(long lastIndex, long lastTerm) {
+        long myTerm = lastTerm();
+        return lastTerm > myTerm || (lastTerm == myTerm && lastIndex >= lastIndex());
+    }
+
+    void append(Entry e) {
+        if (e.index() != lastIndex() + 1) {
+            throw new IllegalStateException("append of " + e + " after last index " + lastIndex());
+        }
+        entries.add(e);
+    }
+
+    /**
+     * The follower side of AppendEntries: if the log matches at (prevIndex, prevTerm), drop any
+     * conflicting suffix, append what is new and return the index of the last entry received;
+     * otherwise return -1.
+     */
+    long maybeAppend(long prevIndex, long prevTerm, List<Entry> incoming) {
+        if (!matchTerm(prevIndex, prevTerm)) return -1;
+        long lastNew = prevIndex + incoming.size();
+        for (int i = 0; i < incoming.size(); i++) {
+            Entry e = incoming.get(i);
+            if (e.index() <= snapshotIndex) continue;
+            if (matchTerm(e.index(), e.term())) continue;
+            if (e.index() <= committed) {
+                throw new IllegalStateException("entry " + e + " conflicts with committed entry "
+                        + entry(e.index()) + " (commit index " + committed + ")");
+            }
+            truncateFrom(e.index());
+            for (int j = i; j < incoming.size(); j++) entries.add(incoming.get(j));
+            break;
+        }
+        return lastNew;
+    }
+
+    private void truncateFrom(long index) {
+        int keep = (int) (index - snapshotIndex - 1);
+        entries.subList(keep, entries.size()).clear();
+        stable = Math.min(stable, index - 1);
+        unstableFrom = Math.min(unstableFrom, index);
+    }
+
+    void commitTo(long index) {
+        if (index > committed) {
+            if (index > lastIndex()) {
+                throw new IllegalStateException("commit index " + index + " beyond last index " + lastIndex());
+            }
+            committed = index;
+        }
+    }
+
+    /**
+     * Entries from {@code from}, at most {@code maxCount} of them and about {@code maxBytes} (always at
+     * least one if any exist).
+     */
+    List<Entry> slice(long from, int maxCount, int maxBytes) {
+        long last = lastIndex();
+        if (from > last) return List.of();
+        int lo = (int) (from - snapshotIndex - 1);
+        int hi = (int) Math.min(last - snapshotIndex, (long) lo + maxCount);
+        int bytes = 0;
+        int end = lo;
+        while (end < hi) {
+            bytes += entries.get(end).size();
+            if (end > lo && bytes > maxBytes) break;
+            end++;
+        }
+        return new ArrayList<>(entries.subList(lo, end));
+    }
+
+    /**
+     * The largest index at or below {@code index} whose term is at most {@code term}: where a leader
+     * should probe next after a rejection, skipping a whole term's entries at once.
+     */
+    long findConflictByTerm(long index, long term) {
+        long i = Math.min(index, lastIndex());
+        while (i > snapshotIndex) {
+            long t = term(i);
+            if (t <= term) return i;
+            i--;
+        }
+        return snapshotIndex;
+    }
+
+    boolean hasUnstable() { return unstableFrom <= lastIndex(); }
+
+    /** Hands out the entries not yet given for persisting. */
+    List<Entry> takeUnstable() {
+        long last = lastIndex();
+        if (unstableFrom > last) return List.of();
+        List<Entry> out = new ArrayList<>(entries.subList((int) (unstableFrom - snapshotIndex - 1), entries.size()));
+        unstableFrom = last + 1;
+        return out;
+    }
+
+    /** Records that entries up to (index, term) are durable, unless the log has changed there since. */
+    void stableTo(long index, long term) {
+        if (index > stable && index < unstableFrom && matchTerm(index, term)) stable = index;
+    }
+
+    boolean hasCommittedToApply() { return committed > applied; }
+
+    /** Hands out the committed entries not yet given for applying. */
+    List<Entry> takeCommitted() {
+        if (committed <= applied) return List.of();
+        int lo = (int) (applied - snapshotIndex);
+        int hi = (int) (committed - snapshotIndex);
+        List<Entry> out = new ArrayList<>(entries.subList(lo, hi));
+        applied = committed;
+        return out;
+    }
+}

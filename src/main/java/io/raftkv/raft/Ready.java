@@ -1,0 +1,34 @@
+package io.raftkv.raft;
+
+import java.util.List;
+
+/**
+ * Everything a {@link RaftCore} asks of its runtime after a batch of inputs. Handle it in this order:
+ * <ol>
+ *   <li>send {@link #messages()} (a leader's appends go out before its own write, thesis §10.2.1);</li>
+ *   <li>persist {@link #hardState()} (if not null) and {@link #entries()}: storage first drops any
+ *       entries at or after the first one given, then appends them; one sync for both;</li>
+ *   <li>send {@link #messagesAfterPersist()} (votes and acknowledgements, which promise durability);</li>
+ *   <li>apply {@link #committedEntries()} in order, then serve {@link #readStates()}, whose indexes
+ *       are at or below the last entry applied;</li>
+ *   <li>call {@link RaftCore#advance(Ready)}.</li>
+ * </ol>
+ * {@link #droppedReads()} are reads this node can no longer serve (it lost leadership): answer them
+ * with a redirect. {@link #role()}, {@link #term()} and {@link #leader()} describe the node afterwards.
+ */
+public record Ready(HardState hardState,
+                    List<Entry> entries,
+                    List<Message> messages,
+                    List<Message> messagesAfterPersist,
+                    List<Entry> committedEntries,
+                    List<ReadState> readStates,
+                    List<Long> droppedReads,
+                    Role role,
+                    long term,
+                    int leader) {
+
+    /** Whether there is anything to store before {@link #messagesAfterPersist()} may be sent. */
+    public boolean mustPersist() {
+        return hardState != null || !entries.isEmpty();
+    }
+}
