@@ -1,0 +1,48 @@
+package io.raftkv.sim;
+
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.HardState;
+import io.raftkv.raft.Ready;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A node's simulated disk: what is durable, and a FIFO of writes issued but not yet forced. A crash
+ * loses every write not yet forced, exactly as a real disk without its sync.
+ */
+final class SimDisk {
+    private HardState hardState = HardState.INITIAL;
+    private final ArrayList<Entry> log = new ArrayList<>();
+    private final ArrayDeque<Ready> unforced = new ArrayDeque<>();
+
+    HardState hardState() { return hardState; }
+
+    List<Entry> log() { return List.copyOf(log); }
+
+    boolean idle() { return unforced.isEmpty(); }
+
+    void write(Ready ready) { unforced.add(ready); }
+
+    /** Forces the oldest write and returns its ready, so that the node can finish handling it. */
+    Ready forceOldest() {
+        Ready r = unforced.poll();
+        if (r.hardState() != null) hardState = r.hardState();
+        List<Entry> entries = r.entries();
+        if (!entries.isEmpty()) {
+            long first = entries.get(0).index();
+            while (!log.isEmpty() && log.get(log.size() - 1).index() >= first) log.remove(log.size() - 1);
+            if (!log.isEmpty() && log.get(log.size() - 1).index() != first - 1) {
+                throw new IllegalStateException("write leaves a gap: log ends at " + log.get(log.size() - 1).index()
+                        + ", write starts at " + first);
+            }
+            log.addAll(entries);
+        }
+        return r;
+    }
+
+    void crash() {
+        unforced.clear();
+    }
+}
