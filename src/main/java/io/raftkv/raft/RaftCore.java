@@ -207,6 +207,17 @@ public final class RaftCore {
         return true;
     }
 
+    /**
+     * Starts an election now, as if the election timeout had passed (with PreVote if configured).
+     * A runtime uses it to elect a first leader without waiting a timeout; it does nothing on a
+     * leader or on a node that is not a voter.
+     */
+    public void campaign() {
+        if (role == Role.LEADER || !promotable()) return;
+        electionElapsed = 0;
+        campaign(config.preVote, false);
+    }
+
     // ---------------------------------------------------------------- output
 
     /** Whether {@link #ready()} would return anything. */

@@ -1,0 +1,398 @@
+package io.raftkv.cluster;
+
+import io.raftkv.kv.KvClient;
+import io.raftkv.kv.KvConnector;
+import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.KvRequest;
+import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.KvService;
+import io.raftkv.kv.KvStateMachine;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.MemoryStorage;
+import io.raftkv.storage.Storage;
+import io.raftkv.transport.InMemoryNetwork;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A whole Raft key-value cluster inside one JVM: N nodes, each on its own virtual thread, joined
+ * by an in-memory network that can partition, cut, drop and delay. Nodes can be killed (volatile
+ * state lost, storage kept) and restarted. Clients reach every live node; partitions cut the nodes
+ * off from each other, not from clients.
+ */
+public final class Cluster implements AutoCloseable {
+    private final Builder config;
+    private final InMemoryNetwork network;
+    private final Set<Integer> voters;
+    private final Storage[] storages;
+    private final RaftNode[] nodes;
+    private final KvService[] services;
+    private final long[] lastTerms;
+    private final SplittableRandom seeds;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition leadershipChanged = lock.newCondition();
+    private final List<KvClient> clients = new ArrayList<>();
+    private volatile boolean closed;
+
+    private Cluster(Builder b) {
+        this.config = b;
+        this.network = new InMemoryNetwork(b.seed);
+        this.seeds = new SplittableRandom(b.seed);
+        TreeSet<Integer> ids = new TreeSet<>();
+        for (int i = 1; i <= b.nodes; i++) ids.add(i);
+        this.voters = ids;
+        this.storages = new Storage[b.nodes + 1];
+        this.nodes = new RaftNode[b.nodes + 1];
+        this.services = new KvService[b.nodes + 1];
+        this.lastTerms = new long[b.nodes + 1];
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private void startAll() {
+        for (int id : voters) startNode(id);
+        // Ask one node to campaign at once rather than wait an election timeout: a cluster is usable
+        // within a few message round trips of start.
+        nodes[voters.iterator().next()].campaign();
+    }
+
+    private void startNode(int id) {
+        Storage storage = storages[id];
+        if (storage == null) storage = storages[id] = Objects.requireNonNull(config.storage.open(id), "storage for node " + id);
+        RaftConfig raft = RaftConfig.builder(id, voters, new SplittableRandom(seeds.nextLong()))
+                .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks).build();
+        RaftNode node = new RaftNode(raft, storage, sink -> network.connect(id, sink),
+                new KvStateMachine(config.maxSessions), config.tickInterval, this::signal);
+        nodes[id] = node;
+        services[id] = new KvService(node, config.limits);
+        node.start();
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            leadershipChanged.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- observing
+
+    /** The ids of the nodes, 1 to N. */
+    public List<Integer> nodeIds() {
+        return List.copyOf(voters);
+    }
+
+    public int size() {
+        return voters.size();
+    }
+
+    /** What node {@code id} last published: role, term, leader, commit and applied index, alive. */
+    public NodeStatus status(int id) {
+        checkNode(id);
+        RaftNode n = nodes[id];
+        return n == null ? NodeStatus.down(id, lastTerms[id]) : n.status();
+    }
+
+    public List<NodeStatus> statuses() {
+        List<NodeStatus> out = new ArrayList<>();
+        for (int id : voters) out.add(status(id));
+        return out;
+    }
+
+    /**
+     * The current leader, if there is one that a majority of the cluster recognises in its term
+     * (a deposed leader that has not noticed yet does not count).
+     */
+    public OptionalInt leader() {
+        checkOpen();
+        for (int id : voters) {
+            NodeStatus s = status(id);
+            if (!s.alive() || s.role() != Role.LEADER) continue;
+            int agree = 0;
+            for (int other : voters) {
+                NodeStatus o = status(other);
+                if (o.alive() && o.term() == s.term() && o.leader() == id) agree++;
+            }
+            if (agree > voters.size() / 2) return OptionalInt.of(id);
+        }
+        return OptionalInt.empty();
+    }
+
+    /** Waits until a leader recognised by a majority exists, and returns its id. */
+    public int awaitLeader(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (true) {
+                OptionalInt l = leader();
+                if (l.isPresent()) return l.getAsInt();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new NoLeaderException("no leader recognised by a majority within " + timeout.toMillis()
+                            + " ms; nodes: " + statuses());
+                }
+                leadershipChanged.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NoLeaderException("interrupted while waiting for a leader");
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The network, for finer faults: drop, duplicate, delay, reorder, one-way cuts. */
+    public InMemoryNetwork network() {
+        checkOpen();
+        return network;
+    }
+
+    // ---------------------------------------------------------------- clients
+
+    /** A new client with the cluster's default deadline. */
+    public KvClient newClient() {
+        return newClient(config.clientDeadline);
+    }
+
+    /** A new client whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
+    public KvClient newClient(Duration deadline) {
+        checkOpen();
+        Duration attempt = deadline.compareTo(config.clientAttemptTimeout) < 0 ? deadline : config.clientAttemptTimeout;
+        KvClient c = new KvClient(connector, config.limits, deadline, attempt);
+        synchronized (clients) {
+            clients.add(c);
+        }
+        return c;
+    }
+
+    private final KvConnector connector = new KvConnector() {
+        @Override
+        public List<Integer> nodes() {
+            return nodeIds();
+        }
+
+        @Override
+        public void send(int node, KvRequest request, Consumer<KvResponse> reply) {
+            KvService s = node >= 1 && node < services.length ? services[node] : null;
+            if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
+            else s.handle(request, reply);
+        }
+    };
+
+    // ---------------------------------------------------------------- faults
+
+    /** Crashes node {@code id}: its thread stops and its volatile state is lost; its storage stays. */
+    public void kill(int id) {
+        checkNode(id);
+        RaftNode n = nodes[id];
+        if (n == null) throw new IllegalStateException("node " + id + " is already down");
+        lastTerms[id] = n.status().term();
+        services[id] = null;
+        nodes[id] = null;
+        network.disconnect(id);
+        n.close();
+        signal();
+    }
+
+    /** Starts a killed node again from its storage. */
+    public void restart(int id) {
+        checkNode(id);
+        if (nodes[id] != null) throw new IllegalStateException("node " + id + " is running; kill it first");
+        startNode(id);
+    }
+
+    public boolean isAlive(int id) {
+        checkNode(id);
+        return nodes[id] != null;
+    }
+
+    /** Splits the nodes into groups that cannot reach each other; nodes in no group form one more group. */
+    @SafeVarargs
+    public final void partition(Set<Integer>... groups) {
+        checkOpen();
+        List<Set<Integer>> all = new ArrayList<>(Arrays.asList(groups));
+        for (Set<Integer> g : groups) for (int id : Objects.requireNonNull(g, "group")) checkNode(id);
+        network.partition(all);
+    }
+
+    /** Cuts every link to and from node {@code id}. */
+    public void isolate(int id) {
+        checkNode(id);
+        network.isolate(id);
+    }
+
+    /** Removes every partition, isolation and cut, and every drop, duplicate and delay setting. */
+    public void heal() {
+        checkOpen();
+        network.heal();
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Stops every node and client; no thread is left behind. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        synchronized (clients) {
+            for (KvClient c : clients) c.close();
+        }
+        RuntimeException first = null;
+        for (int id : voters) {
+            RaftNode n = nodes[id];
+            nodes[id] = null;
+            services[id] = null;
+            if (n == null) continue;
+            try {
+                n.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        for (Storage s : storages) if (s != null) s.close();
+        network.close();
+        signal();
+        if (first != null) throw first;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("this cluster is closed");
+    }
+
+    private void checkNode(int id) {
+        checkOpen();
+        if (!voters.contains(id)) {
+            throw new IllegalArgumentException("no node " + id + ": this cluster has nodes 1.." + voters.size());
+        }
+    }
+
+    /** Sets a cluster up; every value is checked as it is set. */
+    public static final class Builder {
+        private int nodes = 3;
+        private Duration tickInterval = Duration.ofMillis(5);
+        private int electionTicks = 10;
+        private int heartbeatTicks = 1;
+        private long seed = System.nanoTime();
+        private StorageFactory storage;
+        private KvLimits limits = KvLimits.DEFAULT;
+        private int maxSessions = KvStateMachine.DEFAULT_MAX_SESSIONS;
+        private Duration clientDeadline = Duration.ofSeconds(5);
+        private Duration clientAttemptTimeout = Duration.ofMillis(300);
+
+        private Builder() {}
+
+        /** How many nodes, 1 to 99 (default 3). */
+        public Builder nodes(int n) {
+            if (n < 1 || n > 99) throw new IllegalArgumentException("nodes must be between 1 and 99, was " + n);
+            this.nodes = n;
+            return this;
+        }
+
+        /** The length of one tick of the nodes' logical clock (default 5 ms). */
+        public Builder tickInterval(Duration d) {
+            Objects.requireNonNull(d, "tickInterval");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("tickInterval must be positive, was " + d);
+            this.tickInterval = d;
+            return this;
+        }
+
+        /** Election timeout in ticks; each election waits a random [t, 2t) ticks (default 10). */
+        public Builder electionTicks(int t) {
+            if (t < 2) throw new IllegalArgumentException("electionTicks must be >= 2, was " + t);
+            this.electionTicks = t;
+            return this;
+        }
+
+        /** Ticks between a leader's heartbeats (default 1); must be below electionTicks. */
+        public Builder heartbeatTicks(int t) {
+            if (t < 1) throw new IllegalArgumentException("heartbeatTicks must be >= 1, was " + t);
+            this.heartbeatTicks = t;
+            return this;
+        }
+
+        /** The seed of the election timeouts and the network's faults (default: from the clock). */
+        public Builder seed(long s) {
+            this.seed = s;
+            return this;
+        }
+
+        /** Where each node keeps its hard state and log (default: in memory, kept across kill and restart). */
+        public Builder storage(StorageFactory f) {
+            this.storage = Objects.requireNonNull(f, "storage");
+            return this;
+        }
+
+        /** Key and value size limits (default {@link KvLimits#DEFAULT}). */
+        public Builder limits(KvLimits l) {
+            this.limits = Objects.requireNonNull(l, "limits");
+            return this;
+        }
+
+        /** How many client sessions the state machine keeps before evicting the least recently used. */
+        public Builder maxSessions(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxSessions must be >= 1, was " + n);
+            this.maxSessions = n;
+            return this;
+        }
+
+        /** How long a client call may take, retries included, before it throws (default 5 s). */
+        public Builder clientDeadline(Duration d) {
+            Objects.requireNonNull(d, "clientDeadline");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("clientDeadline must be positive, was " + d);
+            this.clientDeadline = d;
+            return this;
+        }
+
+        /** How long a client waits on one node before trying another (default 300 ms). */
+        public Builder clientAttemptTimeout(Duration d) {
+            Objects.requireNonNull(d, "clientAttemptTimeout");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("clientAttemptTimeout must be positive, was " + d);
+            this.clientAttemptTimeout = d;
+            return this;
+        }
+
+        /** Starts the nodes; one campaigns at once, so a leader follows within a few round trips. */
+        public Cluster start() {
+            if (heartbeatTicks >= electionTicks) {
+                throw new IllegalArgumentException("heartbeatTicks (" + heartbeatTicks + ") must be below electionTicks ("
+                        + electionTicks + ")");
+            }
+            if (storage == null) {
+                Map<Integer, Storage> memory = new HashMap<>();
+                storage = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
+            }
+            Cluster c = new Cluster(this);
+            try {
+                c.startAll();
+            } catch (RuntimeException e) {
+                c.close();
+                throw e;
+            }
+            return c;
+        }
+    }
+
+}

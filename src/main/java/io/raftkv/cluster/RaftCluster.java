@@ -1,0 +1,32 @@
+package io.raftkv.cluster;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Injects a started {@link Cluster} into a JUnit 5 test method parameter, and closes it after the
+ * test: {@code @Test void t(@RaftCluster(nodes = 5) Cluster cluster)}.
+ */
+@Target(ElementType.PARAMETER)
+@Retention(RetentionPolicy.RUNTIME)
+@ExtendWith(RaftClusterExtension.class)
+public @interface RaftCluster {
+    /** How many nodes. */
+    int nodes() default 3;
+
+    /** The seed; 0 means one drawn from the clock, printed so that a run can be repeated. */
+    long seed() default 0;
+
+    /** Tick length in milliseconds. */
+    int tickMillis() default 5;
+
+    /** Election timeout in ticks. */
+    int electionTicks() default 10;
+
+    /** Whether to wait for a leader before the test starts. */
+    boolean awaitLeader() default true;
+}

@@ -1,0 +1,146 @@
+package io.raftkv.kv;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A client of the replicated key-value store. It finds the leader, follows redirects, and retries a
+ * write with the same sequence number, so that the write applies at most once; after its deadline
+ * it throws {@link OutcomeUnknownException}. One request at a time: calls from several threads take
+ * turns, so give each concurrent worker its own client.
+ */
+public final class KvClient implements AutoCloseable {
+    private final KvConnector connector;
+    private final KvLimits limits;
+    private final long deadlineNanos;
+    private final long attemptNanos;
+    private final List<Integer> nodes;
+
+    private long sessionId;
+    private long seq;
+    private int leaderGuess;
+    private int nextNode;
+    private volatile boolean closed;
+
+    /**
+     * @param deadline       how long one call may take in all, retries included
+     * @param attemptTimeout how long to wait for one node before trying another
+     */
+    public KvClient(KvConnector connector, KvLimits limits, Duration deadline, Duration attemptTimeout) {
+        this.connector = Objects.requireNonNull(connector, "connector");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(deadline, "deadline");
+        Objects.requireNonNull(attemptTimeout, "attemptTimeout");
+        if (deadline.isNegative() || deadline.isZero()) throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+        if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
+            throw new IllegalArgumentException("attemptTimeout must be positive, was " + attemptTimeout);
+        }
+        this.deadlineNanos = deadline.toNanos();
+        this.attemptNanos = attemptTimeout.toNanos();
+        this.nodes = List.copyOf(connector.nodes());
+        if (nodes.isEmpty()) throw new IllegalArgumentException("the connector names no nodes");
+    }
+
+    /** Sets {@code key} to {@code value}. */
+    public synchronized void put(String key, String value) {
+        limits.checkKey(key);
+        limits.checkValue(value);
+        write(KvRequest.Kind.PUT, key, value);
+    }
+
+    /** Sets {@code key} to {@code value} only if the key exists; returns whether it did. */
+    public synchronized boolean replace(String key, String value) {
+        limits.checkKey(key);
+        limits.checkValue(value);
+        return (Boolean) write(KvRequest.Kind.REPLACE, key, value);
+    }
+
+    /** The value of {@code key}, read linearizably (ReadIndex on the leader). */
+    public synchronized Optional<String> get(String key) {
+        limits.checkKey(key);
+        Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), "GET " + key);
+        return Optional.ofNullable((String) v);
+    }
+
+    private Object write(KvRequest.Kind kind, String key, String value) {
+        if (sessionId == 0) {
+            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), "opening a session");
+        }
+        // A new sequence number per write; every retry of this write carries the same one.
+        seq++;
+        return call(new KvRequest(kind, sessionId, seq, key, value), kind + " " + key);
+    }
+
+    private Object call(KvRequest request, String what) {
+        long start = System.nanoTime();
+        int setbacks = 0;
+        while (true) {
+            if (closed) throw new IllegalStateException("this client is closed");
+            long remaining = deadlineNanos - (System.nanoTime() - start);
+            if (remaining <= 0) {
+                throw new OutcomeUnknownException(what + ": no node confirmed it within "
+                        + Duration.ofNanos(deadlineNanos).toMillis() + " ms; "
+                        + (request.kind() == KvRequest.Kind.GET ? "nothing was read"
+                        : "it may or may not have been applied, and will not be applied twice"));
+            }
+            int target = leaderGuess != 0 ? leaderGuess : nodes.get(nextNode++ % nodes.size());
+            CompletableFuture<KvResponse> answer = new CompletableFuture<>();
+            connector.send(target, request, answer::complete);
+            KvResponse response;
+            try {
+                response = answer.get(Math.min(attemptNanos, remaining), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                leaderGuess = 0;
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OutcomeUnknownException(what + ": interrupted while waiting for an answer");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the connector failed", e.getCause());
+            }
+            switch (response) {
+                case KvResponse.Ok ok -> {
+                    leaderGuess = target;
+                    return ok.value();
+                }
+                case KvResponse.NotLeader nl -> {
+                    if (nl.leaderHint() != 0 && nl.leaderHint() != target) {
+                        leaderGuess = nl.leaderHint();
+                    } else {
+                        leaderGuess = 0;
+                        backOff(++setbacks, remaining);
+                    }
+                }
+                case KvResponse.Unavailable u -> {
+                    leaderGuess = 0;
+                    if (++setbacks % nodes.size() == 0) backOff(setbacks / nodes.size(), remaining);
+                }
+                case KvResponse.Refused r -> {
+                    if ("session expired".equals(r.reason())) {
+                        throw new SessionExpiredException(what + ": the cluster expired this client's session");
+                    }
+                    throw new KvException(what + ": refused: " + r.reason());
+                }
+            }
+        }
+    }
+
+    /** With no leader known (an election is on), wait a little before asking again: 1, 2, 4 .. 32 ms. */
+    private static void backOff(int setbacks, long remainingNanos) {
+        long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(1L << Math.min(setbacks - 1, 5)), remainingNanos);
+        if (pause > 0) LockSupport.parkNanos(pause);
+    }
+
+    /** Stops this client; calls after this throw {@link IllegalStateException}. */
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

@@ -1,0 +1,29 @@
+package io.raftkv.kv;
+
+/**
+ * Size limits on keys and values, in UTF-8 bytes. Defaults: keys up to 1 KiB, values up to 1 MiB.
+ */
+public record KvLimits(int maxKeyBytes, int maxValueBytes) {
+    public static final KvLimits DEFAULT = new KvLimits(1024, 1 << 20);
+
+    public KvLimits {
+        if (maxKeyBytes < 1) throw new IllegalArgumentException("maxKeyBytes must be >= 1, was " + maxKeyBytes);
+        if (maxValueBytes < 0) throw new IllegalArgumentException("maxValueBytes must be >= 0, was " + maxValueBytes);
+    }
+
+    void checkKey(String key) {
+        if (key == null) throw new NullPointerException("key must not be null");
+        int n = KvCommand.utf8Length(key);
+        if (n > maxKeyBytes) {
+            throw new IllegalArgumentException("key is " + n + " bytes in UTF-8; the limit is " + maxKeyBytes);
+        }
+    }
+
+    void checkValue(String value) {
+        if (value == null) throw new NullPointerException("value must not be null");
+        int n = KvCommand.utf8Length(value);
+        if (n > maxValueBytes) {
+            throw new IllegalArgumentException("value is " + n + " bytes in UTF-8; the limit is " + maxValueBytes);
+        }
+    }
+}

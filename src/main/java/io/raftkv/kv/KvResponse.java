@@ -1,0 +1,19 @@
+package io.raftkv.kv;
+
+/** A node's answer to a {@link KvRequest}. */
+public sealed interface KvResponse {
+    /**
+     * Done: {@code value} is the value read by a GET (null if absent), whether a REPLACE replaced
+     * (a Boolean), the new session id of a REGISTER (a Long), or null for a PUT.
+     */
+    record Ok(Object value) implements KvResponse {}
+
+    /** Not the leader; try {@code leaderHint} (0 if unknown). The request may still take effect. */
+    record NotLeader(int leaderHint) implements KvResponse {}
+
+    /** The node is down or stopping. */
+    record Unavailable(String reason) implements KvResponse {}
+
+    /** The request can never succeed as it is, for the reason given. */
+    record Refused(String reason) implements KvResponse {}
+}

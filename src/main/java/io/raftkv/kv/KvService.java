@@ -1,0 +1,74 @@
+package io.raftkv.kv;
+
+import io.raftkv.node.RaftNode;
+import io.raftkv.node.Reply;
+
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/** Serves key-value requests on one node: writes go through the log, GET through ReadIndex. */
+public final class KvService {
+    private final RaftNode node;
+    private final KvLimits limits;
+
+    public KvService(RaftNode node, KvLimits limits) {
+        this.node = Objects.requireNonNull(node, "node");
+        this.limits = Objects.requireNonNull(limits, "limits");
+    }
+
+    /** Handles one request; {@code reply} is called exactly once, possibly on the node's thread. */
+    public void handle(KvRequest request, Consumer<KvResponse> reply) {
+        Objects.requireNonNull(reply, "reply");
+        String problem = check(request);
+        if (problem != null) {
+            reply.accept(new KvResponse.Refused(problem));
+            return;
+        }
+        Reply r = new Reply() {
+            @Override
+            public void ok(Object result) {
+                reply.accept(toResponse(result));
+            }
+
+            @Override
+            public void notLeader(int leaderHint) {
+                reply.accept(new KvResponse.NotLeader(leaderHint));
+            }
+        };
+        switch (request.kind()) {
+            case GET -> node.read(request.key(), r);
+            case PUT -> node.propose(new KvCommand(KvCommand.Op.PUT, request.clientId(), request.seq(),
+                    request.key(), request.value()).encode(), r);
+            case REPLACE -> node.propose(new KvCommand(KvCommand.Op.REPLACE, request.clientId(), request.seq(),
+                    request.key(), request.value()).encode(), r);
+            case REGISTER -> node.propose(KvCommand.register().encode(), r);
+        }
+    }
+
+    private String check(KvRequest request) {
+        if (request == null || request.kind() == null) return "request and its kind must not be null";
+        try {
+            if (request.kind() != KvRequest.Kind.REGISTER) limits.checkKey(request.key());
+            if (request.kind() == KvRequest.Kind.PUT || request.kind() == KvRequest.Kind.REPLACE) {
+                limits.checkValue(request.value());
+                if (request.seq() < 1) return "a write needs a sequence number >= 1, was " + request.seq();
+            }
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+        return null;
+    }
+
+    private static KvResponse toResponse(Object result) {
+        return switch (result) {
+            case null -> new KvResponse.Ok(null);
+            case String value -> new KvResponse.Ok(value);
+            case KvResult.Written w -> new KvResponse.Ok(null);
+            case KvResult.Replaced rep -> new KvResponse.Ok(rep.replaced());
+            case KvResult.Registered reg -> new KvResponse.Ok(reg.clientId());
+            case KvResult.SessionExpired e -> new KvResponse.Refused("session expired");
+            case KvResult.Stale s -> new KvResponse.Refused("an older request of this session");
+            default -> throw new IllegalStateException("unexpected result " + result);
+        };
+    }
+}

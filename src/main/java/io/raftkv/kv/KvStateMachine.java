@@ -1,0 +1,87 @@
+package io.raftkv.kv;
+
+import io.raftkv.node.StateMachine;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The replicated key-value map with its client sessions. A session remembers a client's last
+ * sequence number and answer, so that a retried write applies at most once and gets the first
+ * answer. Sessions are replicated state: they live and expire by the log alone (least recently used
+ * beyond {@code maxSessions}), so every node expires the same ones at the same index. A client opens
+ * its session with a registration entry whose log index becomes its id (Raft thesis §6.3).
+ */
+public final class KvStateMachine implements StateMachine {
+    /** Default bound on sessions kept. */
+    public static final int DEFAULT_MAX_SESSIONS = 100_000;
+
+    private final Map<String, String> data = new HashMap<>();
+    private final LinkedHashMap<Long, Session> sessions;
+
+    private static final class Session {
+        long lastSeq;
+        KvResult lastResult;
+    }
+
+    public KvStateMachine(int maxSessions) {
+        if (maxSessions < 1) throw new IllegalArgumentException("maxSessions must be >= 1, was " + maxSessions);
+        this.sessions = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Session> eldest) {
+                return size() > maxSessions;
+            }
+        };
+    }
+
+    public KvStateMachine() {
+        this(DEFAULT_MAX_SESSIONS);
+    }
+
+    @Override
+    public Object apply(long index, byte[] command) {
+        KvCommand c = KvCommand.decode(command);
+        if (c.op() == KvCommand.Op.REGISTER) {
+            sessions.put(index, new Session());
+            return new KvResult.Registered(index);
+        }
+        Session s = sessions.get(c.clientId());
+        // Sessions are opened only by registration, so an unknown id is one that was evicted: a
+        // write under it could be a late retry of one already applied, and must not apply again.
+        if (s == null) return KvResult.SESSION_EXPIRED;
+        if (c.seq() < s.lastSeq) return KvResult.STALE;
+        if (c.seq() == s.lastSeq) return s.lastResult;
+        KvResult result = switch (c.op()) {
+            case PUT -> {
+                data.put(c.key(), c.value());
+                yield KvResult.WRITTEN;
+            }
+            case REPLACE -> {
+                if (data.containsKey(c.key())) {
+                    data.put(c.key(), c.value());
+                    yield KvResult.REPLACED;
+                }
+                yield KvResult.NOT_REPLACED;
+            }
+            case REGISTER -> throw new IllegalStateException("handled above");
+        };
+        s.lastSeq = c.seq();
+        s.lastResult = result;
+        return result;
+    }
+
+    /** Answers a GET: the query is the key; the answer its value, or null. */
+    @Override
+    public Object query(Object key) {
+        return data.get((String) key);
+    }
+
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    int size() {
+        return data.size();
+    }
+}

@@ -1,0 +1,286 @@
+package io.raftkv.node;
+
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.RaftCore;
+import io.raftkv.raft.ReadState;
+import io.raftkv.raft.Ready;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.Storage;
+import io.raftkv.transport.MessageSink;
+import io.raftkv.transport.Transport;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One Raft node at run time: a virtual thread that owns a {@link RaftCore}, parks until a message,
+ * a proposal, a read or a tick is due, drains everything available, and handles the core's ready
+ * batch: send, persist, send what needed persisting, apply, answer. Every public method is
+ * thread-safe and returns at once; answers come back through a {@link Reply}.
+ */
+public final class RaftNode implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(RaftNode.class.getName());
+
+    private final int id;
+    private final RaftCore core;
+    private final Storage storage;
+    private final Transport transport;
+    private final StateMachine stateMachine;
+    private final long tickNanos;
+    private final Runnable onLeadershipChange;
+    private final MpscUnboundedAtomicArrayQueue<Object> inbox = new MpscUnboundedAtomicArrayQueue<>(1024);
+    private final Thread thread;
+
+    private volatile boolean parked;
+    private volatile boolean stopping;
+    private volatile NodeStatus status;
+    private volatile Throwable failure;
+
+    // Owned by the node's thread.
+    private final ArrayDeque<PendingProposal> proposals = new ArrayDeque<>();
+    private final Map<Long, PendingRead> reads = new HashMap<>();
+    private long nextReadContext;
+    private long applied;
+    private Role lastRole;
+    private long lastTerm;
+    private int lastLeader;
+
+    private record Proposal(byte[] command, Reply reply) {}
+
+    private record Read(Object query, Reply reply) {}
+
+    private record PendingProposal(long index, long term, Reply reply) {}
+
+    private record PendingRead(Object query, Reply reply) {}
+
+    private record Control(Consumer<RaftCore> action) {}
+
+    /**
+     * Builds a node from what {@code storage} holds and connects it; call {@link #start()} to run it.
+     *
+     * @param connect            joins the network: given this node's sink, returns its transport
+     * @param onLeadershipChange called on the node's thread whenever its role, term or leader changes
+     */
+    public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+                    StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange) {
+        Objects.requireNonNull(config, "config");
+        this.storage = Objects.requireNonNull(storage, "storage");
+        this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
+        this.onLeadershipChange = Objects.requireNonNull(onLeadershipChange, "onLeadershipChange");
+        Objects.requireNonNull(tickInterval, "tickInterval");
+        if (tickInterval.isNegative() || tickInterval.isZero()) {
+            throw new IllegalArgumentException("tickInterval must be positive, was " + tickInterval);
+        }
+        this.id = config.id();
+        this.tickNanos = tickInterval.toNanos();
+        this.core = new RaftCore(config, storage.hardState(), storage.entries());
+        this.lastRole = core.role();
+        this.lastTerm = core.term();
+        this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.commitIndex(), 0);
+        this.thread = Thread.ofVirtual().name("raftkv-node-" + id).unstarted(this::run);
+        this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Hands a message from another node to this one. */
+    public void deliver(Message message) {
+        enqueue(message);
+    }
+
+    /**
+     * Proposes a command; {@code reply} learns its result once it is committed and applied here, or
+     * that this node cannot take it. The array must not change afterwards.
+     */
+    public void propose(byte[] command, Reply reply) {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(reply, "reply");
+        if (!enqueue(new Proposal(command, reply))) reply.notLeader(RaftCore.NONE);
+    }
+
+    /** Runs a linearizable read: {@code query} is passed to the state machine once ReadIndex allows. */
+    public void read(Object query, Reply reply) {
+        Objects.requireNonNull(reply, "reply");
+        if (!enqueue(new Read(query, reply))) reply.notLeader(RaftCore.NONE);
+    }
+
+    /** Starts an election at once instead of waiting for the election timeout. */
+    public void campaign() {
+        enqueue(new Control(RaftCore::campaign));
+    }
+
+    /** Asks this node, if it leads, to hand leadership to {@code target}. */
+    public void transferLeadership(int target) {
+        enqueue(new Control(c -> c.transferLeadership(target)));
+    }
+
+    /** The state this node last published; cheap, and safe from any thread. */
+    public NodeStatus status() {
+        return status;
+    }
+
+    /** Why the node's thread stopped on its own, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    private boolean enqueue(Object item) {
+        if (stopping) return false;
+        inbox.offer(item);
+        if (parked) LockSupport.unpark(thread);
+        return true;
+    }
+
+    /** Stops the node's thread and waits for it; what was persisted stays in storage. */
+    @Override
+    public void close() {
+        stopping = true;
+        LockSupport.unpark(thread);
+        if (thread.isAlive() || thread.getState() != Thread.State.NEW) {
+            try {
+                if (!thread.join(Duration.ofSeconds(10))) {
+                    throw new IllegalStateException("node " + id + " did not stop within 10 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while stopping node " + id, e);
+            }
+        }
+        transport.close();
+    }
+
+    // ---------------------------------------------------------------- the node's thread
+
+    private void run() {
+        long nextTick = System.nanoTime() + tickNanos;
+        try {
+            while (!stopping) {
+                drainInbox();
+                long now = System.nanoTime();
+                if (now - nextTick >= 0) {
+                    core.tick();
+                    nextTick += tickNanos;
+                    // After a stall (GC, a loaded machine) do not fire a burst of ticks: that would
+                    // time out every election at once.
+                    if (now - nextTick >= 0) nextTick = now + tickNanos;
+                }
+                while (core.hasReady()) handle(core.ready());
+                publishStatus();
+                if (inbox.isEmpty()) {
+                    parked = true;
+                    if (inbox.isEmpty() && !stopping) LockSupport.parkNanos(this, nextTick - System.nanoTime());
+                    parked = false;
+                }
+            }
+        } catch (Throwable t) {
+            failure = t;
+            LOG.log(Level.SEVERE, "node " + id + " stopped on an error", t);
+        } finally {
+            stopping = true;
+            failEverything();
+            status = NodeStatus.down(id, lastTerm);
+            onLeadershipChange.run();
+        }
+    }
+
+    private void drainInbox() {
+        Object item;
+        while ((item = inbox.poll()) != null) {
+            switch (item) {
+                case Message m -> core.step(m);
+                case Proposal p -> {
+                    long index = core.propose(p.command);
+                    if (index == RaftCore.REJECTED) p.reply.notLeader(core.leader());
+                    else proposals.add(new PendingProposal(index, core.term(), p.reply));
+                }
+                case Read r -> {
+                    long ctx = ++nextReadContext;
+                    if (core.readIndex(ctx)) reads.put(ctx, new PendingRead(r.query, r.reply));
+                    else r.reply.notLeader(core.leader());
+                }
+                case Control c -> c.action.accept(core);
+                default -> throw new IllegalStateException("unknown inbox item " + item);
+            }
+        }
+    }
+
+    private void handle(Ready r) {
+        for (Message m : r.messages()) transport.send(m);
+        if (r.mustPersist()) storage.persist(r.hardState(), r.entries());
+        for (Message m : r.messagesAfterPersist()) transport.send(m);
+        for (Entry e : r.committedEntries()) apply(e);
+        for (ReadState rs : r.readStates()) {
+            PendingRead pr = reads.remove(rs.context());
+            if (pr != null) pr.reply.ok(stateMachine.query(pr.query));
+        }
+        for (long ctx : r.droppedReads()) {
+            PendingRead pr = reads.remove(ctx);
+            if (pr != null) pr.reply.notLeader(r.leader());
+        }
+        if (r.role() != Role.LEADER && !proposals.isEmpty()) {
+            // Lost leadership: these may yet commit under the next leader, or not; the client retries.
+            for (PendingProposal p : proposals) p.reply.notLeader(r.leader());
+            proposals.clear();
+        }
+        core.advance(r);
+    }
+
+    private void apply(Entry e) {
+        Object result = e.kind() == Entry.Kind.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
+        applied = e.index();
+        PendingProposal p;
+        while ((p = proposals.peek()) != null && p.index <= e.index()) {
+            proposals.poll();
+            if (p.index == e.index() && p.term == e.term()) p.reply.ok(result);
+            else p.reply.notLeader(core.leader()); // its slot went to another leader's entry
+        }
+    }
+
+    private void publishStatus() {
+        NodeStatus s = status;
+        Role role = core.role();
+        long term = core.term();
+        int leader = core.leader();
+        long commit = core.commitIndex();
+        if (s.role() == role && s.term() == term && s.leader() == leader && s.commitIndex() == commit
+                && s.appliedIndex() == applied) {
+            return;
+        }
+        status = new NodeStatus(id, true, role, term, leader, commit, applied);
+        if (role != lastRole || term != lastTerm || leader != lastLeader) {
+            lastRole = role;
+            lastTerm = term;
+            lastLeader = leader;
+            onLeadershipChange.run();
+        }
+    }
+
+    private void failEverything() {
+        for (PendingProposal p : proposals) p.reply.notLeader(RaftCore.NONE);
+        proposals.clear();
+        for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
+        reads.clear();
+        Object item;
+        while ((item = inbox.poll()) != null) {
+            if (item instanceof Proposal p) p.reply.notLeader(RaftCore.NONE);
+            else if (item instanceof Read r) r.reply.notLeader(RaftCore.NONE);
+        }
+    }
+}

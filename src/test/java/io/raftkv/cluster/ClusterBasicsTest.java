@@ -1,0 +1,42 @@
+package io.raftkv.cluster;
+
+import io.raftkv.kv.KvClient;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClusterBasicsTest {
+    @Test
+    void putGetReplaceOnAFiveNodeCluster(@RaftCluster(nodes = 5) Cluster cluster) {
+        KvClient client = cluster.newClient();
+        assertEquals(Optional.empty(), client.get("k"));
+        assertFalse(client.replace("k", "v0"), "REPLACE of a missing key replaces nothing");
+        assertEquals(Optional.empty(), client.get("k"));
+        client.put("k", "v1");
+        assertEquals(Optional.of("v1"), client.get("k"));
+        assertTrue(client.replace("k", "v2"));
+        assertEquals(Optional.of("v2"), client.get("k"));
+    }
+
+    @Test
+    void killTheLeaderAndANewOneServes(@RaftCluster(nodes = 5) Cluster cluster) {
+        KvClient client = cluster.newClient();
+        client.put("a", "1");
+        int leader = cluster.awaitLeader(Duration.ofSeconds(5));
+        cluster.kill(leader);
+        client.put("b", "2");
+        int next = cluster.awaitLeader(Duration.ofSeconds(5));
+        assertNotEquals(leader, next);
+        assertEquals(Optional.of("1"), client.get("a"));
+        assertEquals(Optional.of("2"), client.get("b"));
+        cluster.restart(leader);
+        client.put("c", "3");
+        assertEquals(Optional.of("3"), client.get("c"));
+    }
+}
