@@ -65,22 +65,24 @@ public final class KvClient implements AutoCloseable {
     /** The value of {@code key}, read linearizably (ReadIndex on the leader). */
     public synchronized Optional<String> get(String key) {
         limits.checkKey(key);
-        Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), "GET " + key);
+        Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), "GET " + key, System.nanoTime());
         return Optional.ofNullable((String) v);
     }
 
     private Object write(KvRequest.Kind kind, String key, String value) {
+        long start = System.nanoTime(); // one deadline for the whole call, opening the session included
         if (sessionId == 0) {
-            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), "opening a session");
+            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null),
+                    kind + " " + key + " (opening a session)", start);
         }
         // A new sequence number per write; every retry of this write carries the same one.
         seq++;
-        return call(new KvRequest(kind, sessionId, seq, key, value), kind + " " + key);
+        return call(new KvRequest(kind, sessionId, seq, key, value), kind + " " + key, start);
     }
 
-    private Object call(KvRequest request, String what) {
-        long start = System.nanoTime();
+    private Object call(KvRequest request, String what, long start) {
         int setbacks = 0;
+        int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
         while (true) {
             if (closed) throw new IllegalStateException("this client is closed");
             long remaining = deadlineNanos - (System.nanoTime() - start);
@@ -90,7 +92,11 @@ public final class KvClient implements AutoCloseable {
                         + (request.kind() == KvRequest.Kind.GET ? "nothing was read"
                         : "it may or may not have been applied, and will not be applied twice"));
             }
-            int target = leaderGuess != 0 ? leaderGuess : nodes.get(nextNode++ % nodes.size());
+            int target = leaderGuess;
+            if (target == 0) {
+                target = nodes.get(nextNode++ % nodes.size());
+                if (target == silent && nodes.size() > 1) target = nodes.get(nextNode++ % nodes.size());
+            }
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
             connector.send(target, request, answer::complete);
             KvResponse response;
@@ -98,6 +104,7 @@ public final class KvClient implements AutoCloseable {
                 response = answer.get(Math.min(attemptNanos, remaining), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
                 leaderGuess = 0;
+                silent = target;
                 continue;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

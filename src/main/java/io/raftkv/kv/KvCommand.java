@@ -1,6 +1,9 @@
 package io.raftkv.kv;
 
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /** A write as it is stored in the log: who sent it, its sequence number in that client's session, and what it does. */
@@ -23,32 +26,45 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return b.array();
     }
 
+    /** Reads a command back, refusing (with {@link IllegalArgumentException}) anything that is not exactly one. */
     static KvCommand decode(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
-        byte version = b.get();
-        if (version != VERSION) throw new IllegalArgumentException("unknown KV command version " + version);
-        int op = b.get();
-        if (op < 0 || op >= Op.values().length) throw new IllegalArgumentException("unknown KV command op " + op);
-        long clientId = b.getLong();
-        long seq = b.getLong();
-        String key = string(b);
-        String value = string(b);
-        return new KvCommand(Op.values()[op], clientId, seq, key, value);
+        try {
+            byte version = b.get();
+            if (version != VERSION) throw new IllegalArgumentException("unknown KV command version " + version);
+            int op = b.get();
+            if (op < 0 || op >= Op.values().length) throw new IllegalArgumentException("unknown KV command op " + op);
+            long clientId = b.getLong();
+            long seq = b.getLong();
+            String key = string(b, "key");
+            String value = string(b, "value");
+            if (b.hasRemaining()) {
+                throw new IllegalArgumentException(b.remaining() + " unexpected bytes after the value of a KV command");
+            }
+            return new KvCommand(Op.values()[op], clientId, seq, key, value);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("KV command truncated at byte " + b.position() + " of " + bytes.length);
+        }
     }
 
-    private static String string(ByteBuffer b) {
+    private static String string(ByteBuffer b, String what) {
         int n = b.getInt();
-        if (n < 0 || n > b.remaining()) throw new IllegalArgumentException("bad string length " + n + " in KV command");
-        String s = new String(bytes(b, n), StandardCharsets.UTF_8);
-        return s;
+        if (n < 0 || n > b.remaining()) {
+            throw new IllegalArgumentException("bad " + what + " length " + n + " in KV command (" + b.remaining() + " bytes left)");
+        }
+        ByteBuffer slice = b.slice(b.position(), n);
+        b.position(b.position() + n);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(slice).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("the " + what + " of a KV command is not valid UTF-8");
+        }
     }
 
-    private static byte[] bytes(ByteBuffer b, int n) {
-        byte[] out = new byte[n];
-        b.get(out);
-        return out;
-    }
-
+    /** The length of {@code s} in UTF-8, or -1 - i if the char at i is an unpaired surrogate (not encodable). */
     static int utf8Length(String s) {
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
@@ -58,6 +74,8 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
             else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
                 n += 4;
                 i++;
+            } else if (Character.isSurrogate(c)) {
+                return -1 - i;
             } else n += 3;
         }
         return n;

@@ -13,15 +13,25 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes) {
 
     void checkKey(String key) {
         if (key == null) throw new NullPointerException("key must not be null");
-        int n = KvCommand.utf8Length(key);
+        int n = encodableLength(key, "key");
         if (n > maxKeyBytes) {
             throw new IllegalArgumentException("key is " + n + " bytes in UTF-8; the limit is " + maxKeyBytes);
         }
     }
 
+    private static int encodableLength(String s, String what) {
+        int n = KvCommand.utf8Length(s);
+        if (n < 0) {
+            // UTF-8 cannot carry it: it would be stored as '?', and read back changed.
+            throw new IllegalArgumentException(what + " has an unpaired surrogate at index " + (-1 - n)
+                    + ", which is not valid Unicode");
+        }
+        return n;
+    }
+
     void checkValue(String value) {
         if (value == null) throw new NullPointerException("value must not be null");
-        int n = KvCommand.utf8Length(value);
+        int n = encodableLength(value, "value");
         if (n > maxValueBytes) {
             throw new IllegalArgumentException("value is " + n + " bytes in UTF-8; the limit is " + maxValueBytes);
         }

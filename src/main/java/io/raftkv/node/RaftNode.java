@@ -44,6 +44,9 @@ public final class RaftNode implements AutoCloseable {
 
     private volatile boolean parked;
     private volatile boolean stopping;
+    /** Set once the thread has stopped taking from the inbox; later items are answered by whoever enqueues them. */
+    private volatile boolean finished;
+    private final Object lateDrain = new Object();
     private volatile NodeStatus status;
     private volatile Throwable failure;
 
@@ -145,7 +148,21 @@ public final class RaftNode implements AutoCloseable {
         if (stopping) return false;
         inbox.offer(item);
         if (parked) LockSupport.unpark(thread);
+        // The thread may have made its last pass over the inbox between our check and our offer:
+        // then nobody else will answer what we put there.
+        if (finished) refuseLeftovers();
         return true;
+    }
+
+    /** Answers every item left in the inbox once the thread is gone; one caller at a time, as the queue requires. */
+    private void refuseLeftovers() {
+        synchronized (lateDrain) {
+            Object item;
+            while ((item = inbox.poll()) != null) {
+                if (item instanceof Proposal p) p.reply.notLeader(RaftCore.NONE);
+                else if (item instanceof Read r) r.reply.notLeader(RaftCore.NONE);
+            }
+        }
     }
 
     /** Stops the node's thread and waits for it; what was persisted stays in storage. */
@@ -153,7 +170,10 @@ public final class RaftNode implements AutoCloseable {
     public void close() {
         stopping = true;
         LockSupport.unpark(thread);
-        if (thread.isAlive() || thread.getState() != Thread.State.NEW) {
+        if (thread.getState() == Thread.State.NEW) {
+            finished = true;
+            status = NodeStatus.down(id, lastTerm);
+        } else {
             try {
                 if (!thread.join(Duration.ofSeconds(10))) {
                     throw new IllegalStateException("node " + id + " did not stop within 10 s");
@@ -195,6 +215,8 @@ public final class RaftNode implements AutoCloseable {
         } finally {
             stopping = true;
             failEverything();
+            finished = true;
+            refuseLeftovers();
             status = NodeStatus.down(id, lastTerm);
             onLeadershipChange.run();
         }
@@ -277,10 +299,5 @@ public final class RaftNode implements AutoCloseable {
         proposals.clear();
         for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
         reads.clear();
-        Object item;
-        while ((item = inbox.poll()) != null) {
-            if (item instanceof Proposal p) p.reply.notLeader(RaftCore.NONE);
-            else if (item instanceof Read r) r.reply.notLeader(RaftCore.NONE);
-        }
     }
 }

@@ -35,6 +35,12 @@ public final class MemoryStorage implements Storage {
                 throw new IllegalArgumentException("entries start at " + first + " but the log holds 1.." + (next - 1)
                         + ": a write may not leave a gap");
             }
+            for (int i = 1; i < entries.size(); i++) {
+                if (entries.get(i).index() != first + i) {
+                    throw new IllegalArgumentException("entries must have consecutive indexes: " + entries.get(i - 1)
+                            + " is followed by " + entries.get(i));
+                }
+            }
             // Entries are indexed from 1 with no gaps, so index i lives at position i - 1.
             log.subList((int) (first - 1), log.size()).clear();
             log.addAll(entries);

@@ -1,0 +1,125 @@
+package io.raftkv.kv;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A write as the log stores it: what is encoded decodes to the same command, and garbage does not decode. */
+class KvCommandTest {
+
+    static Stream<KvCommand> commands() {
+        return Stream.of(
+                KvCommand.register(),
+                new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1"),
+                new KvCommand(KvCommand.Op.PUT, 42, 7, "", ""),
+                new KvCommand(KvCommand.Op.REPLACE, Long.MAX_VALUE, Long.MAX_VALUE, "ключ", "значение"),
+                new KvCommand(KvCommand.Op.PUT, 3, 9, "日本語のキー", "値 😀🎉 é ß"),
+                new KvCommand(KvCommand.Op.REPLACE, 5, 2, "\u0000nul\u0000", "tab\tnew\nline"),
+                new KvCommand(KvCommand.Op.PUT, 6, 1, "k", "x".repeat(100_000)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("commands")
+    void whatIsEncodedDecodesToTheSameCommand(KvCommand c) {
+        assertEquals(c, KvCommand.decode(c.encode()));
+    }
+
+    @Test
+    void aRegistrationCarriesNoClientNoSequenceAndEmptyStrings() {
+        KvCommand r = KvCommand.register();
+        assertEquals(new KvCommand(KvCommand.Op.REGISTER, 0, 0, "", ""), r);
+        assertEquals(r, KvCommand.decode(r.encode()));
+    }
+
+    @Test
+    void stringsAreStoredAsUtf8() {
+        byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "é", "😀").encode();
+        // version, op, client id, seq, then length-prefixed key and value
+        assertEquals(2 + 8 + 8 + 4 + 2 + 4 + 4, bytes.length);
+    }
+
+    @Test
+    void anUnknownVersionIsRefused() {
+        byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1").encode();
+        bytes[0] = 9;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes));
+        assertEquals("unknown KV command version 9", e.getMessage());
+    }
+
+    @Test
+    void anUnknownOpIsRefused() {
+        byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1").encode();
+        bytes[1] = 3;
+        assertEquals("unknown KV command op 3",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes)).getMessage());
+        bytes[1] = -1;
+        assertEquals("unknown KV command op -1",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes)).getMessage());
+    }
+
+    @Test
+    void aStringLengthThatIsNegativeOrRunsPastTheEndIsRefused() {
+        byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1").encode();
+        int keyLength = 2 + 8 + 8;
+        ByteBuffer.wrap(bytes).putInt(keyLength, -1);
+        assertEquals("bad key length -1 in KV command (6 bytes left)",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes)).getMessage());
+        ByteBuffer.wrap(bytes).putInt(keyLength, 1_000);
+        assertEquals("bad key length 1000 in KV command (6 bytes left)",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes)).getMessage());
+    }
+
+    @Test
+    void noTruncatedEncodingDecodesToACommand() {
+        byte[] whole = new KvCommand(KvCommand.Op.REPLACE, 12, 34, "key", "value").encode();
+        for (int n = 0; n < whole.length; n++) {
+            byte[] part = Arrays.copyOf(whole, n);
+            int length = n;
+            assertThrows(RuntimeException.class, () -> KvCommand.decode(part), "a prefix of " + length + " bytes decoded");
+        }
+    }
+
+    @Test
+    void aTruncatedEncodingIsRefusedWithAMessage() {
+        byte[] whole = new KvCommand(KvCommand.Op.REPLACE, 12, 34, "key", "value").encode();
+        for (int n = 0; n < whole.length; n++) {
+            byte[] part = Arrays.copyOf(whole, n);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(part),
+                    "a prefix of " + n + " bytes");
+            assertTrue(e.getMessage() != null && !e.getMessage().isEmpty(), "a prefix of " + n + " bytes: no message");
+        }
+    }
+
+    @Test
+    void bytesAfterTheValueAreRefused() {
+        KvCommand c = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1");
+        byte[] bytes = Arrays.copyOf(c.encode(), c.encode().length + 3);
+        assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes));
+    }
+
+    @Test
+    void malformedUtf8IsRefused() {
+        byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1").encode();
+        bytes[2 + 8 + 8 + 4] = (byte) 0xFF; // the key's only byte
+        assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes));
+    }
+
+    @Test
+    void theEncodingIsAFreshArrayEachTime() {
+        KvCommand c = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1");
+        byte[] first = c.encode();
+        byte[] second = c.encode();
+        assertArrayEquals(first, second);
+        first[0] = 0;
+        assertEquals(c, KvCommand.decode(second));
+    }
+}

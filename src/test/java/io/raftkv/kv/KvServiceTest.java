@@ -1,0 +1,152 @@
+package io.raftkv.kv;
+
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.MemoryStorage;
+import io.raftkv.transport.Transport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * One node's KV service over a lone node (voters {1}): how requests map to log entries and reads, and
+ * how state machine results map to responses, including the "session expired" refusal the client
+ * turns into {@link SessionExpiredException}.
+ */
+class KvServiceTest {
+    private static final long WAIT_MILLIS = 5_000;
+
+    private final MemoryStorage storage = new MemoryStorage();
+    private RaftNode node;
+    private KvService service;
+
+    @AfterEach
+    void stop() {
+        if (node != null) node.close();
+    }
+
+    private void startLoneNode(int maxSessions, boolean lead) {
+        RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).electionTicks(10).build();
+        Transport nowhere = new Transport() {
+            @Override
+            public void send(Message message) {}
+
+            @Override
+            public void close() {}
+        };
+        node = new RaftNode(config, storage, sink -> nowhere, new KvStateMachine(maxSessions),
+                Duration.ofMillis(50), () -> {});
+        node.start();
+        service = new KvService(node, new KvLimits(8, 16));
+        if (!lead) return;
+        node.campaign();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+        while (node.status().role() != Role.LEADER) {
+            if (System.nanoTime() - deadline >= 0) fail("node 1 did not lead within " + WAIT_MILLIS + " ms: " + node.status());
+            LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+    private KvResponse call(KvRequest request) {
+        CompletableFuture<KvResponse> answer = new CompletableFuture<>();
+        service.handle(request, answer::complete);
+        return answer.orTimeout(WAIT_MILLIS, TimeUnit.MILLISECONDS).join();
+    }
+
+    private long register() {
+        KvResponse r = call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null));
+        if (!(r instanceof KvResponse.Ok ok) || !(ok.value() instanceof Long id)) throw new AssertionError("register: " + r);
+        return id;
+    }
+
+    private static KvRequest put(long client, long seq, String key, String value) {
+        return new KvRequest(KvRequest.Kind.PUT, client, seq, key, value);
+    }
+
+    @Test
+    void requestsMapToTheStateMachineAndBack() {
+        startLoneNode(10, true);
+        long session = register();
+        assertTrue(session >= 2, "the session id is its entry's index, after the leader's no-op: " + session);
+
+        assertEquals(new KvResponse.Ok(null), call(put(session, 1, "a", "1")));
+        assertEquals(new KvResponse.Ok("1"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+        assertEquals(new KvResponse.Ok(true), call(new KvRequest(KvRequest.Kind.REPLACE, session, 2, "a", "2")));
+        assertEquals(new KvResponse.Ok(false), call(new KvRequest(KvRequest.Kind.REPLACE, session, 3, "b", "2")));
+        assertEquals(new KvResponse.Ok(null), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "b", null)));
+        assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+    }
+
+    @Test
+    void aRetryGetsTheFirstAnswerAndAnOlderRequestIsRefused() {
+        startLoneNode(10, true);
+        long session = register();
+        call(put(session, 1, "a", "1"));
+        call(put(session, 2, "a", "2"));
+        assertEquals(new KvResponse.Ok(null), call(put(session, 2, "a", "2")));
+        assertEquals(new KvResponse.Refused("an older request of this session"), call(put(session, 1, "a", "1")));
+        assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+    }
+
+    @Test
+    void anEvictedSessionIsRefusedAsSessionExpiredAndTheClientSaysSo() {
+        startLoneNode(1, true);
+        KvConnector connector = new KvConnector() {
+            @Override
+            public List<Integer> nodes() {
+                return List.of(1);
+            }
+
+            @Override
+            public void send(int n, KvRequest request, Consumer<KvResponse> reply) {
+                service.handle(request, reply);
+            }
+        };
+        Duration wait = Duration.ofMillis(WAIT_MILLIS);
+        try (KvClient first = new KvClient(connector, KvLimits.DEFAULT, wait, wait);
+             KvClient second = new KvClient(connector, KvLimits.DEFAULT, wait, wait)) {
+            first.put("a", "1");
+            second.put("b", "2"); // its registration evicts the first client's session (max 1)
+            SessionExpiredException e = assertThrows(SessionExpiredException.class, () -> first.put("a", "lost"));
+            assertEquals("PUT a: the cluster expired this client's session", e.getMessage());
+            assertEquals(Optional.of("1"), second.get("a"), "the expired client's write was not applied");
+        }
+    }
+
+    @Test
+    void badRequestsAreRefusedWithTheReason() {
+        startLoneNode(10, true);
+        assertEquals(new KvResponse.Refused("request and its kind must not be null"), call(null));
+        assertEquals(new KvResponse.Refused("request and its kind must not be null"), call(new KvRequest(null, 0, 0, "a", "b")));
+        assertEquals(new KvResponse.Refused("key must not be null"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, null, null)));
+        assertEquals(new KvResponse.Refused("key is 9 bytes in UTF-8; the limit is 8"), call(put(2, 1, "123456789", "v")));
+        assertEquals(new KvResponse.Refused("value must not be null"), call(put(2, 1, "k", null)));
+        assertEquals(new KvResponse.Refused("value is 17 bytes in UTF-8; the limit is 16"), call(put(2, 1, "k", "x".repeat(17))));
+        assertEquals(new KvResponse.Refused("a write needs a sequence number >= 1, was 0"), call(put(2, 0, "k", "v")));
+        assertEquals(1, storage.lastIndex(), "nothing but the leader's no-op reached the log");
+    }
+
+    @Test
+    void aNodeThatDoesNotLeadAnswersNotLeader() {
+        startLoneNode(10, false);
+        assertEquals(new KvResponse.NotLeader(0), call(put(2, 1, "k", "v")));
+        assertEquals(new KvResponse.NotLeader(0), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null)));
+        assertEquals(new KvResponse.NotLeader(0), call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null)));
+    }
+}

@@ -1,0 +1,242 @@
+package io.raftkv.kv;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The replicated key-value map and its client sessions, driven entry by entry as the log would
+ * drive it: no threads, no node.
+ */
+class KvStateMachineTest {
+
+    private static byte[] register() {
+        return KvCommand.register().encode();
+    }
+
+    private static byte[] put(long client, long seq, String key, String value) {
+        return new KvCommand(KvCommand.Op.PUT, client, seq, key, value).encode();
+    }
+
+    private static byte[] replace(long client, long seq, String key, String value) {
+        return new KvCommand(KvCommand.Op.REPLACE, client, seq, key, value).encode();
+    }
+
+    // ---------------------------------------------------------------- sessions
+
+    @Test
+    void registrationOpensASessionWhoseIdIsTheIndexOfItsEntry() {
+        KvStateMachine sm = new KvStateMachine();
+        assertEquals(new KvResult.Registered(7), sm.apply(7, register()));
+        assertEquals(1, sm.sessionCount());
+        assertEquals(KvResult.WRITTEN, sm.apply(8, put(7, 1, "a", "1")));
+        assertEquals("1", sm.query("a"));
+    }
+
+    @Test
+    void twoRegistrationsOpenTwoSessionsWithTheirOwnIds() {
+        KvStateMachine sm = new KvStateMachine();
+        assertEquals(new KvResult.Registered(3), sm.apply(3, register()));
+        assertEquals(new KvResult.Registered(4), sm.apply(4, register()));
+        assertEquals(2, sm.sessionCount());
+        // Sequence numbers are per session: both clients may use seq 1.
+        assertEquals(KvResult.WRITTEN, sm.apply(5, put(3, 1, "a", "from 3")));
+        assertEquals(KvResult.WRITTEN, sm.apply(6, put(4, 1, "b", "from 4")));
+        assertEquals("from 3", sm.query("a"));
+        assertEquals("from 4", sm.query("b"));
+    }
+
+    @Test
+    void aWriteUnderAnUnknownSessionIsAnsweredSessionExpiredAndAppliesNothing() {
+        KvStateMachine sm = new KvStateMachine();
+        assertEquals(KvResult.SESSION_EXPIRED, sm.apply(1, put(99, 1, "a", "1")));
+        assertEquals(KvResult.SESSION_EXPIRED, sm.apply(2, replace(99, 2, "a", "2")));
+        assertEquals(0, sm.size());
+        assertNull(sm.query("a"));
+        assertEquals(0, sm.sessionCount(), "an unknown id must not open a session");
+    }
+
+    @Test
+    void maxSessionsBelowOneIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new KvStateMachine(0));
+        assertEquals("maxSessions must be >= 1, was 0", e.getMessage());
+    }
+
+    // ---------------------------------------------------------------- PUT, REPLACE, GET
+
+    @Test
+    void putSetsAKeyAndOverwritesIt() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        assertEquals(KvResult.WRITTEN, sm.apply(2, put(1, 1, "a", "1")));
+        assertEquals(KvResult.WRITTEN, sm.apply(3, put(1, 2, "a", "2")));
+        assertEquals("2", sm.query("a"));
+        assertEquals(1, sm.size());
+    }
+
+    @Test
+    void aGetOfAnAbsentKeyAnswersNull() {
+        assertNull(new KvStateMachine().query("nothing here"));
+    }
+
+    @Test
+    void replaceOfAnAbsentKeySaysSoAndDoesNotCreateIt() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        assertEquals(KvResult.NOT_REPLACED, sm.apply(2, replace(1, 1, "a", "1")));
+        assertNull(sm.query("a"));
+        assertEquals(0, sm.size());
+    }
+
+    @Test
+    void replaceOfAnExistingKeySetsItAndSaysSo() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "a", "1"));
+        assertEquals(KvResult.REPLACED, sm.apply(3, replace(1, 2, "a", "2")));
+        assertEquals("2", sm.query("a"));
+    }
+
+    @Test
+    void emptyKeysAndValuesAreOrdinaryKeysAndValues() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "", ""));
+        assertEquals("", sm.query(""));
+        assertEquals(KvResult.REPLACED, sm.apply(3, replace(1, 2, "", "x")));
+        assertEquals("x", sm.query(""));
+    }
+
+    // ---------------------------------------------------------------- at most once
+
+    @Test
+    void aRetryOfTheLatestWriteGetsTheFirstAnswerAndIsNotAppliedAgain() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, register());
+        assertEquals(KvResult.WRITTEN, sm.apply(3, put(1, 1, "a", "1")));
+        assertEquals(KvResult.WRITTEN, sm.apply(4, put(1, 2, "a", "2")));
+        assertEquals(KvResult.WRITTEN, sm.apply(5, put(2, 1, "a", "other")));
+
+        assertEquals(KvResult.WRITTEN, sm.apply(6, put(1, 2, "a", "2")), "a retry gets the first answer");
+        assertEquals("other", sm.query("a"), "a retry must not overwrite a later write of another client");
+    }
+
+    @Test
+    void aRetryOfAnOlderWriteIsStaleAndNotApplied() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "a", "1"));
+        sm.apply(3, put(1, 2, "a", "2"));
+
+        assertEquals(KvResult.STALE, sm.apply(4, put(1, 1, "a", "1")));
+        assertEquals("2", sm.query("a"));
+        // The stale retry did not disturb what the session remembers about seq 2.
+        assertEquals(KvResult.WRITTEN, sm.apply(5, put(1, 2, "a", "2")));
+        assertEquals("2", sm.query("a"));
+    }
+
+    @Test
+    void aRetriedReplaceThatReplacedStillSaysTrueWithoutReplacingAgain() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, register());
+        sm.apply(3, put(1, 1, "a", "0"));
+        assertEquals(KvResult.REPLACED, sm.apply(4, replace(1, 2, "a", "mine")));
+        sm.apply(5, put(2, 1, "a", "theirs"));
+
+        assertEquals(KvResult.REPLACED, sm.apply(6, replace(1, 2, "a", "mine")));
+        assertEquals("theirs", sm.query("a"));
+    }
+
+    @Test
+    void aRetriedReplaceThatFoundNoKeyStillSaysFalseAfterTheKeyAppears() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, register());
+        assertEquals(KvResult.NOT_REPLACED, sm.apply(3, replace(1, 1, "a", "mine")));
+        sm.apply(4, put(2, 1, "a", "theirs"));
+
+        // Had it applied again it would now replace; the first answer stands.
+        assertEquals(KvResult.NOT_REPLACED, sm.apply(5, replace(1, 1, "a", "mine")));
+        assertEquals("theirs", sm.query("a"));
+    }
+
+    // ---------------------------------------------------------------- expiry
+
+    @Test
+    void beyondMaxSessionsTheLeastRecentlyUsedSessionIsEvicted() {
+        KvStateMachine sm = new KvStateMachine(2);
+        sm.apply(1, register());                 // session 1
+        sm.apply(2, register());                 // session 2
+        sm.apply(3, put(1, 1, "a", "1"));        // session 1 used: session 2 is now the least recent
+        assertEquals(new KvResult.Registered(4), sm.apply(4, register()));
+        assertEquals(2, sm.sessionCount());
+
+        assertEquals(KvResult.SESSION_EXPIRED, sm.apply(5, put(2, 1, "b", "lost")));
+        assertNull(sm.query("b"), "an evicted client's write must not apply");
+        assertEquals(KvResult.WRITTEN, sm.apply(6, put(1, 2, "a", "2")));
+        assertEquals(KvResult.WRITTEN, sm.apply(7, put(4, 1, "c", "3")));
+    }
+
+    @Test
+    void anEvictedClientsRetryIsNotAppliedEvenIfItWasNeverSeen() {
+        KvStateMachine sm = new KvStateMachine(1);
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "a", "1"));
+        sm.apply(3, register()); // evicts session 1
+        assertEquals(KvResult.SESSION_EXPIRED, sm.apply(4, put(1, 1, "a", "1")));
+        assertEquals(KvResult.SESSION_EXPIRED, sm.apply(5, put(1, 2, "a", "2")));
+        assertEquals("1", sm.query("a"));
+    }
+
+    @Test
+    void twoStateMachinesFedTheSameLogEvictTheSameSessionsAndGiveTheSameAnswers() {
+        long seed = new SplittableRandom().nextLong();
+        System.out.println("KvStateMachineTest eviction seed " + seed);
+        List<byte[]> log = randomLog(new SplittableRandom(seed), 2_000);
+
+        KvStateMachine a = new KvStateMachine(5);
+        KvStateMachine b = new KvStateMachine(5);
+        List<Object> answersA = new ArrayList<>();
+        List<Object> answersB = new ArrayList<>();
+        for (int i = 0; i < log.size(); i++) {
+            answersA.add(a.apply(i + 1, log.get(i)));
+            answersB.add(b.apply(i + 1, log.get(i)));
+        }
+        assertEquals(answersA, answersB, "seed " + seed);
+        assertTrue(answersA.contains(KvResult.SESSION_EXPIRED), "seed " + seed + ": the log should evict someone");
+        assertEquals(a.sessionCount(), b.sessionCount(), "seed " + seed);
+        assertEquals(5, a.sessionCount(), "seed " + seed);
+        for (int k = 0; k < 10; k++) assertEquals(a.query("k" + k), b.query("k" + k), "seed " + seed + ", key k" + k);
+    }
+
+    /** Registrations and writes of up to 12 clients (ids are the registrations' indexes), with retries. */
+    private static List<byte[]> randomLog(SplittableRandom random, int length) {
+        List<byte[]> log = new ArrayList<>();
+        List<Long> clients = new ArrayList<>();
+        List<Long> seqs = new ArrayList<>();
+        for (int index = 1; index <= length; index++) {
+            if (clients.size() < 12 && (clients.isEmpty() || random.nextInt(10) == 0)) {
+                log.add(register());
+                clients.add((long) index);
+                seqs.add(0L);
+                continue;
+            }
+            int c = random.nextInt(clients.size());
+            long seq = seqs.get(c);
+            if (seq == 0 || random.nextInt(5) != 0) seqs.set(c, ++seq); // else a retry of the last one
+            String key = "k" + random.nextInt(10);
+            String value = "v" + index;
+            log.add(random.nextBoolean() ? put(clients.get(c), seq, key, value) : replace(clients.get(c), seq, key, value));
+        }
+        return log;
+    }
+}

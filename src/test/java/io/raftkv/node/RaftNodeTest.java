@@ -1,0 +1,416 @@
+package io.raftkv.node;
+
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.MemoryStorage;
+import io.raftkv.transport.InMemoryNetwork;
+import io.raftkv.transport.Transport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A node at run time: its thread, the order persist / reply / apply, reads, and stopping. One node
+ * alone (voters {1}) with a transport that only records, and three nodes on an in-memory network.
+ */
+class RaftNodeTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeEverything() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) toClose.get(i).close();
+    }
+
+    /** Counts the commands it applies; a query answers the count. Remembers what it applied, in order. */
+    static final class CountingStateMachine implements StateMachine {
+        final List<Long> appliedIndexes = new CopyOnWriteArrayList<>();
+        final List<String> appliedCommands = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Object apply(long index, byte[] command) {
+            appliedIndexes.add(index);
+            appliedCommands.add(new String(command, StandardCharsets.UTF_8));
+            return (long) appliedIndexes.size();
+        }
+
+        @Override
+        public Object query(Object query) {
+            return "count of " + query + " = " + appliedIndexes.size();
+        }
+    }
+
+    /** Records what the node sends; delivers nothing. */
+    static final class RecordingTransport implements Transport {
+        final List<Message> sent = new CopyOnWriteArrayList<>();
+        volatile boolean closed;
+
+        @Override
+        public void send(Message message) {
+            sent.add(message);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    /** What a {@link Reply} was told, as a future: the result of ok, or {@link NotLeader}. */
+    record NotLeader(int hint) {}
+
+    static final class FutureReply implements Reply {
+        final CompletableFuture<Object> answer = new CompletableFuture<>();
+        final AtomicInteger calls = new AtomicInteger();
+
+        @Override
+        public void ok(Object result) {
+            calls.incrementAndGet();
+            answer.complete(result);
+        }
+
+        @Override
+        public void notLeader(int leaderHint) {
+            calls.incrementAndGet();
+            answer.complete(new NotLeader(leaderHint));
+        }
+
+        Object get() {
+            try {
+                return answer.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                throw new AssertionError("no answer within " + WAIT, e);
+            }
+        }
+    }
+
+    static void await(String what, BooleanSupplier condition, Supplier<?> state) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) fail("timed out after " + WAIT + " waiting until " + what + "; last seen: " + state.get());
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---------------------------------------------------------------- one node alone
+
+    private final MemoryStorage storage = new MemoryStorage();
+    private final RecordingTransport transport = new RecordingTransport();
+    private final CountingStateMachine counter = new CountingStateMachine();
+    private final AtomicInteger leadershipChanges = new AtomicInteger();
+
+    /** Node 1 of {1}; long ticks (50 ms, election after 10-20), so only campaign() makes it lead soon. */
+    private RaftNode loneNode() {
+        RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).electionTicks(10).build();
+        RaftNode node = new RaftNode(config, storage, sink -> transport, counter, Duration.ofMillis(50),
+                leadershipChanges::incrementAndGet);
+        toClose.add(node);
+        node.start();
+        return node;
+    }
+
+    private RaftNode loneLeader() {
+        RaftNode node = loneNode();
+        node.campaign();
+        await("node 1 leads", () -> node.status().role() == Role.LEADER, node::status);
+        return node;
+    }
+
+    @Test
+    void aLoneNodeBecomesLeaderAfterCampaign() {
+        RaftNode node = loneNode();
+        assertEquals(1, node.id());
+        node.campaign();
+        await("node 1 leads", () -> node.status().role() == Role.LEADER, node::status);
+
+        NodeStatus s = node.status();
+        assertTrue(s.alive());
+        assertEquals(1, s.leader());
+        assertTrue(s.term() >= 1, s.toString());
+        assertEquals(s.term(), storage.hardState().term(), "the term it leads in is persisted");
+        assertEquals(1, storage.hardState().votedFor(), "its vote for itself is persisted");
+        // The status is published just before the callback runs, so wait for it rather than assert at once.
+        await("the leadership change is announced", () -> leadershipChanges.get() >= 1, leadershipChanges::get);
+        assertTrue(transport.sent.isEmpty(), "a lone node has no one to send to: " + transport.sent);
+        assertNull(node.failure());
+    }
+
+    @Test
+    void aLoneLeaderCommitsItsNoOpAndPublishesCommitAndAppliedIndexes() {
+        RaftNode node = loneLeader();
+        await("the no-op is applied", () -> node.status().appliedIndex() >= 1, node::status);
+        assertEquals(1, storage.lastIndex());
+        assertEquals(Entry.Kind.NOOP, storage.entries().get(0).kind());
+        assertTrue(counter.appliedIndexes.isEmpty(), "a no-op is not handed to the state machine");
+    }
+
+    @Test
+    void aProposalBeforeTheNodeLeadsIsAnsweredNotLeader() {
+        RaftNode node = loneNode();
+        FutureReply reply = new FutureReply();
+        node.propose(bytes("x"), reply);
+        assertEquals(new NotLeader(0), reply.get());
+        FutureReply read = new FutureReply();
+        node.read("k", read);
+        assertEquals(new NotLeader(0), read.get());
+        assertTrue(counter.appliedIndexes.isEmpty());
+    }
+
+    @Test
+    void aProposalIsAnsweredWithWhatTheStateMachineReturned() {
+        RaftNode node = loneLeader();
+        List<FutureReply> replies = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            FutureReply r = new FutureReply();
+            node.propose(bytes("c" + i), r);
+            replies.add(r);
+        }
+        for (int i = 1; i <= 3; i++) assertEquals((long) i, replies.get(i - 1).get(), "reply " + i);
+        assertEquals(List.of("c1", "c2", "c3"), counter.appliedCommands);
+        assertEquals(List.of(2L, 3L, 4L), counter.appliedIndexes, "entry 1 is the leader's no-op");
+        for (FutureReply r : replies) assertEquals(1, r.calls.get(), "a reply is answered once");
+    }
+
+    @Test
+    void anEntryIsInStorageBeforeItsProposerIsAnswered() {
+        RaftNode node = loneLeader();
+        byte[] command = bytes("durable");
+        CompletableFuture<String> seen = new CompletableFuture<>();
+        node.propose(command, new Reply() {
+            @Override
+            public void ok(Object result) {
+                // Runs on the node's thread, after persist: the entry must already be stored.
+                long index = counter.appliedIndexes.get(0);
+                List<Entry> stored = storage.entries();
+                if (storage.lastIndex() < index) {
+                    seen.complete("lastIndex " + storage.lastIndex() + " < applied index " + index);
+                } else if (!Arrays.equals(stored.get((int) index - 1).data(), command)) {
+                    seen.complete("entry " + index + " in storage is " + stored.get((int) index - 1));
+                } else if (storage.hardState().commit() > index) {
+                    seen.complete("hard state commit " + storage.hardState().commit() + " beyond " + index);
+                } else {
+                    seen.complete("stored");
+                }
+            }
+
+            @Override
+            public void notLeader(int leaderHint) {
+                seen.complete("notLeader(" + leaderHint + ")");
+            }
+        });
+        assertEquals("stored", seen.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join());
+    }
+
+    @Test
+    void aReadIsAnsweredWithTheQueryResultAfterEarlierWritesAreApplied() {
+        RaftNode node = loneLeader();
+        List<FutureReply> writes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            FutureReply r = new FutureReply();
+            node.propose(bytes("w" + i), r);
+            writes.add(r);
+        }
+        for (FutureReply w : writes) w.get();
+
+        FutureReply read = new FutureReply();
+        node.read("k", read);
+        assertEquals("count of k = 5", read.get());
+        assertEquals(1, read.calls.get());
+    }
+
+    @Test
+    void aReadRightAfterElectionWaitsForTheNoOpAndIsServed() {
+        RaftNode node = loneNode();
+        node.campaign();
+        FutureReply read = new FutureReply();
+        // Queued behind the campaign: by the time it is taken the node leads.
+        node.read("k", read);
+        assertEquals("count of k = 0", read.get());
+    }
+
+    @Test
+    void closeStopsTheNodeAndLaterRequestsAreAnsweredNotLeaderAtOnce() {
+        RaftNode node = loneLeader();
+        FutureReply write = new FutureReply();
+        node.propose(bytes("before"), write);
+        assertEquals(1L, write.get());
+        int changesBefore = leadershipChanges.get();
+
+        node.close();
+
+        NodeStatus s = node.status();
+        assertFalse(s.alive(), s.toString());
+        assertEquals(Role.FOLLOWER, s.role());
+        assertEquals(0, s.leader());
+        assertTrue(transport.closed, "close() closes the transport");
+        assertTrue(leadershipChanges.get() > changesBefore, "stopping is announced as a leadership change");
+        assertNull(node.failure(), "a requested stop is not a failure");
+
+        // Answered on the caller's thread before propose returns: nothing left to wait for.
+        FutureReply after = new FutureReply();
+        node.propose(bytes("after"), after);
+        assertTrue(after.answer.isDone(), "a proposal after close must be answered at once");
+        assertEquals(new NotLeader(0), after.answer.join());
+        FutureReply read = new FutureReply();
+        node.read("k", read);
+        assertTrue(read.answer.isDone());
+        assertEquals(new NotLeader(0), read.answer.join());
+
+        assertEquals(List.of("before"), counter.appliedCommands);
+        assertEquals(2, storage.lastIndex(), "what was persisted stays in storage");
+    }
+
+    @Test
+    void everyProposalRacingWithCloseIsAnswered() throws Exception {
+        long budget = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        SplittableRandom random = new SplittableRandom();
+        for (int cycle = 0; System.nanoTime() - budget < 0; cycle++) {
+            RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(cycle)).electionTicks(10).build();
+            // A follower that never campaigns answers each proposal notLeader at once: many proposals in flight.
+            RaftNode node = new RaftNode(config, new MemoryStorage(), sink -> new RecordingTransport(),
+                    new CountingStateMachine(), Duration.ofSeconds(1), () -> {});
+            node.start();
+            List<FutureReply> replies = new CopyOnWriteArrayList<>();
+            AtomicBoolean go = new AtomicBoolean(true);
+            List<Thread> producers = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                producers.add(Thread.ofPlatform().start(() -> {
+                    Semaphore window = new Semaphore(32);
+                    while (go.get()) {
+                        if (!window.tryAcquire()) {
+                            Thread.onSpinWait();
+                            continue;
+                        }
+                        FutureReply r = new FutureReply();
+                        r.answer.whenComplete((v, x) -> window.release());
+                        replies.add(r);
+                        node.propose(bytes("p"), r);
+                        if (r.answer.isDone() && !node.status().alive()) break;
+                    }
+                }));
+            }
+            LockSupport.parkNanos(random.nextLong(50_000, 300_000));
+            node.close();
+            go.set(false);
+            for (Thread t : producers) t.join();
+            // close() has joined the node's thread, and every producer has returned from propose():
+            // a reply not answered now never will be.
+            long unanswered = replies.stream().filter(r -> !r.answer.isDone()).count();
+            assertEquals(0, unanswered, "close cycle " + cycle + ": " + unanswered + " of " + replies.size()
+                    + " proposals were never answered");
+        }
+    }
+
+    @Test
+    void closingTwiceIsHarmless() {
+        RaftNode node = loneLeader();
+        node.close();
+        node.close();
+        assertFalse(node.status().alive());
+    }
+
+    @Test
+    void aRestartedNodeKeepsItsTermAndLogAndLeadsAgain() {
+        RaftNode first = loneLeader();
+        FutureReply w = new FutureReply();
+        first.propose(bytes("kept"), w);
+        w.get();
+        long term = first.status().term();
+        first.close();
+
+        CountingStateMachine again = new CountingStateMachine();
+        RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(2)).electionTicks(10).build();
+        RaftNode second = new RaftNode(config, storage, sink -> new RecordingTransport(), again, Duration.ofMillis(50), () -> {});
+        toClose.add(second);
+        second.start();
+        second.campaign();
+        await("node 1 leads again", () -> second.status().role() == Role.LEADER, second::status);
+        assertTrue(second.status().term() > term, "a new term: " + second.status() + " after " + term);
+        await("the old command is applied again", () -> again.appliedCommands.contains("kept"), () -> again.appliedCommands);
+    }
+
+    // ---------------------------------------------------------------- three nodes
+
+    @Test
+    void threeNodesElectTheCampaignerAndReplicateAProposalToEveryStorage() {
+        InMemoryNetwork network = new InMemoryNetwork(42);
+        toClose.add(network);
+        MemoryStorage[] storages = new MemoryStorage[4];
+        CountingStateMachine[] machines = new CountingStateMachine[4];
+        RaftNode[] nodes = new RaftNode[4];
+        for (int id = 1; id <= 3; id++) {
+            storages[id] = new MemoryStorage();
+            machines[id] = new CountingStateMachine();
+            // 10 ms ticks, elections after 30-60 ticks: node 1's campaign wins long before anyone times out.
+            RaftConfig config = RaftConfig.builder(id, Set.of(1, 2, 3), new SplittableRandom(id)).electionTicks(30).build();
+            int nodeId = id;
+            nodes[id] = new RaftNode(config, storages[id], sink -> network.connect(nodeId, sink), machines[id],
+                    Duration.ofMillis(10), () -> {});
+            toClose.add(nodes[id]);
+        }
+        for (int id = 1; id <= 3; id++) nodes[id].start();
+
+        nodes[1].campaign();
+        Supplier<String> statuses = () -> nodes[1].status() + " " + nodes[2].status() + " " + nodes[3].status();
+        await("node 1 leads and the others follow it", () -> nodes[1].status().role() == Role.LEADER
+                && nodes[2].status().leader() == 1 && nodes[3].status().leader() == 1, statuses);
+        long term = nodes[1].status().term();
+
+        byte[] command = bytes("replicated");
+        FutureReply reply = new FutureReply();
+        nodes[1].propose(command, reply);
+        assertEquals(1L, reply.get(), "the leader's state machine answered");
+
+        for (int id = 1; id <= 3; id++) {
+            MemoryStorage s = storages[id];
+            int nodeId = id;
+            await("node " + id + " stores the command", () -> s.entries().stream()
+                    .anyMatch(e -> e.kind() == Entry.Kind.COMMAND && Arrays.equals(e.data(), command)), s::entries);
+            await("node " + id + " applies the command", () -> machines[nodeId].appliedCommands.contains("replicated"),
+                    () -> machines[nodeId].appliedCommands);
+        }
+        // Same log everywhere: the leader's no-op, then the command, both of the leader's term.
+        for (int id = 1; id <= 3; id++) {
+            List<Entry> log = storages[id].entries();
+            assertEquals(2, log.size(), "node " + id + ": " + log);
+            assertEquals(Entry.Kind.NOOP, log.get(0).kind());
+            assertEquals(storages[1].entries(), log, "node " + id);
+            assertEquals(term, log.get(1).term());
+            assertEquals(List.of(2L), machines[id].appliedIndexes, "node " + id);
+        }
+
+        // A follower does not take proposals; it points at the leader.
+        FutureReply redirected = new FutureReply();
+        nodes[2].propose(bytes("to a follower"), redirected);
+        assertEquals(new NotLeader(1), redirected.get());
+    }
+}
