@@ -180,6 +180,7 @@ public final class Cluster implements AutoCloseable {
     /** A new client whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
     public KvClient newClient(Duration deadline) {
         checkOpen();
+        Objects.requireNonNull(deadline, "deadline");
         Duration attempt = deadline.compareTo(config.clientAttemptTimeout) < 0 ? deadline : config.clientAttemptTimeout;
         KvClient c = new KvClient(connector, config.limits, deadline, attempt);
         synchronized (clients) {

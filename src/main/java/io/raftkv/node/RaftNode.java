@@ -14,6 +14,7 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -69,6 +70,11 @@ public final class RaftNode implements AutoCloseable {
 
     private record Control(Consumer<RaftCore> action) {}
 
+    /** An answer held back until the node has published the status it reflects. */
+    private record Answer(Reply reply, Object result, boolean ok, int leaderHint) {}
+
+    private final ArrayList<Answer> answers = new ArrayList<>();
+
     /**
      * Builds a node from what {@code storage} holds and connects it; call {@link #start()} to run it.
      *
@@ -90,7 +96,8 @@ public final class RaftNode implements AutoCloseable {
         this.core = new RaftCore(config, storage.hardState(), storage.entries());
         this.lastRole = core.role();
         this.lastTerm = core.term();
-        this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.commitIndex(), 0);
+        this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.log().lastIndex(),
+                core.commitIndex(), 0);
         this.thread = Thread.ofVirtual().name("raftkv-node-" + id).unstarted(this::run);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
     }
@@ -250,18 +257,26 @@ public final class RaftNode implements AutoCloseable {
         for (Entry e : r.committedEntries()) apply(e);
         for (ReadState rs : r.readStates()) {
             PendingRead pr = reads.remove(rs.context());
-            if (pr != null) pr.reply.ok(stateMachine.query(pr.query));
+            if (pr != null) answers.add(new Answer(pr.reply, stateMachine.query(pr.query), true, 0));
         }
         for (long ctx : r.droppedReads()) {
             PendingRead pr = reads.remove(ctx);
-            if (pr != null) pr.reply.notLeader(r.leader());
+            if (pr != null) answers.add(new Answer(pr.reply, null, false, r.leader()));
         }
         if (r.role() != Role.LEADER && !proposals.isEmpty()) {
             // Lost leadership: these may yet commit under the next leader, or not; the client retries.
-            for (PendingProposal p : proposals) p.reply.notLeader(r.leader());
+            for (PendingProposal p : proposals) answers.add(new Answer(p.reply, null, false, r.leader()));
             proposals.clear();
         }
         core.advance(r);
+        if (!answers.isEmpty()) {
+            // Whoever hears of a commit must find it in this node's status.
+            publishStatus();
+            for (Answer a : answers) {
+                if (a.ok) a.reply.ok(a.result); else a.reply.notLeader(a.leaderHint);
+            }
+            answers.clear();
+        }
     }
 
     private void apply(Entry e) {
@@ -270,8 +285,8 @@ public final class RaftNode implements AutoCloseable {
         PendingProposal p;
         while ((p = proposals.peek()) != null && p.index <= e.index()) {
             proposals.poll();
-            if (p.index == e.index() && p.term == e.term()) p.reply.ok(result);
-            else p.reply.notLeader(core.leader()); // its slot went to another leader's entry
+            if (p.index == e.index() && p.term == e.term()) answers.add(new Answer(p.reply, result, true, 0));
+            else answers.add(new Answer(p.reply, null, false, core.leader())); // its slot went to another leader's entry
         }
     }
 
@@ -280,12 +295,13 @@ public final class RaftNode implements AutoCloseable {
         Role role = core.role();
         long term = core.term();
         int leader = core.leader();
+        long last = core.log().lastIndex();
         long commit = core.commitIndex();
-        if (s.role() == role && s.term() == term && s.leader() == leader && s.commitIndex() == commit
-                && s.appliedIndex() == applied) {
+        if (s.role() == role && s.term() == term && s.leader() == leader && s.lastIndex() == last
+                && s.commitIndex() == commit && s.appliedIndex() == applied) {
             return;
         }
-        status = new NodeStatus(id, true, role, term, leader, commit, applied);
+        status = new NodeStatus(id, true, role, term, leader, last, commit, applied);
         if (role != lastRole || term != lastTerm || leader != lastLeader) {
             lastRole = role;
             lastTerm = term;

@@ -3,6 +3,7 @@ package io.raftkv.raft;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 import java.util.function.IntToLongFunction;
 
 /** Majority arithmetic as pure functions of the voters and what each has reported. */
@@ -24,6 +25,13 @@ public final class Quorum {
         Arrays.sort(m);
         // Ascending: the value at n - majority is held by at least a majority.
         return m[m.length - majority(m.length)];
+    }
+
+    /** Whether the voters for which {@code yes} holds make a majority. */
+    public static boolean hasMajority(Set<Integer> voters, IntPredicate yes) {
+        int n = 0;
+        for (int v : voters) if (yes.test(v)) n++;
+        return n >= majority(voters.size());
     }
 
     /** Whether the votes received so far (voter id to granted) win, lose, or leave the election open. */

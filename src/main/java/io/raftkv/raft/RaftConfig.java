@@ -1,7 +1,6 @@
 package io.raftkv.raft;
 
 import java.util.Collections;
-import java.util.Collections;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;

@@ -123,6 +123,9 @@ public final class RaftCore {
         if (m.to() != id) {
             throw new IllegalArgumentException("message for node " + m.to() + " stepped into node " + id + ": " + m);
         }
+        if (m.from() == id) {
+            throw new IllegalArgumentException("node " + id + " was handed a message from itself: " + m);
+        }
         if (m.term() > term) {
             if (m instanceof VoteRequest vr && !vr.transfer() && inLease()) {
                 // We heard from a live leader within the election timeout: a disrupting candidate is
@@ -544,11 +547,7 @@ public final class RaftCore {
     private void confirmReads() {
         while (!readsAwaitingQuorum.isEmpty()) {
             PendingRead r = readsAwaitingQuorum.peek();
-            int acks = 0;
-            for (int v : voters) {
-                if (v == id || ackedReadRound.getOrDefault(v, 0L) >= r.round) acks++;
-            }
-            if (acks < Quorum.majority(voters.size())) return;
+            if (!Quorum.hasMajority(voters, v -> v == id || ackedReadRound.getOrDefault(v, 0L) >= r.round)) return;
             readsAwaitingQuorum.poll();
             readsConfirmed.add(new ReadState(r.context, r.index));
         }
@@ -564,20 +563,28 @@ public final class RaftCore {
     // ---------------------------------------------------------------- helpers
 
     private void send(Message m) {
-        // A leader's appends and heartbeats promise nothing durable, so they go before its own write;
-        // everything else (votes, acknowledgements) waits until this ready's state is on disk.
-        boolean immediate = role == Role.LEADER
-                && (m instanceof AppendRequest || m instanceof Heartbeat || m instanceof TimeoutNow);
+        // What promises nothing durable goes at once: a leader's appends and heartbeats (before its
+        // own write, thesis 10.2.1), heartbeat acknowledgements (so ReadIndex and CheckQuorum do not
+        // wait on a follower's disk) and PreVote traffic (which changes no state). Votes and append
+        // acknowledgements wait until this ready's state is on disk.
+        boolean immediate = switch (m) {
+            case AppendRequest a -> role == Role.LEADER;
+            case Heartbeat h -> role == Role.LEADER;
+            case TimeoutNow t -> role == Role.LEADER;
+            case HeartbeatResponse h -> true;
+            case VoteRequest v -> v.preVote();
+            case VoteResponse v -> v.preVote();
+            default -> false;
+        };
         (immediate ? messages : messagesAfterPersist).add(m);
     }
 
     private boolean quorumRecentlyActive() {
-        int active = 0;
+        boolean active = Quorum.hasMajority(voters, v -> v == id || progress.get(v).recentActive);
         for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
-            if (e.getKey() == id || e.getValue().recentActive) active++;
             if (e.getKey() != id) e.getValue().recentActive = false;
         }
-        return active >= Quorum.majority(voters.size());
+        return active;
     }
 
     private boolean inLease() {

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * Everything a {@link RaftCore} asks of its runtime after a batch of inputs. Handle it in this order:
  * <ol>
- *   <li>send {@link #messages()} (a leader's appends go out before its own write, thesis §10.2.1);</li>
+ *   <li>send {@link #messages()}, which promise nothing durable (a leader's appends go out before its
+ *       own write, thesis §10.2.1);</li>
  *   <li>persist {@link #hardState()} (if not null) and {@link #entries()}: storage first drops any
  *       entries at or after the first one given, then appends them; one sync for both;</li>
  *   <li>send {@link #messagesAfterPersist()} (votes and acknowledgements, which promise durability);</li>
@@ -13,8 +14,10 @@ import java.util.List;
  *       are at or below the last entry applied;</li>
  *   <li>call {@link RaftCore#advance(Ready)}.</li>
  * </ol>
- * {@link #droppedReads()} are reads this node can no longer serve (it lost leadership): answer them
- * with a redirect. {@link #role()}, {@link #term()} and {@link #leader()} describe the node afterwards.
+ * {@link #droppedReads()} are reads this node can no longer serve (it lost leadership before a majority
+ * confirmed it): answer them with a redirect. A read whose confirmation completed before the node lost
+ * leadership is still released in {@link #readStates()}, possibly after the node became a follower;
+ * it is linearizable all the same. {@link #role()}, {@link #term()} and {@link #leader()} describe the node afterwards.
  */
 public record Ready(HardState hardState,
                     List<Entry> entries,

@@ -25,6 +25,21 @@ class ClusterBasicsTest {
     }
 
     @Test
+    void anAcknowledgedWriteIsAlreadyInItsLeadersPublishedStatus(@RaftCluster(nodes = 3) Cluster cluster) {
+        KvClient client = cluster.newClient();
+        client.put("warm", "up"); // opens the session
+        for (int i = 0; i < 50; i++) {
+            int leader = cluster.awaitLeader(Duration.ofSeconds(5));
+            long before = cluster.status(leader).lastIndex();
+            client.put("k", "v" + i);
+            if (cluster.leader().orElse(-1) != leader) continue; // leadership moved: nothing to compare
+            assertTrue(cluster.status(leader).commitIndex() > before,
+                    "write " + i + " acknowledged, but its leader's status still shows commit "
+                            + cluster.status(leader).commitIndex() + " <= " + before);
+        }
+    }
+
+    @Test
     void killTheLeaderAndANewOneServes(@RaftCluster(nodes = 5) Cluster cluster) {
         KvClient client = cluster.newClient();
         client.put("a", "1");

@@ -446,4 +446,29 @@ class RaftElectionTest {
         assertEquals(1, c.term());
         assertFalse(sent(c.ready()).stream().anyMatch(m -> m instanceof VoteResponse));
     }
+
+    @Test
+    void heartbeatAcknowledgementsAndPreVoteTrafficPromiseNothingDurableSoTheyDoNotWaitForTheDisk() {
+        RaftCore follower = new RaftCore(RaftConfig.builder(2, Set.of(1, 2, 3), new SplittableRandom(2)).build(),
+                HardState.INITIAL, List.of());
+        follower.step(new Message.Heartbeat(1, 2, 1, 0, 7));
+        Ready r = follower.ready();
+        assertTrue(r.hardState() != null, "the term moved to 1 and must be persisted");
+        assertTrue(r.messages().stream().anyMatch(m -> m instanceof Message.HeartbeatResponse hr && hr.readRound() == 7),
+                "the heartbeat acknowledgement goes out at once: " + r);
+        follower.advance(r);
+
+        RaftCore voter = new RaftCore(RaftConfig.builder(3, Set.of(1, 2, 3), new SplittableRandom(3)).build(),
+                HardState.INITIAL, List.of());
+        voter.step(new Message.VoteRequest(1, 3, 1, 0, 0, true, false));
+        Ready pre = voter.ready();
+        assertTrue(pre.messages().stream().anyMatch(m -> m instanceof Message.VoteResponse v && v.preVote() && v.granted()),
+                "a pre-vote grant changes no state and goes out at once: " + pre);
+        voter.advance(pre);
+        voter.step(new Message.VoteRequest(1, 3, 1, 0, 0, false, false));
+        Ready real = voter.ready();
+        assertTrue(real.messagesAfterPersist().stream().anyMatch(m -> m instanceof Message.VoteResponse v && v.granted()),
+                "a real vote waits until the vote is persisted: " + real);
+        assertTrue(real.messages().isEmpty(), "nothing of the real vote goes out before the disk write: " + real);
+    }
 }

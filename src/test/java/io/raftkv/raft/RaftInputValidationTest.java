@@ -52,6 +52,13 @@ class RaftInputValidationTest {
     }
 
     @Test
+    void stepOfAMessageFromItselfIsRefused() {
+        RaftCore c = leader();
+        assertRefused(IllegalArgumentException.class,
+                () -> c.step(new Heartbeat(1, 1, c.term(), 0, 0)), "from itself");
+    }
+
+    @Test
     void stepOfNullIsRefused() {
         assertRefused(NullPointerException.class, () -> leader().step(null), "message");
     }

@@ -80,6 +80,8 @@ final class Simulation {
     private double dropRate;
     private double duplicateRate;
     private int maxDelay;
+    /** Longest time a write waits to be forced; a crash loses what is still waiting. */
+    private final int maxDiskLatency;
 
     // Knobs of this run, drawn from the seed.
     private final int maxEntriesPerMessage;
@@ -112,6 +114,7 @@ final class Simulation {
         this.preVote = random.nextInt(4) != 0;
         this.checkQuorum = random.nextInt(4) != 0;
         this.maxDelay = pick(2, 10, 30);
+        this.maxDiskLatency = pick(1, 4, maxDelay);
         this.dropRate = params.faults() ? random.nextDouble() * 0.1 : 0;
         this.duplicateRate = params.faults() ? random.nextDouble() * 0.05 : 0;
         this.nodes = new SimNode[params.nodes() + 1];
@@ -121,7 +124,7 @@ final class Simulation {
         log("seed %d: %d nodes, %d clients, %d ops, maxEntries %d, maxInflight %d, preVote %b, checkQuorum %b, "
                         + "delay<=%d, drop %.3f, dup %.3f, defect %s",
                 params.seed(), params.nodes(), params.clients(), params.operations(), maxEntriesPerMessage, maxInflight,
-                preVote, checkQuorum, maxDelay, dropRate, duplicateRate, leaderChurn, params.defect());
+                preVote, checkQuorum, maxDelay, maxDiskLatency, dropRate, duplicateRate, leaderChurn, params.defect());
     }
 
     private int pick(int... choices) {
@@ -268,7 +271,7 @@ final class Simulation {
         if (healed) return;
         faultCount++;
         int n = params.nodes();
-        switch (random.nextInt(8)) {
+        switch (random.nextInt(9)) {
             case 0 -> { // partition into two random groups
                 cutLinks.clear();
                 boolean[] side = new boolean[n + 1];
@@ -313,6 +316,17 @@ final class Simulation {
             case 6 -> {
                 cutLinks.clear();
                 log("FAULT heal network");
+            }
+            case 7 -> { // crash a leader while writes it has sent out are not yet on its own disk
+                for (int i = 1; i <= n; i++) {
+                    SimNode s = nodes[i];
+                    if (s.core != null && s.core.role() == Role.LEADER && !s.disk.idle()) {
+                        log("FAULT crash leader %d with unforced writes", i);
+                        s.crash();
+                        schedule(20 + random.nextInt(400), Kind.RESTART, i, 0, null);
+                        break;
+                    }
+                }
             }
             default -> {
                 dropRate = random.nextDouble() * 0.2;
@@ -406,7 +420,7 @@ final class Simulation {
                 if (r.mustPersist() || !disk.idle()) {
                     disk.write(r);
                     // Forces complete in order, each after a random latency.
-                    schedule(random.nextInt(4), Kind.DISK, id, incarnation, null);
+                    schedule(random.nextInt(maxDiskLatency), Kind.DISK, id, incarnation, null);
                 } else {
                     for (Message m : r.messagesAfterPersist()) send(m);
                     core.advance(r);
@@ -582,9 +596,10 @@ final class Simulation {
         void onTimeout(long forAttempt) {
             if (current == null || forAttempt != current.attempt) return;
             if (now >= deadline) {
-                if (healed && callTime > healedAt + 40L * ELECTION_TICKS * TICK) {
+                if (healed && callTime >= healedAt) {
                     throw new SafetyViolation("liveness", "client " + id + " could not finish " + current
-                            + " called at " + callTime + ", long after the faults healed at " + healedAt);
+                            + " within " + GIVE_UP_AFTER + " time units; it was called at " + callTime
+                            + ", after the faults healed at " + healedAt);
                 }
                 // Outcome unknown: the write may still take effect, at any time after its call.
                 history.add(new Operation(id, callStamp, Operation.PENDING, current.kind, current.key, current.value, null));

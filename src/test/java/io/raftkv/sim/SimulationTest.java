@@ -31,27 +31,27 @@ import static org.junit.jupiter.api.Assertions.fail;
 class SimulationTest {
 
     /** What one seed ended in: null if it passed, else what broke. */
-    record Outcome(long seed, long steps, int ops, String failure, String summary) {}
+    record Outcome(long seed, long steps, int ops, String failure, String summary, String property) {}
 
     static Outcome runSeed(Simulation.Params params, PrintStream trace) {
         Simulation.Result r;
         try {
             r = new Simulation(params, trace).run();
         } catch (SafetyViolation v) {
-            return new Outcome(params.seed(), 0, 0, v.getMessage(), "");
+            return new Outcome(params.seed(), 0, 0, v.getMessage(), "", v.property);
         }
         String summary = String.format("%d leaders elected, %d entries committed, %d crashes, %d faults, "
                 + "simulated time %d", r.leadersElected(), r.committed(), r.crashes(), r.faults(), r.simulatedTime());
         CheckResult check = LinearizabilityChecker.check(r.history());
         if (check.verdict() == CheckResult.Verdict.NOT_LINEARIZABLE) {
             saveHistory(params.seed(), r);
-            return new Outcome(params.seed(), r.steps(), r.history().size(), "not linearizable: " + check.explanation(), summary);
+            return new Outcome(params.seed(), r.steps(), r.history().size(), "not linearizable: " + check.explanation(), summary, "linearizability");
         }
         if (check.verdict() == CheckResult.Verdict.UNKNOWN) {
             saveHistory(params.seed(), r);
-            return new Outcome(params.seed(), r.steps(), r.history().size(), "linearizability undecided: " + check.explanation(), summary);
+            return new Outcome(params.seed(), r.steps(), r.history().size(), "linearizability undecided: " + check.explanation(), summary, "linearizability");
         }
-        return new Outcome(params.seed(), r.steps(), r.history().size(), null, summary);
+        return new Outcome(params.seed(), r.steps(), r.history().size(), null, summary, null);
     }
 
     private static void saveHistory(long seed, Simulation.Result r) {
@@ -100,7 +100,10 @@ class SimulationTest {
     @Test
     void replayOneSeed() {
         String one = System.getProperty("sim.seed", "");
-        if (one.isBlank()) return;
+        if (one.isBlank()) {
+            System.out.println("replayOneSeed: no -Dsim.seed given, nothing to replay");
+            return;
+        }
         long seed = Long.parseLong(one.trim());
         PrintStream trace = Boolean.getBoolean("sim.trace") ? System.out : null;
         Simulation.Params params = Simulation.Params.of(seed);
@@ -120,11 +123,17 @@ class SimulationTest {
         assertTrue(a.faults() > 0, "seed 42 injects faults");
     }
 
-    /** Finds the first seed in [1, limit] whose run fails; the failure must name {@code property}. */
+    /** Finds the first seed in [1, limit] whose run fails, trying a batch of seeds at a time in parallel. */
     private static Outcome firstFailure(int limit, java.util.function.LongFunction<Simulation.Params> params) {
-        for (long seed = 1; seed <= limit; seed++) {
-            Outcome o = runSeed(params.apply(seed), null);
-            if (o.failure() != null) return o;
+        int batch = 32;
+        for (long from = 1; from <= limit; from += batch) {
+            long to = Math.min(limit, from + batch - 1);
+            Outcome first = LongStream.rangeClosed(from, to).parallel()
+                    .mapToObj(seed -> runSeed(params.apply(seed), null))
+                    .filter(o -> o.failure() != null)
+                    .min((a, b) -> Long.compare(a.seed(), b.seed()))
+                    .orElse(null);
+            if (first != null) return first;
         }
         return null;
     }
@@ -133,14 +142,16 @@ class SimulationTest {
     void theSimulationFindsTwoVotesInOneTerm() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM));
         assertNotNull(o, "granting two votes per term went unnoticed in 500 seeds");
+        assertEquals("election safety", o.property(), o.failure());
         System.out.println("two votes per term: caught at seed " + o.seed() + ": " + o.failure());
     }
 
     @Test
     void theSimulationFindsTheFigure8Bug() {
-        Outcome o = firstFailure(2000, s -> Simulation.Params.of(s).withLeaderChurn()
+        Outcome o = firstFailure(5000, s -> Simulation.Params.of(s).withLeaderChurn()
                 .withDefect(RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
-        assertNotNull(o, "committing an earlier term's entry by counting went unnoticed in 2000 seeds");
+        assertNotNull(o, "committing an earlier term's entry by counting went unnoticed in 5000 seeds");
+        assertTrue(o.property().equals("leader completeness") || o.property().equals("state machine safety"), o.failure());
         System.out.println("figure 8: caught at seed " + o.seed() + ": " + o.failure());
     }
 
@@ -148,6 +159,7 @@ class SimulationTest {
     void theLinearizabilityCheckerCatchesStaleReads() {
         Outcome o = firstFailure(200, s -> Simulation.Params.of(s).withStaleReads());
         assertNotNull(o, "reads served without ReadIndex went unnoticed in 200 seeds");
+        assertEquals("linearizability", o.property(), o.failure());
         assertTrue(o.failure().startsWith("not linearizable"), o.failure());
         System.out.println("stale reads: caught at seed " + o.seed() + ": " + o.failure().lines().findFirst().orElse(""));
     }
