@@ -32,7 +32,9 @@ public final class RaftConfig {
         /** Commit an entry of an earlier term once a majority stores it (the bug of the paper's Figure 8). */
         COMMIT_EARLIER_TERM_BY_COUNTING,
         /** Grant a vote to every up-to-date candidate, even after voting for another in the same term. */
-        GRANT_TWO_VOTES_PER_TERM
+        GRANT_TWO_VOTES_PER_TERM,
+        /** Grant votes without checking that the candidate's log is at least as up to date (Raft §5.4.1). */
+        VOTE_FOR_STALE_LOGS
     }
 
     private RaftConfig(Builder b) {

@@ -379,7 +379,9 @@ public final class RaftCore {
                 || (votedFor == NONE && leader == NONE)
                 || (m.preVote() && m.term() > term)
                 || (config.defect == RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM && !m.preVote() && leader == NONE);
-        if (canVote && log.isUpToDate(m.lastLogIndex(), m.lastLogTerm())) {
+        boolean upToDate = log.isUpToDate(m.lastLogIndex(), m.lastLogTerm())
+                || config.defect == RaftConfig.Defect.VOTE_FOR_STALE_LOGS;
+        if (canVote && upToDate) {
             // A granted pre-vote answers in the term asked about, so the pre-candidate counts it.
             send(new VoteResponse(id, m.from(), m.term(), true, m.preVote()));
             if (!m.preVote()) {

@@ -40,11 +40,10 @@ public final class RaftLog {
             prevTerm = e.term();
         }
         long last = lastIndex();
-        if (committed > last) {
-            throw new IllegalArgumentException("persisted commit index " + committed
-                    + " is beyond the last persisted entry " + last);
-        }
-        this.committed = Math.max(committed, snapshotIndex);
+        // A store writes the hard state before the entries of a batch, so a write torn by a crash can
+        // leave the commit index ahead of the log. Commit is volatile state in Raft; what survives of
+        // it is a hint, safe to cut to the log's end (the entries up to there are the ones it named).
+        this.committed = Math.max(Math.min(committed, last), snapshotIndex);
         this.applied = snapshotIndex;
         this.stable = last;
         this.unstableFrom = last + 1;

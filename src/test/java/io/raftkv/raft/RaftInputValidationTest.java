@@ -88,8 +88,12 @@ class RaftInputValidationTest {
                 () -> new RaftCore(config, new HardState(2, 0, 0), List.of(cmd(1, 2), cmd(2, 1))), "term going back");
         assertRefused(IllegalArgumentException.class,
                 () -> new RaftCore(config, new HardState(1, 0, 0), logOfTerms(1, 2)), "term 2", "current term is only 1");
-        assertRefused(IllegalArgumentException.class,
-                () -> new RaftCore(config, new HardState(1, 0, 3), logOfTerms(1, 1)), "commit index 3", "last persisted entry 2");
+    }
+
+    @Test
+    void aPersistedCommitIndexAheadOfTheLogIsCutToItsEndAsAWriteTornAfterTheHardStateLeavesIt() {
+        RaftCore c = new RaftCore(builder().build(), new HardState(1, 0, 3), logOfTerms(1, 1));
+        assertEquals(2, c.commitIndex());
     }
 
     @Test

@@ -98,7 +98,7 @@ final class SafetyChecker {
         }
     }
 
-    /** A restarted node starts again from its persisted commit index. */
+    /** A restarted node starts again from what survived of its commit index (volatile state in Raft). */
     void onRestart(int node, long persistedCommit) {
         lastCommit.put(node, persistedCommit);
     }

@@ -10,7 +10,9 @@ import java.util.List;
 
 /**
  * A node's simulated disk: what is durable, and a FIFO of writes issued but not yet forced. A crash
- * loses every write not yet forced, exactly as a real disk without its sync.
+ * loses every write not yet forced, as a real disk without its sync, and may tear the oldest one:
+ * keep its first records (the hard state, which a file store writes first, then some of its entries)
+ * and lose the rest.
  */
 final class SimDisk {
     private HardState hardState = HardState.INITIAL;
@@ -28,8 +30,12 @@ final class SimDisk {
     /** Forces the oldest write and returns its ready, so that the node can finish handling it. */
     Ready forceOldest() {
         Ready r = unforced.poll();
-        if (r.hardState() != null) hardState = r.hardState();
-        List<Entry> entries = r.entries();
+        store(r.hardState(), r.entries());
+        return r;
+    }
+
+    private void store(HardState hs, List<Entry> entries) {
+        if (hs != null) hardState = hs;
         if (!entries.isEmpty()) {
             long first = entries.get(0).index();
             while (!log.isEmpty() && log.get(log.size() - 1).index() >= first) log.remove(log.size() - 1);
@@ -39,7 +45,18 @@ final class SimDisk {
             }
             log.addAll(entries);
         }
-        return r;
+    }
+
+    /** Crashes with the oldest unforced write torn after its hard state and {@code keptEntries} of its entries. */
+    void crashTearing(int keptEntries) {
+        Ready r = unforced.peek();
+        if (r != null) store(r.hardState(), r.entries().subList(0, Math.min(keptEntries, r.entries().size())));
+        crash();
+    }
+
+    int oldestUnforcedEntries() {
+        Ready r = unforced.peek();
+        return r == null ? 0 : r.entries().size();
     }
 
     void crash() {

@@ -90,6 +90,8 @@ final class Simulation {
     private final boolean checkQuorum;
     /** Whether new leaders are often crashed soon after they win, while their logs still differ from the others'. */
     private final boolean leaderChurn;
+    /** A deliberately broken protocol need not stay live; only its safety is judged. */
+    private final boolean judgeLiveness;
 
     private long now;
     private long steps;
@@ -107,6 +109,7 @@ final class Simulation {
         this.random = new SplittableRandom(params.seed() * 0x9E3779B97F4A7C15L + 1);
         this.trace = trace;
         this.leaderChurn = params.leaderChurn() && params.faults();
+        this.judgeLiveness = params.defect() == RaftConfig.Defect.NONE;
         // Leader churn wants old entries sent one per message, so that a leader may have some of them
         // on a majority before its own no-op.
         this.maxEntriesPerMessage = leaderChurn ? pick(1, 1, 2, 8) : pick(1, 2, 8, 256);
@@ -178,8 +181,11 @@ final class Simulation {
             if (e == null) throw new IllegalStateException("no events left before the clients finished");
             now = e.time;
             steps++;
-            if (now > limit) throw new SafetyViolation("liveness", "run did not finish by time " + limit);
-            if (healed && !leaderAfterHeal && now > healedAt + 40L * ELECTION_TICKS * TICK) {
+            if (now > limit) {
+                if (!judgeLiveness) break;
+                throw new SafetyViolation("liveness", "run did not finish by time " + limit);
+            }
+            if (judgeLiveness && healed && !leaderAfterHeal && now > healedAt + 40L * ELECTION_TICKS * TICK) {
                 throw new SafetyViolation("liveness", "no leader elected within " + 40 * ELECTION_TICKS
                         + " ticks after the faults healed at time " + healedAt);
             }
@@ -384,16 +390,22 @@ final class Simulation {
             sessionSeq.clear();
             sessionResult.clear();
             lastRole = Role.FOLLOWER;
-            checker.onRestart(id, disk.hardState().commit());
+            checker.onRestart(id, core.commitIndex());
             log("START node %d term %d log %d", id, core.term(), core.log().lastIndex());
             afterInput();
         }
 
         void crash() {
             crashes++;
-            log("CRASH node %d (%s)", id, core);
+            if (!disk.idle() && random.nextBoolean()) {
+                int kept = random.nextInt(disk.oldestUnforcedEntries() + 1);
+                log("CRASH node %d (%s), tearing its oldest unforced write after %d entries", id, core, kept);
+                disk.crashTearing(kept);
+            } else {
+                log("CRASH node %d (%s)", id, core);
+                disk.crash();
+            }
             core = null;
-            disk.crash();
             pendingWrites.clear();
             pendingReads.clear();
         }
@@ -596,7 +608,7 @@ final class Simulation {
         void onTimeout(long forAttempt) {
             if (current == null || forAttempt != current.attempt) return;
             if (now >= deadline) {
-                if (healed && callTime >= healedAt) {
+                if (judgeLiveness && healed && callTime >= healedAt) {
                     throw new SafetyViolation("liveness", "client " + id + " could not finish " + current
                             + " within " + GIVE_UP_AFTER + " time units; it was called at " + callTime
                             + ", after the faults healed at " + healedAt);
