@@ -28,6 +28,8 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -43,9 +45,12 @@ public final class Cluster implements AutoCloseable {
     private final InMemoryNetwork network;
     private final Set<Integer> voters;
     private final Storage[] storages;
-    private final RaftNode[] nodes;
-    private final KvService[] services;
-    private final long[] lastTerms;
+    // Written by whoever kills or restarts a node, read by client threads: hence atomic arrays.
+    private final AtomicReferenceArray<RaftNode> nodes;
+    private final AtomicReferenceArray<KvService> services;
+    private final NodeStatus[] lastStatus;
+    /** A node whose thread did not stop when killed; it must end before the node may restart. */
+    private final RaftNode[] stopping;
     private final SplittableRandom seeds;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition leadershipChanged = lock.newCondition();
@@ -53,16 +58,17 @@ public final class Cluster implements AutoCloseable {
     private volatile boolean closed;
 
     private Cluster(Builder b) {
-        this.config = b;
+        this.config = b; // a private copy made by start(): later changes to the caller's builder do not reach us
         this.network = new InMemoryNetwork(b.seed);
         this.seeds = new SplittableRandom(b.seed);
         TreeSet<Integer> ids = new TreeSet<>();
         for (int i = 1; i <= b.nodes; i++) ids.add(i);
         this.voters = ids;
         this.storages = new Storage[b.nodes + 1];
-        this.nodes = new RaftNode[b.nodes + 1];
-        this.services = new KvService[b.nodes + 1];
-        this.lastTerms = new long[b.nodes + 1];
+        this.nodes = new AtomicReferenceArray<>(b.nodes + 1);
+        this.services = new AtomicReferenceArray<>(b.nodes + 1);
+        this.lastStatus = new NodeStatus[b.nodes + 1];
+        this.stopping = new RaftNode[b.nodes + 1];
     }
 
     public static Builder builder() {
@@ -73,18 +79,18 @@ public final class Cluster implements AutoCloseable {
         for (int id : voters) startNode(id);
         // Ask one node to campaign at once rather than wait an election timeout: a cluster is usable
         // within a few message round trips of start.
-        nodes[voters.iterator().next()].campaign();
+        nodes.get(voters.iterator().next()).campaign();
     }
 
     private void startNode(int id) {
-        Storage storage = storages[id];
-        if (storage == null) storage = storages[id] = Objects.requireNonNull(config.storage.open(id), "storage for node " + id);
+        Storage storage = Objects.requireNonNull(config.storage.open(id), "storage for node " + id);
+        storages[id] = storage;
         RaftConfig raft = RaftConfig.builder(id, voters, new SplittableRandom(seeds.nextLong()))
                 .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks).build();
         RaftNode node = new RaftNode(raft, storage, sink -> network.connect(id, sink),
                 new KvStateMachine(config.maxSessions), config.tickInterval, this::signal);
-        nodes[id] = node;
-        services[id] = new KvService(node, config.limits);
+        nodes.set(id, node);
+        services.set(id, new KvService(node, config.limits));
         node.start();
     }
 
@@ -111,8 +117,10 @@ public final class Cluster implements AutoCloseable {
     /** What node {@code id} last published: role, term, leader, commit and applied index, alive. */
     public NodeStatus status(int id) {
         checkNode(id);
-        RaftNode n = nodes[id];
-        return n == null ? NodeStatus.down(id, lastTerms[id]) : n.status();
+        RaftNode n = nodes.get(id);
+        if (n != null) return n.status();
+        NodeStatus last = lastStatus[id];
+        return last != null ? last : NodeStatus.down(id, 0);
     }
 
     public List<NodeStatus> statuses() {
@@ -197,7 +205,7 @@ public final class Cluster implements AutoCloseable {
 
         @Override
         public void send(int node, KvRequest request, Consumer<KvResponse> reply) {
-            KvService s = node >= 1 && node < services.length ? services[node] : null;
+            KvService s = node >= 1 && node < services.length() ? services.get(node) : null;
             if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
             else s.handle(request, reply);
         }
@@ -206,28 +214,60 @@ public final class Cluster implements AutoCloseable {
     // ---------------------------------------------------------------- faults
 
     /** Crashes node {@code id}: its thread stops and its volatile state is lost; its storage stays. */
-    public void kill(int id) {
+    public synchronized void kill(int id) {
         checkNode(id);
-        RaftNode n = nodes[id];
+        RaftNode n = nodes.get(id);
         if (n == null) throw new IllegalStateException("node " + id + " is already down");
-        lastTerms[id] = n.status().term();
-        services[id] = null;
-        nodes[id] = null;
+        services.set(id, null);
+        nodes.set(id, null);
         network.disconnect(id);
-        n.close();
-        signal();
+        try {
+            n.close();
+        } catch (RuntimeException e) {
+            // Its thread is stuck (in storage, say): it must not share the storage with a new one.
+            stopping[id] = n;
+            throw e;
+        } finally {
+            NodeStatus s = n.status();
+            lastStatus[id] = new NodeStatus(id, false, s.role(), s.term(), 0, s.lastIndex(), s.commitIndex(), s.appliedIndex());
+            signal();
+        }
+        storages[id].close();
+        storages[id] = null;
     }
 
-    /** Starts a killed node again from its storage. */
-    public void restart(int id) {
+    /** Starts a killed (or failed) node again, reopening its storage. */
+    public synchronized void restart(int id) {
         checkNode(id);
-        if (nodes[id] != null) throw new IllegalStateException("node " + id + " is running; kill it first");
+        RaftNode old = nodes.get(id);
+        if (old != null && !old.stopped()) throw new IllegalStateException("node " + id + " is running; kill it first");
+        if (old != null) kill(id); // its thread died on an error: clear up after it first
+        if (stopping[id] != null) {
+            if (!stopping[id].stopped()) {
+                throw new IllegalStateException("node " + id + " is still stopping: its old thread has not ended, "
+                        + "and the two must not share its storage");
+            }
+            stopping[id] = null;
+            if (storages[id] != null) {
+                storages[id].close();
+                storages[id] = null;
+            }
+        }
         startNode(id);
     }
 
+    /** Whether node {@code id} is running: started, not killed, and its thread has not died on an error. */
     public boolean isAlive(int id) {
         checkNode(id);
-        return nodes[id] != null;
+        RaftNode n = nodes.get(id);
+        return n != null && !n.stopped();
+    }
+
+    /** Why node {@code id}'s thread died on its own, if it did. */
+    public Optional<Throwable> failure(int id) {
+        checkNode(id);
+        RaftNode n = nodes.get(id);
+        return n == null ? Optional.empty() : Optional.ofNullable(n.failure());
     }
 
     /** Splits the nodes into groups that cannot reach each other; nodes in no group form one more group. */
@@ -255,7 +295,7 @@ public final class Cluster implements AutoCloseable {
 
     /** Stops every node and client; no thread is left behind. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         synchronized (clients) {
@@ -263,17 +303,20 @@ public final class Cluster implements AutoCloseable {
         }
         RuntimeException first = null;
         for (int id : voters) {
-            RaftNode n = nodes[id];
-            nodes[id] = null;
-            services[id] = null;
+            RaftNode n = nodes.getAndSet(id, null);
+            services.set(id, null);
             if (n == null) continue;
             try {
                 n.close();
             } catch (RuntimeException e) {
+                stopping[id] = n;
                 if (first == null) first = e;
             }
         }
-        for (Storage s : storages) if (s != null) s.close();
+        for (int id : voters) {
+            // A storage whose node is still stuck in it stays open rather than be closed under it.
+            if (storages[id] != null && stopping[id] == null) storages[id].close();
+        }
         network.close();
         signal();
         if (first != null) throw first;
@@ -381,11 +424,13 @@ public final class Cluster implements AutoCloseable {
                 throw new IllegalArgumentException("heartbeatTicks (" + heartbeatTicks + ") must be below electionTicks ("
                         + electionTicks + ")");
             }
-            if (storage == null) {
+            Builder settings = copy();
+            if (settings.storage == null) {
+                // In memory, one store per node, kept across kill and restart (closing it empties nothing).
                 Map<Integer, Storage> memory = new HashMap<>();
-                storage = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
+                settings.storage = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
             }
-            Cluster c = new Cluster(this);
+            Cluster c = new Cluster(settings);
             try {
                 c.startAll();
             } catch (RuntimeException e) {
@@ -394,6 +439,20 @@ public final class Cluster implements AutoCloseable {
             }
             return c;
         }
-    }
 
+        private Builder copy() {
+            Builder b = new Builder();
+            b.nodes = nodes;
+            b.tickInterval = tickInterval;
+            b.electionTicks = electionTicks;
+            b.heartbeatTicks = heartbeatTicks;
+            b.seed = seed;
+            b.storage = storage;
+            b.limits = limits;
+            b.maxSessions = maxSessions;
+            b.clientDeadline = clientDeadline;
+            b.clientAttemptTimeout = clientAttemptTimeout;
+            return b;
+        }
+    }
 }

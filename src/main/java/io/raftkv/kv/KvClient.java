@@ -28,6 +28,8 @@ public final class KvClient implements AutoCloseable {
     private int leaderGuess;
     private int nextNode;
     private volatile boolean closed;
+    private volatile CompletableFuture<KvResponse> inFlight;
+    private int attemptsOfCurrent;
 
     /**
      * @param deadline       how long one call may take in all, retries included
@@ -81,23 +83,31 @@ public final class KvClient implements AutoCloseable {
     }
 
     private Object call(KvRequest request, String what, long start) {
+        attemptsOfCurrent = 0;
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
+        boolean sent = false;
         while (true) {
-            if (closed) throw new IllegalStateException("this client is closed");
+            if (closed) {
+                if (!sent) throw new IllegalStateException("this client is closed");
+                throw new OutcomeUnknownException(what + ": the client was closed before an answer came; "
+                        + unknownOutcome(request));
+            }
             long remaining = deadlineNanos - (System.nanoTime() - start);
             if (remaining <= 0) {
                 throw new OutcomeUnknownException(what + ": no node confirmed it within "
-                        + Duration.ofNanos(deadlineNanos).toMillis() + " ms; "
-                        + (request.kind() == KvRequest.Kind.GET ? "nothing was read"
-                        : "it may or may not have been applied, and will not be applied twice"));
+                        + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknownOutcome(request));
             }
             int target = leaderGuess;
             if (target == 0) {
-                target = nodes.get(nextNode++ % nodes.size());
-                if (target == silent && nodes.size() > 1) target = nodes.get(nextNode++ % nodes.size());
+                target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
+                if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
             }
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
+            inFlight = answer;
+            if (closed) continue; // close() may have missed this future; the check above reports it
+            sent = true;
+            attemptsOfCurrent++;
             connector.send(target, request, answer::complete);
             KvResponse response;
             try {
@@ -131,12 +141,18 @@ public final class KvClient implements AutoCloseable {
                 }
                 case KvResponse.Refused r -> {
                     if ("session expired".equals(r.reason())) {
-                        throw new SessionExpiredException(what + ": the cluster expired this client's session");
+                        throw new SessionExpiredException(what + ": the cluster expired this client's session"
+                                + (attemptsOfCurrent > 1 ? "; an earlier try of this write may or may not have been applied" : ""));
                     }
                     throw new KvException(what + ": refused: " + r.reason());
                 }
             }
         }
+    }
+
+    private static String unknownOutcome(KvRequest request) {
+        return request.kind() == KvRequest.Kind.GET ? "nothing was read"
+                : "it may or may not have been applied, and will not be applied twice";
     }
 
     /** With no leader known (an election is on), wait a little before asking again: 1, 2, 4 .. 32 ms. */
@@ -149,5 +165,7 @@ public final class KvClient implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        CompletableFuture<KvResponse> f = inFlight;
+        if (f != null) f.complete(new KvResponse.Unavailable("client closed")); // wake a waiting call now
     }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -34,6 +35,7 @@ public final class RaftNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RaftNode.class.getName());
 
     private final int id;
+    private final Set<Integer> voters;
     private final RaftCore core;
     private final Storage storage;
     private final Transport transport;
@@ -92,6 +94,7 @@ public final class RaftNode implements AutoCloseable {
             throw new IllegalArgumentException("tickInterval must be positive, was " + tickInterval);
         }
         this.id = config.id();
+        this.voters = config.voters();
         this.tickNanos = tickInterval.toNanos();
         this.core = new RaftCore(config, storage.hardState(), storage.entries());
         this.lastRole = core.role();
@@ -110,8 +113,13 @@ public final class RaftNode implements AutoCloseable {
         thread.start();
     }
 
-    /** Hands a message from another node to this one. */
+    /** Hands a message from another node to this one; a misaddressed one is refused here, not on the node's thread. */
     public void deliver(Message message) {
+        Objects.requireNonNull(message, "message");
+        if (message.to() != id || message.from() == id) {
+            throw new IllegalArgumentException("node " + id + " cannot take a message from " + message.from()
+                    + " to " + message.to() + ": " + message);
+        }
         enqueue(message);
     }
 
@@ -138,12 +146,20 @@ public final class RaftNode implements AutoCloseable {
 
     /** Asks this node, if it leads, to hand leadership to {@code target}. */
     public void transferLeadership(int target) {
+        if (!voters.contains(target)) {
+            throw new IllegalArgumentException("cannot transfer leadership to " + target + ": not a voter of " + voters);
+        }
         enqueue(new Control(c -> c.transferLeadership(target)));
     }
 
     /** The state this node last published; cheap, and safe from any thread. */
     public NodeStatus status() {
         return status;
+    }
+
+    /** Whether the node's thread has ended (closed, or died on an error; see {@link #failure()}). */
+    public boolean stopped() {
+        return finished && !thread.isAlive();
     }
 
     /** Why the node's thread stopped on its own, or null. */
@@ -180,6 +196,7 @@ public final class RaftNode implements AutoCloseable {
         if (thread.getState() == Thread.State.NEW) {
             finished = true;
             status = NodeStatus.down(id, lastTerm);
+            refuseLeftovers();
         } else {
             try {
                 if (!thread.join(Duration.ofSeconds(10))) {

@@ -413,4 +413,44 @@ class RaftNodeTest {
         nodes[2].propose(bytes("to a follower"), redirected);
         assertEquals(new NotLeader(1), redirected.get());
     }
+
+    @Test
+    void badArgumentsAreRefusedOnTheCallersThreadAndTheNodeLivesOn() {
+        RaftConfig cfg = RaftConfig.builder(1, java.util.Set.of(1), new java.util.SplittableRandom(1)).build();
+        RaftNode node = new RaftNode(cfg, new MemoryStorage(), sink -> new RecordingTransport(), new CountingStateMachine(),
+                java.time.Duration.ofMillis(5), () -> {});
+        node.start();
+        try {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> node.transferLeadership(7));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> node.deliver(new io.raftkv.raft.Message.Heartbeat(2, 3, 1, 0, 0)));
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> node.deliver(new io.raftkv.raft.Message.Heartbeat(1, 1, 1, 0, 0)));
+            node.campaign();
+            java.util.concurrent.CompletableFuture<Object> done = new java.util.concurrent.CompletableFuture<>();
+            node.propose(new byte[] {1}, new Reply() {
+                @Override public void ok(Object result) { done.complete(result); }
+                @Override public void notLeader(int hint) { done.complete("notLeader"); }
+            });
+            Object r = org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> done.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            org.junit.jupiter.api.Assertions.assertTrue(node.status().alive(), "still alive after refusing bad input: " + r);
+        } finally {
+            node.close();
+        }
+    }
+
+    @Test
+    void closingANodeThatNeverStartedAnswersWhatWasQueued() throws Exception {
+        RaftConfig cfg = RaftConfig.builder(1, java.util.Set.of(1), new java.util.SplittableRandom(1)).build();
+        RaftNode node = new RaftNode(cfg, new MemoryStorage(), sink -> new RecordingTransport(), new CountingStateMachine(),
+                java.time.Duration.ofMillis(5), () -> {});
+        java.util.concurrent.CompletableFuture<String> answer = new java.util.concurrent.CompletableFuture<>();
+        node.propose(new byte[] {1}, new Reply() {
+            @Override public void ok(Object r) { answer.complete("ok"); }
+            @Override public void notLeader(int h) { answer.complete("notLeader"); }
+        });
+        node.close();
+        org.junit.jupiter.api.Assertions.assertEquals("notLeader", answer.get(2, java.util.concurrent.TimeUnit.SECONDS));
+        org.junit.jupiter.api.Assertions.assertTrue(node.stopped());
+    }
 }
