@@ -40,9 +40,9 @@ public final class RaftLog {
             prevTerm = e.term();
         }
         long last = lastIndex();
-        // A store writes the hard state before the entries of a batch, so a write torn by a crash can
-        // leave the commit index ahead of the log. Commit is volatile state in Raft; what survives of
-        // it is a hint, safe to cut to the log's end (the entries up to there are the ones it named).
+        // A store that is not write-atomic (FileStorage is) may keep a torn write's hard state but not
+        // all its entries, leaving the commit index ahead of the log. Commit is volatile state in Raft;
+        // what survives of it is a hint, safe to cut to the log's end.
         this.committed = Math.max(Math.min(committed, last), snapshotIndex);
         this.applied = snapshotIndex;
         this.stable = last;

@@ -10,9 +10,9 @@ import java.util.List;
 
 /**
  * A node's simulated disk: what is durable, and a FIFO of writes issued but not yet forced. A crash
- * loses every write not yet forced, as a real disk without its sync, and may tear the oldest one:
- * keep its first records (the hard state, which a file store writes first, then some of its entries)
- * and lose the rest.
+ * loses every write not yet forced, as a real disk without its sync, and may tear the oldest one.
+ * FileStorage's recovery drops a torn write whole; this disk is harsher, like a store that is not
+ * write-atomic: it keeps the torn write's hard state and a prefix of its entries.
  */
 final class SimDisk {
     private HardState hardState = HardState.INITIAL;
