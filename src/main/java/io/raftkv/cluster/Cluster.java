@@ -11,10 +11,13 @@ import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.Role;
+import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.MemoryStorage;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.InMemoryNetwork;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -386,6 +389,26 @@ public final class Cluster implements AutoCloseable {
         /** Where each node keeps its hard state and log (default: in memory, kept across kill and restart). */
         public Builder storage(StorageFactory f) {
             this.storage = Objects.requireNonNull(f, "storage");
+            return this;
+        }
+
+        /**
+         * Keeps each node's log on disk, in {@code directory/node-<id>} ({@link FileStorage}, synced
+         * before anything is acknowledged): kill and restart go through the disk, and a cluster closed
+         * and started again on the same directory has its data.
+         */
+        public Builder storage(Path directory) {
+            return storage(directory, FileStorage.Options.defaults());
+        }
+
+        /** As {@link #storage(Path)}, with the file store's options (segment size, whether to sync). */
+        public Builder storage(Path directory, FileStorage.Options options) {
+            Objects.requireNonNull(directory, "directory");
+            Objects.requireNonNull(options, "options");
+            if (Files.exists(directory) && !Files.isDirectory(directory)) {
+                throw new IllegalArgumentException("storage directory " + directory + " exists and is not a directory");
+            }
+            this.storage = id -> FileStorage.open(directory.resolve("node-" + id), options);
             return this;
         }
 
