@@ -260,7 +260,7 @@ public final class FileStorage implements Storage {
 
     /**
      * {@inheritDoc} One force for the whole call (a call that rolls over to a new segment also syncs
-     * the directory). Besides refusing entries that leave a gap or skip an index, it refuses what Raft
+     * the directory), and none for a call that only moves the commit index. Besides refusing entries that leave a gap or skip an index, it refuses what Raft
      * never writes and recovery would reject: a hard state whose term goes back, an entry whose term
      * is beyond the hard state's, and a commit index beyond the last entry. A refused call writes nothing.
      *
@@ -301,7 +301,12 @@ public final class FileStorage implements Storage {
                 rollOver(buffer);
             } else {
                 segmentSize += write(segmentFile, channel, segmentSize, buffer);
-                force(segmentFile, channel);
+                // A change of the commit index alone promises nothing (commit is volatile state in
+                // Raft; etcd's MustSync skips it too): it rides on the next forced write. Forcing it
+                // would cost every node a second sync per commit, on the client's path.
+                boolean mustSync = !batch.isEmpty() || after.term() != hardState.term()
+                        || after.votedFor() != hardState.votedFor();
+                if (mustSync) force(segmentFile, channel);
             }
         } catch (StorageException e) {
             failure = e;

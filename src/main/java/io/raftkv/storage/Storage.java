@@ -19,7 +19,8 @@ public interface Storage extends AutoCloseable {
     /**
      * Makes {@code hardState} (if not null) and {@code entries} durable before returning. Entries
      * stored at or after the first given index are dropped first: they are a conflicting suffix
-     * the leader has overwritten.
+     * the leader has overwritten. A call that changes only the commit index may return before it is
+     * durable: commit is volatile state in Raft, and a crash may lose it.
      */
     void persist(HardState hardState, List<Entry> entries);
 

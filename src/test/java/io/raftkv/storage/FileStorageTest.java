@@ -228,6 +228,23 @@ class FileStorageTest {
     }
 
     @Test
+    void aWriteThatOnlyMovesTheCommitIndexIsNotForcedButIsKeptOnClose() {
+        try (FileStorage s = FileStorage.open(tmp)) {
+            s.persist(new HardState(1, 1, 0), entries(1, 10, 1));
+            long before = s.forces;
+            s.persist(new HardState(1, 1, 8), List.of());
+            assertEquals(before, s.forces, "commit is volatile state: moving it alone needs no sync");
+            s.persist(new HardState(2, 0, 8), List.of());
+            assertEquals(before + 1, s.forces, "a new term must be durable");
+            s.persist(new HardState(2, 3, 9), List.of());
+            assertEquals(before + 2, s.forces, "a vote must be durable");
+        }
+        try (FileStorage s = FileStorage.open(tmp)) {
+            assertEquals(new HardState(2, 3, 9), s.hardState());
+        }
+    }
+
+    @Test
     void aWriteThatStartsANewSegmentAlsoForcesOnce() {
         try (FileStorage s = FileStorage.open(tmp, FileStorage.Options.defaults().withSegmentBytes(1))) {
             long before = s.forces;
