@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -91,6 +93,11 @@ public final class FileStorage implements Storage {
     long segmentSize;
 
     private boolean closed;
+    static final String LAST_SEGMENT_NAME = "raftkv.segments";
+    /** The current segment holds a commit-only write that was not forced. */
+    private boolean unforced;
+    /** Held on the marker while the store is open: one open store per directory, in any process. */
+    private FileChannel lockChannel;
     private StorageException failure;
     /** How many times a log file was forced to disk; for tests of group commit. */
     long forces;
@@ -117,12 +124,32 @@ public final class FileStorage implements Storage {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(options, "options");
         FileStorage s = new FileStorage(dir.toAbsolutePath().normalize(), options);
-        s.recover();
+        try {
+            s.recover();
+        } catch (RuntimeException e) {
+            s.releaseLock();
+            throw e;
+        }
         return s;
     }
 
     private void recover() {
         List<Long> segments = prepareDirectory();
+        lock();
+        long recorded = readLastSegment();
+        long found = segments.isEmpty() ? 0 : segments.get(segments.size() - 1);
+        // A new segment is renamed into place before it is recorded, so the last one found may be
+        // one past the record (a crash in between), never short of it.
+        if (found < recorded) {
+            Path missing = dir.resolve(LogFormat.segmentName(recorded));
+            throw new CorruptStoreException(missing, -1, "this log segment is missing: the store recorded "
+                    + recorded + " segments but holds " + (segments.isEmpty() ? "none" : "only 1.." + found));
+        }
+        if (found > recorded + 1) {
+            Path extra = dir.resolve(LogFormat.segmentName(found));
+            throw new CorruptStoreException(extra, -1, "the store recorded " + recorded
+                    + " segments, but this one is numbered " + found);
+        }
         if (segments.isEmpty()) {
             hardState = HardState.INITIAL;
             entries = List.of();
@@ -132,6 +159,7 @@ public final class FileStorage implements Storage {
             LogFormat.putSegmentHeader(buffer, 1, crc);
             LogFormat.putHardState(buffer, hardState, crc);
             channel = createSegment(segmentFile, buffer.flip());
+            recordLastSegment(1);
             segmentSize = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
             return;
         }
@@ -144,6 +172,7 @@ public final class FileStorage implements Storage {
             }
         }
         segment = segments.size();
+        if (segment != recorded) recordLastSegment(segment);
         segmentFile = dir.resolve(LogFormat.segmentName(segment));
         LogReplay.Result r = LogReplay.replay(dir, segment);
         hardState = r.hardState();
@@ -307,6 +336,7 @@ public final class FileStorage implements Storage {
                 boolean mustSync = !batch.isEmpty() || after.term() != hardState.term()
                         || after.votedFor() != hardState.votedFor();
                 if (mustSync) force(segmentFile, channel);
+                unforced = !mustSync;
             }
         } catch (StorageException e) {
             failure = e;
@@ -358,8 +388,12 @@ public final class FileStorage implements Storage {
         long next = segment + 1;
         Path file = dir.resolve(LogFormat.segmentName(next));
         long size = contents.remaining();
+        // The new segment opens with the current hard state: whatever the old one holds must be on
+        // disk before it, or a crash could leave a newer segment after a torn older one.
+        if (unforced) force(segmentFile, channel);
+        unforced = false;
         FileChannel ch = createSegment(file, contents);
-        // The old segment was forced by the write that filled it; closing it cannot lose anything.
+        recordLastSegment(next);
         closeQuietly(channel);
         channel = ch;
         segment = next;
@@ -395,6 +429,77 @@ public final class FileStorage implements Storage {
             channel.close();
         } catch (IOException e) {
             throw ioFailure("cannot close", segmentFile, e);
+        } finally {
+            releaseLock();
+        }
+    }
+
+    /**
+     * The number of the newest segment, kept in its own small file (written whole, then renamed) so
+     * that a missing last segment, or a store stripped of all its segments, is noticed: without it
+     * the store would open as if those writes, and the votes in them, had never happened.
+     */
+    private void recordLastSegment(long n) {
+        Path file = dir.resolve(LAST_SEGMENT_NAME);
+        Path temp = tempOf(file);
+        ByteBuffer b = ByteBuffer.allocate(12);
+        b.putLong(n);
+        crc.reset();
+        crc.update(b.array(), 0, 8);
+        b.putInt((int) crc.getValue());
+        b.flip();
+        FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        try {
+            write(temp, ch, 0, b);
+            force(temp, ch);
+        } finally {
+            closeQuietly(ch);
+        }
+        move(temp, file);
+        syncDirectory(dir);
+    }
+
+    private long readLastSegment() {
+        Path file = dir.resolve(LAST_SEGMENT_NAME);
+        if (!Files.exists(file)) return 0;
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw ioFailure("cannot read", file, e);
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        crc.reset();
+        crc.update(bytes, 0, Math.min(8, bytes.length));
+        if (bytes.length != 12 || b.getInt(8) != (int) crc.getValue()) {
+            throw new CorruptStoreException(file, 0, "the record of the newest segment is damaged");
+        }
+        return b.getLong(0);
+    }
+
+    /** Two open stores on one directory would each append to the log as if alone: refuse the second. */
+    private void lock() {
+        Path marker = dir.resolve(LogFormat.MARKER_NAME);
+        lockChannel = openChannel(marker, StandardOpenOption.READ);
+        FileLock lock;
+        try {
+            lock = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException e) {
+            throw ioFailure("cannot lock", marker, e);
+        }
+        if (lock == null) {
+            releaseLock();
+            throw new StorageException("the store in " + dir + " is already open, in this process or another; "
+                    + "close it first");
+        }
+    }
+
+    private void releaseLock() {
+        if (lockChannel != null) {
+            closeQuietly(lockChannel); // closing the channel releases its lock
+            lockChannel = null;
         }
     }
 

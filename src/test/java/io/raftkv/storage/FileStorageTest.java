@@ -59,7 +59,7 @@ class FileStorageTest {
             assertEquals(0, s.lastIndex());
             assertEquals(dir.toAbsolutePath(), s.directory());
         }
-        assertEquals(List.of("log-00000000000000000001.seg", "raftkv.store"), files(dir));
+        assertEquals(List.of("log-00000000000000000001.seg", "raftkv.segments", "raftkv.store"), files(dir));
         assertEquals(16, Files.size(dir.resolve("raftkv.store")));
     }
 
@@ -245,14 +245,47 @@ class FileStorageTest {
     }
 
     @Test
-    void aWriteThatStartsANewSegmentAlsoForcesOnce() {
+    void aWriteThatStartsANewSegmentForcesItAndTheRecordOfTheNewestSegment() {
         try (FileStorage s = FileStorage.open(tmp, FileStorage.Options.defaults().withSegmentBytes(1))) {
             long before = s.forces;
             s.persist(new HardState(1, 1, 0), entries(1, 5, 1));
             s.persist(new HardState(1, 1, 0), entries(6, 9, 1));
-            assertEquals(before + 2, s.forces);
+            assertEquals(before + 4, s.forces, "per roll-over: the new segment, and the record naming it");
             assertEquals(3, s.segment);
         }
+    }
+
+    @Test
+    void aRollOverForcesTheOldSegmentFirstWhenItHoldsAnUnforcedCommit() {
+        try (FileStorage s = FileStorage.open(tmp, FileStorage.Options.defaults().withSegmentBytes(200))) {
+            s.persist(new HardState(1, 1, 0), entries(1, 1, 1));
+            long before = s.forces;
+            s.persist(new HardState(1, 1, 1), List.of()); // commit only: not forced
+            assertEquals(before, s.forces);
+            s.persist(null, entries(2, 6, 1)); // fills the segment
+            s.persist(null, entries(7, 7, 1)); // rolls over
+            assertTrue(s.segment >= 2);
+        }
+        try (FileStorage s = FileStorage.open(tmp)) {
+            assertEquals(7, s.lastIndex());
+            assertEquals(1, s.hardState().commit());
+        }
+    }
+
+    @Test
+    void aMissingLastSegmentOrAStoreStrippedOfItsSegmentsIsRefused() throws Exception {
+        try (FileStorage s = FileStorage.open(tmp, FileStorage.Options.defaults().withSegmentBytes(1))) {
+            s.persist(new HardState(1, 1, 0), entries(1, 3, 1));
+            s.persist(null, entries(4, 4, 1));
+            assertEquals(3, s.segment);
+        }
+        java.nio.file.Files.delete(tmp.resolve("log-00000000000000000003.seg"));
+        CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> FileStorage.open(tmp));
+        assertTrue(e.file().toString().endsWith("log-00000000000000000003.seg"), e.getMessage());
+        java.nio.file.Files.delete(tmp.resolve("log-00000000000000000002.seg"));
+        java.nio.file.Files.delete(tmp.resolve("log-00000000000000000001.seg"));
+        e = assertThrows(CorruptStoreException.class, () -> FileStorage.open(tmp));
+        assertTrue(e.getMessage().contains("holds none"), e.getMessage());
     }
 
     @Test
@@ -364,7 +397,7 @@ class FileStorageTest {
         try (FileStorage s = FileStorage.open(tmp)) {
             assertEquals(HardState.INITIAL, s.hardState());
         }
-        assertEquals(List.of("log-00000000000000000001.seg", "raftkv.store"), files(tmp));
+        assertEquals(List.of("log-00000000000000000001.seg", "raftkv.segments", "raftkv.store"), files(tmp));
     }
 
     @Test
@@ -385,5 +418,17 @@ class FileStorageTest {
         assertThrows(IllegalArgumentException.class,
                 () -> FileStorage.Options.defaults().withSegmentBytes((1L << 30) + 1));
         assertEquals(new FileStorage.Options(64L << 20, true), FileStorage.Options.defaults());
+    }
+
+    @Test
+    void aStoreOpenAlreadyCannotBeOpenedASecondTimeUntilItIsClosed() {
+        FileStorage first = FileStorage.open(tmp);
+        StorageException e = org.junit.jupiter.api.Assertions.assertThrows(StorageException.class, () -> FileStorage.open(tmp));
+        assertTrue(e.getMessage().contains("already open"), e.getMessage());
+        first.persist(new HardState(1, 1, 0), entries(1, 3, 1));
+        first.close();
+        try (FileStorage again = FileStorage.open(tmp)) {
+            assertEquals(3, again.lastIndex());
+        }
     }
 }
