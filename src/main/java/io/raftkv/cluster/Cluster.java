@@ -232,7 +232,8 @@ public final class Cluster implements AutoCloseable {
             throw e;
         } finally {
             NodeStatus s = n.status();
-            lastStatus[id] = new NodeStatus(id, false, s.role(), s.term(), 0, s.lastIndex(), s.commitIndex(), s.appliedIndex());
+            lastStatus[id] = new NodeStatus(id, false, Role.FOLLOWER, s.term(), 0, s.lastIndex(), s.commitIndex(),
+                    s.appliedIndex());
             signal();
         }
         storages[id].close();

@@ -241,7 +241,10 @@ public final class RaftNode implements AutoCloseable {
             failEverything();
             finished = true;
             refuseLeftovers();
-            status = NodeStatus.down(id, lastTerm);
+            // Down, but still saying how far its log, commit and state machine had come.
+            NodeStatus s = status;
+            status = new NodeStatus(id, false, Role.FOLLOWER, s.term(), RaftCore.NONE, s.lastIndex(), s.commitIndex(),
+                    s.appliedIndex());
             onLeadershipChange.run();
         }
     }

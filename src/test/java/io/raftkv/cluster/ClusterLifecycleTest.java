@@ -59,6 +59,8 @@ class ClusterLifecycleTest {
             client.put("b", "2"); // node 2's next write fails; the other two commit it
             Await.until("node 2's thread to die on its disk error", WAIT, () -> !cluster.isAlive(2), cluster::statuses);
             assertFalse(cluster.status(2).alive());
+            assertTrue(cluster.status(2).lastIndex() > 0, "a node that is down still tells how far its log came: "
+                    + cluster.status(2));
             assertEquals("disk error (injected)", cluster.failure(2).orElseThrow().getMessage());
 
             cluster.restart(2);
