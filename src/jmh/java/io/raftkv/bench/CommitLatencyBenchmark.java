@@ -37,6 +37,10 @@ public class CommitLatencyBenchmark {
     @Param({"128"})
     int valueBytes;
 
+    /** How long an idle node spins before parking (see Cluster.Builder.spinsBeforePark). */
+    @Param({"0", "200"})
+    int spins;
+
     private Cluster cluster;
     private KvClient client;
     private String value;
@@ -44,7 +48,7 @@ public class CommitLatencyBenchmark {
 
     @Setup(Level.Iteration)
     public void setUp() {
-        cluster = Cluster.builder().nodes(nodes).seed(7).start();
+        cluster = Cluster.builder().nodes(nodes).seed(7).spinsBeforePark(spins).start();
         cluster.awaitLeader(Duration.ofSeconds(10));
         client = cluster.newClient();
         value = "x".repeat(valueBytes);

@@ -40,6 +40,19 @@ class ClusterBasicsTest {
     }
 
     @Test
+    void nodesThatSpinBeforeParkingServeTheSame() {
+        try (Cluster cluster = Cluster.builder().nodes(3).spinsBeforePark(100).start()) {
+            KvClient client = cluster.newClient();
+            for (int i = 0; i < 100; i++) client.put("k" + i, "v" + i);
+            assertTrue(client.replace("k0", "w"));
+            assertEquals(Optional.of("w"), client.get("k0"));
+            assertEquals(Optional.of("v99"), client.get("k99"));
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Cluster.builder().spinsBeforePark(-1));
+    }
+
+    @Test
     void killTheLeaderAndANewOneServes(@RaftCluster(nodes = 5) Cluster cluster) {
         KvClient client = cluster.newClient();
         client.put("a", "1");
