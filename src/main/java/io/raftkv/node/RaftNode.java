@@ -59,9 +59,6 @@ public final class RaftNode implements AutoCloseable {
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private long nextReadContext;
     private long applied;
-    private Role lastRole;
-    private long lastTerm;
-    private int lastLeader;
 
     private record Proposal(byte[] command, Reply reply) {}
 
@@ -110,8 +107,6 @@ public final class RaftNode implements AutoCloseable {
         this.voters = config.voters();
         this.tickNanos = tickInterval.toNanos();
         this.core = new RaftCore(config, storage.hardState(), storage.entries());
-        this.lastRole = core.role();
-        this.lastTerm = core.term();
         this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.log().lastIndex(),
                 core.commitIndex(), 0);
         this.thread = Thread.ofVirtual().name("raftkv-node-" + id).unstarted(this::run);
@@ -208,7 +203,7 @@ public final class RaftNode implements AutoCloseable {
         LockSupport.unpark(thread);
         if (thread.getState() == Thread.State.NEW) {
             finished = true;
-            status = NodeStatus.down(id, lastTerm);
+            status = NodeStatus.down(id, status.term());
             refuseLeftovers();
         } else {
             try {
@@ -339,12 +334,7 @@ public final class RaftNode implements AutoCloseable {
             return;
         }
         status = new NodeStatus(id, true, role, term, leader, last, commit, applied);
-        if (role != lastRole || term != lastTerm || leader != lastLeader) {
-            lastRole = role;
-            lastTerm = term;
-            lastLeader = leader;
-            onLeadershipChange.run();
-        }
+        if (role != s.role() || term != s.term() || leader != s.leader()) onLeadershipChange.run();
     }
 
     private void failEverything() {

@@ -227,7 +227,7 @@ public final class RaftCore {
     public boolean hasReady() {
         return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue || commitAdvanced
                 || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
-                || !readsDropped.isEmpty() || !currentHardState().equals(reportedHardState);
+                || !readsDropped.isEmpty() || hardStateChanged();
     }
 
     /** Collects the output accumulated since the last call; see {@link Ready} for how to handle it. */
@@ -244,9 +244,8 @@ public final class RaftCore {
         commitAdvanced = false;
         readRoundDue = false;
 
-        HardState hs = currentHardState();
-        HardState changed = hs.equals(reportedHardState) ? null : hs;
-        reportedHardState = hs;
+        HardState changed = null;
+        if (hardStateChanged()) changed = reportedHardState = new HardState(term, votedFor, log.committed());
         List<Entry> entries = log.takeUnstable();
         List<Entry> committed = log.takeCommitted();
         List<ReadState> reads = releaseReads();
@@ -607,10 +606,9 @@ public final class RaftCore {
         randomizedElectionTimeout = config.electionTicks + config.random.nextInt(config.electionTicks);
     }
 
-    private HardState currentHardState() {
+    private boolean hardStateChanged() {
         HardState r = reportedHardState;
-        if (r.term() == term && r.votedFor() == votedFor && r.commit() == log.committed()) return r;
-        return new HardState(term, votedFor, log.committed());
+        return r.term() != term || r.votedFor() != votedFor || r.commit() != log.committed();
     }
 
     // ---------------------------------------------------------------- observation
