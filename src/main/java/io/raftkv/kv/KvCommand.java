@@ -52,8 +52,13 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         if (n < 0 || n > b.remaining()) {
             throw new IllegalArgumentException("bad " + what + " length " + n + " in KV command (" + b.remaining() + " bytes left)");
         }
-        ByteBuffer slice = b.slice(b.position(), n);
-        b.position(b.position() + n);
+        int at = b.position();
+        b.position(at + n);
+        // The lenient decoder is an intrinsic and much faster; it turns malformed input into U+FFFD,
+        // so only a string holding one needs the strict decoder to tell bad input from a real U+FFFD.
+        String s = new String(b.array(), at, n, StandardCharsets.UTF_8);
+        if (s.indexOf('\uFFFD') < 0) return s;
+        ByteBuffer slice = b.slice(at, n);
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)

@@ -114,6 +114,15 @@ class KvCommandTest {
     }
 
     @Test
+    void aRealReplacementCharacterSurvivesButMalformedBytesBesideItAreRefused() {
+        KvCommand c = new KvCommand(KvCommand.Op.PUT, 1, 1, "a\uFFFDb", "\uFFFD");
+        assertEquals(c, KvCommand.decode(c.encode()));
+        byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "k", "\uFFFDx").encode();
+        bytes[bytes.length - 1] = (byte) 0xC3; // a lead byte with nothing after it
+        assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes));
+    }
+
+    @Test
     void theEncodingIsAFreshArrayEachTime() {
         KvCommand c = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1");
         byte[] first = c.encode();
