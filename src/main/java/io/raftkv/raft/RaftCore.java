@@ -48,7 +48,6 @@ public final class RaftCore {
     private int transferTarget = NONE;
     /** Whether this leader has committed an entry of its own term, which it must before serving reads (thesis §6.4). */
     private boolean committedInTerm;
-    private boolean commitAdvanced;
     private boolean replicationDue;
 
     // Reads: waiting for committedInTerm, then for a heartbeat round acknowledged by a majority.
@@ -225,7 +224,7 @@ public final class RaftCore {
 
     /** Whether {@link #ready()} would return anything. */
     public boolean hasReady() {
-        return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue || commitAdvanced
+        return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue
                 || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
                 || !readsDropped.isEmpty() || hardStateChanged();
     }
@@ -233,15 +232,17 @@ public final class RaftCore {
     /** Collects the output accumulated since the last call; see {@link Ready} for how to handle it. */
     public Ready ready() {
         if (role == Role.LEADER) {
-            if (replicationDue || commitAdvanced) {
+            // A new commit index alone sends nothing: it rides on the next append or heartbeat. An
+            // append just to carry it would wake every follower once more per commit, and only the
+            // leader's answer to the client waits on it.
+            if (replicationDue) {
                 for (int peer : progress.keySet()) {
-                    if (peer != id) replicateTo(peer, commitAdvanced);
+                    if (peer != id) replicateTo(peer, false);
                 }
             }
             if (readRoundDue) broadcastHeartbeat();
         }
         replicationDue = false;
-        commitAdvanced = false;
         readRoundDue = false;
 
         HardState changed = null;
@@ -529,7 +530,6 @@ public final class RaftCore {
         boolean ownTerm = log.term(index) == term;
         if (!ownTerm && config.defect != RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING) return;
         log.commitTo(index);
-        commitAdvanced = true;
         if (!committedInTerm && log.term(log.committed()) == term) {
             committedInTerm = true;
             while (!readsAwaitingTermCommit.isEmpty()) awaitQuorum(readsAwaitingTermCommit.poll());

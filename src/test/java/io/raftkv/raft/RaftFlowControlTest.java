@@ -77,6 +77,7 @@ class RaftFlowControlTest {
         assertContiguous(appends, 2, 5);
 
         net.deliverAll();
+        net.heartbeatFrom(1);
         assertEquals(5, net.core(2).commitIndex(), "the oversized entry is replicated like any other");
     }
 

@@ -70,12 +70,32 @@ class RaftLogReplicationTest {
 
         assertEquals(2, index);
         assertEquals(2, net.core(1).commitIndex(), "nodes 1 and 2 are a majority");
+        assertEquals(1, net.node(2).applied.size(), "a commit index alone is not sent: it rides on the next message");
+        net.heartbeatFrom(1);
         assertEquals(2, net.node(2).applied.size());
         assertEquals("x", new String(net.node(1).applied.get(1).data(), StandardCharsets.UTF_8));
 
         net.heal();
         net.run(3);
         assertEquals(net.node(1).applied, net.node(3).applied, "the lagging follower catches up");
+    }
+
+    @Test
+    void aNewCommitIndexRidesOnTheNextAppendInsteadOfAMessageOfItsOwn() {
+        TestNetwork net = stableCluster(3, b -> b);
+        net.core(1).propose(bytes("x"));
+        net.deliverAll();
+        assertEquals(2, net.core(1).commitIndex());
+        assertTrue(net.queued().isEmpty(), "committing sent nothing: " + net.queued());
+        assertEquals(1, net.core(2).commitIndex());
+
+        net.core(1).propose(bytes("y"));
+        net.takeReady(1);
+        List<AppendRequest> appends = net.queued(AppendRequest.class);
+        assertEquals(2, appends.size());
+        appends.forEach(a -> assertEquals(2, a.leaderCommit(), a.toString()));
+        net.deliverAll();
+        assertEquals(2, net.core(2).commitIndex(), "the follower learned index 2 from the append of 3");
     }
 
     @Test

@@ -20,6 +20,7 @@ class RaftRestartTest {
         TestNetwork net = stableCluster(3, b -> b);
         net.core(1).propose(bytes("x"));
         net.deliverAll();
+        net.heartbeatFrom(1);
         List<Entry> log = List.copyOf(net.node(2).disk);
 
         net.restart(2);

@@ -269,6 +269,15 @@ final class TestNetwork {
         core(id).tick();
     }
 
+    /**
+     * Ticks {@code leader} once (a heartbeat, as the clusters here beat every tick) and delivers
+     * everything: how followers learn a commit index that no append carried to them.
+     */
+    void heartbeatFrom(int leader) {
+        tick(leader);
+        deliverAll();
+    }
+
     /** Ticks every node once: a cut loses messages, it does not stop clocks. */
     void tickAll() {
         for (int id : nodes.keySet()) core(id).tick();
