@@ -524,9 +524,10 @@ class ClusterScenarioTest {
         }
         // The thread dump must see the cluster's virtual threads, or the check after close proves nothing.
         List<String> expected = new ArrayList<>(IntStream.rangeClosed(1, 5).mapToObj(i -> "raftkv-node-" + i).toList());
+        IntStream.rangeClosed(1, 5).mapToObj(i -> "raftkv-ticker-" + i).forEach(expected::add);
         expected.add("raftkv-network-delays");
         assertEquals(expected.stream().sorted().toList(), running.values().stream().sorted().toList(),
-                "one thread per node (the killed incarnation's is gone) and the delay thread");
+                "a node thread and a ticker per node (the killed incarnation's are gone) and the delay thread");
 
         cluster.close();
         assertEquals(Map.of(), without(raftkvThreads(), before), "raftkv threads still alive after close");
