@@ -4,11 +4,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * A client of the replicated key-value store. It finds the leader, follows redirects, and retries a
@@ -28,7 +28,7 @@ public final class KvClient implements AutoCloseable {
     private int leaderGuess;
     private int nextNode;
     private volatile boolean closed;
-    private volatile CompletableFuture<KvResponse> inFlight;
+    private volatile PendingAnswer inFlight;
     private int attemptsOfCurrent;
 
     /**
@@ -103,24 +103,23 @@ public final class KvClient implements AutoCloseable {
                 target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
                 if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
             }
-            CompletableFuture<KvResponse> answer = new CompletableFuture<>();
+            PendingAnswer answer = new PendingAnswer(Thread.currentThread());
             inFlight = answer;
             if (closed) continue; // close() may have missed this future; the check above reports it
             sent = true;
             attemptsOfCurrent++;
-            connector.send(target, request, answer::complete);
+            connector.send(target, request, answer);
             KvResponse response;
             try {
-                response = answer.get(Math.min(attemptNanos, remaining), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                leaderGuess = 0;
-                silent = target;
-                continue;
+                response = answer.await(Math.min(attemptNanos, remaining));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new OutcomeUnknownException(what + ": interrupted while waiting for an answer");
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("the connector failed", e.getCause());
+            }
+            if (response == null) { // this attempt timed out
+                leaderGuess = 0;
+                silent = target;
+                continue;
             }
             switch (response) {
                 case KvResponse.Ok ok -> {
@@ -165,7 +164,51 @@ public final class KvClient implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        CompletableFuture<KvResponse> f = inFlight;
-        if (f != null) f.complete(new KvResponse.Unavailable("client closed")); // wake a waiting call now
+        PendingAnswer f = inFlight;
+        if (f != null) f.accept(new KvResponse.Unavailable("client closed")); // wake a waiting call now
+    }
+
+    /**
+     * The answer to one attempt; the first response wins. The waiter yields a few times before it
+     * parks: an in-memory cluster usually answers within them, and a timed park of a virtual thread
+     * arms and cancels a timer in the JDK's scheduler, which costs more than the yields.
+     */
+    private static final class PendingAnswer implements Consumer<KvResponse> {
+        private static final int YIELDS_BEFORE_PARK = 16;
+        private static final VarHandle VALUE;
+
+        static {
+            try {
+                VALUE = MethodHandles.lookup().findVarHandle(PendingAnswer.class, "value", KvResponse.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private final Thread waiter;
+        private volatile KvResponse value;
+
+        PendingAnswer(Thread waiter) {
+            this.waiter = waiter;
+        }
+
+        @Override
+        public void accept(KvResponse response) {
+            if (VALUE.compareAndSet(this, null, response)) LockSupport.unpark(waiter);
+        }
+
+        /** The response, or null if none came within {@code timeoutNanos}. */
+        KvResponse await(long timeoutNanos) throws InterruptedException {
+            long start = System.nanoTime();
+            KvResponse v;
+            for (int i = 0; i < YIELDS_BEFORE_PARK && (v = value) == null; i++) Thread.yield();
+            while ((v = value) == null) {
+                if (Thread.interrupted()) throw new InterruptedException();
+                long left = timeoutNanos - (System.nanoTime() - start);
+                if (left <= 0) return null;
+                LockSupport.parkNanos(this, left);
+            }
+            return v;
+        }
     }
 }
