@@ -8,6 +8,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -22,6 +23,8 @@ public final class KvClient implements AutoCloseable {
     private final long deadlineNanos;
     private final long attemptNanos;
     private final List<Integer> nodes;
+    /** Not {@code synchronized}: on JDK 21-23 a virtual thread waiting inside it would pin its carrier. */
+    private final ReentrantLock turn = new ReentrantLock();
 
     private long sessionId;
     private long seq;
@@ -51,24 +54,39 @@ public final class KvClient implements AutoCloseable {
     }
 
     /** Sets {@code key} to {@code value}. */
-    public synchronized void put(String key, String value) {
+    public void put(String key, String value) {
         limits.checkKey(key);
         limits.checkValue(value);
-        write(KvRequest.Kind.PUT, key, value);
+        turn.lock();
+        try {
+            write(KvRequest.Kind.PUT, key, value);
+        } finally {
+            turn.unlock();
+        }
     }
 
     /** Sets {@code key} to {@code value} only if the key exists; returns whether it did. */
-    public synchronized boolean replace(String key, String value) {
+    public boolean replace(String key, String value) {
         limits.checkKey(key);
         limits.checkValue(value);
-        return (Boolean) write(KvRequest.Kind.REPLACE, key, value);
+        turn.lock();
+        try {
+            return (Boolean) write(KvRequest.Kind.REPLACE, key, value);
+        } finally {
+            turn.unlock();
+        }
     }
 
     /** The value of {@code key}, read linearizably (ReadIndex on the leader). */
-    public synchronized Optional<String> get(String key) {
+    public Optional<String> get(String key) {
         limits.checkKey(key);
-        Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), "GET " + key, System.nanoTime());
-        return Optional.ofNullable((String) v);
+        turn.lock();
+        try {
+            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), "GET " + key, System.nanoTime());
+            return Optional.ofNullable((String) v);
+        } finally {
+            turn.unlock();
+        }
     }
 
     private Object write(KvRequest.Kind kind, String key, String value) {
