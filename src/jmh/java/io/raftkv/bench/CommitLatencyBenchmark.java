@@ -1,7 +1,5 @@
 package io.raftkv.bench;
 
-import io.raftkv.cluster.Cluster;
-import io.raftkv.kv.KvClient;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -15,53 +13,83 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Commit latency as one client sees it: a PUT through KvClient to an embedded cluster with memory
- * storage, from the call to the leader's acknowledgement (proposal, replication to a majority,
- * apply, answer). The cluster is rebuilt each iteration so the in-memory log stays small.
+ * Commit latency as one client sees it: one {@code put} of a {@code valueBytes} value, from the call
+ * until the store answers that it is committed and applied, for raftkv (an embedded cluster with
+ * memory storage, through {@link RaftkvTarget}) and MicroRaft 0.7 (through {@code MicroRaftTarget}),
+ * on 3 and 5 nodes. Keys cycle through {@code "k" + (i & 1023)}. The store is rebuilt for every
+ * iteration, outside the measured time: raftkv's core keeps its whole log in memory for now.
+ *
+ * <p>{@link #put} is called by JMH's own worker, a platform thread, so every answer wakes that
+ * thread through the OS. {@link #putFromVirtualThread} is the same call from a virtual-thread
+ * worker ({@code -Djmh.executor=VIRTUAL}, set by its {@code @Fork}): the client an embedding
+ * application on virtual threads would be. {@code spins} is {@code Cluster.Builder.spinsBeforePark}
+ * (raftkv only; MicroRaft refuses anything but 0).
+ *
+ * <p>Run the whole matrix (12 settings, 2 methods, about 5 minutes):
+ * <pre>./mvn21 -q test-compile exec:exec@jmh -Djmh.args="CommitLatencyBenchmark -prof gc"</pre>
+ * One setting, platform-thread client only:
+ * <pre>./mvn21 -q test-compile exec:exec@jmh -Djmh.args="CommitLatencyBenchmark.put$ -p system=raftkv -p nodes=3 -p valueBytes=128"</pre>
+ * ({@code -jvmArgsAppend} on the command line replaces the virtual-thread method's own; it then
+ * refuses to run rather than measure a platform thread under its name.)
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
 @Fork(1)
 @State(Scope.Thread)
 public class CommitLatencyBenchmark {
-    @Param({"3"})
+    @Param({"raftkv", "microraft"})
+    String system;
+
+    @Param({"3", "5"})
     int nodes;
 
-    @Param({"128"})
+    @Param({"16", "128", "1024"})
     int valueBytes;
 
-    /** How long an idle node spins before parking (see Cluster.Builder.spinsBeforePark). */
-    @Param({"0", "200"})
+    /** How often an idle raftkv node spins before it parks (Cluster.Builder.spinsBeforePark); 0 parks at once. */
+    @Param({"0"})
     int spins;
 
-    private Cluster cluster;
-    private KvClient client;
+    private final String[] keys = CommitTargets.keys();
+    private CommitTarget target;
+    private CommitTarget.Writer writer;
     private String value;
-    private long n;
+    private int n;
 
     @Setup(Level.Iteration)
-    public void setUp() {
-        cluster = Cluster.builder().nodes(nodes).seed(7).spinsBeforePark(spins).start();
-        cluster.awaitLeader(Duration.ofSeconds(10));
-        client = cluster.newClient();
-        value = "x".repeat(valueBytes);
-        client.put("warm", value);
+    public void setUp(BenchmarkParams params) {
+        boolean wantVirtual = params.getBenchmark().endsWith(".putFromVirtualThread");
+        if (Thread.currentThread().isVirtual() != wantVirtual) {
+            throw new IllegalStateException(params.getBenchmark() + " must run on a " + (wantVirtual ? "virtual" : "platform")
+                    + " thread but runs on " + Thread.currentThread() + "; was -jvmArgsAppend given on the command line?");
+        }
+        value = CommitTargets.value(valueBytes);
+        target = CommitTargets.open(system, nodes, spins);
+        writer = target.newWriter();
+        writer.put("warm", value); // opens raftkv's client session outside the measured time
     }
 
     @TearDown(Level.Iteration)
     public void tearDown() {
-        cluster.close();
+        if (target != null) target.close();
+        target = null;
     }
 
     @Benchmark
     public void put() {
-        client.put("k" + (n++ & 1023), value);
+        writer.put(keys[n++ & 1023], value);
+    }
+
+    @Benchmark
+    @Fork(value = 1, jvmArgsAppend = "-Djmh.executor=VIRTUAL")
+    public void putFromVirtualThread() {
+        writer.put(keys[n++ & 1023], value);
     }
 }

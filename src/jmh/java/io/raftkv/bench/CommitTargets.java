@@ -1,0 +1,44 @@
+package io.raftkv.bench;
+
+import io.raftkv.bench.microraft.MicroRaftTarget;
+import io.raftkv.cluster.Cluster;
+
+/** Opens the {@link CommitTarget} a benchmark's {@code system} parameter names, so every benchmark builds them alike. */
+final class CommitTargets {
+    /** The seed of every raftkv cluster in the benchmarks, so that runs elect and time out alike. */
+    static final long SEED = 7;
+
+    private CommitTargets() {}
+
+    /**
+     * A started store of {@code nodes} nodes with a leader: {@code "raftkv"} (an embedded cluster with
+     * memory storage, idle nodes spinning {@code spins} times before they park) or {@code "microraft"}
+     * (MicroRaft 0.7, which has no such knob: {@code spins} must be 0 for it).
+     */
+    static CommitTarget open(String system, int nodes, int spins) {
+        return switch (system) {
+            case "raftkv" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins));
+            case "microraft" -> {
+                if (spins != 0) {
+                    // A row labelled microraft/spins=200 would be a copy of spins=0 passed off as another setting.
+                    throw new IllegalArgumentException("spins is a raftkv setting (Cluster.Builder.spinsBeforePark); "
+                            + "MicroRaft has none, so run it with spins=0 only, not " + spins);
+                }
+                yield new MicroRaftTarget(nodes);
+            }
+            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv or microraft");
+        };
+    }
+
+    /** The 1024 keys the benchmarks cycle through: {@code "k" + (i & 1023)}, made once so no benchmark times the concatenation. */
+    static String[] keys() {
+        String[] keys = new String[1024];
+        for (int i = 0; i < keys.length; i++) keys[i] = "k" + i;
+        return keys;
+    }
+
+    /** A value of {@code bytes} bytes in UTF-8 (ASCII, so also that many chars). */
+    static String value(int bytes) {
+        return "x".repeat(bytes);
+    }
+}
