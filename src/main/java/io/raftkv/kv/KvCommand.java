@@ -11,6 +11,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
     enum Op { PUT, REPLACE, REGISTER }
 
     private static final byte VERSION = 1;
+    private static final Op[] OPS = Op.values(); // values() clones its array on every call
 
     /** Opens a session; the session's id is the index of this entry in the log (thesis §6.3). */
     static KvCommand register() {
@@ -18,12 +19,37 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
     }
 
     byte[] encode() {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        byte[] v = value.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 4 + k.length + 4 + v.length);
+        // ASCII strings (the common case) are written straight into the one array; others go
+        // through the JDK's encoder first.
+        byte[] k = isAscii(key) ? null : key.getBytes(StandardCharsets.UTF_8);
+        byte[] v = isAscii(value) ? null : value.getBytes(StandardCharsets.UTF_8);
+        int kLength = k == null ? key.length() : k.length;
+        int vLength = v == null ? value.length() : v.length;
+        ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 4 + kLength + 4 + vLength);
         b.put(VERSION).put((byte) op.ordinal()).putLong(clientId).putLong(seq);
-        b.putInt(k.length).put(k).putInt(v.length).put(v);
+        b.putInt(kLength);
+        put(b, key, k);
+        b.putInt(vLength);
+        put(b, value, v);
         return b.array();
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) return false;
+        }
+        return true;
+    }
+
+    private static void put(ByteBuffer b, String s, byte[] encoded) {
+        if (encoded != null) {
+            b.put(encoded);
+            return;
+        }
+        byte[] out = b.array();
+        int at = b.position();
+        for (int i = 0; i < s.length(); i++) out[at + i] = (byte) s.charAt(i);
+        b.position(at + s.length());
     }
 
     /** Reads a command back, refusing (with {@link IllegalArgumentException}) anything that is not exactly one. */
@@ -33,7 +59,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
             byte version = b.get();
             if (version != VERSION) throw new IllegalArgumentException("unknown KV command version " + version);
             int op = b.get();
-            if (op < 0 || op >= Op.values().length) throw new IllegalArgumentException("unknown KV command op " + op);
+            if (op < 0 || op >= OPS.length) throw new IllegalArgumentException("unknown KV command op " + op);
             long clientId = b.getLong();
             long seq = b.getLong();
             String key = string(b, "key");
@@ -41,7 +67,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
             if (b.hasRemaining()) {
                 throw new IllegalArgumentException(b.remaining() + " unexpected bytes after the value of a KV command");
             }
-            return new KvCommand(Op.values()[op], clientId, seq, key, value);
+            return new KvCommand(OPS[op], clientId, seq, key, value);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("KV command truncated at byte " + b.position() + " of " + bytes.length);
         }
