@@ -52,8 +52,29 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         b.position(at + s.length());
     }
 
+    /**
+     * A decoded command whose value is left where it is, as checked UTF-8 in the command's array: a
+     * node applies every PUT, and a copy of the value as a String on each would be most of what the
+     * state machine allocates.
+     */
+    record View(Op op, long clientId, long seq, String key, Utf8 value) {}
+
+    /** Valid UTF-8 within an array that nobody changes; decoded only when asked. */
+    record Utf8(byte[] bytes, int offset, int length) {
+        @Override
+        public String toString() {
+            return new String(bytes, offset, length, StandardCharsets.UTF_8);
+        }
+    }
+
     /** Reads a command back, refusing (with {@link IllegalArgumentException}) anything that is not exactly one. */
     static KvCommand decode(byte[] bytes) {
+        View v = decodeView(bytes);
+        return new KvCommand(v.op, v.clientId, v.seq, v.key, v.value.toString());
+    }
+
+    /** As {@link #decode}, with the same checks, leaving the value in {@code bytes}. */
+    static View decodeView(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         try {
             byte version = b.get();
@@ -63,14 +84,28 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
             long clientId = b.getLong();
             long seq = b.getLong();
             String key = string(b, "key");
-            String value = string(b, "value");
+            Utf8 value = utf8(b, "value");
             if (b.hasRemaining()) {
                 throw new IllegalArgumentException(b.remaining() + " unexpected bytes after the value of a KV command");
             }
-            return new KvCommand(OPS[op], clientId, seq, key, value);
+            return new View(OPS[op], clientId, seq, key, value);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("KV command truncated at byte " + b.position() + " of " + bytes.length);
         }
+    }
+
+    private static Utf8 utf8(ByteBuffer b, String what) {
+        int lengthAt = b.position();
+        int at = lengthAt + 4;
+        int n = at <= b.limit() ? b.getInt(lengthAt) : -1;
+        boolean ascii = n >= 0 && n <= b.limit() - at;
+        for (int i = 0; ascii && i < n; i++) ascii = b.get(at + i) >= 0;
+        if (ascii) {
+            b.position(at + n);
+        } else {
+            string(b, what); // the full check, with its errors for a bad length or bad UTF-8
+        }
+        return new Utf8(b.array(), at, b.position() - at);
     }
 
     private static String string(ByteBuffer b, String what) {

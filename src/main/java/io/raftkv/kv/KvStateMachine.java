@@ -17,7 +17,7 @@ public final class KvStateMachine implements StateMachine {
     /** Default bound on sessions kept. */
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
 
-    private final Map<String, String> data = new HashMap<>();
+    private final Map<String, KvCommand.Utf8> data = new HashMap<>();
     private final LinkedHashMap<Long, Session> sessions;
 
     private static final class Session {
@@ -41,7 +41,7 @@ public final class KvStateMachine implements StateMachine {
 
     @Override
     public Object apply(long index, byte[] command) {
-        KvCommand c = KvCommand.decode(command);
+        KvCommand.View c = KvCommand.decodeView(command);
         if (c.op() == KvCommand.Op.REGISTER) {
             sessions.put(index, new Session());
             return new KvResult.Registered(index);
@@ -74,7 +74,8 @@ public final class KvStateMachine implements StateMachine {
     /** Answers a GET: the query is the key; the answer its value, or null. */
     @Override
     public Object query(Object key) {
-        return data.get((String) key);
+        KvCommand.Utf8 value = data.get((String) key);
+        return value == null ? null : value.toString();
     }
 
     int sessionCount() {

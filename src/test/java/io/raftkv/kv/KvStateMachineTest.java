@@ -82,6 +82,26 @@ class KvStateMachineTest {
     }
 
     @Test
+    void valuesOutsideAsciiComeBackAsTheyWereWritten() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        String value = "grüße, 日本, \uD83D\uDE00, \uFFFD";
+        sm.apply(2, put(1, 1, "ключ", value));
+        assertEquals(value, sm.query("ключ"));
+    }
+
+    @Test
+    void aValueThatIsNotUtf8IsRefusedWhenAppliedAndChangesNothing() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "k", "v"));
+        byte[] bad = put(1, 2, "k", "xy");
+        bad[bad.length - 1] = (byte) 0x80; // a continuation byte with no lead
+        assertThrows(IllegalArgumentException.class, () -> sm.apply(3, bad));
+        assertEquals("v", sm.query("k"));
+    }
+
+    @Test
     void aGetOfAnAbsentKeyAnswersNull() {
         assertNull(new KvStateMachine().query("nothing here"));
     }
