@@ -147,7 +147,7 @@ public final class RaftLog {
             if (end > lo && bytes > maxBytes) break;
             end++;
         }
-        return new ArrayList<>(entries.subList(lo, end));
+        return List.copyOf(entries.subList(lo, end)); // immutable: an AppendRequest takes it without another copy
     }
 
     /**
@@ -170,7 +170,7 @@ public final class RaftLog {
     List<Entry> takeUnstable() {
         long last = lastIndex();
         if (unstableFrom > last) return List.of();
-        List<Entry> out = new ArrayList<>(entries.subList((int) (unstableFrom - snapshotIndex - 1), entries.size()));
+        List<Entry> out = List.copyOf(entries.subList((int) (unstableFrom - snapshotIndex - 1), entries.size()));
         unstableFrom = last + 1;
         return out;
     }
@@ -187,7 +187,7 @@ public final class RaftLog {
         if (committed <= applied) return List.of();
         int lo = (int) (applied - snapshotIndex);
         int hi = (int) (committed - snapshotIndex);
-        List<Entry> out = new ArrayList<>(entries.subList(lo, hi));
+        List<Entry> out = List.copyOf(entries.subList(lo, hi));
         applied = committed;
         return out;
     }
