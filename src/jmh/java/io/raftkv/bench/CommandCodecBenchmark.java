@@ -45,7 +45,7 @@ import java.util.function.Consumer;
  *       times checking + encoding + two small allocations for the refusal.</li>
  *   <li>{@link #decodePut}: {@code KvStateMachine.apply} of the bytes of a real put, taken from the
  *       log of a one-node cluster, replayed as a retry of a write already applied: the command is
- *       decoded in full (key and value strings made) and answered from the client's session, without
+ *       decoded in full (the key as a String; the value checked and left as UTF-8 in the command) and answered from the client's session, without
  *       touching the map. So it times decoding + one session lookup.</li>
  * </ul>
  *

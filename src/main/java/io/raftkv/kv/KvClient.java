@@ -130,6 +130,7 @@ public final class KvClient implements AutoCloseable {
             KvResponse response;
             try {
                 response = answer.await(Math.min(attemptNanos, remaining));
+                inFlight = null; // a late answer or close() must not wake this thread for an attempt that is over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new OutcomeUnknownException(what + ": interrupted while waiting for an answer");

@@ -59,8 +59,21 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
      */
     record View(Op op, long clientId, long seq, String key, Utf8 value) {}
 
-    /** Valid UTF-8 within an array that nobody changes; decoded only when asked. */
-    record Utf8(byte[] bytes, int offset, int length) {
+    /**
+     * Valid UTF-8 within an array that nobody changes; decoded only when asked. A class, not a
+     * record: two of them are not equal because their text is, so nothing should compare them.
+     */
+    static final class Utf8 {
+        private final byte[] bytes;
+        private final int offset;
+        private final int length;
+
+        Utf8(byte[] bytes, int offset, int length) {
+            this.bytes = bytes;
+            this.offset = offset;
+            this.length = length;
+        }
+
         @Override
         public String toString() {
             return new String(bytes, offset, length, StandardCharsets.UTF_8);

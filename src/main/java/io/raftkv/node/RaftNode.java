@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -53,7 +54,7 @@ public final class RaftNode implements AutoCloseable {
     private final Thread ticker;
 
     private volatile boolean parked;
-    private volatile boolean tickDue;
+    private final AtomicBoolean tickDue = new AtomicBoolean();
     private volatile boolean stopping;
     /** Set once the thread has stopped taking from the inbox; later items are answered by whoever enqueues them. */
     private volatile boolean finished;
@@ -217,7 +218,9 @@ public final class RaftNode implements AutoCloseable {
             refuseLeftovers();
         } else {
             try {
-                if (!thread.join(Duration.ofSeconds(10)) || !ticker.join(Duration.ofSeconds(10))) {
+                // A close() racing start() may find the ticker not yet started: nothing to wait for.
+                boolean tickerDone = ticker.getState() == Thread.State.NEW || ticker.join(Duration.ofSeconds(10));
+                if (!thread.join(Duration.ofSeconds(10)) || !tickerDone) {
                     throw new IllegalStateException("node " + id + " did not stop within 10 s");
                 }
             } catch (InterruptedException e) {
@@ -238,7 +241,7 @@ public final class RaftNode implements AutoCloseable {
             if (now - next < 0) continue; // woken early: by close(), or spuriously
             // One flag, not a count: after a stall (GC, a loaded machine) the node sees one tick, not
             // a burst that would time out every election at once.
-            tickDue = true;
+            tickDue.set(true);
             if (parked) LockSupport.unpark(thread);
             next += tickNanos;
             if (now - next >= 0) next = now + tickNanos;
@@ -249,10 +252,7 @@ public final class RaftNode implements AutoCloseable {
         try {
             while (!stopping) {
                 drainInbox();
-                if (tickDue) {
-                    tickDue = false;
-                    core.tick();
-                }
+                if (tickDue.getAndSet(false)) core.tick();
                 while (core.hasReady()) handle(core.ready());
                 publishStatus();
                 for (int i = 0; i < spinsBeforePark && inbox.isEmpty(); i++) {
@@ -261,7 +261,7 @@ public final class RaftNode implements AutoCloseable {
                 }
                 if (inbox.isEmpty()) {
                     parked = true;
-                    if (inbox.isEmpty() && !tickDue && !stopping) LockSupport.park(this);
+                    if (inbox.isEmpty() && !tickDue.get() && !stopping) LockSupport.park(this);
                     parked = false;
                 }
             }

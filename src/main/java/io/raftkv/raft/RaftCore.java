@@ -444,8 +444,9 @@ public final class RaftCore {
                     }
                     return;
                 }
-                // A follower that was paused missed any commit index sent out meanwhile (ready() skips
-                // paused followers): tell it below, in an empty append if there is nothing else to send.
+                // A follower that was paused missed what went out meanwhile (ready() skips paused
+                // followers), the commit index included: resume it below, with an empty append if
+                // there is nothing else to send.
                 boolean wasPaused = pr.paused();
                 if (pr.maybeUpdate(r.index())) {
                     if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
