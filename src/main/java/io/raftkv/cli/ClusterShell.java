@@ -1,0 +1,258 @@
+package io.raftkv.cli;
+
+import io.raftkv.cluster.Cluster;
+import io.raftkv.kv.KvClient;
+import io.raftkv.kv.KvException;
+import io.raftkv.kv.SessionExpiredException;
+import io.raftkv.node.NodeStatus;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.StringJoiner;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The interactive shell of {@code raftkv cluster}: reads one command a line and runs it against an
+ * embedded cluster; bad input prints a one-line error and the session goes on.
+ */
+public final class ClusterShell {
+    static final String PROMPT = "raftkv> ";
+
+    /** How long {@code leader} waits for one, so that it can be typed right after {@code kill}. */
+    static final Duration LEADER_WAIT = Duration.ofSeconds(2);
+
+    private static final Pattern COMMAND = Pattern.compile("\\s*(\\S+)\\s*(.*)");
+    private static final Pattern KEY_VALUE = Pattern.compile("(\\S+)\\s+(.*\\S)\\s*");
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
+    private static final String HELP = """
+            commands:
+              put KEY VALUE       set KEY; VALUE is the rest of the line and may hold spaces
+              get KEY             read KEY (linearizable)
+              replace KEY VALUE   set KEY only if it exists
+              status              one line per node: alive, role, term, leader, last/commit/applied index
+              leader              the leader a majority recognises (waits up to 2 s for one)
+              kill ID             crash node ID (its storage is kept)
+              restart ID          start a killed node again
+              partition G1 G2...  split the nodes into groups that cannot reach each other, e.g. partition 1,2 3,4,5
+              heal                remove every partition
+              help                this list
+              quit, exit          close the cluster and leave (so does end of input)""";
+
+    private final Cluster cluster;
+    private final BufferedReader in;
+    private final PrintWriter out;
+    private final boolean interactive;
+    private KvClient client;
+
+    /**
+     * A shell over {@code cluster}, reading from {@code in} and writing to {@code out}; it prints a
+     * prompt only if {@code interactive}. It does not close the cluster.
+     */
+    public ClusterShell(Cluster cluster, BufferedReader in, PrintWriter out, boolean interactive) {
+        this.cluster = cluster;
+        this.in = in;
+        this.out = out;
+        this.interactive = interactive;
+    }
+
+    /** Runs commands until {@code quit}, {@code exit} or the end of the input. */
+    public void run() {
+        while (true) {
+            if (interactive) {
+                out.print(PROMPT);
+                out.flush();
+            }
+            String line;
+            try {
+                line = in.readLine();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the shell's input", e);
+            }
+            if (line == null || !execute(line)) break;
+        }
+        out.flush();
+        if (client != null) client.close();
+    }
+
+    /** Runs one command line; returns false if the shell should end. */
+    public boolean execute(String line) {
+        Matcher m = COMMAND.matcher(line);
+        if (!m.matches()) {
+            out.flush();
+            return true; // blank line
+        }
+        String command = m.group(1).toLowerCase(Locale.ROOT);
+        String args = m.group(2).strip();
+        try {
+            switch (command) {
+                case "put" -> put(args);
+                case "get" -> get(args);
+                case "replace" -> replace(args);
+                case "status" -> status(args);
+                case "leader" -> leader(args);
+                case "kill" -> kill(args);
+                case "restart" -> restart(args);
+                case "partition" -> partition(args);
+                case "heal" -> heal(args);
+                case "help", "?" -> out.println(HELP);
+                case "quit", "exit" -> {
+                    return false;
+                }
+                default -> error("unknown command '" + m.group(1) + "'; type help for the list");
+            }
+        } catch (SessionExpiredException e) {
+            client.close();
+            client = null; // the next command opens a new session
+            error(e.getMessage() + "; a new session is opened for the next command");
+        } catch (KvException | IllegalArgumentException | IllegalStateException e) {
+            error(e.getMessage());
+        } catch (RuntimeException e) {
+            // Whatever else went wrong, the session goes on: say what it was in one line.
+            error(e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        out.flush();
+        return true;
+    }
+
+    // ---------------------------------------------------------------- key-value commands
+
+    private void put(String args) {
+        String[] kv = keyValue("put", args);
+        client().put(kv[0], kv[1]);
+        out.println("ok");
+    }
+
+    private void get(String args) {
+        String key = oneWord("get KEY", args);
+        out.println(client().get(key).orElse("(absent)"));
+    }
+
+    private void replace(String args) {
+        String[] kv = keyValue("replace", args);
+        out.println(client().replace(kv[0], kv[1]) ? "replaced" : "not replaced: " + kv[0] + " is absent");
+    }
+
+    private KvClient client() {
+        if (client == null) client = cluster.newClient();
+        return client;
+    }
+
+    // ---------------------------------------------------------------- cluster commands
+
+    private void status(String args) {
+        noArgs("status", args);
+        out.printf("%-4s  %-5s  %-13s  %5s  %6s  %10s  %8s  %8s%n",
+                "id", "alive", "role", "term", "leader", "last index", "commit", "applied");
+        for (NodeStatus s : cluster.statuses()) {
+            String role = s.alive() ? s.role().name().toLowerCase(Locale.ROOT).replace('_', '-') : "-";
+            String leader = s.alive() && s.leader() != 0 ? Integer.toString(s.leader()) : "-";
+            out.printf("%-4d  %-5s  %-13s  %5d  %6s  %10d  %8d  %8d%n", s.id(), s.alive() ? "yes" : "no", role,
+                    s.term(), leader, s.lastIndex(), s.commitIndex(), s.appliedIndex());
+        }
+    }
+
+    private void leader(String args) {
+        noArgs("leader", args);
+        OptionalInt now = cluster.leader();
+        int id = now.isPresent() ? now.getAsInt() : cluster.awaitLeader(LEADER_WAIT); // NoLeaderException says why not
+        out.println("node " + id + " leads in term " + cluster.status(id).term());
+    }
+
+    private void kill(String args) {
+        int id = nodeId("kill ID", args);
+        cluster.kill(id);
+        out.println("killed node " + id);
+    }
+
+    private void restart(String args) {
+        int id = nodeId("restart ID", args);
+        cluster.restart(id);
+        out.println("restarted node " + id);
+    }
+
+    private void partition(String args) {
+        if (args.isEmpty()) throw new IllegalArgumentException("usage: partition G1 G2..., e.g. partition 1,2 3,4,5");
+        List<Set<Integer>> groups = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
+        for (String word : WHITESPACE.split(args)) {
+            Set<Integer> group = new LinkedHashSet<>();
+            for (String part : word.split(",", -1)) {
+                int id = parseId(part, "partition G1 G2..., e.g. partition 1,2 3,4,5");
+                if (!seen.add(id)) throw new IllegalArgumentException("node " + id + " is named twice; a node is in one group");
+                group.add(id);
+            }
+            groups.add(group);
+        }
+        Set<Integer> rest = new LinkedHashSet<>(cluster.nodeIds());
+        rest.removeAll(seen);
+        @SuppressWarnings("unchecked")
+        Set<Integer>[] array = groups.toArray(new Set[0]);
+        cluster.partition(array);
+        StringJoiner shown = new StringJoiner(" | ", "partitioned: ", "");
+        for (Set<Integer> g : groups) shown.add(join(g));
+        if (!rest.isEmpty()) shown.add(join(rest) + " (the nodes named in no group)");
+        out.println(shown);
+    }
+
+    private void heal(String args) {
+        noArgs("heal", args);
+        cluster.heal();
+        out.println("healed: every node reaches every other");
+    }
+
+    // ---------------------------------------------------------------- parsing
+
+    private static String[] keyValue(String command, String args) {
+        Matcher m = KEY_VALUE.matcher(args);
+        if (!m.matches()) throw new IllegalArgumentException("usage: " + command + " KEY VALUE");
+        return new String[] {m.group(1), m.group(2)};
+    }
+
+    private static String oneWord(String usage, String args) {
+        if (args.isEmpty() || WHITESPACE.matcher(args).find()) throw new IllegalArgumentException("usage: " + usage);
+        return args;
+    }
+
+    private static void noArgs(String command, String args) {
+        if (!args.isEmpty()) throw new IllegalArgumentException(command + " takes no arguments");
+    }
+
+    private int nodeId(String usage, String args) {
+        return parseId(oneWord(usage, args), usage);
+    }
+
+    private int parseId(String word, String usage) {
+        try {
+            int id = Integer.parseInt(word);
+            if (!cluster.nodeIds().contains(id)) {
+                throw new IllegalArgumentException("no node " + id + ": this cluster has nodes 1.." + cluster.size());
+            }
+            return id;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + word + "' is not a node id (a number 1.." + cluster.size()
+                    + "); usage: " + usage);
+        }
+    }
+
+    private static String join(Set<Integer> ids) {
+        StringJoiner j = new StringJoiner(",");
+        for (int id : ids) j.add(Integer.toString(id));
+        return j.toString();
+    }
+
+    private void error(String message) {
+        out.println("error: " + message);
+    }
+}

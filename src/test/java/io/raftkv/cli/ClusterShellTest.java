@@ -1,0 +1,161 @@
+package io.raftkv.cli;
+
+import io.raftkv.cluster.Cluster;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClusterShellTest {
+    private static final Duration LEADER_WAIT = Duration.ofSeconds(5);
+
+    private Cluster cluster;
+    private final StringWriter buffer = new StringWriter();
+    private ClusterShell shell;
+
+    @AfterEach
+    void close() {
+        if (cluster != null) cluster.close();
+    }
+
+    private void start(Cluster.Builder builder) {
+        cluster = builder.seed(42).start();
+        cluster.awaitLeader(LEADER_WAIT);
+        shell = new ClusterShell(cluster, new BufferedReader(new StringReader("")), new PrintWriter(buffer), false);
+    }
+
+    /** Runs one line and returns what it printed, without the trailing newline. */
+    private String run(String line) {
+        buffer.getBuffer().setLength(0);
+        assertTrue(shell.execute(line), "the session goes on after: " + line);
+        return buffer.toString().stripTrailing();
+    }
+
+    private static String script(Cluster cluster, String input) {
+        StringWriter out = new StringWriter();
+        new ClusterShell(cluster, new BufferedReader(new StringReader(input)), new PrintWriter(out), false).run();
+        return out.toString();
+    }
+
+    @Test
+    void aScriptedSessionPutsGetsReplacesAndShowsStatus() {
+        cluster = Cluster.builder().nodes(3).seed(1).start();
+        int leader = cluster.awaitLeader(LEADER_WAIT);
+        String out = script(cluster, """
+                put greeting hello
+                get greeting
+                put note some text  with spaces
+                get note
+                replace greeting bonjour
+                get greeting
+                replace missing x
+                get missing
+
+                status
+                quit
+                get greeting
+                """);
+        assertEquals("""
+                ok
+                hello
+                ok
+                some text  with spaces
+                replaced
+                bonjour
+                not replaced: missing is absent
+                (absent)
+                """, out.substring(0, out.indexOf("id ")), out);
+        String[] table = out.substring(out.indexOf("id ")).split("\n");
+        assertEquals(4, table.length, "a header and one line per node, and nothing after quit: " + out);
+        assertTrue(table[0].matches("id\\s+alive\\s+role\\s+term\\s+leader\\s+last index\\s+commit\\s+applied"), table[0]);
+        assertTrue(table[leader].matches(leader + "\\s+yes\\s+leader\\s+\\d+\\s+" + leader + "\\s+\\d+\\s+\\d+\\s+\\d+"),
+                table[leader]);
+    }
+
+    @Test
+    void afterTheLeaderIsKilledANewOneLeadsAndStillHasTheValue() {
+        start(Cluster.builder().nodes(5));
+        assertEquals("ok", run("put k v"));
+        int old = cluster.awaitLeader(LEADER_WAIT);
+        assertEquals("node " + old + " leads in term " + cluster.status(old).term(), run("leader"));
+
+        assertEquals("killed node " + old, run("kill " + old));
+        int next = cluster.awaitLeader(LEADER_WAIT);
+        assertNotEquals(old, next);
+        assertTrue(run("leader").startsWith("node " + next + " leads in term "));
+        assertEquals("v", run("get k"));
+        assertTrue(run("status").lines().anyMatch(l -> l.matches(old + "\\s+no\\s+-\\s+.*")), buffer::toString);
+
+        assertEquals("error: node " + old + " is already down", run("kill " + old));
+        assertEquals("restarted node " + old, run("restart " + old));
+        assertEquals("error: node " + old + " is running; kill it first", run("restart " + old));
+    }
+
+    @Test
+    void withoutAMajorityAWriteTimesOutWithAClearMessageAndHealingRestoresService() {
+        start(Cluster.builder().nodes(5).clientDeadline(Duration.ofMillis(500)));
+        assertEquals("ok", run("put k before"));
+
+        assertEquals("partitioned: 1,2 | 3,4 | 5 (the nodes named in no group)", run("partition 1,2 3,4"));
+        String timedOut = run("put k during");
+        assertTrue(timedOut.startsWith("error: ") && timedOut.lines().count() == 1, timedOut);
+
+        assertEquals("healed: every node reaches every other", run("heal"));
+        cluster.awaitLeader(LEADER_WAIT);
+        String v = run("get k");
+        assertTrue(v.equals("before") || v.equals("during"), v); // the timed-out write may or may not have applied
+        assertEquals("ok", run("put k after"));
+        assertEquals("after", run("get k"));
+
+        assertEquals("partitioned: 1,2 | 3,4,5", run("partition 1,2 3,4,5"));
+        cluster.awaitLeader(LEADER_WAIT);
+        assertEquals("after", run("get k"), "the majority side serves");
+        run("heal");
+    }
+
+    @Test
+    void badInputPrintsOneLineErrorsAndTheSessionGoesOn() {
+        start(Cluster.builder().nodes(3));
+        assertEquals("error: unknown command 'frobnicate'; type help for the list", run("frobnicate 1"));
+        assertEquals("error: usage: put KEY VALUE", run("put"));
+        assertEquals("error: usage: put KEY VALUE", run("put onlykey"));
+        assertEquals("error: usage: get KEY", run("get"));
+        assertEquals("error: usage: get KEY", run("get two words"));
+        assertEquals("error: usage: replace KEY VALUE", run("replace k"));
+        assertEquals("error: usage: kill ID", run("kill"));
+        assertEquals("error: 'one' is not a node id (a number 1..3); usage: kill ID", run("kill one"));
+        assertEquals("error: no node 7: this cluster has nodes 1..3", run("kill 7"));
+        assertEquals("error: no node 0: this cluster has nodes 1..3", run("restart 0"));
+        assertEquals("error: status takes no arguments", run("status now"));
+        assertTrue(run("partition").startsWith("error: usage: partition "));
+        assertTrue(run("partition 1,x 2").startsWith("error: 'x' is not a node id"));
+        assertTrue(run("partition 1, 2").startsWith("error: '' is not a node id"));
+        assertEquals("error: node 1 is named twice; a node is in one group", run("partition 1 1,2"));
+        assertEquals("error: no node 4: this cluster has nodes 1..3", run("partition 1 4"));
+        assertTrue(run("help").contains("partition G1 G2"));
+        assertEquals("", run("   "));
+
+        assertEquals("ok", run("PUT k v"));
+        assertEquals("v", run("get k"));
+        assertFalse(shell.execute("exit"));
+    }
+
+    @Test
+    void printsAPromptOnlyWhenInteractive() {
+        cluster = Cluster.builder().nodes(1).seed(3).start();
+        cluster.awaitLeader(LEADER_WAIT);
+        StringWriter out = new StringWriter();
+        new ClusterShell(cluster, new BufferedReader(new StringReader("put a b\n")), new PrintWriter(out), true).run();
+        assertEquals("raftkv> ok\nraftkv> ", out.toString().replace(System.lineSeparator(), "\n"));
+        assertEquals("ok\n", script(cluster, "put a b\n").replace(System.lineSeparator(), "\n"));
+    }
+}
