@@ -1,0 +1,595 @@
+package io.raftkv.transport.tcp;
+
+import io.raftkv.raft.Message;
+import io.raftkv.transport.MessageSink;
+import io.raftkv.transport.Transport;
+import org.jctools.queues.atomic.MpscAtomicArrayQueue;
+
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A {@link Transport} over TCP: blocking sockets on virtual threads, one outgoing connection to each peer.
+ *
+ * <p>How it works, and why:
+ * <ul>
+ * <li>Each node listens on its own address and dials every peer. Messages from node a to node b travel on
+ *     the connection a dialled to b, so each direction of a peer pair has exactly one connection, and
+ *     neither side ever has to decide which of two simultaneous dials wins.</li>
+ * <li>{@link #send} only offers the message to the peer's bounded MPSC queue and wakes its writer: it
+ *     never blocks and never throws. A full queue drops the message (Raft retries) and counts it.</li>
+ * <li>A writer thread per peer dials, handshakes, then drains its queue into the socket, flushing when
+ *     the queue is empty, so a burst goes out in few system calls. On any failure it closes the socket
+ *     and dials again after an exponential backoff (10 ms doubling to 1 s, reset by a good handshake).</li>
+ * <li>The handshake is the dialler's magic, version, cluster id, own id and the id it believes it dials;
+ *     the acceptor answers one byte (accepted) or a refusal with its reason, which both sides log. A
+ *     refused dialler keeps retrying at the backoff's pace: the operator may fix the peer.</li>
+ * <li>A reader thread per accepted connection decodes frames and hands them to the sink. A bad frame,
+ *     EOF or an I/O error closes that connection only; the dialler will reconnect.</li>
+ * </ul>
+ * Every thread's name starts with {@code raftkv-tcp-<self id>-}; {@link #close()} closes every socket
+ * and joins every thread.
+ */
+public final class TcpTransport implements Transport {
+    private static final Logger LOG = Logger.getLogger(TcpTransport.class.getName());
+
+    /** "RKV1": lets an acceptor tell a raftkv peer from anything else that dials it. */
+    static final int HANDSHAKE_MAGIC = 0x524B5631;
+    static final int HANDSHAKE_VERSION = 1;
+    static final int ACCEPTED = 1;
+    static final int REFUSED = 0;
+    /** The largest cluster id, in UTF-8 bytes, that a handshake carries. */
+    public static final int MAX_CLUSTER_ID_BYTES = 255;
+    /** Per-peer queue capacity, in messages, when none is given. */
+    public static final int DEFAULT_QUEUE_CAPACITY = 4096;
+
+    static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
+    private static final long JOIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final int selfId;
+    private final Map<Integer, InetSocketAddress> peers;
+    private final String clusterId;
+    private final byte[] clusterIdBytes;
+    private final MessageSink sink;
+    private final FrameCodec codec;
+    private final int queueCapacity;
+    private final String threadPrefix;
+
+    private final Map<Integer, PeerLink> links = new TreeMap<>();
+    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private final AtomicLong badFrames = new AtomicLong();
+    private final AtomicLong misaddressed = new AtomicLong();
+
+    private volatile boolean closed;
+    private volatile ServerSocket server;
+    private final Object lifecycle = new Object();
+    private boolean started;
+
+    /** A transport for node {@code selfId} of {@code clusterId}; {@code peers} maps every node id, self included, to its address. */
+    public TcpTransport(int selfId, Map<Integer, InetSocketAddress> peers, String clusterId, MessageSink sink) {
+        this(selfId, peers, clusterId, sink, new FrameCodec(), DEFAULT_QUEUE_CAPACITY);
+    }
+
+    /** As {@link #TcpTransport(int, Map, String, MessageSink)}, with a codec and a per-peer queue capacity (at least 2). */
+    public TcpTransport(int selfId, Map<Integer, InetSocketAddress> peers, String clusterId, MessageSink sink,
+                        FrameCodec codec, int queueCapacity) {
+        this.peers = Map.copyOf(Objects.requireNonNull(peers, "peers"));
+        if (!this.peers.containsKey(selfId)) {
+            throw new IllegalArgumentException("the peer map must include this node's own id " + selfId
+                    + " and address; it has ids " + new TreeMap<>(this.peers).keySet());
+        }
+        this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+        this.clusterIdBytes = clusterId.getBytes(StandardCharsets.UTF_8);
+        if (clusterIdBytes.length == 0 || clusterIdBytes.length > MAX_CLUSTER_ID_BYTES) {
+            throw new IllegalArgumentException("the cluster id must be 1 to " + MAX_CLUSTER_ID_BYTES
+                    + " bytes of UTF-8, was " + clusterIdBytes.length);
+        }
+        if (queueCapacity < 2) {
+            throw new IllegalArgumentException("queueCapacity must be at least 2, was " + queueCapacity);
+        }
+        this.selfId = selfId;
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.codec = Objects.requireNonNull(codec, "codec");
+        this.queueCapacity = queueCapacity;
+        this.threadPrefix = "raftkv-tcp-" + selfId + "-";
+        for (var e : new TreeMap<>(this.peers).entrySet()) {
+            if (e.getKey() != selfId) links.put(e.getKey(), new PeerLink(e.getKey(), e.getValue()));
+        }
+    }
+
+    /**
+     * What a {@code RaftNode} needs to join a TCP cluster: given the node's sink, builds and starts its
+     * transport.
+     */
+    public static Function<MessageSink, Transport> connector(int selfId, Map<Integer, InetSocketAddress> peers,
+                                                             String clusterId) {
+        return sink -> new TcpTransport(selfId, peers, clusterId, sink).start();
+    }
+
+    /**
+     * Listens on this node's address and starts dialling the peers.
+     *
+     * @return this transport
+     * @throws UncheckedIOException wrapping a {@link BindException} naming the address if it cannot listen there
+     * @throws IllegalStateException if already started or closed
+     */
+    public TcpTransport start() {
+        synchronized (lifecycle) {
+            if (closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
+            if (started) throw new IllegalStateException("this transport of node " + selfId + " is already started");
+            InetSocketAddress address = peers.get(selfId);
+            ServerSocket s = null;
+            try {
+                s = new ServerSocket();
+                s.setReuseAddress(true);
+                s.bind(address);
+            } catch (IOException e) {
+                closeQuietly(s);
+                BindException b = new BindException("node " + selfId + " cannot listen on " + address + ": "
+                        + e.getMessage() + (e instanceof BindException ? " (is another process using that port?)" : ""));
+                b.initCause(e);
+                throw new UncheckedIOException(b);
+            }
+            server = s;
+            started = true;
+            spawn("accept", this::acceptLoop);
+            for (PeerLink link : links.values()) link.start();
+            LOG.fine(() -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
+            return this;
+        }
+    }
+
+    /** The address this transport listens on (with the real port if its configured port was 0), or null before start. */
+    public InetSocketAddress localAddress() {
+        ServerSocket s = server;
+        return s == null ? null : (InetSocketAddress) s.getLocalSocketAddress();
+    }
+
+    @Override
+    public void send(Message message) {
+        if (closed) {
+            dropped.incrementAndGet();
+            return;
+        }
+        PeerLink link = links.get(message.to());
+        if (link == null) {
+            dropped.incrementAndGet();
+            LOG.warning(() -> "node " + selfId + " dropped a " + message.getClass().getSimpleName()
+                    + " to node " + message.to() + ", which is not in its peer map " + new TreeMap<>(peers).keySet());
+            return;
+        }
+        link.offer(message);
+    }
+
+    /** Messages dropped on the sending side: queue full, unknown destination, or sent after close. */
+    public long droppedCount() {
+        return dropped.get();
+    }
+
+    /** Inbound connections refused at the handshake. */
+    public long refusedConnectionCount() {
+        return refusedConnections.get();
+    }
+
+    /** Inbound connections closed because of a bad frame. */
+    public long badFrameCount() {
+        return badFrames.get();
+    }
+
+    /** Inbound messages dropped because their {@code to} or {@code from} did not fit the connection. */
+    public long misaddressedCount() {
+        return misaddressed.get();
+    }
+
+    /** The threads this transport has started and that have not yet ended. */
+    public List<Thread> threads() {
+        return List.copyOf(threads);
+    }
+
+    /** Closes every socket and joins every thread; later sends are dropped. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closed) return;
+            closed = true;
+        }
+        closeQuietly(server);
+        for (PeerLink link : links.values()) link.stop();
+        for (Socket s : inbound) closeQuietly(s);
+        long deadline = System.nanoTime() + JOIN_TIMEOUT_NANOS;
+        // Threads may still be starting readers while we join; loop until the set is empty or time is up.
+        while (!threads.isEmpty()) {
+            for (Thread t : List.copyOf(threads)) {
+                if (t == Thread.currentThread()) {
+                    threads.remove(t);
+                    continue;
+                }
+                t.interrupt();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warning(() -> "node " + selfId + ": transport threads did not stop within 5 s: " + threads);
+                    return;
+                }
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            for (Socket s : inbound) closeQuietly(s);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TcpTransport[node " + selfId + ", cluster " + clusterId + (closed ? ", closed]" : "]");
+    }
+
+    // --- threads -------------------------------------------------------------------------------------
+
+    private Thread spawn(String name, Runnable body) {
+        Thread t = Thread.ofVirtual().name(threadPrefix + name).unstarted(() -> {
+            try {
+                body.run();
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "node " + selfId + ": transport thread " + Thread.currentThread().getName()
+                        + " failed", e);
+            } finally {
+                threads.remove(Thread.currentThread());
+            }
+        });
+        threads.add(t);
+        t.start();
+        return t;
+    }
+
+    // --- accepting side ------------------------------------------------------------------------------
+
+    private void acceptLoop() {
+        ServerSocket s = server;
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = s.accept();
+            } catch (IOException e) {
+                if (!closed) LOG.log(Level.WARNING, "node " + selfId + ": accept on " + localAddress() + " failed", e);
+                if (s.isClosed()) return;
+                continue;
+            }
+            inbound.add(socket);
+            if (closed) {
+                closeQuietly(socket);
+                inbound.remove(socket);
+                return;
+            }
+            spawn("in-" + socket.getRemoteSocketAddress(), () -> serveInbound(socket));
+        }
+    }
+
+    private void serveInbound(Socket socket) {
+        String remote = String.valueOf(socket.getRemoteSocketAddress());
+        try (socket) {
+            socket.setTcpNoDelay(true);
+            int peer = acceptHandshake(socket, remote);
+            if (peer < 0) return;
+            Thread.currentThread().setName(threadPrefix + "in-" + peer);
+            socket.setSoTimeout(0);
+            readFrames(socket, peer, remote);
+        } catch (IOException e) {
+            if (!closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
+        } finally {
+            inbound.remove(socket);
+        }
+    }
+
+    /** Returns the peer's id, or -1 if it was refused (the refusal is sent, logged and counted). */
+    private int acceptHandshake(Socket socket, String remote) throws IOException {
+        socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+        int magic;
+        int version;
+        String theirCluster;
+        int from;
+        int to;
+        try {
+            magic = in.readInt();
+            if (magic != HANDSHAKE_MAGIC) {
+                return refuse(out, remote, String.format("it does not speak the raftkv peer protocol"
+                        + " (handshake magic %08x, expected %08x)", magic, HANDSHAKE_MAGIC), false);
+            }
+            version = in.readUnsignedByte();
+            if (version != HANDSHAKE_VERSION) {
+                return refuse(out, remote, "it speaks handshake version " + version + "; this node speaks "
+                        + HANDSHAKE_VERSION, true);
+            }
+            int n = in.readUnsignedByte();
+            if (n == 0 || n > MAX_CLUSTER_ID_BYTES) {
+                return refuse(out, remote, "its cluster id has " + n + " bytes; 1 to " + MAX_CLUSTER_ID_BYTES
+                        + " are allowed", true);
+            }
+            theirCluster = new String(in.readNBytes(n), StandardCharsets.UTF_8);
+            from = in.readInt();
+            to = in.readInt();
+        } catch (SocketTimeoutException e) {
+            return refuse(null, remote, "it sent no complete handshake within " + HANDSHAKE_TIMEOUT_MILLIS + " ms",
+                    false);
+        } catch (EOFException e) {
+            return refuse(null, remote, "it closed the connection inside the handshake", false);
+        }
+        if (!theirCluster.equals(clusterId)) {
+            return refuse(out, remote, "it is node " + from + " of cluster '" + theirCluster
+                    + "', and this node is in cluster '" + clusterId + "'", true);
+        }
+        if (from == selfId || !peers.containsKey(from)) {
+            return refuse(out, remote, "it says it is node " + from + ", which is not a peer of this node (peers "
+                    + new TreeMap<>(peers).keySet() + ", self " + selfId + ")", true);
+        }
+        if (to != selfId) {
+            return refuse(out, remote, "node " + from + " believes it dialled node " + to + ", but this is node "
+                    + selfId + "; check its peer addresses", true);
+        }
+        out.writeByte(ACCEPTED);
+        out.flush();
+        LOG.fine(() -> "node " + selfId + " accepted node " + from + " from " + remote);
+        return from;
+    }
+
+    private int refuse(DataOutputStream out, String remote, String why, boolean tell) {
+        refusedConnections.incrementAndGet();
+        LOG.warning(() -> "node " + selfId + " (cluster '" + clusterId + "') refused a connection from " + remote
+                + ": " + why);
+        if (tell && out != null) {
+            try {
+                byte[] reason = why.getBytes(StandardCharsets.UTF_8);
+                int n = Math.min(reason.length, 1024);
+                out.writeByte(REFUSED);
+                out.writeShort(n);
+                out.write(reason, 0, n);
+                out.flush();
+            } catch (IOException ignored) {
+                // The connection is being closed anyway.
+            }
+        }
+        return -1;
+    }
+
+    private void readFrames(Socket socket, int peer, String remote) throws IOException {
+        FrameReader reader = new FrameReader(socket.getInputStream(), codec);
+        while (!closed) {
+            Message m;
+            try {
+                m = reader.read();
+            } catch (FrameException e) {
+                badFrames.incrementAndGet();
+                LOG.warning(() -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
+                        + "): " + e.getMessage());
+                return;
+            } catch (EOFException e) {
+                if (!closed) LOG.info(() -> "node " + selfId + ": node " + peer + " closed its connection: " + e.getMessage());
+                return;
+            }
+            if (m == null) {
+                if (!closed) LOG.fine(() -> "node " + selfId + ": node " + peer + " closed its connection");
+                return;
+            }
+            if (m.to() != selfId || m.from() != peer) {
+                misaddressed.incrementAndGet();
+                Message bad = m;
+                LOG.warning(() -> "node " + selfId + " dropped a " + bad.getClass().getSimpleName() + " from "
+                        + bad.from() + " to " + bad.to() + " that came on node " + peer + "'s connection");
+                continue;
+            }
+            try {
+                sink.deliver(m);
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "node " + selfId + ": its sink failed on a message from node " + peer, e);
+            }
+        }
+    }
+
+    // --- dialling side -------------------------------------------------------------------------------
+
+    /** The sending end towards one peer: its queue, its writer thread and its current connection. */
+    private final class PeerLink {
+        final int peer;
+        final InetSocketAddress address;
+        final MpscAtomicArrayQueue<Message> queue = new MpscAtomicArrayQueue<>(queueCapacity);
+        /** Set by the writer just before it parks on an empty queue, so that senders unpark it only then. */
+        final AtomicBoolean idle = new AtomicBoolean();
+        volatile Thread writer;
+        volatile Socket socket;
+        long backoffNanos = MIN_BACKOFF_NANOS;
+        String lastFailure;
+
+        PeerLink(int peer, InetSocketAddress address) {
+            this.peer = peer;
+            this.address = address;
+        }
+
+        void start() {
+            writer = spawn("out-" + peer, this::run);
+        }
+
+        void offer(Message m) {
+            if (!queue.offer(m)) {
+                long n = dropped.incrementAndGet();
+                if (Long.bitCount(n) == 1) { // 1, 2, 4, 8...: a full queue is noticed without flooding the log
+                    LOG.info(() -> "node " + selfId + ": the queue to node " + peer + " is full ("
+                            + queueCapacity + " messages); dropped " + n + " messages in all so far");
+                }
+                return;
+            }
+            if (idle.get() && idle.compareAndSet(true, false)) {
+                Thread w = writer;
+                if (w != null) LockSupport.unpark(w);
+            }
+        }
+
+        void stop() {
+            closeQuietly(socket);
+            Thread w = writer;
+            if (w != null) LockSupport.unpark(w);
+        }
+
+        void run() {
+            while (!closed) {
+                Socket s = dial();
+                if (s == null) {
+                    pause(backoffNanos);
+                    backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+                    continue;
+                }
+                backoffNanos = MIN_BACKOFF_NANOS;
+                try {
+                    drainInto(s);
+                } catch (IOException e) {
+                    if (!closed) {
+                        LOG.info(() -> "node " + selfId + ": the connection to node " + peer + " at " + address
+                                + " failed, reconnecting: " + e);
+                    }
+                } finally {
+                    closeQuietly(s);
+                    socket = null;
+                }
+            }
+            queue.clear();
+        }
+
+        /** Connects and handshakes; null (after logging a change of failure) if that failed. */
+        private Socket dial() {
+            Socket s = new Socket();
+            socket = s;
+            if (closed) { // close() may have missed this socket
+                closeQuietly(s);
+                return null;
+            }
+            try {
+                s.setTcpNoDelay(true);
+                s.connect(address, CONNECT_TIMEOUT_MILLIS);
+                s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+                DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                out.writeInt(HANDSHAKE_MAGIC);
+                out.writeByte(HANDSHAKE_VERSION);
+                out.writeByte(clusterIdBytes.length);
+                out.write(clusterIdBytes);
+                out.writeInt(selfId);
+                out.writeInt(peer);
+                out.flush();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                int answer = in.readUnsignedByte();
+                if (answer != ACCEPTED) {
+                    String why = answer == REFUSED
+                            ? new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8)
+                            : "it answered the handshake with " + answer;
+                    throw new IOException("node " + peer + " at " + address + " refused this node: " + why);
+                }
+                s.setSoTimeout(0);
+                if (lastFailure != null) {
+                    LOG.info(() -> "node " + selfId + " connected to node " + peer + " at " + address);
+                }
+                lastFailure = null;
+                return s;
+            } catch (IOException e) {
+                closeQuietly(s);
+                socket = null;
+                String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+                if (!closed && !failure.equals(lastFailure)) {
+                    // Logged once per distinct failure: a peer that is down for a minute logs one line.
+                    Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
+                            ? Level.WARNING : Level.INFO;
+                    LOG.log(level, "node " + selfId + " cannot reach node " + peer + " at " + address
+                            + " (retrying with backoff): " + failure);
+                }
+                lastFailure = failure;
+                return null;
+            }
+        }
+
+        private void drainInto(Socket s) throws IOException {
+            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
+            InputStream in = s.getInputStream();
+            ByteBuffer small = ByteBuffer.allocate(1024);
+            while (!closed) {
+                Message m = queue.relaxedPoll();
+                if (m == null) {
+                    out.flush();
+                    idle.set(true);
+                    m = queue.relaxedPoll();
+                    if (m == null) {
+                        // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone.
+                        if (in.available() > 0) throw new IOException("node " + peer + " sent unexpected bytes");
+                        LockSupport.parkNanos(this, MAX_BACKOFF_NANOS);
+                        idle.set(false);
+                        continue;
+                    }
+                    idle.set(false);
+                }
+                byte[] frame;
+                try {
+                    if (codec.encodedSize(m) <= small.capacity()) {
+                        small.clear();
+                        int n = codec.encode(m, small);
+                        out.write(small.array(), 0, n);
+                        continue;
+                    }
+                    frame = codec.encode(m);
+                } catch (IllegalArgumentException e) {
+                    dropped.incrementAndGet();
+                    LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
+                    continue;
+                }
+                out.write(frame);
+            }
+        }
+
+        /** Sleeps for the backoff; close() cuts it short. */
+        private void pause(long nanos) {
+            long deadline = System.nanoTime() + nanos;
+            long left;
+            while (!closed && (left = deadline - System.nanoTime()) > 0) LockSupport.parkNanos(this, left);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // Closing is best effort: the socket is unusable either way.
+        }
+    }
+}

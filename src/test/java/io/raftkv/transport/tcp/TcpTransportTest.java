@@ -1,0 +1,307 @@
+package io.raftkv.transport.tcp;
+
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.Message.AppendRequest;
+import io.raftkv.raft.Message.Heartbeat;
+import io.raftkv.raft.Message.VoteRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+@Timeout(20)
+class TcpTransportTest {
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    private final List<TcpTransport> transports = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() {
+        transports.forEach(TcpTransport::close);
+    }
+
+    /** Free loopback ports, one per id; the sockets are closed just before the transports bind them. */
+    private static Map<Integer, InetSocketAddress> addresses(int... ids) throws IOException {
+        Map<Integer, InetSocketAddress> peers = new HashMap<>();
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int id : ids) {
+                ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                held.add(s);
+                peers.put(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()));
+            }
+        } finally {
+            for (ServerSocket s : held) s.close();
+        }
+        return peers;
+    }
+
+    private TcpTransport transport(int id, Map<Integer, InetSocketAddress> peers, String cluster,
+                                   ConcurrentLinkedQueue<Message> inbox) {
+        TcpTransport t = new TcpTransport(id, peers, cluster, inbox::add);
+        transports.add(t);
+        return t;
+    }
+
+    private static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    /** Whether the condition holds within the time given. */
+    private static boolean within(Duration time, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + time.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) return false;
+            Thread.yield();
+        }
+        return true;
+    }
+
+    private static Heartbeat hb(int from, int to, long round) {
+        return new Heartbeat(from, to, 3, 7, round);
+    }
+
+    @Test
+    void threeNodesExchangeMessagesBothWays() throws IOException {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2, 3);
+        Map<Integer, ConcurrentLinkedQueue<Message>> inboxes = new HashMap<>();
+        Map<Integer, TcpTransport> ts = new HashMap<>();
+        for (int id = 1; id <= 3; id++) {
+            inboxes.put(id, new ConcurrentLinkedQueue<>());
+            ts.put(id, transport(id, peers, "c1", inboxes.get(id)).start());
+        }
+        AppendRequest big = new AppendRequest(1, 2, 3, 4, 2, List.of(
+                new Entry(5, 3, Entry.Kind.COMMAND, new byte[5000]),
+                new Entry(6, 3, Entry.Kind.NOOP, new byte[0])), 4);
+        ts.get(1).send(big);
+        for (int from = 1; from <= 3; from++) {
+            for (int to = 1; to <= 3; to++) {
+                if (from == to) continue;
+                for (int i = 0; i < 100; i++) ts.get(from).send(hb(from, to, i));
+            }
+        }
+        await("every heartbeat", () -> inboxes.values().stream().mapToInt(ConcurrentLinkedQueue::size).sum() == 601);
+        for (int to = 1; to <= 3; to++) {
+            for (int from = 1; from <= 3; from++) {
+                if (from == to) continue;
+                int f = from;
+                List<Long> rounds = inboxes.get(to).stream()
+                        .filter(m -> m instanceof Heartbeat && m.from() == f)
+                        .map(m -> ((Heartbeat) m).readRound()).toList();
+                // One connection per direction: order is kept.
+                assertEquals(java.util.stream.LongStream.range(0, 100).boxed().toList(), rounds);
+            }
+        }
+        Message got = inboxes.get(2).stream().filter(m -> m instanceof AppendRequest).findFirst().orElseThrow();
+        AppendRequest a = (AppendRequest) got;
+        assertEquals(2, a.entries().size());
+        assertEquals(5000, a.entries().get(0).data().length);
+        assertEquals(0, ts.get(1).droppedCount());
+    }
+
+    @Test
+    void aPeerOfAnotherClusterIsRefused() throws IOException {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Message> in2 = new ConcurrentLinkedQueue<>();
+        TcpTransport good = transport(1, peers, "prod", in1).start();
+        TcpTransport stranger = transport(2, peers, "staging", in2).start();
+        stranger.send(hb(2, 1, 1));
+        good.send(hb(1, 2, 1));
+        await("both refusals", () -> good.refusedConnectionCount() >= 1 && stranger.refusedConnectionCount() >= 1);
+        stranger.send(hb(2, 1, 2));
+        // The stranger keeps dialling with backoff and keeps being refused; nothing it sends gets through.
+        long refused = good.refusedConnectionCount();
+        await("another refusal", () -> good.refusedConnectionCount() > refused);
+        assertTrue(in1.isEmpty(), "messages from another cluster arrived: " + in1);
+        assertTrue(in2.isEmpty(), "messages from another cluster arrived: " + in2);
+    }
+
+    @Test
+    void aPeerWithAnUnknownIdIsRefused() throws IOException {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 9);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        TcpTransport good = transport(1, Map.of(1, peers.get(1)), "c", in1).start();
+        TcpTransport unknown = transport(9, peers, "c", new ConcurrentLinkedQueue<>()).start();
+        unknown.send(hb(9, 1, 1));
+        await("the refusal", () -> good.refusedConnectionCount() >= 1);
+        assertTrue(in1.isEmpty());
+    }
+
+    @Test
+    void aPeerThatStartsLateIsReachedAfterReconnecting() throws IOException {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Message> in2 = new ConcurrentLinkedQueue<>();
+        TcpTransport early = transport(1, peers, "c", in1).start();
+        early.send(hb(1, 2, 1)); // queued while node 2 is down
+        TcpTransport late = transport(2, peers, "c", in2);
+        late.start();
+        await("the queued message", () -> !in2.isEmpty());
+        late.send(hb(2, 1, 1));
+        await("the reply", () -> !in1.isEmpty());
+
+        // Node 2 restarts: node 1's writer notices on a later write and reconnects.
+        late.close();
+        TcpTransport again = transport(2, peers, "c", in2).start();
+        in2.clear();
+        long round = 2;
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        // Raft resends in the same way: the first writes may go to the dead connection and be lost.
+        do {
+            if (System.nanoTime() > deadline) fail("node 1 never reached the restarted node 2");
+            early.send(hb(1, 2, round++));
+        } while (!within(Duration.ofMillis(50), () -> !in2.isEmpty()));
+        assertEquals(0, again.refusedConnectionCount());
+    }
+
+    @Test
+    void garbageClosesThatConnectionOnly() throws Exception {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        TcpTransport node1 = transport(1, peers, "c", in1).start();
+        TcpTransport node2 = transport(2, peers, "c", new ConcurrentLinkedQueue<>()).start();
+        node2.send(hb(2, 1, 1));
+        await("the first message", () -> in1.size() == 1);
+
+        // Not a raftkv peer at all: refused at the handshake.
+        try (Socket s = new Socket()) {
+            s.connect(peers.get(1));
+            s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            assertEquals(-1, s.getInputStream().read(), "the connection should be closed");
+        }
+        // A valid handshake followed by a bad frame: the connection is closed after the handshake.
+        try (Socket s = new Socket()) {
+            s.connect(peers.get(1));
+            OutputStream out = s.getOutputStream();
+            java.io.DataOutputStream d = new java.io.DataOutputStream(out);
+            d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION);
+            d.writeByte(1);
+            d.write('c');
+            d.writeInt(2);
+            d.writeInt(1);
+            byte[] frame = new FrameCodec().encode(hb(2, 1, 99));
+            frame[frame.length - 1] ^= 1; // breaks the CRC
+            d.write(frame);
+            d.flush();
+            assertEquals(TcpTransport.ACCEPTED, s.getInputStream().read());
+            assertEquals(-1, s.getInputStream().read(), "the connection should be closed");
+        }
+        assertEquals(1, node1.refusedConnectionCount());
+        await("the bad frame to be counted", () -> node1.badFrameCount() == 1);
+
+        // The good peer's own connection was not touched.
+        node2.send(hb(2, 1, 2));
+        await("the second message", () -> in1.size() == 2);
+        assertTrue(in1.stream().allMatch(m -> m instanceof Heartbeat h && h.readRound() != 99));
+    }
+
+    @Test
+    void misaddressedMessagesAreDropped() throws Exception {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2, 3);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        TcpTransport node1 = transport(1, peers, "c", in1).start();
+        try (Socket s = new Socket()) {
+            s.connect(peers.get(1));
+            java.io.DataOutputStream d = new java.io.DataOutputStream(s.getOutputStream());
+            d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION);
+            d.writeByte(1);
+            d.write('c');
+            d.writeInt(2);
+            d.writeInt(1);
+            FrameCodec codec = new FrameCodec();
+            d.write(codec.encode(hb(3, 1, 1))); // from the wrong node
+            d.write(codec.encode(hb(2, 3, 2))); // to another node
+            d.write(codec.encode(hb(2, 1, 3))); // fine
+            d.flush();
+            await("the good message", () -> in1.size() == 1);
+        }
+        assertEquals(2, node1.misaddressedCount());
+        assertEquals(3, ((Heartbeat) in1.peek()).readRound());
+    }
+
+    @Test
+    void aFullQueueDropsAndCounts() throws IOException {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2);
+        TcpTransport t = new TcpTransport(1, peers, "c", m -> {}, new FrameCodec(), 4);
+        transports.add(t);
+        t.start(); // node 2 never starts: the writer cannot drain
+        for (int i = 0; i < 100; i++) t.send(hb(1, 2, i));
+        assertTrue(t.droppedCount() >= 90, "dropped " + t.droppedCount());
+        t.send(hb(1, 7, 0)); // not a peer: dropped, not thrown
+    }
+
+    @Test
+    void aPortInUseIsAClearError() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort());
+            TcpTransport t = transport(1, Map.of(1, address), "c", new ConcurrentLinkedQueue<>());
+            UncheckedIOException e = assertThrows(UncheckedIOException.class, t::start);
+            assertInstanceOf(BindException.class, e.getCause());
+            assertTrue(e.getMessage().contains(String.valueOf(taken.getLocalPort())), e.getMessage());
+            assertTrue(e.getMessage().contains("node 1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void closeLeavesNoThread() throws IOException {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2, 3);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        TcpTransport node1 = transport(1, peers, "c", in1).start();
+        ConcurrentLinkedQueue<Message> in2 = new ConcurrentLinkedQueue<>();
+        TcpTransport node2 = transport(2, peers, "c", in2).start();
+        // Node 3 is down: node 1 and 2 are mid-backoff towards it when closed.
+        node1.send(hb(1, 2, 1));
+        node2.send(hb(2, 1, 1));
+        node1.send(new VoteRequest(1, 3, 1, 0, 0, true, false));
+        await("the messages", () -> !in1.isEmpty() && !in2.isEmpty());
+
+        List<Thread> threads = new ArrayList<>(node1.threads());
+        threads.addAll(node2.threads());
+        // node 1: accept, out-2, out-3, in-2; node 2 likewise
+        assertTrue(threads.size() >= 8, "threads: " + threads);
+        for (Thread t : threads) {
+            assertTrue(t.getName().startsWith("raftkv-tcp-1-") || t.getName().startsWith("raftkv-tcp-2-"), t.getName());
+        }
+        node1.close();
+        node2.close();
+        for (Thread t : threads) assertFalse(t.isAlive(), t + " is still alive");
+        assertTrue(node1.threads().isEmpty());
+        assertTrue(node2.threads().isEmpty());
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("raftkv-tcp-")));
+        node1.send(hb(1, 2, 2)); // after close: dropped, not thrown
+        node1.close(); // idempotent
+    }
+}
