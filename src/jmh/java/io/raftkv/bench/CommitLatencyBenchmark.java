@@ -65,11 +65,7 @@ public class CommitLatencyBenchmark {
 
     @Setup(Level.Iteration)
     public void setUp(BenchmarkParams params) {
-        boolean wantVirtual = params.getBenchmark().endsWith(".putFromVirtualThread");
-        if (Thread.currentThread().isVirtual() != wantVirtual) {
-            throw new IllegalStateException(params.getBenchmark() + " must run on a " + (wantVirtual ? "virtual" : "platform")
-                    + " thread but runs on " + Thread.currentThread() + "; was -jvmArgsAppend given on the command line?");
-        }
+        CommitTargets.requireThreadKind(params, "putFromVirtualThread");
         value = CommitTargets.value(valueBytes);
         target = CommitTargets.open(system, nodes, spins);
         writer = target.newWriter();

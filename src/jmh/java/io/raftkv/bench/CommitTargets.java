@@ -41,4 +41,16 @@ final class CommitTargets {
     static String value(int bytes) {
         return "x".repeat(bytes);
     }
+
+    /**
+     * Checks that the benchmark runs on a virtual thread exactly when it is the method named
+     * {@code virtualMethod}: a -jvmArgsAppend on the command line replaces the one that asks for it.
+     */
+    static void requireThreadKind(org.openjdk.jmh.infra.BenchmarkParams params, String virtualMethod) {
+        boolean wantVirtual = params.getBenchmark().endsWith("." + virtualMethod);
+        if (Thread.currentThread().isVirtual() != wantVirtual) {
+            throw new IllegalStateException(params.getBenchmark() + " must run on a " + (wantVirtual ? "virtual" : "platform")
+                    + " thread but runs on " + Thread.currentThread() + "; was -jvmArgsAppend given on the command line?");
+        }
+    }
 }

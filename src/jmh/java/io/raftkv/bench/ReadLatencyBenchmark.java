@@ -52,11 +52,7 @@ public class ReadLatencyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
-        boolean wantVirtual = params.getBenchmark().endsWith(".getFromVirtualThread");
-        if (Thread.currentThread().isVirtual() != wantVirtual) {
-            throw new IllegalStateException(params.getBenchmark() + " must run on a " + (wantVirtual ? "virtual" : "platform")
-                    + " thread but runs on " + Thread.currentThread() + "; was -jvmArgsAppend given on the command line?");
-        }
+        CommitTargets.requireThreadKind(params, "getFromVirtualThread");
         target = new RaftkvTarget(Cluster.builder().nodes(nodes).seed(CommitTargets.SEED));
         client = target.cluster().newClient();
         String value = CommitTargets.value(valueBytes);
