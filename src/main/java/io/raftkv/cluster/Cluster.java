@@ -7,6 +7,8 @@ import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
+import io.raftkv.kv.net.KvSocketServer;
+import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
 import io.raftkv.raft.RaftConfig;
@@ -15,6 +17,16 @@ import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.MemoryStorage;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.InMemoryNetwork;
+import io.raftkv.transport.MessageSink;
+import io.raftkv.transport.Transport;
+import io.raftkv.transport.tcp.FrameCodec;
+import io.raftkv.transport.tcp.TcpTransport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,16 +48,22 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * A whole Raft key-value cluster inside one JVM: N nodes, each on its own virtual thread, joined
- * by an in-memory network that can partition, cut, drop and delay. Nodes can be killed (volatile
- * state lost, storage kept) and restarted. Clients reach every live node; partitions cut the nodes
- * off from each other, not from clients.
+ * by an in-memory network that can partition, cut, drop and delay, or by TCP on loopback ports
+ * ({@link Builder#transport}). Nodes can be killed (volatile state lost, storage kept) and restarted.
+ * Clients reach every live node; partitions cut the nodes off from each other, not from clients.
  */
 public final class Cluster implements AutoCloseable {
     private final Builder config;
+    /** Delivers the messages in memory mode; in TCP mode it only keeps the table of cut links, which the transports ask. */
     private final InMemoryNetwork network;
+    /** TCP mode: every node's loopback address, the cluster id of the handshakes, and the clients' shared connector. */
+    private final Map<Integer, InetSocketAddress> addresses;
+    private final String clusterId;
+    private final TcpKvConnector tcpConnector;
     private final Set<Integer> voters;
     private final Storage[] storages;
     // Written by whoever kills or restarts a node, read by client threads: hence atomic arrays.
@@ -72,6 +90,44 @@ public final class Cluster implements AutoCloseable {
         this.services = new AtomicReferenceArray<>(b.nodes + 1);
         this.lastStatus = new NodeStatus[b.nodes + 1];
         this.stopping = new RaftNode[b.nodes + 1];
+        if (b.transport == ClusterTransport.TCP) {
+            this.addresses = freeLoopbackAddresses(b.nodes);
+            this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
+            this.tcpConnector = new TcpKvConnector(addresses, clusterId);
+        } else {
+            this.addresses = null;
+            this.clusterId = null;
+            this.tcpConnector = null;
+        }
+    }
+
+    /**
+     * Ports for the nodes, found by binding port 0 on 127.0.0.1 and letting go: all are held at once, so
+     * they differ, and the nodes bind them again a moment later (another process could take one in between;
+     * start then fails with the node's "cannot listen" error).
+     */
+    private static Map<Integer, InetSocketAddress> freeLoopbackAddresses(int n) {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        List<ServerSocket> held = new ArrayList<>();
+        Map<Integer, InetSocketAddress> out = new HashMap<>();
+        try {
+            for (int id = 1; id <= n; id++) {
+                ServerSocket s = new ServerSocket(0, 50, loopback);
+                held.add(s);
+                out.put(id, new InetSocketAddress(loopback, s.getLocalPort()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not find " + n + " free ports on " + loopback, e);
+        } finally {
+            for (ServerSocket s : held) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // Only a probe.
+                }
+            }
+        }
+        return Map.copyOf(out);
     }
 
     public static Builder builder() {
@@ -90,10 +146,19 @@ public final class Cluster implements AutoCloseable {
         storages[id] = storage;
         RaftConfig raft = RaftConfig.builder(id, voters, new SplittableRandom(seeds.nextLong()))
                 .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks).build();
-        RaftNode node = new RaftNode(raft, storage, sink -> network.connect(id, sink),
+        KvSocketServer server = addresses == null ? null
+                : new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
+        Function<MessageSink, Transport> connect = server == null ? sink -> network.connect(id, sink) : sink -> {
+            TcpTransport t = new TcpTransport(id, addresses, clusterId, sink).serveAlso(server);
+            t.linkFilter(network::linked); // partitions and cuts as the in-memory network keeps them
+            return t.start();
+        };
+        RaftNode node = new RaftNode(raft, storage, connect,
                 new KvStateMachine(config.maxSessions), config.tickInterval, this::signal, config.spinsBeforePark);
         nodes.set(id, node);
-        services.set(id, new KvService(node, config.limits));
+        KvService service = new KvService(node, config.limits);
+        services.set(id, service);
+        if (server != null) server.attach(service, node::status);
         node.start();
     }
 
@@ -175,10 +240,45 @@ public final class Cluster implements AutoCloseable {
         }
     }
 
-    /** The network, for finer faults: drop, duplicate, delay, reorder, one-way cuts. */
+    /**
+     * The in-memory network, for finer faults: drop, duplicate, delay, reorder, one-way cuts.
+     *
+     * @throws IllegalStateException if this cluster runs over TCP, where only partitions, isolation and heal apply
+     */
     public InMemoryNetwork network() {
         checkOpen();
+        if (addresses != null) {
+            throw new IllegalStateException("this cluster runs over TCP: drop, delay, duplicate and reorder need the "
+                    + "in-memory network (ClusterTransport.IN_MEMORY); partition, isolate and heal work in both");
+        }
         return network;
+    }
+
+    /** How the nodes talk to each other. */
+    public ClusterTransport transport() {
+        return config.transport;
+    }
+
+    /** Whether a message from node {@code from} to node {@code to} would pass: no partition, isolation or cut stops it. */
+    public boolean linked(int from, int to) {
+        checkNode(from);
+        checkNode(to);
+        return network.linked(from, to);
+    }
+
+    /**
+     * Node {@code id}'s address in TCP mode, where a client in another process can reach it (with
+     * {@link #clusterId()}); empty in memory.
+     */
+    public Optional<InetSocketAddress> address(int id) {
+        checkNode(id);
+        return addresses == null ? Optional.empty() : Optional.of(addresses.get(id));
+    }
+
+    /** The cluster id the nodes' TCP handshakes carry; empty in memory. */
+    public Optional<String> clusterId() {
+        checkOpen();
+        return Optional.ofNullable(clusterId);
     }
 
     // ---------------------------------------------------------------- clients
@@ -193,7 +293,7 @@ public final class Cluster implements AutoCloseable {
         checkOpen();
         Objects.requireNonNull(deadline, "deadline");
         Duration attempt = deadline.compareTo(config.clientAttemptTimeout) < 0 ? deadline : config.clientAttemptTimeout;
-        KvClient c = new KvClient(connector, config.limits, deadline, attempt);
+        KvClient c = new KvClient(tcpConnector != null ? tcpConnector : connector, config.limits, deadline, attempt);
         synchronized (clients) {
             clients.add(c);
         }
@@ -223,7 +323,7 @@ public final class Cluster implements AutoCloseable {
         if (n == null) throw new IllegalStateException("node " + id + " is already down");
         services.set(id, null);
         nodes.set(id, null);
-        network.disconnect(id);
+        if (addresses == null) network.disconnect(id);
         try {
             n.close();
         } catch (RuntimeException e) {
@@ -305,6 +405,7 @@ public final class Cluster implements AutoCloseable {
         synchronized (clients) {
             for (KvClient c : clients) c.close();
         }
+        if (tcpConnector != null) tcpConnector.close();
         RuntimeException first = null;
         for (int id : voters) {
             RaftNode n = nodes.getAndSet(id, null);
@@ -350,8 +451,15 @@ public final class Cluster implements AutoCloseable {
         private Duration clientDeadline = Duration.ofSeconds(5);
         private Duration clientAttemptTimeout = Duration.ofMillis(300);
         private int spinsBeforePark;
+        private ClusterTransport transport = ClusterTransport.IN_MEMORY;
 
         private Builder() {}
+
+        /** How the nodes talk: in memory (default) or TCP on loopback ports, with clients over TCP too. */
+        public Builder transport(ClusterTransport t) {
+            this.transport = Objects.requireNonNull(t, "transport");
+            return this;
+        }
 
         /** How many nodes, 1 to 99 (default 3). */
         public Builder nodes(int n) {
@@ -489,6 +597,7 @@ public final class Cluster implements AutoCloseable {
             b.clientDeadline = clientDeadline;
             b.clientAttemptTimeout = clientAttemptTimeout;
             b.spinsBeforePark = spinsBeforePark;
+            b.transport = transport;
             return b;
         }
     }

@@ -9,7 +9,7 @@ import java.lang.annotation.Target;
 
 /**
  * Injects a started {@link Cluster} into a JUnit 5 test method parameter, and closes it after the
- * test: {@code @Test void t(@RaftCluster(nodes = 5) Cluster cluster)}.
+ * test: {@code @Test void t(@RaftCluster(nodes = 5) Cluster cluster)}. The seed and transport are printed.
  */
 @Target(ElementType.PARAMETER)
 @Retention(RetentionPolicy.RUNTIME)
@@ -29,4 +29,10 @@ public @interface RaftCluster {
 
     /** Whether to wait for a leader before the test starts. */
     boolean awaitLeader() default true;
+
+    /**
+     * How the nodes talk. A test class with a non-null field of type {@link ClusterTransport} (such as a
+     * {@code @ParameterizedClass} parameter) overrides this, so that one class runs its scenarios in both modes.
+     */
+    ClusterTransport transport() default ClusterTransport.IN_MEMORY;
 }

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.time.Duration;
 
 /** The JUnit 5 extension behind {@link RaftCluster}: starts the cluster for a test and closes it after. */
@@ -20,11 +22,13 @@ public final class RaftClusterExtension implements ParameterResolver {
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         RaftCluster spec = parameter.findAnnotation(RaftCluster.class).orElseThrow();
         long seed = spec.seed() != 0 ? spec.seed() : System.nanoTime();
+        ClusterTransport transport = transportChosenBy(context.getTestInstance().orElse(null), spec.transport());
         context.publishReportEntry("raftkv.seed", Long.toString(seed));
-        System.out.println("@RaftCluster " + context.getDisplayName() + ": " + spec.nodes() + " nodes, seed " + seed);
+        System.out.println("@RaftCluster " + context.getDisplayName() + ": " + spec.nodes() + " nodes, " + transport
+                + ", seed " + seed);
         Cluster cluster;
         try {
-            cluster = Cluster.builder().nodes(spec.nodes()).seed(seed)
+            cluster = Cluster.builder().nodes(spec.nodes()).seed(seed).transport(transport)
                     .tickInterval(Duration.ofMillis(spec.tickMillis())).electionTicks(spec.electionTicks()).start();
         } catch (RuntimeException e) {
             throw new ParameterResolutionException("could not start a cluster for " + context.getDisplayName(), e);
@@ -33,5 +37,23 @@ public final class RaftClusterExtension implements ParameterResolver {
         context.getStore(NAMESPACE).put(parameter.getIndex() + "@" + context.getUniqueId(), (AutoCloseable) cluster::close);
         if (spec.awaitLeader()) cluster.awaitLeader(Duration.ofSeconds(10));
         return cluster;
+    }
+
+    /** The value of the test instance's first non-null field of type ClusterTransport, else {@code fallback}. */
+    private static ClusterTransport transportChosenBy(Object testInstance, ClusterTransport fallback) {
+        for (Class<?> c = testInstance == null ? null : testInstance.getClass(); c != null && c != Object.class;
+             c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (f.getType() != ClusterTransport.class || Modifier.isStatic(f.getModifiers())) continue;
+                try {
+                    f.setAccessible(true);
+                    Object v = f.get(testInstance);
+                    if (v != null) return (ClusterTransport) v;
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    throw new ParameterResolutionException("cannot read the test's ClusterTransport field " + f, e);
+                }
+            }
+        }
+        return fallback;
     }
 }

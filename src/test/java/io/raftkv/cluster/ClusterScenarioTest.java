@@ -8,7 +8,10 @@ import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
@@ -42,10 +45,17 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The scenarios the system raftkv descends from was tested with, each on a 5-node cluster and
- * through the public API only. Every scenario also samples the nodes' statuses throughout and
+ * through the public API only, once with the in-memory network and once over TCP on loopback
+ * (nodes and clients alike). Every scenario also samples the nodes' statuses throughout and
  * checks that no term ever had two leaders.
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(ClusterTransport.class)
 class ClusterScenarioTest {
+    /** Read by {@link RaftClusterExtension} for every {@code @RaftCluster} parameter, and used by the builders below. */
+    @Parameter
+    ClusterTransport transport;
+
     /** Generous: the tests must pass on a loaded 2-core machine. */
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Duration SHORT_DEADLINE = Duration.ofMillis(500);
@@ -404,7 +414,7 @@ class ClusterScenarioTest {
 
     @Test
     void configuredLimitsAreEnforced() {
-        try (Cluster cluster = Cluster.builder().nodes(5).limits(new KvLimits(4, 8)).start()) {
+        try (Cluster cluster = Cluster.builder().nodes(5).transport(transport).limits(new KvLimits(4, 8)).start()) {
             cluster.awaitLeader(WAIT);
             KvClient client = cluster.newClient();
             client.put("abcd", "12345678");
@@ -428,7 +438,7 @@ class ClusterScenarioTest {
         }
         // Nothing half-applied: no partition, no isolation, every node up, the same leader serving.
         for (int from : cluster.nodeIds()) {
-            for (int to : cluster.nodeIds()) assertTrue(cluster.network().linked(from, to), from + " -> " + to);
+            for (int to : cluster.nodeIds()) assertTrue(cluster.linked(from, to), from + " -> " + to);
         }
         assertTrue(cluster.statuses().stream().allMatch(NodeStatus::alive));
         awaitLastLeader(cluster);
@@ -451,7 +461,7 @@ class ClusterScenarioTest {
         assertMessage(NullPointerException.class, () -> cluster.newClient(null), "deadline");
         assertMessage(NullPointerException.class, () -> cluster.awaitLeader(null), "timeout");
         for (int from : cluster.nodeIds()) {
-            for (int to : cluster.nodeIds()) assertTrue(cluster.network().linked(from, to), from + " -> " + to);
+            for (int to : cluster.nodeIds()) assertTrue(cluster.linked(from, to), from + " -> " + to);
         }
         Agreement.awaitLeader(cluster, WAIT);
         KvClient client = cluster.newClient();
@@ -474,7 +484,7 @@ class ClusterScenarioTest {
 
     @Test
     void aClosedClusterAndItsClientsRefuseEveryCall() {
-        Cluster cluster = Cluster.builder().nodes(5).start();
+        Cluster cluster = Cluster.builder().nodes(5).transport(transport).start();
         cluster.awaitLeader(WAIT);
         KvClient client = cluster.newClient();
         client.put("k", "v");
@@ -492,6 +502,7 @@ class ClusterScenarioTest {
                 () -> cluster.status(1), cluster::statuses, cluster::leader, () -> cluster.awaitLeader(WAIT),
                 cluster::newClient, () -> cluster.newClient(WAIT), () -> cluster.kill(1), () -> cluster.restart(1),
                 () -> cluster.isolate(1), () -> cluster.partition(Set.of(1, 2)), cluster::heal, cluster::network,
+                () -> cluster.linked(1, 2), () -> cluster.address(1), cluster::clusterId,
                 () -> cluster.isAlive(1), () -> cluster.status(99));
         for (Executable call : calls) assertMessage(IllegalStateException.class, call, "closed");
         assertMessage(IllegalStateException.class, () -> client.put("k", "x"), "closed");
@@ -504,7 +515,7 @@ class ClusterScenarioTest {
     @Test
     void closeLeavesNoThreadBehind() throws IOException {
         Map<Long, String> before = raftkvThreads();
-        Cluster cluster = Cluster.builder().nodes(5).start();
+        Cluster cluster = Cluster.builder().nodes(5).transport(transport).start();
         Map<Long, String> running;
         try {
             cluster.awaitLeader(WAIT);
@@ -513,7 +524,11 @@ class ClusterScenarioTest {
             int leader = cluster.awaitLeader(WAIT);
             cluster.kill(leader);
             cluster.restart(leader);
-            cluster.network().delay(Duration.ZERO, Duration.ofMillis(1)); // starts the network's delay thread
+            if (transport == ClusterTransport.IN_MEMORY) {
+                cluster.network().delay(Duration.ZERO, Duration.ofMillis(1)); // starts the network's delay thread
+            } else {
+                cluster.partition(Set.of(leader)); // cuts links inside the TCP transports
+            }
             client.put("k", "v2");
             cluster.heal();
             assertEquals(Optional.of("v2"), client.get("k"));
@@ -525,9 +540,21 @@ class ClusterScenarioTest {
         // The thread dump must see the cluster's virtual threads, or the check after close proves nothing.
         List<String> expected = new ArrayList<>(IntStream.rangeClosed(1, 5).mapToObj(i -> "raftkv-node-" + i).toList());
         IntStream.rangeClosed(1, 5).mapToObj(i -> "raftkv-ticker-" + i).forEach(expected::add);
-        expected.add("raftkv-network-delays");
-        assertEquals(expected.stream().sorted().toList(), running.values().stream().sorted().toList(),
-                "a node thread and a ticker per node (the killed incarnation's are gone) and the delay thread");
+        if (transport == ClusterTransport.IN_MEMORY) {
+            expected.add("raftkv-network-delays");
+            assertEquals(expected.stream().sorted().toList(), running.values().stream().sorted().toList(),
+                    "a node thread and a ticker per node (the killed incarnation's are gone) and the delay thread");
+        } else {
+            // Each transport's acceptor and a writer per peer; the clients' connections come and go.
+            for (int id = 1; id <= 5; id++) {
+                expected.add("raftkv-tcp-" + id + "-accept");
+                for (int peer = 1; peer <= 5; peer++) if (peer != id) expected.add("raftkv-tcp-" + id + "-out-" + peer);
+            }
+            List<String> names = running.values().stream().sorted().toList();
+            assertTrue(names.containsAll(expected), "expected " + expected + " among " + names);
+            assertEquals(expected.size(), names.stream().filter(expected::contains).count(),
+                    "one of each: the killed incarnation's threads are gone; " + names);
+        }
 
         cluster.close();
         assertEquals(Map.of(), without(raftkvThreads(), before), "raftkv threads still alive after close");

@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
-import java.util.zip.CRC32C;
 
 /**
  * Encodes Raft {@link Message}s into length-prefixed, versioned, CRC-checked binary frames and decodes
@@ -55,7 +54,7 @@ import java.util.zip.CRC32C;
  */
 public final class FrameCodec {
     /** The format version this build writes and reads. */
-    public static final int VERSION = 1;
+    public static final int VERSION = FrameEnvelope.VERSION;
     /** The default largest frame, length field included: 16 MiB. */
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
     /** The smallest maximum a codec accepts: room for every message without entries. */
@@ -63,11 +62,9 @@ public final class FrameCodec {
     /** The largest maximum a codec accepts, so that a frame always fits one array. */
     public static final int MAX_MAX_FRAME_BYTES = 1 << 30;
 
-    static final int LENGTH_BYTES = 4;
-    static final int CRC_BYTES = 4;
-    /** Version, type and CRC: the least a length field can announce. */
-    static final int MIN_LENGTH = 1 + 1 + CRC_BYTES;
-    static final int BODY_OFFSET = LENGTH_BYTES + 2;
+    static final int LENGTH_BYTES = FrameEnvelope.LENGTH_BYTES;
+    static final int CRC_BYTES = FrameEnvelope.CRC_BYTES;
+    static final int BODY_OFFSET = FrameEnvelope.BODY_OFFSET;
 
     static final int VOTE_REQUEST = 1;
     static final int VOTE_RESPONSE = 2;
@@ -168,22 +165,18 @@ public final class FrameCodec {
         ByteOrder order = dst.order();
         dst.order(ByteOrder.BIG_ENDIAN);
         try {
-            int start = dst.position();
-            dst.putInt(size - LENGTH_BYTES).put((byte) VERSION);
+            int start = FrameEnvelope.begin(dst, size, typeOf(message));
             switch (message) {
                 case VoteRequest m -> {
-                    dst.put((byte) VOTE_REQUEST);
                     putCommon(dst, m);
                     dst.putLong(m.lastLogIndex()).putLong(m.lastLogTerm());
                     dst.put((byte) ((m.preVote() ? 1 : 0) | (m.transfer() ? 2 : 0)));
                 }
                 case VoteResponse m -> {
-                    dst.put((byte) VOTE_RESPONSE);
                     putCommon(dst, m);
                     dst.put((byte) ((m.granted() ? 1 : 0) | (m.preVote() ? 2 : 0)));
                 }
                 case AppendRequest m -> {
-                    dst.put((byte) APPEND_REQUEST);
                     putCommon(dst, m);
                     dst.putLong(m.prevLogIndex()).putLong(m.prevLogTerm()).putLong(m.leaderCommit());
                     List<Entry> entries = m.entries();
@@ -195,27 +188,23 @@ public final class FrameCodec {
                     }
                 }
                 case AppendResponse m -> {
-                    dst.put((byte) APPEND_RESPONSE);
                     putCommon(dst, m);
                     dst.put((byte) (m.success() ? 1 : 0));
                     dst.putLong(m.index()).putLong(m.hintIndex()).putLong(m.hintTerm());
                 }
                 case Heartbeat m -> {
-                    dst.put((byte) HEARTBEAT);
                     putCommon(dst, m);
                     dst.putLong(m.commit()).putLong(m.readRound());
                 }
                 case HeartbeatResponse m -> {
-                    dst.put((byte) HEARTBEAT_RESPONSE);
                     putCommon(dst, m);
                     dst.putLong(m.readRound());
                 }
                 case TimeoutNow m -> {
-                    dst.put((byte) TIMEOUT_NOW);
                     putCommon(dst, m);
                 }
             }
-            dst.putInt(crc(dst, start + LENGTH_BYTES, size - LENGTH_BYTES - CRC_BYTES));
+            FrameEnvelope.seal(dst, start);
             return size;
         } finally {
             dst.order(order);
@@ -226,19 +215,16 @@ public final class FrameCodec {
         dst.putInt(m.from()).putInt(m.to()).putLong(m.term());
     }
 
-    /** The CRC32C of {@code length} bytes of {@code b} from index {@code from}; b's position and limit are kept. */
-    static int crc(ByteBuffer b, int from, int length) {
-        CRC32C crc = new CRC32C();
-        if (b.hasArray()) {
-            crc.update(b.array(), b.arrayOffset() + from, length);
-        } else {
-            int position = b.position();
-            int limit = b.limit();
-            b.limit(from + length).position(from);
-            crc.update(b);
-            b.limit(limit).position(position);
-        }
-        return (int) crc.getValue();
+    private static int typeOf(Message message) {
+        return switch (message) {
+            case VoteRequest m -> VOTE_REQUEST;
+            case VoteResponse m -> VOTE_RESPONSE;
+            case AppendRequest m -> APPEND_REQUEST;
+            case AppendResponse m -> APPEND_RESPONSE;
+            case Heartbeat m -> HEARTBEAT;
+            case HeartbeatResponse m -> HEARTBEAT_RESPONSE;
+            case TimeoutNow m -> TIMEOUT_NOW;
+        };
     }
 
     // ---------------------------------------------------------------- decoding
@@ -251,36 +237,8 @@ public final class FrameCodec {
      *     {@link #maxFrameBytes()} bytes; its message says what is wrong and at which byte
      */
     public Message decode(ByteBuffer frame) throws FrameException {
-        ByteBuffer b = frame.slice().order(ByteOrder.BIG_ENDIAN);
-        int size = b.remaining();
-        if (size < LENGTH_BYTES) {
-            throw new FrameException(0, "the frame has " + size + " bytes; its length field alone needs "
-                    + LENGTH_BYTES);
-        }
-        int length = b.getInt(0);
-        checkLength(length);
-        if (length != size - LENGTH_BYTES) {
-            throw length > size - LENGTH_BYTES
-                    ? new FrameException(size, "the frame is cut short: its length field says " + length
-                            + " bytes follow it, but only " + (size - LENGTH_BYTES) + " do")
-                    : new FrameException(LENGTH_BYTES + length, "the frame has " + (size - LENGTH_BYTES - length)
-                            + " trailing bytes: its length field says " + length + " bytes follow it, but "
-                            + (size - LENGTH_BYTES) + " do");
-        }
-        int version = b.get(LENGTH_BYTES) & 0xFF;
-        if (version != VERSION) {
-            throw new FrameException(LENGTH_BYTES, "frame version " + version + "; this build reads version "
-                    + VERSION + " only");
-        }
-        int crcOffset = size - CRC_BYTES;
-        int stored = b.getInt(crcOffset);
-        int computed = crc(b, LENGTH_BYTES, crcOffset - LENGTH_BYTES);
-        if (stored != computed) {
-            throw new FrameException(crcOffset, String.format("CRC32C mismatch: the frame carries %08x, its bytes"
-                    + " give %08x", stored, computed));
-        }
-        int type = b.get(LENGTH_BYTES + 1) & 0xFF;
-        b.position(BODY_OFFSET).limit(crcOffset);
+        ByteBuffer b = FrameEnvelope.open(frame, maxFrameBytes);
+        int type = FrameEnvelope.type(b);
         Message message = switch (type) {
             case VOTE_REQUEST -> {
                 bodySize(b, VOTE_REQUEST_BODY, "VoteRequest");
@@ -321,15 +279,6 @@ public final class FrameCodec {
         };
         frame.position(frame.limit());
         return message;
-    }
-
-    /** Refuses a length field that no frame of this codec can have, before anything is allocated for it. */
-    void checkLength(int length) throws FrameException {
-        if (length < MIN_LENGTH || length > maxFrameBytes - LENGTH_BYTES) {
-            throw new FrameException(0, "the length field says " + length + " bytes follow it; it must be between "
-                    + MIN_LENGTH + " and " + (maxFrameBytes - LENGTH_BYTES) + " (maximum frame " + maxFrameBytes
-                    + " bytes)");
-        }
     }
 
     private static void bodySize(ByteBuffer b, int expected, String type) throws FrameException {

@@ -20,11 +20,21 @@ public final class FrameReader {
 
     private final InputStream in;
     private final FrameCodec codec;
+    private final int maxFrameBytes;
     private byte[] buffer = new byte[INITIAL_BUFFER_BYTES];
 
+    /** A reader of Raft message frames, decoded by {@code codec}. */
     public FrameReader(InputStream in, FrameCodec codec) {
         this.in = in;
         this.codec = codec;
+        this.maxFrameBytes = codec.maxFrameBytes();
+    }
+
+    /** A reader of raw frames of at most {@code maxFrameBytes}, for codecs of other frame types ({@link #readFrame}). */
+    public FrameReader(InputStream in, int maxFrameBytes) {
+        this.in = in;
+        this.codec = null;
+        this.maxFrameBytes = maxFrameBytes;
     }
 
     /**
@@ -36,6 +46,20 @@ public final class FrameReader {
      * @throws IOException if reading the stream failed
      */
     public Message read() throws IOException {
+        if (codec == null) throw new IllegalStateException("this reader has no Raft message codec; use readFrame()");
+        ByteBuffer frame = readFrame();
+        return frame == null ? null : codec.decode(frame);
+    }
+
+    /**
+     * Blocks for the next frame and returns its bytes, length field included, unchecked but for the length;
+     * the buffer is reused by the next call.
+     *
+     * @return the frame, or {@code null} if the stream ended cleanly, between two frames
+     * @throws FrameException if the length field is out of bounds (nothing past it is read)
+     * @throws EOFException if the stream ended inside a frame
+     */
+    public ByteBuffer readFrame() throws IOException {
         int n = in.readNBytes(buffer, 0, FrameCodec.LENGTH_BYTES);
         if (n == 0) return null;
         if (n < FrameCodec.LENGTH_BYTES) {
@@ -43,11 +67,11 @@ public final class FrameReader {
                     + FrameCodec.LENGTH_BYTES + " bytes");
         }
         int length = (buffer[0] & 0xFF) << 24 | (buffer[1] & 0xFF) << 16 | (buffer[2] & 0xFF) << 8 | (buffer[3] & 0xFF);
-        codec.checkLength(length);
+        FrameEnvelope.checkLength(length, maxFrameBytes);
         int size = FrameCodec.LENGTH_BYTES + length;
         if (buffer.length < size) {
             // Doubling spares a run of growing frames a copy each; the maximum caps it.
-            byte[] larger = new byte[Math.max(size, (int) Math.min(codec.maxFrameBytes(), 2L * buffer.length))];
+            byte[] larger = new byte[Math.max(size, (int) Math.min(maxFrameBytes, 2L * buffer.length))];
             System.arraycopy(buffer, 0, larger, 0, FrameCodec.LENGTH_BYTES);
             buffer = larger;
         }
@@ -56,6 +80,6 @@ public final class FrameReader {
             throw new EOFException("the stream ended inside a frame of " + size + " bytes, after "
                     + (FrameCodec.LENGTH_BYTES + read));
         }
-        return codec.decode(ByteBuffer.wrap(buffer, 0, size));
+        return ByteBuffer.wrap(buffer, 0, size);
     }
 }

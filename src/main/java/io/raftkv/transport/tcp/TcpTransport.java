@@ -72,6 +72,8 @@ public final class TcpTransport implements Transport {
     static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+    /** How long after start a peer that was never reached is quietly retried (FINE), since peers start in turn. */
+    static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
     private static final long JOIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -92,8 +94,13 @@ public final class TcpTransport implements Transport {
     private final AtomicLong badFrames = new AtomicLong();
     private final AtomicLong misaddressed = new AtomicLong();
 
+    private final AtomicLong cut = new AtomicLong();
+
     private volatile boolean closed;
     private volatile ServerSocket server;
+    private volatile InboundProtocol other;
+    /** Which links pass messages: every one unless a test cuts some. */
+    private volatile LinkFilter linked = (from, to) -> true;
     private final Object lifecycle = new Object();
     private boolean started;
 
@@ -136,6 +143,39 @@ public final class TcpTransport implements Transport {
     public static Function<MessageSink, Transport> connector(int selfId, Map<Integer, InetSocketAddress> peers,
                                                              String clusterId) {
         return sink -> new TcpTransport(selfId, peers, clusterId, sink).start();
+    }
+
+    /**
+     * Serves {@code protocol} on this node's port too: a connection that opens with its magic is handed to it.
+     * Set before {@link #start()}.
+     *
+     * @return this transport
+     */
+    public TcpTransport serveAlso(InboundProtocol protocol) {
+        Objects.requireNonNull(protocol, "protocol");
+        if (protocol.magic() == HANDSHAKE_MAGIC) {
+            throw new IllegalArgumentException("the protocol's magic is the peer handshake's");
+        }
+        synchronized (lifecycle) {
+            if (started) throw new IllegalStateException("serveAlso must be called before start()");
+            other = protocol;
+        }
+        return this;
+    }
+
+    /** Which directed links between nodes pass messages. */
+    @FunctionalInterface
+    public interface LinkFilter {
+        boolean linked(int from, int to);
+    }
+
+    /**
+     * Lets a message from node a to node b pass only while {@code linked.linked(a, b)}: this node drops what
+     * it would send on a cut link and what it receives on one, while the connections stay up. For partitions
+     * in tests of a cluster whose nodes share one host; the filter is asked on every message.
+     */
+    public void linkFilter(LinkFilter linked) {
+        this.linked = Objects.requireNonNull(linked, "linked");
     }
 
     /**
@@ -184,6 +224,10 @@ public final class TcpTransport implements Transport {
             return;
         }
         PeerLink link = links.get(message.to());
+        if (link != null && !linked.linked(selfId, message.to())) {
+            cut.incrementAndGet();
+            return;
+        }
         if (link == null) {
             dropped.incrementAndGet();
             LOG.warning(() -> "node " + selfId + " dropped a " + message.getClass().getSimpleName()
@@ -196,6 +240,11 @@ public final class TcpTransport implements Transport {
     /** Messages dropped on the sending side: queue full, unknown destination, or sent after close. */
     public long droppedCount() {
         return dropped.get();
+    }
+
+    /** Messages dropped, sent or received, because the link filter cut their peer off. */
+    public long cutCount() {
+        return cut.get();
     }
 
     /** Inbound connections refused at the handshake. */
@@ -304,6 +353,12 @@ public final class TcpTransport implements Transport {
         try (socket) {
             socket.setTcpNoDelay(true);
             int peer = acceptHandshake(socket, remote);
+            if (peer == OTHER_PROTOCOL) {
+                socket.setSoTimeout(0);
+                Thread.currentThread().setName(threadPrefix + "client-" + remote);
+                other.serve(socket, new DataInputStream(socket.getInputStream()));
+                return;
+            }
             if (peer < 0) return;
             Thread.currentThread().setName(threadPrefix + "in-" + peer);
             socket.setSoTimeout(0);
@@ -315,7 +370,12 @@ public final class TcpTransport implements Transport {
         }
     }
 
-    /** Returns the peer's id, or -1 if it was refused (the refusal is sent, logged and counted). */
+    private static final int OTHER_PROTOCOL = -2;
+
+    /**
+     * Returns the peer's id, -1 if it was refused (the refusal is sent, logged and counted), or
+     * {@link #OTHER_PROTOCOL} if the connection opened with the magic of the protocol served also.
+     */
     private int acceptHandshake(Socket socket, String remote) throws IOException {
         socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
         DataInputStream in = new DataInputStream(socket.getInputStream());
@@ -327,6 +387,8 @@ public final class TcpTransport implements Transport {
         int to;
         try {
             magic = in.readInt();
+            InboundProtocol o = other;
+            if (o != null && magic == o.magic()) return OTHER_PROTOCOL;
             if (magic != HANDSHAKE_MAGIC) {
                 return refuse(out, remote, String.format("it does not speak the raftkv peer protocol"
                         + " (handshake magic %08x, expected %08x)", magic, HANDSHAKE_MAGIC), false);
@@ -406,6 +468,10 @@ public final class TcpTransport implements Transport {
                 if (!closed) LOG.fine(() -> "node " + selfId + ": node " + peer + " closed its connection");
                 return;
             }
+            if (!linked.linked(peer, selfId)) {
+                cut.incrementAndGet();
+                continue;
+            }
             if (m.to() != selfId || m.from() != peer) {
                 misaddressed.incrementAndGet();
                 Message bad = m;
@@ -434,6 +500,8 @@ public final class TcpTransport implements Transport {
         volatile Socket socket;
         long backoffNanos = MIN_BACKOFF_NANOS;
         String lastFailure;
+        boolean everConnected;
+        long startedNanos;
 
         PeerLink(int peer, InetSocketAddress address) {
             this.peer = peer;
@@ -441,6 +509,7 @@ public final class TcpTransport implements Transport {
         }
 
         void start() {
+            startedNanos = System.nanoTime();
             writer = spawn("out-" + peer, this::run);
         }
 
@@ -518,23 +587,27 @@ public final class TcpTransport implements Transport {
                     throw new IOException("node " + peer + " at " + address + " refused this node: " + why);
                 }
                 s.setSoTimeout(0);
-                if (lastFailure != null) {
+                if (lastFailure != null && everConnected) {
                     LOG.info(() -> "node " + selfId + " connected to node " + peer + " at " + address);
                 }
                 lastFailure = null;
+                everConnected = true;
                 return s;
             } catch (IOException e) {
                 closeQuietly(s);
                 socket = null;
                 String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+                // Peers start one after another: not reaching one early on is expected, and only FINE.
+                boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
                 if (!closed && !failure.equals(lastFailure)) {
                     // Logged once per distinct failure: a peer that is down for a minute logs one line.
                     Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
-                            ? Level.WARNING : Level.INFO;
+                            ? Level.WARNING : starting ? Level.FINE : Level.INFO;
                     LOG.log(level, "node " + selfId + " cannot reach node " + peer + " at " + address
                             + " (retrying with backoff): " + failure);
                 }
-                lastFailure = failure;
+                // Until the grace ends every failure is FINE; the first one after it is logged at INFO.
+                lastFailure = starting ? null : failure;
                 return null;
             }
         }

@@ -155,7 +155,7 @@ class FrameCodecTest {
     /** {@code frame} with its CRC recomputed over its current bytes, as a careful forger would. */
     static byte[] withCrc(byte[] frame) {
         ByteBuffer b = ByteBuffer.wrap(frame);
-        b.putInt(frame.length - 4, FrameCodec.crc(b, 4, frame.length - 8));
+        b.putInt(frame.length - 4, FrameEnvelope.crc(b, 4, frame.length - 8));
         return frame;
     }
 

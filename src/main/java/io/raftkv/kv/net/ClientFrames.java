@@ -1,0 +1,276 @@
+package io.raftkv.kv.net;
+
+import io.raftkv.kv.KvRequest;
+import io.raftkv.kv.KvResponse;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.raft.Role;
+import io.raftkv.transport.tcp.FrameEnvelope;
+import io.raftkv.transport.tcp.FrameException;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The client protocol's frames: key-value requests and their answers, and node status, in the same
+ * envelope as the peers' Raft frames ({@link FrameEnvelope}: length, version, type, body, CRC32C).
+ *
+ * <p>Bodies, big-endian; every one starts with a correlation id the client picks and the answer repeats:
+ * <pre>
+ * 64 request          corr int64 | kind uint8 (0 GET, 1 PUT, 2 REPLACE, 3 REGISTER) | clientId int64 | seq int64
+ *                     | key string | value string
+ * 65 response         corr int64 | code uint8, then by code: 0 OK (no value) | 1 OK string | 2 OK bool uint8
+ *                     | 3 OK int64 | 4 NOT_LEADER hint int32 | 5 UNAVAILABLE reason string | 6 REFUSED reason string
+ * 66 status request   corr int64
+ * 67 status response  corr int64 | id int32 | alive uint8 | role uint8 (Role ordinal) | term int64 | leader int32
+ *                     | lastIndex int64 | commitIndex int64 | appliedIndex int64
+ * string              length int32 (-1 for none) | UTF-8 bytes
+ * </pre>
+ * Decoding checks every length against the bytes present before allocating, refuses malformed UTF-8 and
+ * unknown codes, and reports every fault as a {@link FrameException}.
+ */
+final class ClientFrames {
+    /** "RKC1": what a client connection sends first, in place of the peer handshake's magic. */
+    static final int MAGIC = 0x524B4331;
+    static final int PROTOCOL_VERSION = 1;
+    static final int ACCEPTED = 1;
+    static final int REFUSED = 0;
+
+    static final int REQUEST = 64;
+    static final int RESPONSE = 65;
+    static final int STATUS_REQUEST = 66;
+    static final int STATUS_RESPONSE = 67;
+
+    private static final int OK_NONE = 0, OK_STRING = 1, OK_BOOL = 2, OK_LONG = 3, NOT_LEADER = 4, UNAVAILABLE = 5,
+            REFUSED_CODE = 6;
+    private static final KvRequest.Kind[] KINDS = KvRequest.Kind.values();
+    private static final Role[] ROLES = Role.values();
+
+    /** One frame of the client protocol. */
+    sealed interface ClientFrame {
+        long correlation();
+    }
+
+    record Request(long correlation, KvRequest request) implements ClientFrame {}
+
+    record Response(long correlation, KvResponse response) implements ClientFrame {}
+
+    record StatusRequest(long correlation) implements ClientFrame {}
+
+    record StatusResponse(long correlation, NodeStatus status) implements ClientFrame {}
+
+    private ClientFrames() {}
+
+    // ---------------------------------------------------------------- encoding
+
+    /**
+     * The frame of {@code f}.
+     *
+     * @throws IllegalArgumentException if it would exceed {@code maxFrameBytes}
+     */
+    static byte[] encode(ClientFrame f, int maxFrameBytes) {
+        byte[][] strings = new byte[2][];
+        int body = 8 + switch (f) {
+            case Request r -> {
+                strings[0] = utf8(r.request().key());
+                strings[1] = utf8(r.request().value());
+                yield 1 + 8 + 8 + size(strings[0]) + size(strings[1]);
+            }
+            case Response r -> 1 + switch (r.response()) {
+                case KvResponse.Ok ok -> switch (ok.value()) {
+                    case null -> 0;
+                    case String s -> size(strings[0] = utf8(s));
+                    case Boolean b -> 1;
+                    case Long l -> 8;
+                    default -> throw new IllegalArgumentException("an OK answer cannot carry a "
+                            + ok.value().getClass().getName());
+                };
+                case KvResponse.NotLeader nl -> 4;
+                case KvResponse.Unavailable u -> size(strings[0] = utf8(u.reason()));
+                case KvResponse.Refused rf -> size(strings[0] = utf8(rf.reason()));
+            };
+            case StatusRequest s -> 0;
+            case StatusResponse s -> 4 + 1 + 1 + 8 + 4 + 8 + 8 + 8;
+        };
+        long size = (long) FrameEnvelope.OVERHEAD + body;
+        if (size > maxFrameBytes) {
+            throw new IllegalArgumentException("the " + f.getClass().getSimpleName() + " encodes to " + size
+                    + " bytes, more than the maximum frame of " + maxFrameBytes + " bytes");
+        }
+        byte[] frame = new byte[(int) size];
+        ByteBuffer b = ByteBuffer.wrap(frame);
+        int start = FrameEnvelope.begin(b, frame.length, typeOf(f));
+        b.putLong(f.correlation());
+        switch (f) {
+            case Request r -> {
+                KvRequest q = r.request();
+                b.put((byte) q.kind().ordinal()).putLong(q.clientId()).putLong(q.seq());
+                putString(b, strings[0]);
+                putString(b, strings[1]);
+            }
+            case Response r -> {
+                switch (r.response()) {
+                    case KvResponse.Ok ok -> {
+                        switch (ok.value()) {
+                            case null -> b.put((byte) OK_NONE);
+                            case String s -> putString(b.put((byte) OK_STRING), strings[0]);
+                            case Boolean v -> b.put((byte) OK_BOOL).put((byte) (v ? 1 : 0));
+                            case Long v -> b.put((byte) OK_LONG).putLong(v);
+                            default -> throw new AssertionError(); // refused when sizing
+                        }
+                    }
+                    case KvResponse.NotLeader nl -> b.put((byte) NOT_LEADER).putInt(nl.leaderHint());
+                    case KvResponse.Unavailable u -> putString(b.put((byte) UNAVAILABLE), strings[0]);
+                    case KvResponse.Refused rf -> putString(b.put((byte) REFUSED_CODE), strings[0]);
+                }
+            }
+            case StatusRequest s -> { }
+            case StatusResponse s -> {
+                NodeStatus n = s.status();
+                b.putInt(n.id()).put((byte) (n.alive() ? 1 : 0)).put((byte) n.role().ordinal()).putLong(n.term())
+                        .putInt(n.leader()).putLong(n.lastIndex()).putLong(n.commitIndex()).putLong(n.appliedIndex());
+            }
+        }
+        FrameEnvelope.seal(b, start);
+        return frame;
+    }
+
+    private static int typeOf(ClientFrame f) {
+        return switch (f) {
+            case Request r -> REQUEST;
+            case Response r -> RESPONSE;
+            case StatusRequest s -> STATUS_REQUEST;
+            case StatusResponse s -> STATUS_RESPONSE;
+        };
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int size(byte[] utf8) {
+        return 4 + (utf8 == null ? 0 : utf8.length);
+    }
+
+    private static void putString(ByteBuffer b, byte[] utf8) {
+        if (utf8 == null) {
+            b.putInt(-1);
+        } else {
+            b.putInt(utf8.length).put(utf8);
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /** Decodes the one frame between {@code frame}'s position and limit. */
+    static ClientFrame decode(ByteBuffer frame, int maxFrameBytes) throws FrameException {
+        ByteBuffer b = FrameEnvelope.open(frame, maxFrameBytes);
+        int type = FrameEnvelope.type(b);
+        String name = switch (type) {
+            case REQUEST -> "request";
+            case RESPONSE -> "response";
+            case STATUS_REQUEST -> "status request";
+            case STATUS_RESPONSE -> "status response";
+            default -> throw new FrameException(FrameEnvelope.LENGTH_BYTES + 1, "unknown client frame type " + type
+                    + "; the known types are " + REQUEST + " to " + STATUS_RESPONSE);
+        };
+        need(b, 8, name);
+        long corr = b.getLong();
+        ClientFrame f = switch (type) {
+            case REQUEST -> {
+                need(b, 17, name);
+                int at = b.position();
+                int kind = b.get() & 0xFF;
+                if (kind >= KINDS.length) {
+                    throw new FrameException(at, "request kind " + kind + "; the kinds are 0 to " + (KINDS.length - 1));
+                }
+                long clientId = b.getLong();
+                long seq = b.getLong();
+                String key = getString(b, "key");
+                String value = getString(b, "value");
+                yield new Request(corr, new KvRequest(KINDS[kind], clientId, seq, key, value));
+            }
+            case RESPONSE -> {
+                need(b, 1, name);
+                int at = b.position();
+                int code = b.get() & 0xFF;
+                KvResponse r = switch (code) {
+                    case OK_NONE -> new KvResponse.Ok(null);
+                    case OK_STRING -> new KvResponse.Ok(requireString(b, "value"));
+                    case OK_BOOL -> {
+                        need(b, 1, name);
+                        int v = b.get();
+                        if (v != 0 && v != 1) throw new FrameException(b.position() - 1, "a boolean must be 0 or 1, was " + v);
+                        yield new KvResponse.Ok(v == 1);
+                    }
+                    case OK_LONG -> {
+                        need(b, 8, name);
+                        yield new KvResponse.Ok(b.getLong());
+                    }
+                    case NOT_LEADER -> {
+                        need(b, 4, name);
+                        yield new KvResponse.NotLeader(b.getInt());
+                    }
+                    case UNAVAILABLE -> new KvResponse.Unavailable(requireString(b, "reason"));
+                    case REFUSED_CODE -> new KvResponse.Refused(requireString(b, "reason"));
+                    default -> throw new FrameException(at, "response code " + code + "; the codes are 0 to " + REFUSED_CODE);
+                };
+                yield new Response(corr, r);
+            }
+            case STATUS_REQUEST -> new StatusRequest(corr);
+            default -> {
+                need(b, 42, name);
+                int id = b.getInt();
+                int alive = b.get();
+                int at = b.position();
+                int role = b.get() & 0xFF;
+                if (alive != 0 && alive != 1) throw new FrameException(at - 1, "alive must be 0 or 1, was " + alive);
+                if (role >= ROLES.length) throw new FrameException(at, "role " + role + "; the roles are 0 to " + (ROLES.length - 1));
+                yield new StatusResponse(corr, new NodeStatus(id, alive == 1, ROLES[role], b.getLong(), b.getInt(),
+                        b.getLong(), b.getLong(), b.getLong()));
+            }
+        };
+        if (b.hasRemaining()) {
+            throw new FrameException(b.position(), "the " + name + " body has " + b.remaining() + " bytes too many");
+        }
+        return f;
+    }
+
+    private static void need(ByteBuffer b, int n, String what) throws FrameException {
+        if (b.remaining() < n) {
+            throw new FrameException(b.position(), "the " + what + " is cut short: " + n + " more bytes needed, "
+                    + b.remaining() + " remain");
+        }
+    }
+
+    private static String requireString(ByteBuffer b, String what) throws FrameException {
+        int at = b.position();
+        String s = getString(b, what);
+        if (s == null) throw new FrameException(at, "the " + what + " must be present");
+        return s;
+    }
+
+    private static String getString(ByteBuffer b, String what) throws FrameException {
+        need(b, 4, what);
+        int at = b.position();
+        int n = b.getInt();
+        if (n == -1) return null;
+        if (n < 0 || n > b.remaining()) {
+            throw new FrameException(at, "the " + what + " says it has " + n + " bytes; between 0 and "
+                    + b.remaining() + " remain (or -1 for none)");
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer bytes = b.slice(b.position(), n);
+        b.position(b.position() + n);
+        try {
+            CharBuffer chars = decoder.decode(bytes);
+            return chars.toString();
+        } catch (CharacterCodingException e) {
+            throw new FrameException(at + 4, "the " + what + " is not valid UTF-8");
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package io.raftkv.kv.net;
+
+import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.KvService;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.transport.tcp.FrameException;
+import io.raftkv.transport.tcp.FrameReader;
+import io.raftkv.transport.tcp.InboundProtocol;
+import io.raftkv.transport.tcp.TcpTransport;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
+
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Serves key-value clients on a node's peer port ({@link TcpTransport#serveAlso}): each connection's
+ * requests go to the node's {@link KvService}; a node that is not the leader answers with the leader's id,
+ * and the client follows it.
+ *
+ * <p>A connection opens with the client magic, a version and the cluster id; the node answers accepted
+ * (with its id) or refused (with the reason). Requests may be pipelined: answers carry the request's
+ * correlation id and come in the order they are ready. Answers are written by a thread of the
+ * connection's own, so a slow client never blocks the node that answers it; at most
+ * {@value #MAX_IN_FLIGHT} requests per connection wait for an answer, later ones are answered
+ * "unavailable" at once.
+ */
+public final class KvSocketServer implements InboundProtocol {
+    private static final Logger LOG = Logger.getLogger(KvSocketServer.class.getName());
+    static final int MAX_IN_FLIGHT = 4096;
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
+
+    private final int nodeId;
+    private final String clusterId;
+    private final int maxFrameBytes;
+    private volatile KvService service;
+    private volatile Supplier<NodeStatus> status;
+
+    /** A server for node {@code nodeId} of {@code clusterId}; it answers "unavailable" until {@link #attach}. */
+    public KvSocketServer(int nodeId, String clusterId, int maxFrameBytes) {
+        this.nodeId = nodeId;
+        this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** Starts answering with {@code service}, and status requests with {@code status}. */
+    public void attach(KvService service, Supplier<NodeStatus> status) {
+        this.status = Objects.requireNonNull(status, "status");
+        this.service = Objects.requireNonNull(service, "service");
+    }
+
+    @Override
+    public int magic() {
+        return ClientFrames.MAGIC;
+    }
+
+    @Override
+    public void serve(Socket socket, DataInputStream in) throws IOException {
+        String remote = String.valueOf(socket.getRemoteSocketAddress());
+        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+        if (!handshake(socket, in, out, remote)) return;
+        Answers answers = new Answers(socket, new BufferedOutputStream(socket.getOutputStream(), 64 * 1024), remote);
+        Thread writer = Thread.ofVirtual().name("raftkv-kv-" + nodeId + "-out-" + remote).start(answers::run);
+        answers.writer = writer;
+        try {
+            FrameReader reader = new FrameReader(in, maxFrameBytes);
+            while (true) {
+                ByteBuffer raw;
+                ClientFrames.ClientFrame frame;
+                try {
+                    raw = reader.readFrame();
+                    if (raw == null) return;
+                    frame = ClientFrames.decode(raw, maxFrameBytes);
+                } catch (FrameException e) {
+                    LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote + ": "
+                            + e.getMessage());
+                    return;
+                } catch (EOFException e) {
+                    return;
+                }
+                switch (frame) {
+                    case ClientFrames.Request r -> handle(r, answers);
+                    case ClientFrames.StatusRequest s -> {
+                        Supplier<NodeStatus> st = status;
+                        answers.offer(st == null
+                                ? new ClientFrames.Response(s.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting"))
+                                : new ClientFrames.StatusResponse(s.correlation(), st.get()));
+                    }
+                    default -> {
+                        LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote
+                                + ": a client sent a " + frame.getClass().getSimpleName() + ", which only nodes send");
+                        return;
+                    }
+                }
+            }
+        } finally {
+            answers.stop();
+            try {
+                writer.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void handle(ClientFrames.Request r, Answers answers) {
+        KvService s = service;
+        if (s == null) {
+            answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting")));
+            return;
+        }
+        if (answers.inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+            answers.inFlight.decrementAndGet();
+            answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Unavailable("more than "
+                    + MAX_IN_FLIGHT + " requests of this connection wait for an answer")));
+            return;
+        }
+        AtomicBoolean once = new AtomicBoolean();
+        s.handle(r.request(), response -> {
+            if (!once.compareAndSet(false, true)) return;
+            answers.inFlight.decrementAndGet();
+            answers.offer(new ClientFrames.Response(r.correlation(), response));
+        });
+    }
+
+    private boolean handshake(Socket socket, DataInputStream in, DataOutputStream out, String remote) throws IOException {
+        socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+        String why;
+        try {
+            int version = in.readUnsignedByte();
+            int n = in.readUnsignedByte();
+            String theirs = new String(in.readNBytes(n), StandardCharsets.UTF_8);
+            if (version != ClientFrames.PROTOCOL_VERSION) {
+                why = "it speaks client protocol version " + version + "; this node speaks " + ClientFrames.PROTOCOL_VERSION;
+            } else if (!theirs.equals(clusterId)) {
+                why = "it is a client of cluster '" + theirs + "', and this node is in cluster '" + clusterId + "'";
+            } else {
+                why = null;
+            }
+        } catch (SocketTimeoutException | EOFException e) {
+            LOG.info(() -> "node " + nodeId + ": a client at " + remote + " sent no complete handshake");
+            return false;
+        }
+        if (why != null) {
+            LOG.warning(() -> "node " + nodeId + " refused a client at " + remote + ": " + why);
+            byte[] reason = why.getBytes(StandardCharsets.UTF_8);
+            out.writeByte(ClientFrames.REFUSED);
+            out.writeShort(Math.min(reason.length, 1024));
+            out.write(reason, 0, Math.min(reason.length, 1024));
+            out.flush();
+            return false;
+        }
+        out.writeByte(ClientFrames.ACCEPTED);
+        out.writeInt(nodeId);
+        out.flush();
+        socket.setSoTimeout(0);
+        return true;
+    }
+
+    /** The answers of one connection, written by its own thread in batches. */
+    private final class Answers {
+        final MpscUnboundedAtomicArrayQueue<ClientFrames.ClientFrame> queue = new MpscUnboundedAtomicArrayQueue<>(256);
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicBoolean idle = new AtomicBoolean();
+        final Socket socket;
+        final OutputStream out;
+        final String remote;
+        volatile Thread writer;
+        volatile boolean stopped;
+
+        Answers(Socket socket, OutputStream out, String remote) {
+            this.socket = socket;
+            this.out = out;
+            this.remote = remote;
+        }
+
+        void offer(ClientFrames.ClientFrame f) {
+            if (stopped) return;
+            queue.offer(f);
+            if (idle.get() && idle.compareAndSet(true, false)) {
+                Thread w = writer;
+                if (w != null) LockSupport.unpark(w);
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            Thread w = writer;
+            if (w != null) LockSupport.unpark(w);
+        }
+
+        void run() {
+            try {
+                while (!stopped) {
+                    ClientFrames.ClientFrame f = queue.relaxedPoll();
+                    if (f == null) {
+                        out.flush();
+                        idle.set(true);
+                        f = queue.relaxedPoll();
+                        if (f == null) {
+                            if (!stopped) LockSupport.park(this);
+                            idle.set(false);
+                            continue;
+                        }
+                        idle.set(false);
+                    }
+                    byte[] frame;
+                    try {
+                        frame = ClientFrames.encode(f, maxFrameBytes);
+                    } catch (IllegalArgumentException e) {
+                        // A value too large for one frame: say so instead of leaving the client waiting.
+                        frame = ClientFrames.encode(new ClientFrames.Response(f.correlation(),
+                                new KvResponse.Refused(e.getMessage())), maxFrameBytes);
+                    }
+                    out.write(frame);
+                }
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "node " + nodeId + ": writing to client " + remote + " failed", e);
+                try {
+                    socket.close(); // ends the reading side too
+                } catch (IOException ignored) {
+                    // It is unusable either way.
+                }
+            } finally {
+                queue.clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.raftkv.kv.net;
+
+import io.raftkv.kv.KvConnector;
+import io.raftkv.kv.KvException;
+import io.raftkv.kv.KvRequest;
+import io.raftkv.kv.KvResponse;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.transport.tcp.FrameCodec;
+import io.raftkv.transport.tcp.FrameException;
+import io.raftkv.transport.tcp.FrameReader;
+
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * Reaches the nodes of a cluster over TCP, on the same addresses the nodes use between themselves: what
+ * a {@link io.raftkv.kv.KvClient} in another process (or on another host) uses.
+ *
+ * <p>One connection per node, dialled when first needed and again after it fails; requests from any
+ * number of clients share it, told apart by correlation ids. A node that cannot be reached answers
+ * {@link KvResponse.Unavailable} at once, so the client moves on to the next node; a node that failed is
+ * dialled again at most every {@value #REDIAL_MILLIS} ms. One reader thread (virtual) per connection.
+ */
+public final class TcpKvConnector implements KvConnector, AutoCloseable {
+    static final long REDIAL_MILLIS = 50;
+    private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+    /** Beyond this many unanswered requests on one connection it is reset, failing them: nothing piles up forever. */
+    static final int MAX_PENDING = 65536;
+
+    private final Map<Integer, InetSocketAddress> addresses;
+    private final List<Integer> ids;
+    private final String clusterId;
+    private final int maxFrameBytes;
+    private final Map<Integer, Channel> channels = new TreeMap<>();
+    private final AtomicLong correlations = new AtomicLong();
+    private volatile boolean closed;
+
+    /** A connector to the nodes at {@code addresses} (node id to its address) of cluster {@code clusterId}. */
+    public TcpKvConnector(Map<Integer, InetSocketAddress> addresses, String clusterId) {
+        Objects.requireNonNull(addresses, "addresses");
+        if (addresses.isEmpty()) throw new IllegalArgumentException("name at least one node's address");
+        this.addresses = Map.copyOf(addresses);
+        this.ids = List.copyOf(new TreeMap<>(addresses).keySet());
+        this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+        this.maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
+        for (int id : ids) channels.put(id, new Channel(id, this.addresses.get(id)));
+    }
+
+    @Override
+    public List<Integer> nodes() {
+        return ids;
+    }
+
+    @Override
+    public void send(int node, KvRequest request, Consumer<KvResponse> reply) {
+        Channel c = channels.get(node);
+        if (c == null) {
+            reply.accept(new KvResponse.Unavailable("no node " + node + " among " + ids));
+            return;
+        }
+        c.send(new ClientFrames.Request(correlations.incrementAndGet(), request),
+                answer -> reply.accept(answer instanceof KvResponse r ? r
+                        : new KvResponse.Unavailable("node " + node + " answered a request with " + answer)));
+    }
+
+    /**
+     * What node {@code node} says about itself: role, term, leader, indexes.
+     *
+     * @throws KvException if it cannot be reached or does not answer within {@code timeout}
+     */
+    public NodeStatus status(int node, Duration timeout) {
+        Channel c = channels.get(node);
+        if (c == null) throw new IllegalArgumentException("no node " + node + " among " + ids);
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        c.send(new ClientFrames.StatusRequest(correlations.incrementAndGet()), answer::complete);
+        Object a;
+        try {
+            a = answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new KvException("node " + node + " at " + c.address + " did not answer within " + timeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvException("interrupted while asking node " + node + " for its status");
+        } catch (ExecutionException e) {
+            throw new KvException("asking node " + node + " for its status failed: " + e.getCause());
+        }
+        return switch (a) {
+            case NodeStatus s -> s;
+            case KvResponse.Unavailable u -> throw new KvException(u.reason());
+            default -> throw new KvException("node " + node + " answered a status request with " + a);
+        };
+    }
+
+    /** Closes every connection; requests waiting for an answer get {@link KvResponse.Unavailable}. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Channel c : channels.values()) {
+            Thread reader;
+            c.lock.lock();
+            try {
+                c.reset(null, "the connector was closed");
+                reader = c.reader;
+            } finally {
+                c.lock.unlock();
+            }
+            if (reader != null) {
+                try {
+                    reader.join(TimeUnit.SECONDS.toMillis(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The connection to one node. */
+    private final class Channel {
+        final int node;
+        final InetSocketAddress address;
+        final ReentrantLock lock = new ReentrantLock();
+        final ConcurrentHashMap<Long, Consumer<Object>> pending = new ConcurrentHashMap<>();
+        Socket socket;
+        DataOutputStream out;
+        Thread reader;
+        long lastFailureNanos;
+        String lastFailure;
+
+        Channel(int node, InetSocketAddress address) {
+            this.node = node;
+            this.address = address;
+        }
+
+        void send(ClientFrames.ClientFrame frame, Consumer<Object> answer) {
+            lock.lock();
+            try {
+                if (closed) {
+                    answer.accept(new KvResponse.Unavailable("the connector is closed"));
+                    return;
+                }
+                if (socket == null && !connect()) {
+                    answer.accept(new KvResponse.Unavailable("cannot reach node " + node + " at " + address + ": "
+                            + lastFailure));
+                    return;
+                }
+                if (pending.size() >= MAX_PENDING) {
+                    reset(socket, MAX_PENDING + " requests to node " + node + " went unanswered");
+                    if (!connect()) {
+                        answer.accept(new KvResponse.Unavailable("cannot reach node " + node + " at " + address
+                                + ": " + lastFailure));
+                        return;
+                    }
+                }
+                pending.put(frame.correlation(), answer);
+                try {
+                    out.write(ClientFrames.encode(frame, maxFrameBytes));
+                    out.flush();
+                } catch (IllegalArgumentException e) {
+                    pending.remove(frame.correlation());
+                    answer.accept(new KvResponse.Refused(e.getMessage()));
+                } catch (IOException e) {
+                    reset(socket, "sending to node " + node + " at " + address + " failed: " + e.getMessage());
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Dials and handshakes, under the lock; false (with lastFailure set) if that failed or is too soon. */
+        private boolean connect() {
+            long now = System.nanoTime();
+            if (lastFailure != null && now - lastFailureNanos < TimeUnit.MILLISECONDS.toNanos(REDIAL_MILLIS)) return false;
+            Socket s = new Socket();
+            try {
+                s.setTcpNoDelay(true);
+                s.connect(address, CONNECT_TIMEOUT_MILLIS);
+                s.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+                DataOutputStream o = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
+                byte[] cluster = clusterId.getBytes(StandardCharsets.UTF_8);
+                o.writeInt(ClientFrames.MAGIC);
+                o.writeByte(ClientFrames.PROTOCOL_VERSION);
+                o.writeByte(cluster.length);
+                o.write(cluster);
+                o.flush();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                int answer = in.readUnsignedByte();
+                if (answer != ClientFrames.ACCEPTED) {
+                    String why = answer == ClientFrames.REFUSED
+                            ? new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8)
+                            : "it answered the handshake with " + answer;
+                    throw new IOException("it refused this client: " + why);
+                }
+                int id = in.readInt();
+                if (id != node) throw new IOException("it says it is node " + id + ", not node " + node);
+                s.setSoTimeout(0);
+                socket = s;
+                out = o;
+                lastFailure = null;
+                Socket mine = s;
+                reader = Thread.ofVirtual().name("raftkv-client-in-" + node).start(() -> readAnswers(mine, in));
+                return true;
+            } catch (IOException e) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // Unusable either way.
+                }
+                lastFailure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                lastFailureNanos = now;
+                return false;
+            }
+        }
+
+        private void readAnswers(Socket s, DataInputStream in) {
+            FrameReader frames = new FrameReader(in, maxFrameBytes);
+            String why;
+            try {
+                while (true) {
+                    ByteBuffer raw = frames.readFrame();
+                    if (raw == null) {
+                        why = "node " + node + " closed the connection";
+                        break;
+                    }
+                    ClientFrames.ClientFrame frame = ClientFrames.decode(raw, maxFrameBytes);
+                    Object answer = switch (frame) {
+                        case ClientFrames.Response r -> r.response();
+                        case ClientFrames.StatusResponse st -> st.status();
+                        default -> throw new FrameException(0, "node " + node + " sent a "
+                                + frame.getClass().getSimpleName() + ", which only clients send");
+                    };
+                    Consumer<Object> waiting = pending.remove(frame.correlation());
+                    if (waiting != null) waiting.accept(answer);
+                }
+            } catch (EOFException e) {
+                why = "node " + node + " closed the connection inside a frame";
+            } catch (IOException e) {
+                why = "the connection to node " + node + " failed: " + e.getMessage();
+            }
+            lock.lock();
+            try {
+                reset(s, why);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Closes {@code s} if it is still the channel's connection (any, if null), failing whatever waits on it. */
+        void reset(Socket s, String why) {
+            Socket current = socket;
+            if (s != null && s != current) return;
+            socket = null;
+            out = null;
+            if (current != null) {
+                try {
+                    current.close();
+                } catch (IOException ignored) {
+                    // Unusable either way.
+                }
+            }
+            KvResponse.Unavailable failed = new KvResponse.Unavailable(why);
+            for (Long corr : List.copyOf(pending.keySet())) {
+                Consumer<Object> waiting = pending.remove(corr);
+                if (waiting != null) waiting.accept(failed);
+            }
+        }
+    }
+}
