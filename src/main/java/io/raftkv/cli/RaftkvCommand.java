@@ -31,6 +31,8 @@ public final class RaftkvCommand implements Callable<Integer> {
     public static CommandLine commandLine(BufferedReader in, boolean interactive) {
         CommandLine cl = new CommandLine(new RaftkvCommand());
         cl.addSubcommand("cluster", new ClusterCommand(in, interactive));
+        cl.addSubcommand("node", new NodeCommand());
+        cl.addSubcommand("client", new ClientCommand());
         return cl;
     }
 

@@ -105,6 +105,7 @@ public final class KvClient implements AutoCloseable {
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
         boolean sent = false;
+        String lastProblem = null; // what went wrong last, for the message if the deadline passes
         while (true) {
             if (closed) {
                 if (!sent) throw new IllegalStateException("this client is closed");
@@ -114,7 +115,8 @@ public final class KvClient implements AutoCloseable {
             long remaining = deadlineNanos - (System.nanoTime() - start);
             if (remaining <= 0) {
                 throw new OutcomeUnknownException(what + ": no node confirmed it within "
-                        + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknownOutcome(request));
+                        + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknownOutcome(request)
+                        + (lastProblem == null ? "" : " (last problem: " + lastProblem + ")"));
             }
             int target = leaderGuess;
             if (target == 0) {
@@ -138,6 +140,7 @@ public final class KvClient implements AutoCloseable {
             if (response == null) { // this attempt timed out
                 leaderGuess = 0;
                 silent = target;
+                lastProblem = "node " + target + " did not answer within " + Duration.ofNanos(attemptNanos).toMillis() + " ms";
                 continue;
             }
             switch (response) {
@@ -150,11 +153,13 @@ public final class KvClient implements AutoCloseable {
                         leaderGuess = nl.leaderHint();
                     } else {
                         leaderGuess = 0;
+                        lastProblem = "node " + target + " knows no leader";
                         backOff(++setbacks, remaining);
                     }
                 }
                 case KvResponse.Unavailable u -> {
                     leaderGuess = 0;
+                    lastProblem = u.reason();
                     if (++setbacks % nodes.size() == 0) backOff(setbacks / nodes.size(), remaining);
                 }
                 case KvResponse.Refused r -> {

@@ -1,0 +1,121 @@
+package io.raftkv.cli;
+
+import io.raftkv.kv.net.SocketNode;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.storage.StorageException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code raftkv node}: runs one node of a cluster in socket mode until SIGTERM or SIGINT, printing a line
+ * whenever its role, term or leader changes.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = "Run one node of a cluster in socket mode (one per process or host) until SIGTERM or Ctrl-C.")
+public final class NodeCommand implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--id", required = true, paramLabel = "ID", description = "This node's id: one of the ids in --peers.")
+    private int id;
+
+    @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...", converter = PeerList.Converter.class,
+            description = "Every node of the cluster, this one included, with the address it listens on for peers"
+                    + " and clients, e.g. 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001.")
+    private PeerList peers;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR",
+            description = "Where this node keeps its log and term/vote (created if missing; reused on restart).")
+    private Path data;
+
+    @Option(names = "--cluster-id", defaultValue = "raftkv", paramLabel = "NAME",
+            description = "Carried in every handshake: nodes and clients of other clusters are refused (default: ${DEFAULT-VALUE}).")
+    private String clusterId;
+
+    @Option(names = "--no-fsync", description = "Do not force writes to disk before acknowledging them (faster; a"
+            + " power loss can lose acknowledged writes).")
+    private boolean noFsync;
+
+    @Option(names = "--tick-ms", defaultValue = "5", paramLabel = "MS", description = "Length of one tick (default: ${DEFAULT-VALUE}).")
+    private int tickMillis;
+
+    @Option(names = "--election-ticks", defaultValue = "20", paramLabel = "T",
+            description = "Election timeout in ticks, randomized in [T, 2T) (default: ${DEFAULT-VALUE}).")
+    private int electionTicks;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        CommandLine cl = spec.commandLine();
+        if (!peers.addresses().containsKey(id)) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--id': node " + id
+                    + " is not in --peers " + peers.addresses().keySet());
+        }
+        if (tickMillis < 1) throw new CommandLine.ParameterException(cl, "Invalid value for option '--tick-ms': must be >= 1");
+        if (electionTicks < 2) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--election-ticks': must be >= 2");
+        }
+        PrintWriter out = cl.getOut();
+        PrintWriter err = cl.getErr();
+        Semaphore changed = new Semaphore(0);
+        SocketNode node;
+        try {
+            node = SocketNode.start(id, peers.addresses(), data,
+                    SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
+                            .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1),
+                    changed::release);
+        } catch (UncheckedIOException e) {
+            err.println("raftkv node: " + e.getCause().getMessage());
+            return 1;
+        } catch (StorageException | IllegalArgumentException e) {
+            err.println("raftkv node: " + e.getMessage());
+            return 1;
+        }
+        out.printf("node %d of cluster '%s' listening on %s for peers %s and clients; data in %s%s%n", id, clusterId,
+                node.address(), peers.addresses().keySet(), data, noFsync ? " (no fsync)" : "");
+        out.flush();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
+        Thread hook = new Thread(() -> {
+            stopping.set(true);
+            node.close(); // a graceful stop: the transport, client connections and store are closed in order
+            out.printf("node %d stopped%n", id);
+            out.flush();
+            stopped.countDown();
+        }, "raftkv-node-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+
+        NodeStatus shown = null;
+        while (stopped.getCount() > 0) {
+            changed.tryAcquire(1, TimeUnit.SECONDS);
+            changed.drainPermits();
+            if (node.failure() != null) {
+                err.println("raftkv node: node " + id + " failed: " + node.failure());
+                return 1;
+            }
+            NodeStatus s = node.status();
+            if (stopping.get()) continue; // what a closing node publishes is not news
+            if (shown == null || s.role() != shown.role() || s.term() != shown.term() || s.leader() != shown.leader()) {
+                out.printf("term %d: %s%s%n", s.term(), s.role().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                        s.leader() == 0 ? ", no leader known" : s.leader() == id ? "" : ", leader is node " + s.leader());
+                out.flush();
+                shown = s;
+            }
+        }
+        return 0;
+    }
+}

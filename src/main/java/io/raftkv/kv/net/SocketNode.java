@@ -1,0 +1,131 @@
+package io.raftkv.kv.net;
+
+import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.KvService;
+import io.raftkv.kv.KvStateMachine;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.storage.FileStorage;
+import io.raftkv.storage.Storage;
+import io.raftkv.transport.tcp.FrameCodec;
+import io.raftkv.transport.tcp.TcpTransport;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * One node of a cluster in socket mode, as {@code raftkv node} runs it: its log and hard state on disk
+ * ({@link FileStorage}), its peers over TCP ({@link TcpTransport}), and the key-value service for clients
+ * ({@link KvSocketServer}) on the same port as its peers.
+ */
+public final class SocketNode implements AutoCloseable {
+    private final int id;
+    private final Storage storage;
+    private final RaftNode node;
+    private final Map<Integer, InetSocketAddress> peers;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** How a node runs: the cluster id its handshakes carry, its clock, and whether it syncs the disk. */
+    public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
+                          KvLimits limits) {
+        public Options {
+            Objects.requireNonNull(clusterId, "clusterId");
+            Objects.requireNonNull(tickInterval, "tickInterval");
+            Objects.requireNonNull(limits, "limits");
+        }
+
+        /** Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on. */
+        public static Options defaults() {
+            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT);
+        }
+
+        public Options withClusterId(String id) {
+            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits);
+        }
+
+        public Options withSync(boolean s) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits);
+        }
+
+        public Options withTiming(Duration tick, int election, int heartbeat) {
+            return new Options(clusterId, tick, election, heartbeat, sync, limits);
+        }
+    }
+
+    private SocketNode(int id, Storage storage, RaftNode node, Map<Integer, InetSocketAddress> peers) {
+        this.id = id;
+        this.storage = storage;
+        this.node = node;
+        this.peers = peers;
+    }
+
+    /**
+     * Opens the node's store in {@code dataDir}, listens on its address in {@code peers}, and starts it.
+     *
+     * @param onChange called (on the node's thread: keep it short) when its role, term or leader may have changed
+     * @throws java.io.UncheckedIOException if it cannot listen on its address (the message names it)
+     * @throws io.raftkv.storage.StorageException if its store cannot be opened (the message says why)
+     * @throws IllegalArgumentException if {@code peers} lacks {@code id} or a setting is out of range
+     */
+    public static SocketNode start(int id, Map<Integer, InetSocketAddress> peers, Path dataDir, Options options,
+                                   Runnable onChange) {
+        Objects.requireNonNull(peers, "peers");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(onChange, "onChange");
+        if (!peers.containsKey(id)) {
+            throw new IllegalArgumentException("node " + id + " is not in the peer list " + new TreeMap<>(peers).keySet());
+        }
+        RaftConfig config = RaftConfig.builder(id, new TreeMap<>(peers).keySet(), new SplittableRandom())
+                .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
+        Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync()));
+        try {
+            KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES);
+            RaftNode node = new RaftNode(config, storage,
+                    sink -> new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server).start(),
+                    new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange);
+            server.attach(new KvService(node, options.limits()), node::status);
+            node.start();
+            return new SocketNode(id, storage, node, Map.copyOf(peers));
+        } catch (RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** The address it listens on, for peers and clients. */
+    public InetSocketAddress address() {
+        return peers.get(id);
+    }
+
+    /** What the node last published: role, term, leader, indexes. */
+    public NodeStatus status() {
+        return node.status();
+    }
+
+    /** Why the node's thread died on its own, or null while it runs. */
+    public Throwable failure() {
+        return node.failure();
+    }
+
+    /** Stops the node (its thread, transport and client connections) and closes its store. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) return;
+        try {
+            node.close();
+        } finally {
+            storage.close();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package io.raftkv.cli;
+
+import io.raftkv.kv.KvClient;
+import io.raftkv.kv.KvException;
+import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.net.TcpKvConnector;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.raft.Role;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Three {@code raftkv node} processes on loopback, driven as a user would: {@code raftkv client} and a
+ * {@link KvClient} over TCP. The leader is killed with SIGKILL; a new one must serve; the killed node,
+ * restarted on its data directory, must catch up; SIGTERM must stop a node gracefully.
+ */
+class NodeProcessesTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private final Process[] processes = new Process[4];
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private Map<Integer, InetSocketAddress> peers;
+    private String peerList;
+    private Path data;
+
+    @AfterEach
+    void stopAll() {
+        for (Process p : processes) if (p != null) p.destroyForcibly();
+        for (Process p : processes) {
+            if (p == null) continue;
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void aNewLeaderServesAfterSigkillAndTheRestartedNodeCatchesUp(@TempDir Path dir) throws Exception {
+        data = dir;
+        peers = freePorts(3);
+        StringBuilder sb = new StringBuilder();
+        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
+        peerList = sb.toString();
+        for (int id = 1; id <= 3; id++) startNode(id);
+
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
+            int leader = awaitLeader(connector, 0);
+            assertEquals(0, client("put", "colour", "blue"), output::toString);
+            assertEquals(List.of("blue"), clientOut("get", "colour"));
+            assertEquals(0, client("replace", "colour", "green"));
+            assertEquals(1, client("replace", "shape", "round"), "replace of a missing key says so");
+            assertEquals(1, client("get", "shape"));
+
+            processes[leader].toHandle().destroyForcibly(); // SIGKILL
+            assertTrue(processes[leader].waitFor(10, TimeUnit.SECONDS));
+            int next = awaitLeader(connector, leader);
+            assertNotEquals(leader, next);
+            KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
+            assertEquals(Optional.of("green"), kv.get("colour"), "the new leader has every acknowledged write");
+            for (int i = 0; i < 50; i++) kv.put("k" + i, "v" + i);
+
+            startNode(leader); // on the same data directory
+            long commit = connector.status(next, WAIT).commitIndex();
+            NodeStatus caughtUp = await(() -> {
+                try {
+                    NodeStatus s = connector.status(leader, Duration.ofSeconds(1));
+                    return s.appliedIndex() >= commit ? s : null;
+                } catch (KvException e) {
+                    return null;
+                }
+            }, "restarted node " + leader + " to apply up to index " + commit);
+            assertEquals(Role.FOLLOWER, caughtUp.role());
+
+            List<String> table = clientOut("status");
+            assertEquals(4, table.size(), table::toString);
+            assertTrue(table.get(0).startsWith("id"), table::toString);
+            assertEquals(1, table.stream().skip(1).filter(l -> l.split("\\s+")[2].equals("leader")).count(), table::toString);
+
+            int follower = peers.keySet().stream().filter(id -> id != next).findFirst().orElseThrow();
+            // SIGTERM through the handle: Process.destroy() would also close our end of its output pipe.
+            processes[follower].toHandle().destroy();
+            assertTrue(processes[follower].waitFor(10, TimeUnit.SECONDS), "SIGTERM stops the node");
+            await(() -> output.contains("[" + follower + "] node " + follower + " stopped") ? true : null,
+                    "node " + follower + " to say it stopped; output " + output);
+            kv.put("after", "sigterm"); // two of three still serve
+            assertEquals(Optional.of("sigterm"), kv.get("after"));
+        }
+    }
+
+    @Test
+    void aPortInUseAndBadFlagsGetClearErrors(@TempDir Path dir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String list = "1=127.0.0.1:" + taken.getLocalPort() + ",2=127.0.0.1:1";
+            Run r = run("node", "--id", "1", "--peers", list, "--data", dir.resolve("n1").toString());
+            assertEquals(1, r.code);
+            assertTrue(r.err.contains("cannot listen on") && r.err.contains(Integer.toString(taken.getLocalPort())), r.err);
+        }
+        Run r = run("node", "--id", "4", "--peers", "1=127.0.0.1:7001,2=127.0.0.1:7002", "--data", dir.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("node 4 is not in --peers"), r.err);
+        r = run("node", "--id", "1", "--peers", "1=127.0.0.1:70001", "--data", dir.toString());
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("port 70001 is not between 1 and 65535"), r.err);
+        r = run("client", "--peers", "1=localhost", "get", "k");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("expected HOST:PORT"), r.err);
+        r = run("client", "--peers", "1=127.0.0.1:7001", "frobnicate", "k");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("Unknown command 'frobnicate'"), r.err);
+
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        r = run("client", "--peers", "1=127.0.0.1:" + dead, "--timeout-ms", "300", "put", "k", "v");
+        assertEquals(3, r.code);
+        assertTrue(r.err.contains("cannot reach node 1") && r.err.contains("may or may not have been applied"), r.err);
+    }
+
+    // ---------------------------------------------------------------- processes
+
+    private void startNode(int id) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
+                "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        processes[id] = p;
+        Thread.ofVirtual().name("node-" + id + "-output").start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    output.add("[" + id + "] " + line);
+                    System.out.println("[node " + id + "] " + line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+    }
+
+    /** A leader other than {@code not} that every reachable node agrees on. */
+    private int awaitLeader(TcpKvConnector connector, int not) {
+        return await(() -> {
+            int leader = 0;
+            long term = -1;
+            for (int id : peers.keySet()) {
+                try {
+                    NodeStatus s = connector.status(id, Duration.ofSeconds(1));
+                    if (s.role() == Role.LEADER && s.id() != not) {
+                        if (leader != 0 && term == s.term()) fail("two leaders in term " + term);
+                        leader = s.id();
+                        term = s.term();
+                    }
+                } catch (KvException e) {
+                    // down or starting
+                }
+            }
+            return leader == 0 ? null : leader;
+        }, "a leader other than node " + not);
+    }
+
+    private static <T> T await(Supplier<T> condition, String what) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            T v = condition.get();
+            if (v != null) return v;
+            if (System.nanoTime() > deadline) fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polling a remote process: there is nothing to wait on
+        }
+    }
+
+    private int client(String... args) {
+        return run(withPeers(args)).code;
+    }
+
+    private List<String> clientOut(String... args) {
+        Run r = run(withPeers(args));
+        assertEquals(0, r.code, r.err);
+        return r.out.lines().toList();
+    }
+
+    private String[] withPeers(String... args) {
+        List<String> all = new ArrayList<>(List.of("client", "--peers", peerList));
+        all.addAll(List.of(args));
+        return all.toArray(String[]::new);
+    }
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cl = RaftkvCommand.commandLine(new BufferedReader(new java.io.StringReader("")), false);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static Map<Integer, InetSocketAddress> freePorts(int n) throws IOException {
+        Map<Integer, InetSocketAddress> out = new TreeMap<>();
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            for (int id = 1; id <= n; id++) {
+                ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                held.add(s);
+                out.put(id, new InetSocketAddress("127.0.0.1", s.getLocalPort()));
+            }
+        } finally {
+            for (ServerSocket s : held) s.close();
+        }
+        return out;
+    }
+}
