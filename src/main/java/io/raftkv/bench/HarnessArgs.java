@@ -1,137 +1,142 @@
 package io.raftkv.bench;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The command line of {@link LatencyHarnessMain}: the cluster's settings and the harness's.
+ * The latency harness's options, the embedded cluster's and the harness's, as a picocli mixin: the one
+ * parser of both {@code raftkv bench} and {@link LatencyHarnessMain}.
  *
- * @param nodes  nodes in the embedded cluster
- * @param spins  {@code Cluster.Builder.spinsBeforePark} of every node
- * @param config what the harness runs
- * @param help   whether {@code --help} was asked for (the other values are then the defaults)
+ * <p>picocli checks the form of each value; {@link #nodes()}, {@link #spins()} and {@link #config()}
+ * check the ranges, and throw a {@link ParameterException} that names the option, what it was given and
+ * what it accepts. The defaults here are {@link HarnessConfig.Builder}'s (a test holds them equal).
  */
-public record HarnessArgs(int nodes, int spins, HarnessConfig config, boolean help) {
-    public static final String USAGE = """
-            Usage: LatencyHarnessMain [options]
-            Drives an embedded raftkv cluster (memory storage) with writes at fixed rates and reports
-            their latency from each write's intended send time.
-              --nodes N          nodes in the cluster, 1 to 99 (default 3)
-              --rates R1,R2,...  target rates in writes per second (default 1000,10000)
-              --duration D       measured time per rate, such as 5s, 500ms or 1m (default 5s)
-              --warmup D         unrecorded time before each rate is measured (default 2s; 0 for none)
-              --clients N        most writes outstanding at once, one client each (default 64)
-              --value-bytes N    bytes per value (default 128)
-              --out DIR          where the .hgrm files, summary.json and the plot go (default bench-results/harness)
-              --spins N          how often an idle node spins before it parks (default 0)
-              --help             this text
-            """;
+@Command(description = {
+        "Measure write latency at fixed rates (open loop) against a cluster started in this JVM (memory storage).",
+        "Each write is timed from its intended send time, so that a stall counts against every write queued "
+                + "behind it. Prints p50 to p99.99 and max per rate with the rate reached, and writes one .hgrm "
+                + "histogram per rate, summary.json and a percentile plot (SVG) to --out.",
+        ""})
+public final class HarnessArgs {
+    // The command this mixin is part of: its errors are that command's (exit status 2, its usage).
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)");
+    @Option(names = "--nodes", paramLabel = "N", defaultValue = "3", order = 1,
+            description = "Nodes in the cluster, 1 to 99 (default: ${DEFAULT-VALUE}).")
+    private int nodes;
 
-    /**
-     * Reads {@code args} ({@code --flag value} or {@code --flag=value}).
-     *
-     * @throws IllegalArgumentException naming the flag, what it was given and what it accepts
-     */
-    public static HarnessArgs parse(String... args) {
-        int nodes = 3, spins = 0;
-        HarnessConfig.Builder config = HarnessConfig.builder();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            String flag = arg, value = null;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                flag = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            }
-            if (flag.equals("--help") || flag.equals("-h")) return new HarnessArgs(nodes, spins, config.build(), true);
-            if (!isKnown(flag)) {
-                throw new IllegalArgumentException("unknown option '" + arg + "'; the options are --nodes, --rates, "
-                        + "--duration, --warmup, --clients, --value-bytes, --out, --spins and --help");
-            }
-            if (value == null) {
-                if (i + 1 >= args.length) throw new IllegalArgumentException(flag + " needs a value");
-                value = args[++i];
-            }
-            switch (flag) {
-                case "--nodes" -> nodes = wholeNumber(flag, value, 1, 99);
-                case "--rates" -> config.rates(rates(value));
-                case "--duration" -> config.duration(duration(flag, value, false));
-                case "--warmup" -> config.warmup(duration(flag, value, true));
-                case "--clients" -> config.maxClients(wholeNumber(flag, value, 1, HarnessConfig.MAX_CLIENTS));
-                case "--value-bytes" -> config.valueBytes(wholeNumber(flag, value, 0, HarnessConfig.MAX_VALUE_BYTES));
-                case "--out" -> config.outputDir(directory(value));
-                case "--spins" -> spins = wholeNumber(flag, value, 0, Integer.MAX_VALUE);
-                default -> throw new AssertionError(flag);
-            }
-        }
-        return new HarnessArgs(nodes, spins, config.build(), false);
+    @Option(names = "--rates", paramLabel = "RATE", split = ",", splitSynopsisLabel = ",", defaultValue = "1000,10000", order = 2,
+            converter = RateConverter.class,
+            description = "Target rates in writes per second, comma-separated, run in turn (default: ${DEFAULT-VALUE}).")
+    private List<Long> rates;
+
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class, order = 3,
+            description = "Measured time per rate, such as 5s, 500ms or 1m (default: ${DEFAULT-VALUE}).")
+    private Duration duration;
+
+    @Option(names = "--warmup", paramLabel = "D", defaultValue = "2s", converter = DurationConverter.class, order = 4,
+            description = "Unrecorded time before each rate is measured; 0 for none (default: ${DEFAULT-VALUE}).")
+    private Duration warmup;
+
+    @Option(names = "--clients", paramLabel = "N", defaultValue = "64", order = 5,
+            description = "Most writes outstanding at once, one client each, 1 to " + HarnessConfig.MAX_CLIENTS
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int clients;
+
+    @Option(names = "--value-bytes", paramLabel = "N", defaultValue = "128", order = 6,
+            description = "Bytes per value, 0 to " + HarnessConfig.MAX_VALUE_BYTES + " (default: ${DEFAULT-VALUE}).")
+    private int valueBytes;
+
+    @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench-results/harness", order = 7,
+            description = "Where the .hgrm files, summary.json and the plot go (default: ${DEFAULT-VALUE}).")
+    private Path out;
+
+    @Option(names = "--spins", paramLabel = "N", defaultValue = "0", order = 8,
+            description = "Spins of an idle node before it parks (default: ${DEFAULT-VALUE}).")
+    private int spins;
+
+    /** The number of nodes, 1 to 99. */
+    public int nodes() {
+        return inRange("--nodes", nodes, 1, 99);
     }
 
-    private static boolean isKnown(String flag) {
-        return switch (flag) {
-            case "--nodes", "--rates", "--duration", "--warmup", "--clients", "--value-bytes", "--out", "--spins" -> true;
-            default -> false;
-        };
+    /** {@code Cluster.Builder.spinsBeforePark} of every node, 0 or more. */
+    public int spins() {
+        return inRange("--spins", spins, 0, Integer.MAX_VALUE);
     }
 
-    private static int wholeNumber(String flag, String value, int min, int max) {
-        long n = parseLong(flag, value, "a whole number");
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", was " + value);
-        }
-        return (int) n;
-    }
-
-    private static List<Long> rates(String value) {
-        List<Long> rates = new ArrayList<>();
-        for (String part : value.split(",", -1)) {
-            long r = parseLong("--rates", part.strip(), "a comma-separated list of whole writes per second, "
-                    + "such as 1000,10000,50000");
-            if (r < 1 || r > HarnessConfig.MAX_RATE) {
-                throw new IllegalArgumentException("--rates: each rate must be between 1 and " + HarnessConfig.MAX_RATE
-                        + " writes/s, was " + part.strip());
-            }
-            rates.add(r);
-        }
-        return rates;
-    }
-
-    private static long parseLong(String flag, String value, String expected) {
+    /** What the harness runs. */
+    public HarnessConfig config() {
+        if (duration.isZero()) throw invalid("--duration", "the measured time must be longer than zero");
+        if (out.toString().isBlank()) throw invalid("--out", "a directory is needed");
+        inRange("--clients", clients, 1, HarnessConfig.MAX_CLIENTS);
+        inRange("--value-bytes", valueBytes, 0, HarnessConfig.MAX_VALUE_BYTES);
         try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + " takes " + expected + ", not '" + value + "'");
+            return HarnessConfig.builder().rates(rates).duration(duration).warmup(warmup).maxClients(clients)
+                    .valueBytes(valueBytes).outputDir(out).build();
+        } catch (IllegalArgumentException e) {
+            throw invalid("--rates", e.getMessage()); // a rate listed twice: the rest is checked above
         }
     }
 
-    private static Duration duration(String flag, String value, boolean zeroAllowed) {
-        Matcher m = DURATION.matcher(value.strip().toLowerCase(Locale.ROOT));
-        Duration d;
-        if (zeroAllowed && value.strip().equals("0")) {
-            d = Duration.ZERO;
-        } else if (m.matches()) {
-            long n = parseLong(flag, m.group(1), "a duration such as 5s, 500ms or 1m");
-            d = switch (m.group(2)) {
+    private int inRange(String option, int value, int min, int max) {
+        if (value < min || value > max) throw invalid(option, value + " is not between " + min + " and " + max);
+        return value;
+    }
+
+    private ParameterException invalid(String option, String why) {
+        return new ParameterException(command.commandLine(), "Invalid value for option '" + option + "': " + why);
+    }
+
+    /** One rate of {@code --rates}: a whole number of writes per second, 1 to {@link HarnessConfig#MAX_RATE}. */
+    static final class RateConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long r;
+            try {
+                r = Long.parseLong(value.strip());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a whole number of writes per second; "
+                        + "give one or more, such as 1000,10000");
+            }
+            if (r < 1 || r > HarnessConfig.MAX_RATE) {
+                throw new TypeConversionException(r + " is not between 1 and " + HarnessConfig.MAX_RATE + " writes/s");
+            }
+            return r;
+        }
+    }
+
+    /** A duration as people type it: {@code 500ms}, {@code 5s}, {@code 1m}, or {@code 0}. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+
+        @Override
+        public Duration convert(String value) {
+            String v = value.strip().toLowerCase(Locale.ROOT);
+            if (v.equals("0")) return Duration.ZERO;
+            Matcher m = DURATION.matcher(v);
+            if (!m.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a duration such as 5s, 500ms or 1m");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
                 case "ms" -> Duration.ofMillis(n);
                 case "s" -> Duration.ofSeconds(n);
                 default -> Duration.ofMinutes(n);
             };
-        } else {
-            throw new IllegalArgumentException(flag + " takes a duration such as 5s, 500ms or 1m, not '" + value + "'");
         }
-        if (d.isZero() && !zeroAllowed) throw new IllegalArgumentException(flag + " must be longer than zero");
-        return d;
-    }
-
-    private static Path directory(String value) {
-        if (value.isBlank()) throw new IllegalArgumentException("--out needs a directory");
-        return Path.of(value);
     }
 }

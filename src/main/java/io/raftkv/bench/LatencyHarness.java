@@ -1,7 +1,9 @@
 package io.raftkv.bench;
 
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * An open-loop latency harness: drives a {@link CommitTarget} at each of a list of fixed rates,
@@ -19,16 +22,21 @@ import java.util.Objects;
  * percentile plot, {@code latency-percentiles.svg}.
  */
 public final class LatencyHarness {
-    /** Keys {@code k0} to {@code k1023}, written in turn. */
+    /** Keys {@code k0} to {@code k1023} ({@link #run}), written in turn. */
     private static final int KEYS = 1024;
     public static final String SUMMARY_FILE = "summary.json";
     public static final String PLOT_FILE = "latency-percentiles.svg";
 
     private final HarnessConfig config;
-    private final PrintStream log;
+    private final PrintWriter log;
 
     /** A harness that prints its progress and results to {@code log}. */
     public LatencyHarness(HarnessConfig config, PrintStream log) {
+        this(config, new PrintWriter(new OutputStreamWriter(Objects.requireNonNull(log, "log"), log.charset()), true));
+    }
+
+    /** A harness that prints its progress and results to {@code log} (a command line's output, say). */
+    public LatencyHarness(HarnessConfig config, PrintWriter log) {
         this.config = Objects.requireNonNull(config, "config");
         this.log = Objects.requireNonNull(log, "log");
     }
@@ -56,34 +64,25 @@ public final class LatencyHarness {
         Path dir = config.outputDir();
         createDirectories(dir);
 
-        // Made before the first rate: a writer may need the store to open a session for it.
-        List<CommitTarget.Writer> writers = new ArrayList<>();
-        for (int i = 0; i < config.maxClients(); i++) writers.add(target.newWriter());
-        String[] keys = new String[KEYS];
-        for (int i = 0; i < KEYS; i++) keys[i] = "k" + i;
-        String value = "x".repeat(config.valueBytes());
-
         log.printf(Locale.ROOT, "%s (%s): %d clients, %d-byte values, warm-up %s and %s measured per rate%n",
                 target.name(), description, config.maxClients(), config.valueBytes(),
                 describe(config.warmup().toNanos()), describe(config.duration().toNanos()));
-        List<RateResult> results = new ArrayList<>();
+        log.flush();
         List<String> histogramFiles = new ArrayList<>();
         List<PercentilePlot.Series> lines = new ArrayList<>();
-        for (long rate : config.rates()) {
-            OpenLoopRun.Outcome outcome =
-                    new OpenLoopRun(rate, config.warmup(), config.duration(), writers, keys, value).run();
+        List<RateResult> results = sweep(target, "k", outcome -> {
             RateResult r = outcome.result();
-            results.add(r);
-            String file = histogramFile(rate);
+            String file = histogramFile(r.targetRate());
             histogramFiles.add(file);
             // Written as soon as a rate ends, so that a later failure does not lose it.
             write(dir.resolve(file), out -> outcome.latency().outputPercentileDistribution(out, 1000.0));
             lines.add(new PercentilePlot.Series(legendLabel(r), outcome.latency()));
-            log.printf(Locale.ROOT, "%,d writes/s: reached %,.0f/s, p50 %s µs, p99 %s µs, max %s µs%n", rate,
-                    r.achievedRate(), ResultTable.micros(r.latency().p50()), ResultTable.micros(r.latency().p99()),
-                    ResultTable.micros(r.latency().max()));
+            log.printf(Locale.ROOT, "%,d writes/s: reached %,.0f/s, p50 %s µs, p99 %s µs, max %s µs%n",
+                    r.targetRate(), r.achievedRate(), ResultTable.micros(r.latency().p50()),
+                    ResultTable.micros(r.latency().p99()), ResultTable.micros(r.latency().max()));
             r.warning().ifPresent(w -> log.println("WARNING: " + w));
-        }
+            log.flush();
+        });
 
         String json = SummaryJson.of(target.name(), description, config, startedAt, results, histogramFiles);
         write(dir.resolve(SUMMARY_FILE), out -> out.print(json));
@@ -96,7 +95,39 @@ public final class LatencyHarness {
         log.print(ResultTable.format(results));
         log.println("results in " + dir.toAbsolutePath() + ": " + SUMMARY_FILE + ", " + PLOT_FILE + ", "
                 + String.join(", ", histogramFiles));
+        log.flush();
         return List.copyOf(results);
+    }
+
+    /**
+     * Runs every rate in turn against {@code target}, as {@link #run} does, but prints nothing and
+     * writes no file (the configured output directory is not used): a quick look, such as the
+     * {@code bench} command of the cluster shell. The keys written are {@code keyPrefix} followed by 0
+     * to 1023, so that a measurement of a store a person also uses can keep out of that person's keys.
+     */
+    public List<RateResult> measure(CommitTarget target, String keyPrefix) throws InterruptedException {
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(keyPrefix, "keyPrefix");
+        return List.copyOf(sweep(target, keyPrefix, outcome -> {}));
+    }
+
+    private List<RateResult> sweep(CommitTarget target, String keyPrefix, Consumer<OpenLoopRun.Outcome> eachRate)
+            throws InterruptedException {
+        // Made before the first rate: a writer may need the store to open a session for it.
+        List<CommitTarget.Writer> writers = new ArrayList<>();
+        for (int i = 0; i < config.maxClients(); i++) writers.add(target.newWriter());
+        String[] keys = new String[KEYS];
+        for (int i = 0; i < KEYS; i++) keys[i] = keyPrefix + i;
+        String value = "x".repeat(config.valueBytes());
+
+        List<RateResult> results = new ArrayList<>();
+        for (long rate : config.rates()) {
+            OpenLoopRun.Outcome outcome =
+                    new OpenLoopRun(rate, config.warmup(), config.duration(), writers, keys, value).run();
+            results.add(outcome.result());
+            eachRate.accept(outcome);
+        }
+        return results;
     }
 
     private static String legendLabel(RateResult r) {

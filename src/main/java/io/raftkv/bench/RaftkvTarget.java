@@ -4,20 +4,39 @@ import io.raftkv.cluster.Cluster;
 import io.raftkv.kv.KvClient;
 
 import java.time.Duration;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /** An embedded raftkv cluster as a {@link CommitTarget}: writes are {@link KvClient#put} calls. */
 public final class RaftkvTarget implements CommitTarget {
     private final Cluster cluster;
+    private final boolean ownsCluster;
+    private final Queue<KvClient> clients = new ConcurrentLinkedQueue<>();
 
-    /** Starts {@code builder}'s cluster and waits for its leader. */
+    /** Starts {@code builder}'s cluster and waits for its leader; {@link #close} closes the cluster. */
     public RaftkvTarget(Cluster.Builder builder) {
         this.cluster = builder.start();
+        this.ownsCluster = true;
         try {
             cluster.awaitLeader(Duration.ofSeconds(10));
         } catch (RuntimeException e) {
             cluster.close();
             throw e;
         }
+    }
+
+    private RaftkvTarget(Cluster cluster) {
+        this.cluster = cluster;
+        this.ownsCluster = false;
+    }
+
+    /**
+     * A target over a cluster that is already running, such as the one of the cluster shell;
+     * {@link #close} closes the clients it made and leaves the cluster running.
+     */
+    public static RaftkvTarget over(Cluster cluster) {
+        return new RaftkvTarget(Objects.requireNonNull(cluster, "cluster"));
     }
 
     public Cluster cluster() {
@@ -32,11 +51,16 @@ public final class RaftkvTarget implements CommitTarget {
     @Override
     public Writer newWriter() {
         KvClient client = cluster.newClient();
+        clients.add(client);
         return client::put;
     }
 
     @Override
     public void close() {
-        cluster.close();
+        if (ownsCluster) {
+            cluster.close();
+        } else {
+            for (KvClient c; (c = clients.poll()) != null; ) c.close();
+        }
     }
 }

@@ -34,7 +34,7 @@ public final class ResultTable {
     }
 
     /** Nanoseconds as microseconds with three significant digits or more: "52.3", "1,250". */
-    static String micros(long nanos) {
+    public static String micros(long nanos) {
         double us = nanos / 1e3;
         if (us < 10) return String.format(Locale.ROOT, "%.2f", us);
         if (us < 100) return String.format(Locale.ROOT, "%.1f", us);

@@ -1,5 +1,10 @@
 package io.raftkv.cli;
 
+import io.raftkv.bench.HarnessConfig;
+import io.raftkv.bench.LatencyHarness;
+import io.raftkv.bench.RaftkvTarget;
+import io.raftkv.bench.RateResult;
+import io.raftkv.bench.ResultTable;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvException;
@@ -32,6 +37,15 @@ public final class ClusterShell {
     /** How long {@code leader} waits for one, so that it can be typed right after {@code kill}. */
     static final Duration LEADER_WAIT = Duration.ofSeconds(2);
 
+    /** {@code bench}'s defaults and bounds: a quick look, so seconds rather than minutes. */
+    static final int BENCH_SECONDS = 2;
+    static final int BENCH_MAX_SECONDS = 60;
+    static final long BENCH_RATE = 1_000;
+    /** Unrecorded time before {@code bench} measures: the first writes of a run open sessions and meet a cold JIT. */
+    static final Duration BENCH_WARMUP = Duration.ofMillis(500);
+    /** {@code bench} writes keys bench-0 to bench-1023, out of the way of the keys a person types. */
+    static final String BENCH_KEY_PREFIX = "bench-";
+
     private static final Pattern COMMAND = Pattern.compile("\\s*(\\S+)\\s*(.*)");
     private static final Pattern KEY_VALUE = Pattern.compile("(\\S+)\\s+(.*\\S)\\s*");
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
@@ -47,6 +61,9 @@ public final class ClusterShell {
               restart ID          start a killed node again
               partition G1 G2...  split the nodes into groups that cannot reach each other, e.g. partition 1,2 3,4,5
               heal                remove every partition
+              bench [SECS] [RATE] put at RATE writes/s (default 1000) for SECS seconds (default 2, at most 60)
+                                  after a 0.5 s warm-up, from 64 clients, to keys bench-0..bench-1023; prints
+                                  the rate reached and latency p50/p99/max from each write's intended send time
               help                this list
               quit, exit          close the cluster and leave (so does end of input)""";
 
@@ -106,6 +123,7 @@ public final class ClusterShell {
                 case "restart" -> restart(args);
                 case "partition" -> partition(args);
                 case "heal" -> heal(args);
+                case "bench" -> bench(args);
                 case "help", "?" -> out.println(HELP);
                 case "quit", "exit" -> {
                     return false;
@@ -153,14 +171,8 @@ public final class ClusterShell {
 
     private void status(String args) {
         noArgs("status", args);
-        out.printf("%-4s  %-5s  %-13s  %5s  %6s  %10s  %8s  %8s%n",
-                "id", "alive", "role", "term", "leader", "last index", "commit", "applied");
-        for (NodeStatus s : cluster.statuses()) {
-            String role = s.alive() ? s.role().name().toLowerCase(Locale.ROOT).replace('_', '-') : "-";
-            String leader = s.alive() && s.leader() != 0 ? Integer.toString(s.leader()) : "-";
-            out.printf("%-4d  %-5s  %-13s  %5d  %6s  %10d  %8d  %8d%n", s.id(), s.alive() ? "yes" : "no", role,
-                    s.term(), leader, s.lastIndex(), s.commitIndex(), s.appliedIndex());
-        }
+        StatusTable table = new StatusTable(out);
+        for (NodeStatus s : cluster.statuses()) table.row(s);
     }
 
     private void leader(String args) {
@@ -212,7 +224,54 @@ public final class ClusterShell {
         out.println("healed: every node reaches every other");
     }
 
+    /**
+     * The open-loop harness of {@code raftkv bench}, one rate, against this cluster as it is (faults
+     * included), without files: a measurement of the nodes' commit path, clients and all.
+     */
+    private void bench(String args) {
+        String usage = "bench [SECS] [RATE], e.g. bench 5 20000 for 5 s at 20,000 writes/s";
+        String[] words = args.isEmpty() ? new String[0] : WHITESPACE.split(args);
+        if (words.length > 2) throw new IllegalArgumentException("usage: " + usage);
+        int seconds = words.length > 0
+                ? (int) wholeNumber(words[0], "SECS", 1, BENCH_MAX_SECONDS, usage) : BENCH_SECONDS;
+        long rate = words.length > 1 ? wholeNumber(words[1], "RATE", 1, HarnessConfig.MAX_RATE, usage) : BENCH_RATE;
+        // With no leader every write would wait out the client deadline; say so at once instead.
+        cluster.awaitLeader(LEADER_WAIT);
+        HarnessConfig config = HarnessConfig.builder().rates(rate).warmup(BENCH_WARMUP)
+                .duration(Duration.ofSeconds(seconds)).build();
+        out.printf(Locale.ROOT, "bench: %d s of puts at %,d/s after a %.1f s warm-up; %d clients, %d-byte values, "
+                        + "keys %s0..%s1023%n", seconds, rate, BENCH_WARMUP.toMillis() / 1e3, config.maxClients(),
+                config.valueBytes(), BENCH_KEY_PREFIX, BENCH_KEY_PREFIX);
+        out.flush(); // the run takes seconds: show what it does meanwhile
+        RateResult r;
+        try (RaftkvTarget target = RaftkvTarget.over(cluster)) {
+            r = new LatencyHarness(config, out).measure(target, BENCH_KEY_PREFIX).getFirst();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("bench was interrupted");
+        }
+        out.printf(Locale.ROOT, "  reached  %,.0f ops/s (%,d writes, %,d failed)%n", r.achievedRate(), r.count(),
+                r.errors());
+        out.printf(Locale.ROOT, "  latency  p50 %s µs, p99 %s µs, max %s µs, from each write's intended send time%n",
+                ResultTable.micros(r.latency().p50()), ResultTable.micros(r.latency().p99()),
+                ResultTable.micros(r.latency().max()));
+        r.warning().ifPresent(w -> out.println("  WARNING: " + w));
+    }
+
     // ---------------------------------------------------------------- parsing
+
+    private static long wholeNumber(String word, String name, long min, long max, String usage) {
+        long n;
+        try {
+            n = Long.parseLong(word);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + word + "' is not a whole number; usage: " + usage);
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", was " + word);
+        }
+        return n;
+    }
 
     private static String[] keyValue(String command, String args) {
         Matcher m = KEY_VALUE.matcher(args);

@@ -7,6 +7,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.util.concurrent.Callable;
 
@@ -25,15 +26,31 @@ public final class RaftkvCommand implements Callable<Integer> {
 
     /**
      * The whole command line, with {@code cluster}'s shell reading from {@code in}; it prints a prompt
-     * only if {@code interactive}. Subcommands for socket mode ({@code node}, {@code client}) and
-     * {@code bench} are to be added here.
+     * only if {@code interactive}.
      */
     public static CommandLine commandLine(BufferedReader in, boolean interactive) {
         CommandLine cl = new CommandLine(new RaftkvCommand());
         cl.addSubcommand("cluster", new ClusterCommand(in, interactive));
         cl.addSubcommand("node", new NodeCommand());
         cl.addSubcommand("client", new ClientCommand());
+        cl.addSubcommand("bench", new BenchCommand());
+        cl.setParameterExceptionHandler(RaftkvCommand::shortError);
         return cl;
+    }
+
+    /**
+     * A bad option gets its one-line message and a pointer to the help, not picocli's default of the
+     * whole usage text, in which the message is easy to miss; exit status 2.
+     */
+    private static int shortError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println(e.getMessage());
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for the options.");
+        }
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     @Override

@@ -1,7 +1,13 @@
 package io.raftkv.bench;
 
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParameterException;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,17 +18,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The harness's command line: what it accepts, and what it says about what it does not. */
 class HarnessArgsTest {
+    /** A command with nothing but the harness's options, as raftkv bench and LatencyHarnessMain have them. */
+    @Command(name = "harness")
+    static final class Harness {
+        @Mixin
+        HarnessArgs args;
+    }
+
+    /** The options read from {@code args}, every range checked. */
+    private static HarnessArgs parse(String... args) {
+        Harness h = new Harness();
+        new CommandLine(h).parseArgs(args);
+        h.args.nodes();
+        h.args.spins();
+        h.args.config();
+        return h.args;
+    }
+
     @Test
     void noOptionsMeanTheDefaults() {
-        HarnessArgs a = HarnessArgs.parse();
+        HarnessArgs a = parse();
         assertEquals(3, a.nodes());
         assertEquals(0, a.spins());
-        assertEquals(HarnessConfig.builder().build(), a.config());
+        assertEquals(HarnessConfig.builder().build(), a.config(), "the options' defaults are the builder's");
     }
 
     @Test
     void everyOptionIsRead() {
-        HarnessArgs a = HarnessArgs.parse("--nodes", "5", "--rates", "1000,10000,50000", "--duration", "500ms",
+        HarnessArgs a = parse("--nodes", "5", "--rates", "1000,10000,50000", "--duration", "500ms",
                 "--warmup=1m", "--clients", "8", "--value-bytes", "256", "--out", "x/y", "--spins=200");
         assertEquals(5, a.nodes());
         assertEquals(200, a.spins());
@@ -36,39 +59,62 @@ class HarnessArgsTest {
     }
 
     @Test
+    void ratesGivenAgainReplaceTheDefaultAndAddUp() {
+        assertEquals(List.of(300L, 100L, 200L), parse("--rates", "300", "--rates=100,200").config().rates());
+    }
+
+    @Test
     void aWarmUpOfZeroIsAllowedButNotAMeasurementOfZero() {
-        assertEquals(Duration.ZERO, HarnessArgs.parse("--warmup", "0").config().warmup());
-        assertError("--duration must be longer than zero", "--duration", "0s");
+        assertEquals(Duration.ZERO, parse("--warmup", "0").config().warmup());
+        assertError("Invalid value for option '--duration': the measured time must be longer than zero",
+                "--duration", "0s");
     }
 
     @Test
     void badOptionsAreRefusedSayingWhatIsAllowed() {
-        assertError("unknown option '--rate'", "--rate", "1000");
-        assertError("--nodes needs a value", "--nodes");
-        assertError("--nodes must be between 1 and 99, was 100", "--nodes", "100");
-        assertError("--rates takes a comma-separated list of whole writes per second", "--rates", "10k");
-        assertError("--rates takes a comma-separated list", "--rates", "1000,,2000");
-        assertError("--rates: each rate must be between 1 and", "--rates", "0");
-        assertError("rate 1000 is listed twice", "--rates", "1000,1000");
-        assertError("--duration takes a duration such as 5s, 500ms or 1m, not '5'", "--duration", "5");
-        assertError("--clients must be between 1 and 10000, was 0", "--clients", "0");
-        assertError("--value-bytes takes a whole number, not 'big'", "--value-bytes", "big");
-        assertError("--out needs a directory", "--out", " ");
+        assertError("Unknown options: '--rate', '1000'", "--rate", "1000");
+        assertError("Missing required parameter for option '--nodes'", "--nodes");
+        assertError("Invalid value for option '--nodes': 100 is not between 1 and 99", "--nodes", "100");
+        assertError("Invalid value for option '--rates' (RATE): '10k' is not a whole number of writes per second",
+                "--rates", "10k");
+        assertError("'' is not a whole number of writes per second", "--rates", "1000,,2000");
+        assertError("Invalid value for option '--rates' (RATE): 0 is not between 1 and 1000000000", "--rates", "0");
+        assertError("Invalid value for option '--rates': rate 1000 is listed twice", "--rates", "1000,1000");
+        assertError("Invalid value for option '--duration': '5' is not a duration such as 5s, 500ms or 1m",
+                "--duration", "5");
+        assertError("Invalid value for option '--warmup': '-1s' is not a duration", "--warmup", "-1s");
+        assertError("Invalid value for option '--clients': 0 is not between 1 and 10000", "--clients", "0");
+        assertError("Invalid value for option '--value-bytes': 'big' is not an int", "--value-bytes", "big");
+        assertError("Invalid value for option '--out': a directory is needed", "--out", " ");
+        assertError("Invalid value for option '--spins': -1 is not between 0 and", "--spins", "-1");
     }
 
     @Test
-    void helpIsNotAnError() throws InterruptedException {
-        assertTrue(HarnessArgs.parse("--clients", "3", "--help").help());
-        assertEquals(0, LatencyHarnessMain.run("--help"));
+    void helpIsNotAnError() {
+        StringWriter out = new StringWriter();
+        assertEquals(0, main(out, new StringWriter(), "--clients", "3", "--help"));
+        assertTrue(out.toString().startsWith("Usage: LatencyHarnessMain "), out::toString);
     }
 
     @Test
-    void theMainProgramExitsWithStatusTwoOnABadOption() throws InterruptedException {
-        assertEquals(2, LatencyHarnessMain.run("--nodes", "zero"));
+    void theMainProgramExitsWithStatusTwoOnABadOption() {
+        StringWriter err = new StringWriter();
+        assertEquals(2, main(new StringWriter(), err, "--nodes", "zero"));
+        assertTrue(err.toString().startsWith("Invalid value for option '--nodes': 'zero' is not an int"), err::toString);
+        err.getBuffer().setLength(0);
+        assertEquals(2, main(new StringWriter(), err, "--nodes", "0"));
+        assertTrue(err.toString().startsWith("Invalid value for option '--nodes': 0 is not between 1 and 99"),
+                err::toString);
+    }
+
+    private static int main(StringWriter out, StringWriter err, String... args) {
+        return new CommandLine(new LatencyHarnessMain()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute(args);
     }
 
     private static void assertError(String expected, String... args) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HarnessArgs.parse(args));
-        assertTrue(e.getMessage().contains(expected), "message: " + e.getMessage());
+        ParameterException e = assertThrows(ParameterException.class, () -> parse(args));
+        assertTrue(e.getMessage().contains(expected),
+                "message: " + e.getMessage());
     }
 }

@@ -150,6 +150,42 @@ class ClusterShellTest {
     }
 
     @Test
+    void benchMeasuresPutsAgainstTheRunningClusterInOneBlockAndKeepsOutOfThePersonsKeys() {
+        cluster = Cluster.builder().nodes(3).seed(5).start();
+        cluster.awaitLeader(LEADER_WAIT);
+        String out = script(cluster, """
+                put k0 mine
+                bench 1 200
+                get k0
+                get bench-0
+                """).replace(System.lineSeparator(), "\n");
+        String[] lines = out.split("\n");
+        assertEquals("ok", lines[0]);
+        assertEquals("bench: 1 s of puts at 200/s after a 0.5 s warm-up; 64 clients, 128-byte values, "
+                + "keys bench-0..bench-1023", lines[1]);
+        assertTrue(lines[2].matches("  reached  [\\d,]+ ops/s \\([\\d,]+ writes, 0 failed\\)"), lines[2]);
+        assertTrue(lines[3].matches("  latency  p50 [\\d.,]+ µs, p99 [\\d.,]+ µs, max [\\d.,]+ µs, "
+                + "from each write's intended send time"), lines[3]);
+        int next = 4;
+        if (lines[next].startsWith("  WARNING: ")) next++; // a slow CI machine may fall short of even 200/s
+        assertEquals("mine", lines[next], "bench wrote none of the person's keys: " + out);
+        assertEquals("x".repeat(128), lines[next + 1], out);
+        assertEquals(next + 2, lines.length, out);
+    }
+
+    @Test
+    void benchRefusesBadArgumentsInOneLine() {
+        start(Cluster.builder().nodes(1));
+        assertEquals("error: 'x' is not a whole number; usage: bench [SECS] [RATE], e.g. bench 5 20000 for 5 s at "
+                + "20,000 writes/s", run("bench x"));
+        assertEquals("error: SECS must be between 1 and 60, was 0", run("bench 0"));
+        assertEquals("error: SECS must be between 1 and 60, was 61", run("bench 61"));
+        assertEquals("error: RATE must be between 1 and 1000000000, was 0", run("bench 1 0"));
+        assertTrue(run("bench 1 2 3").startsWith("error: usage: bench [SECS] [RATE]"));
+        assertTrue(run("help").contains("bench [SECS] [RATE]"));
+    }
+
+    @Test
     void printsAPromptOnlyWhenInteractive() {
         cluster = Cluster.builder().nodes(1).seed(3).start();
         cluster.awaitLeader(LEADER_WAIT);
