@@ -2,6 +2,7 @@ package io.raftkv.bench;
 
 import io.raftkv.bench.microraft.MicroRaftTarget;
 import io.raftkv.cluster.Cluster;
+import io.raftkv.cluster.ClusterTransport;
 
 /** Opens the {@link CommitTarget} a benchmark's {@code system} parameter names, so every benchmark builds them alike. */
 final class CommitTargets {
@@ -12,12 +13,16 @@ final class CommitTargets {
 
     /**
      * A started store of {@code nodes} nodes with a leader: {@code "raftkv"} (an embedded cluster with
-     * memory storage, idle nodes spinning {@code spins} times before they park) or {@code "microraft"}
+     * memory storage, idle nodes spinning {@code spins} times before they park), {@code "raftkv-tcp"} (the
+     * same over TCP on loopback ports) or {@code "microraft"}
      * (MicroRaft 0.7, which has no such knob: {@code spins} must be 0 for it).
      */
     static CommitTarget open(String system, int nodes, int spins) {
         return switch (system) {
             case "raftkv" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins));
+            // The same nodes over TCP on loopback in this JVM: what the sockets, frames and extra threads cost.
+            case "raftkv-tcp" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
+                    .transport(ClusterTransport.TCP));
             case "microraft" -> {
                 if (spins != 0) {
                     // A row labelled microraft/spins=200 would be a copy of spins=0 passed off as another setting.
@@ -26,7 +31,7 @@ final class CommitTargets {
                 }
                 yield new MicroRaftTarget(nodes);
             }
-            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv or microraft");
+            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp or microraft");
         };
     }
 

@@ -51,13 +51,21 @@ public final class LatencyHarnessMain implements Callable<Integer> {
     public static int run(HarnessArgs harness, PrintWriter out, PrintWriter err) throws InterruptedException {
         int nodes = harness.nodes();
         int spins = harness.spins();
-        HarnessConfig config = harness.config();
+        Cluster.Builder cluster = Cluster.builder().nodes(nodes).spinsBeforePark(spins);
+        return run(harness.config(), () -> new RaftkvTarget(cluster),
+                nodes + " nodes, memory storage, spinsBeforePark " + spins, out, err);
+    }
+
+    /**
+     * Runs the harness with {@code config} against the target {@code open} makes (and the run closes),
+     * described in the results as {@code description}; exit status as {@link #run(HarnessArgs, PrintWriter, PrintWriter)}.
+     */
+    public static int run(HarnessConfig config, java.util.function.Supplier<? extends CommitTarget> open,
+                          String description, PrintWriter out, PrintWriter err) throws InterruptedException {
         out.printf("JVM %s on %d cpus (%s %s), max heap %,d MiB%n", Runtime.version(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
                 Runtime.getRuntime().maxMemory() >> 20);
-        String description = nodes + " nodes, memory storage, spinsBeforePark " + spins;
-        Cluster.Builder cluster = Cluster.builder().nodes(nodes).spinsBeforePark(spins);
-        try (RaftkvTarget target = new RaftkvTarget(cluster)) {
+        try (CommitTarget target = open.get()) {
             List<RateResult> results = new LatencyHarness(config, out).run(target, description);
             long warned = results.stream().filter(r -> r.warning().isPresent()).count();
             if (warned > 0) out.println(warned + " of " + results.size() + " rates have warnings (above)");

@@ -1,5 +1,7 @@
 package io.raftkv.cli;
 
+import io.raftkv.cluster.Cluster;
+import io.raftkv.cluster.ClusterTransport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -10,6 +12,7 @@ import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -87,5 +90,32 @@ class BenchCommandTest {
         String printed = out.toString();
         assertTrue(printed.contains("200 writes/s: reached "), printed);
         assertTrue(printed.contains("results in " + results.toAbsolutePath()), printed);
+    }
+
+    @Test
+    void withPeersItMeasuresARunningClusterOverTcp(@TempDir Path dir) throws Exception {
+        try (Cluster cluster = Cluster.builder().nodes(3).transport(ClusterTransport.TCP).start()) {
+            cluster.awaitLeader(Duration.ofSeconds(10));
+            StringBuilder peers = new StringBuilder();
+            for (int id : cluster.nodeIds()) {
+                peers.append(peers.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:")
+                        .append(cluster.address(id).orElseThrow().getPort());
+            }
+            Path results = dir.resolve("tcp");
+            assertEquals(0, execute("bench", "--peers", peers.toString(), "--cluster-id", cluster.clusterId().orElseThrow(),
+                    "--rates", "200", "--duration", "250ms", "--warmup", "0", "--clients", "2", "--out",
+                    results.toString()), err::toString);
+            String summary = Files.readString(results.resolve("summary.json"));
+            assertTrue(summary.contains("3 node processes at"), summary);
+            assertTrue(summary.contains("\"errors\": 0"), summary);
+            assertTrue(cluster.status(cluster.awaitLeader(Duration.ofSeconds(10))).commitIndex() >= 50,
+                    "the writes reached the cluster");
+        }
+    }
+
+    @Test
+    void aBadPeerListIsAUsageError() {
+        assertEquals(2, execute("bench", "--peers", "1=127.0.0.1"));
+        assertTrue(err.toString().contains("expected HOST:PORT"), err::toString);
     }
 }

@@ -625,7 +625,9 @@ public final class TcpTransport implements Transport {
                     if (m == null) {
                         // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone.
                         if (in.available() > 0) throw new IOException("node " + peer + " sent unexpected bytes");
-                        LockSupport.parkNanos(this, MAX_BACKOFF_NANOS);
+                        // Untimed: a timed park of a virtual thread arms and cancels a JDK timer on every idle
+                        // spell. A peer that went away meanwhile is found by the next write (Raft writes every tick).
+                        LockSupport.park(this);
                         idle.set(false);
                         continue;
                     }
