@@ -1,12 +1,11 @@
 package io.raftkv.cluster;
 
-import io.raftkv.kv.KvClient;
-import io.raftkv.kv.OutcomeUnknownException;
 import io.raftkv.lincheck.CheckResult;
 import io.raftkv.lincheck.HistoryJson;
+import io.raftkv.lincheck.HistorySummary;
 import io.raftkv.lincheck.LinearizabilityChecker;
-import io.raftkv.lincheck.OpKind;
 import io.raftkv.lincheck.Operation;
+import io.raftkv.lincheck.RecordingClient;
 import io.raftkv.raft.Role;
 import org.junit.jupiter.api.Test;
 
@@ -18,16 +17,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,39 +66,37 @@ class NemesisTest {
             Nemesis nemesis = new Nemesis(cluster, new SplittableRandom(seed));
             try (LeaderSampler sampler = LeaderSampler.start(cluster)) {
                 AtomicBoolean stop = new AtomicBoolean();
-                List<Worker> workers = new ArrayList<>();
-                for (int c = 0; c < CLIENTS; c++) workers.add(new Worker(c, cluster.newClient(CLIENT_DEADLINE), new SplittableRandom(seed + 1 + c), stop));
+                List<RecordingClient> workers = new ArrayList<>();
+                for (int c = 0; c < CLIENTS; c++) {
+                    workers.add(new RecordingClient(c, cluster.newClient(CLIENT_DEADLINE), KEYS, new SplittableRandom(seed + 1 + c),
+                            stop, PACING_MAX_NANOS));
+                }
                 List<Thread> threads = new ArrayList<>();
-                for (Worker w : workers) threads.add(Thread.ofVirtual().name("nemesis-client-" + w.id).start(w));
+                for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("nemesis-client-" + w.id()).start(w));
 
                 nemesis.run(duration);
                 stop.set(true);
                 for (Thread t : threads) {
                     if (!t.join(WAIT)) fail(t.getName() + " did not stop within " + WAIT.toMillis() + " ms: " + Arrays.toString(t.getStackTrace()));
                 }
-                for (Worker w : workers) {
-                    if (w.failure != null) throw new AssertionError("client " + w.id + " failed (seed " + seed + ")", w.failure);
-                    history.addAll(w.history);
+                for (RecordingClient w : workers) {
+                    if (w.failure() != null) throw new AssertionError("client " + w.id() + " failed (seed " + seed + ")", w.failure());
+                    history.addAll(w.history());
                 }
 
                 // Recovery: every fault undone, every node up, one leader that all agree on.
                 nemesis.recover();
                 Agreement.awaitLeader(cluster, WAIT);
-                KvClient reader = cluster.newClient();
-                for (String key : KEYS) {
-                    long call = System.nanoTime();
-                    Optional<String> value = reader.get(key);
-                    history.add(Operation.get(FINAL_READER, call, System.nanoTime(), key, value.orElse(null)));
-                }
+                history.addAll(RecordingClient.finalReads(FINAL_READER, cluster.newClient(), KEYS));
                 long applied = Agreement.awaitApplied(cluster, WAIT);
                 sampler.assertOneLeaderPerTerm();
 
-                Summary summary = Summary.of(history, workers);
+                HistorySummary summary = HistorySummary.of(history, workers);
                 System.out.println("NemesisTest: seed " + seed + "; " + summary + "; faults injected " + nemesis.counts
                         + " (" + nemesis.schedule.size() + " in all); leaders by term " + sampler.leadersByTerm().size()
                         + " terms, final applied index " + applied);
                 System.out.println("NemesisTest: schedule " + nemesis.schedule);
-                assertTrue(summary.completed > 0, "no operation completed at all: " + summary);
+                assertTrue(summary.completed() > 0, "no operation completed at all: " + summary);
             }
 
             assertNoAcknowledgedWriteLost(history, seed);
@@ -124,26 +118,8 @@ class NemesisTest {
      * says it plainly.
      */
     private static void assertNoAcknowledgedWriteLost(List<Operation> history, long seed) {
-        for (String key : KEYS) {
-            Set<String> written = new HashSet<>();
-            boolean acknowledged = false;
-            Operation last = null;
-            for (Operation op : history) {
-                if (!op.key().equals(key)) continue;
-                if (op.clientId() == FINAL_READER) last = op;
-                else if (op.kind() != OpKind.GET) {
-                    written.add(op.input());
-                    if (!op.pending() && (op.kind() == OpKind.PUT || "true".equals(op.output()))) acknowledged = true;
-                }
-            }
-            assertTrue(last != null, "no final read of " + key);
-            if (last.output() == null) {
-                assertTrue(!acknowledged, "seed " + seed + ": key " + key + " is absent at the end, but a write of it was acknowledged");
-            } else {
-                assertTrue(written.contains(last.output()), "seed " + seed + ": key " + key + " ends as " + last.output()
-                        + ", which no write of it wrote");
-            }
-        }
+        List<String> lost = RecordingClient.lostWrites(history, KEYS, FINAL_READER);
+        assertTrue(lost.isEmpty(), "seed " + seed + ": " + String.join("; ", lost));
     }
 
     private static Path writeHistory(List<Operation> history, long seed) throws IOException {
@@ -162,57 +138,6 @@ class NemesisTest {
             return Long.parseLong(s);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("nemesis.seed must be a long, was \"" + s + "\"", e);
-        }
-    }
-
-    /** One client: random PUT, GET and REPLACE on the few keys, with values no other write uses, until stopped. */
-    private static final class Worker implements Runnable {
-        final int id;
-        final KvClient client;
-        final SplittableRandom random;
-        final AtomicBoolean stop;
-        final List<Operation> history = new ArrayList<>();
-        int droppedGets;
-        volatile Throwable failure;
-
-        Worker(int id, KvClient client, SplittableRandom random, AtomicBoolean stop) {
-            this.id = id;
-            this.client = client;
-            this.random = random;
-            this.stop = stop;
-        }
-
-        @Override
-        public void run() {
-            try {
-                for (int n = 0; !stop.get(); n++) {
-                    String key = KEYS.get(random.nextInt(KEYS.size()));
-                    String value = "c" + id + "-" + n;
-                    int dice = random.nextInt(100);
-                    long call = System.nanoTime();
-                    try {
-                        if (dice < 40) {
-                            Optional<String> got = client.get(key);
-                            history.add(Operation.get(id, call, System.nanoTime(), key, got.orElse(null)));
-                        } else if (dice < 75) {
-                            client.put(key, value);
-                            history.add(Operation.put(id, call, System.nanoTime(), key, value));
-                        } else {
-                            boolean replaced = client.replace(key, value);
-                            history.add(Operation.replace(id, call, System.nanoTime(), key, value, replaced));
-                        }
-                    } catch (OutcomeUnknownException e) {
-                        // A read nobody saw constrains nothing; a write may take effect at any time after its call, or never.
-                        if (dice < 40) droppedGets++;
-                        else if (dice < 75) history.add(Operation.pendingPut(id, call, key, value));
-                        else history.add(Operation.pendingReplace(id, call, key, value));
-                    }
-                    // Workload pacing, not a wait: it keeps the history (and the time to check it) bounded.
-                    LockSupport.parkNanos(random.nextLong(PACING_MAX_NANOS + 1));
-                }
-            } catch (Throwable t) {
-                failure = t;
-            }
         }
     }
 
@@ -319,31 +244,6 @@ class NemesisTest {
             for (int id : dead) cluster.restart(id);
             dead.clear();
             assertEquals(NODES, cluster.statuses().stream().filter(s -> s.alive()).count(), "every node runs: " + cluster.statuses());
-        }
-    }
-
-    /** What the clients did, in numbers. */
-    private record Summary(int operations, int completed, int pendingWrites, int droppedGets, int gets, int puts, int replaces) {
-        static Summary of(List<Operation> history, List<Worker> workers) {
-            int completed = 0, pending = 0, gets = 0, puts = 0, replaces = 0;
-            for (Operation op : history) {
-                if (op.pending()) pending++;
-                else completed++;
-                switch (op.kind()) {
-                    case GET -> gets++;
-                    case PUT -> puts++;
-                    case REPLACE -> replaces++;
-                }
-            }
-            int dropped = workers.stream().mapToInt(w -> w.droppedGets).sum();
-            return new Summary(history.size() + dropped, completed, pending, dropped, gets, puts, replaces);
-        }
-
-        @Override
-        public String toString() {
-            return operations + " operations (" + gets + " GET, " + puts + " PUT, " + replaces + " REPLACE recorded): "
-                    + completed + " completed, " + pendingWrites + " writes pending (outcome unknown), " + droppedGets
-                    + " GETs dropped (failed)";
         }
     }
 }

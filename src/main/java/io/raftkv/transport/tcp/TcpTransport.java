@@ -19,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
@@ -42,10 +43,12 @@ import java.util.logging.Logger;
  * <li>Each node listens on its own address and dials every peer. Messages from node a to node b travel on
  *     the connection a dialled to b, so each direction of a peer pair has exactly one connection, and
  *     neither side ever has to decide which of two simultaneous dials wins.</li>
- * <li>{@link #send} only offers the message to the peer's bounded MPSC queue and wakes its writer: it
- *     never blocks and never throws. A full queue drops the message (Raft retries) and counts it.</li>
- * <li>A writer thread per peer dials, handshakes, then drains its queue into the socket, flushing when
- *     the queue is empty, so a burst goes out in few system calls. On any failure it closes the socket
+ * <li>{@link #send} never blocks and never throws. When the peer's connection is idle it writes the frame
+ *     straight into the socket without blocking (saving the wake-up of another thread on the commit path);
+ *     otherwise, or for what did not fit, it offers the message to the peer's bounded MPSC queue and wakes
+ *     its writer. A full queue drops the message (Raft retries) and counts it.</li>
+ * <li>A writer thread per peer dials, handshakes, then drains its queue into the socket in batches, so a
+ *     burst goes out in few system calls. On any failure it closes the socket
  *     and dials again after an exponential backoff (10 ms doubling to 1 s, reset by a good handshake).</li>
  * <li>The handshake is the dialler's magic, version, cluster id, own id and the id it believes it dials;
  *     the acceptor answers one byte (accepted) or a refusal with its reason, which both sides log. A
@@ -489,15 +492,34 @@ public final class TcpTransport implements Transport {
 
     // --- dialling side -------------------------------------------------------------------------------
 
-    /** The sending end towards one peer: its queue, its writer thread and its current connection. */
+    /**
+     * The sending end towards one peer: its queue, its writer thread and its current connection.
+     *
+     * <p>The writer thread dials, handshakes and reconnects. Once connected and with nothing queued, the link
+     * is idle, and the node's thread (the only caller of {@link #send}) writes a message straight into the
+     * socket, non-blocking, instead of waking the writer: a commit crosses two such links, and each wake-up
+     * of another thread costs more than the write. Whatever does not fit the socket's buffer, and every
+     * message that arrives while the writer is busy, goes through the queue and the writer, so a slow peer
+     * never blocks the node. {@code owner} says who may touch the connection: IDLE (nobody: the node may
+     * take it), DIRECT (the node, writing) or WRITER (the writer thread).
+     */
     private final class PeerLink {
+        static final int IDLE = 0;
+        static final int DIRECT = 1;
+        static final int WRITER = 2;
+
         final int peer;
         final InetSocketAddress address;
         final MpscAtomicArrayQueue<Message> queue = new MpscAtomicArrayQueue<>(queueCapacity);
-        /** Set by the writer just before it parks on an empty queue, so that senders unpark it only then. */
-        final AtomicBoolean idle = new AtomicBoolean();
+        final AtomicInteger owner = new AtomicInteger(WRITER);
         volatile Thread writer;
-        volatile Socket socket;
+        volatile SocketChannel channel;
+        /** Set by the node when a direct write failed: the writer must reconnect. */
+        volatile boolean broken;
+        /** What a direct write left unwritten, for the writer to finish before anything else; node thread writes it only in DIRECT. */
+        ByteBuffer leftover;
+        /** The node thread's encoding buffer for direct writes. */
+        final ByteBuffer direct = ByteBuffer.allocate(64 * 1024);
         long backoffNanos = MIN_BACKOFF_NANOS;
         String lastFailure;
         boolean everConnected;
@@ -513,7 +535,12 @@ public final class TcpTransport implements Transport {
             writer = spawn("out-" + peer, this::run);
         }
 
+        /** Called by the node's thread only. */
         void offer(Message m) {
+            if (owner.get() == IDLE && queue.isEmpty() && owner.compareAndSet(IDLE, DIRECT)) {
+                writeDirect(m);
+                return;
+            }
             if (!queue.offer(m)) {
                 long n = dropped.incrementAndGet();
                 if (Long.bitCount(n) == 1) { // 1, 2, 4, 8...: a full queue is noticed without flooding the log
@@ -522,55 +549,96 @@ public final class TcpTransport implements Transport {
                 }
                 return;
             }
-            if (idle.get() && idle.compareAndSet(true, false)) {
-                Thread w = writer;
-                if (w != null) LockSupport.unpark(w);
-            }
+            if (owner.get() == IDLE && owner.compareAndSet(IDLE, WRITER)) wakeWriter();
         }
 
-        void stop() {
-            closeQuietly(socket);
+        private void writeDirect(Message m) {
+            ByteBuffer buf;
+            try {
+                int size = codec.encodedSize(m);
+                buf = size <= direct.capacity() ? direct.clear() : ByteBuffer.allocate(size);
+                codec.encode(m, buf);
+                buf.flip();
+            } catch (IllegalArgumentException e) {
+                owner.set(IDLE);
+                dropped.incrementAndGet();
+                LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
+                return;
+            }
+            try {
+                SocketChannel ch = channel;
+                if (ch == null) throw new IOException("no connection");
+                ch.write(buf);
+                if (!buf.hasRemaining()) {
+                    owner.set(IDLE);
+                    return;
+                }
+                // The socket's buffer is full: the writer finishes this frame, blocking if it must.
+                leftover = ByteBuffer.allocate(buf.remaining()).put(buf).flip();
+            } catch (IOException e) {
+                broken = true; // the writer reconnects; the message is lost, and Raft resends
+            }
+            owner.set(WRITER);
+            wakeWriter();
+        }
+
+        private void wakeWriter() {
             Thread w = writer;
             if (w != null) LockSupport.unpark(w);
         }
 
+        void stop() {
+            closeQuietly(channel);
+            wakeWriter();
+        }
+
         void run() {
             while (!closed) {
-                Socket s = dial();
-                if (s == null) {
+                SocketChannel ch = dial();
+                if (ch == null) {
                     pause(backoffNanos);
                     backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
                     continue;
                 }
                 backoffNanos = MIN_BACKOFF_NANOS;
                 try {
-                    drainInto(s);
+                    serve(ch);
                 } catch (IOException e) {
                     if (!closed) {
                         LOG.info(() -> "node " + selfId + ": the connection to node " + peer + " at " + address
                                 + " failed, reconnecting: " + e);
                     }
                 } finally {
-                    closeQuietly(s);
-                    socket = null;
+                    owner.set(WRITER); // the node must not take a link whose connection is gone
+                    closeQuietly(ch);
+                    channel = null;
+                    leftover = null;
+                    broken = false;
                 }
             }
             queue.clear();
         }
 
-        /** Connects and handshakes; null (after logging a change of failure) if that failed. */
-        private Socket dial() {
-            Socket s = new Socket();
-            socket = s;
+        /** Connects and handshakes, in blocking mode; null (after logging a change of failure) if that failed. */
+        private SocketChannel dial() {
+            SocketChannel ch;
+            try {
+                ch = SocketChannel.open();
+            } catch (IOException e) {
+                lastFailure = "cannot open a socket: " + e.getMessage();
+                return null;
+            }
+            channel = ch;
             if (closed) { // close() may have missed this socket
-                closeQuietly(s);
+                closeQuietly(ch);
                 return null;
             }
             try {
+                Socket s = ch.socket();
                 s.setTcpNoDelay(true);
                 s.connect(address, CONNECT_TIMEOUT_MILLIS);
                 s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-                DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
                 out.writeInt(HANDSHAKE_MAGIC);
                 out.writeByte(HANDSHAKE_VERSION);
                 out.writeByte(clusterIdBytes.length);
@@ -587,15 +655,16 @@ public final class TcpTransport implements Transport {
                     throw new IOException("node " + peer + " at " + address + " refused this node: " + why);
                 }
                 s.setSoTimeout(0);
+                ch.configureBlocking(false);
                 if (lastFailure != null && everConnected) {
                     LOG.info(() -> "node " + selfId + " connected to node " + peer + " at " + address);
                 }
                 lastFailure = null;
                 everConnected = true;
-                return s;
+                return ch;
             } catch (IOException e) {
-                closeQuietly(s);
-                socket = null;
+                closeQuietly(ch);
+                channel = null;
                 String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
                 // Peers start one after another: not reaching one early on is expected, and only FINE.
                 boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
@@ -612,42 +681,64 @@ public final class TcpTransport implements Transport {
             }
         }
 
-        private void drainInto(Socket s) throws IOException {
-            OutputStream out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
-            InputStream in = s.getInputStream();
-            ByteBuffer small = ByteBuffer.allocate(1024);
+        /** Writes for as long as the connection lasts: the queue when the writer owns the link, else parks. */
+        private void serve(SocketChannel ch) throws IOException {
+            ByteBuffer out = ByteBuffer.allocate(64 * 1024);
+            ByteBuffer probe = ByteBuffer.allocate(1);
+            // owner is WRITER here (from the start, or set so before a failed connection was left).
             while (!closed) {
-                Message m = queue.relaxedPoll();
-                if (m == null) {
-                    out.flush();
-                    idle.set(true);
-                    m = queue.relaxedPoll();
-                    if (m == null) {
-                        // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone.
-                        if (in.available() > 0) throw new IOException("node " + peer + " sent unexpected bytes");
-                        // Untimed: a timed park of a virtual thread arms and cancels a JDK timer on every idle
-                        // spell. A peer that went away meanwhile is found by the next write (Raft writes every tick).
-                        LockSupport.park(this);
-                        idle.set(false);
-                        continue;
-                    }
-                    idle.set(false);
-                }
-                byte[] frame;
-                try {
-                    if (codec.encodedSize(m) <= small.capacity()) {
-                        small.clear();
-                        int n = codec.encode(m, small);
-                        out.write(small.array(), 0, n);
-                        continue;
-                    }
-                    frame = codec.encode(m);
-                } catch (IllegalArgumentException e) {
-                    dropped.incrementAndGet();
-                    LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
+                if (owner.get() != WRITER) {
+                    LockSupport.park(this);
                     continue;
                 }
-                out.write(frame);
+                if (broken) throw new IOException("a write to node " + peer + " failed");
+                if (leftover != null) {
+                    writeFully(ch, leftover);
+                    leftover = null;
+                }
+                out.clear();
+                for (Message m; (m = queue.relaxedPoll()) != null; ) {
+                    int size;
+                    try {
+                        size = codec.encodedSize(m);
+                    } catch (IllegalArgumentException e) {
+                        dropped.incrementAndGet();
+                        LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
+                        continue;
+                    }
+                    if (size > out.remaining()) {
+                        writeFully(ch, out.flip());
+                        out.clear();
+                    }
+                    if (size > out.capacity()) {
+                        ByteBuffer big = ByteBuffer.allocate(size);
+                        codec.encode(m, big);
+                        writeFully(ch, big.flip());
+                    } else {
+                        codec.encode(m, out);
+                    }
+                }
+                writeFully(ch, out.flip());
+                // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone.
+                probe.clear();
+                if (ch.read(probe) != 0) throw new IOException("node " + peer + " closed the connection or sent unexpected bytes");
+                owner.set(IDLE);
+                // A message queued after the drain and before IDLE would wait for the next one: take it now.
+                if (!queue.isEmpty() && owner.compareAndSet(IDLE, WRITER)) continue;
+                // Untimed: the node takes idle links itself; a dead peer is found by the next write.
+                LockSupport.park(this);
+            }
+        }
+
+        /** Writes all of {@code b}, waiting (blocking mode, this thread only) if the socket's buffer is full. */
+        private void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
+            ch.write(b);
+            if (!b.hasRemaining()) return;
+            ch.configureBlocking(true);
+            try {
+                while (b.hasRemaining()) ch.write(b);
+            } finally {
+                ch.configureBlocking(false);
             }
         }
 

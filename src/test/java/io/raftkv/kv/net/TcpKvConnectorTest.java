@@ -54,7 +54,8 @@ class TcpKvConnectorTest {
     @Test
     void aClientOfItsOwnFollowsRedirectsFromAnyNode() {
         int leader = cluster.awaitLeader(WAIT);
-        int follower = cluster.nodeIds().stream().filter(id -> id != leader).findFirst().orElseThrow();
+        // A majority knows the leader; wait for a follower that does too, or it would rightly answer "no leader known".
+        int follower = awaitFollowerThatKnows(leader);
         try (TcpKvConnector connector = new TcpKvConnector(Map.of(follower, addresses.get(follower), leader,
                 addresses.get(leader)), cluster.clusterId().orElseThrow())) {
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
@@ -68,6 +69,18 @@ class TcpKvConnectorTest {
             assertEquals(Optional.of("w"), client.get("k"));
             assertEquals(Optional.of("w"), cluster.newClient().get("k"), "the cluster's own client sees it");
         }
+    }
+
+    private int awaitFollowerThatKnows(int leader) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (int id : cluster.nodeIds()) {
+                if (id != leader && cluster.status(id).leader() == leader) return id;
+            }
+            // Nothing to wait on across the nodes' statuses: poll, without spinning a core.
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        throw new AssertionError("no follower learned that node " + leader + " leads within " + WAIT);
     }
 
     @Test
