@@ -9,19 +9,12 @@ out="${1:-bench-results/$(date -u +%Y-%m-%d)-loopback}"
 mkdir -p "$out"
 
 ./mvn21 -q package -DskipTests
-# The JDK mvn21 picked: the same rule, so the nodes and the harness run on what the build used.
-java_home=$(./mvn21 -v 2>/dev/null | sed -n 's/^Java version: .*runtime: //p' | head -1)
-java="${java_home:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+# The JDK ./mvn21 builds with (./jdk21 picks it), so the nodes and the harness run on what the build used.
+java="$(./jdk21)/bin/java"
 "$java" -version 2>&1 | head -1
 
 {
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "cores: $(nproc)"
-  echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-  echo "kernel: $(uname -r)"
-  echo "jdk: $("$java" -version 2>&1 | head -1)"
+  bench/machine.sh "$java"
   echo "setup: 3 node processes (raftkv node --no-fsync, -Xmx1g) + 1 harness process, all on 127.0.0.1"
 } > "$out/machine.txt"
 cat "$out/machine.txt"

@@ -6,15 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="bench-results/$(date -u +%Y-%m-%d)-full"
 mkdir -p "$out"
-{
-  echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "cores: $(nproc)"
-  echo "memory: $(free -g | awk '/Mem:/ {print $2}') GiB"
-  echo "kernel: $(uname -r)"
-  echo "jdk: $(./mvn21 -v 2>/dev/null | grep -m1 'Java version' | xargs)"
-} > "$out/machine.txt"
+bench/machine.sh > "$out/machine.txt"
 cat "$out/machine.txt"
 
 ./mvn21 -q test-compile exec:exec@jmh \

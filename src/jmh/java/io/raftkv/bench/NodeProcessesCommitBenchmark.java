@@ -1,6 +1,7 @@
 package io.raftkv.bench;
 
 import io.raftkv.cli.RaftkvCommand;
+import io.raftkv.transport.tcp.LoopbackPorts;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,17 +17,13 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -63,7 +60,7 @@ public class NodeProcessesCommitBenchmark {
     public void start() throws IOException {
         value = CommitTargets.value(valueBytes);
         data = Files.createTempDirectory("raftkv-bench-nodes");
-        Map<Integer, InetSocketAddress> peers = freeLoopbackPorts(3);
+        Map<Integer, InetSocketAddress> peers = LoopbackPorts.reserve(3);
         StringBuilder list = new StringBuilder();
         peers.forEach((id, a) -> list.append(list.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
         String java = ProcessHandle.current().info().command().orElseThrow();
@@ -103,28 +100,5 @@ public class NodeProcessesCommitBenchmark {
     @Benchmark
     public void put() {
         writer.put(keys[n++ & 1023], value);
-    }
-
-    private static Map<Integer, InetSocketAddress> freeLoopbackPorts(int count) {
-        Map<Integer, InetSocketAddress> out = new TreeMap<>();
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int id = 1; id <= count; id++) {
-                ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                held.add(s);
-                out.put(id, new InetSocketAddress("127.0.0.1", s.getLocalPort()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (ServerSocket s : held) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // only a probe
-                }
-            }
-        }
-        return out;
     }
 }

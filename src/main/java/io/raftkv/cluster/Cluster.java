@@ -20,13 +20,10 @@ import io.raftkv.transport.InMemoryNetwork;
 import io.raftkv.transport.MessageSink;
 import io.raftkv.transport.Transport;
 import io.raftkv.transport.tcp.FrameCodec;
+import io.raftkv.transport.tcp.LoopbackPorts;
 import io.raftkv.transport.tcp.TcpTransport;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,7 +88,7 @@ public final class Cluster implements AutoCloseable {
         this.lastStatus = new NodeStatus[b.nodes + 1];
         this.stopping = new RaftNode[b.nodes + 1];
         if (b.transport == ClusterTransport.TCP) {
-            this.addresses = freeLoopbackAddresses(b.nodes);
+            this.addresses = Map.copyOf(LoopbackPorts.reserve(b.nodes));
             this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
             this.tcpConnector = new TcpKvConnector(addresses, clusterId);
         } else {
@@ -99,35 +96,6 @@ public final class Cluster implements AutoCloseable {
             this.clusterId = null;
             this.tcpConnector = null;
         }
-    }
-
-    /**
-     * Ports for the nodes, found by binding port 0 on 127.0.0.1 and letting go: all are held at once, so
-     * they differ, and the nodes bind them again a moment later (another process could take one in between;
-     * start then fails with the node's "cannot listen" error).
-     */
-    private static Map<Integer, InetSocketAddress> freeLoopbackAddresses(int n) {
-        InetAddress loopback = InetAddress.getLoopbackAddress();
-        List<ServerSocket> held = new ArrayList<>();
-        Map<Integer, InetSocketAddress> out = new HashMap<>();
-        try {
-            for (int id = 1; id <= n; id++) {
-                ServerSocket s = new ServerSocket(0, 50, loopback);
-                held.add(s);
-                out.put(id, new InetSocketAddress(loopback, s.getLocalPort()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not find " + n + " free ports on " + loopback, e);
-        } finally {
-            for (ServerSocket s : held) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // Only a probe.
-                }
-            }
-        }
-        return Map.copyOf(out);
     }
 
     public static Builder builder() {

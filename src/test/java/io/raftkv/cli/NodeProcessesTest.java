@@ -6,6 +6,7 @@ import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
+import io.raftkv.transport.tcp.LoopbackPorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -65,7 +65,7 @@ class NodeProcessesTest {
     @Test
     void aNewLeaderServesAfterSigkillAndTheRestartedNodeCatchesUp(@TempDir Path dir) throws Exception {
         data = dir;
-        peers = freePorts(3);
+        peers = LoopbackPorts.reserve(3);
         StringBuilder sb = new StringBuilder();
         peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
         peerList = sb.toString();
@@ -223,20 +223,5 @@ class NodeProcessesTest {
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
         return new Run(code, out.toString(), err.toString());
-    }
-
-    private static Map<Integer, InetSocketAddress> freePorts(int n) throws IOException {
-        Map<Integer, InetSocketAddress> out = new TreeMap<>();
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int id = 1; id <= n; id++) {
-                ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                held.add(s);
-                out.put(id, new InetSocketAddress("127.0.0.1", s.getLocalPort()));
-            }
-        } finally {
-            for (ServerSocket s : held) s.close();
-        }
-        return out;
     }
 }

@@ -45,19 +45,8 @@ class TcpTransportTest {
     }
 
     /** Free loopback ports, one per id; the sockets are closed just before the transports bind them. */
-    private static Map<Integer, InetSocketAddress> addresses(int... ids) throws IOException {
-        Map<Integer, InetSocketAddress> peers = new HashMap<>();
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            for (int id : ids) {
-                ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                held.add(s);
-                peers.put(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()));
-            }
-        } finally {
-            for (ServerSocket s : held) s.close();
-        }
-        return peers;
+    private static Map<Integer, InetSocketAddress> addresses(int... ids) {
+        return LoopbackPorts.reserve(java.util.Arrays.stream(ids).boxed().toList());
     }
 
     private TcpTransport transport(int id, Map<Integer, InetSocketAddress> peers, String cluster,
