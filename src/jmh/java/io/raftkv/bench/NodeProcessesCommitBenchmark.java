@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * Commit latency across process boundaries: three {@code raftkv node} processes on loopback TCP (no
  * fsync), and one client in the benchmark's JVM calling {@code put} in a closed loop through
  * {@link SocketClusterTarget}. The nodes run on the JDK and class path of this JVM, with
- * {@code nodeHeap} each. Compare with {@link CommitLatencyBenchmark}'s {@code raftkv-tcp} (the same
+ * {@code nodeHeap} each, their threads ({@code raftkv node --threads}) and the client's socket readers
+ * virtual or platform threads. Compare with {@link CommitLatencyBenchmark}'s {@code raftkv-tcp} (the same
  * sockets within one JVM) and {@code raftkv} (in memory):
  * <pre>./mvn21 -q test-compile exec:exec@jmh -Djmh.args="NodeProcessesCommitBenchmark"</pre>
  */
@@ -47,6 +48,10 @@ public class NodeProcessesCommitBenchmark {
 
     @Param({"256m"})
     String nodeHeap;
+
+    /** The nodes' {@code --threads}, and the kind of the client's socket reader threads. */
+    @Param({"virtual", "platform"})
+    String threads;
 
     private final String[] keys = CommitTargets.keys();
     private final List<Process> nodes = new ArrayList<>();
@@ -67,10 +72,11 @@ public class NodeProcessesCommitBenchmark {
         for (int id : peers.keySet()) {
             nodes.add(new ProcessBuilder(java, "-Xmx" + nodeHeap, "-cp", System.getProperty("java.class.path"),
                     RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id), "--peers", list.toString(),
-                    "--data", data.resolve("node-" + id).toString(), "--no-fsync")
+                    "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--threads", threads)
                     .redirectErrorStream(true).redirectOutput(data.resolve("node-" + id + ".log").toFile()).start());
         }
-        target = new SocketClusterTarget(peers, "raftkv");
+        target = new SocketClusterTarget(peers, "raftkv", threads.equals("platform")
+                ? Thread.ofPlatform().daemon().factory() : Thread.ofVirtual().factory());
         writer = target.newWriter();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) { // the nodes' JVMs are starting: the first put retries until a leader answers

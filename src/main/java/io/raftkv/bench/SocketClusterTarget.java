@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * A cluster in socket mode (node processes, reached over TCP) as a {@link CommitTarget}: what the harness
@@ -25,7 +26,12 @@ public final class SocketClusterTarget implements CommitTarget {
 
     /** Connects to the nodes at {@code addresses} of cluster {@code clusterId}; nothing is dialled until the first write. */
     public SocketClusterTarget(Map<Integer, InetSocketAddress> addresses, String clusterId) {
-        this.connector = new TcpKvConnector(addresses, clusterId);
+        this(addresses, clusterId, Thread.ofVirtual().factory());
+    }
+
+    /** As {@link #SocketClusterTarget(Map, String)}, the connections' reader threads made by {@code threads}. */
+    public SocketClusterTarget(Map<Integer, InetSocketAddress> addresses, String clusterId, ThreadFactory threads) {
+        this.connector = new TcpKvConnector(addresses, clusterId, threads);
     }
 
     @Override

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -101,7 +102,20 @@ public final class RaftNode implements AutoCloseable {
      */
     public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
                     StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark) {
+        this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark,
+                Thread.ofVirtual().factory());
+    }
+
+    /**
+     * As the other constructors, with the node's thread and its ticker made by {@code threads} instead of
+     * as virtual threads: a node alone in its process (socket mode) loses less to hand-offs between
+     * platform threads, which the OS wakes directly, than to the virtual-thread scheduler's.
+     */
+    public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+                    StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark,
+                    ThreadFactory threads) {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(threads, "threads");
         if (spinsBeforePark < 0) throw new IllegalArgumentException("spinsBeforePark must be >= 0, was " + spinsBeforePark);
         this.spinsBeforePark = spinsBeforePark;
         this.storage = Objects.requireNonNull(storage, "storage");
@@ -117,9 +131,15 @@ public final class RaftNode implements AutoCloseable {
         this.core = new RaftCore(config, storage.hardState(), storage.entries());
         this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.log().lastIndex(),
                 core.commitIndex(), 0);
-        this.thread = Thread.ofVirtual().name("raftkv-node-" + id).unstarted(this::run);
-        this.ticker = Thread.ofVirtual().name("raftkv-ticker-" + id).unstarted(this::tickUntilStopped);
+        this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
+        this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
+    }
+
+    private static Thread named(Thread t, String name) {
+        if (t == null) throw new IllegalStateException("the thread factory made no thread for " + name);
+        t.setName(name);
+        return t;
     }
 
     public int id() {

@@ -129,6 +129,9 @@ class NodeProcessesTest {
         r = run("node", "--id", "1", "--peers", "1=127.0.0.1:70001", "--data", dir.toString());
         assertEquals(2, r.code);
         assertTrue(r.err.contains("port 70001 is not between 1 and 65535"), r.err);
+        r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--threads", "green");
+        assertEquals(2, r.code);
+        assertTrue(r.err.contains("expected virtual or platform"), r.err);
         r = run("client", "--peers", "1=localhost", "get", "k");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("expected HOST:PORT"), r.err);
@@ -151,7 +154,9 @@ class NodeProcessesTest {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
-                "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync"));
+                "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync",
+                // Node 3 on platform threads, the others on virtual ones: the two kinds must work together.
+                "--threads", id == 3 ? "platform" : "virtual"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         processes[id] = p;
         Thread.ofVirtual().name("node-" + id + "-output").start(() -> {

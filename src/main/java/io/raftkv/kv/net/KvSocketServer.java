@@ -20,6 +20,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,11 +49,18 @@ public final class KvSocketServer implements InboundProtocol {
     private final int nodeId;
     private final String clusterId;
     private final int maxFrameBytes;
+    private final ThreadFactory threads;
     private volatile KvService service;
     private volatile Supplier<NodeStatus> status;
 
     /** A server for node {@code nodeId} of {@code clusterId}; it answers "unavailable" until {@link #attach}. */
     public KvSocketServer(int nodeId, String clusterId, int maxFrameBytes) {
+        this(nodeId, clusterId, maxFrameBytes, Thread.ofVirtual().factory());
+    }
+
+    /** As {@link #KvSocketServer(int, String, int)}, each connection's answer writer made by {@code threads}. */
+    public KvSocketServer(int nodeId, String clusterId, int maxFrameBytes, ThreadFactory threads) {
+        this.threads = Objects.requireNonNull(threads, "threads");
         this.nodeId = nodeId;
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.maxFrameBytes = maxFrameBytes;
@@ -75,7 +83,9 @@ public final class KvSocketServer implements InboundProtocol {
         DataOutputStream out = new DataOutputStream(socket.getOutputStream());
         if (!handshake(socket, in, out, remote)) return;
         Answers answers = new Answers(socket, new BufferedOutputStream(socket.getOutputStream(), 64 * 1024), remote);
-        Thread writer = Thread.ofVirtual().name("raftkv-kv-" + nodeId + "-out-" + remote).start(answers::run);
+        Thread writer = threads.newThread(answers::run);
+        writer.setName("raftkv-kv-" + nodeId + "-out-" + remote);
+        writer.start();
         answers.writer = writer;
         try {
             FrameReader reader = new FrameReader(in, maxFrameBytes);

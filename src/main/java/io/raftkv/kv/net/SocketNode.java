@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * One node of a cluster in socket mode, as {@code raftkv node} runs it: its log and hard state on disk
@@ -31,30 +32,42 @@ public final class SocketNode implements AutoCloseable {
     private final Map<Integer, InetSocketAddress> peers;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** How a node runs: the cluster id its handshakes carry, its clock, and whether it syncs the disk. */
+    /**
+     * How a node runs: the cluster id its handshakes carry, its clock, whether it syncs the disk, and
+     * whether its threads (node loop, ticker, socket readers and writers) are platform threads rather than
+     * virtual ones.
+     */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
-                          KvLimits limits) {
+                          KvLimits limits, boolean platformThreads) {
         public Options {
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(tickInterval, "tickInterval");
             Objects.requireNonNull(limits, "limits");
         }
 
-        /** Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on. */
+        /** Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on, virtual threads. */
         public static Options defaults() {
-            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT);
+            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, false);
         }
 
         public Options withClusterId(String id) {
-            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits);
+            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads);
         }
 
         public Options withSync(boolean s) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
-            return new Options(clusterId, tick, election, heartbeat, sync, limits);
+            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads);
+        }
+
+        public Options withPlatformThreads(boolean platform) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform);
+        }
+
+        ThreadFactory threadFactory() {
+            return platformThreads ? Thread.ofPlatform().daemon().factory() : Thread.ofVirtual().factory();
         }
     }
 
@@ -86,10 +99,13 @@ public final class SocketNode implements AutoCloseable {
                 .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
         Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync()));
         try {
-            KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES);
+            ThreadFactory threads = options.threadFactory();
+            KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
             RaftNode node = new RaftNode(config, storage,
-                    sink -> new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server).start(),
-                    new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange);
+                    sink -> new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
+                            .threadFactory(threads).start(),
+                    new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange, 0,
+                    threads);
             server.attach(new KvService(node, options.limits()), node::status);
             node.start();
             return new SocketNode(id, storage, node, Map.copyOf(peers));

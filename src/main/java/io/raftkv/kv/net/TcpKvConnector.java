@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,13 +52,20 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
     private final List<Integer> ids;
     private final String clusterId;
     private final int maxFrameBytes;
+    private final ThreadFactory threads;
     private final Map<Integer, Channel> channels = new TreeMap<>();
     private final AtomicLong correlations = new AtomicLong();
     private volatile boolean closed;
 
     /** A connector to the nodes at {@code addresses} (node id to its address) of cluster {@code clusterId}. */
     public TcpKvConnector(Map<Integer, InetSocketAddress> addresses, String clusterId) {
+        this(addresses, clusterId, Thread.ofVirtual().factory());
+    }
+
+    /** As {@link #TcpKvConnector(Map, String)}, each connection's reader made by {@code threads}. */
+    public TcpKvConnector(Map<Integer, InetSocketAddress> addresses, String clusterId, ThreadFactory threads) {
         Objects.requireNonNull(addresses, "addresses");
+        this.threads = Objects.requireNonNull(threads, "threads");
         if (addresses.isEmpty()) throw new IllegalArgumentException("name at least one node's address");
         this.addresses = Map.copyOf(addresses);
         this.ids = List.copyOf(new TreeMap<>(addresses).keySet());
@@ -218,7 +226,9 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                 out = o;
                 lastFailure = null;
                 Socket mine = s;
-                reader = Thread.ofVirtual().name("raftkv-client-in-" + node).start(() -> readAnswers(mine, in));
+                reader = threads.newThread(() -> readAnswers(mine, in));
+                reader.setName("raftkv-client-in-" + node);
+                reader.start();
                 return true;
             } catch (IOException e) {
                 try {

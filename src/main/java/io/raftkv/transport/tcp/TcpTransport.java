@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -102,6 +103,7 @@ public final class TcpTransport implements Transport {
     private volatile boolean closed;
     private volatile ServerSocket server;
     private volatile InboundProtocol other;
+    private ThreadFactory threadFactory = Thread.ofVirtual().factory();
     /** Which links pass messages: every one unless a test cuts some. */
     private volatile LinkFilter linked = (from, to) -> true;
     private final Object lifecycle = new Object();
@@ -162,6 +164,21 @@ public final class TcpTransport implements Transport {
         synchronized (lifecycle) {
             if (started) throw new IllegalStateException("serveAlso must be called before start()");
             other = protocol;
+        }
+        return this;
+    }
+
+    /**
+     * Makes this transport's threads (acceptor, readers, writers) with {@code threads} instead of as virtual
+     * threads; set before {@link #start()}.
+     *
+     * @return this transport
+     */
+    public TcpTransport threadFactory(ThreadFactory factory) {
+        Objects.requireNonNull(factory, "factory");
+        synchronized (lifecycle) {
+            if (started) throw new IllegalStateException("the thread factory must be set before start()");
+            this.threadFactory = factory;
         }
         return this;
     }
@@ -313,7 +330,7 @@ public final class TcpTransport implements Transport {
     // --- threads -------------------------------------------------------------------------------------
 
     private Thread spawn(String name, Runnable body) {
-        Thread t = Thread.ofVirtual().name(threadPrefix + name).unstarted(() -> {
+        Thread t = threadFactory.newThread(() -> {
             try {
                 body.run();
             } catch (RuntimeException | Error e) {
@@ -323,6 +340,7 @@ public final class TcpTransport implements Transport {
                 threads.remove(Thread.currentThread());
             }
         });
+        t.setName(threadPrefix + name);
         threads.add(t);
         t.start();
         return t;

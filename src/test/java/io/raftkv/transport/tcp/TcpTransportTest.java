@@ -270,7 +270,8 @@ class TcpTransportTest {
         ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
         TcpTransport node1 = transport(1, peers, "c", in1).start();
         ConcurrentLinkedQueue<Message> in2 = new ConcurrentLinkedQueue<>();
-        TcpTransport node2 = transport(2, peers, "c", in2).start();
+        // Node 2 on platform threads (as raftkv node --threads platform): they must end at close just the same.
+        TcpTransport node2 = transport(2, peers, "c", in2).threadFactory(Thread.ofPlatform().daemon().factory()).start();
         // Node 3 is down: node 1 and 2 are mid-backoff towards it when closed.
         node1.send(hb(1, 2, 1));
         node2.send(hb(2, 1, 1));
@@ -283,6 +284,7 @@ class TcpTransportTest {
         assertTrue(threads.size() >= 8, "threads: " + threads);
         for (Thread t : threads) {
             assertTrue(t.getName().startsWith("raftkv-tcp-1-") || t.getName().startsWith("raftkv-tcp-2-"), t.getName());
+            assertEquals(t.getName().startsWith("raftkv-tcp-1-"), t.isVirtual(), t + ": the kind its factory makes");
         }
         node1.close();
         node2.close();
