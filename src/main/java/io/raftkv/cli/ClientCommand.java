@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 @Command(name = "client", mixinStandardHelpOptions = true,
         description = "Send one request to a cluster in socket mode: put KEY VALUE | get KEY | replace KEY VALUE | status.",
         footer = "Exit status: 0 done; 1 get found no key, or replace found none to replace; 2 bad usage;"
-                + " 3 the cluster could not be reached or did not confirm in time.")
+                + " 3 the cluster could not be reached or did not confirm in time; 4 the cluster refused the request"
+                + " (another cluster id, a value over the limits, an expired session); 70 an internal error.")
 public final class ClientCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -96,7 +97,7 @@ public final class ClientCommand implements Callable<Integer> {
             return 2;
         } catch (KvException e) {
             err.println("raftkv client: " + e.getMessage());
-            return 3;
+            return 4;
         }
     }
 

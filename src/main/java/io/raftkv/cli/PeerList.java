@@ -53,9 +53,15 @@ record PeerList(Map<Integer, InetSocketAddress> addresses) {
                 throw new IllegalArgumentException("'" + p + "': the port must be a number from 1 to 65535");
             }
             if (port < 1 || port > 65535) throw new IllegalArgumentException("'" + p + "': port " + port + " is not between 1 and 65535");
-            if (out.put(id, new InetSocketAddress(host, port)) != null) {
-                throw new IllegalArgumentException("node " + id + " is listed twice");
+            if (out.containsKey(id)) throw new IllegalArgumentException("node " + id + " is listed twice");
+            for (var e : out.entrySet()) {
+                if (e.getValue().getHostString().equalsIgnoreCase(host) && e.getValue().getPort() == port) {
+                    throw new IllegalArgumentException("nodes " + e.getKey() + " and " + id + " have the same address "
+                            + hostPort);
+                }
             }
+            // Resolved now if it can be, and again at every dial: a host that does not resolve yet may later.
+            out.put(id, new InetSocketAddress(host, port));
         }
         return new PeerList(out);
     }

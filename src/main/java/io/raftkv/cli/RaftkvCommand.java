@@ -35,6 +35,12 @@ public final class RaftkvCommand implements Callable<Integer> {
         cl.addSubcommand("client", new ClientCommand());
         cl.addSubcommand("bench", new BenchCommand());
         cl.setParameterExceptionHandler(RaftkvCommand::shortError);
+        // A bug must not look like an answer (exit 1 is "no such key" for raftkv client): one line, status 70.
+        cl.setExecutionExceptionHandler((e, command, parsed) -> {
+            command.getErr().println("raftkv " + command.getCommandName() + ": internal error: " + e);
+            command.getErr().flush();
+            return 70;
+        });
         return cl;
     }
 

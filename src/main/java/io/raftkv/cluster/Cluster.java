@@ -61,6 +61,8 @@ public final class Cluster implements AutoCloseable {
     private final Map<Integer, InetSocketAddress> addresses;
     private final String clusterId;
     private final TcpKvConnector tcpConnector;
+    /** TCP mode: each running node's transport, for {@link #describeNetwork()}. */
+    private final AtomicReferenceArray<TcpTransport> tcpTransports;
     private final Set<Integer> voters;
     private final Storage[] storages;
     // Written by whoever kills or restarts a node, read by client threads: hence atomic arrays.
@@ -91,7 +93,9 @@ public final class Cluster implements AutoCloseable {
             this.addresses = Map.copyOf(LoopbackPorts.reserve(b.nodes));
             this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
             this.tcpConnector = new TcpKvConnector(addresses, clusterId);
+            this.tcpTransports = new AtomicReferenceArray<>(b.nodes + 1);
         } else {
+            this.tcpTransports = null;
             this.addresses = null;
             this.clusterId = null;
             this.tcpConnector = null;
@@ -119,6 +123,7 @@ public final class Cluster implements AutoCloseable {
         Function<MessageSink, Transport> connect = server == null ? sink -> network.connect(id, sink) : sink -> {
             TcpTransport t = new TcpTransport(id, addresses, clusterId, sink).serveAlso(server);
             t.linkFilter(network::linked); // partitions and cuts as the in-memory network keeps them
+            tcpTransports.set(id, t);
             return t.start();
         };
         RaftNode node = new RaftNode(raft, storage, connect,
@@ -220,6 +225,20 @@ public final class Cluster implements AutoCloseable {
                     + "in-memory network (ClusterTransport.IN_MEMORY); partition, isolate and heal work in both");
         }
         return network;
+    }
+
+    /**
+     * What the network looks like now, for a failure message: in TCP mode each node's links (connected,
+     * queued messages, last failure) and counters; in memory, the network's counts.
+     */
+    public String describeNetwork() {
+        if (tcpTransports == null) return String.valueOf(network.stats());
+        StringBuilder b = new StringBuilder();
+        for (int id : voters) {
+            TcpTransport t = tcpTransports.get(id);
+            b.append(t == null ? "node " + id + ": no transport" : t.describe()).append('\n');
+        }
+        return b.toString();
     }
 
     /** How the nodes talk to each other. */

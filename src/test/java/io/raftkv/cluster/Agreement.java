@@ -17,7 +17,7 @@ final class Agreement {
      */
     static int awaitLeader(Cluster cluster, Duration timeout) {
         return Await.value("every live node agrees on one leader and its term", timeout,
-                () -> agreedLeader(cluster.statuses()), cluster::statuses);
+                () -> agreedLeader(cluster.statuses()), () -> cluster.statuses() + "\nnetwork:\n" + cluster.describeNetwork());
     }
 
     /** The leader every live node names in one common term, if they agree on one. */
@@ -48,7 +48,7 @@ final class Agreement {
      */
     static long awaitApplied(Cluster cluster, Duration timeout) {
         return Await.value("every live node has committed and applied all of its leader's log", timeout,
-                () -> fullyApplied(cluster.statuses()), cluster::statuses);
+                () -> fullyApplied(cluster.statuses()), () -> cluster.statuses() + "\nnetwork:\n" + cluster.describeNetwork());
     }
 
     private static Optional<Long> fullyApplied(List<NodeStatus> statuses) {

@@ -599,7 +599,7 @@ class ClusterScenarioTest {
             Optional<Integer> agreed = Agreement.agreedLeader(cluster.statuses());
             if (agreed.isEmpty() || !cluster.leader().equals(OptionalInt.of(agreed.get()))) return Optional.empty();
             return cluster.awaitLeader(WAIT) == agreed.get() ? agreed : Optional.empty();
-        }, cluster::statuses);
+        }, () -> cluster.statuses() + "\nnetwork:\n" + cluster.describeNetwork());
     }
 
     /** Waits for a leader recognised by a majority that is none of {@code excluded}. */

@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,19 +38,24 @@ import java.util.logging.Logger;
  * <p>A connection opens with the client magic, a version and the cluster id; the node answers accepted
  * (with its id) or refused (with the reason). Requests may be pipelined: answers carry the request's
  * correlation id and come in the order they are ready. Answers are written by a thread of the
- * connection's own, so a slow client never blocks the node that answers it; at most
- * {@value #MAX_IN_FLIGHT} requests per connection wait for an answer, later ones are answered
- * "unavailable" at once.
+ * connection's own, so a slow client never blocks the node that answers it. At most
+ * {@value #MAX_IN_FLIGHT} requests per connection are unanswered or unwritten at once: beyond that the
+ * node stops reading from the connection (TCP then holds the client back), so a client that does not
+ * read its answers cannot grow the node's memory. A client that closes its sending side still gets
+ * every answer. At most {@value #MAX_CONNECTIONS} client connections per node; more are refused.
  */
 public final class KvSocketServer implements InboundProtocol {
     private static final Logger LOG = Logger.getLogger(KvSocketServer.class.getName());
     static final int MAX_IN_FLIGHT = 4096;
+    /** Client connections one node serves at once; more are refused with the reason. */
+    static final int MAX_CONNECTIONS = 1024;
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
 
     private final int nodeId;
     private final String clusterId;
     private final int maxFrameBytes;
     private final ThreadFactory threads;
+    private final AtomicInteger connections = new AtomicInteger();
     private volatile KvService service;
     private volatile Supplier<NodeStatus> status;
 
@@ -79,6 +85,30 @@ public final class KvSocketServer implements InboundProtocol {
 
     @Override
     public void serve(Socket socket, DataInputStream in) throws IOException {
+        if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+            connections.decrementAndGet();
+            refuseNow(socket, in, "it already serves " + MAX_CONNECTIONS + " client connections");
+            return;
+        }
+        try {
+            serveConnection(socket, in);
+        } finally {
+            connections.decrementAndGet();
+        }
+    }
+
+    private void refuseNow(Socket socket, DataInputStream in, String why) throws IOException {
+        socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+        try {
+            in.readUnsignedByte();
+            in.readNBytes(in.readUnsignedByte()); // the rest of the client's handshake
+        } catch (IOException e) {
+            return;
+        }
+        refuse(new DataOutputStream(socket.getOutputStream()), String.valueOf(socket.getRemoteSocketAddress()), why);
+    }
+
+    private void serveConnection(Socket socket, DataInputStream in) throws IOException {
         String remote = String.valueOf(socket.getRemoteSocketAddress());
         DataOutputStream out = new DataOutputStream(socket.getOutputStream());
         if (!handshake(socket, in, out, remote)) return;
@@ -94,7 +124,10 @@ public final class KvSocketServer implements InboundProtocol {
                 ClientFrames.ClientFrame frame;
                 try {
                     raw = reader.readFrame();
-                    if (raw == null) return;
+                    if (raw == null) { // the client is done sending: answer what it asked, then close
+                        answers.awaitAllAnswered();
+                        return;
+                    }
                     frame = ClientFrames.decode(raw, maxFrameBytes);
                 } catch (FrameException e) {
                     LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote + ": "
@@ -103,6 +136,10 @@ public final class KvSocketServer implements InboundProtocol {
                 } catch (EOFException e) {
                     return;
                 }
+                // At most MAX_IN_FLIGHT requests of a connection are unanswered or unwritten at once: past
+                // that the reader stops reading, and TCP holds the client back, so a client that never
+                // reads its answers cannot fill the node's memory.
+                answers.room.acquireUninterruptibly();
                 switch (frame) {
                     case ClientFrames.Request r -> handle(r, answers);
                     case ClientFrames.StatusRequest s -> {
@@ -134,17 +171,9 @@ public final class KvSocketServer implements InboundProtocol {
             answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting")));
             return;
         }
-        if (answers.inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-            answers.inFlight.decrementAndGet();
-            answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Unavailable("more than "
-                    + MAX_IN_FLIGHT + " requests of this connection wait for an answer")));
-            return;
-        }
         AtomicBoolean once = new AtomicBoolean();
         s.handle(r.request(), response -> {
-            if (!once.compareAndSet(false, true)) return;
-            answers.inFlight.decrementAndGet();
-            answers.offer(new ClientFrames.Response(r.correlation(), response));
+            if (once.compareAndSet(false, true)) answers.offer(new ClientFrames.Response(r.correlation(), response));
         });
     }
 
@@ -167,12 +196,7 @@ public final class KvSocketServer implements InboundProtocol {
             return false;
         }
         if (why != null) {
-            LOG.warning(() -> "node " + nodeId + " refused a client at " + remote + ": " + why);
-            byte[] reason = why.getBytes(StandardCharsets.UTF_8);
-            out.writeByte(ClientFrames.REFUSED);
-            out.writeShort(Math.min(reason.length, 1024));
-            out.write(reason, 0, Math.min(reason.length, 1024));
-            out.flush();
+            refuse(out, remote, why);
             return false;
         }
         out.writeByte(ClientFrames.ACCEPTED);
@@ -182,10 +206,20 @@ public final class KvSocketServer implements InboundProtocol {
         return true;
     }
 
+    private void refuse(DataOutputStream out, String remote, String why) throws IOException {
+        LOG.warning(() -> "node " + nodeId + " refused a client at " + remote + ": " + why);
+        byte[] reason = why.getBytes(StandardCharsets.UTF_8);
+        out.writeByte(ClientFrames.REFUSED);
+        out.writeShort(Math.min(reason.length, 1024));
+        out.write(reason, 0, Math.min(reason.length, 1024));
+        out.flush();
+    }
+
     /** The answers of one connection, written by its own thread in batches. */
     private final class Answers {
         final MpscUnboundedAtomicArrayQueue<ClientFrames.ClientFrame> queue = new MpscUnboundedAtomicArrayQueue<>(256);
-        final AtomicInteger inFlight = new AtomicInteger();
+        /** A permit per request read and not yet answered on the wire: given back once its answer is flushed. */
+        final Semaphore room = new Semaphore(MAX_IN_FLIGHT);
         final AtomicBoolean idle = new AtomicBoolean();
         final Socket socket;
         final OutputStream out;
@@ -208,6 +242,15 @@ public final class KvSocketServer implements InboundProtocol {
             }
         }
 
+        /** Waits (at most 5 s) until every request read so far has its answer flushed. */
+        void awaitAllAnswered() {
+            try {
+                if (room.tryAcquire(MAX_IN_FLIGHT, 5, TimeUnit.SECONDS)) room.release(MAX_IN_FLIGHT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
         void stop() {
             stopped = true;
             Thread w = writer;
@@ -215,11 +258,14 @@ public final class KvSocketServer implements InboundProtocol {
         }
 
         void run() {
+            int unflushed = 0;
             try {
                 while (!stopped) {
                     ClientFrames.ClientFrame f = queue.relaxedPoll();
                     if (f == null) {
                         out.flush();
+                        room.release(unflushed);
+                        unflushed = 0;
                         idle.set(true);
                         f = queue.relaxedPoll();
                         if (f == null) {
@@ -238,6 +284,7 @@ public final class KvSocketServer implements InboundProtocol {
                                 new KvResponse.Refused(e.getMessage())), maxFrameBytes);
                     }
                     out.write(frame);
+                    unflushed++;
                 }
             } catch (IOException e) {
                 LOG.log(Level.FINE, "node " + nodeId + ": writing to client " + remote + " failed", e);
@@ -248,6 +295,7 @@ public final class KvSocketServer implements InboundProtocol {
                 }
             } finally {
                 queue.clear();
+                room.release(MAX_IN_FLIGHT); // a reader waiting for room must not wait on a writer that is gone
             }
         }
     }

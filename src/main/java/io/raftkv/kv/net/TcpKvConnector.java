@@ -19,6 +19,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,17 +33,22 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Reaches the nodes of a cluster over TCP, on the same addresses the nodes use between themselves: what
  * a {@link io.raftkv.kv.KvClient} in another process (or on another host) uses.
  *
- * <p>One connection per node, dialled when first needed and again after it fails; requests from any
+ * <p>One connection per node, dialled when first needed and again after it fails, on a thread of its own
+ * (a caller never waits on a connect; its request goes out once the connection is up); requests from any
  * number of clients share it, told apart by correlation ids. A node that cannot be reached answers
- * {@link KvResponse.Unavailable} at once, so the client moves on to the next node; a node that failed is
- * dialled again at most every {@value #REDIAL_MILLIS} ms. One reader thread (virtual) per connection.
+ * {@link KvResponse.Unavailable} with the reason, so the client moves on to the next node; a node that
+ * failed is dialled again at most every {@value #REDIAL_MILLIS} ms. A node that refuses the handshake
+ * (another cluster) answers {@link KvResponse.Refused}: that is final. One reader thread per connection.
  */
 public final class TcpKvConnector implements KvConnector, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(TcpKvConnector.class.getName());
     static final long REDIAL_MILLIS = 50;
     private static final int CONNECT_TIMEOUT_MILLIS = 1000;
     /** Beyond this many unanswered requests on one connection it is reset, failing them: nothing piles up forever. */
@@ -115,6 +121,7 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         return switch (a) {
             case NodeStatus s -> s;
             case KvResponse.Unavailable u -> throw new KvException(u.reason());
+            case KvResponse.Refused r -> throw new KvException(r.reason());
             default -> throw new KvException("node " + node + " answered a status request with " + a);
         };
     }
@@ -125,16 +132,19 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         closed = true;
         for (Channel c : channels.values()) {
             Thread reader;
+            Thread dialler;
             c.lock.lock();
             try {
                 c.reset(null, "the connector was closed");
                 reader = c.reader;
+                dialler = c.dialler;
             } finally {
                 c.lock.unlock();
             }
-            if (reader != null) {
+            for (Thread t : new Thread[] {dialler, reader}) {
+                if (t == null) continue;
                 try {
-                    reader.join(TimeUnit.SECONDS.toMillis(5));
+                    t.join(TimeUnit.SECONDS.toMillis(5));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -143,15 +153,21 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         }
     }
 
-    /** The connection to one node. */
+    /**
+     * The connection to one node. Dialling happens on a thread of its own, never on a caller's: requests
+     * made meanwhile wait in {@code waiting} and go out once it is up (or fail with the reason), so a node
+     * that does not answer costs a caller its attempt timeout and nothing more.
+     */
     private final class Channel {
         final int node;
         final InetSocketAddress address;
         final ReentrantLock lock = new ReentrantLock();
         final ConcurrentHashMap<Long, Consumer<Object>> pending = new ConcurrentHashMap<>();
+        final List<Waiting> waiting = new ArrayList<>();
         Socket socket;
         DataOutputStream out;
         Thread reader;
+        Thread dialler;
         long lastFailureNanos;
         String lastFailure;
 
@@ -167,91 +183,131 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                     answer.accept(new KvResponse.Unavailable("the connector is closed"));
                     return;
                 }
-                if (socket == null && !connect()) {
-                    answer.accept(new KvResponse.Unavailable("cannot reach node " + node + " at " + address + ": "
-                            + lastFailure));
+                if (socket != null) {
+                    write(frame, answer);
                     return;
                 }
-                if (pending.size() >= MAX_PENDING) {
-                    reset(socket, MAX_PENDING + " requests to node " + node + " went unanswered");
-                    if (!connect()) {
-                        answer.accept(new KvResponse.Unavailable("cannot reach node " + node + " at " + address
-                                + ": " + lastFailure));
-                        return;
-                    }
+                if (dialler == null && lastFailure != null
+                        && System.nanoTime() - lastFailureNanos < TimeUnit.MILLISECONDS.toNanos(REDIAL_MILLIS)) {
+                    answer.accept(new KvResponse.Unavailable(unreachable()));
+                    return;
                 }
-                pending.put(frame.correlation(), answer);
-                try {
-                    out.write(ClientFrames.encode(frame, maxFrameBytes));
-                    out.flush();
-                } catch (IllegalArgumentException e) {
-                    pending.remove(frame.correlation());
-                    answer.accept(new KvResponse.Refused(e.getMessage()));
-                } catch (IOException e) {
-                    reset(socket, "sending to node " + node + " at " + address + " failed: " + e.getMessage());
+                if (waiting.size() >= MAX_PENDING) {
+                    answer.accept(new KvResponse.Unavailable("node " + node + " at " + address + " is still being dialled, and "
+                            + MAX_PENDING + " requests wait for it"));
+                    return;
+                }
+                waiting.add(new Waiting(frame, answer));
+                if (dialler == null) {
+                    dialler = threads.newThread(this::dial);
+                    dialler.setName("raftkv-client-dial-" + node);
+                    dialler.start();
                 }
             } finally {
                 lock.unlock();
             }
         }
 
-        /** Dials and handshakes, under the lock; false (with lastFailure set) if that failed or is too soon. */
-        private boolean connect() {
-            long now = System.nanoTime();
-            if (lastFailure != null && now - lastFailureNanos < TimeUnit.MILLISECONDS.toNanos(REDIAL_MILLIS)) return false;
+        /** Under the lock, with a connection. */
+        private void write(ClientFrames.ClientFrame frame, Consumer<Object> answer) {
+            if (pending.size() >= MAX_PENDING) {
+                reset(socket, MAX_PENDING + " requests to node " + node + " went unanswered");
+                answer.accept(new KvResponse.Unavailable("node " + node + " left " + MAX_PENDING + " requests unanswered"));
+                return;
+            }
+            pending.put(frame.correlation(), answer);
+            try {
+                out.write(ClientFrames.encode(frame, maxFrameBytes));
+                out.flush();
+            } catch (IllegalArgumentException e) {
+                pending.remove(frame.correlation());
+                answer.accept(new KvResponse.Refused(e.getMessage()));
+            } catch (IOException e) {
+                reset(socket, "sending to node " + node + " at " + address + " failed: " + e.getMessage());
+            }
+        }
+
+        private String unreachable() {
+            return "cannot reach node " + node + " at " + address + ": " + lastFailure;
+        }
+
+        /** The dialling thread: connects and handshakes without the lock, then sends or fails what waits. */
+        private void dial() {
             Socket s = new Socket();
+            Object failure = null; // an Unavailable or a Refused for whatever waits, if the dial failed
+            String why = null;
+            DataInputStream in = null;
+            DataOutputStream o = null;
             try {
                 s.setTcpNoDelay(true);
-                s.connect(address, CONNECT_TIMEOUT_MILLIS);
+                // Resolved at every dial: a host name may not resolve yet when the client starts, or may move.
+                s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
                 s.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
-                DataOutputStream o = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
+                o = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
                 byte[] cluster = clusterId.getBytes(StandardCharsets.UTF_8);
                 o.writeInt(ClientFrames.MAGIC);
                 o.writeByte(ClientFrames.PROTOCOL_VERSION);
                 o.writeByte(cluster.length);
                 o.write(cluster);
                 o.flush();
-                DataInputStream in = new DataInputStream(s.getInputStream());
+                in = new DataInputStream(s.getInputStream());
                 int answer = in.readUnsignedByte();
-                if (answer != ClientFrames.ACCEPTED) {
-                    String why = answer == ClientFrames.REFUSED
-                            ? new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8)
-                            : "it answered the handshake with " + answer;
-                    throw new IOException("it refused this client: " + why);
+                if (answer == ClientFrames.REFUSED) {
+                    // Final, not worth retrying: another cluster, or a protocol version it does not speak.
+                    String reason = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
+                    why = "it refused this client: " + reason;
+                    failure = new KvResponse.Refused("node " + node + " at " + address + " refused this client: " + reason);
+                } else if (answer != ClientFrames.ACCEPTED) {
+                    throw new IOException("it answered the handshake with " + answer);
+                } else {
+                    int id = in.readInt();
+                    if (id != node) throw new IOException("it says it is node " + id + ", not node " + node);
+                    s.setSoTimeout(0);
                 }
-                int id = in.readInt();
-                if (id != node) throw new IOException("it says it is node " + id + ", not node " + node);
-                s.setSoTimeout(0);
-                socket = s;
-                out = o;
-                lastFailure = null;
-                Socket mine = s;
-                reader = threads.newThread(() -> readAnswers(mine, in));
-                reader.setName("raftkv-client-in-" + node);
-                reader.start();
-                return true;
-            } catch (IOException e) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // Unusable either way.
-                }
-                lastFailure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                lastFailureNanos = now;
-                return false;
+            } catch (IOException | RuntimeException e) {
+                why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                failure = new KvResponse.Unavailable("cannot reach node " + node + " at " + address + ": " + why);
             }
+            List<Waiting> ready;
+            lock.lock();
+            try {
+                dialler = null;
+                ready = List.copyOf(waiting);
+                waiting.clear();
+                if (failure == null && closed) failure = new KvResponse.Unavailable("the connector is closed");
+                if (failure == null) {
+                    socket = s;
+                    out = o;
+                    lastFailure = null;
+                    DataInputStream answers = in;
+                    reader = threads.newThread(() -> readAnswers(s, answers));
+                    reader.setName("raftkv-client-in-" + node);
+                    reader.start();
+                    for (Waiting w : ready) {
+                        if (socket == null) { // a write failed and reset the connection: the rest fail alike
+                            deliver(w.answer, new KvResponse.Unavailable(unreachable()));
+                        } else {
+                            write(w.frame, w.answer);
+                        }
+                    }
+                    return;
+                }
+                lastFailure = why;
+                lastFailureNanos = System.nanoTime();
+            } finally {
+                lock.unlock();
+            }
+            closeQuietly(s);
+            for (Waiting w : ready) deliver(w.answer, failure);
         }
 
         private void readAnswers(Socket s, DataInputStream in) {
             FrameReader frames = new FrameReader(in, maxFrameBytes);
-            String why;
+            String why = "node " + node + " closed the connection";
             try {
                 while (true) {
                     ByteBuffer raw = frames.readFrame();
-                    if (raw == null) {
-                        why = "node " + node + " closed the connection";
-                        break;
-                    }
+                    if (raw == null) break;
                     ClientFrames.ClientFrame frame = ClientFrames.decode(raw, maxFrameBytes);
                     Object answer = switch (frame) {
                         case ClientFrames.Response r -> r.response();
@@ -259,19 +315,20 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                         default -> throw new FrameException(0, "node " + node + " sent a "
                                 + frame.getClass().getSimpleName() + ", which only clients send");
                     };
-                    Consumer<Object> waiting = pending.remove(frame.correlation());
-                    if (waiting != null) waiting.accept(answer);
+                    Consumer<Object> waiter = pending.remove(frame.correlation());
+                    if (waiter != null) deliver(waiter, answer);
                 }
             } catch (EOFException e) {
                 why = "node " + node + " closed the connection inside a frame";
             } catch (IOException e) {
                 why = "the connection to node " + node + " failed: " + e.getMessage();
-            }
-            lock.lock();
-            try {
-                reset(s, why);
             } finally {
-                lock.unlock();
+                lock.lock();
+                try {
+                    reset(s, why);
+                } finally {
+                    lock.unlock();
+                }
             }
         }
 
@@ -281,18 +338,37 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
             if (s != null && s != current) return;
             socket = null;
             out = null;
-            if (current != null) {
-                try {
-                    current.close();
-                } catch (IOException ignored) {
-                    // Unusable either way.
-                }
-            }
+            closeQuietly(current);
             KvResponse.Unavailable failed = new KvResponse.Unavailable(why);
             for (Long corr : List.copyOf(pending.keySet())) {
-                Consumer<Object> waiting = pending.remove(corr);
-                if (waiting != null) waiting.accept(failed);
+                Consumer<Object> waiter = pending.remove(corr);
+                if (waiter != null) deliver(waiter, failed);
             }
+            if (s == null) { // closing the connector: what waits for a dial fails too
+                for (Waiting w : waiting) deliver(w.answer, failed);
+                waiting.clear();
+            }
+        }
+    }
+
+    /** A request made while its node was being dialled. */
+    private record Waiting(ClientFrames.ClientFrame frame, Consumer<Object> answer) {}
+
+    /** Hands {@code answer} to a caller's consumer; one that throws must not take the connection down with it. */
+    private static void deliver(Consumer<Object> consumer, Object answer) {
+        try {
+            consumer.accept(answer);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "a reply consumer failed on " + answer, e);
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        if (s == null) return;
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // Unusable either way.
         }
     }
 }

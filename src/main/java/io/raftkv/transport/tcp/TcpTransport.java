@@ -50,7 +50,8 @@ import java.util.logging.Logger;
  *     its writer. A full queue drops the message (Raft retries) and counts it.</li>
  * <li>A writer thread per peer dials, handshakes, then drains its queue into the socket in batches, so a
  *     burst goes out in few system calls. On any failure it closes the socket
- *     and dials again after an exponential backoff (10 ms doubling to 1 s, reset by a good handshake).</li>
+ *     and dials again after an exponential backoff (10 ms doubling to 100 ms, reset by a good handshake,
+ *     and cut short when the peer dials this node: it is back).</li>
  * <li>The handshake is the dialler's magic, version, cluster id, own id and the id it believes it dials;
  *     the acceptor answers one byte (accepted) or a refusal with its reason, which both sides log. A
  *     refused dialler keeps retrying at the backoff's pace: the operator may fix the peer.</li>
@@ -74,7 +75,8 @@ public final class TcpTransport implements Transport {
     public static final int DEFAULT_QUEUE_CAPACITY = 4096;
 
     static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Below an election timeout's usual range, so a restarted peer is heard from before it campaigns. */
+    static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int CONNECT_TIMEOUT_MILLIS = 1000;
     /** How long after start a peer that was never reached is quietly retried (FINE), since peers start in turn. */
     static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -209,7 +211,8 @@ public final class TcpTransport implements Transport {
         synchronized (lifecycle) {
             if (closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
             if (started) throw new IllegalStateException("this transport of node " + selfId + " is already started");
-            InetSocketAddress address = peers.get(selfId);
+            InetSocketAddress given = peers.get(selfId);
+            InetSocketAddress address = new InetSocketAddress(given.getHostString(), given.getPort()); // resolved now
             ServerSocket s = null;
             try {
                 s = new ServerSocket();
@@ -325,6 +328,41 @@ public final class TcpTransport implements Transport {
     @Override
     public String toString() {
         return "TcpTransport[node " + selfId + ", cluster " + clusterId + (closed ? ", closed]" : "]");
+    }
+
+    /** Where a writer that has a backlog is stuck, as the top of its stack; empty when it has none. */
+    private static String waitingIn(Thread writer, PeerLink link) {
+        if (link.queue.isEmpty()) return "";
+        StringBuilder b = new StringBuilder(" in");
+        StackTraceElement[] stack = writer.getStackTrace();
+        for (int i = 0; i < Math.min(8, stack.length); i++) b.append(' ').append(stack[i]);
+        return b.toString();
+    }
+
+    /**
+     * The state of each outgoing link and the counters, in one line: for a test's failure message or an
+     * operator's question "why does node b not hear from node a?".
+     */
+    public String describe() {
+        StringBuilder b = new StringBuilder("node " + selfId + (closed ? " (closed)" : "") + ": dropped " + dropped.get()
+                + ", cut " + cut.get() + ", bad frames " + badFrames.get() + ", refused " + refusedConnections.get()
+                + ", misaddressed " + misaddressed.get() + ", inbound connections " + inbound.size() + "; links");
+        for (PeerLink link : links.values()) {
+            Thread w = link.writer;
+            b.append(" [to ").append(link.peer).append(": ")
+                    .append(switch (link.owner.get()) {
+                        case PeerLink.IDLE -> "idle";
+                        case PeerLink.DIRECT -> "node writing";
+                        default -> "writer";
+                    })
+                    .append(link.channel != null ? ", connected" : ", not connected")
+                    .append(", queued ").append(link.queue.size())
+                    .append(link.broken ? ", broken" : "")
+                    .append(link.lastFailure != null ? ", last failure " + link.lastFailure : "")
+                    .append(w == null ? ", no writer" : ", writer " + w.getState() + waitingIn(w, link))
+                    .append(']');
+        }
+        return b.toString();
     }
 
     // --- threads -------------------------------------------------------------------------------------
@@ -448,6 +486,8 @@ public final class TcpTransport implements Transport {
         out.writeByte(ACCEPTED);
         out.flush();
         LOG.fine(() -> "node " + selfId + " accepted node " + from + " from " + remote);
+        PeerLink back = links.get(from);
+        if (back != null) back.peerCameUp();
         return from;
     }
 
@@ -534,6 +574,8 @@ public final class TcpTransport implements Transport {
         volatile SocketChannel channel;
         /** Set by the node when a direct write failed: the writer must reconnect. */
         volatile boolean broken;
+        /** Set when the peer dialled this node: it is up (perhaps restarted), so backoff ends and a stale connection is checked now. */
+        volatile boolean peerCameUp;
         /** What a direct write left unwritten, for the writer to finish before anything else; node thread writes it only in DIRECT. */
         ByteBuffer leftover;
         /** The node thread's encoding buffer for direct writes. */
@@ -567,7 +609,10 @@ public final class TcpTransport implements Transport {
                 }
                 return;
             }
-            if (owner.get() == IDLE && owner.compareAndSet(IDLE, WRITER)) wakeWriter();
+            // Wake the writer whenever it owns the link or takes it now. An unpark of a writer that is busy only
+            // leaves it a permit; being generous here is what keeps a queued message from waiting on a wake-up
+            // that never comes.
+            if (owner.get() == WRITER || owner.compareAndSet(IDLE, WRITER)) wakeWriter();
         }
 
         private void writeDirect(Message m) {
@@ -577,10 +622,10 @@ public final class TcpTransport implements Transport {
                 buf = size <= direct.capacity() ? direct.clear() : ByteBuffer.allocate(size);
                 codec.encode(m, buf);
                 buf.flip();
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) { // too large for a frame (IllegalArgumentException), or a codec fault
                 owner.set(IDLE);
                 dropped.incrementAndGet();
-                LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
+                LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e);
                 return;
             }
             try {
@@ -591,12 +636,19 @@ public final class TcpTransport implements Transport {
                     owner.set(IDLE);
                     return;
                 }
-                // The socket's buffer is full: the writer finishes this frame, blocking if it must.
+                // The socket's buffer is full: the writer finishes this frame, waiting if it must.
                 leftover = ByteBuffer.allocate(buf.remaining()).put(buf).flip();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 broken = true; // the writer reconnects; the message is lost, and Raft resends
             }
             owner.set(WRITER);
+            wakeWriter();
+        }
+
+        /** The peer dialled this node: end a backoff, and have an idle connection checked (it may be the peer's old one). */
+        void peerCameUp() {
+            peerCameUp = true;
+            owner.compareAndSet(IDLE, WRITER);
             wakeWriter();
         }
 
@@ -621,7 +673,7 @@ public final class TcpTransport implements Transport {
                 backoffNanos = MIN_BACKOFF_NANOS;
                 try {
                     serve(ch);
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) { // whatever it was, the link must come back
                     if (!closed) {
                         LOG.info(() -> "node " + selfId + ": the connection to node " + peer + " at " + address
                                 + " failed, reconnecting: " + e);
@@ -639,6 +691,7 @@ public final class TcpTransport implements Transport {
 
         /** Connects and handshakes, in blocking mode; null (after logging a change of failure) if that failed. */
         private SocketChannel dial() {
+            peerCameUp = false;
             SocketChannel ch;
             try {
                 ch = SocketChannel.open();
@@ -654,7 +707,8 @@ public final class TcpTransport implements Transport {
             try {
                 Socket s = ch.socket();
                 s.setTcpNoDelay(true);
-                s.connect(address, CONNECT_TIMEOUT_MILLIS);
+                // Resolved at every dial: a peer's name may not resolve yet when this node starts, or may move.
+                s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
                 s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
                 DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
                 out.writeInt(HANDSHAKE_MAGIC);
@@ -748,15 +802,20 @@ public final class TcpTransport implements Transport {
             }
         }
 
-        /** Writes all of {@code b}, waiting (blocking mode, this thread only) if the socket's buffer is full. */
+        /**
+         * Writes all of {@code b}, waiting with a growing pause (50 µs to 5 ms) while the socket's buffer is
+         * full. The channel stays non-blocking throughout: the node's thread may write to it as soon as the
+         * link is idle again, and switching a channel's blocking mode under virtual-thread I/O is a hazard
+         * not worth its saving.
+         */
         private void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
-            ch.write(b);
-            if (!b.hasRemaining()) return;
-            ch.configureBlocking(true);
-            try {
-                while (b.hasRemaining()) ch.write(b);
-            } finally {
-                ch.configureBlocking(false);
+            long pause = TimeUnit.MICROSECONDS.toNanos(50);
+            while (true) {
+                ch.write(b);
+                if (!b.hasRemaining()) return;
+                if (closed) throw new IOException("the transport is closed");
+                LockSupport.parkNanos(this, pause);
+                pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(5));
             }
         }
 
@@ -764,7 +823,7 @@ public final class TcpTransport implements Transport {
         private void pause(long nanos) {
             long deadline = System.nanoTime() + nanos;
             long left;
-            while (!closed && (left = deadline - System.nanoTime()) > 0) LockSupport.parkNanos(this, left);
+            while (!closed && !peerCameUp && (left = deadline - System.nanoTime()) > 0) LockSupport.parkNanos(this, left);
         }
     }
 

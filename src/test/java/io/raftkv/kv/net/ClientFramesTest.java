@@ -72,8 +72,10 @@ class ClientFramesTest {
     }
 
     /**
-     * Random and mutated frames: only {@link FrameException} escapes, and whatever decodes re-encodes to the
-     * same bytes. Replay with -Dcodec.seed=N.
+     * 1,000,000 mutated frames (bytes overwritten; frames cut short or extended with random bytes, the length
+     * and CRC sealed again half the time so the body's own checks are reached): only {@link FrameException}
+     * escapes, whatever decodes re-encodes to the same bytes, and no decode allocates more than a small
+     * multiple of the frame's size. Replay with -Dcodec.seed=N.
      */
     @Test
     void damagedFramesAreRefusedWithTheDocumentedExceptionOnly() {
@@ -81,23 +83,66 @@ class ClientFramesTest {
         long seed = given == null || given.isBlank() ? System.nanoTime() : Long.parseLong(given);
         System.out.println("ClientFramesTest seed " + seed + " (replay with -Dcodec.seed=" + seed + ")");
         SplittableRandom random = new SplittableRandom(seed);
+        com.sun.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean()
+                instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported() ? t : null;
         int accepted = 0;
-        for (int i = 0; i < 200_000; i++) {
-            byte[] frame = ClientFrames.encode(SAMPLES.get(random.nextInt(SAMPLES.size())), MAX).clone();
-            int flips = 1 + random.nextInt(4);
-            for (int f = 0; f < flips; f++) frame[random.nextInt(frame.length)] = (byte) random.nextInt(256);
-            if (random.nextInt(4) == 0) resealCrc(frame); // get past the CRC to reach the body's checks
+        long largest = 0;
+        for (int i = 0; i < 1_000_000; i++) {
+            byte[] frame = mutate(ClientFrames.encode(SAMPLES.get(random.nextInt(SAMPLES.size())), MAX), random);
+            long before = threads == null ? 0 : threads.getCurrentThreadAllocatedBytes();
+            ClientFrames.ClientFrame back = null;
             try {
-                ClientFrames.ClientFrame back = ClientFrames.decode(ByteBuffer.wrap(frame), MAX);
-                assertArrayEquals(frame, ClientFrames.encode(back, MAX), "seed " + seed + ", frame " + i);
-                accepted++;
+                back = ClientFrames.decode(ByteBuffer.wrap(frame), MAX);
             } catch (FrameException expected) {
                 // the documented refusal
             } catch (RuntimeException e) {
                 fail("seed " + seed + ", frame " + i + ": " + e, e);
             }
+            if (threads != null) {
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                long bound = 32 * 1024 + 8L * frame.length; // an exception and its stack trace, plus strings
+                if (allocated > bound) { // a path's first run loads classes: measure it once more
+                    long again = threads.getCurrentThreadAllocatedBytes();
+                    try {
+                        ClientFrames.decode(ByteBuffer.wrap(frame), MAX);
+                    } catch (FrameException expected) {
+                        // as before
+                    }
+                    allocated = threads.getCurrentThreadAllocatedBytes() - again;
+                }
+                largest = Math.max(largest, allocated);
+                assertTrue(allocated <= bound, "seed " + seed + ", frame " + i + " of " + frame.length + " bytes: decoding allocated "
+                        + allocated);
+            }
+            if (back != null) {
+                assertArrayEquals(frame, ClientFrames.encode(back, MAX), "seed " + seed + ", frame " + i);
+                accepted++;
+            }
         }
+        System.out.println("ClientFramesTest: " + accepted + " of 1,000,000 mutated frames were still valid; largest"
+                + " allocation of one decode " + largest + " bytes");
         assertTrue(accepted > 0, "some mutations keep a valid frame");
+    }
+
+    private static byte[] mutate(byte[] frame, SplittableRandom random) {
+        byte[] out = frame;
+        switch (random.nextInt(3)) {
+            case 0 -> out = java.util.Arrays.copyOf(frame, random.nextInt(frame.length + 1)); // cut short
+            case 1 -> { // extended with random bytes
+                out = java.util.Arrays.copyOf(frame, frame.length + 1 + random.nextInt(64));
+                for (int k = frame.length; k < out.length; k++) out[k] = (byte) random.nextInt(256);
+            }
+            default -> {
+                out = frame.clone();
+                int flips = 1 + random.nextInt(4);
+                for (int f = 0; f < flips; f++) out[random.nextInt(out.length)] = (byte) random.nextInt(256);
+            }
+        }
+        if (out.length >= 10 && random.nextBoolean()) { // seal the length and CRC again: reach the body's checks
+            ByteBuffer.wrap(out).putInt(0, out.length - 4);
+            resealCrc(out);
+        }
+        return out;
     }
 
     private static void resealCrc(byte[] frame) {

@@ -40,7 +40,9 @@ class TcpKvConnectorTest {
     void start() {
         long seed = System.nanoTime();
         System.out.println("TcpKvConnectorTest seed " + seed);
-        cluster = Cluster.builder().nodes(3).seed(seed).transport(ClusterTransport.TCP).start();
+        // Elections after 250-500 ms rather than the default 50-100: a pause of a loaded machine must not
+        // change the leader between the test's look at it and its assertions.
+        cluster = Cluster.builder().nodes(3).seed(seed).transport(ClusterTransport.TCP).electionTicks(50).start();
         cluster.awaitLeader(WAIT);
         addresses = new HashMap<>();
         for (int id : cluster.nodeIds()) addresses.put(id, cluster.address(id).orElseThrow());
@@ -104,9 +106,70 @@ class TcpKvConnectorTest {
         try (TcpKvConnector connector = new TcpKvConnector(addresses, "some-other-cluster")) {
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
             connector.send(1, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), answer::complete);
-            KvResponse.Unavailable u = assertInstanceOf(KvResponse.Unavailable.class,
+            // A refused handshake is final: Refused, not Unavailable, so a client stops at once.
+            KvResponse.Refused u = assertInstanceOf(KvResponse.Refused.class,
                     answer.orTimeout(10, TimeUnit.SECONDS).join());
             assertTrue(u.reason().contains("refused") && u.reason().contains("some-other-cluster"), u.reason());
+        }
+    }
+
+    @Test
+    void aNodeThatNeverAnswersTheHandshakeCostsACallItsDeadlineAndNoMore() throws Exception {
+        // A bound port that never accepts: the kernel completes the TCP handshake, raftkv's never comes
+        // (a stopped process looks like this). The dial must not hold the caller past its deadline.
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             TcpKvConnector connector = new TcpKvConnector(Map.of(1, new InetSocketAddress("127.0.0.1",
+                     silent.getLocalPort())), "c");
+             KvClient client = new KvClient(connector, KvLimits.DEFAULT, Duration.ofMillis(200), Duration.ofMillis(100))) {
+            long start = System.nanoTime();
+            assertThrows(io.raftkv.kv.OutcomeUnknownException.class, () -> client.get("k"));
+            long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(tookMillis < 700, "a 200 ms deadline took " + tookMillis + " ms");
+        }
+    }
+
+    @Test
+    void aReplyConsumerThatThrowsDoesNotTakeTheConnectionDown() {
+        int leader = cluster.awaitLeader(WAIT);
+        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow())) {
+            CompletableFuture<KvResponse> first = new CompletableFuture<>();
+            connector.send(leader, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), r -> {
+                first.complete(r);
+                throw new IllegalStateException("a careless consumer");
+            });
+            first.orTimeout(10, TimeUnit.SECONDS).join();
+            CompletableFuture<KvResponse> second = new CompletableFuture<>();
+            connector.send(leader, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), second::complete);
+            assertEquals(new KvResponse.Ok(null), second.orTimeout(10, TimeUnit.SECONDS).join());
+        }
+    }
+
+    @Test
+    void aClientThatClosesItsSendingSideStillGetsEveryAnswer() throws Exception {
+        int leader = cluster.awaitLeader(WAIT);
+        try (Socket s = new Socket()) {
+            s.connect(addresses.get(leader), 2000);
+            s.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            byte[] id = cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);
+            out.writeInt(ClientFrames.MAGIC);
+            out.writeByte(ClientFrames.PROTOCOL_VERSION);
+            out.writeByte(id.length);
+            out.write(id);
+            out.write(ClientFrames.encode(new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null)),
+                    1 << 20));
+            out.write(ClientFrames.encode(new ClientFrames.StatusRequest(2), 1 << 20));
+            out.flush();
+            s.shutdownOutput();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertEquals(ClientFrames.ACCEPTED, in.readUnsignedByte());
+            assertEquals(leader, in.readInt());
+            io.raftkv.transport.tcp.FrameReader frames = new io.raftkv.transport.tcp.FrameReader(in, 1 << 20);
+            java.util.Set<Long> answered = new java.util.HashSet<>();
+            for (java.nio.ByteBuffer f; (f = frames.readFrame()) != null; ) {
+                answered.add(ClientFrames.decode(f, 1 << 20).correlation());
+            }
+            assertEquals(java.util.Set.of(1L, 2L), answered);
         }
     }
 
