@@ -139,7 +139,11 @@ public final class KvSocketServer implements InboundProtocol {
                 // At most MAX_IN_FLIGHT requests of a connection are unanswered or unwritten at once: past
                 // that the reader stops reading, and TCP holds the client back, so a client that never
                 // reads its answers cannot fill the node's memory.
-                answers.room.acquireUninterruptibly();
+                try {
+                    answers.room.acquire();
+                } catch (InterruptedException e) { // the transport is closing: it interrupts its threads
+                    return;
+                }
                 switch (frame) {
                     case ClientFrames.Request r -> handle(r, answers);
                     case ClientFrames.StatusRequest s -> {

@@ -174,6 +174,45 @@ class TcpKvConnectorTest {
     }
 
     @Test
+    void aClientThatReadsNothingForAWhileLosesNoAnswerAndOthersAreStillServed() throws Exception {
+        int leader = cluster.awaitLeader(WAIT);
+        int requests = 300_000; // about 5 MB of requests and 15 MB of answers: far beyond what the sockets buffer
+        try (Socket s = new Socket()) {
+            s.connect(addresses.get(leader), 2000);
+            s.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(s.getOutputStream()));
+            byte[] id = cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);
+            out.writeInt(ClientFrames.MAGIC);
+            out.writeByte(ClientFrames.PROTOCOL_VERSION);
+            out.writeByte(id.length);
+            out.write(id);
+            // Sent without reading a single answer: past MAX_IN_FLIGHT the node stops reading and TCP holds
+            // the sender back (that the node's memory stays bounded is by construction, not asserted here).
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 1; i <= requests; i++) out.write(ClientFrames.encode(new ClientFrames.StatusRequest(i), 1 << 20));
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            KvClient other = cluster.newClient();
+            other.put("others", "still served");
+            assertEquals(Optional.of("still served"), other.get("others"));
+
+            DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
+            assertEquals(ClientFrames.ACCEPTED, in.readUnsignedByte());
+            assertEquals(leader, in.readInt());
+            io.raftkv.transport.tcp.FrameReader frames = new io.raftkv.transport.tcp.FrameReader(in, 1 << 20);
+            java.util.BitSet answered = new java.util.BitSet();
+            for (int i = 0; i < requests; i++) answered.set((int) ClientFrames.decode(frames.readFrame(), 1 << 20).correlation());
+            assertEquals(requests, answered.cardinality(), "every request answered once");
+            sender.join(10_000);
+            assertTrue(!sender.isAlive(), "the sender got through once answers were read");
+        }
+    }
+
+    @Test
     void garbageOnAClientConnectionClosesOnlyThatConnection() throws Exception {
         int leader = cluster.awaitLeader(WAIT);
         try (Socket s = new Socket()) {
