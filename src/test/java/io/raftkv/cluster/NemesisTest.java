@@ -8,6 +8,9 @@ import io.raftkv.lincheck.Operation;
 import io.raftkv.lincheck.RecordingClient;
 import io.raftkv.raft.Role;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -38,7 +41,13 @@ import static org.junit.jupiter.api.Assertions.fail;
  * pause) and seeds the cluster; thread timing still differs from run to run. {@code -Dnemesis.seconds=S}
  * sets how long the nemesis runs (default 10).
  */
+@ParameterizedClass(name = "{0}")
+@EnumSource(ClusterTransport.class)
 class NemesisTest {
+    /** In memory and over TCP on loopback; over TCP the network's drop, delay, duplicate and reorder are not there. */
+    @Parameter
+    ClusterTransport transport;
+
     private static final int NODES = 5;
     private static final int CLIENTS = 5;
     private static final List<String> KEYS = List.of("a", "b", "c", "d");
@@ -57,13 +66,13 @@ class NemesisTest {
     void historiesUnderANemesisAreLinearizableAndLoseNoAcknowledgedWrite() throws Exception {
         long seed = seedProperty();
         Duration duration = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("nemesis.seconds", "10")) * 1000));
-        System.out.println("NemesisTest: seed " + seed + ", nemesis for " + duration.toMillis() + " ms; replay with"
+        System.out.println("NemesisTest (" + transport + "): seed " + seed + ", nemesis for " + duration.toMillis() + " ms; replay with"
                 + " ./mvn21 test -Dtest=NemesisTest -Dnemesis.seed=" + seed);
 
-        try (Cluster cluster = Cluster.builder().nodes(NODES).seed(seed).start()) {
+        try (Cluster cluster = Cluster.builder().nodes(NODES).seed(seed).transport(transport).start()) {
             cluster.awaitLeader(WAIT);
             List<Operation> history = new ArrayList<>();
-            Nemesis nemesis = new Nemesis(cluster, new SplittableRandom(seed));
+            Nemesis nemesis = new Nemesis(cluster, new SplittableRandom(seed), transport == ClusterTransport.IN_MEMORY);
             try (LeaderSampler sampler = LeaderSampler.start(cluster)) {
                 AtomicBoolean stop = new AtomicBoolean();
                 List<RecordingClient> workers = new ArrayList<>();
@@ -149,9 +158,13 @@ class NemesisTest {
         final Map<Fault, Integer> counts = new EnumMap<>(Fault.class);
         final List<String> schedule = new ArrayList<>();
 
-        Nemesis(Cluster cluster, SplittableRandom random) {
+        /** Whether the network can drop, duplicate, reorder and delay: the in-memory one can, TCP cannot. */
+        final boolean flakyNetwork;
+
+        Nemesis(Cluster cluster, SplittableRandom random, boolean flakyNetwork) {
             this.cluster = cluster;
             this.random = random;
+            this.flakyNetwork = flakyNetwork;
         }
 
         void run(Duration duration) throws InterruptedException {
@@ -173,6 +186,7 @@ class NemesisTest {
                     : dice < 65 ? Fault.RESTART : dice < 85 ? Fault.HEAL : Fault.FLAKY_NETWORK;
             if (f == Fault.KILL && dead.size() >= MAX_DEAD) f = Fault.RESTART;
             if (f == Fault.RESTART && dead.isEmpty()) f = Fault.HEAL;
+            if (f == Fault.FLAKY_NETWORK && !flakyNetwork) f = Fault.HEAL;
             return f;
         }
 
