@@ -78,6 +78,12 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         public String toString() {
             return new String(bytes, offset, length, StandardCharsets.UTF_8);
         }
+
+        /** Writes the length (int32) and the UTF-8 bytes, the layout {@link #utf8(ByteBuffer, String)} reads. */
+        void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+            out.writeInt(length);
+            out.write(bytes, offset, length);
+        }
     }
 
     /** Reads a command back, refusing (with {@link IllegalArgumentException}) anything that is not exactly one. */
@@ -107,7 +113,8 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         }
     }
 
-    private static Utf8 utf8(ByteBuffer b, String what) {
+    /** A length-prefixed UTF-8 string at {@code b}'s position, checked, left in {@code b}'s array. */
+    static Utf8 utf8(ByteBuffer b, String what) {
         int lengthAt = b.position();
         int at = lengthAt + 4;
         int n = at <= b.limit() ? b.getInt(lengthAt) : -1;
@@ -121,7 +128,8 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return new Utf8(b.array(), at, b.position() - at);
     }
 
-    private static String string(ByteBuffer b, String what) {
+    /** A length-prefixed UTF-8 string at {@code b}'s position, strictly decoded. */
+    static String string(ByteBuffer b, String what) {
         int n = b.getInt();
         if (n < 0 || n > b.remaining()) {
             throw new IllegalArgumentException("bad " + what + " length " + n + " in KV command (" + b.remaining() + " bytes left)");

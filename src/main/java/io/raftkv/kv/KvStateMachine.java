@@ -2,6 +2,9 @@ package io.raftkv.kv;
 
 import io.raftkv.node.StateMachine;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -76,6 +79,32 @@ public final class KvStateMachine implements StateMachine {
     public Object query(Object key) {
         KvCommand.Utf8 value = data.get((String) key);
         return value == null ? null : value.toString();
+    }
+
+    /** Writes the map and the sessions (with their LRU order) in {@link KvSnapshot}'s format. */
+    @Override
+    public void snapshot(OutputStream out) throws IOException {
+        LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
+        for (Map.Entry<Long, Session> e : sessions.entrySet()) {
+            lruFirst.put(e.getKey(), new KvSnapshot.Session(e.getValue().lastSeq, e.getValue().lastResult));
+        }
+        KvSnapshot.write(data, lruFirst, out);
+    }
+
+    /** Replaces the map and the sessions with a snapshot's; a damaged one is refused and changes nothing. */
+    @Override
+    public void restore(InputStream in) throws IOException {
+        KvSnapshot.State state = KvSnapshot.read(in); // fully checked before anything here changes
+        data.clear();
+        data.putAll(state.data());
+        sessions.clear();
+        // Least recently used first, so the access order (and what is evicted next) is as it was.
+        for (Map.Entry<Long, KvSnapshot.Session> e : state.sessions().entrySet()) {
+            Session s = new Session();
+            s.lastSeq = e.getValue().lastSeq();
+            s.lastResult = e.getValue().lastResult();
+            sessions.put(e.getKey(), s);
+        }
     }
 
     int sessionCount() {

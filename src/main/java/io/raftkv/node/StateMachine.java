@@ -1,5 +1,9 @@
 package io.raftkv.node;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
 /**
  * The application a node replicates. Both methods are called on the node's own thread, one at a
  * time, so an implementation needs no locks; they must not block.
@@ -10,4 +14,23 @@ public interface StateMachine {
 
     /** Answers a read; called only once the read is linearizable (ReadIndex confirmed and applied). */
     Object query(Object query);
+
+    /**
+     * Writes the whole state, as of the last command applied, so that {@link #restore} rebuilds it: what a
+     * snapshot holds, letting the log before it be dropped. Machines that cannot be snapshotted keep the
+     * default, which refuses.
+     */
+    default void snapshot(OutputStream out) throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot be snapshotted");
+    }
+
+    /**
+     * Replaces the whole state with one that {@link #snapshot} wrote.
+     *
+     * @throws IOException if the bytes are not such a snapshot (damaged, cut short, another format); the
+     *     state is then left as it was
+     */
+    default void restore(InputStream in) throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot be restored from a snapshot");
+    }
 }

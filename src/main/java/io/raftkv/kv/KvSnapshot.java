@@ -1,0 +1,129 @@
+package io.raftkv.kv;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedOutputStream;
+
+/**
+ * The bytes of a {@link KvStateMachine} snapshot, all integers big-endian:
+ * <pre>
+ * magic int32 "RKVS" | version uint8 (1)
+ * | sessions int32 | per session, least recently used first: id int64 | lastSeq int64 | lastResult uint8
+ *                    (0 none, 1 written, 2 replaced, 3 not replaced)
+ * | entries int32 | per entry, by key: key (int32 length | UTF-8) | value (int32 length | UTF-8)
+ * | crc int32: CRC32C of every byte before it
+ * </pre>
+ * Keys are sorted, so one state always gives the same bytes. Reading checks everything (magic, version,
+ * CRC, counts against the bytes present, codes, UTF-8, no id or key twice) before the state is touched.
+ */
+final class KvSnapshot {
+    static final int MAGIC = 0x524B5653; // "RKVS"
+    static final int VERSION = 1;
+    private static final KvResult[] RESULTS = {null, KvResult.WRITTEN, KvResult.REPLACED, KvResult.NOT_REPLACED};
+
+    private KvSnapshot() {}
+
+    /** A session as a snapshot holds it. */
+    record Session(long lastSeq, KvResult lastResult) {}
+
+    /** What a snapshot held: the map and the sessions, least recently used first. */
+    record State(Map<String, KvCommand.Utf8> data, LinkedHashMap<Long, Session> sessions) {}
+
+    static void write(Map<String, KvCommand.Utf8> data, Map<Long, Session> sessionsLruFirst, OutputStream target)
+            throws IOException {
+        CRC32C crc = new CRC32C();
+        DataOutputStream out = new DataOutputStream(new CheckedOutputStream(target, crc));
+        out.writeInt(MAGIC);
+        out.writeByte(VERSION);
+        out.writeInt(sessionsLruFirst.size());
+        for (Map.Entry<Long, Session> e : sessionsLruFirst.entrySet()) {
+            out.writeLong(e.getKey());
+            out.writeLong(e.getValue().lastSeq());
+            out.writeByte(code(e.getValue().lastResult()));
+        }
+        String[] keys = data.keySet().toArray(String[]::new);
+        Arrays.sort(keys);
+        out.writeInt(keys.length);
+        for (String key : keys) {
+            byte[] k = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            out.writeInt(k.length);
+            out.write(k);
+            data.get(key).writeTo(out);
+        }
+        out.flush();
+        new DataOutputStream(target).writeInt((int) crc.getValue());
+        target.flush();
+    }
+
+    private static int code(KvResult r) {
+        for (int i = 0; i < RESULTS.length; i++) if (RESULTS[i] == r) return i;
+        throw new IllegalStateException("a session cannot hold " + r);
+    }
+
+    static State read(InputStream in) throws IOException {
+        byte[] bytes = in.readAllBytes();
+        if (bytes.length < 4 + 1 + 4 + 4 + 4) {
+            throw new IOException("not a key-value snapshot: " + bytes.length + " bytes is too short for one");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        if (b.getInt() != MAGIC) throw new IOException("not a key-value snapshot: its first bytes are not \"RKVS\"");
+        int version = b.get() & 0xFF;
+        if (version != VERSION) throw new IOException("key-value snapshot version " + version + "; this build reads " + VERSION);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 4);
+        int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
+        if (stored != (int) crc.getValue()) {
+            throw new IOException(String.format("key-value snapshot damaged: CRC32C %08x, its bytes give %08x", stored,
+                    (int) crc.getValue()));
+        }
+        b.limit(bytes.length - 4);
+        try {
+            int sessionCount = count(b, 8 + 8 + 1, "sessions");
+            LinkedHashMap<Long, Session> sessions = new LinkedHashMap<>();
+            for (int i = 0; i < sessionCount; i++) {
+                long id = b.getLong();
+                long seq = b.getLong();
+                int code = b.get() & 0xFF;
+                if (code >= RESULTS.length) throw new IOException("session " + id + " has result code " + code);
+                if (sessions.put(id, new Session(seq, RESULTS[code])) != null) {
+                    throw new IOException("session " + id + " appears twice");
+                }
+            }
+            int entries = count(b, 4 + 4, "entries");
+            Map<String, KvCommand.Utf8> data = new HashMap<>(Math.max(16, entries * 2));
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < entries; i++) {
+                String key = KvCommand.string(b, "key");
+                KvCommand.Utf8 value = KvCommand.utf8(b, "value");
+                if (!seen.add(key)) throw new IOException("key \"" + key + "\" appears twice");
+                data.put(key, value);
+            }
+            if (b.hasRemaining()) throw new IOException(b.remaining() + " bytes after the last entry");
+            return new State(data, sessions);
+        } catch (BufferUnderflowException | IllegalArgumentException e) {
+            throw new IOException("key-value snapshot damaged at byte " + b.position() + ": "
+                    + (e.getMessage() == null ? "cut short" : e.getMessage()), e);
+        }
+    }
+
+    /** A count, checked against the bytes left at {@code leastBytesEach} a piece before anything is allocated for it. */
+    private static int count(ByteBuffer b, int leastBytesEach, String what) throws IOException {
+        int n = b.getInt();
+        if (n < 0 || n > b.remaining() / leastBytesEach) {
+            throw new IOException("the snapshot says it holds " + n + " " + what + "; " + b.remaining()
+                    + " bytes cannot");
+        }
+        return n;
+    }
+}

@@ -1,0 +1,111 @@
+package io.raftkv.kv;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A key-value snapshot restores the map and the sessions, and a damaged one is refused without harm. */
+class KvSnapshotTest {
+    private static byte[] put(long client, long seq, String key, String value) {
+        return new KvCommand(KvCommand.Op.PUT, client, seq, key, value).encode();
+    }
+
+    private static byte[] replace(long client, long seq, String key, String value) {
+        return new KvCommand(KvCommand.Op.REPLACE, client, seq, key, value).encode();
+    }
+
+    /** Two sessions (ids 1 and 2), three keys, one answered REPLACE of a missing key. */
+    private static KvStateMachine sample(int maxSessions) {
+        KvStateMachine m = new KvStateMachine(maxSessions);
+        m.apply(1, KvCommand.register().encode());
+        m.apply(2, KvCommand.register().encode());
+        m.apply(3, put(1, 1, "a", "alpha"));
+        m.apply(4, put(2, 1, "ü-key", "välue ✓"));
+        m.apply(5, replace(1, 2, "missing", "x"));
+        m.apply(6, put(2, 2, "b", ""));
+        return m;
+    }
+
+    private static byte[] snapshot(KvStateMachine m) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        m.snapshot(out);
+        return out.toByteArray();
+    }
+
+    @Test
+    void aRestoredMachineAnswersAndDeduplicatesAsTheOriginal() throws IOException {
+        KvStateMachine original = sample(10);
+        KvStateMachine restored = new KvStateMachine(10);
+        restored.apply(1, put(9, 9, "stale", "gone")); // state from before is replaced, not merged
+        restored.restore(new ByteArrayInputStream(snapshot(original)));
+
+        assertEquals("alpha", restored.query("a"));
+        assertEquals("välue ✓", restored.query("ü-key"));
+        assertEquals("", restored.query("b"));
+        assertNull(restored.query("missing"));
+        assertNull(restored.query("stale"));
+        assertEquals(3, restored.size());
+        assertEquals(2, restored.sessionCount());
+        // A retry of the last write of each session gets the first answer and does not apply again.
+        assertEquals(KvResult.NOT_REPLACED, restored.apply(7, replace(1, 2, "missing", "x")));
+        assertEquals(KvResult.WRITTEN, restored.apply(8, put(2, 2, "b", "")));
+        assertEquals(KvResult.STALE, restored.apply(9, put(1, 1, "a", "again")));
+        assertEquals("alpha", restored.query("a"));
+        assertEquals(KvResult.SESSION_EXPIRED, restored.apply(10, put(3, 1, "a", "x")));
+    }
+
+    @Test
+    void theSameStateGivesTheSameBytesAndTheLeastRecentlyUsedSessionIsStillEvictedFirst() throws IOException {
+        byte[] one = snapshot(sample(2));
+        byte[] two = snapshot(sample(2));
+        assertArrayEquals(one, two, "a node's snapshot must not depend on its hash maps' history");
+
+        KvStateMachine restored = new KvStateMachine(2);
+        restored.restore(new ByteArrayInputStream(one));
+        // Session 2 wrote last, so session 1 is the least recently used: a new registration evicts it.
+        restored.apply(7, KvCommand.register().encode());
+        assertEquals(KvResult.SESSION_EXPIRED, restored.apply(8, put(1, 3, "a", "x")));
+        assertEquals(KvResult.WRITTEN, restored.apply(9, put(2, 3, "a", "y")));
+    }
+
+    @Test
+    void anEmptyMachineRoundTrips() throws IOException {
+        KvStateMachine restored = sample(10);
+        restored.restore(new ByteArrayInputStream(snapshot(new KvStateMachine(10))));
+        assertEquals(0, restored.size());
+        assertEquals(0, restored.sessionCount());
+    }
+
+    @Test
+    void everyDamagedOrCutShortSnapshotIsRefusedAndChangesNothing() throws IOException {
+        byte[] good = snapshot(sample(10));
+        for (int i = 0; i < good.length; i++) {
+            for (int bit = 0; bit < 8; bit++) {
+                byte[] bad = good.clone();
+                bad[i] ^= (byte) (1 << bit);
+                assertRefusedWithoutHarm(bad, "bit " + bit + " of byte " + i);
+            }
+        }
+        for (int n = 0; n < good.length; n++) assertRefusedWithoutHarm(Arrays.copyOf(good, n), "cut to " + n + " bytes");
+        assertRefusedWithoutHarm(Arrays.copyOf(good, good.length + 1), "a byte too many");
+    }
+
+    private static void assertRefusedWithoutHarm(byte[] bad, String what) throws IOException {
+        KvStateMachine m = new KvStateMachine(10);
+        m.apply(1, KvCommand.register().encode());
+        m.apply(2, put(1, 1, "kept", "yes"));
+        byte[] before = snapshot(m);
+        IOException e = assertThrows(IOException.class, () -> m.restore(new ByteArrayInputStream(bad)), what);
+        assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), what);
+        assertArrayEquals(before, snapshot(m), what + ": the state changed");
+    }
+}
