@@ -60,8 +60,8 @@ class TcpTransportTest {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
-            Thread.onSpinWait();
-            Thread.yield();
+            // Messages arrive on the transports' threads with nothing to wait on here: poll, without spinning a core.
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
     }
 
@@ -70,7 +70,7 @@ class TcpTransportTest {
         long deadline = System.nanoTime() + time.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) return false;
-            Thread.yield();
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
         }
         return true;
     }
