@@ -220,6 +220,17 @@ public final class RaftCore {
         campaign(config.preVote, false);
     }
 
+    /**
+     * Drops the log up to {@code index}: the application has a snapshot of its state as of that entry.
+     * A leader that then needs a dropped entry for a follower puts that follower in the SNAPSHOT state and
+     * sends it nothing more until it is sent a snapshot (which the runtime cannot do yet: issue 7).
+     *
+     * @throws IllegalArgumentException if entries up to {@code index} are not all applied and persisted
+     */
+    public void compact(long index) {
+        log.compact(index);
+    }
+
     // ---------------------------------------------------------------- output
 
     /** Whether {@link #ready()} would return anything. */

@@ -164,6 +164,24 @@ public final class RaftLog {
         return snapshotIndex;
     }
 
+    /**
+     * Drops the entries up to {@code index}, which a snapshot of the application now covers; the log then
+     * starts after it, remembering its term. Only entries both applied and persisted may go.
+     *
+     * @throws IllegalArgumentException if {@code index} is beyond what is applied or persisted
+     */
+    void compact(long index) {
+        if (index <= snapshotIndex) return;
+        if (index > applied || index > stable) {
+            throw new IllegalArgumentException("cannot compact the log up to index " + index + ": only entries both"
+                    + " applied (up to " + applied + ") and persisted (up to " + stable + ") can be dropped");
+        }
+        long t = term(index);
+        entries.subList(0, (int) (index - snapshotIndex)).clear();
+        snapshotIndex = index;
+        snapshotTerm = t;
+    }
+
     boolean hasUnstable() { return unstableFrom <= lastIndex(); }
 
     /** Hands out the entries not yet given for persisting. */
