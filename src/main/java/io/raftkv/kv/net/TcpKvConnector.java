@@ -285,7 +285,8 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                     reader.start();
                     for (Waiting w : ready) {
                         if (socket == null) { // a write failed and reset the connection: the rest fail alike
-                            deliver(w.answer, new KvResponse.Unavailable(unreachable()));
+                            deliver(w.answer, new KvResponse.Unavailable("the connection to node " + node + " at "
+                                    + address + " failed as it opened"));
                         } else {
                             write(w.frame, w.answer);
                         }
