@@ -115,8 +115,8 @@ public final class KvSocketServer implements InboundProtocol {
         Answers answers = new Answers(socket, new BufferedOutputStream(socket.getOutputStream(), 64 * 1024), remote);
         Thread writer = threads.newThread(answers::run);
         writer.setName("raftkv-kv-" + nodeId + "-out-" + remote);
+        answers.writer = writer; // before it runs, so that no wake-up meant for it can miss it
         writer.start();
-        answers.writer = writer;
         try {
             FrameReader reader = new FrameReader(in, maxFrameBytes);
             while (true) {

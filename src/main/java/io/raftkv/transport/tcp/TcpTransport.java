@@ -368,6 +368,13 @@ public final class TcpTransport implements Transport {
     // --- threads -------------------------------------------------------------------------------------
 
     private Thread spawn(String name, Runnable body) {
+        Thread t = unstarted(name, body);
+        t.start();
+        return t;
+    }
+
+    /** A thread of this transport, registered (so close() joins it) but not started. */
+    private Thread unstarted(String name, Runnable body) {
         Thread t = threadFactory.newThread(() -> {
             try {
                 body.run();
@@ -380,7 +387,6 @@ public final class TcpTransport implements Transport {
         });
         t.setName(threadPrefix + name);
         threads.add(t);
-        t.start();
         return t;
     }
 
@@ -592,7 +598,11 @@ public final class TcpTransport implements Transport {
 
         void start() {
             startedNanos = System.nanoTime();
-            writer = spawn("out-" + peer, this::run);
+            // Known before it runs: a peer dialling in may hand it the link (peerCameUp) as soon as it has
+            // connected, and a wake-up sent to a writer not yet recorded here would be lost for good.
+            Thread t = unstarted("out-" + peer, this::run);
+            writer = t;
+            t.start();
         }
 
         /** Called by the node's thread only. */
