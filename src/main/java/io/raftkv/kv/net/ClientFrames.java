@@ -36,8 +36,8 @@ final class ClientFrames {
     /** "RKC1": what a client connection sends first, in place of the peer handshake's magic. */
     static final int MAGIC = 0x524B4331;
     static final int PROTOCOL_VERSION = 1;
-    static final int ACCEPTED = 1;
-    static final int REFUSED = 0;
+    /** The handshake's answer byte for an accepted client (then its node id follows). */
+    static final int ACCEPTED = io.raftkv.transport.tcp.HandshakeAnswer.ACCEPTED;
 
     static final int REQUEST = 64;
     static final int RESPONSE = 65;

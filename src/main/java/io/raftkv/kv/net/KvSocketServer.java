@@ -5,6 +5,7 @@ import io.raftkv.kv.KvService;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.transport.tcp.FrameException;
 import io.raftkv.transport.tcp.FrameReader;
+import io.raftkv.transport.tcp.HandshakeAnswer;
 import io.raftkv.transport.tcp.InboundProtocol;
 import io.raftkv.transport.tcp.TcpTransport;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
@@ -203,7 +204,7 @@ public final class KvSocketServer implements InboundProtocol {
             refuse(out, remote, why);
             return false;
         }
-        out.writeByte(ClientFrames.ACCEPTED);
+        out.writeByte(HandshakeAnswer.ACCEPTED);
         out.writeInt(nodeId);
         out.flush();
         socket.setSoTimeout(0);
@@ -212,11 +213,7 @@ public final class KvSocketServer implements InboundProtocol {
 
     private void refuse(DataOutputStream out, String remote, String why) throws IOException {
         LOG.warning(() -> "node " + nodeId + " refused a client at " + remote + ": " + why);
-        byte[] reason = why.getBytes(StandardCharsets.UTF_8);
-        out.writeByte(ClientFrames.REFUSED);
-        out.writeShort(Math.min(reason.length, 1024));
-        out.write(reason, 0, Math.min(reason.length, 1024));
-        out.flush();
+        HandshakeAnswer.refuse(out, why);
     }
 
     /** The answers of one connection, written by its own thread in batches. */

@@ -8,6 +8,7 @@ import io.raftkv.node.NodeStatus;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.FrameException;
 import io.raftkv.transport.tcp.FrameReader;
+import io.raftkv.transport.tcp.HandshakeAnswer;
 
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -251,14 +252,11 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                 o.write(cluster);
                 o.flush();
                 in = new DataInputStream(s.getInputStream());
-                int answer = in.readUnsignedByte();
-                if (answer == ClientFrames.REFUSED) {
+                String reason = HandshakeAnswer.read(in);
+                if (reason != null) {
                     // Final, not worth retrying: another cluster, or a protocol version it does not speak.
-                    String reason = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8);
                     why = "it refused this client: " + reason;
                     failure = new KvResponse.Refused("node " + node + " at " + address + " refused this client: " + reason);
-                } else if (answer != ClientFrames.ACCEPTED) {
-                    throw new IOException("it answered the handshake with " + answer);
                 } else {
                     int id = in.readInt();
                     if (id != node) throw new IOException("it says it is node " + id + ", not node " + node);

@@ -67,8 +67,7 @@ public final class TcpTransport implements Transport {
     /** "RKV1": lets an acceptor tell a raftkv peer from anything else that dials it. */
     static final int HANDSHAKE_MAGIC = 0x524B5631;
     static final int HANDSHAKE_VERSION = 1;
-    static final int ACCEPTED = 1;
-    static final int REFUSED = 0;
+    static final int ACCEPTED = HandshakeAnswer.ACCEPTED;
     /** The largest cluster id, in UTF-8 bytes, that a handshake carries. */
     public static final int MAX_CLUSTER_ID_BYTES = 255;
     /** Per-peer queue capacity, in messages, when none is given. */
@@ -503,12 +502,7 @@ public final class TcpTransport implements Transport {
                 + ": " + why);
         if (tell && out != null) {
             try {
-                byte[] reason = why.getBytes(StandardCharsets.UTF_8);
-                int n = Math.min(reason.length, 1024);
-                out.writeByte(REFUSED);
-                out.writeShort(n);
-                out.write(reason, 0, n);
-                out.flush();
+                HandshakeAnswer.refuse(out, why);
             } catch (IOException ignored) {
                 // The connection is being closed anyway.
             }
@@ -729,12 +723,9 @@ public final class TcpTransport implements Transport {
                 out.writeInt(peer);
                 out.flush();
                 DataInputStream in = new DataInputStream(s.getInputStream());
-                int answer = in.readUnsignedByte();
-                if (answer != ACCEPTED) {
-                    String why = answer == REFUSED
-                            ? new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.UTF_8)
-                            : "it answered the handshake with " + answer;
-                    throw new IOException("node " + peer + " at " + address + " refused this node: " + why);
+                String refusal = HandshakeAnswer.read(in);
+                if (refusal != null) {
+                    throw new IOException("node " + peer + " at " + address + " refused this node: " + refusal);
                 }
                 s.setSoTimeout(0);
                 ch.configureBlocking(false);
