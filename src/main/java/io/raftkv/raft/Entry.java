@@ -11,7 +11,9 @@ public record Entry(long index, long term, Kind kind, byte[] data) {
         /** The empty entry a new leader appends so that it can commit entries of earlier terms (Raft §5.4.2). */
         NOOP,
         /** An application command, handed to the state machine once committed. */
-        COMMAND
+        COMMAND,
+        /** A new {@link Configuration} (its {@link Configuration#encode() bytes}), in force once in a log. */
+        CONFIG
     }
 
     private static final byte[] EMPTY = new byte[0];
@@ -25,6 +27,10 @@ public record Entry(long index, long term, Kind kind, byte[] data) {
 
     static Entry noop(long index, long term) {
         return new Entry(index, term, Kind.NOOP, EMPTY);
+    }
+
+    static Entry config(long index, long term, Configuration c) {
+        return new Entry(index, term, Kind.CONFIG, c.encode());
     }
 
     /** Bytes this entry adds to a message, for batching limits. */
@@ -46,6 +52,10 @@ public record Entry(long index, long term, Kind kind, byte[] data) {
 
     @Override
     public String toString() {
-        return index + "@" + term + (kind == Kind.NOOP ? ":noop" : ":" + data.length + "B");
+        return index + "@" + term + switch (kind) {
+            case NOOP -> ":noop";
+            case CONFIG -> ":config";
+            case COMMAND -> ":" + data.length + "B";
+        };
     }
 }

@@ -1,6 +1,8 @@
 package io.raftkv.raft;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /** A message between two Raft nodes; every message carries the sender's term. */
 public sealed interface Message {
@@ -42,4 +44,61 @@ public sealed interface Message {
 
     /** Tells a caught-up follower to start an election at once, to take over leadership (thesis §3.10). */
     record TimeoutNow(int from, int to, long term) implements Message {}
+
+    /**
+     * Tells a follower to take the leader's snapshot in place of the log up to it (Raft §7). The core emits
+     * and receives only this; the snapshot's bytes travel beside it as {@link SnapshotChunk}s, which the
+     * runtimes stream and reassemble. A leader's core emits it when a follower needs an entry it has
+     * compacted; the follower's runtime steps it into its core once it holds all the bytes.
+     */
+    record InstallSnapshot(int from, int to, long term, SnapshotMeta snapshot) implements Message {
+        public InstallSnapshot {
+            Objects.requireNonNull(snapshot, "snapshot");
+        }
+    }
+
+    /**
+     * A run of a snapshot's bytes from {@code offset}, of {@code size} in all, with the CRC32C of
+     * {@code data}. Runtime traffic: never stepped into a core.
+     */
+    record SnapshotChunk(int from, int to, long term, SnapshotMeta snapshot, long size, long offset, byte[] data,
+                         int crc) implements Message {
+        public SnapshotChunk {
+            Objects.requireNonNull(snapshot, "snapshot");
+            Objects.requireNonNull(data, "data");
+            if (offset < 0 || size < 0 || offset + data.length > size) {
+                throw new IllegalArgumentException("a chunk of " + data.length + " bytes at offset " + offset
+                        + " does not fit a snapshot of " + size + " bytes");
+            }
+        }
+
+        /** Whether this chunk ends the snapshot. */
+        public boolean last() {
+            return offset + data.length == size;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SnapshotChunk c && c.from == from && c.to == to && c.term == term
+                    && c.snapshot.equals(snapshot) && c.size == size && c.offset == offset && c.crc == crc
+                    && Arrays.equals(c.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(from, to, term, snapshot, size, offset, crc) * 31 + Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "SnapshotChunk[" + from + "->" + to + " term " + term + " " + snapshot + " bytes " + offset + ".."
+                    + (offset + data.length) + " of " + size + "]";
+        }
+    }
+
+    /**
+     * A follower runtime's answer to {@link SnapshotChunk}s: it holds the first {@code received} bytes of the
+     * snapshot ending at {@code snapshotIndex}, and wants what follows. Runtime traffic: never stepped into a core.
+     */
+    record SnapshotChunkAck(int from, int to, long term, long snapshotIndex, long received) implements Message {}
 }

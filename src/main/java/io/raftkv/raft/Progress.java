@@ -20,6 +20,8 @@ public final class Progress {
     State state = State.PROBE;
     /** In PROBE, an append was sent and the leader waits before sending another. */
     boolean probeSent;
+    /** In SNAPSHOT, the index of the snapshot sent: once the follower's log reaches it, replication resumes. */
+    long pendingSnapshot;
     /** Heard from since the last CheckQuorum round. */
     boolean recentActive;
     final Inflights inflights;
@@ -45,6 +47,13 @@ public final class Progress {
     void becomeReplicate() {
         state = State.REPLICATE;
         next = match + 1;
+        probeSent = false;
+        inflights.reset();
+    }
+
+    void becomeSnapshot(long snapshotIndex) {
+        state = State.SNAPSHOT;
+        pendingSnapshot = snapshotIndex;
         probeSent = false;
         inflights.reset();
     }
@@ -87,6 +96,8 @@ public final class Progress {
      * leader's log and the follower's hint suggest probing. Returns false for a stale rejection.
      */
     boolean maybeDecrease(long rejected, long probeFrom) {
+        // A rejection of an append sent before the snapshot: the snapshot's answer is what counts now.
+        if (state == State.SNAPSHOT) return false;
         if (state == State.REPLICATE) {
             // Out of order: this rejection is of an append older than what is known to match.
             if (rejected <= match) return false;
@@ -102,6 +113,6 @@ public final class Progress {
 
     @Override
     public String toString() {
-        return state + " match=" + match + " next=" + next + " inflight=" + inflights.count();
+        return state + (state == State.SNAPSHOT ? "(" + pendingSnapshot + ")" : "") + " match=" + match + " next=" + next + " inflight=" + inflights.count();
     }
 }

@@ -4,6 +4,9 @@ import io.raftkv.raft.Message.AppendRequest;
 import io.raftkv.raft.Message.AppendResponse;
 import io.raftkv.raft.Message.Heartbeat;
 import io.raftkv.raft.Message.HeartbeatResponse;
+import io.raftkv.raft.Message.InstallSnapshot;
+import io.raftkv.raft.Message.SnapshotChunk;
+import io.raftkv.raft.Message.SnapshotChunkAck;
 import io.raftkv.raft.Message.TimeoutNow;
 import io.raftkv.raft.Message.VoteRequest;
 import io.raftkv.raft.Message.VoteResponse;
@@ -32,7 +35,12 @@ public final class RaftCore {
     private final RaftConfig config;
     private final int id;
     private final RaftLog log;
-    private Set<Integer> voters;
+    /** The configuration in force: the log's last one (thesis §4.1); refreshed after every change to the log. */
+    private Configuration configuration;
+    /** The newest snapshot the runtime holds, which a follower that needs a compacted entry is sent; or null. */
+    private SnapshotMeta latestSnapshot;
+    /** A snapshot received from the leader that the runtime must install, reported in the next ready. */
+    private SnapshotMeta snapshotToInstall;
 
     private long term;
     private int votedFor;
@@ -67,12 +75,26 @@ public final class RaftCore {
 
     /** Starts a node from what it persisted; pass {@link HardState#INITIAL} and no entries for a new node. */
     public RaftCore(RaftConfig config, HardState persisted, List<Entry> persistedLog) {
+        this(config, persisted, null, persistedLog);
+    }
+
+    /**
+     * Starts a node from what it persisted: its hard state, its newest snapshot (null if it has none) and
+     * the log that follows the snapshot. The configuration is the last one in the log, else the snapshot's,
+     * else the voters of {@code config} (how a cluster starts, before any membership change). A node joining
+     * a running cluster starts with the cluster's voters, among which it is not: it waits, never
+     * campaigning, until the leader's log or snapshot tells it its place.
+     */
+    public RaftCore(RaftConfig config, HardState persisted, SnapshotMeta snapshot, List<Entry> persistedLog) {
         this.config = Objects.requireNonNull(config, "config");
         Objects.requireNonNull(persisted, "persisted hard state");
         Objects.requireNonNull(persistedLog, "persisted log");
         this.id = config.id;
-        this.voters = config.voters;
-        this.log = new RaftLog(0, 0, persistedLog, persisted.commit());
+        this.log = snapshot == null
+                ? new RaftLog(0, 0, Configuration.ofVoters(config.voters), persistedLog, persisted.commit())
+                : new RaftLog(snapshot.index(), snapshot.term(), snapshot.configuration(), persistedLog, persisted.commit());
+        this.latestSnapshot = snapshot;
+        this.configuration = log.configuration();
         if (log.lastTerm() > persisted.term()) {
             throw new IllegalArgumentException("persisted log holds term " + log.lastTerm()
                     + " but the persisted current term is only " + persisted.term());
@@ -124,6 +146,9 @@ public final class RaftCore {
         }
         if (m.from() == id) {
             throw new IllegalArgumentException("node " + id + " was handed a message from itself: " + m);
+        }
+        if (m instanceof SnapshotChunk || m instanceof SnapshotChunkAck) {
+            throw new IllegalArgumentException("snapshot chunks are the runtime's to stream, not the core's: " + m);
         }
         if (m.term() > term) {
             if (m instanceof VoteRequest vr && !vr.transfer() && inLease()) {
@@ -190,13 +215,10 @@ public final class RaftCore {
     /**
      * Starts handing leadership to {@code target} (thesis §3.10): brings it up to date, then tells it
      * to campaign at once. Proposals are refused meanwhile; after an election timeout the transfer is
-     * abandoned. Returns false if this node is not the leader.
+     * abandoned. Returns false if this node is not the leader or {@code target} is not a voter.
      */
     public boolean transferLeadership(int target) {
-        if (!voters.contains(target)) {
-            throw new IllegalArgumentException("cannot transfer leadership to " + target + ": not a voter of " + voters);
-        }
-        if (role != Role.LEADER) return false;
+        if (role != Role.LEADER || !configuration.isVoter(target)) return false;
         if (target == id) return true;
         transferTarget = target;
         electionElapsed = 0;
@@ -221,27 +243,100 @@ public final class RaftCore {
     }
 
     /**
-     * Drops the log up to {@code index}: the application has a snapshot of its state as of that entry.
-     * A leader that then needs a dropped entry for a follower puts that follower in the SNAPSHOT state and
-     * sends it nothing more until it is sent a snapshot (which the runtime cannot do yet: issue 7).
+     * Proposes one membership change (thesis §4.1: one server at a time). The new configuration is in force
+     * as soon as it is in the log; returns the index of its entry, whose commit completes the change, or
+     * {@link #REJECTED} if this node is not the leader or is handing leadership over.
      *
-     * @throws IllegalArgumentException if entries up to {@code index} are not all applied and persisted
+     * @throws IllegalArgumentException if the change does not apply to the configuration in force
+     * @throws IllegalStateException    if another change is not yet committed, or this leader has not yet
+     *                                  committed an entry of its term (thesis §4.1's fix): retry shortly
+     */
+    public long proposeConfigChange(ConfigChange change) {
+        Objects.requireNonNull(change, "change");
+        if (role != Role.LEADER || transferTarget != NONE) return REJECTED;
+        Configuration next = configuration.apply(change);
+        if (log.lastConfigIndex() > log.committed()) {
+            throw new IllegalStateException("the configuration change at index " + log.lastConfigIndex()
+                    + " is not committed yet; membership changes go one at a time");
+        }
+        if (!committedInTerm) {
+            throw new IllegalStateException("this leader has not yet committed an entry of its term " + term
+                    + "; a membership change must wait for that");
+        }
+        long index = log.lastIndex() + 1;
+        log.append(Entry.config(index, term, next));
+        refreshConfiguration();
+        replicationDue = true;
+        return index;
+    }
+
+    /**
+     * The description of a snapshot of the state machine as of {@code index}, an entry applied and still
+     * in the log (or the log's own snapshot point).
+     */
+    public SnapshotMeta snapshotMeta(long index) {
+        if (index < log.firstIndex() - 1 || index > log.applied() || index < 1) {
+            throw new IllegalArgumentException("a snapshot can be taken at an applied index the log holds, "
+                    + (log.firstIndex() - 1) + ".." + log.applied() + "; not at " + index);
+        }
+        return new SnapshotMeta(index, log.term(index), log.configurationAt(index));
+    }
+
+    /**
+     * Records that the runtime now holds {@code snapshot} (made from {@link #snapshotMeta}); a follower that
+     * needs an entry compacted away is sent the newest such snapshot.
+     */
+    public void snapshotTaken(SnapshotMeta snapshot) {
+        Objects.requireNonNull(snapshot, "snapshot");
+        if (!snapshot.equals(snapshotMeta(snapshot.index()))) {
+            throw new IllegalArgumentException(snapshot + " does not describe this log, which holds "
+                    + snapshotMeta(snapshot.index()));
+        }
+        if (latestSnapshot == null || snapshot.index() > latestSnapshot.index()) latestSnapshot = snapshot;
+    }
+
+    /**
+     * Drops the log up to {@code index}, which a snapshot the runtime holds covers. A leader that then
+     * needs a dropped entry for a follower sends it an {@link InstallSnapshot} and waits for its answer.
+     *
+     * @throws IllegalArgumentException if no snapshot recorded by {@link #snapshotTaken} reaches {@code index},
+     *                                  or entries up to it are not all applied and persisted
      */
     public void compact(long index) {
+        if (index <= log.firstIndex() - 1) return;
+        if (latestSnapshot == null || latestSnapshot.index() < index) {
+            throw new IllegalArgumentException("cannot compact the log up to index " + index + ": no snapshot reaches it"
+                    + (latestSnapshot == null ? "" : " (the newest is " + latestSnapshot + ")"));
+        }
         log.compact(index);
+    }
+
+    /**
+     * Tells a leader that sending its snapshot to {@code peer} failed (the follower stopped answering): it
+     * probes that follower again, and sends a snapshot anew if it still needs one.
+     */
+    public void reportSnapshotFailed(int peer) {
+        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        if (pr != null && pr.state == Progress.State.SNAPSHOT) pr.becomeProbe();
+    }
+
+    /** The newest snapshot recorded by {@link #snapshotTaken} or received from a leader, or null. */
+    public SnapshotMeta latestSnapshot() {
+        return latestSnapshot;
     }
 
     // ---------------------------------------------------------------- output
 
     /** Whether {@link #ready()} would return anything. */
     public boolean hasReady() {
-        return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue
-                || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
+        return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue || snapshotToInstall != null
+                || removedLeaderMustStepDown() || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
                 || !readsDropped.isEmpty() || hardStateChanged();
     }
 
     /** Collects the output accumulated since the last call; see {@link Ready} for how to handle it. */
     public Ready ready() {
+        if (removedLeaderMustStepDown()) stepDownRemoved();
         if (role == Role.LEADER) {
             // A new commit index alone sends nothing: it rides on the next append or heartbeat. An
             // append just to carry it would wake every follower once more per commit, and only the
@@ -267,7 +362,9 @@ public final class RaftCore {
         List<Message> later = messagesAfterPersist.isEmpty() ? List.of() : messagesAfterPersist;
         if (!messages.isEmpty()) messages = new ArrayList<>();
         if (!messagesAfterPersist.isEmpty()) messagesAfterPersist = new ArrayList<>();
-        return new Ready(changed, entries, now, later, committed, reads, dropped, role, term, leader);
+        SnapshotMeta install = snapshotToInstall;
+        snapshotToInstall = null;
+        return new Ready(changed, install, entries, now, later, committed, reads, dropped, role, term, leader);
     }
 
     /** Tells the core that a {@link Ready}'s hard state and entries are durable. */
@@ -340,7 +437,7 @@ public final class RaftCore {
         ackedReadRound.clear();
         committedInTerm = false;
         long next = log.lastIndex() + 1;
-        for (int v : voters) {
+        for (int v : configuration.members()) {
             Progress pr = new Progress(next, config.maxInflightMessages);
             pr.recentActive = v == id;
             progress.put(v, pr);
@@ -361,7 +458,7 @@ public final class RaftCore {
             voteTerm = term;
         }
         if (recordVote(id, true)) return;
-        for (int v : voters) {
+        for (int v : configuration.voters()) {
             if (v == id) continue;
             send(new VoteRequest(id, v, voteTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
         }
@@ -370,7 +467,7 @@ public final class RaftCore {
     /** Counts a vote; returns true if the election is decided (and acted on). */
     private boolean recordVote(int from, boolean granted) {
         votes.putIfAbsent(from, granted);
-        switch (Quorum.voteResult(voters, votes)) {
+        switch (Quorum.voteResult(configuration.voters(), votes)) {
             case WON -> {
                 if (role == Role.PRE_CANDIDATE) campaign(false, false); else becomeLeader();
                 return true;
@@ -417,6 +514,11 @@ public final class RaftCore {
                 log.commitTo(Math.min(h.commit(), log.lastIndex()));
                 send(new HeartbeatResponse(id, h.from(), term, h.readRound()));
             }
+            case InstallSnapshot s -> {
+                electionElapsed = 0;
+                leader = s.from();
+                handleSnapshot(s);
+            }
             case TimeoutNow t -> {
                 if (promotable()) campaign(false, true);
             }
@@ -433,6 +535,10 @@ public final class RaftCore {
             case Heartbeat h -> {
                 becomeFollower(term, h.from());
                 stepFollower(h);
+            }
+            case InstallSnapshot s -> {
+                becomeFollower(term, s.from());
+                stepFollower(s);
             }
             case VoteResponse v -> {
                 if (v.preVote() == (role == Role.PRE_CANDIDATE)) recordVote(v.from(), v.granted());
@@ -460,8 +566,14 @@ public final class RaftCore {
                 // there is nothing else to send.
                 boolean wasPaused = pr.paused();
                 if (pr.maybeUpdate(r.index())) {
-                    if (pr.state == Progress.State.PROBE) pr.becomeReplicate();
-                    else pr.inflights.freeTo(r.index());
+                    switch (pr.state) {
+                        case PROBE -> pr.becomeReplicate();
+                        case REPLICATE -> pr.inflights.freeTo(r.index());
+                        case SNAPSHOT -> {
+                            // The follower took the snapshot (or caught up otherwise): stream from its end.
+                            if (pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
+                        }
+                    }
                     maybeCommit();
                     if (r.from() == transferTarget && pr.match == log.lastIndex()) {
                         send(new TimeoutNow(id, r.from(), term));
@@ -493,6 +605,7 @@ public final class RaftCore {
             return;
         }
         long last = log.maybeAppend(a.prevLogIndex(), a.prevLogTerm(), a.entries());
+        if (log.configuration() != configuration) refreshConfiguration();
         if (last >= 0) {
             log.commitTo(Math.min(a.leaderCommit(), last));
             send(new AppendResponse(id, a.from(), term, true, last, 0, 0));
@@ -503,6 +616,69 @@ public final class RaftCore {
         }
     }
 
+    /** The follower side of InstallSnapshot (Raft §7): the runtime holds the bytes and installs them after this ready. */
+    private void handleSnapshot(InstallSnapshot s) {
+        SnapshotMeta snap = s.snapshot();
+        if (snap.index() <= log.committed()) {
+            // Nothing new: everything it covers is committed here already.
+            send(new AppendResponse(id, s.from(), term, true, log.committed(), 0, 0));
+            return;
+        }
+        if (log.matchTerm(snap.index(), snap.term())) {
+            // We hold the entry it ends with, so our log matches up to there: keep what follows it.
+            log.commitTo(snap.index());
+            send(new AppendResponse(id, s.from(), term, true, snap.index(), 0, 0));
+            return;
+        }
+        log.restore(snap);
+        latestSnapshot = snap;
+        snapshotToInstall = snap;
+        refreshConfiguration();
+        send(new AppendResponse(id, s.from(), term, true, snap.index(), 0, 0));
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    /** Takes the log's configuration into force; a leader starts or stops replicating to whoever joined or left. */
+    private void refreshConfiguration() {
+        Configuration c = log.configuration();
+        if (c.equals(configuration)) {
+            configuration = c;
+            return;
+        }
+        configuration = c;
+        if (role == Role.LEADER) {
+            for (int m : c.members()) {
+                progress.computeIfAbsent(m, k -> new Progress(log.lastIndex() + 1, config.maxInflightMessages));
+            }
+            progress.keySet().removeIf(p -> p != id && !c.contains(p));
+            ackedReadRound.keySet().removeIf(p -> !c.contains(p));
+            if (transferTarget != NONE && !c.isVoter(transferTarget)) transferTarget = NONE;
+            replicationDue = true;
+            maybeCommit(); // a smaller majority may already hold more
+            confirmReads();
+        } else if (role != Role.FOLLOWER && !c.isVoter(id)) {
+            becomeFollower(term, NONE);
+        }
+    }
+
+    /** A leader whose removal has committed leaves (thesis §4.2.2); until then it leads without counting itself. */
+    private boolean removedLeaderMustStepDown() {
+        return role == Role.LEADER && !configuration.isVoter(id) && log.committed() >= log.lastConfigIndex();
+    }
+
+    private void stepDownRemoved() {
+        // Hand over to a voter that holds the whole log, so the cluster need not wait an election timeout.
+        for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
+            int peer = e.getKey();
+            if (peer != id && configuration.isVoter(peer) && e.getValue().match == log.lastIndex()) {
+                send(new TimeoutNow(id, peer, term));
+                break;
+            }
+        }
+        becomeFollower(term, NONE);
+    }
+
     // ---------------------------------------------------------------- replication
 
     /** Sends what {@code peer} lacks, as far as its flow control allows; an empty append if {@code evenIfEmpty}. */
@@ -511,7 +687,9 @@ public final class RaftCore {
         boolean sent = false;
         while (!pr.paused()) {
             if (pr.next < log.firstIndex()) {
-                pr.state = Progress.State.SNAPSHOT; // compacted away: needs a snapshot (not yet supported)
+                // Compacted away: the follower needs the snapshot (compact() requires one to cover the log's start).
+                pr.becomeSnapshot(latestSnapshot.index());
+                send(new InstallSnapshot(id, peer, term, latestSnapshot));
                 return;
             }
             List<Entry> entries = log.slice(pr.next, config.maxEntriesPerMessage, config.maxBytesPerMessage);
@@ -537,7 +715,7 @@ public final class RaftCore {
 
     /** Commits the largest index a majority stores, if it is of the current term (Raft §5.4.2). */
     private void maybeCommit() {
-        long index = Quorum.committedIndex(voters, v -> progress.get(v).match);
+        long index = Quorum.committedIndex(configuration.voters(), v -> progress.get(v).match);
         if (index <= log.committed()) return;
         boolean ownTerm = log.term(index) == term;
         if (!ownTerm && config.defect != RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING) return;
@@ -560,7 +738,7 @@ public final class RaftCore {
     private void confirmReads() {
         while (!readsAwaitingQuorum.isEmpty()) {
             PendingRead r = readsAwaitingQuorum.peek();
-            if (!Quorum.hasMajority(voters, v -> v == id || ackedReadRound.getOrDefault(v, 0L) >= r.round)) return;
+            if (!Quorum.hasMajority(configuration.voters(), v -> v == id || ackedReadRound.getOrDefault(v, 0L) >= r.round)) return;
             readsAwaitingQuorum.poll();
             readsConfirmed.add(new ReadState(r.context, r.index));
         }
@@ -584,6 +762,7 @@ public final class RaftCore {
             case AppendRequest a -> role == Role.LEADER;
             case Heartbeat h -> role == Role.LEADER;
             case TimeoutNow t -> role == Role.LEADER;
+            case InstallSnapshot s -> role == Role.LEADER;
             case HeartbeatResponse h -> true;
             case VoteRequest v -> v.preVote();
             case VoteResponse v -> v.preVote();
@@ -593,7 +772,7 @@ public final class RaftCore {
     }
 
     private boolean quorumRecentlyActive() {
-        boolean active = Quorum.hasMajority(voters, v -> v == id || progress.get(v).recentActive);
+        boolean active = Quorum.hasMajority(configuration.voters(), v -> v == id || progress.get(v).recentActive);
         for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
             if (e.getKey() != id) e.getValue().recentActive = false;
         }
@@ -605,7 +784,7 @@ public final class RaftCore {
     }
 
     private boolean promotable() {
-        return voters.contains(id);
+        return configuration.isVoter(id);
     }
 
     private void resetTimers() {
@@ -641,7 +820,11 @@ public final class RaftCore {
     /** A read-only view of this node's log, for runtimes and tests. */
     public RaftLog log() { return log; }
 
-    public Set<Integer> voters() { return voters; }
+    /** The voters of the configuration in force. */
+    public Set<Integer> voters() { return configuration.voters(); }
+
+    /** The configuration in force: the last one in the log, committed or not. */
+    public Configuration configuration() { return configuration; }
 
     /** The leader's view of {@code peer}'s replication, or null if this node does not lead. */
     public Progress progress(int peer) { return role == Role.LEADER ? progress.get(peer) : null; }

@@ -2,11 +2,15 @@ package io.raftkv.raft;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One node's log in memory, with the marks that say how far it is persisted, committed and handed
  * out for applying. It may start after a snapshot: it knows the index and term just before its
- * first entry.
+ * first entry, and the configuration in force there. It tracks the configuration entries it holds, so
+ * that the configuration in force (the last one in the log, committed or not) follows every append,
+ * truncation and compaction.
  */
 public final class RaftLog {
     /** Answer of {@link #term} for an index this log does not hold. */
@@ -21,10 +25,15 @@ public final class RaftLog {
     private long stable;
     /** First index not yet handed to the application for persisting. */
     private long unstableFrom;
+    /** The configuration in force at {@link #snapshotIndex}. */
+    private Configuration baseConfig;
+    /** The configuration entries this log holds, by index. */
+    private final TreeMap<Long, Configuration> configs = new TreeMap<>();
 
-    RaftLog(long snapshotIndex, long snapshotTerm, List<Entry> persisted, long committed) {
+    RaftLog(long snapshotIndex, long snapshotTerm, Configuration baseConfig, List<Entry> persisted, long committed) {
         this.snapshotIndex = snapshotIndex;
         this.snapshotTerm = snapshotTerm;
+        this.baseConfig = baseConfig;
         long expect = snapshotIndex + 1;
         long prevTerm = snapshotTerm;
         for (Entry e : persisted) {
@@ -36,6 +45,7 @@ public final class RaftLog {
                 throw new IllegalArgumentException("persisted log has a term going back at " + e);
             }
             entries.add(e);
+            noteConfig(e);
             expect++;
             prevTerm = e.term();
         }
@@ -90,6 +100,33 @@ public final class RaftLog {
             throw new IllegalStateException("append of " + e + " after last index " + lastIndex());
         }
         entries.add(e);
+        noteConfig(e);
+    }
+
+    private void noteConfig(Entry e) {
+        if (e.kind() != Entry.Kind.CONFIG) return;
+        try {
+            configs.put(e.index(), Configuration.decode(e.data()));
+        } catch (IllegalArgumentException bad) {
+            throw new IllegalStateException("configuration entry " + e + " holds no configuration: " + bad.getMessage(), bad);
+        }
+    }
+
+    /** The configuration in force: the last one in this log, committed or not (thesis §4.1). */
+    public Configuration configuration() {
+        return configs.isEmpty() ? baseConfig : configs.lastEntry().getValue();
+    }
+
+    /** The configuration in force once the log up to {@code index} is applied. */
+    public Configuration configurationAt(long index) {
+        if (index < snapshotIndex) throw new IllegalArgumentException("index " + index + " is before the log's snapshot at " + snapshotIndex);
+        Map.Entry<Long, Configuration> e = configs.floorEntry(index);
+        return e == null ? baseConfig : e.getValue();
+    }
+
+    /** The index of the last configuration entry this log holds, or its snapshot index if it holds none. */
+    public long lastConfigIndex() {
+        return configs.isEmpty() ? snapshotIndex : configs.lastKey();
     }
 
     /**
@@ -109,7 +146,10 @@ public final class RaftLog {
                         + entry(e.index()) + " (commit index " + committed + ")");
             }
             truncateFrom(e.index());
-            for (int j = i; j < incoming.size(); j++) entries.add(incoming.get(j));
+            for (int j = i; j < incoming.size(); j++) {
+                entries.add(incoming.get(j));
+                noteConfig(incoming.get(j));
+            }
             break;
         }
         return lastNew;
@@ -118,6 +158,7 @@ public final class RaftLog {
     private void truncateFrom(long index) {
         int keep = (int) (index - snapshotIndex - 1);
         entries.subList(keep, entries.size()).clear();
+        configs.tailMap(index, true).clear();
         stable = Math.min(stable, index - 1);
         unstableFrom = Math.min(unstableFrom, index);
     }
@@ -177,9 +218,28 @@ public final class RaftLog {
                     + " applied (up to " + applied + ") and persisted (up to " + stable + ") can be dropped");
         }
         long t = term(index);
+        baseConfig = configurationAt(index);
+        configs.headMap(index, true).clear();
         entries.subList(0, (int) (index - snapshotIndex)).clear();
         snapshotIndex = index;
         snapshotTerm = t;
+    }
+
+    /**
+     * Replaces the whole log with {@code snapshot}, which is committed (a leader sent it) and which this log
+     * does not hold: every entry goes, and the log starts after it.
+     */
+    void restore(SnapshotMeta snapshot) {
+        if (snapshot.index() <= committed) {
+            throw new IllegalStateException("restoring " + snapshot + " would move the commit index " + committed + " back");
+        }
+        entries.clear();
+        configs.clear();
+        snapshotIndex = snapshot.index();
+        snapshotTerm = snapshot.term();
+        baseConfig = snapshot.configuration();
+        committed = applied = stable = snapshotIndex;
+        unstableFrom = snapshotIndex + 1;
     }
 
     boolean hasUnstable() { return unstableFrom <= lastIndex(); }

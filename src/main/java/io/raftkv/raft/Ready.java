@@ -7,6 +7,9 @@ import java.util.List;
  * <ol>
  *   <li>send {@link #messages()}, which promise nothing durable (a leader's appends go out before its
  *       own write, thesis §10.2.1);</li>
+ *   <li>if {@link #snapshot()} is not null, install that snapshot, which the runtime received from the
+ *       leader: restore the state machine from it and make it the storage's snapshot, dropping the whole
+ *       log (the core dropped its own);</li>
  *   <li>persist {@link #hardState()} (if not null) and {@link #entries()}: storage first drops any
  *       entries at or after the first one given, then appends them; one sync for both;</li>
  *   <li>send {@link #messagesAfterPersist()} (votes and acknowledgements, which promise durability);</li>
@@ -20,6 +23,7 @@ import java.util.List;
  * it is linearizable all the same. {@link #role()}, {@link #term()} and {@link #leader()} describe the node afterwards.
  */
 public record Ready(HardState hardState,
+                    SnapshotMeta snapshot,
                     List<Entry> entries,
                     List<Message> messages,
                     List<Message> messagesAfterPersist,
@@ -32,6 +36,6 @@ public record Ready(HardState hardState,
 
     /** Whether there is anything to store before {@link #messagesAfterPersist()} may be sent. */
     public boolean mustPersist() {
-        return hardState != null || !entries.isEmpty();
+        return hardState != null || snapshot != null || !entries.isEmpty();
     }
 }

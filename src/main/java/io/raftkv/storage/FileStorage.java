@@ -2,6 +2,7 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.SnapshotMeta;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -280,6 +282,21 @@ public final class FileStorage implements Storage {
     public synchronized long lastIndex() {
         checkOpen();
         return lastIndex;
+    }
+
+    @Override
+    public Optional<SnapshotMeta> snapshot() {
+        return Optional.empty();
+    }
+
+    @Override
+    public SnapshotReader openSnapshot() {
+        throw new IllegalStateException("this store holds no snapshot");
+    }
+
+    @Override
+    public SnapshotWriter createSnapshot(SnapshotMeta meta) {
+        throw new UnsupportedOperationException("FileStorage does not store snapshots yet");
     }
 
     /** The directory this store lives in. */

@@ -45,6 +45,7 @@ final class LogFormat {
 
     static final byte KIND_NOOP = 0;
     static final byte KIND_COMMAND = 1;
+    static final byte KIND_CONFIG = 2;
 
     /** A segment is read back into one array, so no segment may grow past what an array holds. */
     static final long MAX_SEGMENT_FILE_BYTES = Integer.MAX_VALUE - 64;
@@ -159,7 +160,11 @@ final class LogFormat {
         int start = b.position();
         b.position(start + RECORD_HEADER_BYTES);
         b.put(ENTRY).putLong(e.index()).putLong(e.term())
-                .put(e.kind() == Entry.Kind.NOOP ? KIND_NOOP : KIND_COMMAND).put(e.data());
+                .put(switch (e.kind()) {
+                    case NOOP -> KIND_NOOP;
+                    case COMMAND -> KIND_COMMAND;
+                    case CONFIG -> KIND_CONFIG;
+                }).put(e.data());
         finishRecord(b, start, crc);
     }
 

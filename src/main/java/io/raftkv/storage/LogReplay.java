@@ -16,6 +16,7 @@ import static io.raftkv.storage.LogFormat.ENTRY_BODY_FIXED_BYTES;
 import static io.raftkv.storage.LogFormat.HARD_STATE;
 import static io.raftkv.storage.LogFormat.HARD_STATE_BODY_BYTES;
 import static io.raftkv.storage.LogFormat.KIND_COMMAND;
+import static io.raftkv.storage.LogFormat.KIND_CONFIG;
 import static io.raftkv.storage.LogFormat.KIND_NOOP;
 import static io.raftkv.storage.LogFormat.RECORD_HEADER_BYTES;
 import static io.raftkv.storage.LogFormat.SEGMENT_HEADER_BYTES;
@@ -150,6 +151,7 @@ final class LogReplay {
         Entry.Kind kind = switch (kindCode) {
             case KIND_NOOP -> Entry.Kind.NOOP;
             case KIND_COMMAND -> Entry.Kind.COMMAND;
+            case KIND_CONFIG -> Entry.Kind.CONFIG;
             default -> throw new CorruptStoreException(file, pos, "unknown entry kind " + kindCode);
         };
         byte[] data = new byte[length - ENTRY_BODY_FIXED_BYTES];

@@ -2,10 +2,17 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.SnapshotMeta;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Storage in memory, for tests and benchmarks: it survives a node's crash (a {@code kill} and
@@ -13,7 +20,10 @@ import java.util.Objects;
  */
 public final class MemoryStorage implements Storage {
     private HardState hardState = HardState.INITIAL;
+    /** The entries after the snapshot: index {@code snapshotIndex() + 1 + i} lives at position i. */
     private final ArrayList<Entry> log = new ArrayList<>();
+    private SnapshotMeta snapshot;
+    private byte[] snapshotBytes;
 
     @Override
     public synchronized HardState hardState() {
@@ -30,10 +40,12 @@ public final class MemoryStorage implements Storage {
         Objects.requireNonNull(entries, "entries");
         if (!entries.isEmpty()) {
             long first = entries.get(0).index();
-            long next = log.size() + 1;
-            if (first < 1 || first > next) {
-                throw new IllegalArgumentException("entries start at " + first + " but the log holds 1.." + (next - 1)
-                        + ": a write may not leave a gap");
+            long base = snapshotIndex();
+            long next = base + log.size() + 1;
+            if (first <= base || first > next) {
+                throw new IllegalArgumentException("entries start at " + first + " but the log holds " + (base + 1) + ".."
+                        + (next - 1) + ": a write may not leave a gap"
+                        + (base > 0 ? " or reach into the snapshot at " + base : ""));
             }
             for (int i = 1; i < entries.size(); i++) {
                 if (entries.get(i).index() != first + i) {
@@ -41,20 +53,118 @@ public final class MemoryStorage implements Storage {
                             + " is followed by " + entries.get(i));
                 }
             }
-            // Entries are indexed from 1 with no gaps, so index i lives at position i - 1.
-            log.subList((int) (first - 1), log.size()).clear();
+            log.subList((int) (first - base - 1), log.size()).clear();
             log.addAll(entries);
         }
         if (hs != null) hardState = hs;
     }
 
-    /** The index of the last stored entry. */
+    /** The index of the last stored entry (the snapshot's if the log after it is empty). */
     public synchronized long lastIndex() {
-        return log.size();
+        return snapshotIndex() + log.size();
+    }
+
+    private long snapshotIndex() {
+        return snapshot == null ? 0 : snapshot.index();
+    }
+
+    @Override
+    public synchronized Optional<SnapshotMeta> snapshot() {
+        return Optional.ofNullable(snapshot);
+    }
+
+    @Override
+    public synchronized SnapshotReader openSnapshot() {
+        if (snapshot == null) throw new IllegalStateException("this store holds no snapshot");
+        return new BytesReader(snapshot, snapshotBytes);
+    }
+
+    @Override
+    public SnapshotWriter createSnapshot(SnapshotMeta meta) {
+        return new BytesWriter(Objects.requireNonNull(meta, "meta"));
+    }
+
+    private synchronized void install(SnapshotMeta meta, byte[] bytes) {
+        if (snapshot != null && meta.index() <= snapshot.index()) {
+            throw new IllegalStateException("cannot install " + meta + ": the store already holds " + snapshot);
+        }
+        long base = snapshotIndex();
+        long at = meta.index() - base - 1; // the position of the snapshot's last entry in the log
+        boolean holdsIt = at < log.size() && log.get((int) at).term() == meta.term();
+        if (holdsIt) log.subList(0, (int) at + 1).clear(); else log.clear();
+        snapshot = meta;
+        snapshotBytes = bytes;
     }
 
     @Override
     public void close() {
         // Nothing to release; the contents stay for a restart.
+    }
+
+    private record BytesReader(SnapshotMeta meta, byte[] bytes) implements SnapshotReader {
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public int read(long position, ByteBuffer dst) {
+            if (position < 0) throw new IllegalArgumentException("position must be >= 0, was " + position);
+            if (position >= bytes.length) return -1;
+            int n = (int) Math.min(dst.remaining(), bytes.length - position);
+            dst.put(bytes, (int) position, n);
+            return n;
+        }
+
+        @Override
+        public InputStream stream() {
+            return new ByteArrayInputStream(bytes);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private final class BytesWriter implements SnapshotWriter {
+        private final SnapshotMeta meta;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private boolean done;
+
+        BytesWriter(SnapshotMeta meta) {
+            this.meta = meta;
+        }
+
+        @Override
+        public SnapshotMeta meta() {
+            return meta;
+        }
+
+        @Override
+        public OutputStream output() {
+            return bytes;
+        }
+
+        @Override
+        public long size() {
+            return bytes.size();
+        }
+
+        @Override
+        public InputStream readBack() {
+            return new ByteArrayInputStream(bytes.toByteArray());
+        }
+
+        @Override
+        public void install() {
+            if (done) throw new IllegalStateException("this snapshot writer was already installed or closed");
+            MemoryStorage.this.install(meta, bytes.toByteArray());
+            done = true;
+        }
+
+        @Override
+        public void close() {
+            done = true;
+        }
     }
 }

@@ -5,7 +5,10 @@ import io.raftkv.kv.OutcomeUnknownException;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.storage.MemoryStorage;
+import io.raftkv.storage.SnapshotReader;
+import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
+import io.raftkv.raft.SnapshotMeta;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -46,6 +49,9 @@ class ClusterLifecycleTest {
             if (failNext.getAndSet(false)) throw new IllegalStateException("disk error (injected)");
             inner.persist(hs, entries);
         }
+        @Override public Optional<SnapshotMeta> snapshot() { return inner.snapshot(); }
+        @Override public SnapshotReader openSnapshot() { return inner.openSnapshot(); }
+        @Override public SnapshotWriter createSnapshot(SnapshotMeta meta) { return inner.createSnapshot(meta); }
         @Override public void close() {}
     }
 

@@ -2,6 +2,8 @@ package io.raftkv.raft;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static io.raftkv.raft.RaftLogReplicationTest.bytes;
 import static io.raftkv.raft.RaftLogReplicationTest.stableCluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +21,7 @@ class RaftCompactionTest {
         long last = leader.log().lastIndex();
         long termAt4 = leader.log().term(4);
 
+        leader.snapshotTaken(leader.snapshotMeta(4));
         leader.compact(4);
         assertEquals(5, leader.log().firstIndex());
         assertEquals(last, leader.log().lastIndex());
@@ -41,31 +44,43 @@ class RaftCompactionTest {
         net.deliverAll();
         RaftCore leader = net.core(1);
         long applied = leader.log().applied();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> leader.compact(applied + 1));
-        assertTrue(e.getMessage().contains("only entries both applied"), e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> leader.compact(applied));
+        assertTrue(e.getMessage().contains("no snapshot reaches it"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> leader.snapshotMeta(applied + 1));
+        assertTrue(e.getMessage().contains("applied index"), e.getMessage());
         assertEquals(1, leader.log().firstIndex(), "a refused compaction drops nothing");
     }
 
     @Test
-    void aFollowerThatNeedsDroppedEntriesWaitsForASnapshotInsteadOfGettingWrongOnes() {
+    void aFollowerThatNeedsDroppedEntriesIsSentTheSnapshotInsteadOfWrongEntries() {
         TestNetwork net = stableCluster(3, b -> b);
         net.isolate(3);
         for (int i = 0; i < 5; i++) net.core(1).propose(bytes("v" + i));
         net.deliverAll();
         RaftCore leader = net.core(1);
         long last = leader.log().lastIndex();
-        leader.compact(last);
+        SnapshotMeta snap = net.snapshot(1, 0);
+        assertEquals(last, snap.index());
         net.heal();
+        int before = net.delivered().size();
         net.heartbeatFrom(1);
         net.deliverAll();
 
-        assertEquals(Progress.State.SNAPSHOT, leader.progress(3).state);
-        assertTrue(net.core(3).log().lastIndex() < leader.log().firstIndex(), "node 3 got nothing it cannot place");
-        // The others go on committing; node 3 stays behind until snapshots can be sent.
+        List<Message> after = net.delivered().subList(before, net.delivered().size());
+        assertEquals(List.of(new Message.InstallSnapshot(1, 3, leader.term(), snap)),
+                after.stream().filter(m -> m instanceof Message.InstallSnapshot).toList());
+        assertTrue(after.stream().noneMatch(m -> m instanceof Message.AppendRequest a && a.to() == 3
+                        && !a.entries().isEmpty() && a.entries().get(0).index() <= last),
+                "node 3 is sent no entry the leader dropped");
+        assertEquals(Progress.State.REPLICATE, leader.progress(3).state, "the follower's answer ends the snapshot state");
+        assertEquals(snap, net.core(3).latestSnapshot());
+        assertEquals(last + 1, net.core(3).log().firstIndex(), "node 3's log now starts after the snapshot");
+        assertEquals(net.node(1).applied, net.node(3).applied, "node 3 holds the leader's state");
+
         leader.propose(bytes("after"));
         net.deliverAll();
         net.heartbeatFrom(1);
-        assertEquals(last + 1, net.core(2).commitIndex());
-        assertTrue(net.core(3).commitIndex() < last);
+        for (int id : net.ids()) assertEquals(last + 1, net.core(id).commitIndex(), "node " + id);
+        assertEquals(net.node(1).applied, net.node(3).applied);
     }
 }

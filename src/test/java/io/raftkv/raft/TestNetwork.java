@@ -41,6 +41,11 @@ final class TestNetwork {
         final List<Entry> applied = new ArrayList<>();
         final List<ReadState> readStates = new ArrayList<>();
         final List<Long> droppedReads = new ArrayList<>();
+        /** The node's newest snapshot, and the entries applied up to it (the "state" it holds). */
+        SnapshotMeta snapshot;
+        List<Entry> snapshotState = List.of();
+        /** The state a leader's InstallSnapshot carried, kept until the core asks for it to be installed. */
+        List<Entry> receivedState;
 
         Node(RaftConfig config) {
             this.config = config;
@@ -49,6 +54,12 @@ final class TestNetwork {
 
         /** Does what a runtime's storage does with a ready: drop from the first entry given, append, keep the hard state. */
         void persist(Ready r) {
+            if (r.snapshot() != null) {
+                // The core installs a snapshot only when its log does not hold the snapshot's last entry.
+                snapshot = r.snapshot();
+                snapshotState = receivedState;
+                disk.clear();
+            }
             if (r.hardState() != null) hardState = r.hardState();
             if (!r.entries().isEmpty()) {
                 long first = r.entries().get(0).index();
@@ -58,6 +69,10 @@ final class TestNetwork {
         }
 
         void apply(Ready r) {
+            if (r.snapshot() != null) {
+                applied.clear();
+                applied.addAll(snapshotState);
+            }
             applied.addAll(r.committedEntries());
             readStates.addAll(r.readStates());
             droppedReads.addAll(r.droppedReads());
@@ -80,6 +95,31 @@ final class TestNetwork {
 
     static TestNetwork of(int size, UnaryOperator<RaftConfig.Builder> tweak) {
         return new TestNetwork(size, tweak);
+    }
+
+    /**
+     * Takes a snapshot of node {@code id}'s state as of its last applied entry, and compacts its log
+     * (in memory and on its disk) up to {@code keep} entries before that.
+     */
+    SnapshotMeta snapshot(int id, long keep) {
+        Node n = node(id);
+        long index = n.core.log().applied();
+        SnapshotMeta meta = n.core.snapshotMeta(index);
+        n.core.snapshotTaken(meta);
+        n.snapshot = meta;
+        n.snapshotState = List.copyOf(n.applied.subList(0, (int) index));
+        long compactTo = Math.max(n.core.log().firstIndex() - 1, index - keep);
+        n.core.compact(compactTo);
+        n.disk.removeIf(e -> e.index() <= index); // the disk keeps what follows its snapshot only
+        return meta;
+    }
+
+    /** Adds a node that is not in any configuration yet: it starts with {@code bootstrap} as the voters it knows. */
+    void addNode(int id, Set<Integer> bootstrap) {
+        if (nodes.containsKey(id)) throw new IllegalArgumentException("node " + id + " exists");
+        RaftConfig c = RaftConfig.builder(id, bootstrap, new SplittableRandom(SEED * 31 + id))
+                .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();
+        nodes.put(id, new Node(c));
     }
 
     /** A network whose nodes start from the given persisted states (index i is node i + 1). */
@@ -160,6 +200,9 @@ final class TestNetwork {
         if (m == null) return false;
         if (!lost(m)) {
             delivered.add(m);
+            if (m instanceof Message.InstallSnapshot is) {
+                node(m.to()).receivedState = List.copyOf(node(m.from()).snapshotState.subList(0, (int) is.snapshot().index()));
+            }
             core(m.to()).step(m);
         }
         return true;
@@ -256,8 +299,9 @@ final class TestNetwork {
     /** Crashes and restarts a node: it keeps only what it persisted. */
     void restart(int id) {
         Node n = node(id);
-        n.core = new RaftCore(n.config, n.hardState, List.copyOf(n.disk));
+        n.core = new RaftCore(n.config, n.hardState, n.snapshot, List.copyOf(n.disk));
         n.applied.clear();
+        n.applied.addAll(n.snapshotState);
         n.readStates.clear();
         n.droppedReads.clear();
         queue.removeIf(m -> m.to() == id);

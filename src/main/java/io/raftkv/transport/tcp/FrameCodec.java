@@ -1,14 +1,19 @@
 package io.raftkv.transport.tcp;
 
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.Message.AppendRequest;
 import io.raftkv.raft.Message.AppendResponse;
 import io.raftkv.raft.Message.Heartbeat;
 import io.raftkv.raft.Message.HeartbeatResponse;
+import io.raftkv.raft.Message.InstallSnapshot;
+import io.raftkv.raft.Message.SnapshotChunk;
+import io.raftkv.raft.Message.SnapshotChunkAck;
 import io.raftkv.raft.Message.TimeoutNow;
 import io.raftkv.raft.Message.VoteRequest;
 import io.raftkv.raft.Message.VoteResponse;
+import io.raftkv.raft.SnapshotMeta;
 
 import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
@@ -25,7 +30,8 @@ import java.util.List;
  * 0        length   int32  number of bytes after this field: 1 + 1 + body + 4; at most maxFrameBytes - 4
  * 4        version  uint8  {@value #VERSION}
  * 5        type     uint8  1 VoteRequest, 2 VoteResponse, 3 AppendRequest, 4 AppendResponse,
- *                          5 Heartbeat, 6 HeartbeatResponse, 7 TimeoutNow
+ *                          5 Heartbeat, 6 HeartbeatResponse, 7 TimeoutNow, 8 InstallSnapshot,
+ *                          9 SnapshotChunk, 10 SnapshotChunkAck
  * 6        body     type-specific, below
  * 4+length-4  crc   int32  CRC32C of version, type and body (bytes 4 to 4+length-4)
  * </pre>
@@ -35,12 +41,17 @@ import java.util.List;
  * VoteResponse       flags uint8 (bit 0 granted, bit 1 preVote)                                               17
  * AppendRequest      prevLogIndex int64 | prevLogTerm int64 | leaderCommit int64 | count int32
  *                    | count entries                                                                44 + entries
- *   entry            index int64 (&gt;= 1) | term int64 (&gt;= 1) | kind uint8 (0 NOOP, 1 COMMAND)
- *                    | dataLength int32 | data                                                      21 + data
+ *   entry            index int64 (&gt;= 1) | term int64 (&gt;= 1) | kind uint8 (0 NOOP, 1 COMMAND, 2 CONFIG)
+ *                    | dataLength int32 | data (a CONFIG entry's must be a configuration)        21 + data
  * AppendResponse     flags uint8 (bit 0 success) | index int64 | hintIndex int64 | hintTerm int64          41
  * Heartbeat          commit int64 | readRound int64                                                          32
  * HeartbeatResponse  readRound int64                                                                         24
  * TimeoutNow         (nothing more)                                                                          16
+ * InstallSnapshot    snapshot                                                                     36 + config
+ *   snapshot         index int64 (&gt;= 1) | term int64 (&gt;= 1) | configLength int32 | configuration  20 + config
+ * SnapshotChunk      snapshot | size int64 | offset int64 | crc int32 | dataLength int32 | data
+ *                    (offset + dataLength &lt;= size)                                  60 + config + data
+ * SnapshotChunkAck   snapshotIndex int64 | received int64                                                    32
  * </pre>
  * Flag bits not listed must be 0. The encoding is canonical: a frame that decodes re-encodes to the
  * same bytes.
@@ -73,6 +84,9 @@ public final class FrameCodec {
     static final int HEARTBEAT = 5;
     static final int HEARTBEAT_RESPONSE = 6;
     static final int TIMEOUT_NOW = 7;
+    static final int INSTALL_SNAPSHOT = 8;
+    static final int SNAPSHOT_CHUNK = 9;
+    static final int SNAPSHOT_CHUNK_ACK = 10;
 
     private static final int COMMON = 4 + 4 + 8;
     private static final int VOTE_REQUEST_BODY = COMMON + 8 + 8 + 1;
@@ -83,9 +97,13 @@ public final class FrameCodec {
     private static final int HEARTBEAT_BODY = COMMON + 8 + 8;
     private static final int HEARTBEAT_RESPONSE_BODY = COMMON + 8;
     private static final int TIMEOUT_NOW_BODY = COMMON;
+    private static final int SNAPSHOT_META_FIXED = 8 + 8 + 4;
+    private static final int CHUNK_FIXED = 8 + 8 + 4 + 4;
+    private static final int SNAPSHOT_CHUNK_ACK_BODY = COMMON + 8 + 8;
 
     private static final byte KIND_NOOP = 0;
     private static final byte KIND_COMMAND = 1;
+    private static final byte KIND_CONFIG = 2;
     private static final byte[] NO_DATA = new byte[0];
 
     private final int maxFrameBytes;
@@ -129,6 +147,9 @@ public final class FrameCodec {
             case Heartbeat m -> HEARTBEAT_BODY;
             case HeartbeatResponse m -> HEARTBEAT_RESPONSE_BODY;
             case TimeoutNow m -> TIMEOUT_NOW_BODY;
+            case InstallSnapshot m -> COMMON + metaSize(m.snapshot());
+            case SnapshotChunk m -> COMMON + metaSize(m.snapshot()) + CHUNK_FIXED + (long) m.data().length;
+            case SnapshotChunkAck m -> SNAPSHOT_CHUNK_ACK_BODY;
         };
         long size = BODY_OFFSET + body + CRC_BYTES;
         if (size > maxFrameBytes) {
@@ -183,7 +204,11 @@ public final class FrameCodec {
                     dst.putInt(entries.size());
                     for (Entry e : entries) {
                         dst.putLong(e.index()).putLong(e.term());
-                        dst.put(e.kind() == Entry.Kind.NOOP ? KIND_NOOP : KIND_COMMAND);
+                        dst.put(switch (e.kind()) {
+                            case NOOP -> KIND_NOOP;
+                            case COMMAND -> KIND_COMMAND;
+                            case CONFIG -> KIND_CONFIG;
+                        });
                         dst.putInt(e.data().length).put(e.data());
                     }
                 }
@@ -203,12 +228,34 @@ public final class FrameCodec {
                 case TimeoutNow m -> {
                     putCommon(dst, m);
                 }
+                case InstallSnapshot m -> {
+                    putCommon(dst, m);
+                    putMeta(dst, m.snapshot());
+                }
+                case SnapshotChunk m -> {
+                    putCommon(dst, m);
+                    putMeta(dst, m.snapshot());
+                    dst.putLong(m.size()).putLong(m.offset()).putInt(m.crc()).putInt(m.data().length).put(m.data());
+                }
+                case SnapshotChunkAck m -> {
+                    putCommon(dst, m);
+                    dst.putLong(m.snapshotIndex()).putLong(m.received());
+                }
             }
             FrameEnvelope.seal(dst, start);
             return size;
         } finally {
             dst.order(order);
         }
+    }
+
+    private static int metaSize(SnapshotMeta meta) {
+        return SNAPSHOT_META_FIXED + meta.configuration().encodedSize();
+    }
+
+    private static void putMeta(ByteBuffer dst, SnapshotMeta meta) {
+        dst.putLong(meta.index()).putLong(meta.term()).putInt(meta.configuration().encodedSize());
+        meta.configuration().encode(dst);
     }
 
     private static void putCommon(ByteBuffer dst, Message m) {
@@ -224,6 +271,9 @@ public final class FrameCodec {
             case Heartbeat m -> HEARTBEAT;
             case HeartbeatResponse m -> HEARTBEAT_RESPONSE;
             case TimeoutNow m -> TIMEOUT_NOW;
+            case InstallSnapshot m -> INSTALL_SNAPSHOT;
+            case SnapshotChunk m -> SNAPSHOT_CHUNK;
+            case SnapshotChunkAck m -> SNAPSHOT_CHUNK_ACK;
         };
     }
 
@@ -274,11 +324,88 @@ public final class FrameCodec {
                 bodySize(b, TIMEOUT_NOW_BODY, "TimeoutNow");
                 yield new TimeoutNow(b.getInt(), b.getInt(), b.getLong());
             }
+            case INSTALL_SNAPSHOT -> {
+                int from = atLeast(b, COMMON + SNAPSHOT_META_FIXED, "InstallSnapshot").getInt(), to = b.getInt();
+                long term = b.getLong();
+                SnapshotMeta meta = getMeta(b);
+                if (b.hasRemaining()) {
+                    throw new FrameException(b.position(), "the InstallSnapshot body has " + b.remaining()
+                            + " bytes after its configuration");
+                }
+                yield new InstallSnapshot(from, to, term, meta);
+            }
+            case SNAPSHOT_CHUNK -> decodeChunk(b);
+            case SNAPSHOT_CHUNK_ACK -> {
+                bodySize(b, SNAPSHOT_CHUNK_ACK_BODY, "SnapshotChunkAck");
+                yield new SnapshotChunkAck(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong());
+            }
             default -> throw new FrameException(LENGTH_BYTES + 1, "unknown message type " + type
-                    + "; the known types are " + VOTE_REQUEST + " to " + TIMEOUT_NOW);
+                    + "; the known types are " + VOTE_REQUEST + " to " + SNAPSHOT_CHUNK_ACK);
         };
         frame.position(frame.limit());
         return message;
+    }
+
+    private static ByteBuffer atLeast(ByteBuffer b, int min, String type) throws FrameException {
+        if (b.remaining() < min) {
+            throw new FrameException(BODY_OFFSET, "a " + type + " body has at least " + min + " bytes, this one "
+                    + b.remaining());
+        }
+        return b;
+    }
+
+    private static SnapshotMeta getMeta(ByteBuffer b) throws FrameException {
+        int at = b.position();
+        if (b.remaining() < SNAPSHOT_META_FIXED) {
+            throw new FrameException(at, "a snapshot description has at least " + SNAPSHOT_META_FIXED + " bytes, "
+                    + b.remaining() + " remain");
+        }
+        long index = b.getLong(), term = b.getLong();
+        int configLength = b.getInt();
+        if (index < 1) throw new FrameException(at, "snapshot index " + index + "; it must be >= 1");
+        if (term < 1) throw new FrameException(at + 8, "snapshot term " + term + "; it must be >= 1");
+        if (configLength < 0 || configLength > b.remaining()) {
+            throw new FrameException(at + 16, "the snapshot's configuration says it has " + configLength
+                    + " bytes; between 0 and " + b.remaining() + " remain");
+        }
+        Configuration config = configuration(b, configLength, at + SNAPSHOT_META_FIXED);
+        return new SnapshotMeta(index, term, config);
+    }
+
+    private static Configuration configuration(ByteBuffer b, int length, int at) throws FrameException {
+        ByteBuffer slice = b.slice(b.position(), length);
+        try {
+            Configuration c = Configuration.decode(slice);
+            if (slice.hasRemaining()) throw new IllegalArgumentException(slice.remaining() + " bytes after its end");
+            b.position(b.position() + length);
+            return c;
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new FrameException(at, "not a configuration: " + e.getMessage());
+        }
+    }
+
+    private static Message decodeChunk(ByteBuffer b) throws FrameException {
+        int from = atLeast(b, COMMON + SNAPSHOT_META_FIXED + CHUNK_FIXED, "SnapshotChunk").getInt(), to = b.getInt();
+        long term = b.getLong();
+        SnapshotMeta meta = getMeta(b);
+        int at = b.position();
+        if (b.remaining() < CHUNK_FIXED) {
+            throw new FrameException(at, "a SnapshotChunk's fields after its configuration take " + CHUNK_FIXED
+                    + " bytes, " + b.remaining() + " remain");
+        }
+        long size = b.getLong(), offset = b.getLong();
+        int crc = b.getInt(), length = b.getInt();
+        if (length != b.remaining()) {
+            throw new FrameException(at + 20, "the chunk says it has " + length + " bytes of data; the body has "
+                    + b.remaining() + " left");
+        }
+        if (offset < 0 || size < 0 || offset > size - length) {
+            throw new FrameException(at, "a chunk of " + length + " bytes at offset " + offset
+                    + " does not fit a snapshot of " + size + " bytes");
+        }
+        byte[] data = length == 0 ? NO_DATA : new byte[length];
+        b.get(data);
+        return new SnapshotChunk(from, to, term, meta, size, offset, data, crc);
     }
 
     private static void bodySize(ByteBuffer b, int expected, String type) throws FrameException {
@@ -326,17 +453,23 @@ public final class FrameCodec {
             if (entryTerm < 1) {
                 throw new FrameException(at + 8, "entry " + i + " has term " + entryTerm + "; it must be >= 1");
             }
-            if (kind != KIND_NOOP && kind != KIND_COMMAND) {
+            if (kind != KIND_NOOP && kind != KIND_COMMAND && kind != KIND_CONFIG) {
                 throw new FrameException(at + 16, "entry " + i + " has kind " + kind + "; the kinds are "
-                        + KIND_NOOP + " (NOOP) and " + KIND_COMMAND + " (COMMAND)");
+                        + KIND_NOOP + " (NOOP), " + KIND_COMMAND + " (COMMAND) and " + KIND_CONFIG + " (CONFIG)");
             }
             if (dataLength < 0 || dataLength > b.remaining()) {
                 throw new FrameException(at + 17, "entry " + i + " says its data has " + dataLength
                         + " bytes; between 0 and " + b.remaining() + " remain in the body");
             }
+            if (kind == KIND_CONFIG) configuration(b.duplicate(), dataLength, at + ENTRY_FIXED); // checked, not kept
             byte[] data = dataLength == 0 ? NO_DATA : new byte[dataLength];
             b.get(data);
-            entries[i] = new Entry(index, entryTerm, kind == KIND_NOOP ? Entry.Kind.NOOP : Entry.Kind.COMMAND, data);
+            Entry.Kind k = switch (kind) {
+                case KIND_NOOP -> Entry.Kind.NOOP;
+                case KIND_COMMAND -> Entry.Kind.COMMAND;
+                default -> Entry.Kind.CONFIG;
+            };
+            entries[i] = new Entry(index, entryTerm, k, data);
         }
         if (b.hasRemaining()) {
             throw new FrameException(b.position(), "the AppendRequest body has " + b.remaining()

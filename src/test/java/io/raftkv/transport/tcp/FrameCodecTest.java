@@ -188,11 +188,11 @@ class FrameCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 8, 127, 255})
+    @ValueSource(ints = {0, 11, 127, 255})
     void aFrameOfAnUnknownTypeIsRefused(int type) {
         byte[] f = heartbeat();
         f[5] = (byte) type;
-        refused(withCrc(f), 5, "unknown message type " + type, "1 to 7");
+        refused(withCrc(f), 5, "unknown message type " + type, "1 to 10");
     }
 
     @Test
@@ -282,8 +282,11 @@ class FrameCodecTest {
         ByteBuffer.wrap(f).putLong(FIRST_ENTRY_AT + 8, -3);
         refused(withCrc(f), FIRST_ENTRY_AT + 8, "entry 0 has term -3; it must be >= 1");
         f = appendWithOneEntry();
+        f[FIRST_ENTRY_AT + 16] = 3;
+        refused(withCrc(f), FIRST_ENTRY_AT + 16, "entry 0 has kind 3; the kinds are 0 (NOOP), 1 (COMMAND) and 2 (CONFIG)");
+        f = appendWithOneEntry();
         f[FIRST_ENTRY_AT + 16] = 2;
-        refused(withCrc(f), FIRST_ENTRY_AT + 16, "entry 0 has kind 2; the kinds are 0 (NOOP) and 1 (COMMAND)");
+        refused(withCrc(f), FIRST_ENTRY_AT + 21, "not a configuration");
     }
 
     @ParameterizedTest

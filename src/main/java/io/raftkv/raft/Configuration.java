@@ -1,0 +1,171 @@
+package io.raftkv.raft;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * Who is in the cluster: the voters, whose majority commits entries and elects leaders, and the learners,
+ * which receive the log but neither vote nor count (a new server catching up, thesis §4.2.1). The two sets
+ * are disjoint and there is at least one voter. Changed one server at a time by {@link Entry.Kind#CONFIG}
+ * entries, each taking effect as soon as it is in a log (thesis chapter 4).
+ */
+public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners) {
+    private static final byte FORMAT = 1;
+
+    public Configuration {
+        voters = copy(voters, "voters");
+        learners = copy(learners, "learners");
+        if (voters.isEmpty()) throw new IllegalArgumentException("a configuration needs at least one voter");
+        for (int l : learners) {
+            if (voters.contains(l)) {
+                throw new IllegalArgumentException("node " + l + " cannot be both a voter and a learner");
+            }
+        }
+    }
+
+    private static SortedSet<Integer> copy(Set<Integer> ids, String what) {
+        Objects.requireNonNull(ids, what);
+        TreeSet<Integer> out = new TreeSet<>();
+        for (Integer id : ids) {
+            if (id == null) throw new NullPointerException(what + " must not contain null");
+            if (id < 1) throw new IllegalArgumentException(what + " must be node ids >= 1, got " + id);
+            out.add(id);
+        }
+        return Collections.unmodifiableSortedSet(out);
+    }
+
+    /** Only these voters, no learners. */
+    public static Configuration ofVoters(Set<Integer> voters) {
+        return new Configuration(new TreeSet<>(voters), new TreeSet<>());
+    }
+
+    public boolean isVoter(int id) {
+        return voters.contains(id);
+    }
+
+    public boolean isLearner(int id) {
+        return learners.contains(id);
+    }
+
+    /** Whether {@code id} is a voter or a learner. */
+    public boolean contains(int id) {
+        return voters.contains(id) || learners.contains(id);
+    }
+
+    /** Voters and learners, in id order. */
+    public SortedSet<Integer> members() {
+        TreeSet<Integer> all = new TreeSet<>(voters);
+        all.addAll(learners);
+        return Collections.unmodifiableSortedSet(all);
+    }
+
+    /**
+     * The configuration after {@code change}.
+     *
+     * @throws IllegalArgumentException if the change does not apply to this configuration: adding a
+     *     member, promoting a non-learner, removing a non-member or the last voter
+     */
+    public Configuration apply(ConfigChange change) {
+        Objects.requireNonNull(change, "change");
+        int id = change.node();
+        TreeSet<Integer> v = new TreeSet<>(voters);
+        TreeSet<Integer> l = new TreeSet<>(learners);
+        switch (change.kind()) {
+            case ADD_LEARNER -> {
+                if (contains(id)) {
+                    throw new IllegalArgumentException("node " + id + " is already " + (isVoter(id) ? "a voter" : "a learner")
+                            + " in " + this);
+                }
+                l.add(id);
+            }
+            case PROMOTE -> {
+                if (!isLearner(id)) {
+                    throw new IllegalArgumentException("only a learner can be promoted to voter; node " + id + " is "
+                            + (isVoter(id) ? "already a voter" : "not a member") + " in " + this);
+                }
+                l.remove(id);
+                v.add(id);
+            }
+            case REMOVE -> {
+                if (!contains(id)) throw new IllegalArgumentException("node " + id + " is not a member of " + this);
+                if (voters.size() == 1 && isVoter(id)) {
+                    throw new IllegalArgumentException("cannot remove node " + id + ", the last voter");
+                }
+                v.remove(id);
+                l.remove(id);
+            }
+        }
+        return new Configuration(v, l);
+    }
+
+    /** The bytes of a {@link Entry.Kind#CONFIG} entry and of a snapshot's configuration. */
+    public byte[] encode() {
+        ByteBuffer b = ByteBuffer.allocate(encodedSize());
+        encode(b);
+        return b.array();
+    }
+
+    public int encodedSize() {
+        return 1 + 4 + 4 * voters.size() + 4 + 4 * learners.size();
+    }
+
+    public void encode(ByteBuffer dst) {
+        dst.put(FORMAT).putInt(voters.size());
+        for (int v : voters) dst.putInt(v);
+        dst.putInt(learners.size());
+        for (int l : learners) dst.putInt(l);
+    }
+
+    /** Reads what {@link #encode()} wrote. */
+    public static Configuration decode(byte[] bytes) {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        Configuration c = decode(b);
+        if (b.hasRemaining()) {
+            throw new IllegalArgumentException("a configuration of " + bytes.length + " bytes has " + b.remaining()
+                    + " bytes after its end");
+        }
+        return c;
+    }
+
+    /**
+     * Reads a configuration from {@code src}'s position on.
+     *
+     * @throws IllegalArgumentException if the bytes are not a configuration
+     */
+    public static Configuration decode(ByteBuffer src) {
+        try {
+            byte format = src.get();
+            if (format != FORMAT) {
+                throw new IllegalArgumentException("unknown configuration format " + format + " (this build reads " + FORMAT + ")");
+            }
+            TreeSet<Integer> v = readIds(src, "voters");
+            TreeSet<Integer> l = readIds(src, "learners");
+            return new Configuration(v, l);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("a configuration cut short");
+        }
+    }
+
+    private static TreeSet<Integer> readIds(ByteBuffer src, String what) {
+        int n = src.getInt();
+        if (n < 0 || n > src.remaining() / 4) {
+            throw new IllegalArgumentException("a configuration claims " + n + " " + what + " in " + src.remaining()
+                    + " bytes");
+        }
+        TreeSet<Integer> ids = new TreeSet<>();
+        for (int i = 0; i < n; i++) {
+            if (!ids.add(src.getInt())) throw new IllegalArgumentException("a configuration lists a node twice among its " + what);
+        }
+        return ids;
+    }
+
+    @Override
+    public String toString() {
+        return learners.isEmpty() ? "voters " + voters : "voters " + voters + " learners " + learners;
+    }
+}
