@@ -10,7 +10,12 @@ import io.raftkv.kv.KvStateMachine;
 import io.raftkv.kv.net.KvSocketServer;
 import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.node.NodeStatus;
+import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
+import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.node.SnapshotStats;
+import io.raftkv.raft.ConfigChange;
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.Role;
 import io.raftkv.storage.FileStorage;
@@ -41,16 +46,25 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * A whole Raft key-value cluster inside one JVM: N nodes, each on its own virtual thread, joined
  * by an in-memory network that can partition, cut, drop and delay, or by TCP on loopback ports
- * ({@link Builder#transport}). Nodes can be killed (volatile state lost, storage kept) and restarted.
+ * ({@link Builder#transport}). Nodes can be killed (volatile state lost, storage kept) and restarted;
+ * in memory, nodes can be added and removed while the cluster runs (one at a time, through the log:
+ * {@link #addNode()}, {@link #removeNode(int)}), and leadership handed over ({@link #transferLeadership(int)}).
  * Clients reach every live node; partitions cut the nodes off from each other, not from clients.
  */
 public final class Cluster implements AutoCloseable {
@@ -63,7 +77,13 @@ public final class Cluster implements AutoCloseable {
     private final TcpKvConnector tcpConnector;
     /** TCP mode: each running node's transport, for {@link #describeNetwork()}. */
     private final AtomicReferenceArray<TcpTransport> tcpTransports;
-    private final Set<Integer> voters;
+    /** Node ids are never reused: a removed node's id stays retired. */
+    static final int MAX_NODE_ID = 255;
+    /** The nodes the cluster started with: the configuration every node assumes until its log says otherwise. */
+    private final Set<Integer> initialVoters;
+    /** The nodes that belong to the cluster now (running or killed), in id order; removed ones leave it. */
+    private final Set<Integer> members = new ConcurrentSkipListSet<>();
+    private int nextId;
     private final Storage[] storages;
     // Written by whoever kills or restarts a node, read by client threads: hence atomic arrays.
     private final AtomicReferenceArray<RaftNode> nodes;
@@ -83,17 +103,19 @@ public final class Cluster implements AutoCloseable {
         this.seeds = new SplittableRandom(b.seed);
         TreeSet<Integer> ids = new TreeSet<>();
         for (int i = 1; i <= b.nodes; i++) ids.add(i);
-        this.voters = ids;
-        this.storages = new Storage[b.nodes + 1];
-        this.nodes = new AtomicReferenceArray<>(b.nodes + 1);
-        this.services = new AtomicReferenceArray<>(b.nodes + 1);
-        this.lastStatus = new NodeStatus[b.nodes + 1];
-        this.stopping = new RaftNode[b.nodes + 1];
+        this.initialVoters = Set.copyOf(ids);
+        this.members.addAll(ids);
+        this.nextId = b.nodes + 1;
+        this.storages = new Storage[MAX_NODE_ID + 1];
+        this.nodes = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
+        this.services = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
+        this.lastStatus = new NodeStatus[MAX_NODE_ID + 1];
+        this.stopping = new RaftNode[MAX_NODE_ID + 1];
         if (b.transport == ClusterTransport.TCP) {
             this.addresses = Map.copyOf(LoopbackPorts.reserve(b.nodes));
             this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
             this.tcpConnector = new TcpKvConnector(addresses, clusterId);
-            this.tcpTransports = new AtomicReferenceArray<>(b.nodes + 1);
+            this.tcpTransports = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
         } else {
             this.tcpTransports = null;
             this.addresses = null;
@@ -107,16 +129,16 @@ public final class Cluster implements AutoCloseable {
     }
 
     private void startAll() {
-        for (int id : voters) startNode(id);
+        for (int id : members) startNode(id);
         // Ask one node to campaign at once rather than wait an election timeout: a cluster is usable
         // within a few message round trips of start.
-        nodes.get(voters.iterator().next()).campaign();
+        nodes.get(members.iterator().next()).campaign();
     }
 
     private void startNode(int id) {
         Storage storage = Objects.requireNonNull(config.storage.open(id), "storage for node " + id);
         storages[id] = storage;
-        RaftConfig raft = RaftConfig.builder(id, voters, new SplittableRandom(seeds.nextLong()))
+        RaftConfig raft = RaftConfig.builder(id, initialVoters, new SplittableRandom(seeds.nextLong()))
                 .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks).build();
         KvSocketServer server = addresses == null ? null
                 : new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
@@ -128,6 +150,7 @@ public final class Cluster implements AutoCloseable {
         };
         RaftNode node = new RaftNode(raft, storage, connect,
                 new KvStateMachine(config.maxSessions), config.tickInterval, this::signal, config.spinsBeforePark);
+        node.snapshotPolicy(config.snapshots);
         nodes.set(id, node);
         KvService service = new KvService(node, config.limits);
         services.set(id, service);
@@ -146,13 +169,37 @@ public final class Cluster implements AutoCloseable {
 
     // ---------------------------------------------------------------- observing
 
-    /** The ids of the nodes, 1 to N. */
+    /** The ids of the nodes in the cluster (running or killed), in order: 1 to N, then those added and not removed. */
     public List<Integer> nodeIds() {
-        return List.copyOf(voters);
+        return List.copyOf(members);
     }
 
+    /** The number of nodes in the cluster, voters and learners. */
     public int size() {
-        return voters.size();
+        return members.size();
+    }
+
+    /**
+     * The configuration in force: the leader's, or with no leader, that of the live node whose log is
+     * longest; voters and learners.
+     */
+    public Configuration configuration() {
+        checkOpen();
+        OptionalInt l = leader();
+        if (l.isPresent()) {
+            RaftNode n = nodes.get(l.getAsInt());
+            if (n != null) return n.configuration();
+        }
+        Configuration best = Configuration.ofVoters(initialVoters);
+        long longest = -1;
+        for (int id : members) {
+            RaftNode n = nodes.get(id);
+            if (n != null && n.status().lastIndex() > longest) {
+                longest = n.status().lastIndex();
+                best = n.configuration();
+            }
+        }
+        return best;
     }
 
     /** What node {@code id} last published: role, term, leader, commit and applied index, alive. */
@@ -164,23 +211,33 @@ public final class Cluster implements AutoCloseable {
         return last != null ? last : NodeStatus.down(id, 0);
     }
 
+    /** Node {@code id}'s snapshots and log size as it last published them; empty while it is down. */
+    public Optional<SnapshotStats> snapshotStats(int id) {
+        checkNode(id);
+        RaftNode n = nodes.get(id);
+        return n == null ? Optional.empty() : Optional.of(n.snapshotStats());
+    }
+
     public List<NodeStatus> statuses() {
         List<NodeStatus> out = new ArrayList<>();
-        for (int id : voters) out.add(status(id));
+        for (int id : members) out.add(status(id));
         return out;
     }
 
     /**
-     * The current leader, if there is one that a majority of the cluster recognises in its term
-     * (a deposed leader that has not noticed yet does not count).
+     * The current leader, if there is one that a majority of its configuration's voters recognises in
+     * its term (a deposed leader that has not noticed yet does not count).
      */
     public OptionalInt leader() {
         checkOpen();
-        for (int id : voters) {
+        for (int id : members) {
             NodeStatus s = status(id);
-            if (!s.alive() || s.role() != Role.LEADER) continue;
+            RaftNode n = nodes.get(id);
+            if (!s.alive() || s.role() != Role.LEADER || n == null) continue;
+            Set<Integer> voters = n.configuration().voters();
             int agree = 0;
             for (int other : voters) {
+                if (!members.contains(other)) continue;
                 NodeStatus o = status(other);
                 if (o.alive() && o.term() == s.term() && o.leader() == id) agree++;
             }
@@ -234,7 +291,7 @@ public final class Cluster implements AutoCloseable {
     public String describeNetwork() {
         if (tcpTransports == null) return String.valueOf(network.stats());
         StringBuilder b = new StringBuilder();
-        for (int id : voters) {
+        for (int id : members) {
             TcpTransport t = tcpTransports.get(id);
             b.append(t == null ? "node " + id + ": no transport" : t.describe()).append('\n');
         }
@@ -300,6 +357,165 @@ public final class Cluster implements AutoCloseable {
             else s.handle(request, reply);
         }
     };
+
+    // ---------------------------------------------------------------- membership
+
+    /** {@link #addNode(Duration)} with twice the clients' deadline as the time allowed. */
+    public int addNode() {
+        return addNode(config.clientDeadline.multipliedBy(2));
+    }
+
+    /**
+     * Starts a new node (the next unused id) and makes it a voter the safe way: it joins as a learner,
+     * catches up from the leader (by snapshot if the leader has compacted its log), and is promoted once
+     * it keeps up. Returns its id once the promotion is committed.
+     *
+     * @throws IllegalStateException if it is not a voter within {@code timeout}; it then stays in the
+     *                               cluster, as a learner or outside the configuration: remove it or retry
+     * @throws UnsupportedOperationException in TCP mode, whose nodes' addresses are fixed at start
+     */
+    public int addNode(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        int id;
+        synchronized (this) {
+            checkOpen();
+            if (addresses != null) {
+                throw new UnsupportedOperationException("adding nodes needs the in-memory transport: over TCP every"
+                        + " node's peer addresses are fixed when the cluster starts");
+            }
+            if (nextId > MAX_NODE_ID) throw new IllegalStateException("node ids are used up (at most " + MAX_NODE_ID + ")");
+            id = nextId++;
+            members.add(id);
+            startNode(id);
+        }
+        retryAtLeader("add node " + id, timeout, (leader, left) -> leader.addVoter(id, left));
+        return id;
+    }
+
+    /** {@link #removeNode(int, Duration)} with twice the clients' deadline as the time allowed. */
+    public void removeNode(int id) {
+        removeNode(id, config.clientDeadline.multipliedBy(2));
+    }
+
+    /**
+     * Takes node {@code id} out of the configuration through the leader (a leader that removes itself
+     * steps down once the change commits), then stops it and retires its id; its storage is closed.
+     *
+     * @throws IllegalArgumentException if it is the last voter
+     * @throws IllegalStateException    if the removal is not committed within {@code timeout}
+     */
+    public void removeNode(int id, Duration timeout) {
+        checkNode(id);
+        Objects.requireNonNull(timeout, "timeout");
+        retryAtLeader("remove node " + id, timeout, (leader, left) -> {
+            // A retry after an attempt whose answer was lost finds the change made.
+            if (!leader.configuration().contains(id)) return CompletableFuture.completedFuture(leader.configuration());
+            return leader.changeMembership(ConfigChange.remove(id));
+        });
+        synchronized (this) {
+            if (nodes.get(id) != null) kill(id);
+            members.remove(id);
+            signal();
+        }
+    }
+
+    /** {@link #transferLeadership(int, Duration)} with the clients' deadline as the time allowed. */
+    public void transferLeadership(int id) {
+        transferLeadership(id, config.clientDeadline);
+    }
+
+    /**
+     * Hands leadership to voter {@code id} (thesis §3.10: the leader brings it up to date and tells it to
+     * campaign at once) and waits until it leads.
+     *
+     * @throws IllegalArgumentException if {@code id} is not a voter
+     * @throws IllegalStateException    if it does not lead within {@code timeout}
+     */
+    public void transferLeadership(int id, Duration timeout) {
+        checkNode(id);
+        Objects.requireNonNull(timeout, "timeout");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            int leader;
+            try {
+                leader = awaitLeader(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (NoLeaderException e) {
+                throw new IllegalStateException("cannot hand leadership to node " + id + ": " + e.getMessage(), e);
+            }
+            if (leader == id) return;
+            RaftNode n = nodes.get(leader);
+            if (n != null && !n.configuration().isVoter(id)) {
+                throw new IllegalArgumentException("node " + id + " is not a voter of " + n.configuration()
+                        + "; only a voter can lead");
+            }
+            if (n != null) n.transferLeadership(id);
+            // A transfer the target cannot take (it is down or cut off) is abandoned after an election timeout.
+            long wait = Math.min(deadline - System.nanoTime(), config.tickInterval.toNanos() * config.electionTicks * 2L);
+            if (!awaitCondition(Duration.ofNanos(Math.max(1, wait)), () -> leader().orElse(0) == id)
+                    && System.nanoTime() - deadline >= 0) {
+                throw new IllegalStateException("node " + id + " did not take over leadership within "
+                        + timeout.toMillis() + " ms; nodes: " + statuses());
+            }
+        }
+    }
+
+    /** Runs {@code change} at the leader until it completes, following leader changes, until {@code timeout}. */
+    private void retryAtLeader(String what, Duration timeout,
+                               BiFunction<RaftNode, Duration, CompletableFuture<Configuration>> change) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Throwable last = null;
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IllegalStateException("could not " + what + " within " + timeout.toMillis() + " ms"
+                        + (last == null ? "" : " (last: " + last + ")") + "; configuration " + configuration()
+                        + ", nodes: " + statuses(), last);
+            }
+            RaftNode leader;
+            try {
+                leader = nodes.get(awaitLeader(Duration.ofNanos(left)));
+            } catch (NoLeaderException e) {
+                last = e;
+                continue;
+            }
+            if (leader == null) continue;
+            try {
+                change.apply(leader, Duration.ofNanos(left)).get(left, TimeUnit.NANOSECONDS);
+                return;
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IllegalArgumentException iae) throw iae;
+                // Not the leader any more, another change still under way, or a slow learner: try again,
+                // after a tick if the same leader would only say the same.
+                last = cause;
+                if (!(cause instanceof NotLeaderException)) awaitCondition(config.tickInterval, () -> false);
+            } catch (TimeoutException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while trying to " + what, e);
+            }
+        }
+    }
+
+    /** Waits until {@code condition} holds, checking on every leadership change and every tick; false on timeout. */
+    private boolean awaitCondition(Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (!condition.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                leadershipChanged.awaitNanos(Math.min(left, config.tickInterval.toNanos()));
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return condition.getAsBoolean();
+        } finally {
+            lock.unlock();
+        }
+    }
 
     // ---------------------------------------------------------------- faults
 
@@ -394,7 +610,7 @@ public final class Cluster implements AutoCloseable {
         }
         if (tcpConnector != null) tcpConnector.close();
         RuntimeException first = null;
-        for (int id : voters) {
+        for (int id = 1; id <= MAX_NODE_ID; id++) {
             RaftNode n = nodes.getAndSet(id, null);
             services.set(id, null);
             if (n == null) continue;
@@ -405,7 +621,7 @@ public final class Cluster implements AutoCloseable {
                 if (first == null) first = e;
             }
         }
-        for (int id : voters) {
+        for (int id = 1; id <= MAX_NODE_ID; id++) {
             // A storage whose node is still stuck in it stays open rather than be closed under it.
             if (storages[id] != null && stopping[id] == null) storages[id].close();
         }
@@ -420,8 +636,8 @@ public final class Cluster implements AutoCloseable {
 
     private void checkNode(int id) {
         checkOpen();
-        if (!voters.contains(id)) {
-            throw new IllegalArgumentException("no node " + id + ": this cluster has nodes 1.." + voters.size());
+        if (!members.contains(id)) {
+            throw new IllegalArgumentException("no node " + id + ": this cluster has nodes " + members);
         }
     }
 
@@ -439,8 +655,18 @@ public final class Cluster implements AutoCloseable {
         private Duration clientAttemptTimeout = Duration.ofMillis(300);
         private int spinsBeforePark;
         private ClusterTransport transport = ClusterTransport.IN_MEMORY;
+        private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
 
         private Builder() {}
+
+        /**
+         * When nodes snapshot their state and compact their logs, and how snapshots are streamed to
+         * followers that need them (default {@link SnapshotPolicy#defaults()}: every 64 MiB of log).
+         */
+        public Builder snapshots(SnapshotPolicy policy) {
+            this.snapshots = Objects.requireNonNull(policy, "snapshots");
+            return this;
+        }
 
         /** How the nodes talk: in memory (default) or TCP on loopback ports, with clients over TCP too. */
         public Builder transport(ClusterTransport t) {
@@ -585,6 +811,7 @@ public final class Cluster implements AutoCloseable {
             b.clientAttemptTimeout = clientAttemptTimeout;
             b.spinsBeforePark = spinsBeforePark;
             b.transport = transport;
+            b.snapshots = snapshots;
             return b;
         }
     }

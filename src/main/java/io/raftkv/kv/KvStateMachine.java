@@ -83,6 +83,11 @@ public final class KvStateMachine implements StateMachine {
 
     /** Writes the map and the sessions (with their LRU order) in {@link KvSnapshot}'s format. */
     @Override
+    public boolean canSnapshot() {
+        return true;
+    }
+
+    @Override
     public void snapshot(OutputStream out) throws IOException {
         LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
         for (Map.Entry<Long, Session> e : sessions.entrySet()) {

@@ -1,24 +1,37 @@
 package io.raftkv.node;
 
+import io.raftkv.raft.ConfigChange;
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.Message;
+import io.raftkv.raft.Message.InstallSnapshot;
+import io.raftkv.raft.Message.SnapshotChunk;
+import io.raftkv.raft.Message.SnapshotChunkAck;
+import io.raftkv.raft.Progress;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.RaftCore;
 import io.raftkv.raft.ReadState;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
+import io.raftkv.raft.SnapshotMeta;
+import io.raftkv.storage.SnapshotReader;
+import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.MessageSink;
 import io.raftkv.transport.Transport;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -31,13 +44,18 @@ import java.util.logging.Logger;
  * One Raft node at run time: a virtual thread that owns a {@link RaftCore}, parks until a message,
  * a proposal, a read or a tick is due, drains everything available, and handles the core's ready
  * batch: send, persist, send what needed persisting, apply, answer. Every public method is
- * thread-safe and returns at once; answers come back through a {@link Reply}.
+ * thread-safe and returns at once; answers come back through a {@link Reply} or a future.
+ *
+ * <p>Snapshots are the runtime's: the node snapshots its state machine into storage once the log
+ * applied since the last snapshot passes {@link SnapshotPolicy#logBytes()}, and compacts its log; it
+ * starts from its stored snapshot plus the log after it; as leader it streams its snapshot in CRC-checked
+ * chunks to a follower that needs compacted entries, and as follower it reassembles one and restores
+ * from it when its core says so. Membership changes go through the leader, one server at a time.
  */
 public final class RaftNode implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(RaftNode.class.getName());
 
     private final int id;
-    private final Set<Integer> voters;
     private final RaftCore core;
     private final Storage storage;
     private final Transport transport;
@@ -62,12 +80,23 @@ public final class RaftNode implements AutoCloseable {
     private final Object lateDrain = new Object();
     private volatile NodeStatus status;
     private volatile Throwable failure;
+    private volatile Configuration configuration;
+    private volatile SnapshotStats snapshotStats = SnapshotStats.NONE;
+    private long snapshotsTaken;
+    private long snapshotsInstalled;
+    private volatile SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
 
     // Owned by the node's thread.
     private final ArrayDeque<PendingProposal> proposals = new ArrayDeque<>();
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private long nextReadContext;
     private long applied;
+    /** Bytes of entries applied since the last snapshot (or since start). */
+    private long appliedSinceSnapshot;
+    private final Map<Integer, SnapshotSender> snapshotSenders = new HashMap<>();
+    private final SnapshotReceiver snapshotReceiver;
+    private final ArrayDeque<PendingChange> configChanges = new ArrayDeque<>();
+    private Promotion promotion;
 
     private record Proposal(byte[] command, Reply reply) {}
 
@@ -76,6 +105,24 @@ public final class RaftNode implements AutoCloseable {
     private record PendingProposal(long index, long term, Reply reply) {}
 
     private record PendingRead(Object query, Reply reply) {}
+
+    private record PendingChange(long index, long term, CompletableFuture<Configuration> done) {}
+
+    /** A server being added as a voter: a learner first, promoted once it keeps up (thesis §4.2.1). */
+    private static final class Promotion {
+        final int node;
+        final CompletableFuture<Configuration> done;
+        final long deadline;
+        /** The leader's last index when the current catch-up round began, and when that was; 0 before the first. */
+        long roundTarget;
+        long roundStart;
+
+        Promotion(int node, CompletableFuture<Configuration> done, long deadline) {
+            this.node = node;
+            this.done = done;
+            this.deadline = deadline;
+        }
+    }
 
     private record Control(Consumer<RaftCore> action) {}
 
@@ -126,11 +173,23 @@ public final class RaftNode implements AutoCloseable {
             throw new IllegalArgumentException("tickInterval must be positive, was " + tickInterval);
         }
         this.id = config.id();
-        this.voters = config.voters();
         this.tickNanos = tickInterval.toNanos();
-        this.core = new RaftCore(config, storage.hardState(), storage.entries());
+        Optional<SnapshotMeta> snapshot = storage.snapshot();
+        if (snapshot.isPresent()) {
+            // The state as of the snapshot; the log after it is applied again as it commits.
+            try (SnapshotReader r = storage.openSnapshot(); InputStream in = r.stream()) {
+                stateMachine.restore(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException("node " + id + " cannot restore its state from its stored "
+                        + snapshot.get() + ": " + e.getMessage(), e);
+            }
+            applied = snapshot.get().index();
+        }
+        this.core = new RaftCore(config, storage.hardState(), snapshot.orElse(null), storage.entries());
+        this.configuration = core.configuration();
         this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.log().lastIndex(),
-                core.commitIndex(), 0);
+                core.commitIndex(), applied);
+        this.snapshotReceiver = new SnapshotReceiver(id, storage, this::send);
         this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
@@ -144,6 +203,17 @@ public final class RaftNode implements AutoCloseable {
 
     public int id() {
         return id;
+    }
+
+    /**
+     * Sets when this node snapshots and how it streams snapshots; call it before {@link #start()}. The
+     * default is {@link SnapshotPolicy#defaults()}.
+     */
+    public RaftNode snapshotPolicy(SnapshotPolicy policy) {
+        Objects.requireNonNull(policy, "policy");
+        if (thread.getState() != Thread.State.NEW) throw new IllegalStateException("node " + id + " has started");
+        this.snapshotPolicy = policy;
+        return this;
     }
 
     public void start() {
@@ -182,12 +252,61 @@ public final class RaftNode implements AutoCloseable {
         enqueue(new Control(RaftCore::campaign));
     }
 
-    /** Asks this node, if it leads, to hand leadership to {@code target}. */
+    /** Asks this node, if it leads, to hand leadership to {@code target}; nothing happens if that is not a voter. */
     public void transferLeadership(int target) {
-        if (!voters.contains(target)) {
-            throw new IllegalArgumentException("cannot transfer leadership to " + target + ": not a voter of " + voters);
-        }
+        if (target < 1) throw new IllegalArgumentException("node ids start at 1, not " + target);
         enqueue(new Control(c -> c.transferLeadership(target)));
+    }
+
+    /**
+     * Asks this node, as leader, to make one membership change. The future completes with the new
+     * configuration once the change is committed and applied here; it fails with
+     * {@link NotLeaderException} if this node does not lead or loses leadership first (the change may
+     * still commit: read the configuration before trying again), with {@link IllegalArgumentException}
+     * if the change does not apply to the configuration, and with {@link IllegalStateException} if
+     * another change is still under way.
+     */
+    public CompletableFuture<Configuration> changeMembership(ConfigChange change) {
+        Objects.requireNonNull(change, "change");
+        CompletableFuture<Configuration> done = new CompletableFuture<>();
+        if (!enqueue(new Control(c -> proposeChange(change, done)))) done.completeExceptionally(new NotLeaderException(id, 0));
+        return done;
+    }
+
+    /**
+     * Asks this node, as leader, to make {@code node} a voter the safe way (thesis §4.2.1): it joins as a
+     * learner, and is promoted once it keeps up (it reaches the leader's last index within an election
+     * timeout of a round's start). The future completes with the configuration once the promotion is
+     * committed; it fails as {@link #changeMembership} does, or with a {@link java.util.concurrent.TimeoutException}
+     * if the learner has not caught up within {@code catchUp} (it then stays a learner).
+     */
+    public CompletableFuture<Configuration> addVoter(int node, Duration catchUp) {
+        Objects.requireNonNull(catchUp, "catchUp");
+        if (node < 1) throw new IllegalArgumentException("node id must be >= 1, was " + node);
+        CompletableFuture<Configuration> done = new CompletableFuture<>();
+        long deadline = System.nanoTime() + catchUp.toNanos();
+        Control start = new Control(c -> {
+            if (promotion != null) {
+                done.completeExceptionally(new IllegalStateException("node " + promotion.node + " is being added already"));
+            } else if (c.role() != Role.LEADER) {
+                done.completeExceptionally(new NotLeaderException(id, c.leader()));
+            } else {
+                promotion = new Promotion(node, done, deadline);
+                advancePromotion();
+            }
+        });
+        if (!enqueue(start)) done.completeExceptionally(new NotLeaderException(id, 0));
+        return done;
+    }
+
+    /** The configuration in force at this node: the last one in its log, committed or not. */
+    public Configuration configuration() {
+        return configuration;
+    }
+
+    /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
+    public SnapshotStats snapshotStats() {
+        return snapshotStats;
     }
 
     /** The state this node last published; cheap, and safe from any thread. */
@@ -272,8 +391,14 @@ public final class RaftNode implements AutoCloseable {
         try {
             while (!stopping) {
                 drainInbox();
-                if (tickDue.getAndSet(false)) core.tick();
+                if (tickDue.getAndSet(false)) {
+                    core.tick();
+                    tickSnapshotSenders();
+                }
                 while (core.hasReady()) handle(core.ready());
+                snapshotReceiver.discardIfComplete();
+                if (promotion != null) advancePromotion();
+                maybeSnapshot();
                 publishStatus();
                 for (int i = 0; i < spinsBeforePark && inbox.isEmpty(); i++) {
                     // Mostly a CPU hint; every 16th turn lets other virtual threads on this carrier run.
@@ -305,7 +430,6 @@ public final class RaftNode implements AutoCloseable {
         Object item;
         while ((item = inbox.poll()) != null) {
             switch (item) {
-                case Message m -> core.step(m);
                 case Proposal p -> {
                     long index = core.propose(p.command);
                     if (index == RaftCore.REJECTED) p.reply.notLeader(core.leader());
@@ -317,13 +441,28 @@ public final class RaftNode implements AutoCloseable {
                     else r.reply.notLeader(core.leader());
                 }
                 case Control c -> c.action.accept(core);
+                case SnapshotChunkAck a -> {
+                    SnapshotSender s = snapshotSenders.get(a.from());
+                    if (s != null && s.onAck(a)) snapshotSenders.remove(a.from()).close();
+                }
+                case SnapshotChunk c -> {
+                    InstallSnapshot whole = snapshotReceiver.onChunk(c, core.term());
+                    if (whole != null) {
+                        core.step(whole);
+                        return; // the core's decision on this snapshot is handled before anything else arrives
+                    }
+                }
+                case Message m -> core.step(m);
                 default -> throw new IllegalStateException("unknown inbox item " + item);
             }
         }
     }
 
     private void handle(Ready r) {
-        for (Message m : r.messages()) transport.send(m);
+        for (Message m : r.messages()) {
+            if (m instanceof InstallSnapshot is) startSnapshotSend(is); else transport.send(m);
+        }
+        if (r.snapshot() != null) installReceived(r.snapshot());
         if (r.mustPersist()) storage.persist(r.hardState(), r.entries());
         for (Message m : r.messagesAfterPersist()) transport.send(m);
         for (Entry e : r.committedEntries()) apply(e);
@@ -340,6 +479,7 @@ public final class RaftNode implements AutoCloseable {
             for (PendingProposal p : proposals) answers.add(new Answer(p.reply, null, false, r.leader()));
             proposals.clear();
         }
+        if (r.role() != Role.LEADER) loseLeadership(r.leader());
         core.advance(r);
         if (!answers.isEmpty()) {
             // Whoever hears of a commit must find it in this node's status.
@@ -354,6 +494,8 @@ public final class RaftNode implements AutoCloseable {
     private void apply(Entry e) {
         Object result = e.kind() == Entry.Kind.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
         applied = e.index();
+        appliedSinceSnapshot += e.size();
+        if (e.kind() == Entry.Kind.CONFIG) configApplied(e);
         PendingProposal p;
         while ((p = proposals.peek()) != null && p.index <= e.index()) {
             proposals.poll();
@@ -363,6 +505,16 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void publishStatus() {
+        Configuration c = core.configuration();
+        if (c != configuration) configuration = c;
+        SnapshotStats ss = snapshotStats;
+        SnapshotMeta latest = core.latestSnapshot();
+        long snapIndex = latest == null ? 0 : latest.index();
+        long entries = core.log().lastIndex() - core.log().firstIndex() + 1;
+        if (ss.taken() != snapshotsTaken || ss.installed() != snapshotsInstalled || ss.snapshotIndex() != snapIndex
+                || ss.logEntries() != entries) {
+            snapshotStats = new SnapshotStats(snapshotsTaken, snapshotsInstalled, snapIndex, entries);
+        }
         NodeStatus s = status;
         Role role = core.role();
         long term = core.term();
@@ -382,5 +534,159 @@ public final class RaftNode implements AutoCloseable {
         proposals.clear();
         for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
         reads.clear();
+        loseLeadership(RaftCore.NONE);
+        snapshotReceiver.close();
+    }
+
+    private void send(Message m) {
+        transport.send(m);
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** Snapshots the state machine once enough log has been applied since the last snapshot, and compacts. */
+    private void maybeSnapshot() {
+        SnapshotPolicy policy = snapshotPolicy;
+        if (appliedSinceSnapshot < policy.logBytes() || !stateMachine.canSnapshot()) return;
+        SnapshotMeta latest = core.latestSnapshot();
+        if (latest != null && latest.index() >= applied) return;
+        SnapshotMeta meta = core.snapshotMeta(applied);
+        try (SnapshotWriter w = storage.createSnapshot(meta)) {
+            stateMachine.snapshot(w.output());
+            w.output().flush();
+            w.install();
+        } catch (IOException e) {
+            throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + e.getMessage(), e);
+        }
+        core.snapshotTaken(meta);
+        core.compact(Math.max(core.log().firstIndex() - 1, meta.index() - policy.trailingEntries()));
+        appliedSinceSnapshot = 0;
+        snapshotsTaken++;
+    }
+
+    /** Restores the state machine from the snapshot the leader sent, as the core decided, and stores it. */
+    private void installReceived(SnapshotMeta meta) {
+        try (SnapshotWriter w = snapshotReceiver.take(meta)) {
+            try (InputStream in = w.readBack()) {
+                stateMachine.restore(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException("node " + id + " cannot restore " + meta + " received from the leader: "
+                        + e.getMessage(), e);
+            }
+            w.install();
+        }
+        applied = meta.index();
+        appliedSinceSnapshot = 0;
+        snapshotsInstalled++;
+    }
+
+    private void startSnapshotSend(InstallSnapshot m) {
+        SnapshotSender old = snapshotSenders.remove(m.to());
+        if (old != null) old.close();
+        // The store's newest snapshot, which is the one the core asked for or a newer one.
+        SnapshotReader reader = storage.openSnapshot();
+        int quietTicks = 2 * core.config().electionTicks();
+        snapshotSenders.put(m.to(), new SnapshotSender(id, m.to(), m.term(), reader, snapshotPolicy, quietTicks, this::send));
+    }
+
+    private void tickSnapshotSenders() {
+        if (snapshotSenders.isEmpty()) return;
+        var it = snapshotSenders.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (!e.getValue().tick()) {
+                LOG.warning(() -> "node " + id + " gives up sending " + e.getValue().meta() + " to node " + e.getKey()
+                        + ", which stopped answering; it will be sent again when it answers");
+                e.getValue().close();
+                it.remove();
+                core.reportSnapshotFailed(e.getKey());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    private void proposeChange(ConfigChange change, CompletableFuture<Configuration> done) {
+        try {
+            long index = core.proposeConfigChange(change);
+            if (index == RaftCore.REJECTED) done.completeExceptionally(new NotLeaderException(id, core.leader()));
+            else configChanges.add(new PendingChange(index, core.term(), done));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            done.completeExceptionally(e);
+        }
+    }
+
+    private void configApplied(Entry e) {
+        PendingChange p;
+        while ((p = configChanges.peek()) != null && p.index <= e.index()) {
+            configChanges.poll();
+            if (p.index == e.index() && p.term == e.term()) p.done.complete(Configuration.decode(e.data()));
+            else p.done.completeExceptionally(new NotLeaderException(id, core.leader())); // another leader's entry won
+        }
+    }
+
+    /** Moves an addition along: learner, catch-up rounds, promotion; called on every pass while one is under way. */
+    private void advancePromotion() {
+        Promotion p = promotion;
+        if (core.role() != Role.LEADER) {
+            promotion = null;
+            p.done.completeExceptionally(new NotLeaderException(id, core.leader()));
+            return;
+        }
+        Configuration c = core.configuration();
+        boolean settled = core.commitIndex() >= core.log().lastConfigIndex();
+        if (c.isVoter(p.node)) {
+            if (settled) {
+                promotion = null;
+                p.done.complete(c);
+            }
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - p.deadline > 0) {
+            promotion = null;
+            p.done.completeExceptionally(new java.util.concurrent.TimeoutException("node " + p.node + " did not catch up"
+                    + " with the leader's log in time; it stays " + (c.isLearner(p.node) ? "a learner" : "out of the cluster")));
+            return;
+        }
+        if (!settled) return; // one change at a time: wait for the last to commit
+        try {
+            if (!c.contains(p.node)) {
+                core.proposeConfigChange(ConfigChange.addLearner(p.node));
+                return;
+            }
+            Progress pr = core.progress(p.node);
+            long electionNanos = tickNanos * core.config().electionTicks();
+            if (p.roundTarget == 0) {
+                p.roundTarget = core.log().lastIndex();
+                p.roundStart = now;
+            } else if (pr.match() >= p.roundTarget) {
+                if (now - p.roundStart <= electionNanos) {
+                    core.proposeConfigChange(ConfigChange.promote(p.node));
+                } else {
+                    p.roundTarget = core.log().lastIndex();
+                    p.roundStart = now;
+                }
+            }
+        } catch (IllegalStateException retryLater) {
+            // This leader has not committed in its term yet; the next pass tries again.
+        } catch (IllegalArgumentException e) {
+            promotion = null;
+            p.done.completeExceptionally(e);
+        }
+    }
+
+    /** Fails what only a leader can finish, and stops streaming snapshots. */
+    private void loseLeadership(int leaderHint) {
+        for (PendingChange p : configChanges) p.done.completeExceptionally(new NotLeaderException(id, leaderHint));
+        configChanges.clear();
+        if (promotion != null) {
+            promotion.done.completeExceptionally(new NotLeaderException(id, leaderHint));
+            promotion = null;
+        }
+        if (!snapshotSenders.isEmpty()) {
+            for (SnapshotSender s : snapshotSenders.values()) s.close();
+            snapshotSenders.clear();
+        }
     }
 }

@@ -15,6 +15,11 @@ public interface StateMachine {
     /** Answers a read; called only once the read is linearizable (ReadIndex confirmed and applied). */
     Object query(Object query);
 
+    /** Whether {@link #snapshot} and {@link #restore} work; a node never snapshots a machine that says no. */
+    default boolean canSnapshot() {
+        return false;
+    }
+
     /**
      * Writes the whole state, as of the last command applied, so that {@link #restore} rebuilds it: what a
      * snapshot holds, letting the log before it be dropped. Machines that cannot be snapshotted keep the

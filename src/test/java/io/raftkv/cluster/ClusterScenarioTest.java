@@ -427,7 +427,7 @@ class ClusterScenarioTest {
     @Test
     void unknownNodeIdsAreRefusedAndChangeNothing(@RaftCluster(nodes = 5) Cluster cluster) {
         for (int id : new int[] {0, -1, 6, 99, Integer.MAX_VALUE, Integer.MIN_VALUE}) {
-            String[] words = {"no node " + id, "1..5"};
+            String[] words = {"no node " + id, "[1, 2, 3, 4, 5]"};
             assertMessage(IllegalArgumentException.class, () -> cluster.status(id), words);
             assertMessage(IllegalArgumentException.class, () -> cluster.kill(id), words);
             assertMessage(IllegalArgumentException.class, () -> cluster.restart(id), words);

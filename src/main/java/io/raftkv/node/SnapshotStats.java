@@ -1,0 +1,13 @@
+package io.raftkv.node;
+
+/**
+ * A node's snapshots and log size as it last published them.
+ *
+ * @param taken         snapshots of its own state taken since the node started
+ * @param installed     snapshots received from a leader and installed since the node started
+ * @param snapshotIndex the last entry its newest snapshot covers, 0 without one
+ * @param logEntries    entries its log holds in memory (those after the compaction point)
+ */
+public record SnapshotStats(long taken, long installed, long snapshotIndex, long logEntries) {
+    static final SnapshotStats NONE = new SnapshotStats(0, 0, 0, 0);
+}

@@ -1,0 +1,180 @@
+package io.raftkv.cluster;
+
+import io.raftkv.kv.KvClient;
+import io.raftkv.lincheck.CheckResult;
+import io.raftkv.lincheck.HistorySummary;
+import io.raftkv.lincheck.LinearizabilityChecker;
+import io.raftkv.lincheck.Operation;
+import io.raftkv.lincheck.RecordingClient;
+import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.Role;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Membership changes in a running cluster, one server at a time (issue 7). */
+class ClusterMembershipTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final List<String> KEYS = List.of("a", "b", "c", "d");
+    private static final SnapshotPolicy SMALL = SnapshotPolicy.defaults().withLogBytes(32 << 10).withTrailingEntries(0)
+            .withChunkBytes(8 << 10);
+
+    private static long seed() {
+        String s = System.getProperty("membership.seed");
+        return s != null ? Long.parseLong(s) : System.nanoTime();
+    }
+
+    @Test
+    void aClusterGrowsToFiveAndShrinksToThreeUnderLoadLosingNothingAndStayingLinearizable() throws Exception {
+        long seed = seed();
+        System.out.println("ClusterMembershipTest: seed " + seed + "; replay with -Dmembership.seed=" + seed);
+        SnapshotPolicy often = SMALL.withLogBytes(8 << 10);
+        try (Cluster cluster = Cluster.builder().nodes(3).seed(seed).snapshots(often).start()) {
+            cluster.awaitLeader(WAIT);
+            List<Operation> history = new ArrayList<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            List<RecordingClient> workers = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                workers.add(new RecordingClient(c, cluster.newClient(Duration.ofMillis(500)), KEYS,
+                        new SplittableRandom(seed + 1 + c), stop, TimeUnit.MICROSECONDS.toNanos(500)));
+            }
+            List<Thread> threads = new ArrayList<>();
+            try (LeaderSampler sampler = LeaderSampler.start(cluster)) {
+                for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("membership-client-" + w.id()).start(w));
+
+                awaitCommits(cluster, 300);
+                int four = cluster.addNode();
+                awaitCommits(cluster, 300);
+                int five = cluster.addNode();
+                assertEquals(Set.of(1, 2, 3, four, five), cluster.configuration().voters());
+                assertTrue(cluster.configuration().learners().isEmpty(), cluster.configuration().toString());
+                awaitCommits(cluster, 300);
+                // Out go the leader, then a follower: three voters, none of them the first leader.
+                int leader = cluster.awaitLeader(WAIT);
+                cluster.removeNode(leader);
+                awaitCommits(cluster, 300);
+                int follower = cluster.nodeIds().stream().filter(id -> id != cluster.awaitLeader(WAIT)).findFirst().orElseThrow();
+                cluster.removeNode(follower);
+                awaitCommits(cluster, 300);
+                assertEquals(3, cluster.configuration().voters().size(), cluster.configuration().toString());
+                assertEquals(cluster.configuration().voters(), Set.copyOf(cluster.nodeIds()));
+
+                stop.set(true);
+                for (Thread t : threads) if (!t.join(WAIT)) fail(t.getName() + " did not stop");
+                for (RecordingClient w : workers) {
+                    if (w.failure() != null) throw new AssertionError("client " + w.id() + " failed (seed " + seed + ")", w.failure());
+                    history.addAll(w.history());
+                }
+                Agreement.awaitLeader(cluster, WAIT);
+                history.addAll(RecordingClient.finalReads(4, cluster.newClient(), KEYS));
+                Agreement.awaitApplied(cluster, WAIT);
+                sampler.assertOneLeaderPerTerm();
+                HistorySummary summary = HistorySummary.of(history, workers);
+                System.out.println("ClusterMembershipTest: seed " + seed + "; " + summary + "; snapshots installed on "
+                        + four + " and " + five + ": " + cluster.snapshotStats(four).map(Object::toString).orElse("(removed)")
+                        + ", " + cluster.snapshotStats(five).map(Object::toString).orElse("(removed)"));
+                assertTrue(summary.completed() > 0, summary.toString());
+            }
+            List<String> lost = RecordingClient.lostWrites(history, KEYS, 4);
+            assertTrue(lost.isEmpty(), "seed " + seed + ": acknowledged writes lost: " + lost);
+            CheckResult result = LinearizabilityChecker.check(history);
+            assertTrue(result.ok(), "seed " + seed + ": " + result.verdict() + " (key " + result.key() + "): " + result.explanation());
+        }
+    }
+
+    /** Lets the clients' load go on until the leader has committed {@code entries} more entries. */
+    private static void awaitCommits(Cluster cluster, long entries) {
+        long from = cluster.status(cluster.awaitLeader(WAIT)).commitIndex();
+        Await.until(entries + " more entries committed", WAIT,
+                () -> cluster.leader().isPresent() && cluster.status(cluster.leader().getAsInt()).commitIndex() >= from + entries,
+                cluster::statuses);
+    }
+
+    @Test
+    void aNewNodeCatchesUpBySnapshotWhenTheLeaderHasCompacted() {
+        try (Cluster cluster = Cluster.builder().nodes(3).snapshots(SMALL).start()) {
+            KvClient client = cluster.newClient();
+            for (int i = 0; i < 1_000; i++) client.put("k" + (i % 50), "v" + i + "-".repeat(60));
+            int four = cluster.addNode();
+            assertTrue(cluster.configuration().isVoter(four));
+            assertTrue(cluster.snapshotStats(four).orElseThrow().installed() >= 1, "node 4 started from a snapshot: "
+                    + cluster.snapshotStats(four));
+            Agreement.awaitApplied(cluster, WAIT);
+            cluster.transferLeadership(four);
+            for (int i = 950; i < 1_000; i++) assertEquals(Optional.of("v" + i + "-".repeat(60)), client.get("k" + (i % 50)));
+        }
+    }
+
+    @Test
+    void aLeaderThatRemovesItselfStepsDownOnceTheChangeCommitsAndTheOthersGoOn() {
+        try (Cluster cluster = Cluster.builder().nodes(3).start()) {
+            KvClient client = cluster.newClient();
+            client.put("k", "before");
+            int leader = cluster.awaitLeader(WAIT);
+            cluster.removeNode(leader);
+            assertFalse(cluster.nodeIds().contains(leader));
+            assertFalse(cluster.configuration().contains(leader));
+            int next = cluster.awaitLeader(WAIT);
+            assertTrue(next != leader);
+            assertEquals(Optional.of("before"), client.get("k"));
+            client.put("k", "after");
+            assertEquals(Optional.of("after"), client.get("k"));
+            assertThrows(IllegalArgumentException.class, () -> cluster.status(leader), "a removed node's id is retired");
+        }
+    }
+
+    @Test
+    void membershipChangesGoThroughTheMajoritySideOfAPartition() {
+        try (Cluster cluster = Cluster.builder().nodes(5).start()) {
+            KvClient client = cluster.newClient();
+            client.put("k", "v1");
+            int old = cluster.awaitLeader(WAIT);
+            int buddy = old == 1 ? 2 : 1;
+            Set<Integer> minority = Set.of(old, buddy);
+            cluster.partition(minority);
+            // The majority elects a leader of its own, removes the cut-off leader and adds a node.
+            Await.until("the majority side elects its own leader", WAIT,
+                    () -> cluster.leader().isPresent() && !minority.contains(cluster.leader().getAsInt()), cluster::statuses);
+            cluster.removeNode(old);
+            int added = cluster.addNode();
+            client.put("k", "v2");
+            cluster.heal();
+            long applied = Agreement.awaitApplied(cluster, WAIT);
+            Configuration c = cluster.configuration();
+            assertFalse(c.contains(old), c.toString());
+            assertTrue(c.isVoter(added), c.toString());
+            assertEquals(5, c.voters().size(), c.toString());
+            for (int id : cluster.nodeIds()) {
+                assertEquals(applied, cluster.status(id).appliedIndex(), "node " + id);
+                assertTrue(cluster.status(id).role() != Role.LEADER || id == cluster.awaitLeader(WAIT));
+            }
+            assertEquals(Optional.of("v2"), client.get("k"));
+        }
+    }
+
+    @Test
+    void leadershipCanBeHandedToAVoterButNotToAStranger() {
+        try (Cluster cluster = Cluster.builder().nodes(3).start()) {
+            int leader = cluster.awaitLeader(WAIT);
+            int target = leader % 3 + 1;
+            cluster.transferLeadership(target);
+            assertEquals(target, cluster.awaitLeader(WAIT));
+            cluster.newClient().put("k", "v");
+            assertThrows(IllegalArgumentException.class, () -> cluster.transferLeadership(9), "no node 9");
+        }
+    }
+}
