@@ -4,6 +4,9 @@ import io.raftkv.kv.KvClient;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -13,8 +16,17 @@ import java.util.Optional;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Snapshots and log compaction in a running cluster: catch-up by snapshot, restart from one (issue 7). */
+/**
+ * Snapshots and log compaction in a running cluster: catch-up by snapshot, restart from one, a log and a
+ * heap that stay bounded however much is written (issue 7). In memory and over TCP, where the chunks go
+ * through the codec and real sockets.
+ */
+@ParameterizedClass(name = "{0}")
+@EnumSource(ClusterTransport.class)
 class ClusterSnapshotTest {
+    @Parameter
+    ClusterTransport transport;
+
     private static final Duration WAIT = Duration.ofSeconds(20);
     /** A snapshot every 16 KiB of log with nothing kept behind it, in chunks small enough that one takes several. */
     private static final SnapshotPolicy SMALL = SnapshotPolicy.defaults().withLogBytes(16 << 10).withTrailingEntries(0)
@@ -43,7 +55,7 @@ class ClusterSnapshotTest {
 
     @Test
     void aFollowerFarBehindCatchesUpBySnapshotAndServesTheSameData() {
-        try (Cluster cluster = Cluster.builder().nodes(3).snapshots(SMALL).start()) {
+        try (Cluster cluster = Cluster.builder().nodes(3).transport(transport).snapshots(SMALL).start()) {
             KvClient client = cluster.newClient();
             Map<String, String> expected = write(client, 50, 20, new HashMap<>());
             Agreement.awaitApplied(cluster, WAIT);
@@ -69,7 +81,7 @@ class ClusterSnapshotTest {
 
     @Test
     void nodesRestartedFromTheirSnapshotsServeTheSameData() {
-        try (Cluster cluster = Cluster.builder().nodes(3).snapshots(SMALL).start()) {
+        try (Cluster cluster = Cluster.builder().nodes(3).transport(transport).snapshots(SMALL).start()) {
             KvClient client = cluster.newClient();
             Map<String, String> expected = write(client, 1_000, 100, new HashMap<>());
             Agreement.awaitApplied(cluster, WAIT);
@@ -83,5 +95,46 @@ class ClusterSnapshotTest {
             write(client, 100, 100, expected);
             assertHolds(client, expected);
         }
+    }
+
+    @Test
+    void theLogAndTheHeapStayBoundedWhenFarMoreIsWrittenThanTheSnapshotThreshold() {
+        // 64 keys overwritten again and again: the state stays small, the log would grow without end.
+        SnapshotPolicy policy = SnapshotPolicy.defaults().withLogBytes(256 << 10).withTrailingEntries(100);
+        int writes = transport == ClusterTransport.TCP ? 20_000 : 60_000;
+        String pad = "p".repeat(200);
+        try (Cluster cluster = Cluster.builder().nodes(3).transport(transport).snapshots(policy).start()) {
+            KvClient client = cluster.newClient();
+            // Entries per snapshot: the threshold over an entry's size (~250 B with the command's framing).
+            long bound = (256 << 10) / 200 + 100 + 1_000;
+            long maxEntries = 0;
+            long heapAfterWarmUp = 0;
+            for (int i = 0; i < writes; i++) {
+                client.put("k" + (i % 64), i + pad);
+                if (i % 1_000 == 999) {
+                    for (int id : cluster.nodeIds()) {
+                        maxEntries = Math.max(maxEntries, cluster.snapshotStats(id).orElseThrow().logEntries());
+                    }
+                }
+                if (i == writes / 4) heapAfterWarmUp = usedHeapAfterGc();
+            }
+            long heapAtEnd = usedHeapAfterGc();
+            long written = (long) writes * (pad.length() + 30);
+            System.out.printf("ClusterSnapshotTest (%s): %,d writes (%,d bytes of values); largest in-memory log %,d entries"
+                    + " (bound %,d); heap after GC %,d KiB at a quarter, %,d KiB at the end; snapshots taken by node 1: %s%n",
+                    transport, writes, written, maxEntries, bound, heapAfterWarmUp >> 10, heapAtEnd >> 10,
+                    cluster.snapshotStats(1).orElseThrow());
+            assertTrue(maxEntries <= bound, "the in-memory log reached " + maxEntries + " entries, bound " + bound);
+            // Three quarters of the writes later, the heap holds about what it held: nothing grows with the log.
+            assertTrue(heapAtEnd < heapAfterWarmUp + (16 << 20), "heap grew from " + (heapAfterWarmUp >> 10) + " KiB to "
+                    + (heapAtEnd >> 10) + " KiB while " + (written * 3 / 4 >> 10) + " KiB more were written");
+        }
+    }
+
+    private static long usedHeapAfterGc() {
+        java.lang.management.MemoryMXBean memory = java.lang.management.ManagementFactory.getMemoryMXBean();
+        memory.gc();
+        memory.gc();
+        return memory.getHeapMemoryUsage().getUsed();
     }
 }
