@@ -61,6 +61,10 @@ public final class ClusterShell {
               restart ID          start a killed node again
               partition G1 G2...  split the nodes into groups that cannot reach each other, e.g. partition 1,2 3,4,5
               heal                remove every partition
+              add                 start a new node and make it a voter (a learner until it has caught up)
+              remove ID           take node ID out of the cluster, through the log, and stop it
+              transfer ID         hand leadership to node ID and wait until it leads
+              members             the configuration in force: voters and learners
               bench [SECS] [RATE] put at RATE writes/s (default 1000) for SECS seconds (default 2, at most 60)
                                   after a 0.5 s warm-up, from 64 clients, to keys bench-0..bench-1023; prints
                                   the rate reached and latency p50/p99/max from each write's intended send time
@@ -123,6 +127,10 @@ public final class ClusterShell {
                 case "restart" -> restart(args);
                 case "partition" -> partition(args);
                 case "heal" -> heal(args);
+                case "add" -> add(args);
+                case "remove" -> remove(args);
+                case "transfer" -> transfer(args);
+                case "members" -> members(args);
                 case "bench" -> bench(args);
                 case "help", "?" -> out.println(HELP);
                 case "quit", "exit" -> {
@@ -173,6 +181,32 @@ public final class ClusterShell {
         noArgs("status", args);
         StatusTable table = new StatusTable(out);
         for (NodeStatus s : cluster.statuses()) table.row(s);
+        out.println("configuration: " + cluster.configuration());
+    }
+
+    private void add(String args) {
+        noArgs("add", args);
+        out.println("adding a node: it joins as a learner and is promoted once it has caught up");
+        out.flush();
+        int id = cluster.addNode();
+        out.println("node " + id + " is a voter; configuration: " + cluster.configuration());
+    }
+
+    private void remove(String args) {
+        int id = nodeId("remove ID", args);
+        cluster.removeNode(id);
+        out.println("removed node " + id + "; configuration: " + cluster.configuration());
+    }
+
+    private void transfer(String args) {
+        int id = nodeId("transfer ID", args);
+        cluster.transferLeadership(id);
+        out.println("node " + id + " leads in term " + cluster.status(id).term());
+    }
+
+    private void members(String args) {
+        noArgs("members", args);
+        out.println(cluster.configuration());
     }
 
     private void leader(String args) {
@@ -296,11 +330,11 @@ public final class ClusterShell {
         try {
             int id = Integer.parseInt(word);
             if (!cluster.nodeIds().contains(id)) {
-                throw new IllegalArgumentException("no node " + id + ": this cluster has nodes 1.." + cluster.size());
+                throw new IllegalArgumentException("no node " + id + ": this cluster has nodes " + cluster.nodeIds());
             }
             return id;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + word + "' is not a node id (a number 1.." + cluster.size()
+            throw new IllegalArgumentException("'" + word + "' is not a node id (one of " + cluster.nodeIds()
                     + "); usage: " + usage);
         }
     }

@@ -75,10 +75,32 @@ class ClusterShellTest {
                 (absent)
                 """, out.substring(0, out.indexOf("id ")), out);
         String[] table = out.substring(out.indexOf("id ")).split("\n");
-        assertEquals(4, table.length, "a header and one line per node, and nothing after quit: " + out);
+        assertEquals(5, table.length, "a header, one line per node, the configuration, and nothing after quit: " + out);
+        assertEquals("configuration: voters [1, 2, 3]", table[4]);
         assertTrue(table[0].matches("id\\s+alive\\s+role\\s+term\\s+leader\\s+last index\\s+commit\\s+applied"), table[0]);
         assertTrue(table[leader].matches(leader + "\\s+yes\\s+leader\\s+\\d+\\s+" + leader + "\\s+\\d+\\s+\\d+\\s+\\d+"),
                 table[leader]);
+    }
+
+    @Test
+    void nodesAreAddedRemovedAndHandedLeadershipFromTheShell() {
+        start(Cluster.builder().nodes(3));
+        assertEquals("ok", run("put k v"));
+        assertEquals("voters [1, 2, 3]", run("members"));
+        assertEquals("""
+                adding a node: it joins as a learner and is promoted once it has caught up
+                node 4 is a voter; configuration: voters [1, 2, 3, 4]""", run("add"));
+        String transferred = run("transfer 4");
+        assertEquals("node 4 leads in term " + cluster.status(4).term(), transferred);
+        assertEquals("v", run("get k"), "the new node serves what was written before it joined");
+        int other = cluster.awaitLeader(LEADER_WAIT) == 1 ? 2 : 1;
+        String removed = run("remove " + other);
+        assertEquals("removed node " + other + "; configuration: " + cluster.configuration(), removed);
+        assertTrue(!cluster.configuration().contains(other) && cluster.configuration().voters().size() == 3,
+                cluster.configuration().toString());
+        assertEquals("error: no node " + other + ": this cluster has nodes " + cluster.nodeIds(), run("transfer " + other));
+        assertEquals("error: add takes no arguments", run("add 5"));
+        assertEquals("error: usage: remove ID", run("remove"));
     }
 
     @Test
@@ -132,15 +154,15 @@ class ClusterShellTest {
         assertEquals("error: usage: get KEY", run("get two words"));
         assertEquals("error: usage: replace KEY VALUE", run("replace k"));
         assertEquals("error: usage: kill ID", run("kill"));
-        assertEquals("error: 'one' is not a node id (a number 1..3); usage: kill ID", run("kill one"));
-        assertEquals("error: no node 7: this cluster has nodes 1..3", run("kill 7"));
-        assertEquals("error: no node 0: this cluster has nodes 1..3", run("restart 0"));
+        assertEquals("error: 'one' is not a node id (one of [1, 2, 3]); usage: kill ID", run("kill one"));
+        assertEquals("error: no node 7: this cluster has nodes [1, 2, 3]", run("kill 7"));
+        assertEquals("error: no node 0: this cluster has nodes [1, 2, 3]", run("restart 0"));
         assertEquals("error: status takes no arguments", run("status now"));
         assertTrue(run("partition").startsWith("error: usage: partition "));
         assertTrue(run("partition 1,x 2").startsWith("error: 'x' is not a node id"));
         assertTrue(run("partition 1, 2").startsWith("error: '' is not a node id"));
         assertEquals("error: node 1 is named twice; a node is in one group", run("partition 1 1,2"));
-        assertEquals("error: no node 4: this cluster has nodes 1..3", run("partition 1 4"));
+        assertEquals("error: no node 4: this cluster has nodes [1, 2, 3]", run("partition 1 4"));
         assertTrue(run("help").contains("partition G1 G2"));
         assertEquals("", run("   "));
 
