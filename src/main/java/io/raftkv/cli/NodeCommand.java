@@ -1,6 +1,7 @@
 package io.raftkv.cli;
 
 import io.raftkv.kv.net.SocketNode;
+import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.storage.StorageException;
 import picocli.CommandLine;
@@ -63,6 +64,11 @@ public final class NodeCommand implements Callable<Integer> {
                     + " bench-results); default: ${DEFAULT-VALUE}.")
     private String threads;
 
+    @Option(names = "--snapshot-every", defaultValue = "64m", paramLabel = "SIZE",
+            description = "Snapshot the state and compact the log once this much log (bytes, or with k, m or g)"
+                    + " has been applied since the last snapshot (default: ${DEFAULT-VALUE}).")
+    private String snapshotEvery;
+
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
@@ -78,6 +84,7 @@ public final class NodeCommand implements Callable<Integer> {
         if (electionTicks < 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--election-ticks': must be >= 2");
         }
+        long snapshotBytes = parseSize(cl, snapshotEvery);
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
         Semaphore changed = new Semaphore(0);
@@ -86,7 +93,8 @@ public final class NodeCommand implements Callable<Integer> {
             node = SocketNode.start(id, peers.addresses(), data,
                     SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
                             .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
-                            .withPlatformThreads(threads.equals("platform")),
+                            .withPlatformThreads(threads.equals("platform"))
+                            .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes)),
                     changed::release);
         } catch (UncheckedIOException e) {
             err.println("raftkv node: " + e.getCause().getMessage());
@@ -128,5 +136,28 @@ public final class NodeCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** A size such as 65536, 512k, 64m or 1g (binary multiples). */
+    static long parseSize(CommandLine cl, String text) {
+        String t = text.strip().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        if (!t.isEmpty()) {
+            switch (t.charAt(t.length() - 1)) {
+                case 'k' -> unit = 1L << 10;
+                case 'm' -> unit = 1L << 20;
+                case 'g' -> unit = 1L << 30;
+                default -> { }
+            }
+        }
+        String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
+        try {
+            long n = Long.parseLong(digits);
+            if (n < 1 || n > Long.MAX_VALUE / unit) throw new NumberFormatException();
+            return n * unit;
+        } catch (NumberFormatException e) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--snapshot-every': '" + text
+                    + "'; expected a positive size in bytes, optionally with k, m or g (e.g. 64m)");
+        }
     }
 }

@@ -132,6 +132,11 @@ class NodeProcessesTest {
         r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--threads", "green");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("expected virtual or platform"), r.err);
+        for (String size : new String[] {"0", "-5m", "12q", "m", "99999999999g"}) {
+            r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--snapshot-every", size);
+            assertEquals(2, r.code, size);
+            assertTrue(r.err.contains("'--snapshot-every': '" + size + "'; expected a positive size"), r.err);
+        }
         r = run("client", "--peers", "1=localhost", "get", "k");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("expected HOST:PORT"), r.err);

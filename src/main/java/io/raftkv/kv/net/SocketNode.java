@@ -5,6 +5,7 @@ import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
+import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.Storage;
@@ -33,37 +34,45 @@ public final class SocketNode implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
-     * How a node runs: the cluster id its handshakes carry, its clock, whether it syncs the disk, and
-     * whether its threads (node loop, ticker, socket readers and writers) are platform threads rather than
-     * virtual ones.
+     * How a node runs: the cluster id its handshakes carry, its clock, whether it syncs the disk, whether
+     * its threads (node loop, ticker, socket readers and writers) are platform threads rather than virtual
+     * ones, and when it snapshots.
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
-                          KvLimits limits, boolean platformThreads) {
+                          KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots) {
         public Options {
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(tickInterval, "tickInterval");
             Objects.requireNonNull(limits, "limits");
+            Objects.requireNonNull(snapshots, "snapshots");
         }
 
-        /** Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on, virtual threads. */
+        /**
+         * Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on,
+         * virtual threads, {@link SnapshotPolicy#defaults()}.
+         */
         public static Options defaults() {
-            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, false);
+            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, false, SnapshotPolicy.defaults());
         }
 
         public Options withClusterId(String id) {
-            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads);
+            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots);
         }
 
         public Options withSync(boolean s) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
-            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads);
+            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots);
         }
 
         public Options withPlatformThreads(boolean platform) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots);
+        }
+
+        public Options withSnapshots(SnapshotPolicy policy) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy);
         }
 
         ThreadFactory threadFactory() {
@@ -106,6 +115,7 @@ public final class SocketNode implements AutoCloseable {
                             .threadFactory(threads).start(),
                     new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange, 0,
                     threads);
+            node.snapshotPolicy(options.snapshots());
             server.attach(new KvService(node, options.limits()), node::status);
             node.start();
             return new SocketNode(id, storage, node, Map.copyOf(peers));
