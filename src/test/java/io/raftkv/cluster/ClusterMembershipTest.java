@@ -177,4 +177,115 @@ class ClusterMembershipTest {
             assertThrows(IllegalArgumentException.class, () -> cluster.transferLeadership(9), "no node 9");
         }
     }
+
+    /**
+     * Nodes added and removed while a nemesis partitions, isolates, kills and restarts: a change that
+     * cannot commit (no majority) fails after its timeout and the test goes on; at the end every history
+     * must be linearizable and lose no acknowledged write, with one leader per term throughout.
+     */
+    @Test
+    void membershipChangesUnderPartitionsAndCrashesKeepTheHistoryLinearizable() throws Exception {
+        long seed = seed();
+        System.out.println("ClusterMembershipTest nemesis: seed " + seed + "; replay with -Dmembership.seed=" + seed);
+        SplittableRandom random = new SplittableRandom(seed);
+        List<String> schedule = new ArrayList<>();
+        try (Cluster cluster = Cluster.builder().nodes(5).seed(seed).snapshots(SMALL.withLogBytes(16 << 10)).start()) {
+            cluster.awaitLeader(WAIT);
+            List<Operation> history = new ArrayList<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            List<RecordingClient> workers = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                workers.add(new RecordingClient(c, cluster.newClient(Duration.ofMillis(500)), KEYS,
+                        new SplittableRandom(seed + 1 + c), stop, TimeUnit.MILLISECONDS.toNanos(1)));
+            }
+            List<Thread> threads = new ArrayList<>();
+            Set<Integer> dead = new java.util.TreeSet<>();
+            try (LeaderSampler sampler = LeaderSampler.start(cluster)) {
+                for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("membership-nemesis-" + w.id()).start(w));
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+                while (System.nanoTime() - end < 0) {
+                    awaitCommitsOrTimeout(cluster, 50);
+                    List<Integer> ids = new ArrayList<>(cluster.nodeIds());
+                    int voters = cluster.configuration().voters().size();
+                    int dice = random.nextInt(100);
+                    String done;
+                    try {
+                        if (dice < 15 && ids.size() < 7) {
+                            done = "add node " + cluster.addNode(Duration.ofSeconds(2));
+                        } else if (dice < 30 && voters > 3) {
+                            List<Integer> live = ids.stream().filter(id -> !dead.contains(id)).toList();
+                            int id = live.get(random.nextInt(live.size()));
+                            cluster.removeNode(id, Duration.ofSeconds(2));
+                            done = "remove node " + id;
+                        } else if (dice < 45) {
+                            int id = ids.get(random.nextInt(ids.size()));
+                            cluster.partition(new java.util.TreeSet<>(List.of(id, ids.get(random.nextInt(ids.size())))));
+                            done = "partition off " + id + " (and maybe one more)";
+                        } else if (dice < 60 && dead.size() < 2) {
+                            List<Integer> live = ids.stream().filter(id -> !dead.contains(id)).toList();
+                            int id = live.get(random.nextInt(live.size()));
+                            cluster.kill(id);
+                            dead.add(id);
+                            done = "kill " + id;
+                        } else if (dice < 75 && !dead.isEmpty()) {
+                            int id = dead.iterator().next();
+                            cluster.restart(id);
+                            dead.remove(id);
+                            done = "restart " + id;
+                        } else {
+                            cluster.heal();
+                            done = "heal";
+                        }
+                    } catch (IllegalStateException e) {
+                        // A change without a majority behind it times out: that is the point of the partition.
+                        done = "failed: " + e.getMessage().lines().findFirst().orElse("");
+                        if (done.length() > 160) done = done.substring(0, 160) + "...";
+                    }
+                    schedule.add(done);
+                }
+                cluster.heal();
+                for (int id : dead) cluster.restart(id);
+                dead.clear();
+                // A node whose addition timed out may sit outside the configuration or as a learner: finish or undo it.
+                Await.until("a leader after healing", WAIT, () -> cluster.leader().isPresent(), cluster::statuses);
+                for (int id : cluster.nodeIds()) {
+                    Configuration c = cluster.configuration();
+                    if (!c.isVoter(id)) {
+                        cluster.removeNode(id, WAIT);
+                        schedule.add("recovery: remove " + id + " (it was " + (c.isLearner(id) ? "a learner" : "outside") + ")");
+                    }
+                }
+                stop.set(true);
+                for (Thread t : threads) if (!t.join(WAIT)) fail(t.getName() + " did not stop");
+                for (RecordingClient w : workers) {
+                    if (w.failure() != null) throw new AssertionError("client " + w.id() + " failed (seed " + seed + ")", w.failure());
+                    history.addAll(w.history());
+                }
+                Agreement.awaitLeader(cluster, WAIT);
+                history.addAll(RecordingClient.finalReads(4, cluster.newClient(), KEYS));
+                Agreement.awaitApplied(cluster, WAIT);
+                sampler.assertOneLeaderPerTerm();
+                System.out.println("ClusterMembershipTest nemesis: seed " + seed + "; " + HistorySummary.of(history, workers)
+                        + "; final " + cluster.configuration() + "; schedule " + schedule);
+                assertEquals(Set.copyOf(cluster.nodeIds()), cluster.configuration().voters());
+            }
+            List<String> lost = RecordingClient.lostWrites(history, KEYS, 4);
+            assertTrue(lost.isEmpty(), "seed " + seed + ": acknowledged writes lost: " + lost + "; schedule " + schedule);
+            CheckResult result = LinearizabilityChecker.check(history);
+            assertTrue(result.ok(), "seed " + seed + ": " + result.verdict() + " (key " + result.key() + "): "
+                    + result.explanation() + "; schedule " + schedule);
+        }
+    }
+
+    /** The clients' load for {@code entries} more commits, or 300 ms when nothing commits (no majority). */
+    private static void awaitCommitsOrTimeout(Cluster cluster, long entries) {
+        java.util.OptionalInt l = cluster.leader();
+        long from = l.isPresent() ? cluster.status(l.getAsInt()).commitIndex() : Long.MAX_VALUE;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        while (System.nanoTime() - deadline < 0) {
+            java.util.OptionalInt now = cluster.leader();
+            if (now.isPresent() && from != Long.MAX_VALUE && cluster.status(now.getAsInt()).commitIndex() >= from + entries) return;
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
 }
