@@ -452,6 +452,10 @@ public final class RaftNode implements AutoCloseable {
                         return; // the core's decision on this snapshot is handled before anything else arrives
                     }
                 }
+                case InstallSnapshot is -> {
+                    // Only this node's receiver makes one, once it holds the bytes: one off the wire has none.
+                    LOG.fine(() -> "node " + id + " drops an InstallSnapshot that came without its chunks: " + is);
+                }
                 case Message m -> core.step(m);
                 default -> throw new IllegalStateException("unknown inbox item " + item);
             }
