@@ -15,10 +15,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -85,9 +88,18 @@ public final class FileStorage implements Storage {
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
 
     private HardState hardState;
-    private long lastIndex;
-    /** The log as last read from disk; null once a write has changed it. */
+    /** The log after the snapshot as last read from disk; null once a write has changed it. */
     private List<Entry> entries;
+    /** The terms of the entries after the snapshot: index {@code snapshotIndex() + 1 + i} at position i. */
+    private long[] terms = new long[64];
+    private int termCount;
+    /** The newest snapshot, its file and where its data lie; null if none. */
+    private SnapshotMeta snapshot;
+    private Path snapshotFile;
+    private SnapshotFile.Layout snapshotLayout;
+    private long snapshotWriters;
+    /** For each segment on disk, oldest first, its highest entry (or reset) index; {@link Long#MIN_VALUE} if none. */
+    private final TreeMap<Long, Long> segmentMax = new TreeMap<>();
 
     long segment;
     private Path segmentFile;
@@ -136,8 +148,18 @@ public final class FileStorage implements Storage {
     }
 
     private void recover() {
-        List<Long> segments = prepareDirectory();
+        Listing listing = prepareDirectory();
+        List<Long> segments = listing.segments();
         lock();
+        if (!listing.snapshots().isEmpty()) {
+            // Only the newest counts: older ones are left by a crash before their deletion. A snapshot is
+            // renamed into place only once it is whole and on disk, so damage to it is not a crash's doing.
+            long index = listing.snapshots().get(listing.snapshots().size() - 1);
+            Path file = dir.resolve(LogFormat.snapshotName(index));
+            snapshotLayout = SnapshotFile.verify(file, index);
+            snapshot = snapshotLayout.meta();
+            snapshotFile = file;
+        }
         long recorded = readLastSegment();
         long found = segments.isEmpty() ? 0 : segments.get(segments.size() - 1);
         // A new segment is renamed into place before it is recorded, so the last one found may be
@@ -145,7 +167,8 @@ public final class FileStorage implements Storage {
         if (found < recorded) {
             Path missing = dir.resolve(LogFormat.segmentName(recorded));
             throw new CorruptStoreException(missing, -1, "this log segment is missing: the store recorded "
-                    + recorded + " segments but holds " + (segments.isEmpty() ? "none" : "only 1.." + found));
+                    + recorded + " segments but holds " + (segments.isEmpty() ? "none"
+                    : "only " + segments.get(0) + ".." + found));
         }
         if (found > recorded + 1) {
             Path extra = dir.resolve(LogFormat.segmentName(found));
@@ -153,6 +176,10 @@ public final class FileStorage implements Storage {
                     + " segments, but this one is numbered " + found);
         }
         if (segments.isEmpty()) {
+            if (snapshot != null) {
+                throw new CorruptStoreException(dir.resolve(LogFormat.segmentName(1)), -1, "the store holds "
+                        + snapshot + " but no log segment, not even one for its hard state");
+            }
             hardState = HardState.INITIAL;
             entries = List.of();
             segment = 1;
@@ -163,23 +190,30 @@ public final class FileStorage implements Storage {
             channel = createSegment(segmentFile, buffer.flip());
             recordLastSegment(1);
             segmentSize = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
+            segmentMax.put(1L, Long.MIN_VALUE);
             return;
         }
+        long first = segments.get(0);
         for (int i = 0; i < segments.size(); i++) {
-            if (segments.get(i) != i + 1) {
-                Path missing = dir.resolve(LogFormat.segmentName(i + 1));
+            if (segments.get(i) != first + i) {
+                Path missing = dir.resolve(LogFormat.segmentName(first + i));
                 throw new CorruptStoreException(missing, -1, "this log segment is missing; the store has "
                         + segments.size() + " segments numbered " + segments.get(0) + ".."
                         + segments.get(segments.size() - 1));
             }
         }
-        segment = segments.size();
+        // Segments are deleted only once a snapshot covers them, and a snapshot only once a newer one is in place.
+        if (first != 1 && snapshot == null) {
+            Path missing = dir.resolve(LogFormat.segmentName(1));
+            throw new CorruptStoreException(missing, -1, "this log segment is missing: the store holds no snapshot,"
+                    + " so its log must start at segment 1, but its first segment is " + first);
+        }
+        segment = found;
         if (segment != recorded) recordLastSegment(segment);
         segmentFile = dir.resolve(LogFormat.segmentName(segment));
-        LogReplay.Result r = LogReplay.replay(dir, segment);
+        LogReplay.Result r = LogReplay.replay(dir, first, segment, snapshot);
         hardState = r.hardState();
-        entries = r.entries();
-        lastIndex = entries.size();
+        segmentMax.putAll(r.segmentMaxIndex());
         channel = openChannel(segmentFile);
         try {
             if (r.cut() != null) {
@@ -196,10 +230,58 @@ public final class FileStorage implements Storage {
             closeQuietly(channel);
             throw ioFailure("cannot cut the torn tail of", segmentFile, e);
         }
+        try {
+            entries = logAfterSnapshot(r, dir.resolve(LogFormat.segmentName(first)));
+            if (entries == null) {
+                // The log does not hold the snapshot's last entry: it is a log the snapshot overrides. An
+                // install writes the reset before the snapshot goes in place, so no crash leaves this; a
+                // snapshot put in by hand might.
+                LOG.log(Level.WARNING, () -> dir + ": the log does not hold the last entry of " + snapshot
+                        + "; dropping it, as installing the snapshot would have");
+                if (hardState.commit() > snapshot.index()) {
+                    throw new CorruptStoreException(snapshotFile, -1, "the log diverges from " + snapshot
+                            + " yet the hard state commits " + hardState.commit() + ", beyond it");
+                }
+                rollWithReset(snapshot);
+                entries = List.of();
+            }
+            setTerms(entries);
+            if (snapshot != null) {
+                compact();
+                for (long older : listing.snapshots()) {
+                    if (older < snapshot.index()) deleteQuietly(dir.resolve(LogFormat.snapshotName(older)));
+                }
+            }
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
     }
 
-    /** Makes {@link #dir} a store if it is new or empty; returns the numbers of its segments, sorted. */
-    private List<Long> prepareDirectory() {
+    /**
+     * The entries after the snapshot in what replay found; null if the log does not hold the snapshot's
+     * last entry (so the snapshot overrides it).
+     */
+    private List<Entry> logAfterSnapshot(LogReplay.Result r, Path firstSegmentFile) {
+        List<Entry> log = r.entries();
+        if (snapshot == null) return log;
+        long s = snapshot.index();
+        long base = r.base();
+        if (base < 0) return List.of(); // no entry and no reset since the deleted segments: nothing after the snapshot
+        if (base > s) {
+            throw new CorruptStoreException(firstSegmentFile, -1, "the log after " + snapshot + " starts at entry "
+                    + (base + 1) + ": entries " + (s + 1) + ".." + base + " are missing");
+        }
+        if (base == s) return log; // its last entry lay in a deleted segment, or a reset put the log there
+        if (base + log.size() < s || log.get((int) (s - base - 1)).term() != snapshot.term()) return null;
+        return List.copyOf(log.subList((int) (s - base), log.size()));
+    }
+
+    /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
+    private record Listing(List<Long> segments, List<Long> snapshots) {}
+
+    /** Makes {@link #dir} a store if it is new or empty, and deletes temporary files a crash left. */
+    private Listing prepareDirectory() {
         List<String> names = new ArrayList<>();
         try {
             if (!Files.exists(dir)) {
@@ -243,12 +325,17 @@ public final class FileStorage implements Storage {
             syncDirectory(dir);
         }
         List<Long> segments = new ArrayList<>();
+        List<Long> snapshots = new ArrayList<>();
         for (String name : names) {
             long n = LogFormat.segmentNumber(name);
+            long snap = LogFormat.snapshotIndex(name);
             if (n > 0) {
                 segments.add(n);
-            } else if (LogFormat.isSegmentTemp(name)) {
-                // A segment that was never renamed into place held only a write that never returned.
+            } else if (snap > 0) {
+                snapshots.add(snap);
+            } else if (LogFormat.isSegmentTemp(name) || LogFormat.isSnapshotTemp(name)) {
+                // A segment never renamed into place held only a write that never returned; a snapshot
+                // never renamed into place was never installed.
                 Path temp = dir.resolve(name);
                 try {
                     Files.delete(temp);
@@ -257,7 +344,7 @@ public final class FileStorage implements Storage {
                 }
             }
         }
-        return segments;
+        return new Listing(segments, snapshots);
     }
 
     @Override
@@ -267,36 +354,209 @@ public final class FileStorage implements Storage {
     }
 
     /**
-     * The persisted log. It is read from disk: the list recovered at {@link #open} until a write
-     * changes the log, after which the next call reads the segments again (the Raft core asks only
-     * once, when it starts, and keeps its own copy).
+     * The persisted log after the snapshot. It is read from disk: the list recovered at {@link #open}
+     * until a write changes the log, after which the next call reads the segments again (the Raft core
+     * asks only once, when it starts, and keeps its own copy).
      */
     @Override
     public synchronized List<Entry> entries() {
         checkOpen();
-        if (entries == null) entries = LogReplay.replay(dir, segment).entries();
+        if (entries == null) {
+            LogReplay.Result r = LogReplay.replay(dir, segmentMax.firstKey(), segment, snapshot);
+            long base = r.base();
+            long from = snapshotIndex() - base; // the position of the first entry after the snapshot
+            entries = base < 0 ? List.of() : from <= 0 ? r.entries()
+                    : List.copyOf(r.entries().subList((int) Math.min(from, r.entries().size()), r.entries().size()));
+        }
         return entries;
     }
 
-    /** The index of the last stored entry, 0 if there is none. */
+    /** The index of the last stored entry: the snapshot's if the log after it is empty, 0 if there is neither. */
     public synchronized long lastIndex() {
         checkOpen();
-        return lastIndex;
+        return last();
+    }
+
+    private long last() {
+        return snapshotIndex() + termCount;
+    }
+
+    private long snapshotIndex() {
+        return snapshot == null ? 0 : snapshot.index();
     }
 
     @Override
-    public Optional<SnapshotMeta> snapshot() {
-        return Optional.empty();
+    public synchronized Optional<SnapshotMeta> snapshot() {
+        checkOpen();
+        return Optional.ofNullable(snapshot);
     }
 
+    /**
+     * {@inheritDoc} The reader has a channel of its own on the file: it stays readable after a newer
+     * snapshot replaces this one and its file is deleted.
+     */
     @Override
-    public SnapshotReader openSnapshot() {
-        throw new IllegalStateException("this store holds no snapshot");
+    public synchronized SnapshotReader openSnapshot() {
+        checkOpen();
+        if (snapshot == null) throw new IllegalStateException("this store holds no snapshot");
+        return new SnapshotFile.Reader(snapshotFile, snapshotLayout);
     }
 
+    /** {@inheritDoc} The bytes go to a temporary file in the store's directory, deleted if not installed. */
     @Override
-    public SnapshotWriter createSnapshot(SnapshotMeta meta) {
-        throw new UnsupportedOperationException("FileStorage does not store snapshots yet");
+    public synchronized SnapshotWriter createSnapshot(SnapshotMeta meta) {
+        Objects.requireNonNull(meta, "meta");
+        checkOpen();
+        return new SnapshotFile.Writer(this, meta, dir.resolve(LogFormat.snapshotTempName(meta.index(),
+                ++snapshotWriters)));
+    }
+
+    /**
+     * Installs a finished snapshot (see {@link SnapshotWriter#install()}). In order: the snapshot's file is
+     * completed and forced; if the log does not hold the snapshot's last entry, the log rolls over to a new
+     * segment that opens with a reset to the snapshot (recovery ignores and cuts a reset whose snapshot is
+     * not there); the file is renamed into place and the directory forced, which is the moment the
+     * snapshot is installed; then segments it covers and the previous snapshot are deleted.
+     */
+    synchronized void install(SnapshotFile.Writer w) {
+        checkOpen();
+        SnapshotMeta meta = w.meta();
+        if (snapshot != null && meta.index() <= snapshot.index()) {
+            throw new IllegalStateException("cannot install " + meta + ": the store already holds " + snapshot);
+        }
+        if (failure != null) {
+            throw new StorageException("an earlier write to " + segmentFile + " failed; reopen the store", failure);
+        }
+        long at = meta.index() - snapshotIndex(); // the position + 1 of the snapshot's last entry among terms
+        boolean holds = meta.index() <= last() && terms[(int) (at - 1)] == meta.term();
+        if (!holds && hardState.commit() > meta.index()) {
+            throw new IllegalStateException("cannot install " + meta + ": the log diverges from it at or before its"
+                    + " last entry, yet the hard state commits " + hardState.commit() + ", beyond it");
+        }
+        Path file = dir.resolve(LogFormat.snapshotName(meta.index()));
+        try {
+            w.finish(options.sync());
+        } catch (StorageException e) {
+            w.close();
+            throw e;
+        }
+        boolean rolled = false;
+        try {
+            if (!holds) {
+                try {
+                    rollWithReset(meta);
+                } catch (StorageException e) {
+                    failure = e; // the roll-over may have got half-way: the store is as it was on disk, not in memory
+                    throw e;
+                }
+                rolled = true;
+            }
+            move(w.temp, file);
+        } catch (StorageException e) {
+            if (rolled) undoReset(e);
+            w.close();
+            throw e;
+        }
+        w.markInstalled();
+        try {
+            syncDirectory(dir);
+        } catch (StorageException e) {
+            // The rename may or may not reach the disk: take it back, so the store is what it was (either way,
+            // recovery makes a consistent store of what the disk holds), and refuse further writes.
+            failure = e;
+            try {
+                move(file, w.temp);
+                w.close();
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+            }
+            if (rolled) undoReset(e);
+            throw e;
+        }
+        // Installed.
+        Path previous = snapshotFile;
+        if (holds) {
+            termCount -= (int) at;
+            System.arraycopy(terms, (int) at, terms, 0, termCount);
+            if (entries != null) entries = List.copyOf(entries.subList((int) at, entries.size()));
+        } else {
+            termCount = 0;
+            entries = List.of();
+        }
+        snapshot = meta;
+        snapshotFile = file;
+        snapshotLayout = w.layout();
+        compact();
+        if (previous != null) deleteQuietly(previous);
+        if (terms.length > 64 && termCount < terms.length / 4) terms = Arrays.copyOf(terms, Math.max(64, termCount * 2));
+    }
+
+    /**
+     * Rolls over to a new segment that opens with the current hard state and a reset to {@code meta}: the
+     * log before it is void, and it continues after the snapshot. Older segments are then all compactable.
+     */
+    private void rollWithReset(SnapshotMeta meta) {
+        buffer.clear();
+        LogFormat.putSegmentHeader(buffer, segment + 1, crc);
+        LogFormat.putHardState(buffer, hardState, crc);
+        LogFormat.putLogReset(buffer, meta.index(), meta.term(), crc);
+        rollOver(buffer.flip());
+        segmentMax.replaceAll((n, max) -> Long.MIN_VALUE); // void from now on, whatever they hold
+        segmentMax.put(segment, meta.index());
+    }
+
+    /** Cuts the reset that {@link #rollWithReset} wrote, for a snapshot that did not go in place. */
+    private void undoReset(StorageException cause) {
+        long resetAt = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
+        try {
+            channel.truncate(resetAt);
+            force(segmentFile, channel);
+            segmentSize = resetAt;
+            segmentMax.put(segment, Long.MIN_VALUE);
+        } catch (IOException | StorageException e) {
+            // Recovery cuts a reset whose snapshot is not in place; until then, no writes.
+            cause.addSuppressed(e);
+            failure = cause;
+        }
+    }
+
+    /**
+     * Deletes the oldest segments while every entry they hold lies at or below the snapshot, never the
+     * current one: oldest first, so the segments left stay numbered without gaps.
+     */
+    private void compact() {
+        while (segmentMax.size() > 1) {
+            Map.Entry<Long, Long> oldest = segmentMax.firstEntry();
+            if (oldest.getKey() == segment || oldest.getValue() > snapshotIndex()) break;
+            Path file = dir.resolve(LogFormat.segmentName(oldest.getKey()));
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, () -> "cannot delete " + file + ", which " + snapshot + " covers: " + e
+                        + "; it stays until the next snapshot or open");
+                return;
+            }
+            segmentMax.pollFirstEntry();
+        }
+    }
+
+    private void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, () -> "cannot delete " + file + ", an older snapshot: " + e
+                    + "; it goes at the next open");
+        }
+    }
+
+    private void setTerms(List<Entry> log) {
+        termCount = 0;
+        for (Entry e : log) addTerm(e.term());
+    }
+
+    private void addTerm(long term) {
+        if (termCount == terms.length) terms = Arrays.copyOf(terms, terms.length * 2);
+        terms[termCount++] = term;
     }
 
     /** The directory this store lives in. */
@@ -360,21 +620,27 @@ public final class FileStorage implements Storage {
             throw e;
         }
         hardState = after;
-        lastIndex = newLast;
-        if (!batch.isEmpty()) entries = null;
+        if (!batch.isEmpty()) {
+            entries = null;
+            termCount = (int) (batch.get(0).index() - snapshotIndex() - 1);
+            for (Entry e : batch) addTerm(e.term());
+            segmentMax.merge(segment, newLast, Math::max);
+        }
         // One huge write should not pin its buffer for the life of the store.
         if (buffer.capacity() > KEPT_BUFFER_BYTES) buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
     }
 
     /** Checks a write against the store; returns the last index after it. */
     private long validate(HardState after, List<Entry> batch) {
-        long newLast = lastIndex;
+        long newLast = last();
         if (!batch.isEmpty()) {
             Entry firstEntry = Objects.requireNonNull(batch.get(0), "entry");
             long first = firstEntry.index();
-            if (first > lastIndex + 1) {
-                throw new IllegalArgumentException("entries start at " + first + " but the log holds 1.." + lastIndex
-                        + ": a write may not leave a gap");
+            long base = snapshotIndex();
+            if (first <= base || first > newLast + 1) {
+                throw new IllegalArgumentException("entries start at " + first + " but the log holds " + (base + 1) + ".."
+                        + newLast + ": a write may not leave a gap"
+                        + (base > 0 ? " or reach into the snapshot at " + base : ""));
             }
             for (int i = 0; i < batch.size(); i++) {
                 Entry e = Objects.requireNonNull(batch.get(i), "entry");
@@ -410,12 +676,18 @@ public final class FileStorage implements Storage {
         if (unforced) force(segmentFile, channel);
         unforced = false;
         FileChannel ch = createSegment(file, contents);
-        recordLastSegment(next);
+        try {
+            recordLastSegment(next);
+        } catch (StorageException e) {
+            closeQuietly(ch);
+            throw e;
+        }
         closeQuietly(channel);
         channel = ch;
         segment = next;
         segmentFile = file;
         segmentSize = size;
+        segmentMax.put(next, Long.MIN_VALUE);
     }
 
     /**

@@ -1,7 +1,9 @@
 package io.raftkv.storage;
 
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.SnapshotMeta;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +11,8 @@ import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /**
- * The on-disk format of a {@link FileStorage}: file names, the store marker, segment headers and log
- * records, all big-endian and each checked by a CRC32C.
+ * The on-disk format of a {@link FileStorage}: file names, the store marker, segment headers, log
+ * records and snapshot files, all big-endian and each checked by a CRC32C.
  *
  * <pre>
  * raftkv.store                  magic "RAFTKVST" (8) | format version (4) | CRC32C of the 12 bytes before (4)
@@ -19,12 +21,24 @@ import java.util.zip.CRC32C;
  *                               then records, the first a HARD_STATE
  * record                        length of body (4) | CRC32C of body (4) | CRC32C of the 8 bytes before (4)
  *                               | body: type (1) | payload
- * ENTRY (type 1) payload        index (8) | term (8) | kind (1: 0 noop, 1 command) | data
+ * ENTRY (type 1) payload        index (8) | term (8) | kind (1: 0 noop, 1 command, 2 config) | data
  * HARD_STATE (type 2) payload   term (8) | votedFor (4) | commit (8)
+ * LOG_RESET (type 3) payload    index (8) | term (8) of a snapshot: the log before this record is void and
+ *                               continues at index + 1. Only ever the second record of a segment.
+ * snapshot-NNNNNNNNNNNNNNNNNNNN.snap   (NNN: the snapshot's index)
+ *                               header: magic "RAFTKVSN" (8) | format version (4) | index (8) | term (8)
+ *                                       | configuration length (4) | configuration ({@link Configuration#encode()})
+ *                                       | CRC32C of the header before (4)
+ *                               then the data, then the trailer: data length (8)
+ *                                       | CRC32C of everything before: header, data and length (4)
  * </pre>
  *
  * The header CRC lets recovery trust a record's length before it reads the body, so a damaged length
- * in the middle of a log cannot pass for a record cut short by a crash at its end.
+ * in the middle of a log cannot pass for a record cut short by a crash at its end. Segments are
+ * numbered without gaps; once a snapshot covers the entries of the oldest ones they are deleted, so
+ * the first segment of a store with a snapshot may have any number. Temporary files (a name ending in
+ * {@code .tmp}) are written whole, forced and renamed into place; one found at open never was, and is
+ * deleted.
  */
 final class LogFormat {
     static final String MARKER_NAME = "raftkv.store";
@@ -39,9 +53,19 @@ final class LogFormat {
     static final int RECORD_HEADER_BYTES = 12;
     static final byte ENTRY = 1;
     static final byte HARD_STATE = 2;
+    static final byte LOG_RESET = 3;
     static final int ENTRY_BODY_FIXED_BYTES = 1 + 8 + 8 + 1;
     static final int HARD_STATE_BODY_BYTES = 1 + 8 + 4 + 8;
     static final int HARD_STATE_RECORD_BYTES = RECORD_HEADER_BYTES + HARD_STATE_BODY_BYTES;
+    static final int LOG_RESET_BODY_BYTES = 1 + 8 + 8;
+    static final int LOG_RESET_RECORD_BYTES = RECORD_HEADER_BYTES + LOG_RESET_BODY_BYTES;
+
+    static final long SNAPSHOT_MAGIC = magic("RAFTKVSN");
+    /** Header bytes besides the configuration: magic, version, index, term, configuration length, CRC. */
+    static final int SNAPSHOT_HEADER_FIXED_BYTES = 8 + 4 + 8 + 8 + 4 + 4;
+    static final int SNAPSHOT_TRAILER_BYTES = 8 + 4;
+    /** No configuration comes near this; a larger length in a header is damage, not a big cluster. */
+    static final int MAX_CONFIGURATION_BYTES = 1 << 20;
 
     static final byte KIND_NOOP = 0;
     static final byte KIND_COMMAND = 1;
@@ -53,6 +77,8 @@ final class LogFormat {
     private static final String SEGMENT_PREFIX = "log-";
     private static final String SEGMENT_SUFFIX = ".seg";
     private static final int SEGMENT_DIGITS = 20;
+    private static final String SNAPSHOT_PREFIX = "snapshot-";
+    private static final String SNAPSHOT_SUFFIX = ".snap";
 
     private LogFormat() {}
 
@@ -85,6 +111,27 @@ final class LogFormat {
     static boolean isSegmentTemp(String fileName) {
         return fileName.endsWith(SEGMENT_SUFFIX + TEMP_SUFFIX)
                 && segmentNumber(fileName.substring(0, fileName.length() - TEMP_SUFFIX.length())) > 0;
+    }
+
+    static String snapshotName(long index) {
+        return SNAPSHOT_PREFIX + String.format("%0" + SEGMENT_DIGITS + "d", index) + SNAPSHOT_SUFFIX;
+    }
+
+    /** The index in a snapshot file's name, or -1 if the name is not a snapshot's. */
+    static long snapshotIndex(String fileName) {
+        if (!fileName.startsWith(SNAPSHOT_PREFIX) || !fileName.endsWith(SNAPSHOT_SUFFIX)) return -1;
+        return segmentNumber(SEGMENT_PREFIX + fileName.substring(SNAPSHOT_PREFIX.length(),
+                fileName.length() - SNAPSHOT_SUFFIX.length()) + SEGMENT_SUFFIX);
+    }
+
+    /** A snapshot being written: {@code snapshot-<index>.snap.<n>.tmp}. */
+    static String snapshotTempName(long index, long n) {
+        return snapshotName(index) + "." + n + TEMP_SUFFIX;
+    }
+
+    static boolean isSnapshotTemp(String fileName) {
+        return fileName.startsWith(SNAPSHOT_PREFIX) && fileName.endsWith(TEMP_SUFFIX)
+                && fileName.contains(SNAPSHOT_SUFFIX + ".");
     }
 
     /** The CRC32C of {@code length} bytes of {@code b} from {@code from}; b's position and limit are kept. */
@@ -173,6 +220,54 @@ final class LogFormat {
         b.position(start + RECORD_HEADER_BYTES);
         b.put(HARD_STATE).putLong(hs.term()).putInt(hs.votedFor()).putLong(hs.commit());
         finishRecord(b, start, crc);
+    }
+
+    static void putLogReset(ByteBuffer b, long index, long term, CRC32C crc) {
+        int start = b.position();
+        b.position(start + RECORD_HEADER_BYTES);
+        b.put(LOG_RESET).putLong(index).putLong(term);
+        finishRecord(b, start, crc);
+    }
+
+    /** A snapshot file's header for {@code meta}, ending with its CRC. */
+    static ByteBuffer snapshotHeader(SnapshotMeta meta) {
+        int configBytes = meta.configuration().encodedSize();
+        ByteBuffer b = ByteBuffer.allocate(SNAPSHOT_HEADER_FIXED_BYTES + configBytes);
+        b.putLong(SNAPSHOT_MAGIC).putInt(FORMAT_VERSION).putLong(meta.index()).putLong(meta.term()).putInt(configBytes);
+        meta.configuration().encode(b);
+        b.putInt(crc(new CRC32C(), b, 0, b.position()));
+        return b.flip();
+    }
+
+    /** The length of a snapshot header whose first bytes (at least up to the configuration length) are in {@code b}. */
+    static long snapshotHeaderBytes(ByteBuffer b) {
+        return SNAPSHOT_HEADER_FIXED_BYTES + (long) b.getInt(28);
+    }
+
+    /**
+     * Reads a snapshot file's header, given the whole of it in {@code b} (see {@link #snapshotHeaderBytes});
+     * throws unless it is valid and names {@code index}.
+     */
+    static SnapshotMeta checkSnapshotHeader(Path file, ByteBuffer b, long index) {
+        int configBytes = b.getInt(28);
+        int end = SNAPSHOT_HEADER_FIXED_BYTES - 4 + configBytes;
+        if (b.getInt(end) != crc(new CRC32C(), b, 0, end)) {
+            throw new CorruptStoreException(file, 0, "the snapshot header fails its CRC");
+        }
+        checkVersion(file, b.getInt(8));
+        SnapshotMeta meta;
+        try {
+            byte[] config = new byte[configBytes];
+            b.get(SNAPSHOT_HEADER_FIXED_BYTES - 4, config);
+            meta = new SnapshotMeta(b.getLong(12), b.getLong(20), Configuration.decode(config));
+        } catch (IllegalArgumentException e) {
+            throw new CorruptStoreException(file, 0, "the snapshot header is invalid: " + e.getMessage());
+        }
+        if (meta.index() != index) {
+            throw new CorruptStoreException(file, 12, "the header says snapshot index " + meta.index()
+                    + " but the file name says " + index);
+        }
+        return meta;
     }
 
     private static void finishRecord(ByteBuffer b, int start, CRC32C crc) {

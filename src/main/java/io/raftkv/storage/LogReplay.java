@@ -2,13 +2,16 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.SnapshotMeta;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.CRC32C;
 
 import static io.raftkv.storage.LogFormat.ENTRY;
@@ -18,6 +21,8 @@ import static io.raftkv.storage.LogFormat.HARD_STATE_BODY_BYTES;
 import static io.raftkv.storage.LogFormat.KIND_COMMAND;
 import static io.raftkv.storage.LogFormat.KIND_CONFIG;
 import static io.raftkv.storage.LogFormat.KIND_NOOP;
+import static io.raftkv.storage.LogFormat.LOG_RESET;
+import static io.raftkv.storage.LogFormat.LOG_RESET_BODY_BYTES;
 import static io.raftkv.storage.LogFormat.RECORD_HEADER_BYTES;
 import static io.raftkv.storage.LogFormat.SEGMENT_HEADER_BYTES;
 
@@ -25,40 +30,67 @@ import static io.raftkv.storage.LogFormat.SEGMENT_HEADER_BYTES;
  * Reads a store's segments in order and rebuilds its hard state and log, checking every record. A
  * write (one {@link FileStorage#persist}) is a run of entry records ended by a hard-state record; it
  * counts only once that record is read. What a crash can leave after the last complete write of the
- * last segment (a record cut short, one failing its CRC with only zeros after it, or entries whose
- * closing hard state never made it) is reported as a {@link Cut}; any other damage throws
- * {@link CorruptStoreException}.
+ * last segment (a record cut short, one failing its CRC with only zeros after it, entries whose
+ * closing hard state never made it, or a log reset for a snapshot whose install never finished) is
+ * reported as a {@link Cut}; any other damage throws {@link CorruptStoreException}.
+ *
+ * <p>Replay may start at a segment past the first, once older ones were deleted because a snapshot
+ * covers them: the log then starts wherever the first entry read says, and an entry below that start
+ * is a truncation back before the first kept entry, which drops everything and starts again from it.
+ * A log reset record voids everything before it: the log continues just after its snapshot.
  */
 final class LogReplay {
 
-    /** What the segments hold, and where the last one must be cut to drop an unfinished write. */
-    record Result(HardState hardState, List<Entry> entries, Cut cut) {}
+    /**
+     * What the segments hold: the hard state, and the log of the entries from {@code base + 1} on
+     * ({@code base} is -1 if the segments hold neither an entry nor a reset, so the log's start is
+     * unknown); where the last segment must be cut to drop an unfinished write; and each segment's
+     * highest entry (or reset) index, {@link Long#MIN_VALUE} for a segment with none.
+     */
+    record Result(HardState hardState, long base, List<Entry> entries, Cut cut, Map<Long, Long> segmentMaxIndex) {}
 
     /** The last segment is to be truncated at {@code offset} (it has {@code fileBytes}); {@code why} says why. */
     record Cut(Path file, long offset, long fileBytes, String why) {}
 
     private final CRC32C crc = new CRC32C();
+    private final SnapshotMeta snapshot;
     private HardState hardState = HardState.INITIAL;
-    /** The log up to the last complete write; an entry's index is its position + 1. */
+    /** The log up to the last complete write: index {@code base + 1 + i} lives at position i. */
     private final ArrayList<Entry> log = new ArrayList<>();
+    /** The index before the log's first entry; -1 while unknown (replay began past segment 1 and met no entry yet). */
+    private long base;
+    /** Whether {@link #base} is where the log truly starts (segment 1, or a reset), so no entry may lie at or below it. */
+    private boolean baseFixed;
     /** Entries of the write under way, which start at {@code pendingFirst}, and where each was read. */
     private final ArrayList<Entry> pending = new ArrayList<>();
     private final ArrayList<Long> pendingOffsets = new ArrayList<>();
     private long pendingFirst;
+    private final Map<Long, Long> segmentMax = new LinkedHashMap<>();
 
-    private LogReplay() {}
-
-    /** Replays segments 1..{@code lastSegment} of the store in {@code dir}; all must exist. */
-    static Result replay(Path dir, long lastSegment) {
-        LogReplay r = new LogReplay();
-        Cut cut = null;
-        for (long n = 1; n <= lastSegment; n++) {
-            cut = r.segment(dir.resolve(LogFormat.segmentName(n)), n, n == lastSegment);
-        }
-        return new Result(r.hardState, List.copyOf(r.log), cut);
+    private LogReplay(SnapshotMeta snapshot, boolean fromStart) {
+        this.snapshot = snapshot;
+        this.base = fromStart ? 0 : -1;
+        this.baseFixed = fromStart;
     }
 
-    private Cut segment(Path file, long number, boolean last) {
+    /**
+     * Replays segments {@code firstSegment..lastSegment} of the store in {@code dir}; all must exist.
+     * {@code snapshot} is the store's newest snapshot (null if none); replay past segment 1 needs one.
+     */
+    static Result replay(Path dir, long firstSegment, long lastSegment, SnapshotMeta snapshot) {
+        if (firstSegment > 1 && snapshot == null) {
+            throw new IllegalArgumentException("replay from segment " + firstSegment + " needs a snapshot");
+        }
+        LogReplay r = new LogReplay(snapshot, firstSegment == 1);
+        Cut cut = null;
+        for (long n = firstSegment; n <= lastSegment; n++) {
+            r.segmentMax.put(n, Long.MIN_VALUE);
+            cut = r.segment(dir.resolve(LogFormat.segmentName(n)), n, n == firstSegment, n == lastSegment);
+        }
+        return new Result(r.hardState, r.base, List.copyOf(r.log), cut, r.segmentMax);
+    }
+
+    private Cut segment(Path file, long number, boolean firstReplayed, boolean last) {
         ByteBuffer b = read(file);
         LogFormat.checkSegmentHeader(file, b, number, crc);
         int size = b.limit();
@@ -66,6 +98,7 @@ final class LogReplay {
         int endOfLastWrite = pos;
         String torn = null;
         boolean first = true;
+        int secondRecord = -1;
         while (pos < size) {
             int remaining = size - pos;
             String bad = null;
@@ -100,15 +133,31 @@ final class LogReplay {
                 throw new CorruptStoreException(file, pos, "a segment must start with a hard-state record, this one"
                         + " starts with a record of type " + type);
             }
+            if (first) secondRecord = next;
             if (type == ENTRY) {
                 entry(file, pos, b, length);
+            } else if (type == LOG_RESET) {
+                if (pos != secondRecord) {
+                    throw new CorruptStoreException(file, pos, "a log reset may only follow a segment's first record");
+                }
+                if (reset(file, pos, b, length, number)) {
+                    // The snapshot it was written for was never installed (a crash or failure during install):
+                    // the reset never took effect, so it must be the last thing in the log, and goes.
+                    if (!last || next != size) {
+                        throw new CorruptStoreException(file, pos, "a log reset for a snapshot the store does not hold"
+                                + " (its newest is " + (snapshot == null ? "none" : snapshot.index()) + "), with records"
+                                + " after it");
+                    }
+                    return new Cut(file, pos, size, "a log reset for a snapshot whose install never finished");
+                }
+                endOfLastWrite = next;
             } else if (type == HARD_STATE) {
                 HardState hs = hardState(file, pos, b, length);
-                if (first && number > 1 && !hs.equals(hardState)) {
+                if (first && !firstReplayed && !hs.equals(hardState)) {
                     throw new CorruptStoreException(file, pos, "the segment starts with hard state " + hs
                             + " but the one before it ends with " + hardState);
                 }
-                endWrite(file, pos, hs);
+                endWrite(file, pos, hs, number);
                 endOfLastWrite = next;
             } else {
                 throw new CorruptStoreException(file, pos, "unknown record type " + type);
@@ -162,10 +211,14 @@ final class LogReplay {
         } catch (IllegalArgumentException ex) {
             throw new CorruptStoreException(file, pos, "invalid entry: " + ex.getMessage());
         }
-        long last = pending.isEmpty() ? log.size() : pendingFirst + pending.size() - 1;
-        if (index > last + 1) {
+        long last = !pending.isEmpty() ? pendingFirst + pending.size() - 1 : base < 0 ? -1 : base + log.size();
+        if (last >= 0 && index > last + 1) {
             throw new CorruptStoreException(file, pos, "entry " + e + " leaves a gap: the log before it ends at "
                     + last);
+        }
+        if (baseFixed && index <= base) {
+            throw new CorruptStoreException(file, pos, "entry " + e + " lies before the start of the log, which "
+                    + (base == 0 ? "starts at index 1" : "a log reset made start at " + (base + 1)));
         }
         // A write that starts at or before the end of the log replaces everything from its first index on.
         if (pending.isEmpty() || index < pendingFirst) {
@@ -194,8 +247,41 @@ final class LogReplay {
         }
     }
 
+    /**
+     * Applies a log reset; returns true if it is for a snapshot newer than the store's, one whose install
+     * never finished.
+     */
+    private boolean reset(Path file, int pos, ByteBuffer b, int length, long segment) {
+        if (length != LOG_RESET_BODY_BYTES) {
+            throw new CorruptStoreException(file, pos, "a log reset record has " + LOG_RESET_BODY_BYTES
+                    + " bytes, this one " + length);
+        }
+        int at = pos + RECORD_HEADER_BYTES + 1;
+        long index = b.getLong(at);
+        long term = b.getLong(at + 8);
+        if (index < 1 || term < 1) {
+            throw new CorruptStoreException(file, pos, "invalid log reset: snapshot " + index + "@" + term);
+        }
+        if (snapshot == null || index > snapshot.index()) return true;
+        if (index == snapshot.index() && term != snapshot.term()) {
+            throw new CorruptStoreException(file, pos, "a log reset for snapshot " + index + "@" + term
+                    + " but the store's snapshot at that index is " + snapshot);
+        }
+        if (baseFixed && index < base) {
+            throw new CorruptStoreException(file, pos, "a log reset to index " + index + " goes back before the"
+                    + " start of the log, " + (base + 1));
+        }
+        log.clear();
+        base = index;
+        baseFixed = true;
+        // Whatever the segments before held is void now: none of it is needed.
+        segmentMax.replaceAll((n, max) -> Long.MIN_VALUE);
+        segmentMax.put(segment, index);
+        return false;
+    }
+
     /** Completes the write under way: its entries join the log and {@code hs} becomes the hard state. */
-    private void endWrite(Path file, int pos, HardState hs) {
+    private void endWrite(Path file, int pos, HardState hs, long segment) {
         if (hs.term() < hardState.term()) {
             throw new CorruptStoreException(file, pos, "hard state " + hs + " goes back from term " + hardState.term());
         }
@@ -207,14 +293,25 @@ final class LogReplay {
             }
         }
         if (!pending.isEmpty()) {
-            log.subList((int) (pendingFirst - 1), log.size()).clear();
+            if (base < 0 || pendingFirst <= base) {
+                // The first entry met, or a truncation back before the first entry kept: the segments that
+                // held the log before it were deleted, as a snapshot covers it.
+                log.clear();
+                base = pendingFirst - 1;
+            } else {
+                log.subList((int) (pendingFirst - base - 1), log.size()).clear();
+            }
             log.addAll(pending);
+            segmentMax.merge(segment, pendingFirst + pending.size() - 1, Math::max);
             pending.clear();
             pendingOffsets.clear();
         }
-        if (hs.commit() > log.size()) {
+        // Before the first entry of a replay that began past segment 1, the log's end is unknown; it is no
+        // further than the snapshot, which covers every deleted segment.
+        long lastIndex = base >= 0 ? base + log.size() : snapshot.index();
+        if (hs.commit() > lastIndex) {
             throw new CorruptStoreException(file, pos, "hard state " + hs + " commits beyond the last entry, "
-                    + log.size());
+                    + lastIndex);
         }
         hardState = hs;
     }
