@@ -38,6 +38,20 @@ import java.util.zip.CRC32C;
  * (as etcd's WAL does), so no record is ever rewritten in place. The log is kept in segments of about
  * {@link Options#segmentBytes()}; each starts with the current hard state. See {@link LogFormat} for
  * the bytes.
+ *
+ * <p>A snapshot is a file of its own, {@code snapshot-<index>.snap}: a header with its {@link SnapshotMeta},
+ * the data, and a trailer with the data's length and a CRC32C over the whole file. A {@link SnapshotWriter}
+ * streams the data to a temporary file; {@link SnapshotWriter#install() install} forces it, renames it into
+ * place and forces the directory, and only then deletes the previous snapshot and the segments the new one
+ * covers (those whose every entry lies at or below its index; never the current one; oldest first, so the
+ * segments left stay numbered without gaps). If the log does not hold the snapshot's last entry, the
+ * install first rolls over to a new segment that opens with a reset record, so that the log's drop is on
+ * disk before the snapshot is; a reset whose snapshot never made it into place (a crash in between) is the
+ * last record of the log, and recovery cuts it. A crash at any step thus leaves either the previous
+ * snapshot and log or the new snapshot with the log after it, plus files that the next open deletes
+ * (temporary files, older snapshots, covered segments). At open, the newest snapshot must pass its CRC: a
+ * renamed snapshot was whole on disk, so damage to it is corruption, not a crash's doing. The store keeps
+ * in memory only the terms of the entries after the snapshot and each segment's highest index.
  */
 public final class FileStorage implements Storage {
 
