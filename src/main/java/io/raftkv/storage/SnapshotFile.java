@@ -221,8 +221,10 @@ final class SnapshotFile {
         /** Data bytes on the channel (not counting {@link #buffered}). */
         private long flushed;
         private boolean outputClosed;
-        /** Installed or closed: nothing more may be written. */
+        /** Finished (being installed), installed or closed: nothing more may be written. */
         private boolean done;
+        /** The store renamed the file into place: it is the store's now, not this writer's to delete. */
+        private boolean installedFile;
         private final OutputStream output = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -366,8 +368,6 @@ final class SnapshotFile {
         Layout layout() {
             return new Layout(meta, dataOffset, flushed);
         }
-
-        private boolean installedFile;
 
         /** The store took the file (renamed it into place): closing this writer must not delete it. */
         synchronized void markInstalled() {
