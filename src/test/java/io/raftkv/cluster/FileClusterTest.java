@@ -52,6 +52,46 @@ class FileClusterTest {
     }
 
     @Test
+    void snapshotsOnDiskKeepTheDirectoryBoundedAndBringNodesBack(@TempDir Path dir) throws Exception {
+        io.raftkv.node.SnapshotPolicy policy = io.raftkv.node.SnapshotPolicy.defaults().withLogBytes(32 << 10)
+                .withTrailingEntries(0).withChunkBytes(8 << 10);
+        io.raftkv.storage.FileStorage.Options files = io.raftkv.storage.FileStorage.Options.defaults()
+                .withSegmentBytes(16 << 10).withSync(false);
+        String pad = "x".repeat(100);
+        long[] dirBytes = new long[2];
+        try (Cluster cluster = Cluster.builder().nodes(3).storage(dir, files).snapshots(policy).start()) {
+            KvClient client = cluster.newClient();
+            for (int i = 0; i < 1_000; i++) client.put("k" + (i % 50), i + pad);
+            dirBytes[0] = size(dir);
+            // Node 3 misses far more than the leader keeps, and comes back by the leader's snapshot, from disk.
+            cluster.kill(3);
+            for (int i = 1_000; i < 4_000; i++) client.put("k" + (i % 50), i + pad);
+            cluster.restart(3);
+            Agreement.awaitApplied(cluster, WAIT);
+            assertTrue(cluster.snapshotStats(3).orElseThrow().installed() >= 1, String.valueOf(cluster.snapshotStats(3)));
+            dirBytes[1] = size(dir);
+        }
+        System.out.printf("FileClusterTest: the three nodes' directories held %,d bytes after 1,000 writes and %,d after"
+                + " 4,000 (%,d bytes of values)%n", dirBytes[0], dirBytes[1], 4_000L * (pad.length() + 4));
+        assertTrue(dirBytes[1] < 2 * dirBytes[0] + (256 << 10), "the directories grew with the log: " + dirBytes[0]
+                + " then " + dirBytes[1] + " bytes");
+        // Every node starts again from its snapshot on disk plus its log tail.
+        try (Cluster again = Cluster.builder().nodes(3).storage(dir, files).snapshots(policy).start()) {
+            KvClient client = again.newClient();
+            for (int i = 3_950; i < 4_000; i++) assertEquals(Optional.of(i + pad), client.get("k" + (i % 50)));
+            for (int id : again.nodeIds()) {
+                assertTrue(again.snapshotStats(id).orElseThrow().snapshotIndex() > 0, "node " + id + " started from a snapshot");
+            }
+        }
+    }
+
+    private static long size(Path dir) throws java.io.IOException {
+        try (var files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    @Test
     void aDirectoryThatIsNotAStoreIsRefused(@TempDir Path dir) throws Exception {
         Files.createDirectories(dir.resolve("node-1"));
         Files.writeString(dir.resolve("node-1").resolve("notes.txt"), "not a raftkv store");
