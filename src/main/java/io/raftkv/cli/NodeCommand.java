@@ -2,6 +2,7 @@ package io.raftkv.cli;
 
 import io.raftkv.kv.net.SocketNode;
 import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.node.SnapshotStats;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.storage.StorageException;
 import picocli.CommandLine;
@@ -119,6 +120,7 @@ public final class NodeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
 
         NodeStatus shown = null;
+        long installedShown = 0;
         while (stopped.getCount() > 0) {
             changed.tryAcquire(1, TimeUnit.SECONDS);
             changed.drainPermits();
@@ -133,6 +135,12 @@ public final class NodeCommand implements Callable<Integer> {
                         s.leader() == 0 ? ", no leader known" : s.leader() == id ? "" : ", leader is node " + s.leader());
                 out.flush();
                 shown = s;
+            }
+            SnapshotStats snapshots = node.snapshotStats();
+            if (snapshots.installed() > installedShown) {
+                installedShown = snapshots.installed();
+                out.printf("installed the leader's snapshot up to index %d%n", snapshots.snapshotIndex());
+                out.flush();
             }
         }
         return 0;

@@ -85,7 +85,9 @@ class NodeProcessesTest {
             assertNotEquals(leader, next);
             KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
             assertEquals(Optional.of("green"), kv.get("colour"), "the new leader has every acknowledged write");
-            for (int i = 0; i < 50; i++) kv.put("k" + i, "v" + i);
+            // More than the 1,024 entries a node keeps behind its snapshot (taken every 16 KiB here): the
+            // restarted node can only catch up by the leader's snapshot, over TCP, into its file store.
+            for (int i = 0; i < 2_000; i++) kv.put("k" + (i % 50), "v" + i);
 
             startNode(leader); // on the same data directory
             long commit = connector.status(next, WAIT).commitIndex();
@@ -98,6 +100,9 @@ class NodeProcessesTest {
                 }
             }, "restarted node " + leader + " to apply up to index " + commit);
             assertEquals(Role.FOLLOWER, caughtUp.role());
+            await(() -> output.stream().anyMatch(l -> l.startsWith("[" + leader + "] installed the leader's snapshot up to index"))
+                    ? true : null, "node " + leader + " to say it installed a snapshot; output " + output);
+            assertEquals(Optional.of("v1999"), kv.get("k49"));
 
             List<String> table = clientOut("status");
             assertEquals(4, table.size(), table::toString);
@@ -159,7 +164,7 @@ class NodeProcessesTest {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
-                "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync",
+                "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--snapshot-every", "16k",
                 // Node 3 on platform threads, the others on virtual ones: the two kinds must work together.
                 "--threads", id == 3 ? "platform" : "virtual"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -6,6 +6,7 @@ import io.raftkv.kv.KvStateMachine;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.Storage;
@@ -137,6 +138,11 @@ public final class SocketNode implements AutoCloseable {
     /** What the node last published: role, term, leader, indexes. */
     public NodeStatus status() {
         return node.status();
+    }
+
+    /** Its snapshots taken and installed, and its in-memory log length, as last published. */
+    public SnapshotStats snapshotStats() {
+        return node.snapshotStats();
     }
 
     /** Why the node's thread died on its own, or null while it runs. */
