@@ -4,6 +4,7 @@ import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvException;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.kv.net.TcpKvConnector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +21,8 @@ import java.util.concurrent.Callable;
 
 /** {@code raftkv client}: one request to a cluster in socket mode, from any machine that reaches its nodes. */
 @Command(name = "client", mixinStandardHelpOptions = true,
-        description = "Send one request to a cluster in socket mode: put KEY VALUE | get KEY | replace KEY VALUE | status.",
+        description = "Send one request to a cluster in socket mode: put KEY VALUE | get KEY | replace KEY VALUE | status"
+                + " | members | add-node ID | remove-node ID | transfer-leader ID.",
         footer = "Exit status: 0 done; 1 get found no key, or replace found none to replace; 2 bad usage;"
                 + " 3 the cluster could not be reached or did not confirm in time; 4 the cluster refused the request"
                 + " (another cluster id, a value over the limits, an expired session); 70 an internal error.")
@@ -40,7 +42,9 @@ public final class ClientCommand implements Callable<Integer> {
             description = "How long the request may take, retries and leader changes included (default: ${DEFAULT-VALUE}).")
     private long timeoutMillis;
 
-    @Parameters(paramLabel = "COMMAND", arity = "1..3", description = "put KEY VALUE | get KEY | replace KEY VALUE | status")
+    @Parameters(paramLabel = "COMMAND", arity = "1..3", description = "put KEY VALUE | get KEY | replace KEY VALUE | status"
+            + " | members | add-node ID (a learner, then a voter once caught up; ID must be in --peers) | remove-node ID"
+            + " | transfer-leader ID")
     private List<String> words;
 
     @Override
@@ -51,9 +55,11 @@ public final class ClientCommand implements Callable<Integer> {
         int want = switch (op) {
             case "put", "replace" -> 3;
             case "get" -> 2;
-            case "status" -> 1;
+            case "status", "members" -> 1;
+            case "add-node", "remove-node", "transfer-leader" -> 2;
             default -> throw new CommandLine.ParameterException(cl, "Unknown command '" + op
-                    + "': expected put KEY VALUE, get KEY, replace KEY VALUE or status");
+                    + "': expected put KEY VALUE, get KEY, replace KEY VALUE, status, members, add-node ID,"
+                    + " remove-node ID or transfer-leader ID");
         };
         if (words.size() != want) {
             throw new CommandLine.ParameterException(cl, op + " takes " + (want - 1) + " argument" + (want == 2 ? "" : "s")
@@ -64,6 +70,29 @@ public final class ClientCommand implements Callable<Integer> {
         Duration timeout = Duration.ofMillis(timeoutMillis);
         try (TcpKvConnector connector = new TcpKvConnector(peers.addresses(), clusterId)) {
             if (op.equals("status")) return status(connector, timeout, out);
+            MembershipOp membership = switch (op) {
+                case "members" -> MembershipOp.MEMBERS;
+                case "add-node" -> MembershipOp.ADD_VOTER;
+                case "remove-node" -> MembershipOp.REMOVE;
+                case "transfer-leader" -> MembershipOp.TRANSFER;
+                default -> null;
+            };
+            if (membership != null) {
+                int node = 0;
+                if (words.size() > 1) {
+                    try {
+                        node = Integer.parseInt(words.get(1));
+                    } catch (NumberFormatException e) {
+                        throw new CommandLine.ParameterException(cl, op + " takes a node id, got '" + words.get(1) + "'");
+                    }
+                    if (!peers.addresses().containsKey(node)) {
+                        throw new CommandLine.ParameterException(cl, "node " + node + " is not in --peers "
+                                + peers.addresses().keySet() + "; every node's address must be known to the cluster");
+                    }
+                }
+                out.println(connector.membership(membership, node, timeout));
+                return 0;
+            }
             try (KvClient client = new KvClient(connector, KvLimits.DEFAULT, timeout,
                     timeout.compareTo(Duration.ofMillis(500)) < 0 ? timeout : Duration.ofMillis(500))) {
                 switch (op) {

@@ -65,6 +65,12 @@ public final class NodeCommand implements Callable<Integer> {
                     + " bench-results); default: ${DEFAULT-VALUE}.")
     private String threads;
 
+    @Option(names = "--voters", split = ",", paramLabel = "ID,...",
+            description = "The voters a new cluster starts with, among --peers (default: every peer). A peer left out"
+                    + " starts outside the cluster, never campaigns, and joins when the leader adds it"
+                    + " (raftkv client add-node ID). Read on a node's first start only.")
+    private java.util.List<Integer> voters;
+
     @Option(names = "--snapshot-every", defaultValue = "64m", paramLabel = "SIZE",
             description = "Snapshot the state and compact the log once this much log (bytes, or with k, m or g)"
                     + " has been applied since the last snapshot (default: ${DEFAULT-VALUE}).")
@@ -86,6 +92,11 @@ public final class NodeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--election-ticks': must be >= 2");
         }
         long snapshotBytes = parseSize(cl, snapshotEvery);
+        java.util.Set<Integer> initialVoters = voters == null ? java.util.Set.of() : new java.util.TreeSet<>(voters);
+        if (!peers.addresses().keySet().containsAll(initialVoters)) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
+                    + " names nodes that are not in --peers " + peers.addresses().keySet());
+        }
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
         Semaphore changed = new Semaphore(0);
@@ -95,7 +106,8 @@ public final class NodeCommand implements Callable<Integer> {
                     SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
                             .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
                             .withPlatformThreads(threads.equals("platform"))
-                            .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes)),
+                            .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
+                            .withInitialVoters(initialVoters),
                     changed::release);
         } catch (UncheckedIOException e) {
             err.println("raftkv node: " + e.getCause().getMessage());

@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NodeProcessesTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private final Process[] processes = new Process[4];
+    private final Process[] processes = new Process[5];
     private final List<String> output = new CopyOnWriteArrayList<>();
     private Map<Integer, InetSocketAddress> peers;
     private String peerList;
@@ -158,15 +158,56 @@ class NodeProcessesTest {
         assertTrue(r.err.contains("cannot reach node 1") && r.err.contains("may or may not have been applied"), r.err);
     }
 
+    /**
+     * Membership from the command line: four addresses known to all, three voters at first; node 4 is
+     * added (learner, caught up, promoted), handed leadership, and another node is removed.
+     */
+    @Test
+    void nodesAreAddedRemovedAndHandedLeadershipFromTheCommandLine(@TempDir Path dir) throws Exception {
+        data = dir;
+        peers = LoopbackPorts.reserve(4);
+        StringBuilder sb = new StringBuilder();
+        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
+        peerList = sb.toString();
+        for (int id = 1; id <= 3; id++) startNode(id, "--voters", "1,2,3");
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
+            awaitLeader(connector, 0);
+            assertEquals(List.of("voters [1, 2, 3]"), clientOut("members"));
+            for (int i = 0; i < 100; i++) assertEquals(0, client("put", "k" + i, "v" + i));
+
+            startNode(4, "--voters", "1,2,3"); // outside the configuration: it waits to be added
+            assertEquals(List.of("voters [1, 2, 3, 4]"), clientOut("add-node", "4"));
+            assertEquals(0, client("transfer-leader", "4"), output::toString);
+            assertEquals(4, awaitLeader(connector, 0));
+            assertEquals(List.of("v42"), clientOut("get", "k42"), "the new node serves what was written before it joined");
+
+            assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
+            Run again = run(withPeers("remove-node", "1"));
+            assertEquals(4, again.code, "a second removal is refused: " + again.err);
+            assertTrue(again.err.contains("not a member"), again.err);
+            Run unknown = run(withPeers("add-node", "9"));
+            assertEquals(2, unknown.code);
+            assertTrue(unknown.err.contains("node 9 is not in --peers"), unknown.err);
+            Run stranger = run(withPeers("transfer-leader", "1"));
+            assertEquals(4, stranger.code, stranger.err);
+            assertTrue(stranger.err.contains("not a voter"), stranger.err);
+
+            processes[1].toHandle().destroyForcibly(); // removed: the other three serve without it
+            assertEquals(0, client("put", "after", "removal"));
+            assertEquals(List.of("removal"), clientOut("get", "after"));
+        }
+    }
+
     // ---------------------------------------------------------------- processes
 
-    private void startNode(int id) throws IOException {
+    private void startNode(int id, String... extra) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
                 "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--snapshot-every", "16k",
                 // Node 3 on platform threads, the others on virtual ones: the two kinds must work together.
                 "--threads", id == 3 ? "platform" : "virtual"));
+        cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         processes[id] = p;
         Thread.ofVirtual().name("node-" + id + "-output").start(() -> {

@@ -27,6 +27,8 @@ import java.nio.charset.StandardCharsets;
  * 66 status request   corr int64
  * 67 status response  corr int64 | id int32 | alive uint8 | role uint8 (Role ordinal) | term int64 | leader int32
  *                     | lastIndex int64 | commitIndex int64 | appliedIndex int64
+ * 68 admin request    corr int64 | op uint8 (0 MEMBERS, 1 ADD_VOTER, 2 REMOVE, 3 TRANSFER) | node int32 (&gt;= 0);
+ *                     answered by a response (65): OK with the configuration as a string, or NOT_LEADER, ...
  * string              length int32 (-1 for none) | UTF-8 bytes
  * </pre>
  * Decoding checks every length against the bytes present before allocating, refuses malformed UTF-8 and
@@ -43,11 +45,13 @@ final class ClientFrames {
     static final int RESPONSE = 65;
     static final int STATUS_REQUEST = 66;
     static final int STATUS_RESPONSE = 67;
+    static final int ADMIN_REQUEST = 68;
 
     private static final int OK_NONE = 0, OK_STRING = 1, OK_BOOL = 2, OK_LONG = 3, NOT_LEADER = 4, UNAVAILABLE = 5,
             REFUSED_CODE = 6;
     private static final KvRequest.Kind[] KINDS = KvRequest.Kind.values();
     private static final Role[] ROLES = Role.values();
+    private static final MembershipOp[] OPS = MembershipOp.values();
 
     /** One frame of the client protocol. */
     sealed interface ClientFrame {
@@ -61,6 +65,8 @@ final class ClientFrames {
     record StatusRequest(long correlation) implements ClientFrame {}
 
     record StatusResponse(long correlation, NodeStatus status) implements ClientFrame {}
+
+    record AdminRequest(long correlation, MembershipOp op, int node) implements ClientFrame {}
 
     private ClientFrames() {}
 
@@ -94,6 +100,7 @@ final class ClientFrames {
             };
             case StatusRequest s -> 0;
             case StatusResponse s -> 4 + 1 + 1 + 8 + 4 + 8 + 8 + 8;
+            case AdminRequest a -> 1 + 4;
         };
         long size = (long) FrameEnvelope.OVERHEAD + body;
         if (size > maxFrameBytes) {
@@ -128,6 +135,7 @@ final class ClientFrames {
                 }
             }
             case StatusRequest s -> { }
+            case AdminRequest a -> b.put((byte) a.op().ordinal()).putInt(a.node());
             case StatusResponse s -> {
                 NodeStatus n = s.status();
                 b.putInt(n.id()).put((byte) (n.alive() ? 1 : 0)).put((byte) n.role().ordinal()).putLong(n.term())
@@ -144,6 +152,7 @@ final class ClientFrames {
             case Response r -> RESPONSE;
             case StatusRequest s -> STATUS_REQUEST;
             case StatusResponse s -> STATUS_RESPONSE;
+            case AdminRequest a -> ADMIN_REQUEST;
         };
     }
 
@@ -174,8 +183,9 @@ final class ClientFrames {
             case RESPONSE -> "response";
             case STATUS_REQUEST -> "status request";
             case STATUS_RESPONSE -> "status response";
+            case ADMIN_REQUEST -> "admin request";
             default -> throw new FrameException(FrameEnvelope.LENGTH_BYTES + 1, "unknown client frame type " + type
-                    + "; the known types are " + REQUEST + " to " + STATUS_RESPONSE);
+                    + "; the known types are " + REQUEST + " to " + ADMIN_REQUEST);
         };
         need(b, 8, name);
         long corr = b.getLong();
@@ -221,6 +231,15 @@ final class ClientFrames {
                 yield new Response(corr, r);
             }
             case STATUS_REQUEST -> new StatusRequest(corr);
+            case ADMIN_REQUEST -> {
+                need(b, 5, name);
+                int at = b.position();
+                int op = b.get() & 0xFF;
+                if (op >= OPS.length) throw new FrameException(at, "admin op " + op + "; the ops are 0 to " + (OPS.length - 1));
+                int node = b.getInt();
+                if (node < 0) throw new FrameException(at + 1, "node id " + node + " is negative");
+                yield new AdminRequest(corr, OPS[op], node);
+            }
             default -> {
                 need(b, 42, name);
                 int id = b.getInt();

@@ -3,6 +3,11 @@ package io.raftkv.kv.net;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.KvService;
 import io.raftkv.node.NodeStatus;
+import io.raftkv.node.NotLeaderException;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.ConfigChange;
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.Role;
 import io.raftkv.transport.tcp.FrameException;
 import io.raftkv.transport.tcp.FrameReader;
 import io.raftkv.transport.tcp.HandshakeAnswer;
@@ -20,7 +25,9 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +66,7 @@ public final class KvSocketServer implements InboundProtocol {
     private final AtomicInteger connections = new AtomicInteger();
     private volatile KvService service;
     private volatile Supplier<NodeStatus> status;
+    private volatile RaftNode membership;
 
     /** A server for node {@code nodeId} of {@code clusterId}; it answers "unavailable" until {@link #attach}. */
     public KvSocketServer(int nodeId, String clusterId, int maxFrameBytes) {
@@ -77,6 +85,14 @@ public final class KvSocketServer implements InboundProtocol {
     public void attach(KvService service, Supplier<NodeStatus> status) {
         this.status = Objects.requireNonNull(status, "status");
         this.service = Objects.requireNonNull(service, "service");
+    }
+
+    /**
+     * Also serves membership requests (list, add a voter, remove, hand leadership over) through {@code node},
+     * which must be the node this server answers for. Without it they are refused.
+     */
+    public void attachMembership(RaftNode node) {
+        this.membership = Objects.requireNonNull(node, "node");
     }
 
     @Override
@@ -147,6 +163,7 @@ public final class KvSocketServer implements InboundProtocol {
                 }
                 switch (frame) {
                     case ClientFrames.Request r -> handle(r, answers);
+                    case ClientFrames.AdminRequest a -> admin(a, answers);
                     case ClientFrames.StatusRequest s -> {
                         Supplier<NodeStatus> st = status;
                         answers.offer(st == null
@@ -179,6 +196,51 @@ public final class KvSocketServer implements InboundProtocol {
         AtomicBoolean once = new AtomicBoolean();
         s.handle(r.request(), response -> {
             if (once.compareAndSet(false, true)) answers.offer(new ClientFrames.Response(r.correlation(), response));
+        });
+    }
+
+    /** How long a learner may take to catch up before an addition gives up (it then stays a learner). */
+    static final Duration CATCH_UP = Duration.ofSeconds(10);
+
+    private void admin(ClientFrames.AdminRequest a, Answers answers) {
+        RaftNode node = membership;
+        if (node == null) {
+            answers.offer(new ClientFrames.Response(a.correlation(),
+                    new KvResponse.Refused("node " + nodeId + " does not serve membership changes")));
+            return;
+        }
+        NodeStatus s = node.status();
+        if (s.role() != Role.LEADER) {
+            // Changes go through the leader, and so does the list, which is the leader's to know.
+            answers.offer(new ClientFrames.Response(a.correlation(), new KvResponse.NotLeader(s.leader())));
+            return;
+        }
+        CompletableFuture<Configuration> done = switch (a.op()) {
+            case MEMBERS -> CompletableFuture.completedFuture(node.configuration());
+            case ADD_VOTER -> node.addVoter(a.node(), CATCH_UP);
+            case REMOVE -> node.configuration().contains(a.node())
+                    ? node.changeMembership(ConfigChange.remove(a.node()))
+                    : CompletableFuture.failedFuture(new IllegalArgumentException("node " + a.node()
+                            + " is not a member of " + node.configuration()));
+            case TRANSFER -> {
+                Configuration c = node.configuration();
+                if (!c.isVoter(a.node())) {
+                    yield CompletableFuture.failedFuture(new IllegalArgumentException("node " + a.node()
+                            + " is not a voter of " + c + "; only a voter can lead"));
+                }
+                node.transferLeadership(a.node());
+                yield CompletableFuture.completedFuture(c); // the client waits until the target leads
+            }
+        };
+        done.whenComplete((c, e) -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null ? ce.getCause() : e;
+            KvResponse r = switch (cause) {
+                case null -> new KvResponse.Ok(c.toString());
+                case NotLeaderException nl -> new KvResponse.NotLeader(nl.leaderHint());
+                case IllegalArgumentException iae -> new KvResponse.Refused(iae.getMessage());
+                default -> new KvResponse.Unavailable(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+            };
+            answers.offer(new ClientFrames.Response(a.correlation(), r));
         });
     }
 

@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -40,12 +42,13 @@ public final class SocketNode implements AutoCloseable {
      * ones, and when it snapshots.
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
-                          KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots) {
+                          KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters) {
         public Options {
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(tickInterval, "tickInterval");
             Objects.requireNonNull(limits, "limits");
             Objects.requireNonNull(snapshots, "snapshots");
+            initialVoters = Set.copyOf(Objects.requireNonNull(initialVoters, "initialVoters"));
         }
 
         /**
@@ -53,27 +56,39 @@ public final class SocketNode implements AutoCloseable {
          * virtual threads, {@link SnapshotPolicy#defaults()}.
          */
         public static Options defaults() {
-            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, false, SnapshotPolicy.defaults());
+            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, false, SnapshotPolicy.defaults(),
+                    Set.of());
         }
 
         public Options withClusterId(String id) {
-            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots);
+            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots, initialVoters);
         }
 
         public Options withSync(boolean s) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots, initialVoters);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
-            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots);
+            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots, initialVoters);
         }
 
         public Options withPlatformThreads(boolean platform) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots, initialVoters);
+        }
+
+        /**
+         * The voters a new cluster starts with, a subset of the peers; empty (the default) means every peer.
+         * A peer outside them starts outside the configuration and never campaigns until the leader adds it
+         * ({@code raftkv client add-node}). Only a node's first start reads this: afterwards its log and
+         * snapshot say who votes.
+         */
+        public Options withInitialVoters(Set<Integer> voters) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
+                    voters);
         }
 
         public Options withSnapshots(SnapshotPolicy policy) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy, initialVoters);
         }
 
         ThreadFactory threadFactory() {
@@ -105,7 +120,12 @@ public final class SocketNode implements AutoCloseable {
         if (!peers.containsKey(id)) {
             throw new IllegalArgumentException("node " + id + " is not in the peer list " + new TreeMap<>(peers).keySet());
         }
-        RaftConfig config = RaftConfig.builder(id, new TreeMap<>(peers).keySet(), new SplittableRandom())
+        Set<Integer> voters = options.initialVoters().isEmpty() ? new TreeMap<>(peers).keySet() : options.initialVoters();
+        if (!peers.keySet().containsAll(voters)) {
+            throw new IllegalArgumentException("the initial voters " + new TreeSet<>(voters) + " are not all among the peers "
+                    + new TreeMap<>(peers).keySet());
+        }
+        RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
                 .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
         Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync()));
         try {
@@ -118,6 +138,7 @@ public final class SocketNode implements AutoCloseable {
                     threads);
             node.snapshotPolicy(options.snapshots());
             server.attach(new KvService(node, options.limits()), node::status);
+            server.attachMembership(node);
             node.start();
             return new SocketNode(id, storage, node, Map.copyOf(peers));
         } catch (RuntimeException e) {

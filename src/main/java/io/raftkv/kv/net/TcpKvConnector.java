@@ -2,6 +2,7 @@ package io.raftkv.kv.net;
 
 import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.KvException;
+import io.raftkv.kv.OutcomeUnknownException;
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.node.NodeStatus;
@@ -125,6 +126,77 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
             case KvResponse.Refused r -> throw new KvException(r.reason());
             default -> throw new KvException("node " + node + " answered a status request with " + a);
         };
+    }
+
+    /**
+     * Asks the leader for a membership operation on {@code node} (ignored for {@link MembershipOp#MEMBERS}),
+     * following redirects, and returns the configuration afterwards as text. {@link MembershipOp#TRANSFER}
+     * returns once {@code node} leads.
+     *
+     * @throws OutcomeUnknownException if no leader confirmed it within {@code timeout} (a change may still
+     *                                 happen: read the members before trying again)
+     * @throws KvException             if the leader refused it (not a member, the last voter, ...)
+     */
+    public String membership(MembershipOp op, int node, Duration timeout) {
+        Objects.requireNonNull(op, "op");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int next = ids.get(0);
+        String last = "no node answered";
+        while (System.nanoTime() - deadline < 0) {
+            Channel c = channels.get(next);
+            CompletableFuture<Object> answer = new CompletableFuture<>();
+            c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, node), answer::complete);
+            Object a;
+            try {
+                a = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OutcomeUnknownException("interrupted while asking for " + op);
+            } catch (ExecutionException e) {
+                a = new KvResponse.Unavailable(String.valueOf(e.getCause()));
+            }
+            switch (a) {
+                case KvResponse.Ok ok -> {
+                    if (op != MembershipOp.TRANSFER) return (String) ok.value();
+                    awaitLeader(node, deadline);
+                    return (String) ok.value();
+                }
+                case KvResponse.Refused r -> throw new KvException(r.reason());
+                case KvResponse.NotLeader nl -> {
+                    last = "node " + next + " is not the leader";
+                    next = nl.leaderHint() > 0 && channels.containsKey(nl.leaderHint()) ? nl.leaderHint()
+                            : ids.get((ids.indexOf(next) + 1) % ids.size());
+                    if (nl.leaderHint() == 0) pause(deadline); // an election is under way
+                }
+                case KvResponse.Unavailable u -> {
+                    last = u.reason();
+                    next = ids.get((ids.indexOf(next) + 1) % ids.size());
+                    pause(deadline);
+                }
+                default -> last = "node " + next + " answered " + a;
+            }
+        }
+        throw new OutcomeUnknownException(op + " was not confirmed within " + timeout.toMillis() + " ms (" + last + ")");
+    }
+
+    private void awaitLeader(int node, long deadline) {
+        while (System.nanoTime() - deadline < 0) {
+            try {
+                if (status(node, Duration.ofMillis(500)).role() == io.raftkv.raft.Role.LEADER) return;
+            } catch (KvException e) {
+                // not reachable yet: ask again
+            }
+            pause(deadline);
+        }
+        throw new OutcomeUnknownException("node " + node + " did not take over leadership in time");
+    }
+
+    /** A short wait before asking again: 20 ms, or what is left of the deadline. */
+    private static void pause(long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left > 0) java.util.concurrent.locks.LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(20)));
     }
 
     /** Closes every connection; requests waiting for an answer get {@link KvResponse.Unavailable}. */

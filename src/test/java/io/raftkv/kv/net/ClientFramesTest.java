@@ -35,7 +35,25 @@ class ClientFramesTest {
             new ClientFrames.Response(10, new KvResponse.Unavailable("down")),
             new ClientFrames.Response(11, new KvResponse.Refused("too big")),
             new ClientFrames.StatusRequest(12),
-            new ClientFrames.StatusResponse(13, new NodeStatus(2, true, Role.LEADER, 9, 2, 100, 99, 98)));
+            new ClientFrames.StatusResponse(13, new NodeStatus(2, true, Role.LEADER, 9, 2, 100, 99, 98)),
+            new ClientFrames.AdminRequest(14, MembershipOp.MEMBERS, 0),
+            new ClientFrames.AdminRequest(15, MembershipOp.ADD_VOTER, 4),
+            new ClientFrames.AdminRequest(16, MembershipOp.REMOVE, Integer.MAX_VALUE),
+            new ClientFrames.AdminRequest(17, MembershipOp.TRANSFER, 2));
+
+    @Test
+    void anAdminRequestWithAnUnknownOpOrANegativeNodeIsRefused() {
+        byte[] op = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3), MAX);
+        op[6 + 8] = 9;
+        resealCrc(op);
+        FrameException e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(op), MAX));
+        assertTrue(e.getMessage().contains("admin op 9"), e.getMessage());
+        byte[] node = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3), MAX);
+        ByteBuffer.wrap(node).putInt(6 + 8 + 1, -2);
+        resealCrc(node);
+        e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(node), MAX));
+        assertTrue(e.getMessage().contains("node id -2 is negative"), e.getMessage());
+    }
 
     @Test
     void everyFrameRoundTripsAndReencodesToTheSameBytes() throws FrameException {
