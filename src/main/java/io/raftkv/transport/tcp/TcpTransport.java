@@ -103,7 +103,10 @@ public final class TcpTransport implements Transport {
 
     private volatile boolean closed;
     private volatile ServerSocket server;
-    private volatile InboundProtocol other;
+    /** The other protocols served on this port, by magic; written only before start. */
+    private final Map<Integer, InboundProtocol> others = new ConcurrentHashMap<>();
+    /** Where each peer is dialled from: a fixed local address per peer, or none (an ephemeral port). */
+    private volatile Map<Integer, InetSocketAddress> dialFrom = Map.of();
     private ThreadFactory threadFactory = Thread.ofVirtual().factory();
     /** Which links pass messages: every one unless a test cuts some. */
     private volatile LinkFilter linked = (from, to) -> true;
@@ -153,7 +156,7 @@ public final class TcpTransport implements Transport {
 
     /**
      * Serves {@code protocol} on this node's port too: a connection that opens with its magic is handed to it.
-     * Set before {@link #start()}.
+     * Set before {@link #start()}; several protocols may be served, each with a magic of its own.
      *
      * @return this transport
      */
@@ -164,7 +167,36 @@ public final class TcpTransport implements Transport {
         }
         synchronized (lifecycle) {
             if (started) throw new IllegalStateException("serveAlso must be called before start()");
-            other = protocol;
+            InboundProtocol before = others.putIfAbsent(protocol.magic(), protocol);
+            if (before != null && before != protocol) {
+                throw new IllegalArgumentException(String.format("a protocol with magic %08x is served already: %s",
+                        protocol.magic(), before));
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Dials each peer in {@code localAddresses} from that local address (bound with SO_REUSEADDR, so a
+     * reconnect is not refused while the last connection lingers in TIME_WAIT) instead of from an ephemeral
+     * port: a firewall can then tell the link from this node to that peer by its source port, as the
+     * harness of the system the gRPC front end replaces does to cut links. Peers not in the map are dialled
+     * from an ephemeral port. Set before {@link #start()}.
+     *
+     * @return this transport
+     * @throws IllegalArgumentException if a key is not a peer of this node
+     */
+    public TcpTransport dialFrom(Map<Integer, InetSocketAddress> localAddresses) {
+        Objects.requireNonNull(localAddresses, "localAddresses");
+        for (int peer : localAddresses.keySet()) {
+            if (!links.containsKey(peer)) {
+                throw new IllegalArgumentException("node " + peer + " is not a peer of node " + selfId + " (peers "
+                        + links.keySet() + "); it has no link to dial from a local address");
+            }
+        }
+        synchronized (lifecycle) {
+            if (started) throw new IllegalStateException("dialFrom must be called before start()");
+            dialFrom = Map.copyOf(localAddresses);
         }
         return this;
     }
@@ -416,11 +448,12 @@ public final class TcpTransport implements Transport {
         String remote = String.valueOf(socket.getRemoteSocketAddress());
         try (socket) {
             socket.setTcpNoDelay(true);
-            int peer = acceptHandshake(socket, remote);
+            InboundProtocol[] other = new InboundProtocol[1];
+            int peer = acceptHandshake(socket, remote, other);
             if (peer == OTHER_PROTOCOL) {
                 socket.setSoTimeout(0);
                 Thread.currentThread().setName(threadPrefix + "client-" + remote);
-                other.serve(socket, new DataInputStream(socket.getInputStream()));
+                other[0].serve(socket, new DataInputStream(socket.getInputStream()));
                 return;
             }
             if (peer < 0) return;
@@ -438,9 +471,10 @@ public final class TcpTransport implements Transport {
 
     /**
      * Returns the peer's id, -1 if it was refused (the refusal is sent, logged and counted), or
-     * {@link #OTHER_PROTOCOL} if the connection opened with the magic of the protocol served also.
+     * {@link #OTHER_PROTOCOL} if the connection opened with the magic of a protocol served also, which it
+     * puts in {@code other[0]}.
      */
-    private int acceptHandshake(Socket socket, String remote) throws IOException {
+    private int acceptHandshake(Socket socket, String remote, InboundProtocol[] other) throws IOException {
         socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
         DataInputStream in = new DataInputStream(socket.getInputStream());
         DataOutputStream out = new DataOutputStream(socket.getOutputStream());
@@ -451,8 +485,8 @@ public final class TcpTransport implements Transport {
         int to;
         try {
             magic = in.readInt();
-            InboundProtocol o = other;
-            if (o != null && magic == o.magic()) return OTHER_PROTOCOL;
+            other[0] = others.get(magic);
+            if (other[0] != null) return OTHER_PROTOCOL;
             if (magic != HANDSHAKE_MAGIC) {
                 return refuse(out, remote, String.format("it does not speak the raftkv peer protocol"
                         + " (handshake magic %08x, expected %08x)", magic, HANDSHAKE_MAGIC), false);
@@ -711,6 +745,11 @@ public final class TcpTransport implements Transport {
             try {
                 Socket s = ch.socket();
                 s.setTcpNoDelay(true);
+                InetSocketAddress from = dialFrom.get(peer);
+                if (from != null) {
+                    s.setReuseAddress(true);
+                    s.bind(from);
+                }
                 // Resolved at every dial: a peer's name may not resolve yet when this node starts, or may move.
                 s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
                 s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);

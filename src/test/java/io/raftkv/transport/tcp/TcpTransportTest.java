@@ -217,6 +217,74 @@ class TcpTransportTest {
     }
 
     @Test
+    void aPeerIsDialledFromItsLocalAddressAgainAfterARestart() throws Exception {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2);
+        InetSocketAddress from = addresses(9).get(9);
+        try (ServerSocket node2 = new ServerSocket()) {
+            node2.setReuseAddress(true);
+            node2.bind(peers.get(2)); // node 2 played by hand, to see where node 1 dials from
+            TcpTransport first = transport(1, peers, "c", new ConcurrentLinkedQueue<>()).dialFrom(Map.of(2, from)).start();
+            try (Socket s = node2.accept()) {
+                acceptHandshake(s);
+                assertEquals(from.getPort(), s.getPort(), "node 1 dials node 2 from the port it was given");
+            }
+            // Node 1 goes away first (its end of the connection lingers in TIME_WAIT) and starts again: it must
+            // still be able to dial from the same port.
+            first.close();
+            transport(1, peers, "c", new ConcurrentLinkedQueue<>()).dialFrom(Map.of(2, from)).start();
+            node2.setSoTimeout((int) WAIT.toMillis());
+            try (Socket s = node2.accept()) {
+                acceptHandshake(s);
+                assertEquals(from.getPort(), s.getPort(), "and again after its restart");
+            }
+        }
+        ConcurrentLinkedQueue<Message> none = new ConcurrentLinkedQueue<>();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> transport(1, peers, "c", none).dialFrom(Map.of(3, from)));
+        assertTrue(e.getMessage().contains("node 3 is not a peer of node 1"), e.getMessage());
+    }
+
+    /** Reads a peer's handshake and accepts it, as a raftkv node would. */
+    private static void acceptHandshake(Socket s) throws IOException {
+        java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+        assertEquals(TcpTransport.HANDSHAKE_MAGIC, in.readInt());
+        in.readUnsignedByte(); // version
+        in.readNBytes(in.readUnsignedByte()); // cluster id
+        in.readInt(); // from
+        in.readInt(); // to
+        s.getOutputStream().write(TcpTransport.ACCEPTED);
+        s.getOutputStream().flush();
+    }
+
+    @Test
+    void twoOtherProtocolsShareThePortEachByItsMagic() throws Exception {
+        Map<Integer, InetSocketAddress> peers = addresses(1);
+        TcpTransport node = transport(1, peers, "c", new ConcurrentLinkedQueue<>())
+                .serveAlso(new Answering(0x41414141, 'a')).serveAlso(new Answering(0x42424242, 'b')).start();
+        for (String magic : List.of("AAAA", "BBBB", "AAAA")) {
+            try (Socket s = new Socket()) {
+                s.connect(peers.get(1));
+                s.getOutputStream().write(magic.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                assertEquals(Character.toLowerCase(magic.charAt(0)), s.getInputStream().read());
+            }
+        }
+        assertEquals(0, node.refusedConnectionCount());
+        TcpTransport other = transport(1, peers, "c", new ConcurrentLinkedQueue<>()).serveAlso(new Answering(0x41414141, 'a'));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> other.serveAlso(new Answering(0x41414141, 'x')));
+        assertTrue(e.getMessage().contains("41414141 is served already"), e.getMessage());
+    }
+
+    /** A protocol that answers one byte to a connection that opens with its magic. */
+    private record Answering(int magic, int answer) implements InboundProtocol {
+        @Override
+        public void serve(Socket socket, java.io.DataInputStream in) throws IOException {
+            socket.getOutputStream().write(answer);
+            socket.getOutputStream().flush();
+        }
+    }
+
+    @Test
     void misaddressedMessagesAreDropped() throws Exception {
         Map<Integer, InetSocketAddress> peers = addresses(1, 2, 3);
         ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
