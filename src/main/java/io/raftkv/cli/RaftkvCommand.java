@@ -34,6 +34,10 @@ public final class RaftkvCommand implements Callable<Integer> {
         cl.addSubcommand("node", new NodeCommand());
         cl.addSubcommand("client", new ClientCommand());
         cl.addSubcommand("bench", new BenchCommand());
+        // The gRPC front end (src/frontend) is in the command-line jar, not in the library's: add it where it is.
+        addIfPresent(cl, "frontend", "io.raftkv.frontend.FrontendCommand");
+        addIfPresent(cl, "grpc-server", "io.raftkv.frontend.RaftServerCommand");
+        addIfPresent(cl, "grpc-client", "io.raftkv.frontend.GrpcClientCommand");
         cl.setParameterExceptionHandler(RaftkvCommand::shortError);
         // A bug must not look like an answer (exit 1 is "no such key" for raftkv client): one line, status 70.
         cl.setExecutionExceptionHandler((e, command, parsed) -> {
@@ -42,6 +46,18 @@ public final class RaftkvCommand implements Callable<Integer> {
             return 70;
         });
         return cl;
+    }
+
+    private static void addIfPresent(CommandLine cl, String name, String className) {
+        Object command;
+        try {
+            command = Class.forName(className).getConstructor().newInstance();
+        } catch (ClassNotFoundException e) {
+            return;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make the " + name + " command", e);
+        }
+        cl.addSubcommand(name, command);
     }
 
     /**

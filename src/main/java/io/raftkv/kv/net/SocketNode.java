@@ -23,6 +23,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.UnaryOperator;
 
 /**
  * One node of a cluster in socket mode, as {@code raftkv node} runs it: its log and hard state on disk
@@ -113,7 +114,17 @@ public final class SocketNode implements AutoCloseable {
      */
     public static SocketNode start(int id, Map<Integer, InetSocketAddress> peers, Path dataDir, Options options,
                                    Runnable onChange) {
+        return start(id, peers, dataDir, options, onChange, transport -> transport);
+    }
+
+    /**
+     * As {@link #start(int, Map, Path, Options, Runnable)}, with {@code setUp} applied to the node's transport
+     * before it starts: to serve another protocol on the port too, or to dial peers from given local addresses.
+     */
+    public static SocketNode start(int id, Map<Integer, InetSocketAddress> peers, Path dataDir, Options options,
+                                   Runnable onChange, UnaryOperator<TcpTransport> setUp) {
         Objects.requireNonNull(peers, "peers");
+        Objects.requireNonNull(setUp, "setUp");
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(onChange, "onChange");
@@ -132,8 +143,8 @@ public final class SocketNode implements AutoCloseable {
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
             RaftNode node = new RaftNode(config, storage,
-                    sink -> new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
-                            .threadFactory(threads).start(),
+                    sink -> setUp.apply(new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
+                            .threadFactory(threads)).start(),
                     new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange, 0,
                     threads);
             node.snapshotPolicy(options.snapshots());

@@ -1,0 +1,116 @@
+package io.raftkv.frontend;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.raftkv.frontend.proto.FrontEndGrpc;
+import io.raftkv.frontend.proto.GetKey;
+import io.raftkv.frontend.proto.IntegerArg;
+import io.raftkv.frontend.proto.KeyValue;
+import io.raftkv.frontend.proto.Reply;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * The {@code FrontEnd} service: {@code StartRaft(n)} replaces the cluster with n new server processes and
+ * returns without waiting for them; GET, PUT and REPLACE go to the current cluster's leader.
+ */
+final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(FrontEndService.class.getName());
+
+    private final Path root;
+    private final Function<Integer, PortPlan> plans;
+    private final ServerProcesses.Launch launch;
+    private final String clusterId;
+    private final Duration timeout;
+    private final Object lock = new Object();
+    private ServerProcesses servers;
+    private volatile LeaderClients clients;
+
+    FrontEndService(Path root, Function<Integer, PortPlan> plans, ServerProcesses.Launch launch, String clusterId,
+                    Duration timeout) {
+        this.root = root;
+        this.plans = plans;
+        this.launch = launch;
+        this.clusterId = clusterId;
+        this.timeout = timeout;
+    }
+
+    @Override
+    public void startRaft(IntegerArg request, StreamObserver<Reply> answer) {
+        PortPlan plan;
+        try {
+            plan = plans.apply(request.getArg());
+        } catch (IllegalArgumentException e) {
+            answer.onError(Status.INVALID_ARGUMENT.withDescription("StartRaft(" + request.getArg() + "): "
+                    + e.getMessage()).asRuntimeException());
+            return;
+        }
+        synchronized (lock) {
+            stopCluster();
+            try {
+                servers = ServerProcesses.start(plan, root, launch);
+            } catch (IllegalArgumentException | UncheckedIOException e) {
+                answer.onError(Status.FAILED_PRECONDITION.withDescription("StartRaft(" + request.getArg() + "): "
+                        + e.getMessage()).asRuntimeException());
+                return;
+            }
+            clients = new LeaderClients(plan.addresses(), clusterId, timeout);
+            LOG.info(() -> "started " + plan.servers() + " servers on ports " + (plan.serverBase() + 1) + ".."
+                    + (plan.serverBase() + plan.servers()) + "; their data and logs in " + root);
+        }
+        answer.onNext(Reply.getDefaultInstance());
+        answer.onCompleted();
+    }
+
+    @Override
+    public void get(GetKey request, StreamObserver<Reply> answer) {
+        serve(answer, c -> c.get(request.getKey()));
+    }
+
+    @Override
+    public void put(KeyValue request, StreamObserver<Reply> answer) {
+        serve(answer, c -> c.put(request.getKey(), request.getValue()));
+    }
+
+    @Override
+    public void replace(KeyValue request, StreamObserver<Reply> answer) {
+        serve(answer, c -> c.replace(request.getKey(), request.getValue()));
+    }
+
+    private void serve(StreamObserver<Reply> answer, Function<LeaderClients, Reply> op) {
+        LeaderClients c = clients;
+        if (c == null) {
+            answer.onError(Status.FAILED_PRECONDITION.withDescription("no cluster: call StartRaft first").asRuntimeException());
+            return;
+        }
+        try {
+            answer.onNext(op.apply(c));
+            answer.onCompleted();
+        } catch (StatusRuntimeException e) {
+            answer.onError(e);
+        } catch (RuntimeException e) {
+            answer.onError(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+        }
+    }
+
+    private void stopCluster() {
+        LeaderClients c = clients;
+        clients = null;
+        if (c != null) c.close();
+        if (servers != null) servers.close();
+        servers = null;
+    }
+
+    /** Kills the servers it started. */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            stopCluster();
+        }
+    }
+}
