@@ -50,6 +50,7 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
                     + e.getMessage()).asRuntimeException());
             return;
         }
+        long t0 = System.nanoTime();
         synchronized (lock) {
             stopCluster();
             try {
@@ -60,8 +61,9 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
                 return;
             }
             clients = new LeaderClients(plan.addresses(), clusterId, timeout);
-            LOG.info(() -> "started " + plan.servers() + " servers on ports " + (plan.serverBase() + 1) + ".."
-                    + (plan.serverBase() + plan.servers()) + "; their data and logs in " + root);
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            LOG.info(() -> "StartRaft(" + plan.servers() + "): started servers on ports " + (plan.serverBase() + 1) + ".."
+                    + (plan.serverBase() + plan.servers()) + " in " + millis + " ms; their data and logs in " + root);
         }
         answer.onNext(Reply.getDefaultInstance());
         answer.onCompleted();
@@ -109,6 +111,7 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
     /** Kills the servers it started. */
     @Override
     public void close() {
+        long t0 = System.nanoTime();
         synchronized (lock) {
             stopCluster();
         }

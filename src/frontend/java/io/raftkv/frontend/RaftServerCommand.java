@@ -71,6 +71,15 @@ public final class RaftServerCommand implements Callable<Integer> {
     @Option(names = "--parent", paramLabel = "PID", description = "Stop when this process ends (the front end passes its own).")
     private long parent;
 
+    /**
+     * What the front end runs: this command alone, without the rest of the command line, whose set-up (picocli
+     * reading every command's annotations) would cost each of the servers starting at once a good part of
+     * its start.
+     */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new RaftServerCommand()).execute(args));
+    }
+
     private static long uptimeMillis() {
         return java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
     }

@@ -48,7 +48,7 @@ final class ServerProcesses implements AutoCloseable {
             List<String> cmd = new ArrayList<>();
             cmd.add(java);
             cmd.addAll(jvmOptions);
-            cmd.addAll(List.of("-cp", classPath, "io.raftkv.cli.RaftkvCommand", "grpc-server"));
+            cmd.addAll(List.of("-cp", classPath, RaftServerCommand.class.getName())); // = raftkv grpc-server
             String name = NAME_PREFIX + id;
             cmd.add(name);
             cmd.addAll(List.of("--servers", Integer.toString(plan.servers()),

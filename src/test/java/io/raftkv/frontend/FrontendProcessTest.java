@@ -226,6 +226,8 @@ class FrontendProcessTest {
                 try {
                     s = store(i).withDeadlineAfter(500, TimeUnit.MILLISECONDS).getState(Empty.getDefaultInstance());
                 } catch (StatusRuntimeException down) {
+                    // Not up yet, or killed: ask again at the next poll, not after gRPC's reconnect backoff (1 s and growing).
+                    channel("127.0.0.1", serverBase + i).resetConnectBackoff();
                     continue;
                 }
                 if (!s.getIsLeader()) continue;
