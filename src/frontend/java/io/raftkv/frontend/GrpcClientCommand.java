@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code raftkv grpc-client}: one gRPC call, to a front end ({@code startraft}, {@code put}, {@code get},
  * {@code replace}) or to one server's KeyValueStore ({@code --server}: {@code state}, {@code put}, {@code get},
- * {@code replace}); it prints the reply's fields.
+ * {@code replace}); it prints the value read, OK, {@code error: ...} or {@code wrong leader}. Exit status 0 done,
+ * 1 a reply with error or wrongLeader set, 2 bad usage, 3 an error status (the cluster could not do it).
  */
 @Command(name = "grpc-client", mixinStandardHelpOptions = true,
         description = "Make one gRPC call to a raftkv frontend (startraft N, put K V, get K, replace K V) or, with"
@@ -66,8 +67,11 @@ public final class GrpcClientCommand implements Callable<Integer> {
         if (args.size() != want) {
             throw new CommandLine.ParameterException(cl, op + " takes " + want + " argument" + (want == 1 ? "" : "s") + ", got " + args.size());
         }
-        if (op.equals("state") != server) {
-            throw new CommandLine.ParameterException(cl, server ? "a server's KeyValueStore has no " + op : "state is a call to a server: add --server");
+        if (op.equals("state") && !server) {
+            throw new CommandLine.ParameterException(cl, "state is a call to a server's KeyValueStore: add --server");
+        }
+        if (op.equals("startraft") && server) {
+            throw new CommandLine.ParameterException(cl, "startraft is a call to the front end: leave out --server");
         }
         int colon = target.lastIndexOf(':');
         int port;
@@ -114,14 +118,18 @@ public final class GrpcClientCommand implements Callable<Integer> {
             }
             out.println(switch (reply) {
                 case State s -> "term " + s.getTerm() + (s.getIsLeader() ? ", leader" : ", not leader");
-                case Reply r -> "wrongLeader " + r.getWrongLeader() + ", error '" + r.getError() + "', value '" + r.getValue() + "'";
-                default -> reply.toString();
+                case Reply r when r.getWrongLeader() -> "wrong leader";
+                case Reply r when !r.getError().isEmpty() -> "error: " + r.getError();
+                case Reply r when op.equals("get") -> r.getValue();
+                default -> "OK";
             });
             out.flush();
             return reply instanceof Reply r && (r.getWrongLeader() || !r.getError().isEmpty()) ? 1 : 0;
         } catch (StatusRuntimeException e) {
             err.println("raftkv grpc-client: " + op + " failed: " + e.getStatus().getCode()
-                    + (e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription()));
+                    + (e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription())
+                    + (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                        ? " (is a " + (server ? "server" : "front end") + " listening on " + target + "?)" : ""));
             return 3;
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
