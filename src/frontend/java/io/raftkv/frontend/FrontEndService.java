@@ -9,10 +9,12 @@ import io.raftkv.frontend.proto.IntegerArg;
 import io.raftkv.frontend.proto.KeyValue;
 import io.raftkv.frontend.proto.Reply;
 
-import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -24,14 +26,17 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
 
     private final Path root;
     private final Function<Integer, PortPlan> plans;
-    private final ServerProcesses.Launch launch;
+    private final Supplier<ServerProcesses.Launch> launch;
     private final String clusterId;
     private final Duration timeout;
     private final Object lock = new Object();
-    private ServerProcesses servers;
+    private volatile CompletableFuture<ServerProcesses> servers;
+    /** Starts the servers of each StartRaft in turn, off the caller's thread. */
+    private final java.util.concurrent.Executor starter = java.util.concurrent.Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("raftkv-frontend-starter").daemon().factory());
     private volatile LeaderClients clients;
 
-    FrontEndService(Path root, Function<Integer, PortPlan> plans, ServerProcesses.Launch launch, String clusterId,
+    FrontEndService(Path root, Function<Integer, PortPlan> plans, Supplier<ServerProcesses.Launch> launch, String clusterId,
                     Duration timeout) {
         this.root = root;
         this.plans = plans;
@@ -50,20 +55,32 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
                     + e.getMessage()).asRuntimeException());
             return;
         }
-        long t0 = System.nanoTime();
+        ServerProcesses.Launch how = launch.get();
+        try {
+            for (int id = 1; id <= plan.servers(); id++) how.command(plan, id, root.resolve("server-" + id)); // checked now
+        } catch (IllegalArgumentException e) {
+            answer.onError(Status.FAILED_PRECONDITION.withDescription("StartRaft(" + request.getArg() + "): "
+                    + e.getMessage()).asRuntimeException());
+            return;
+        }
         synchronized (lock) {
+            // The old servers are gone before anything reaches the new ports: a write taken by an old server
+            // now would be acknowledged and then lost with it.
             stopCluster();
-            try {
-                servers = ServerProcesses.start(plan, root, launch);
-            } catch (IllegalArgumentException | UncheckedIOException e) {
-                answer.onError(Status.FAILED_PRECONDITION.withDescription("StartRaft(" + request.getArg() + "): "
-                        + e.getMessage()).asRuntimeException());
-                return;
-            }
             clients = new LeaderClients(plan.addresses(), clusterId, timeout);
-            long millis = (System.nanoTime() - t0) / 1_000_000;
-            LOG.info(() -> "StartRaft(" + plan.servers() + "): started servers on ports " + (plan.serverBase() + 1) + ".."
-                    + (plan.serverBase() + plan.servers()) + " in " + millis + " ms; their data and logs in " + root);
+            // The new ones start after the reply: starting JVMs saturates a small machine, and the reply
+            // would wait for a core behind them. A failure is logged and answers the next calls.
+            long t0 = System.nanoTime();
+            servers = CompletableFuture.supplyAsync(() -> ServerProcesses.start(plan, root, how), starter);
+            servers.whenComplete((started, failure) -> {
+                if (failure != null) {
+                    LOG.warning("StartRaft(" + plan.servers() + "): " + failure.getCause().getMessage());
+                } else {
+                    LOG.info(() -> "StartRaft(" + plan.servers() + "): started servers on ports "
+                            + (plan.serverBase() + 1) + ".." + (plan.serverBase() + plan.servers()) + " in "
+                            + (System.nanoTime() - t0) / 1_000_000 + " ms; their data and logs in " + root);
+                }
+            });
         }
         answer.onNext(Reply.getDefaultInstance());
         answer.onCompleted();
@@ -90,6 +107,12 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
             answer.onError(Status.FAILED_PRECONDITION.withDescription("no cluster: call StartRaft first").asRuntimeException());
             return;
         }
+        CompletableFuture<ServerProcesses> s = servers;
+        if (s != null && s.isCompletedExceptionally()) {
+            answer.onError(Status.FAILED_PRECONDITION.withDescription("the servers of the last StartRaft could not be"
+                    + " started: " + s.handle((ok, failure) -> failure.getCause().getMessage()).join()).asRuntimeException());
+            return;
+        }
         try {
             answer.onNext(op.apply(c));
             answer.onCompleted();
@@ -104,7 +127,13 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
         LeaderClients c = clients;
         clients = null;
         if (c != null) c.close();
-        if (servers != null) servers.close();
+        if (servers != null) {
+            try {
+                servers.join().close(); // once all have started, if they are still starting
+            } catch (CompletionException failedToStart) {
+                // logged when it failed; some may have started, and ServerProcesses.start killed those
+            }
+        }
         servers = null;
     }
 

@@ -91,14 +91,16 @@ public final class FrontendCommand implements Callable<Integer> {
             err.println("raftkv frontend: " + e.getMessage());
             return 1;
         }
-        FrontEndService service = new FrontEndService(root, n -> new PortPlan(n, serverBase, sourceBase), launch,
-                "raftkv", Duration.ofMillis(timeoutMillis));
+        ServerClassArchive archive = ServerClassArchive.train(launch, root);
+        FrontEndService service = new FrontEndService(root, n -> new PortPlan(n, serverBase, sourceBase),
+                () -> launch.withJvmOptions(archive.jvmOptions()), "raftkv", Duration.ofMillis(timeoutMillis));
         Server server;
         try {
             // forPort binds the wildcard address: every local address, IPv6 and (dual-stack) IPv4.
             server = NettyServerBuilder.forPort(port).executor(Executors.newVirtualThreadPerTaskExecutor())
                     .addService(service).build().start();
         } catch (IOException e) {
+            archive.close();
             err.println("raftkv frontend: cannot listen on port " + port + ": " + rootCause(e).getMessage()
                     + " (is another process using that port?)");
             return 1;
@@ -106,6 +108,7 @@ public final class FrontendCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdownNow();
+            archive.close();
             service.close(); // the servers go too
             out.println("frontend stopped");
             out.flush();

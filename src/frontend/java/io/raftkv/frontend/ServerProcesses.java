@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -44,6 +46,14 @@ final class ServerProcesses implements AutoCloseable {
                     "-Xss512k"), System.getProperty("java.class.path"), List.copyOf(serverOptions));
         }
 
+        /** This launch with {@code more} JVM options after its own. */
+        Launch withJvmOptions(List<String> more) {
+            if (more.isEmpty()) return this;
+            List<String> all = new ArrayList<>(jvmOptions);
+            all.addAll(more);
+            return new Launch(java, List.copyOf(all), classPath, serverOptions);
+        }
+
         List<String> command(PortPlan plan, int id, Path dataDir) {
             List<String> cmd = new ArrayList<>();
             cmd.add(java);
@@ -74,19 +84,38 @@ final class ServerProcesses implements AutoCloseable {
     static ServerProcesses start(PortPlan plan, Path root, Launch launch) {
         List<List<String>> commands = new ArrayList<>();
         for (int id = 1; id <= plan.servers(); id++) commands.add(launch.command(plan, id, root.resolve("server-" + id)));
+        // In parallel: each start waits for the JVM's exec to succeed, which on a loaded machine takes a while,
+        // and StartRaft is expected to return at once.
+        List<CompletableFuture<Process>> starting = new ArrayList<>();
+        for (int id = 1; id <= plan.servers(); id++) {
+            int i = id;
+            CompletableFuture<Process> f = new CompletableFuture<>();
+            Thread.ofPlatform().name("raftkv-start-server-" + id).daemon().start(() -> {
+                try {
+                    Path dir = root.resolve("server-" + i);
+                    deleteRecursively(dir);
+                    Files.createDirectories(dir);
+                    File log = root.resolve("server-" + i + ".log").toFile();
+                    f.complete(new ProcessBuilder(commands.get(i - 1)).redirectErrorStream(true).redirectOutput(log).start());
+                } catch (IOException | RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            });
+            starting.add(f);
+        }
         List<Process> started = new ArrayList<>();
-        try {
-            for (int id = 1; id <= plan.servers(); id++) {
-                Path dir = root.resolve("server-" + id);
-                deleteRecursively(dir);
-                Files.createDirectories(dir);
-                File log = root.resolve("server-" + id + ".log").toFile();
-                started.add(new ProcessBuilder(commands.get(id - 1)).redirectErrorStream(true)
-                        .redirectOutput(log).redirectInput(ProcessBuilder.Redirect.PIPE).start());
+        Throwable failure = null;
+        for (CompletableFuture<Process> f : starting) {
+            try {
+                started.add(f.join());
+            } catch (CompletionException e) {
+                failure = e.getCause();
             }
-        } catch (IOException e) {
+        }
+        if (failure != null) {
             new ServerProcesses(started, plan).close();
-            throw new UncheckedIOException("cannot start the servers in " + root + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot start the servers in " + root + ": " + failure.getMessage(),
+                    failure instanceof IOException io ? io : new IOException(failure));
         }
         return new ServerProcesses(List.copyOf(started), plan);
     }

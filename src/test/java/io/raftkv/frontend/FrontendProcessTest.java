@@ -149,6 +149,14 @@ class FrontendProcessTest {
 
         // Each server's KeyValueStore, on its own port: a follower says wrongLeader, the leader serves.
         int follower = leader % N + 1;
+        await(() -> { // it may still be starting: the leader needs only a majority
+            try {
+                return store(follower).withDeadlineAfter(500, TimeUnit.MILLISECONDS).getState(Empty.getDefaultInstance());
+            } catch (StatusRuntimeException notYet) {
+                channel("127.0.0.1", serverBase + follower).resetConnectBackoff();
+                return null;
+            }
+        }, STARTUP, "server " + follower + " to answer");
         assertTrue(store(follower).put(kv("x", "1")).getWrongLeader());
         Reply onLeader = store(leader).put(kv("x", "1"));
         assertFalse(onLeader.getWrongLeader(), onLeader::toString);
