@@ -60,7 +60,8 @@ class FrontendProcessTest {
     private static final int N = 5;
     private static final Duration STARTUP = Duration.ofSeconds(30); // JVMs starting on a busy 2-core machine
     private static final Duration NEW_LEADER = Duration.ofSeconds(5); // what the harness allows
-    private static final String RULE_TAG = "raftkv-frontend-test";
+    /** Marks this JVM's iptables rules, so that a run killed before it cleaned up is cleaned up by the next. */
+    private static final String RULE_TAG = "raftkv-frontend-test-";
 
     static {
         NettyNative.off(); // this JVM's own gRPC channels, as the command line's
@@ -75,13 +76,42 @@ class FrontendProcessTest {
     private Process frontend;
     private int serverBase;
 
-    @AfterEach
-    void cleanUp() {
+    /** Should this JVM be stopped (Ctrl-C) before {@link #cleanUp()} runs, the rules go anyway. */
+    private final Thread removeRules = new Thread(this::removeRules, "remove-iptables-rules");
+
+    @org.junit.jupiter.api.BeforeEach
+    void removeRulesOfDeadRuns() throws IOException, InterruptedException {
+        if (!iptablesUsable()) return;
+        Process p = new ProcessBuilder("iptables", "-S", "OUTPUT").redirectErrorStream(true).start();
+        String rulesNow = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        java.util.regex.Pattern tagged = java.util.regex.Pattern.compile("^-A (.* --comment " + RULE_TAG + "(\\d+) .*)$");
+        for (String line : rulesNow.lines().toList()) {
+            java.util.regex.Matcher m = tagged.matcher(line);
+            if (m.matches() && !ProcessHandle.of(Long.parseLong(m.group(2))).map(ProcessHandle::isAlive).orElse(false)) {
+                run(iptables("-D", m.group(1).split(" ")));
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(removeRules);
+    }
+
+    private synchronized List<String> removeRules() {
         List<String> problems = new ArrayList<>();
         for (String[] rule : rules) {
             if (run(iptables("-D", rule)) != 0) problems.add("could not delete iptables rule " + String.join(" ", rule));
         }
         rules.clear();
+        return problems;
+    }
+
+    @AfterEach
+    void cleanUp() {
+        List<String> problems = removeRules();
+        try {
+            Runtime.getRuntime().removeShutdownHook(removeRules);
+        } catch (IllegalStateException | IllegalArgumentException notRegisteredOrShuttingDown) {
+            // nothing to undo
+        }
         channels.forEach(ManagedChannel::shutdownNow);
         if (frontend != null) {
             frontend.descendants().forEach(seen::add);
@@ -208,8 +238,7 @@ class FrontendProcessTest {
                 noMajority::toString);
 
         if (firewall) { // healed, the cluster serves again
-            for (String[] rule : rules) assertEquals(0, run(iptables("-D", rule)));
-            rules.clear();
+            assertEquals(List.of(), removeRules());
             await(() -> {
                 try {
                     return front.put(kv("healed", "yes")).getError().isEmpty() ? true : null;
@@ -331,9 +360,9 @@ class FrontendProcessTest {
     }
 
     /** Drops loopback TCP packets from {@code sourcePort} to {@code port}, as the harness does. */
-    private void block(int sourcePort, int port) {
+    private synchronized void block(int sourcePort, int port) {
         String[] rule = {"OUTPUT", "-p", "tcp", "-s", "127.0.0.1", "-d", "127.0.0.1", "--sport", Integer.toString(sourcePort),
-                "--dport", Integer.toString(port), "-m", "comment", "--comment", RULE_TAG, "-j", "DROP"};
+                "--dport", Integer.toString(port), "-m", "comment", "--comment", RULE_TAG + ProcessHandle.current().pid(), "-j", "DROP"};
         assertEquals(0, run(iptables("-A", rule)), "iptables -A " + String.join(" ", rule));
         rules.add(rule);
     }
