@@ -36,7 +36,8 @@ public final class FrontendCommand implements Callable<Integer> {
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Where the servers keep their data and logs, in server-<i> and server-<i>.log (default: a new"
-                    + " temporary directory). Each StartRaft empties the servers' directories.")
+                    + " temporary directory, deleted when the front end stops). Each StartRaft empties the servers'"
+                    + " directories.")
     private Path data;
 
     @Option(names = "--server-base-port", defaultValue = "" + PortPlan.DEFAULT_SERVER_BASE, paramLabel = "PORT",
@@ -110,6 +111,13 @@ public final class FrontendCommand implements Callable<Integer> {
             server.shutdownNow();
             archive.close();
             service.close(); // the servers go too
+            if (data == null) { // a temporary directory of its own: the servers' data and logs, the class archive
+                try {
+                    ServerProcesses.deleteRecursively(root);
+                } catch (IOException e) {
+                    err.println("raftkv frontend: could not delete " + root + ": " + e);
+                }
+            }
             out.println("frontend stopped");
             out.flush();
             stopped.countDown();
