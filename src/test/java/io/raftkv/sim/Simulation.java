@@ -2,13 +2,17 @@ package io.raftkv.sim;
 
 import io.raftkv.lincheck.OpKind;
 import io.raftkv.lincheck.Operation;
+import io.raftkv.raft.ConfigChange;
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.Message;
+import io.raftkv.raft.Progress;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.RaftCore;
 import io.raftkv.raft.ReadState;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
+import io.raftkv.raft.SnapshotMeta;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -19,11 +23,16 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * One deterministic run of a whole cluster from a seed: N Raft cores on a simulated clock, a network
+ * One deterministic run of a whole cluster from a seed: Raft cores on a simulated clock, a network
  * that drops, duplicates, delays, reorders and partitions, disks that lose unforced writes on a crash,
- * and clients issuing PUT / GET / REPLACE. Every event is followed by the safety checks; after the
+ * and clients issuing PUT / GET / REPLACE. Nodes snapshot their state machine and compact their logs;
+ * a leader brings a follower that needs compacted entries up with its snapshot, sent through the same
+ * faulty network; an admin adds nodes (learner first, promoted once caught up) and removes them, the
+ * leader included, one change at a time. Every event is followed by the safety checks; after the
  * faults heal the cluster must elect a leader and finish every new operation in bounded time.
  */
 final class Simulation {
@@ -32,25 +41,34 @@ final class Simulation {
     static final int ELECTION_TICKS = 10;
     /** Faults stop by this time even if the clients are stuck (say, with no majority up). */
     static final int FAULT_PHASE_LIMIT = 30_000;
+    /** Membership bounds the admin keeps to: never fewer voters, never more running nodes. */
+    static final int MIN_VOTERS = 3;
+    static final int MAX_NODES = 7;
 
     /** What a run is made of; everything derives from the seed unless a test overrides it. */
     record Params(long seed, int nodes, int clients, int operations, RaftConfig.Defect defect, boolean faults,
-                  boolean staleReads, boolean leaderChurn) {
-        /** The run a seed stands for: a quarter of seeds crash new leaders again and again. */
+                  boolean staleReads, boolean leaderChurn, boolean snapshots, boolean membership) {
+        /**
+         * The run a seed stands for: a quarter of seeds crash new leaders again and again; three in four
+         * take snapshots and compact their logs; half change their membership.
+         */
         static Params of(long seed) {
             SplittableRandom r = new SplittableRandom(seed);
             boolean churn = r.nextInt(4) == 0;
-            return new Params(seed, churn || r.nextBoolean() ? 5 : 3, 2 + r.nextInt(5), 300, RaftConfig.Defect.NONE,
-                    true, false, churn);
+            int nodes = churn || r.nextBoolean() ? 5 : 3;
+            int clients = 2 + r.nextInt(5);
+            boolean snapshots = r.nextInt(4) != 0;
+            boolean membership = r.nextBoolean();
+            return new Params(seed, nodes, clients, 300, RaftConfig.Defect.NONE, true, false, churn, snapshots, membership);
         }
 
         Params withDefect(RaftConfig.Defect d) {
-            return new Params(seed, nodes, clients, operations, d, faults, staleReads, leaderChurn);
+            return new Params(seed, nodes, clients, operations, d, faults, staleReads, leaderChurn, snapshots, membership);
         }
 
         /** A known-bad server that answers GET from whatever node it reaches, without ReadIndex. */
         Params withStaleReads() {
-            return new Params(seed, nodes, clients, operations, defect, faults, true, leaderChurn);
+            return new Params(seed, nodes, clients, operations, defect, faults, true, leaderChurn, snapshots, membership);
         }
 
         /**
@@ -58,21 +76,35 @@ final class Simulation {
          * from the others': the ground on which the paper's Figure 8 is built.
          */
         Params withLeaderChurn() {
-            return new Params(seed, 5, clients, operations, defect, faults, staleReads, true);
+            return new Params(seed, 5, clients, operations, defect, faults, staleReads, true, snapshots, membership);
+        }
+
+        /** Snapshots, compaction and membership changes on, whatever the seed drew. */
+        Params withSnapshotsAndMembership() {
+            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, true, true);
+        }
+
+        /** Neither snapshots nor membership changes: the cluster of fixed membership and whole logs. */
+        Params withoutSnapshotsOrMembership() {
+            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, false, false);
         }
     }
 
     /** What a run did. */
     record Result(long seed, long steps, long simulatedTime, List<Operation> history, int leadersElected,
-                  long committed, int crashes, int faults) {}
+                  long committed, int crashes, int faults, int snapshotsTaken, int snapshotsSent,
+                  int snapshotsInstalled, int configChangesCommitted, int nodesAdded, int nodesRemoved,
+                  Configuration finalConfiguration) {}
 
     private final Params params;
     private final SplittableRandom random;
     private final PrintStream trace;
-    private final SafetyChecker checker = new SafetyChecker();
+    private final SafetyChecker checker;
     private final PriorityQueue<Event> events = new PriorityQueue<>();
-    private final SimNode[] nodes;
+    /** Every node ever started, by id (index 0 unused); a removed node stays here, stopped for good. */
+    private final List<SimNode> nodes = new ArrayList<>();
     private final SimClient[] clients;
+    private final Admin admin = new Admin();
     private final List<Operation> history = new ArrayList<>();
 
     // Network settings; the fault phase changes them, healing clears them.
@@ -92,6 +124,8 @@ final class Simulation {
     private final boolean leaderChurn;
     /** A deliberately broken protocol need not stay live; only its safety is judged. */
     private final boolean judgeLiveness;
+    /** A node snapshots once it has applied this many entries past its last snapshot (or, now and then, sooner). */
+    private final int snapshotEvery;
 
     private long now;
     private long steps;
@@ -100,6 +134,11 @@ final class Simulation {
     private int opsIssued;
     private int crashes;
     private int faultCount;
+    private int snapshotsTaken;
+    private int snapshotsSent;
+    private int snapshotsInstalled;
+    private int nodesAdded;
+    private int nodesRemoved;
     private boolean healed;
     private long healedAt = -1;
     private boolean leaderAfterHeal;
@@ -120,14 +159,19 @@ final class Simulation {
         this.maxDiskLatency = pick(1, 4, maxDelay);
         this.dropRate = params.faults() ? random.nextDouble() * 0.1 : 0;
         this.duplicateRate = params.faults() ? random.nextDouble() * 0.05 : 0;
-        this.nodes = new SimNode[params.nodes() + 1];
-        for (int id = 1; id <= params.nodes(); id++) nodes[id] = new SimNode(id);
+        this.snapshotEvery = params.snapshots() ? pick(3, 8, 20, 50) : 0;
+        Set<Integer> voters = new TreeSet<>();
+        for (int id = 1; id <= params.nodes(); id++) voters.add(id);
+        this.checker = new SafetyChecker(Configuration.ofVoters(voters));
+        nodes.add(null);
+        for (int id = 1; id <= params.nodes(); id++) nodes.add(new SimNode(id, voters));
         this.clients = new SimClient[params.clients()];
         for (int c = 0; c < clients.length; c++) clients[c] = new SimClient(c + 1);
         log("seed %d: %d nodes, %d clients, %d ops, maxEntries %d, maxInflight %d, preVote %b, checkQuorum %b, "
-                        + "delay<=%d, drop %.3f, dup %.3f, defect %s",
+                        + "delay<=%d, disk<=%d, drop %.3f, dup %.3f, churn %b, snapshot every %d, membership %b, defect %s",
                 params.seed(), params.nodes(), params.clients(), params.operations(), maxEntriesPerMessage, maxInflight,
-                preVote, checkQuorum, maxDelay, maxDiskLatency, dropRate, duplicateRate, leaderChurn, params.defect());
+                preVote, checkQuorum, maxDelay, maxDiskLatency, dropRate, duplicateRate, leaderChurn, snapshotEvery,
+                params.membership(), params.defect());
     }
 
     private int pick(int... choices) {
@@ -136,7 +180,10 @@ final class Simulation {
 
     // ---------------------------------------------------------------- the event loop
 
-    private enum Kind { TICK, DELIVER, DISK, CLIENT_REQUEST, CLIENT_REPLY, CLIENT_TIMEOUT, CLIENT_RETRY, CLIENT_NEXT, FAULT, CRASH, RESTART, HEAL }
+    private enum Kind {
+        TICK, DELIVER, DISK, CLIENT_REQUEST, CLIENT_REPLY, CLIENT_TIMEOUT, CLIENT_RETRY, CLIENT_NEXT, FAULT, CRASH,
+        RESTART, HEAL, SNAPSHOT_TIMEOUT, ADMIN
+    }
 
     private static final class Event implements Comparable<Event> {
         final long time;
@@ -162,18 +209,22 @@ final class Simulation {
         }
     }
 
+    /** An InstallSnapshot on the wire, with the sender's snapshot state beside it (the runtime's chunks, in one piece). */
+    private record SnapshotDelivery(Message.InstallSnapshot message, SimSnapshot snapshot) {}
+
     private void schedule(long delay, Kind kind, int target, long tag, Object payload) {
         events.add(new Event(now + delay, eventSeq++, kind, target, tag, payload));
     }
 
     Result run() {
-        for (int id = 1; id < nodes.length; id++) {
-            nodes[id].start();
+        for (int id = 1; id < nodes.size(); id++) {
+            nodes.get(id).start();
             schedule(1 + random.nextInt(TICK), Kind.TICK, id, 0, null);
         }
         for (SimClient c : clients) schedule(random.nextInt(10), Kind.CLIENT_NEXT, c.id, 0, null);
         if (params.faults()) schedule(50 + random.nextInt(200), Kind.FAULT, 0, 0, null);
         else heal();
+        if (params.membership()) schedule(100 + random.nextInt(300), Kind.ADMIN, 0, 0, null);
 
         long limit = 2_000_000;
         while (!allClientsDone()) {
@@ -192,34 +243,46 @@ final class Simulation {
             handle(e);
         }
         return new Result(params.seed(), steps, now, history, checker.leadersElected(), checker.highestCommitted(),
-                crashes, faultCount);
+                crashes, faultCount, snapshotsTaken, snapshotsSent, snapshotsInstalled, checker.configChangesCommitted(),
+                nodesAdded, nodesRemoved, checker.committedConfiguration());
     }
 
     private void handle(Event e) {
         switch (e.kind) {
             case TICK -> {
-                SimNode n = nodes[e.target];
+                SimNode n = nodes.get(e.target);
+                if (n.removed) return; // a removed node's clock stops with it
                 if (n.core != null) {
                     n.core.tick();
                     n.afterInput();
+                    n.maybeSnapshot();
                 }
                 schedule(TICK - 1 + random.nextInt(3), Kind.TICK, e.target, 0, null);
             }
             case DELIVER -> {
-                Message m = (Message) e.payload;
-                SimNode n = nodes[m.to()];
+                Message m;
+                SimSnapshot attached = null;
+                if (e.payload instanceof SnapshotDelivery d) {
+                    m = d.message();
+                    attached = d.snapshot();
+                } else {
+                    m = (Message) e.payload;
+                }
+                SimNode n = nodes.get(m.to());
                 if (n.core != null) {
                     log("deliver %s", m);
+                    n.received = attached;
                     n.core.step(m);
                     n.afterInput();
+                    n.received = null;
                 }
             }
             case DISK -> {
-                SimNode n = nodes[e.target];
+                SimNode n = nodes.get(e.target);
                 if (n.core != null && n.incarnation == e.tag) n.forceOne();
             }
             case CLIENT_REQUEST -> {
-                SimNode n = nodes[e.target];
+                SimNode n = nodes.get(e.target);
                 if (n.core != null) n.onRequest((Request) e.payload);
             }
             case CLIENT_REPLY -> clients[e.target - 1].onReply((Reply) e.payload);
@@ -228,17 +291,25 @@ final class Simulation {
             case CLIENT_NEXT -> clients[e.target - 1].next();
             case FAULT -> injectFault();
             case CRASH -> {
-                SimNode n = nodes[e.target];
+                SimNode n = nodes.get(e.target);
                 if (!healed && n.core != null && n.incarnation == e.tag) {
                     n.crash();
                     schedule(5 + random.nextInt(100), Kind.RESTART, e.target, 0, null);
                 }
             }
             case RESTART -> {
-                SimNode n = nodes[e.target];
-                if (n.core == null) n.start();
+                SimNode n = nodes.get(e.target);
+                if (n.core == null && !n.removed) n.start();
             }
             case HEAL -> heal();
+            case SNAPSHOT_TIMEOUT -> {
+                SimNode n = nodes.get(e.target);
+                if (n.core != null && n.incarnation == e.tag) n.snapshotSendTimedOut((long[]) e.payload);
+            }
+            case ADMIN -> {
+                admin.step();
+                schedule(20 + random.nextInt(60), Kind.ADMIN, 0, 0, null);
+            }
         }
     }
 
@@ -247,17 +318,46 @@ final class Simulation {
         return true;
     }
 
+    /** The nodes that exist and have not been removed, running or crashed, in id order. */
+    private List<Integer> activeIds() {
+        List<Integer> ids = new ArrayList<>();
+        for (int id = 1; id < nodes.size(); id++) if (!nodes.get(id).removed) ids.add(id);
+        return ids;
+    }
+
+    private int randomActive() {
+        List<Integer> ids = activeIds();
+        return ids.get(random.nextInt(ids.size()));
+    }
+
+    /** The node that leads with no node of a later term around, or null. */
+    private SimNode soleLeader() {
+        List<RaftCore> all = allCores();
+        for (int id = 1; id < nodes.size(); id++) {
+            SimNode n = nodes.get(id);
+            if (n.core != null && SafetyChecker.isSoleLeader(n.core, all)) return n;
+        }
+        return null;
+    }
+
+    private List<RaftCore> allCores() {
+        List<RaftCore> all = new ArrayList<>();
+        for (int i = 1; i < nodes.size(); i++) all.add(nodes.get(i).core);
+        return all;
+    }
+
     // ---------------------------------------------------------------- network
 
     private static long link(int from, int to) {
         return ((long) from << 32) | to;
     }
 
-    private void send(Message m) {
+    private void send(Message m, SimSnapshot attached) {
         if (cutLinks.contains(link(m.from(), m.to()))) return;
         if (random.nextDouble() < dropRate) return;
-        schedule(1 + random.nextInt(maxDelay), Kind.DELIVER, m.to(), 0, m);
-        if (random.nextDouble() < duplicateRate) schedule(1 + random.nextInt(maxDelay * 3), Kind.DELIVER, m.to(), 0, m);
+        Object payload = attached == null ? m : new SnapshotDelivery((Message.InstallSnapshot) m, attached);
+        schedule(1 + random.nextInt(maxDelay), Kind.DELIVER, m.to(), 0, payload);
+        if (random.nextDouble() < duplicateRate) schedule(1 + random.nextInt(maxDelay * 3), Kind.DELIVER, m.to(), 0, payload);
     }
 
     /** Clients reach every node (they stand outside the partitions) but their traffic may be lost. */
@@ -276,42 +376,42 @@ final class Simulation {
     private void injectFault() {
         if (healed) return;
         faultCount++;
-        int n = params.nodes();
+        List<Integer> ids = activeIds();
         switch (random.nextInt(9)) {
             case 0 -> { // partition into two random groups
                 cutLinks.clear();
-                boolean[] side = new boolean[n + 1];
-                for (int i = 1; i <= n; i++) side[i] = random.nextBoolean();
-                for (int a = 1; a <= n; a++)
-                    for (int b = 1; b <= n; b++)
-                        if (side[a] != side[b]) cutLinks.add(link(a, b));
-                log("FAULT partition %s", cutLinks.size());
+                Set<Integer> side = new HashSet<>();
+                for (int i : ids) if (random.nextBoolean()) side.add(i);
+                for (int a : ids)
+                    for (int b : ids)
+                        if (side.contains(a) != side.contains(b)) cutLinks.add(link(a, b));
+                log("FAULT partition %s | rest", side);
             }
             case 1 -> { // isolate one node
-                int x = 1 + random.nextInt(n);
-                for (int o = 1; o <= n; o++) {
+                int x = randomActive();
+                for (int o : ids) {
                     cutLinks.add(link(x, o));
                     cutLinks.add(link(o, x));
                 }
                 log("FAULT isolate %d", x);
             }
             case 2 -> { // cut one direction
-                int a = 1 + random.nextInt(n), b = 1 + random.nextInt(n);
+                int a = randomActive(), b = randomActive();
                 cutLinks.add(link(a, b));
                 log("FAULT cut %d->%d", a, b);
             }
             case 3, 4 -> { // crash a node; it comes back later with only what it forced to disk
-                int x = 1 + random.nextInt(n);
-                if (nodes[x].core != null) {
-                    nodes[x].crash();
+                int x = randomActive();
+                if (nodes.get(x).core != null) {
+                    nodes.get(x).crash();
                     schedule(20 + random.nextInt(400), Kind.RESTART, x, 0, null);
                 }
             }
             case 5 -> { // leadership transfer to a random node
-                for (int i = 1; i <= n; i++) {
-                    SimNode s = nodes[i];
+                for (int i : ids) {
+                    SimNode s = nodes.get(i);
                     if (s.core != null && s.core.role() == Role.LEADER) {
-                        int target = 1 + random.nextInt(n);
+                        int target = randomActive();
                         log("FAULT transfer %d -> %d", i, target);
                         s.core.transferLeadership(target);
                         s.afterInput();
@@ -324,8 +424,8 @@ final class Simulation {
                 log("FAULT heal network");
             }
             case 7 -> { // crash a leader while writes it has sent out are not yet on its own disk
-                for (int i = 1; i <= n; i++) {
-                    SimNode s = nodes[i];
+                for (int i : ids) {
+                    SimNode s = nodes.get(i);
                     if (s.core != null && s.core.role() == Role.LEADER && !s.disk.idle()) {
                         log("FAULT crash leader %d with unforced writes", i);
                         s.crash();
@@ -352,7 +452,10 @@ final class Simulation {
         cutLinks.clear();
         dropRate = 0;
         duplicateRate = 0;
-        for (int i = 1; i < nodes.length; i++) if (nodes[i].core == null) nodes[i].start();
+        for (int i = 1; i < nodes.size(); i++) {
+            SimNode n = nodes.get(i);
+            if (n.core == null && !n.removed) n.start();
+        }
         log("HEAL at %d", now);
     }
 
@@ -361,37 +464,59 @@ final class Simulation {
     /** A simulated server: a Raft core, its disk, and the key-value state machine it applies. */
     private final class SimNode {
         final int id;
+        /** The voters it starts with when its disk holds no configuration: the cluster's, for a node that joins later. */
+        final Set<Integer> bootstrap;
         final SimDisk disk = new SimDisk();
         RaftCore core;
         long incarnation;
+        /** Taken out of the cluster, and stopped for good. */
+        boolean removed;
+        /** The admin has asked for its removal: it is never added back. */
+        boolean leaving;
         Role lastRole = Role.FOLLOWER;
-        final Map<String, String> kv = new HashMap<>();
-        final Map<Integer, long[]> sessionSeq = new HashMap<>();
-        final Map<Integer, String> sessionResult = new HashMap<>();
+        SimStateMachine state = new SimStateMachine();
+        /** The newest snapshot this node holds, taken or received, durable or not yet: what it sends a follower. */
+        SimSnapshot latest;
+        /** The snapshot state that came beside the message being stepped, if it is an InstallSnapshot. */
+        SimSnapshot received;
+        // The configuration its log says is in force, followed from what the core hands out to persist.
+        Configuration baseConfig;
+        final TreeMap<Long, Configuration> logConfigs = new TreeMap<>();
+        Configuration checkedInForce;
+        Configuration checkedExpected;
         final Map<Long, Request> pendingWrites = new HashMap<>();
         final Map<Long, Request> pendingReads = new HashMap<>();
         long nextReadContext;
+        /** For each follower sent a snapshot, which send is the latest; an older send's timeout is stale. */
+        final Map<Integer, Long> snapshotSends = new HashMap<>();
+        long snapshotSendSeq;
 
-        SimNode(int id) {
+        SimNode(int id, Set<Integer> bootstrap) {
             this.id = id;
+            this.bootstrap = Set.copyOf(bootstrap);
         }
 
         void start() {
             incarnation++;
-            Set<Integer> voters = new HashSet<>();
-            for (int i = 1; i <= params.nodes(); i++) voters.add(i);
-            RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom(random.nextLong()))
+            RaftConfig config = RaftConfig.builder(id, bootstrap, new SplittableRandom(random.nextLong()))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(2)
                     .maxEntriesPerMessage(maxEntriesPerMessage).maxBytesPerMessage(4096)
                     .maxInflightMessages(maxInflight).preVote(preVote).checkQuorum(checkQuorum)
                     .defectForTesting(params.defect()).build();
-            core = new RaftCore(config, disk.hardState(), disk.log());
-            kv.clear();
-            sessionSeq.clear();
-            sessionResult.clear();
+            SimSnapshot snap = disk.snapshot();
+            List<Entry> tail = disk.log();
+            core = new RaftCore(config, disk.hardState(), snap == null ? null : snap.meta(), tail);
+            state = snap == null ? new SimStateMachine() : snap.state().copy();
+            latest = snap;
+            baseConfig = snap == null ? Configuration.ofVoters(bootstrap) : snap.meta().configuration();
+            logConfigs.clear();
+            trackConfigs(tail);
+            snapshotSends.clear();
             lastRole = Role.FOLLOWER;
             checker.onRestart(id, core.commitIndex());
-            log("START node %d term %d log %d", id, core.term(), core.log().lastIndex());
+            if (snap != null) checker.onSnapshot(id, snap);
+            log("START node %d term %d log %d..%d%s", id, core.term(), core.log().firstIndex(), core.log().lastIndex(),
+                    snap == null ? "" : " after " + snap.meta());
             afterInput();
         }
 
@@ -410,15 +535,29 @@ final class Simulation {
             pendingReads.clear();
         }
 
+        /** Leaves the cluster for good: its removal has committed. */
+        void stop() {
+            log("STOP node %d, removed from the cluster", id);
+            removed = true;
+            nodesRemoved++;
+            if (core != null) disk.crash();
+            core = null;
+            pendingWrites.clear();
+            pendingReads.clear();
+        }
+
         void afterInput() {
             while (core.hasReady()) {
                 Ready r = core.ready();
                 checker.onEntriesAppended(id, r.entries(), core.log());
-                for (Message m : r.messages()) send(m);
+                for (Message m : r.messages()) sendOut(m);
+                SimSnapshot install = null;
+                if (r.snapshot() != null) install = installReceived(r.snapshot());
+                trackConfigs(r.entries());
                 for (Entry e : r.committedEntries()) apply(e);
                 for (ReadState rs : r.readStates()) {
                     Request req = pendingReads.remove(rs.context());
-                    if (req != null) sendToClient(req.client, Reply.ok(req, kv.get(req.key)));
+                    if (req != null) sendToClient(req.client, Reply.ok(req, state.get(req.key)));
                 }
                 for (long ctx : r.droppedReads()) {
                     Request req = pendingReads.remove(ctx);
@@ -430,72 +569,135 @@ final class Simulation {
                 }
                 lastRole = r.role();
                 if (r.mustPersist() || !disk.idle()) {
-                    disk.write(r);
+                    // A received snapshot goes to disk with the ready, before the acknowledgement that follows it.
+                    disk.write(r, install);
                     // Forces complete in order, each after a random latency.
                     schedule(random.nextInt(maxDiskLatency), Kind.DISK, id, incarnation, null);
                 } else {
-                    for (Message m : r.messagesAfterPersist()) send(m);
+                    for (Message m : r.messagesAfterPersist()) sendOut(m);
                     core.advance(r);
                 }
             }
-            checker.afterStep(core);
-            if (healed && !leaderAfterHeal && leaderNow()) leaderAfterHeal = true;
+            Configuration inForce = core.configuration(), expected = expectedConfiguration();
+            // Compare only what changed: the same two objects were found equal before.
+            boolean configChecked = inForce == checkedInForce && expected == checkedExpected;
+            checker.afterStep(core, configChecked ? null : expected);
+            checkedInForce = inForce;
+            checkedExpected = expected;
+            if (healed && !leaderAfterHeal && SafetyChecker.isSoleLeader(core, allCores())) leaderAfterHeal = true;
         }
 
         void forceOne() {
-            Ready r = disk.forceOldest();
-            for (Message m : r.messagesAfterPersist()) send(m);
-            core.advance(r);
+            SimDisk.Write w = disk.forceOldest();
+            if (w.ready() != null) {
+                for (Message m : w.ready().messagesAfterPersist()) sendOut(m);
+                core.advance(w.ready());
+            }
             afterInput();
         }
 
-        private boolean leaderNow() {
-            List<RaftCore> all = new ArrayList<>();
-            for (int i = 1; i < nodes.length; i++) all.add(nodes[i].core);
-            return SafetyChecker.isSoleLeader(core, all);
+        private void sendOut(Message m) {
+            if (!(m instanceof Message.InstallSnapshot is)) {
+                send(m, null);
+                return;
+            }
+            if (latest == null || !latest.meta().equals(is.snapshot())) {
+                throw new IllegalStateException("node " + id + " was asked to send " + is.snapshot() + " but holds "
+                        + (latest == null ? "no snapshot" : latest.meta()));
+            }
+            snapshotsSent++;
+            long seq = ++snapshotSendSeq;
+            snapshotSends.put(is.to(), seq);
+            // As the runtime's sender: if the follower has not taken it by then, the leader probes it again.
+            schedule(2L * ELECTION_TICKS * TICK, Kind.SNAPSHOT_TIMEOUT, id, incarnation, new long[] {is.to(), seq});
+            log("SEND %s to node %d", is.snapshot(), is.to());
+            send(m, latest);
+        }
+
+        void snapshotSendTimedOut(long[] send) {
+            int peer = (int) send[0];
+            Long latestSend = snapshotSends.get(peer);
+            if (latestSend == null || latestSend != send[1]) return;
+            snapshotSends.remove(peer);
+            Progress pr = core.progress(peer);
+            if (pr != null && pr.state() == Progress.State.SNAPSHOT) {
+                log("node %d: sending its snapshot to node %d failed", id, peer);
+                core.reportSnapshotFailed(peer);
+                afterInput();
+            }
+        }
+
+        /** Restores the state machine from the snapshot the leader sent, which the core decided to take. */
+        private SimSnapshot installReceived(SnapshotMeta meta) {
+            SimSnapshot s = received;
+            if (s == null || !s.meta().equals(meta)) {
+                throw new IllegalStateException("node " + id + " must install " + meta + " but was handed "
+                        + (s == null ? "no snapshot" : s.meta()));
+            }
+            checker.onSnapshot(id, s);
+            state = s.state().copy();
+            latest = s;
+            baseConfig = meta.configuration();
+            logConfigs.clear();
+            snapshotsInstalled++;
+            log("INSTALL node %d %s", id, meta);
+            return s;
+        }
+
+        /** Snapshots the state machine once enough has been applied since the last snapshot (now and then sooner), and compacts. */
+        void maybeSnapshot() {
+            if (snapshotEvery == 0 || core == null) return;
+            long applied = core.log().applied();
+            long last = latest == null ? 0 : latest.meta().index();
+            if (applied <= last || (applied - last < snapshotEvery && random.nextInt(64) != 0)) return;
+            SnapshotMeta meta = core.snapshotMeta(applied);
+            SimSnapshot s = new SimSnapshot(meta, state.copy());
+            core.snapshotTaken(meta);
+            latest = s;
+            snapshotsTaken++;
+            checker.onSnapshot(id, s);
+            disk.writeSnapshot(s);
+            schedule(random.nextInt(maxDiskLatency), Kind.DISK, id, incarnation, null);
+            // Sometimes keep a few entries, so a follower just behind gets them rather than the snapshot.
+            int keep = random.nextBoolean() ? 0 : 1 + random.nextInt(5);
+            long to = Math.min(applied - keep, core.log().stable());
+            if (to > core.log().firstIndex() - 1) core.compact(to);
+            log("SNAPSHOT node %d %s, log now %d..%d", id, meta, core.log().firstIndex(), core.log().lastIndex());
+        }
+
+        private void trackConfigs(List<Entry> entries) {
+            if (entries.isEmpty()) return;
+            logConfigs.tailMap(entries.get(0).index(), true).clear();
+            for (Entry e : entries) {
+                if (e.kind() == Entry.Kind.CONFIG) logConfigs.put(e.index(), Configuration.decode(e.data()));
+            }
+        }
+
+        /** The last configuration in this node's log, else its snapshot's, else the one it started with. */
+        Configuration expectedConfiguration() {
+            return logConfigs.isEmpty() ? baseConfig : logConfigs.lastEntry().getValue();
         }
 
         private void apply(Entry e) {
             checker.onApplied(id, e);
             if (e.kind() != Entry.Kind.COMMAND) return;
             SimCommand c = SimCommand.decode(e.data());
-            long[] last = sessionSeq.computeIfAbsent(c.clientId(), k -> new long[] {0});
-            String result;
-            if (c.seq() > last[0]) {
-                result = switch (c.kind()) {
-                    case PUT -> {
-                        kv.put(c.key(), c.value());
-                        yield "ok";
-                    }
-                    case REPLACE -> {
-                        boolean present = kv.containsKey(c.key());
-                        if (present) kv.put(c.key(), c.value());
-                        yield Boolean.toString(present);
-                    }
-                    case GET -> throw new IllegalStateException("GET is never written to the log");
-                };
-                last[0] = c.seq();
-                sessionResult.put(c.clientId(), result);
-            } else if (c.seq() == last[0]) {
-                result = sessionResult.get(c.clientId()); // a retry: the first answer again
-            } else {
-                return; // an older request of a client that has moved on
-            }
+            String result = state.apply(c);
+            if (result == null) return; // an older request of a client that has moved on
             Request req = pendingWrites.remove(sessionKey(c.clientId(), c.seq()));
             if (req != null) sendToClient(req.client, Reply.ok(req, result));
         }
 
         void onRequest(Request req) {
             if (req.kind == OpKind.GET && params.staleReads()) {
-                sendToClient(req.client, Reply.ok(req, kv.get(req.key)));
+                sendToClient(req.client, Reply.ok(req, state.get(req.key)));
             } else if (req.kind == OpKind.GET) {
                 long ctx = ++nextReadContext;
                 if (core.readIndex(ctx)) pendingReads.put(ctx, req);
                 else sendToClient(req.client, Reply.redirect(req, core.leader()));
             } else {
-                long[] last = sessionSeq.get(req.client);
-                if (last != null && last[0] == req.seq) {
-                    sendToClient(req.client, Reply.ok(req, sessionResult.get(req.client)));
+                if (state.lastSeq(req.client) == req.seq) {
+                    sendToClient(req.client, Reply.ok(req, state.lastResult(req.client)));
                     return;
                 }
                 long key = sessionKey(req.client, req.seq);
@@ -525,6 +727,143 @@ final class Simulation {
 
     private static long sessionKey(int client, long seq) {
         return ((long) client << 40) ^ seq;
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    /**
+     * An operator changing the membership during the fault phase, one server at a time, through whichever
+     * node leads: it adds a new node as a learner and promotes it once it keeps up (as RaftNode.addVoter
+     * does, in simulated time), and removes voters, the leader included, never going below
+     * {@link #MIN_VOTERS} voters or above {@link #MAX_NODES} running nodes. A removed node is stopped once
+     * its removal has committed.
+     */
+    private final class Admin {
+        static final int CHANGE_TIMEOUT = 3000;
+
+        /** The node being added or removed, or 0 when no change is under way. */
+        int node;
+        boolean adding;
+        long deadline;
+        // The current catch-up round of a learner: the leader's last index when it began, and when.
+        int roundLeader;
+        long roundTarget;
+        long roundStart;
+
+        void step() {
+            Configuration committed = checker.committedConfiguration();
+            for (int id = 1; id < nodes.size(); id++) {
+                SimNode n = nodes.get(id);
+                if (n.leaving && !n.removed && !committed.contains(id)) n.stop();
+            }
+            if (node != 0) advance(committed);
+            if (node == 0 && !healed && random.nextInt(3) == 0) startChange();
+        }
+
+        private void begin(int id, boolean add) {
+            node = id;
+            adding = add;
+            deadline = now + CHANGE_TIMEOUT;
+            roundLeader = 0;
+            log("ADMIN %s node %d", add ? "add" : "remove", id);
+            advance(checker.committedConfiguration());
+        }
+
+        private void startChange() {
+            SimNode leader = soleLeader();
+            if (leader == null) return;
+            RaftCore core = leader.core;
+            Configuration c = core.configuration();
+            if (core.log().lastConfigIndex() > core.commitIndex()) return;
+            List<Integer> active = activeIds();
+            // Finish what was left half done: a removal, or a node that is not yet a voter.
+            for (int id : active) {
+                if (nodes.get(id).leaving && c.contains(id) && (c.isLearner(id) || c.voters().size() > MIN_VOTERS)) {
+                    begin(id, false);
+                    return;
+                }
+            }
+            for (int id : active) {
+                if (!nodes.get(id).leaving && !c.isVoter(id)) {
+                    begin(id, true);
+                    return;
+                }
+            }
+            boolean canRemove = c.voters().size() > MIN_VOTERS;
+            if (active.size() < MAX_NODES && (!canRemove || random.nextBoolean())) {
+                int id = nodes.size();
+                // As Cluster.addNode: the first configuration, the one in force before the log's first entry.
+                SimNode n = new SimNode(id, nodes.get(1).bootstrap);
+                nodes.add(n);
+                n.start();
+                schedule(1 + random.nextInt(TICK), Kind.TICK, id, 0, null);
+                begin(id, true);
+            } else if (canRemove) {
+                List<Integer> voters = new ArrayList<>(c.voters());
+                int victim = random.nextInt(3) == 0 ? leader.id : voters.get(random.nextInt(voters.size()));
+                nodes.get(victim).leaving = true;
+                begin(victim, false);
+            }
+        }
+
+        private void advance(Configuration committed) {
+            if (adding ? committed.isVoter(node) : !committed.contains(node)) {
+                log("ADMIN %s node %d: done, %s committed", adding ? "add" : "remove", node, committed);
+                if (adding) nodesAdded++;
+                else if (!nodes.get(node).removed) nodes.get(node).stop();
+                node = 0;
+                return;
+            }
+            if (now > deadline) {
+                log("ADMIN %s node %d: gave up", adding ? "add" : "remove", node);
+                node = 0;
+                return;
+            }
+            if (healed) return; // no new proposals once the faults are over: the membership is final
+            SimNode leader = soleLeader();
+            if (leader == null) return;
+            RaftCore core = leader.core;
+            Configuration c = core.configuration();
+            if (core.log().lastConfigIndex() > core.commitIndex()) return; // one change at a time
+            try {
+                if (!adding) {
+                    if (!c.contains(node)) return;
+                    if (c.isVoter(node) && c.voters().size() <= MIN_VOTERS) {
+                        node = 0;
+                        return;
+                    }
+                    propose(leader, ConfigChange.remove(node));
+                } else if (!c.contains(node)) {
+                    propose(leader, ConfigChange.addLearner(node));
+                } else if (c.isLearner(node)) {
+                    Progress pr = core.progress(node);
+                    if (pr == null) return;
+                    if (roundLeader != leader.id) {
+                        roundLeader = leader.id;
+                        roundTarget = core.log().lastIndex();
+                        roundStart = now;
+                    } else if (pr.match() >= roundTarget) {
+                        if (now - roundStart <= (long) ELECTION_TICKS * TICK) {
+                            propose(leader, ConfigChange.promote(node));
+                        } else {
+                            roundTarget = core.log().lastIndex();
+                            roundStart = now;
+                        }
+                    }
+                }
+            } catch (IllegalStateException retryLater) {
+                // The leader has not yet committed an entry of its term: try again on the next step.
+            } catch (IllegalArgumentException e) {
+                log("ADMIN %s node %d: %s", adding ? "add" : "remove", node, e.getMessage());
+                node = 0;
+            }
+        }
+
+        private void propose(SimNode leader, ConfigChange change) {
+            long index = leader.core.proposeConfigChange(change);
+            log("ADMIN node %d proposes %s %s at %d", leader.id, change.kind(), change.node(), index);
+            leader.afterInput();
+        }
     }
 
     // ---------------------------------------------------------------- clients
@@ -596,7 +935,7 @@ final class Simulation {
                 schedule(random.nextInt(5), Kind.CLIENT_NEXT, id, 0, null);
             } else {
                 // Redirected: try the named leader (or any node) again shortly, with the same sequence number.
-                target = reply.leaderHint() != RaftCore.NONE ? reply.leaderHint() : 1 + random.nextInt(params.nodes());
+                target = reply.leaderHint() != RaftCore.NONE ? reply.leaderHint() : randomActive();
                 schedule(1 + random.nextInt(5), Kind.CLIENT_RETRY, id, current.attempt, null);
             }
         }
@@ -619,7 +958,7 @@ final class Simulation {
                 schedule(random.nextInt(5), Kind.CLIENT_NEXT, id, 0, null);
                 return;
             }
-            target = 1 + random.nextInt(params.nodes());
+            target = randomActive();
             trySend();
         }
     }
