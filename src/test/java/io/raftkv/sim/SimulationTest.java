@@ -27,32 +27,38 @@ import static org.junit.jupiter.api.Assertions.fail;
  * properties, liveness after healing, and a linearizable client history.
  *
  * <p>{@code -Dsim.seeds=N} runs N seeds (default 2000); {@code -Dsim.seed=S} replays seed S alone,
- * and with {@code -Dsim.trace=true} prints its trace.
+ * and with {@code -Dsim.trace=true} prints its trace. A seed draws whether it takes snapshots and changes
+ * its membership; {@code -Dsim.snapshotsAndMembership=true} (or {@code false}) forces both on (or off), and
+ * {@code -Dsim.defect=NAME} and {@code -Dsim.churn=true} replay a seed of the defect tests below.
  */
 class SimulationTest {
 
     /** What one seed ended in: null if it passed, else what broke. */
-    record Outcome(long seed, long steps, int ops, String failure, String summary, String property) {}
+    record Outcome(long seed, long steps, int ops, String failure, String summary, String property,
+                   Simulation.Result result) {}
 
     static Outcome runSeed(Simulation.Params params, PrintStream trace) {
         Simulation.Result r;
         try {
             r = new Simulation(params, trace).run();
         } catch (SafetyViolation v) {
-            return new Outcome(params.seed(), 0, 0, v.getMessage(), "", v.property);
+            return new Outcome(params.seed(), 0, 0, v.getMessage(), "", v.property, null);
         }
         String summary = String.format("%d leaders elected, %d entries committed, %d crashes, %d faults, "
-                + "simulated time %d", r.leadersElected(), r.committed(), r.crashes(), r.faults(), r.simulatedTime());
+                        + "%d snapshots taken, %d sent, %d installed, %d membership changes committed (%d nodes added, "
+                        + "%d removed; final %s), simulated time %d", r.leadersElected(), r.committed(), r.crashes(),
+                r.faults(), r.snapshotsTaken(), r.snapshotsSent(), r.snapshotsInstalled(), r.configChangesCommitted(),
+                r.nodesAdded(), r.nodesRemoved(), r.finalConfiguration(), r.simulatedTime());
         CheckResult check = LinearizabilityChecker.check(r.history());
         if (check.verdict() == CheckResult.Verdict.NOT_LINEARIZABLE) {
             saveHistory(params.seed(), r);
-            return new Outcome(params.seed(), r.steps(), r.history().size(), "not linearizable: " + check.explanation(), summary, "linearizability");
+            return new Outcome(params.seed(), r.steps(), r.history().size(), "not linearizable: " + check.explanation(), summary, "linearizability", r);
         }
         if (check.verdict() == CheckResult.Verdict.UNKNOWN) {
             saveHistory(params.seed(), r);
-            return new Outcome(params.seed(), r.steps(), r.history().size(), "linearizability undecided: " + check.explanation(), summary, "linearizability");
+            return new Outcome(params.seed(), r.steps(), r.history().size(), "linearizability undecided: " + check.explanation(), summary, "linearizability", r);
         }
-        return new Outcome(params.seed(), r.steps(), r.history().size(), null, summary, null);
+        return new Outcome(params.seed(), r.steps(), r.history().size(), null, summary, null, r);
     }
 
     private static void saveHistory(long seed, Simulation.Result r) {
@@ -69,6 +75,18 @@ class SimulationTest {
         return "replay with: mvn test -Dtest=SimulationTest#replayOneSeed -Dsim.seed=" + seed + " -Dsim.trace=true";
     }
 
+    /** The run {@code -Dsim.seed} and the properties beside it stand for. */
+    private static Simulation.Params replayParams(long seed) {
+        Simulation.Params p = Simulation.Params.of(seed);
+        String features = System.getProperty("sim.snapshotsAndMembership", "");
+        if (features.equals("true")) p = p.withSnapshotsAndMembership();
+        else if (features.equals("false")) p = p.withoutSnapshotsOrMembership();
+        if (Boolean.getBoolean("sim.churn")) p = p.withLeaderChurn();
+        String defect = System.getProperty("sim.defect", "");
+        if (!defect.isBlank()) p = p.withDefect(RaftConfig.Defect.valueOf(defect.trim()));
+        return p;
+    }
+
     @Test
     void manySeedsKeepRaftSafeLiveAndLinearizable() {
         String one = System.getProperty("sim.seed", "");
@@ -77,16 +95,42 @@ class SimulationTest {
         long start = System.nanoTime();
         AtomicLong steps = new AtomicLong();
         AtomicLong ops = new AtomicLong();
+        // Seeds with snapshots on, and of those how many brought a follower up by InstallSnapshot; likewise
+        // for membership changes.
+        AtomicLong snapshotSeeds = new AtomicLong(), seedsInstalling = new AtomicLong(), installed = new AtomicLong();
+        AtomicLong taken = new AtomicLong();
+        AtomicLong membershipSeeds = new AtomicLong(), seedsChanging = new AtomicLong(), changes = new AtomicLong();
+        AtomicLong added = new AtomicLong(), removed = new AtomicLong();
         List<Outcome> failures = Collections.synchronizedList(new ArrayList<>());
         LongStream.rangeClosed(1, seeds).parallel().forEach(seed -> {
-            Outcome o = runSeed(Simulation.Params.of(seed), null);
+            Simulation.Params p = Simulation.Params.of(seed);
+            Outcome o = runSeed(p, null);
             steps.addAndGet(o.steps());
             ops.addAndGet(o.ops());
             if (o.failure() != null) failures.add(o);
+            Simulation.Result r = o.result();
+            if (r == null) return;
+            if (p.snapshots()) {
+                snapshotSeeds.incrementAndGet();
+                taken.addAndGet(r.snapshotsTaken());
+                installed.addAndGet(r.snapshotsInstalled());
+                if (r.snapshotsInstalled() > 0) seedsInstalling.incrementAndGet();
+            }
+            if (p.membership()) {
+                membershipSeeds.incrementAndGet();
+                changes.addAndGet(r.configChangesCommitted());
+                added.addAndGet(r.nodesAdded());
+                removed.addAndGet(r.nodesRemoved());
+                if (r.configChangesCommitted() > 0) seedsChanging.incrementAndGet();
+            }
         });
         double secs = (System.nanoTime() - start) / 1e9;
         System.out.printf("simulation: %d seeds, %d client operations, %d steps in %.1f s: %.0f seeds/s, %.0f steps/s%n",
                 seeds, ops.get(), steps.get(), secs, seeds / secs, steps.get() / secs);
+        System.out.printf("  snapshots: %d seeds took %d and installed %d (by InstallSnapshot in %d of them); "
+                        + "membership: %d seeds committed %d changes, %d nodes added and %d removed (in %d of them)%n",
+                snapshotSeeds.get(), taken.get(), installed.get(), seedsInstalling.get(), membershipSeeds.get(),
+                changes.get(), added.get(), removed.get(), seedsChanging.get());
         if (!failures.isEmpty()) {
             failures.sort((a, b) -> Long.compare(a.seed(), b.seed()));
             StringBuilder sb = new StringBuilder(failures.size() + " of " + seeds + " seeds failed:\n");
@@ -96,6 +140,11 @@ class SimulationTest {
             sb.append(replayHint(failures.get(0).seed()));
             fail(sb.toString());
         }
+        // The new paths must really run: a follower behind a compacted log, and changes that commit.
+        assertTrue(seedsInstalling.get() * 2 >= snapshotSeeds.get(), "a follower installed a leader's snapshot in only "
+                + seedsInstalling.get() + " of " + snapshotSeeds.get() + " seeds with snapshots");
+        assertTrue(seedsChanging.get() * 2 >= membershipSeeds.get(), "a membership change committed in only "
+                + seedsChanging.get() + " of " + membershipSeeds.get() + " seeds with membership changes");
     }
 
     @Test
@@ -107,9 +156,10 @@ class SimulationTest {
         }
         long seed = Long.parseLong(one.trim());
         PrintStream trace = Boolean.getBoolean("sim.trace") ? System.out : null;
-        Simulation.Params params = Simulation.Params.of(seed);
+        Simulation.Params params = replayParams(seed);
         Outcome o = runSeed(params, trace);
-        System.out.printf("seed %d: %d nodes, %d steps, %d operations; %s: %s%n", seed, params.nodes(), o.steps(), o.ops(),
+        System.out.printf("seed %d: %d nodes%s%s, %d steps, %d operations; %s: %s%n", seed, params.nodes(),
+                params.snapshots() ? ", snapshots" : "", params.membership() ? ", membership changes" : "", o.steps(), o.ops(),
                 o.summary(), o.failure() == null ? "safe, live and linearizable" : o.failure());
         assertEquals(null, o.failure(), "seed " + seed);
     }
@@ -126,8 +176,12 @@ class SimulationTest {
 
     /** Finds the first seed in [1, limit] whose run fails, trying a batch of seeds at a time in parallel. */
     private static Outcome firstFailure(int limit, java.util.function.LongFunction<Simulation.Params> params) {
-        int batch = 32;
-        for (long from = 1; from <= limit; from += batch) {
+        return firstFailure(1, limit, 32, params);
+    }
+
+    /** Finds the first seed in [start, limit] whose run fails, trying {@code batch} seeds at a time in parallel. */
+    private static Outcome firstFailure(long start, long limit, int batch, java.util.function.LongFunction<Simulation.Params> params) {
+        for (long from = start; from <= limit; from += batch) {
             long to = Math.min(limit, from + batch - 1);
             Outcome first = LongStream.rangeClosed(from, to).parallel()
                     .mapToObj(seed -> runSeed(params.apply(seed), null))
@@ -162,16 +216,67 @@ class SimulationTest {
      */
     @Test
     void theSimulationFindsTheFigure8Bug() {
-        Outcome o = firstFailure(5000, s -> Simulation.Params.of(s).withLeaderChurn()
+        Outcome o = firstFailure(5000, s -> Simulation.Params.of(s).withoutSnapshotsOrMembership().withLeaderChurn()
                 .withDefect(RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
         assertNotNull(o, "committing an earlier term's entry by counting went unnoticed in 5000 seeds");
         assertTrue(o.property().equals("leader completeness") || o.property().equals("state machine safety"), o.failure());
         System.out.println("figure 8: caught at seed " + o.seed() + ": " + o.failure());
     }
 
+    /**
+     * The same with snapshots, compaction and membership changes on. It shows about once in two thousand
+     * seeds, too rarely to search from seed 1 on every build: this searches from {@code -Dsim.figure8From}
+     * (default 2385, a little before the first seed a search from 1 found; a change to the simulation moves
+     * it, and then a search with {@code -Dsim.figure8From=1} finds the new one).
+     */
+    @Test
+    void theSimulationFindsTheFigure8BugWithSnapshotsAndMembership() {
+        long from = Long.getLong("sim.figure8From", 2385);
+        Outcome o = firstFailure(from, from + 4999, 16, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
+                .withLeaderChurn().withDefect(RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
+        assertNotNull(o, "committing an earlier term's entry by counting went unnoticed in 5000 seeds from " + from
+                + " with snapshots and membership changes");
+        assertTrue(Set.of("leader completeness", "state machine safety", "committed configuration kept").contains(o.property()),
+                o.failure());
+        System.out.println("figure 8, with snapshots and membership changes: caught at seed " + o.seed() + ": " + o.failure()
+                + "\n  replay with -Dsim.seed=" + o.seed() + " -Dsim.snapshotsAndMembership=true -Dsim.churn=true"
+                + " -Dsim.defect=COMMIT_EARLIER_TERM_BY_COUNTING");
+    }
+
+    @Test
+    void theSimulationFindsTwoVotesInOneTermWithSnapshotsAndMembership() {
+        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
+                .withDefect(RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM));
+        assertNotNull(o, "granting two votes per term went unnoticed in 500 seeds with snapshots and membership changes");
+        assertEquals("election safety", o.property(), o.failure());
+        System.out.println("two votes per term, with snapshots and membership changes: caught at seed " + o.seed() + ": "
+                + o.failure());
+    }
+
+    @Test
+    void theSimulationFindsVotesForStaleLogsWithSnapshotsAndMembership() {
+        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
+                .withDefect(RaftConfig.Defect.VOTE_FOR_STALE_LOGS));
+        assertNotNull(o, "voting without the up-to-date check went unnoticed in 500 seeds with snapshots and membership changes");
+        assertTrue(Set.of("leader completeness", "state machine safety", "log matching", "committed configuration kept")
+                .contains(o.property()), o.failure());
+        System.out.println("votes for stale logs, with snapshots and membership changes: caught at seed " + o.seed() + ": "
+                + o.failure());
+    }
+
+    @Test
+    void theLinearizabilityCheckerCatchesStaleReadsWithSnapshotsAndMembership() {
+        Outcome o = firstFailure(1, 200, 4, s -> Simulation.Params.of(s).withSnapshotsAndMembership().withStaleReads());
+        assertNotNull(o, "reads served without ReadIndex went unnoticed in 200 seeds with snapshots and membership changes");
+        assertEquals("linearizability", o.property(), o.failure());
+        System.out.println("stale reads, with snapshots and membership changes: caught at seed " + o.seed() + ": "
+                + o.failure().lines().findFirst().orElse(""));
+    }
+
     @Test
     void theLinearizabilityCheckerCatchesStaleReads() {
-        Outcome o = firstFailure(200, s -> Simulation.Params.of(s).withStaleReads());
+        // Small batches: deciding that a history is not linearizable takes the checker long.
+        Outcome o = firstFailure(1, 200, 4, s -> Simulation.Params.of(s).withStaleReads());
         assertNotNull(o, "reads served without ReadIndex went unnoticed in 200 seeds");
         assertEquals("linearizability", o.property(), o.failure());
         assertTrue(o.failure().startsWith("not linearizable"), o.failure());
