@@ -3,6 +3,7 @@ package io.raftkv.node;
 import io.raftkv.raft.ConfigChange;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
+import io.raftkv.raft.HardState;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.Message.InstallSnapshot;
 import io.raftkv.raft.Message.SnapshotChunk;
@@ -28,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -466,8 +468,20 @@ public final class RaftNode implements AutoCloseable {
         for (Message m : r.messages()) {
             if (m instanceof InstallSnapshot is) startSnapshotSend(is); else transport.send(m);
         }
-        if (r.snapshot() != null) installReceived(r.snapshot());
-        if (r.mustPersist()) storage.persist(r.hardState(), r.entries());
+        if (r.snapshot() != null) {
+            // The term goes to disk before the snapshot: a store must never hold a snapshot (or log) of a
+            // term newer than its current term, or a crash in between would leave a node that cannot start.
+            // Only term and vote: the new commit index lies beyond the log until the snapshot is in.
+            HardState hs = r.hardState();
+            HardState stored = storage.hardState();
+            if (hs != null && (hs.term() != stored.term() || hs.votedFor() != stored.votedFor())) {
+                storage.persist(new HardState(hs.term(), hs.votedFor(), Math.min(stored.commit(), hs.commit())), List.of());
+            }
+            installReceived(r.snapshot());
+            storage.persist(hs, r.entries());
+        } else if (r.mustPersist()) {
+            storage.persist(r.hardState(), r.entries());
+        }
         for (Message m : r.messagesAfterPersist()) transport.send(m);
         for (Entry e : r.committedEntries()) apply(e);
         for (ReadState rs : r.readStates()) {

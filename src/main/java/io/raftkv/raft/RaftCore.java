@@ -81,9 +81,11 @@ public final class RaftCore {
     /**
      * Starts a node from what it persisted: its hard state, its newest snapshot (null if it has none) and
      * the log that follows the snapshot. The configuration is the last one in the log, else the snapshot's,
-     * else the voters of {@code config} (how a cluster starts, before any membership change). A node joining
-     * a running cluster starts with the cluster's voters, among which it is not: it waits, never
-     * campaigning, until the leader's log or snapshot tells it its place.
+     * else the voters of {@code config} (how a cluster starts, before any membership change). Those must be
+     * the cluster's first voters on every node, a node added later included: a snapshot taken at an index
+     * before the log's first configuration entry reports them as the configuration there. A node joining
+     * a running cluster is not among them: it waits, never campaigning, until the leader's log or snapshot
+     * tells it its place.
      */
     public RaftCore(RaftConfig config, HardState persisted, SnapshotMeta snapshot, List<Entry> persistedLog) {
         this.config = Objects.requireNonNull(config, "config");

@@ -7,11 +7,12 @@ import java.util.List;
  * <ol>
  *   <li>send {@link #messages()}, which promise nothing durable (a leader's appends go out before its
  *       own write, thesis §10.2.1);</li>
- *   <li>if {@link #snapshot()} is not null, install that snapshot, which the runtime received from the
- *       leader: restore the state machine from it and make it the storage's snapshot, dropping the whole
- *       log (the core dropped its own);</li>
  *   <li>persist {@link #hardState()} (if not null) and {@link #entries()}: storage first drops any
- *       entries at or after the first one given, then appends them; one sync for both;</li>
+ *       entries at or after the first one given, then appends them; one sync for both. If
+ *       {@link #snapshot()} is not null, install that snapshot (which the runtime received from the leader:
+ *       restore the state machine from it and make it the storage's snapshot, dropping the log the core
+ *       dropped) after the hard state and before the entries, so that no crash leaves a stored snapshot of
+ *       a term newer than the stored current term;</li>
  *   <li>send {@link #messagesAfterPersist()} (votes and acknowledgements, which promise durability);</li>
  *   <li>apply {@link #committedEntries()} in order, then serve {@link #readStates()}, whose indexes
  *       are at or below the last entry applied;</li>

@@ -67,6 +67,7 @@ class ClusterSnapshotTest {
 
             cluster.restart(3);
             long applied = Agreement.awaitApplied(cluster, WAIT);
+            assertTrue(cluster.isAlive(3), () -> "node 3 died: " + cluster.failure(3));
             SnapshotStats s3 = cluster.snapshotStats(3).orElseThrow();
             assertTrue(s3.installed() >= 1, "node 3 was brought up by a snapshot: " + s3);
             assertEquals(applied, cluster.status(3).appliedIndex());
@@ -75,6 +76,67 @@ class ClusterSnapshotTest {
             cluster.transferLeadership(3);
             assertHolds(client, expected);
             write(client, 100, 20, expected);
+            assertHolds(client, expected);
+        }
+    }
+
+    /**
+     * A store that fails loudly if a snapshot is installed whose term is newer than the stored current term:
+     * a crash right after such an install would leave a node that refuses to start.
+     */
+    private static final class TermCheckingStorage implements io.raftkv.storage.Storage {
+        final io.raftkv.storage.MemoryStorage inner = new io.raftkv.storage.MemoryStorage();
+        final java.util.concurrent.atomic.AtomicInteger installs = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override public io.raftkv.raft.HardState hardState() { return inner.hardState(); }
+        @Override public java.util.List<io.raftkv.raft.Entry> entries() { return inner.entries(); }
+        @Override public void persist(io.raftkv.raft.HardState hs, java.util.List<io.raftkv.raft.Entry> e) { inner.persist(hs, e); }
+        @Override public Optional<io.raftkv.raft.SnapshotMeta> snapshot() { return inner.snapshot(); }
+        @Override public io.raftkv.storage.SnapshotReader openSnapshot() { return inner.openSnapshot(); }
+        @Override public void close() { }
+
+        @Override
+        public io.raftkv.storage.SnapshotWriter createSnapshot(io.raftkv.raft.SnapshotMeta meta) {
+            io.raftkv.storage.SnapshotWriter w = inner.createSnapshot(meta);
+            return new io.raftkv.storage.SnapshotWriter() {
+                @Override public io.raftkv.raft.SnapshotMeta meta() { return w.meta(); }
+                @Override public java.io.OutputStream output() { return w.output(); }
+                @Override public long size() { return w.size(); }
+                @Override public java.io.InputStream readBack() { return w.readBack(); }
+                @Override public void close() { w.close(); }
+
+                @Override
+                public void install() {
+                    long stored = inner.hardState().term();
+                    if (meta.term() > stored) {
+                        throw new AssertionError("installing " + meta + " while the stored term is only " + stored);
+                    }
+                    installs.incrementAndGet();
+                    w.install();
+                }
+            };
+        }
+    }
+
+    @Test
+    void aFollowerThatMissedAnElectionCatchesUpByTheNewLeadersSnapshot() {
+        Map<Integer, TermCheckingStorage> stores = new java.util.concurrent.ConcurrentHashMap<>();
+        try (Cluster cluster = Cluster.builder().nodes(3).transport(transport).snapshots(SMALL)
+                .storage(id -> stores.computeIfAbsent(id, k -> new TermCheckingStorage())).start()) {
+            KvClient client = cluster.newClient();
+            Map<String, String> expected = write(client, 20, 20, new HashMap<>());
+            // Node 3 misses a new leader's election and its writes: the first it hears of that term is the snapshot.
+            cluster.kill(3);
+            int leader = cluster.awaitLeader(WAIT);
+            cluster.kill(leader);
+            cluster.restart(leader);
+            cluster.awaitLeader(WAIT);
+            write(client, 1_000, 100, expected);
+            cluster.restart(3);
+            Agreement.awaitApplied(cluster, WAIT);
+            assertTrue(cluster.isAlive(3), () -> "node 3 died: " + cluster.failure(3));
+            assertTrue(cluster.snapshotStats(3).orElseThrow().installed() >= 1, String.valueOf(cluster.snapshotStats(3)));
+            assertTrue(cluster.failure(3).isEmpty(), () -> "node 3 failed: " + cluster.failure(3));
             assertHolds(client, expected);
         }
     }
@@ -91,6 +153,7 @@ class ClusterSnapshotTest {
             for (int id : cluster.nodeIds()) cluster.kill(id);
             for (int id : cluster.nodeIds()) cluster.restart(id);
             cluster.awaitLeader(WAIT);
+            for (int id : cluster.nodeIds()) assertTrue(cluster.isAlive(id), "node " + id + " died: " + cluster.failure(id));
             assertHolds(client, expected);
             write(client, 100, 100, expected);
             assertHolds(client, expected);

@@ -68,7 +68,10 @@ class FileClusterTest {
             for (int i = 1_000; i < 4_000; i++) client.put("k" + (i % 50), i + pad);
             cluster.restart(3);
             Agreement.awaitApplied(cluster, WAIT);
-            assertTrue(cluster.snapshotStats(3).orElseThrow().installed() >= 1, String.valueOf(cluster.snapshotStats(3)));
+            assertTrue(cluster.isAlive(3), () -> "node 3 died: " + cluster.failure(3));
+            assertTrue(cluster.snapshotStats(3).orElseThrow().installed() >= 1, () -> "node 3 did not install a snapshot: "
+                    + cluster.nodeIds().stream().map(id -> id + ": " + cluster.snapshotStats(id).orElseThrow() + " "
+                    + cluster.status(id)).toList());
             dirBytes[1] = size(dir);
         }
         System.out.printf("FileClusterTest: the three nodes' directories held %,d bytes after 1,000 writes and %,d after"
