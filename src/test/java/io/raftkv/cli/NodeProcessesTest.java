@@ -64,11 +64,7 @@ class NodeProcessesTest {
 
     @Test
     void aNewLeaderServesAfterSigkillAndTheRestartedNodeCatchesUp(@TempDir Path dir) throws Exception {
-        data = dir;
-        peers = LoopbackPorts.reserve(3);
-        StringBuilder sb = new StringBuilder();
-        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
-        peerList = sb.toString();
+        reservePeers(dir, 3);
         for (int id = 1; id <= 3; id++) startNode(id);
 
         try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
@@ -164,11 +160,7 @@ class NodeProcessesTest {
      */
     @Test
     void nodesAreAddedRemovedAndHandedLeadershipFromTheCommandLine(@TempDir Path dir) throws Exception {
-        data = dir;
-        peers = LoopbackPorts.reserve(4);
-        StringBuilder sb = new StringBuilder();
-        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
-        peerList = sb.toString();
+        reservePeers(dir, 4);
         for (int id = 1; id <= 3; id++) startNode(id, "--voters", "1,2,3");
         try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
             awaitLeader(connector, 0);
@@ -199,6 +191,15 @@ class NodeProcessesTest {
     }
 
     // ---------------------------------------------------------------- processes
+
+    /** Loopback addresses for nodes 1..n, and the --peers list that names them; data under {@code dir}. */
+    private void reservePeers(Path dir, int n) {
+        data = dir;
+        peers = LoopbackPorts.reserve(n);
+        StringBuilder sb = new StringBuilder();
+        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
+        peerList = sb.toString();
+    }
 
     private void startNode(int id, String... extra) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -45,17 +45,9 @@ class ClusterMembershipTest {
         SnapshotPolicy often = SMALL.withLogBytes(8 << 10);
         try (Cluster cluster = Cluster.builder().nodes(3).seed(seed).snapshots(often).start()) {
             cluster.awaitLeader(WAIT);
-            List<Operation> history = new ArrayList<>();
-            AtomicBoolean stop = new AtomicBoolean();
-            List<RecordingClient> workers = new ArrayList<>();
-            for (int c = 0; c < 4; c++) {
-                workers.add(new RecordingClient(c, cluster.newClient(Duration.ofMillis(500)), KEYS,
-                        new SplittableRandom(seed + 1 + c), stop, TimeUnit.MICROSECONDS.toNanos(500)));
-            }
-            List<Thread> threads = new ArrayList<>();
+            List<Operation> history;
             try (LeaderSampler sampler = LeaderSampler.start(cluster)) {
-                for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("membership-client-" + w.id()).start(w));
-
+                Workload load = new Workload(cluster, seed, TimeUnit.MICROSECONDS.toNanos(500));
                 awaitCommits(cluster, 300);
                 int four = cluster.addNode();
                 awaitCommits(cluster, 300);
@@ -73,26 +65,56 @@ class ClusterMembershipTest {
                 assertEquals(3, cluster.configuration().voters().size(), cluster.configuration().toString());
                 assertEquals(cluster.configuration().voters(), Set.copyOf(cluster.nodeIds()));
 
-                stop.set(true);
-                for (Thread t : threads) if (!t.join(WAIT)) fail(t.getName() + " did not stop");
-                for (RecordingClient w : workers) {
-                    if (w.failure() != null) throw new AssertionError("client " + w.id() + " failed (seed " + seed + ")", w.failure());
-                    history.addAll(w.history());
-                }
-                Agreement.awaitLeader(cluster, WAIT);
-                history.addAll(RecordingClient.finalReads(4, cluster.newClient(), KEYS));
-                Agreement.awaitApplied(cluster, WAIT);
+                history = load.finish(cluster);
                 sampler.assertOneLeaderPerTerm();
-                HistorySummary summary = HistorySummary.of(history, workers);
+                HistorySummary summary = HistorySummary.of(history, load.workers);
                 System.out.println("ClusterMembershipTest: seed " + seed + "; " + summary + "; snapshots installed on "
                         + four + " and " + five + ": " + cluster.snapshotStats(four).map(Object::toString).orElse("(removed)")
                         + ", " + cluster.snapshotStats(five).map(Object::toString).orElse("(removed)"));
                 assertTrue(summary.completed() > 0, summary.toString());
             }
+            Workload.check(history, seed, "");
+        }
+    }
+
+    /** Four recording clients on a cluster, stopped and checked the same way by the tests here. */
+    private static final class Workload {
+        final List<RecordingClient> workers = new ArrayList<>();
+        private final List<Thread> threads = new ArrayList<>();
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final long seed;
+
+        Workload(Cluster cluster, long seed, long pacingNanos) {
+            this.seed = seed;
+            for (int c = 0; c < 4; c++) {
+                workers.add(new RecordingClient(c, cluster.newClient(Duration.ofMillis(500)), KEYS,
+                        new SplittableRandom(seed + 1 + c), stop, pacingNanos));
+            }
+            for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("membership-client-" + w.id()).start(w));
+        }
+
+        /** Stops the clients and, once the cluster agrees, reads every key: the whole history. */
+        List<Operation> finish(Cluster cluster) throws InterruptedException {
+            stop.set(true);
+            for (Thread t : threads) if (!t.join(WAIT)) fail(t.getName() + " did not stop");
+            List<Operation> history = new ArrayList<>();
+            for (RecordingClient w : workers) {
+                if (w.failure() != null) throw new AssertionError("client " + w.id() + " failed (seed " + seed + ")", w.failure());
+                history.addAll(w.history());
+            }
+            Agreement.awaitLeader(cluster, WAIT);
+            history.addAll(RecordingClient.finalReads(workers.size(), cluster.newClient(), KEYS));
+            Agreement.awaitApplied(cluster, WAIT);
+            return history;
+        }
+
+        /** No acknowledged write lost, and the history linearizable; {@code context} goes into the failure message. */
+        static void check(List<Operation> history, long seed, String context) {
             List<String> lost = RecordingClient.lostWrites(history, KEYS, 4);
-            assertTrue(lost.isEmpty(), "seed " + seed + ": acknowledged writes lost: " + lost);
+            assertTrue(lost.isEmpty(), "seed " + seed + ": acknowledged writes lost: " + lost + context);
             CheckResult result = LinearizabilityChecker.check(history);
-            assertTrue(result.ok(), "seed " + seed + ": " + result.verdict() + " (key " + result.key() + "): " + result.explanation());
+            assertTrue(result.ok(), "seed " + seed + ": " + result.verdict() + " (key " + result.key() + "): "
+                    + result.explanation() + context);
         }
     }
 
@@ -191,17 +213,10 @@ class ClusterMembershipTest {
         List<String> schedule = new ArrayList<>();
         try (Cluster cluster = Cluster.builder().nodes(5).seed(seed).snapshots(SMALL.withLogBytes(16 << 10)).start()) {
             cluster.awaitLeader(WAIT);
-            List<Operation> history = new ArrayList<>();
-            AtomicBoolean stop = new AtomicBoolean();
-            List<RecordingClient> workers = new ArrayList<>();
-            for (int c = 0; c < 4; c++) {
-                workers.add(new RecordingClient(c, cluster.newClient(Duration.ofMillis(500)), KEYS,
-                        new SplittableRandom(seed + 1 + c), stop, TimeUnit.MILLISECONDS.toNanos(1)));
-            }
-            List<Thread> threads = new ArrayList<>();
+            List<Operation> history;
             Set<Integer> dead = new java.util.TreeSet<>();
             try (LeaderSampler sampler = LeaderSampler.start(cluster)) {
-                for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("membership-nemesis-" + w.id()).start(w));
+                Workload load = new Workload(cluster, seed, TimeUnit.MILLISECONDS.toNanos(1));
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
                 while (System.nanoTime() - end < 0) {
                     awaitCommitsOrTimeout(cluster, 50);
@@ -255,25 +270,13 @@ class ClusterMembershipTest {
                         schedule.add("recovery: remove " + id + " (it was " + (c.isLearner(id) ? "a learner" : "outside") + ")");
                     }
                 }
-                stop.set(true);
-                for (Thread t : threads) if (!t.join(WAIT)) fail(t.getName() + " did not stop");
-                for (RecordingClient w : workers) {
-                    if (w.failure() != null) throw new AssertionError("client " + w.id() + " failed (seed " + seed + ")", w.failure());
-                    history.addAll(w.history());
-                }
-                Agreement.awaitLeader(cluster, WAIT);
-                history.addAll(RecordingClient.finalReads(4, cluster.newClient(), KEYS));
-                Agreement.awaitApplied(cluster, WAIT);
+                history = load.finish(cluster);
                 sampler.assertOneLeaderPerTerm();
-                System.out.println("ClusterMembershipTest nemesis: seed " + seed + "; " + HistorySummary.of(history, workers)
+                System.out.println("ClusterMembershipTest nemesis: seed " + seed + "; " + HistorySummary.of(history, load.workers)
                         + "; final " + cluster.configuration() + "; schedule " + schedule);
                 assertEquals(Set.copyOf(cluster.nodeIds()), cluster.configuration().voters());
             }
-            List<String> lost = RecordingClient.lostWrites(history, KEYS, 4);
-            assertTrue(lost.isEmpty(), "seed " + seed + ": acknowledged writes lost: " + lost + "; schedule " + schedule);
-            CheckResult result = LinearizabilityChecker.check(history);
-            assertTrue(result.ok(), "seed " + seed + ": " + result.verdict() + " (key " + result.key() + "): "
-                    + result.explanation() + "; schedule " + schedule);
+            Workload.check(history, seed, "; schedule " + schedule);
         }
     }
 
