@@ -68,8 +68,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--voters", split = ",", paramLabel = "ID,...",
             description = "The voters a new cluster starts with, among --peers (default: every peer); give every"
                     + " node, those added later too, the same list. A peer left out starts outside the cluster,"
-                    + " never campaigns, and joins when the leader adds it (raftkv client add-node ID). Read on a"
-                    + " node's first start only.")
+                    + " never campaigns, and joins when the leader adds it (raftkv client add-node ID). A node's"
+                    + " first start records them in --data; later starts use the record and refuse another list.")
     private java.util.List<Integer> voters;
 
     @Option(names = "--snapshot-every", defaultValue = "64m", paramLabel = "SIZE",

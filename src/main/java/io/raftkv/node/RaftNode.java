@@ -126,7 +126,12 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
-    private record Control(Consumer<RaftCore> action) {}
+    /** Work for the node's thread; {@code refused} runs instead if the node stops before taking it. */
+    private record Control(Consumer<RaftCore> action, Runnable refused) {
+        Control(Consumer<RaftCore> action) {
+            this(action, () -> { });
+        }
+    }
 
     /** An answer held back until the node has published the status it reflects. */
     private record Answer(Reply reply, Object result, boolean ok, int leaderHint) {}
@@ -271,7 +276,8 @@ public final class RaftNode implements AutoCloseable {
     public CompletableFuture<Configuration> changeMembership(ConfigChange change) {
         Objects.requireNonNull(change, "change");
         CompletableFuture<Configuration> done = new CompletableFuture<>();
-        if (!enqueue(new Control(c -> proposeChange(change, done)))) done.completeExceptionally(new NotLeaderException(id, 0));
+        Runnable refuse = () -> done.completeExceptionally(new NotLeaderException(id, 0));
+        if (!enqueue(new Control(c -> proposeChange(change, done), refuse))) refuse.run();
         return done;
     }
 
@@ -296,8 +302,8 @@ public final class RaftNode implements AutoCloseable {
                 promotion = new Promotion(node, done, deadline);
                 advancePromotion();
             }
-        });
-        if (!enqueue(start)) done.completeExceptionally(new NotLeaderException(id, 0));
+        }, () -> done.completeExceptionally(new NotLeaderException(id, 0)));
+        if (!enqueue(start)) start.refused().run();
         return done;
     }
 
@@ -343,6 +349,7 @@ public final class RaftNode implements AutoCloseable {
             while ((item = inbox.poll()) != null) {
                 if (item instanceof Proposal p) p.reply.notLeader(RaftCore.NONE);
                 else if (item instanceof Read r) r.reply.notLeader(RaftCore.NONE);
+                else if (item instanceof Control c) c.refused.run();
             }
         }
     }
@@ -445,7 +452,11 @@ public final class RaftNode implements AutoCloseable {
                 case Control c -> c.action.accept(core);
                 case SnapshotChunkAck a -> {
                     SnapshotSender s = snapshotSenders.get(a.from());
-                    if (s != null && s.onAck(a)) snapshotSenders.remove(a.from()).close();
+                    if (s != null && s.onAck(a)) {
+                        snapshotSenders.remove(a.from()).close();
+                        // Should the follower's answer to the snapshot be lost, the leader would wait for it for good.
+                        core.reportSnapshotSent(a.from());
+                    }
                 }
                 case SnapshotChunk c -> {
                     InstallSnapshot whole = snapshotReceiver.onChunk(c, core.term());
@@ -498,6 +509,7 @@ public final class RaftNode implements AutoCloseable {
             proposals.clear();
         }
         if (r.role() != Role.LEADER) loseLeadership(r.leader());
+        else snapshotReceiver.close(); // a leader takes no snapshot from anyone: drop a transfer left half done
         core.advance(r);
         if (!answers.isEmpty()) {
             // Whoever hears of a commit must find it in this node's status.
@@ -627,8 +639,14 @@ public final class RaftNode implements AutoCloseable {
     private void proposeChange(ConfigChange change, CompletableFuture<Configuration> done) {
         try {
             long index = core.proposeConfigChange(change);
-            if (index == RaftCore.REJECTED) done.completeExceptionally(new NotLeaderException(id, core.leader()));
-            else configChanges.add(new PendingChange(index, core.term(), done));
+            if (index == RaftCore.REJECTED && core.role() == Role.LEADER) {
+                // Handing leadership over: a retry soon, at whoever leads then, can succeed.
+                done.completeExceptionally(new IllegalStateException("node " + id + " is handing leadership over"));
+            } else if (index == RaftCore.REJECTED) {
+                done.completeExceptionally(new NotLeaderException(id, core.leader()));
+            } else {
+                configChanges.add(new PendingChange(index, core.term(), done));
+            }
         } catch (IllegalArgumentException | IllegalStateException e) {
             done.completeExceptionally(e);
         }

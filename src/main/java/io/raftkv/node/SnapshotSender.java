@@ -59,7 +59,7 @@ final class SnapshotSender implements AutoCloseable {
     boolean onAck(SnapshotChunkAck a) {
         if (a.snapshotIndex() != reader.meta().index() || a.term() > term) return false;
         long size = reader.size();
-        if (a.received() > size) return false;
+        if (a.received() > size || a.received() < 0) return false; // not an answer to this transfer
         if (a.received() < acked) {
             // The follower lost what it had (it restarted, or began another transfer): start over from there.
             acked = a.received();

@@ -322,6 +322,20 @@ public final class RaftCore {
         if (pr != null && pr.state == Progress.State.SNAPSHOT) pr.becomeProbe();
     }
 
+    /**
+     * Tells a leader that {@code peer} holds all of its snapshot's bytes. The follower's answer, once it has
+     * installed it, normally moves it on; should that answer be lost, nothing else would. So the leader
+     * probes from just after the snapshot (etcd's ReportSnapshot): a follower that installed it accepts, one
+     * that did not (it crashed first) rejects, and is sent the snapshot again.
+     */
+    public void reportSnapshotSent(int peer) {
+        Progress pr = role == Role.LEADER ? progress.get(peer) : null;
+        if (pr != null && pr.state == Progress.State.SNAPSHOT) {
+            pr.becomeProbe();
+            pr.next = Math.max(pr.next, pr.pendingSnapshot + 1);
+        }
+    }
+
     /** The newest snapshot recorded by {@link #snapshotTaken} or received from a leader, or null. */
     public SnapshotMeta latestSnapshot() {
         return latestSnapshot;

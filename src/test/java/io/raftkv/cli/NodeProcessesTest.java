@@ -174,9 +174,8 @@ class NodeProcessesTest {
             assertEquals(List.of("v42"), clientOut("get", "k42"), "the new node serves what was written before it joined");
 
             assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
-            Run again = run(withPeers("remove-node", "1"));
-            assertEquals(4, again.code, "a second removal is refused: " + again.err);
-            assertTrue(again.err.contains("not a member"), again.err);
+            // A second removal (say, a retry whose first answer was lost) finds the node gone: done, nothing to do.
+            assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
             Run unknown = run(withPeers("add-node", "9"));
             assertEquals(2, unknown.code);
             assertTrue(unknown.err.contains("node 9 is not in --peers"), unknown.err);

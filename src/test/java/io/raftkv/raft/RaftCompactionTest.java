@@ -83,4 +83,34 @@ class RaftCompactionTest {
         for (int id : net.ids()) assertEquals(last + 1, net.core(id).commitIndex(), "node " + id);
         assertEquals(net.node(1).applied, net.node(3).applied);
     }
+
+    @Test
+    void aLostAnswerToASnapshotDoesNotLeaveTheFollowerWaitingForGood() {
+        TestNetwork net = stableCluster(3, b -> b);
+        net.isolate(3);
+        for (int i = 0; i < 5; i++) net.core(1).propose(bytes("v" + i));
+        net.deliverAll();
+        RaftCore leader = net.core(1);
+        SnapshotMeta snap = net.snapshot(1, 0);
+        net.heal();
+        // Node 3 installs the snapshot, but its answer never arrives.
+        net.dropIf(m -> m instanceof Message.AppendResponse r && r.from() == 3 && r.success() && r.index() == snap.index());
+        net.heartbeatFrom(1);
+        net.deliverAll();
+        assertEquals(snap, net.core(3).latestSnapshot(), "node 3 installed it");
+        assertEquals(Progress.State.SNAPSHOT, leader.progress(3).state);
+        net.heartbeatFrom(1);
+        assertEquals(Progress.State.SNAPSHOT, leader.progress(3).state, "heartbeats alone do not move it on");
+
+        // The runtime saw every byte acknowledged: the leader probes just after the snapshot.
+        net.heal();
+        leader.reportSnapshotSent(3);
+        assertEquals(Progress.State.PROBE, leader.progress(3).state);
+        leader.propose(bytes("after"));
+        net.deliverAll();
+        net.heartbeatFrom(1);
+        assertEquals(Progress.State.REPLICATE, leader.progress(3).state);
+        assertEquals(leader.commitIndex(), net.core(3).commitIndex());
+        assertEquals(net.node(1).applied, net.node(3).applied);
+    }
 }

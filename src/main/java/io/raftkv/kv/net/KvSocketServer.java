@@ -27,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.Semaphore;
@@ -67,6 +68,7 @@ public final class KvSocketServer implements InboundProtocol {
     private volatile KvService service;
     private volatile Supplier<NodeStatus> status;
     private volatile RaftNode membership;
+    private volatile Set<Integer> knownNodes = Set.of();
 
     /** A server for node {@code nodeId} of {@code clusterId}; it answers "unavailable" until {@link #attach}. */
     public KvSocketServer(int nodeId, String clusterId, int maxFrameBytes) {
@@ -89,9 +91,11 @@ public final class KvSocketServer implements InboundProtocol {
 
     /**
      * Also serves membership requests (list, add a voter, remove, hand leadership over) through {@code node},
-     * which must be the node this server answers for. Without it they are refused.
+     * which must be the node this server answers for; only the nodes in {@code knownNodes} (those whose
+     * addresses the node's transport has) can be added. Without it they are refused.
      */
-    public void attachMembership(RaftNode node) {
+    public void attachMembership(RaftNode node, Set<Integer> knownNodes) {
+        this.knownNodes = Set.copyOf(knownNodes);
         this.membership = Objects.requireNonNull(node, "node");
     }
 
@@ -209,6 +213,11 @@ public final class KvSocketServer implements InboundProtocol {
                     new KvResponse.Refused("node " + nodeId + " does not serve membership changes")));
             return;
         }
+        if (a.op() != MembershipOp.MEMBERS && !knownNodes.contains(a.node())) {
+            answers.offer(new ClientFrames.Response(a.correlation(), new KvResponse.Refused("node " + a.node()
+                    + " is not among the nodes this cluster knows the addresses of " + new java.util.TreeSet<>(knownNodes))));
+            return;
+        }
         NodeStatus s = node.status();
         if (s.role() != Role.LEADER) {
             // Changes go through the leader, and so does the list, which is the leader's to know.
@@ -218,10 +227,10 @@ public final class KvSocketServer implements InboundProtocol {
         CompletableFuture<Configuration> done = switch (a.op()) {
             case MEMBERS -> CompletableFuture.completedFuture(node.configuration());
             case ADD_VOTER -> node.addVoter(a.node(), CATCH_UP);
+            // A retry after an answer that was lost finds the node gone already: that is the answer it wanted.
             case REMOVE -> node.configuration().contains(a.node())
                     ? node.changeMembership(ConfigChange.remove(a.node()))
-                    : CompletableFuture.failedFuture(new IllegalArgumentException("node " + a.node()
-                            + " is not a member of " + node.configuration()));
+                    : CompletableFuture.completedFuture(node.configuration());
             case TRANSFER -> {
                 Configuration c = node.configuration();
                 if (!c.isVoter(a.node())) {

@@ -13,13 +13,21 @@ import io.raftkv.storage.Storage;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.TcpTransport;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadFactory;
@@ -80,8 +88,8 @@ public final class SocketNode implements AutoCloseable {
         /**
          * The voters a new cluster starts with, a subset of the peers; empty (the default) means every peer.
          * A peer outside them starts outside the configuration and never campaigns until the leader adds it
-         * ({@code raftkv client add-node}). Only a node's first start reads this: afterwards its log and
-         * snapshot say who votes.
+         * ({@code raftkv client add-node}). A node's first start records them in its data directory; later
+         * starts use the record, and refuse a different non-empty set: the first voters never change.
          */
         public Options withInitialVoters(Set<Integer> voters) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
@@ -136,10 +144,11 @@ public final class SocketNode implements AutoCloseable {
             throw new IllegalArgumentException("the initial voters " + new TreeSet<>(voters) + " are not all among the peers "
                     + new TreeMap<>(peers).keySet());
         }
-        RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
-                .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
         Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync()));
         try {
+            voters = firstVoters(dataDir, options.initialVoters(), voters);
+            RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
+                    .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
             RaftNode node = new RaftNode(config, storage,
@@ -149,12 +158,56 @@ public final class SocketNode implements AutoCloseable {
                     threads);
             node.snapshotPolicy(options.snapshots());
             server.attach(new KvService(node, options.limits()), node::status);
-            server.attachMembership(node);
+            server.attachMembership(node, peers.keySet());
             node.start();
             return new SocketNode(id, storage, node, Map.copyOf(peers));
         } catch (RuntimeException e) {
             storage.close();
             throw e;
+        }
+    }
+
+    /** The file beside the store that records the voters the cluster started with. */
+    static final String FIRST_VOTERS_FILE = "raftkv.first-voters";
+
+    /**
+     * The cluster's first voters, as this node's first start recorded them in {@code dataDir}, or {@code given}
+     * recorded now. They are the configuration every node assumes until its log or snapshot holds one, so
+     * they must never change: a node restarted with other first voters could count a majority of a
+     * different set and elect a second leader. A {@code --voters} that differs from the record is refused.
+     */
+    static Set<Integer> firstVoters(Path dataDir, Set<Integer> asked, Set<Integer> given) {
+        Path file = dataDir.resolve(FIRST_VOTERS_FILE);
+        try {
+            if (Files.exists(file)) {
+                Set<Integer> stored = new TreeSet<>();
+                for (String part : Files.readString(file, StandardCharsets.US_ASCII).strip().split(",")) {
+                    stored.add(Integer.parseInt(part.strip()));
+                }
+                if (!asked.isEmpty() && !new TreeSet<>(asked).equals(stored)) {
+                    throw new IllegalArgumentException("this node's data in " + dataDir + " belongs to a cluster whose first"
+                            + " voters are " + stored + ", not " + new TreeSet<>(asked) + "; the first voters never change"
+                            + " (membership changes go through raftkv client add-node / remove-node)");
+                }
+                return stored;
+            }
+            StringJoiner j = new StringJoiner(",", "", "\n");
+            for (int v : new TreeSet<>(given)) j.add(Integer.toString(v));
+            Path temp = dataDir.resolve(FIRST_VOTERS_FILE + ".tmp");
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(j.toString().getBytes(StandardCharsets.US_ASCII)));
+                ch.force(true);
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+            try (FileChannel dir = FileChannel.open(dataDir, StandardOpenOption.READ)) {
+                dir.force(true);
+            }
+            return Set.copyOf(given);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file + " does not hold a list of node ids: " + e.getMessage());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read or write " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -51,7 +51,7 @@ import java.util.List;
  *   snapshot         index int64 (&gt;= 1) | term int64 (&gt;= 1) | configLength int32 | configuration  20 + config
  * SnapshotChunk      snapshot | size int64 | offset int64 | crc int32 | dataLength int32 | data
  *                    (offset + dataLength &lt;= size)                                  60 + config + data
- * SnapshotChunkAck   snapshotIndex int64 | received int64                                                    32
+ * SnapshotChunkAck   snapshotIndex int64 (&gt;= 1) | received int64 (&gt;= 0)                                    32
  * </pre>
  * Flag bits not listed must be 0. The encoding is canonical: a frame that decodes re-encodes to the
  * same bytes.
@@ -337,7 +337,13 @@ public final class FrameCodec {
             case SNAPSHOT_CHUNK -> decodeChunk(b);
             case SNAPSHOT_CHUNK_ACK -> {
                 bodySize(b, SNAPSHOT_CHUNK_ACK_BODY, "SnapshotChunkAck");
-                yield new SnapshotChunkAck(b.getInt(), b.getInt(), b.getLong(), b.getLong(), b.getLong());
+                int from = b.getInt(), to = b.getInt();
+                long term = b.getLong();
+                int at = b.position();
+                long index = b.getLong(), received = b.getLong();
+                if (index < 1) throw new FrameException(at, "snapshot index " + index + "; it must be >= 1");
+                if (received < 0) throw new FrameException(at + 8, "received " + received + " bytes; it must be >= 0");
+                yield new SnapshotChunkAck(from, to, term, index, received);
             }
             default -> throw new FrameException(LENGTH_BYTES + 1, "unknown message type " + type
                     + "; the known types are " + VOTE_REQUEST + " to " + SNAPSHOT_CHUNK_ACK);

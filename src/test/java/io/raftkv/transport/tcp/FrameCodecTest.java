@@ -274,6 +274,16 @@ class FrameCodecTest {
     }
 
     @Test
+    void aSnapshotChunkAckOutsideItsRangeIsRefused() {
+        byte[] f = codec.encode(new io.raftkv.raft.Message.SnapshotChunkAck(1, 2, 3, 40, 100));
+        ByteBuffer.wrap(f).putLong(6 + 16 + 8, -1);
+        refused(withCrc(f), 6 + 16 + 8, "received -1 bytes; it must be >= 0");
+        byte[] g = codec.encode(new io.raftkv.raft.Message.SnapshotChunkAck(1, 2, 3, 40, 100));
+        ByteBuffer.wrap(g).putLong(6 + 16, 0);
+        refused(withCrc(g), 6 + 16, "snapshot index 0; it must be >= 1");
+    }
+
+    @Test
     void entryFieldsTheLogCannotHoldAreRefused() {
         byte[] f = appendWithOneEntry();
         ByteBuffer.wrap(f).putLong(FIRST_ENTRY_AT, 0);
