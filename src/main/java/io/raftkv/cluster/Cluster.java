@@ -402,7 +402,9 @@ public final class Cluster implements AutoCloseable {
      * steps down once the change commits), then stops it and retires its id; its storage is closed.
      *
      * @throws IllegalArgumentException if it is the last voter
-     * @throws IllegalStateException    if the removal is not committed within {@code timeout}
+     * @throws IllegalStateException    if the removal is not committed within {@code timeout}; it may still
+     *                                  commit later, and the node is left running: read {@link #configuration()}
+     *                                  and call again, which finishes the job either way
      */
     public void removeNode(int id, Duration timeout) {
         checkNode(id);
