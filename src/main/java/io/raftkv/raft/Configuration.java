@@ -1,7 +1,5 @@
 package io.raftkv.raft;
 
-import java.nio.BufferUnderflowException;
-import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.Objects;
 import java.util.Set;
@@ -103,65 +101,78 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
         return new Configuration(v, l);
     }
 
-    /** The bytes of a {@link Entry.Kind#CONFIG} entry and of a snapshot's configuration. */
+    /**
+     * The bytes of a {@link Entry.Kind#CONFIG} entry and of a snapshot's configuration, big-endian:
+     * format uint8 (1) | voters int32 | voter ids int32... | learners int32 | learner ids int32...
+     */
     public byte[] encode() {
-        ByteBuffer b = ByteBuffer.allocate(encodedSize());
-        encode(b);
-        return b.array();
+        byte[] out = new byte[encodedSize()];
+        out[0] = FORMAT;
+        int at = putInt(out, 1, voters.size());
+        for (int v : voters) at = putInt(out, at, v);
+        at = putInt(out, at, learners.size());
+        for (int l : learners) at = putInt(out, at, l);
+        return out;
     }
 
     public int encodedSize() {
         return 1 + 4 + 4 * voters.size() + 4 + 4 * learners.size();
     }
 
-    public void encode(ByteBuffer dst) {
-        dst.put(FORMAT).putInt(voters.size());
-        for (int v : voters) dst.putInt(v);
-        dst.putInt(learners.size());
-        for (int l : learners) dst.putInt(l);
-    }
-
-    /** Reads what {@link #encode()} wrote. */
-    public static Configuration decode(byte[] bytes) {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        Configuration c = decode(b);
-        if (b.hasRemaining()) {
-            throw new IllegalArgumentException("a configuration of " + bytes.length + " bytes has " + b.remaining()
-                    + " bytes after its end");
-        }
-        return c;
-    }
-
     /**
-     * Reads a configuration from {@code src}'s position on.
+     * Reads what {@link #encode()} wrote: exactly those bytes.
      *
      * @throws IllegalArgumentException if the bytes are not a configuration
      */
-    public static Configuration decode(ByteBuffer src) {
-        try {
-            byte format = src.get();
-            if (format != FORMAT) {
-                throw new IllegalArgumentException("unknown configuration format " + format + " (this build reads " + FORMAT + ")");
-            }
-            TreeSet<Integer> v = readIds(src, "voters");
-            TreeSet<Integer> l = readIds(src, "learners");
-            return new Configuration(v, l);
-        } catch (BufferUnderflowException e) {
-            throw new IllegalArgumentException("a configuration cut short");
+    public static Configuration decode(byte[] bytes) {
+        if (bytes.length < 1 + 4 + 4) {
+            throw new IllegalArgumentException("a configuration cut short: " + bytes.length + " bytes");
         }
+        if (bytes[0] != FORMAT) {
+            throw new IllegalArgumentException("unknown configuration format " + bytes[0] + " (this build reads " + FORMAT + ")");
+        }
+        int[] at = {1};
+        TreeSet<Integer> v = readIds(bytes, at, "voters");
+        TreeSet<Integer> l = readIds(bytes, at, "learners");
+        if (at[0] != bytes.length) {
+            throw new IllegalArgumentException("a configuration of " + bytes.length + " bytes has " + (bytes.length - at[0])
+                    + " bytes after its end");
+        }
+        return new Configuration(v, l);
     }
 
-    private static TreeSet<Integer> readIds(ByteBuffer src, String what) {
-        int n = src.getInt();
-        if (n < 0 || n > src.remaining() / 4) {
-            throw new IllegalArgumentException("a configuration claims " + n + " " + what + " in " + src.remaining()
-                    + " bytes");
+    private static TreeSet<Integer> readIds(byte[] b, int[] at, String what) {
+        if (b.length - at[0] < 4) throw new IllegalArgumentException("a configuration cut short before its " + what);
+        int n = getInt(b, at[0]);
+        at[0] += 4;
+        if (n < 0 || n > (b.length - at[0]) / 4) {
+            throw new IllegalArgumentException("a configuration claims " + n + " " + what + " in " + (b.length - at[0]) + " bytes");
         }
         TreeSet<Integer> ids = new TreeSet<>();
-        for (int i = 0; i < n; i++) {
-            if (!ids.add(src.getInt())) throw new IllegalArgumentException("a configuration lists a node twice among its " + what);
+        int previous = 0;
+        for (int i = 0; i < n; i++, at[0] += 4) {
+            int id = getInt(b, at[0]);
+            // Ascending, as encode() writes them: one configuration, one byte string.
+            if (id <= previous) {
+                throw new IllegalArgumentException("a configuration's " + what + " must be node ids >= 1 in ascending"
+                        + " order, found " + id + " after " + previous);
+            }
+            ids.add(id);
+            previous = id;
         }
         return ids;
+    }
+
+    private static int putInt(byte[] b, int at, int v) {
+        b[at] = (byte) (v >>> 24);
+        b[at + 1] = (byte) (v >>> 16);
+        b[at + 2] = (byte) (v >>> 8);
+        b[at + 3] = (byte) v;
+        return at + 4;
+    }
+
+    private static int getInt(byte[] b, int at) {
+        return (b[at] & 0xFF) << 24 | (b[at + 1] & 0xFF) << 16 | (b[at + 2] & 0xFF) << 8 | (b[at + 3] & 0xFF);
     }
 
     @Override

@@ -231,10 +231,10 @@ final class LogFormat {
 
     /** A snapshot file's header for {@code meta}, ending with its CRC. */
     static ByteBuffer snapshotHeader(SnapshotMeta meta) {
-        int configBytes = meta.configuration().encodedSize();
-        ByteBuffer b = ByteBuffer.allocate(SNAPSHOT_HEADER_FIXED_BYTES + configBytes);
-        b.putLong(SNAPSHOT_MAGIC).putInt(FORMAT_VERSION).putLong(meta.index()).putLong(meta.term()).putInt(configBytes);
-        meta.configuration().encode(b);
+        byte[] config = meta.configuration().encode();
+        ByteBuffer b = ByteBuffer.allocate(SNAPSHOT_HEADER_FIXED_BYTES + config.length);
+        b.putLong(SNAPSHOT_MAGIC).putInt(FORMAT_VERSION).putLong(meta.index()).putLong(meta.term()).putInt(config.length);
+        b.put(config);
         b.putInt(crc(new CRC32C(), b, 0, b.position()));
         return b.flip();
     }

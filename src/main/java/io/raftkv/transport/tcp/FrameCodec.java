@@ -254,8 +254,8 @@ public final class FrameCodec {
     }
 
     private static void putMeta(ByteBuffer dst, SnapshotMeta meta) {
-        dst.putLong(meta.index()).putLong(meta.term()).putInt(meta.configuration().encodedSize());
-        meta.configuration().encode(dst);
+        byte[] config = meta.configuration().encode();
+        dst.putLong(meta.index()).putLong(meta.term()).putInt(config.length).put(config);
     }
 
     private static void putCommon(ByteBuffer dst, Message m) {
@@ -379,13 +379,11 @@ public final class FrameCodec {
     }
 
     private static Configuration configuration(ByteBuffer b, int length, int at) throws FrameException {
-        ByteBuffer slice = b.slice(b.position(), length);
+        byte[] bytes = new byte[length]; // length was checked against the bytes present
+        b.get(bytes);
         try {
-            Configuration c = Configuration.decode(slice);
-            if (slice.hasRemaining()) throw new IllegalArgumentException(slice.remaining() + " bytes after its end");
-            b.position(b.position() + length);
-            return c;
-        } catch (IllegalArgumentException | NullPointerException e) {
+            return Configuration.decode(bytes);
+        } catch (IllegalArgumentException e) {
             throw new FrameException(at, "not a configuration: " + e.getMessage());
         }
     }

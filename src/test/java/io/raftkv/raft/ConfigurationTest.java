@@ -1,0 +1,66 @@
+package io.raftkv.raft;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A configuration's rules and its bytes: every change checked, every damaged encoding refused. */
+class ConfigurationTest {
+    private static final Configuration THREE = Configuration.ofVoters(Set.of(1, 2, 3));
+
+    @Test
+    void changesApplyOneServerAtATimeAndRefuseWhatDoesNotFit() {
+        Configuration withLearner = THREE.apply(ConfigChange.addLearner(4));
+        assertEquals(new Configuration(new TreeSet<>(Set.of(1, 2, 3)), new TreeSet<>(Set.of(4))), withLearner);
+        assertEquals(Set.of(1, 2, 3, 4), withLearner.apply(ConfigChange.promote(4)).voters());
+        assertEquals(Set.of(1, 2, 3), withLearner.apply(ConfigChange.remove(4)).members());
+        assertThrows(IllegalArgumentException.class, () -> THREE.apply(ConfigChange.addLearner(2)));
+        assertThrows(IllegalArgumentException.class, () -> THREE.apply(ConfigChange.promote(2)));
+        assertThrows(IllegalArgumentException.class, () -> THREE.apply(ConfigChange.remove(7)));
+        assertThrows(IllegalArgumentException.class, () -> Configuration.ofVoters(Set.of(1)).apply(ConfigChange.remove(1)));
+        assertThrows(IllegalArgumentException.class, () -> new Configuration(new TreeSet<>(Set.of(1)), new TreeSet<>(Set.of(1))));
+        assertThrows(IllegalArgumentException.class, () -> Configuration.ofVoters(Set.of()));
+    }
+
+    @Test
+    void theBytesRoundTripAndAnyCutOrOverlongEncodingIsRefused() {
+        Configuration c = new Configuration(new TreeSet<>(Set.of(1, 2, 3, 200)), new TreeSet<>(Set.of(9, Integer.MAX_VALUE)));
+        byte[] bytes = c.encode();
+        assertEquals(c.encodedSize(), bytes.length);
+        assertEquals(c, Configuration.decode(bytes));
+        assertArrayEquals(bytes, Configuration.decode(bytes).encode(), "one configuration, one byte string");
+        for (int n = 0; n < bytes.length; n++) {
+            byte[] cut = Arrays.copyOf(bytes, n);
+            assertThrows(IllegalArgumentException.class, () -> Configuration.decode(cut), "cut at " + n);
+        }
+        byte[] longer = Arrays.copyOf(bytes, bytes.length + 1);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Configuration.decode(longer)).getMessage()
+                .contains("after its end"));
+    }
+
+    @Test
+    void randomBytesNeverDecodeToSomethingInvalid() {
+        long seed = System.nanoTime();
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] base = THREE.apply(ConfigChange.addLearner(4)).encode();
+        for (int i = 0; i < 100_000; i++) {
+            byte[] b = base.clone();
+            b[r.nextInt(b.length)] = (byte) r.nextInt(256);
+            try {
+                Configuration c = Configuration.decode(b);
+                assertTrue(!c.voters().isEmpty() && c.voters().stream().noneMatch(c.learners()::contains), "seed " + seed);
+                assertArrayEquals(b, c.encode(), "seed " + seed + ": a decoded configuration re-encodes to its bytes");
+            } catch (IllegalArgumentException refused) {
+                // what the decoder must do with anything that is not a configuration
+            }
+        }
+    }
+}
