@@ -118,6 +118,8 @@ public final class RaftNode implements AutoCloseable {
         /** The leader's last index when the current catch-up round began, and when that was; 0 before the first. */
         long roundTarget;
         long roundStart;
+        /** Whether this promotion has seen the node in the configuration (as a learner); if it goes, it was removed. */
+        boolean seenAsMember;
 
         Promotion(int node, CompletableFuture<Configuration> done, long deadline) {
             this.node = node;
@@ -688,9 +690,17 @@ public final class RaftNode implements AutoCloseable {
         if (!settled) return; // one change at a time: wait for the last to commit
         try {
             if (!c.contains(p.node)) {
+                if (p.seenAsMember) {
+                    // Someone removed it meanwhile: adding it back would undo that.
+                    promotion = null;
+                    p.done.completeExceptionally(new IllegalStateException("node " + p.node
+                            + " was removed while it was being added"));
+                    return;
+                }
                 core.proposeConfigChange(ConfigChange.addLearner(p.node));
                 return;
             }
+            p.seenAsMember = true;
             Progress pr = core.progress(p.node);
             long electionNanos = tickNanos * core.config().electionTicks();
             if (p.roundTarget == 0) {
