@@ -83,9 +83,12 @@ public final class RaftNode implements AutoCloseable {
     private volatile NodeStatus status;
     private volatile Throwable failure;
     private volatile Configuration configuration;
-    private volatile SnapshotStats snapshotStats = SnapshotStats.NONE;
-    private long snapshotsTaken;
-    private long snapshotsInstalled;
+    // Snapshot figures, written by the node's thread only when they change (not once per commit), and put
+    // together by snapshotStats().
+    private volatile long snapshotsTaken;
+    private volatile long snapshotsInstalled;
+    private volatile long publishedSnapshotIndex;
+    private volatile long publishedFirstIndex = 1;
     private volatile SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
 
     // Owned by the node's thread.
@@ -316,7 +319,8 @@ public final class RaftNode implements AutoCloseable {
 
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
     public SnapshotStats snapshotStats() {
-        return snapshotStats;
+        long entries = Math.max(0, status.lastIndex() - publishedFirstIndex + 1);
+        return new SnapshotStats(snapshotsTaken, snapshotsInstalled, publishedSnapshotIndex, entries);
     }
 
     /** The state this node last published; cheap, and safe from any thread. */
@@ -539,14 +543,11 @@ public final class RaftNode implements AutoCloseable {
     private void publishStatus() {
         Configuration c = core.configuration();
         if (c != configuration) configuration = c;
-        SnapshotStats ss = snapshotStats;
         SnapshotMeta latest = core.latestSnapshot();
         long snapIndex = latest == null ? 0 : latest.index();
-        long entries = core.log().lastIndex() - core.log().firstIndex() + 1;
-        if (ss.taken() != snapshotsTaken || ss.installed() != snapshotsInstalled || ss.snapshotIndex() != snapIndex
-                || ss.logEntries() != entries) {
-            snapshotStats = new SnapshotStats(snapshotsTaken, snapshotsInstalled, snapIndex, entries);
-        }
+        if (snapIndex != publishedSnapshotIndex) publishedSnapshotIndex = snapIndex;
+        long first = core.log().firstIndex();
+        if (first != publishedFirstIndex) publishedFirstIndex = first;
         NodeStatus s = status;
         Role role = core.role();
         long term = core.term();

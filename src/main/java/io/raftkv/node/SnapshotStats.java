@@ -8,6 +8,4 @@ package io.raftkv.node;
  * @param snapshotIndex the last entry its newest snapshot covers, 0 without one
  * @param logEntries    entries its log holds in memory (those after the compaction point)
  */
-public record SnapshotStats(long taken, long installed, long snapshotIndex, long logEntries) {
-    static final SnapshotStats NONE = new SnapshotStats(0, 0, 0, 0);
-}
+public record SnapshotStats(long taken, long installed, long snapshotIndex, long logEntries) {}
