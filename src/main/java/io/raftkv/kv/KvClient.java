@@ -51,6 +51,7 @@ public final class KvClient implements AutoCloseable {
         this.attemptNanos = attemptTimeout.toNanos();
         this.nodes = List.copyOf(connector.nodes());
         if (nodes.isEmpty()) throw new IllegalArgumentException("the connector names no nodes");
+        AnswerTimeouts.register(this);
     }
 
     /** Sets {@code key} to {@code value}. */
@@ -82,7 +83,7 @@ public final class KvClient implements AutoCloseable {
         limits.checkKey(key);
         turn.lock();
         try {
-            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), "GET " + key, System.nanoTime());
+            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), KvRequest.Kind.GET, key, System.nanoTime());
             return Optional.ofNullable((String) v);
         } finally {
             turn.unlock();
@@ -92,15 +93,19 @@ public final class KvClient implements AutoCloseable {
     private Object write(KvRequest.Kind kind, String key, String value) {
         long start = System.nanoTime(); // one deadline for the whole call, opening the session included
         if (sessionId == 0) {
-            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null),
-                    kind + " " + key + " (opening a session)", start);
+            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), kind, key, start);
         }
         // A new sequence number per write; every retry of this write carries the same one.
         seq++;
-        return call(new KvRequest(kind, sessionId, seq, key, value), kind + " " + key, start);
+        return call(new KvRequest(kind, sessionId, seq, key, value), kind, key, start);
     }
 
-    private Object call(KvRequest request, String what, long start) {
+    /** What a call was for, in the words of its errors: "PUT k", or "PUT k (opening a session)". Built only for an error. */
+    private static String what(KvRequest request, KvRequest.Kind kind, String key) {
+        return kind + " " + key + (request.kind() == KvRequest.Kind.REGISTER ? " (opening a session)" : "");
+    }
+
+    private Object call(KvRequest request, KvRequest.Kind kind, String key, long start) {
         attemptsOfCurrent = 0;
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
@@ -109,12 +114,12 @@ public final class KvClient implements AutoCloseable {
         while (true) {
             if (closed) {
                 if (!sent) throw new IllegalStateException("this client is closed");
-                throw new OutcomeUnknownException(what + ": the client was closed before an answer came; "
+                throw new OutcomeUnknownException(what(request, kind, key) + ": the client was closed before an answer came; "
                         + unknownOutcome(request));
             }
             long remaining = deadlineNanos - (System.nanoTime() - start);
             if (remaining <= 0) {
-                throw new OutcomeUnknownException(what + ": no node confirmed it within "
+                throw new OutcomeUnknownException(what(request, kind, key) + ": no node confirmed it within "
                         + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknownOutcome(request)
                         + (lastProblem == null ? "" : " (last problem: " + lastProblem + ")"));
             }
@@ -123,7 +128,7 @@ public final class KvClient implements AutoCloseable {
                 target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
                 if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
             }
-            PendingAnswer answer = new PendingAnswer(Thread.currentThread());
+            PendingAnswer answer = new PendingAnswer(Thread.currentThread(), System.nanoTime() + Math.min(attemptNanos, remaining));
             inFlight = answer;
             if (closed) continue; // close() may have missed this future; the check above reports it
             sent = true;
@@ -131,11 +136,11 @@ public final class KvClient implements AutoCloseable {
             connector.send(target, request, answer);
             KvResponse response;
             try {
-                response = answer.await(Math.min(attemptNanos, remaining));
+                response = answer.await();
                 inFlight = null; // a late answer or close() must not wake this thread for an attempt that is over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new OutcomeUnknownException(what + ": interrupted while waiting for an answer");
+                throw new OutcomeUnknownException(what(request, kind, key) + ": interrupted while waiting for an answer");
             }
             if (response == null) { // this attempt timed out
                 leaderGuess = 0;
@@ -164,10 +169,10 @@ public final class KvClient implements AutoCloseable {
                 }
                 case KvResponse.Refused r -> {
                     if ("session expired".equals(r.reason())) {
-                        throw new SessionExpiredException(what + ": the cluster expired this client's session"
+                        throw new SessionExpiredException(what(request, kind, key) + ": the cluster expired this client's session"
                                 + (attemptsOfCurrent > 1 ? "; an earlier try of this write may or may not have been applied" : ""));
                     }
-                    throw new KvException(what + ": refused: " + r.reason());
+                    throw new KvException(what(request, kind, key) + ": refused: " + r.reason());
                 }
             }
         }
@@ -192,13 +197,24 @@ public final class KvClient implements AutoCloseable {
         if (f != null) f.accept(new KvResponse.Unavailable("client closed")); // wake a waiting call now
     }
 
+    /** The call in flight, if any; the {@link AnswerTimeouts} thread reads it to time it out. */
+    PendingAnswer inFlight() {
+        return inFlight;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
     /**
-     * The answer to one attempt; the first response wins. The waiter yields a few times before it
-     * parks: an in-memory cluster usually answers within them, and a timed park of a virtual thread
-     * arms and cancels a timer in the JDK's scheduler, which costs more than the yields.
+     * The answer to one attempt; the first response wins. The waiter parks without a timeout: a timed
+     * park of a virtual thread arms and cancels a timer in the JDK's scheduler on every call, which cost
+     * more than the rest of a commit's wake-ups. {@link AnswerTimeouts} ends an attempt that passes its
+     * deadline instead.
      */
-    private static final class PendingAnswer implements Consumer<KvResponse> {
-        private static final int YIELDS_BEFORE_PARK = 16;
+    static final class PendingAnswer implements Consumer<KvResponse> {
+        /** What {@link #expire} leaves: no answer came in time. */
+        private static final KvResponse TIMED_OUT = new KvResponse.Unavailable("timed out");
         private static final VarHandle VALUE;
 
         static {
@@ -210,10 +226,12 @@ public final class KvClient implements AutoCloseable {
         }
 
         private final Thread waiter;
+        final long deadline;
         private volatile KvResponse value;
 
-        PendingAnswer(Thread waiter) {
+        PendingAnswer(Thread waiter, long deadline) {
             this.waiter = waiter;
+            this.deadline = deadline;
         }
 
         @Override
@@ -221,18 +239,24 @@ public final class KvClient implements AutoCloseable {
             if (VALUE.compareAndSet(this, null, response)) LockSupport.unpark(waiter);
         }
 
-        /** The response, or null if none came within {@code timeoutNanos}. */
-        KvResponse await(long timeoutNanos) throws InterruptedException {
-            long start = System.nanoTime();
+        boolean isAnswered() {
+            return value != null;
+        }
+
+        /** Ends the wait with no answer, unless one has come. */
+        void expire() {
+            if (VALUE.compareAndSet(this, null, TIMED_OUT)) LockSupport.unpark(waiter);
+        }
+
+        /** The response, or null if none came by the deadline. */
+        KvResponse await() throws InterruptedException {
             KvResponse v;
-            for (int i = 0; i < YIELDS_BEFORE_PARK && (v = value) == null; i++) Thread.yield();
+            if ((v = value) == null) AnswerTimeouts.watch();
             while ((v = value) == null) {
                 if (Thread.interrupted()) throw new InterruptedException();
-                long left = timeoutNanos - (System.nanoTime() - start);
-                if (left <= 0) return null;
-                LockSupport.parkNanos(this, left);
+                LockSupport.park(this);
             }
-            return v;
+            return v == TIMED_OUT ? null : v;
         }
     }
 }

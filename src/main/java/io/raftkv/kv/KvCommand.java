@@ -1,6 +1,9 @@
 package io.raftkv.kv;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.BufferUnderflowException;
+import java.nio.ByteOrder;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -18,38 +21,106 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return new KvCommand(Op.REGISTER, 0, 0, "", "");
     }
 
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    /** Bytes before the key: version, op, client id, sequence number, key length. */
+    static final int HEADER = 2 + 8 + 8 + 4;
+
     byte[] encode() {
-        // ASCII strings (the common case) are written straight into the one array; others go
-        // through the JDK's encoder first.
+        return encode(op, clientId, seq, key, value);
+    }
+
+    /**
+     * The command's bytes, in one array and one pass for ASCII strings (the common case: no array
+     * per string, no buffer object); other strings go through the JDK's encoder first.
+     */
+    static byte[] encode(Op op, long clientId, long seq, String key, String value) {
+        int kChars = key.length();
+        int vChars = value.length();
         byte[] k = isAscii(key) ? null : key.getBytes(StandardCharsets.UTF_8);
         byte[] v = isAscii(value) ? null : value.getBytes(StandardCharsets.UTF_8);
-        int kLength = k == null ? key.length() : k.length;
-        int vLength = v == null ? value.length() : v.length;
-        ByteBuffer b = ByteBuffer.allocate(2 + 8 + 8 + 4 + kLength + 4 + vLength);
-        b.put(VERSION).put((byte) op.ordinal()).putLong(clientId).putLong(seq);
-        b.putInt(kLength);
-        put(b, key, k);
-        b.putInt(vLength);
-        put(b, value, v);
-        return b.array();
+        int kLength = k == null ? kChars : k.length;
+        int vLength = v == null ? vChars : v.length;
+        byte[] out = new byte[HEADER + kLength + 4 + vLength];
+        out[0] = VERSION;
+        out[1] = (byte) op.ordinal();
+        LONG.set(out, 2, clientId);
+        LONG.set(out, 10, seq);
+        INT.set(out, 18, kLength);
+        put(out, HEADER, key, k);
+        int at = HEADER + kLength;
+        INT.set(out, at, vLength);
+        put(out, at + 4, value, v);
+        return out;
     }
 
-    private static boolean isAscii(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) >= 0x80) return false;
-        }
-        return true;
+    /** Whether every char of {@code s} is ASCII; no early exit, so the loop stays a cheap reduction. */
+    static boolean isAscii(String s) {
+        int or = 0;
+        for (int i = 0; i < s.length(); i++) or |= s.charAt(i);
+        return or < 0x80;
     }
 
-    private static void put(ByteBuffer b, String s, byte[] encoded) {
-        if (encoded != null) {
-            b.put(encoded);
-            return;
+    @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int) keeps the low 8 bits: exact for ASCII
+    private static void put(byte[] out, int at, String s, byte[] encoded) {
+        if (encoded != null) System.arraycopy(encoded, 0, out, at, encoded.length);
+        else s.getBytes(0, s.length(), out, at);
+    }
+
+    /** Whether {@code n} bytes from {@code at} are all ASCII; a reduction the JIT can vectorize. */
+    static boolean isAscii(byte[] b, int at, int n) {
+        int or = 0;
+        for (int i = at, end = at + n; i < end; i++) or |= b[i];
+        return or >= 0;
+    }
+
+    /**
+     * A command parsed in place, for the state machine's apply: no object per command, the key and the
+     * value left in the command's array. One per applying thread; {@link #parse} refuses (with
+     * {@link IllegalArgumentException}, and the messages of {@link #decode}) anything that is not
+     * exactly one command.
+     */
+    static final class Parsed {
+        Op op;
+        long clientId;
+        long seq;
+        byte[] bytes;
+        int keyOffset;
+        int keyLength;
+        int valueOffset;
+        int valueLength;
+
+        void parse(byte[] b) {
+            int n = b.length;
+            if (n >= HEADER + 4 && b[0] == VERSION && b[1] >= 0 && b[1] < OPS.length) {
+                int kLen = (int) INT.get(b, 18);
+                if (kLen >= 0 && kLen <= n - HEADER - 4) {
+                    int vLen = (int) INT.get(b, HEADER + kLen);
+                    int vAt = HEADER + kLen + 4;
+                    if (vLen == n - vAt && isAscii(b, HEADER, kLen) && isAscii(b, vAt, vLen)) {
+                        set(b, OPS[b[1]], (long) LONG.get(b, 2), (long) LONG.get(b, 10), HEADER, kLen, vAt, vLen);
+                        return;
+                    }
+                }
+            }
+            // Not plain ASCII, or not well formed: the strict decoder says which (and throws if it is not one).
+            View v = decodeView(b);
+            int vAt = v.value().offset;
+            int vLen = v.value().length;
+            int kLen = (int) INT.get(b, 18);
+            set(b, v.op(), v.clientId(), v.seq(), HEADER, kLen, vAt, vLen);
         }
-        byte[] out = b.array();
-        int at = b.position();
-        for (int i = 0; i < s.length(); i++) out[at + i] = (byte) s.charAt(i);
-        b.position(at + s.length());
+
+        private void set(byte[] b, Op op, long clientId, long seq, int kAt, int kLen, int vAt, int vLen) {
+            this.bytes = b;
+            this.op = op;
+            this.clientId = clientId;
+            this.seq = seq;
+            this.keyOffset = kAt;
+            this.keyLength = kLen;
+            this.valueOffset = vAt;
+            this.valueLength = vLen;
+        }
     }
 
     /**
@@ -72,6 +143,14 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
             this.bytes = bytes;
             this.offset = offset;
             this.length = length;
+        }
+
+        int offset() {
+            return offset;
+        }
+
+        int length() {
+            return length;
         }
 
         @Override
@@ -153,6 +232,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
 
     /** The length of {@code s} in UTF-8, or -1 - i if the char at i is an unpaired surrogate (not encodable). */
     static int utf8Length(String s) {
+        if (isAscii(s)) return s.length();
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

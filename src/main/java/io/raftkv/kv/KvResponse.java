@@ -6,7 +6,10 @@ public sealed interface KvResponse {
      * Done: {@code value} is the value read by a GET (null if absent), whether a REPLACE replaced
      * (a Boolean), the new session id of a REGISTER (a Long), or null for a PUT.
      */
-    record Ok(Object value) implements KvResponse {}
+    record Ok(Object value) implements KvResponse {
+        /** The answer with no value (a PUT's, or a GET of a key that is absent), shared. */
+        public static final Ok NONE = new Ok(null);
+    }
 
     /** Not the leader; try {@code leaderHint} (0 if unknown). The request may still take effect. */
     record NotLeader(int leaderHint) implements KvResponse {}

@@ -37,10 +37,10 @@ public final class KvService {
         };
         switch (request.kind()) {
             case GET -> node.read(request.key(), r);
-            case PUT -> node.propose(new KvCommand(KvCommand.Op.PUT, request.clientId(), request.seq(),
-                    request.key(), request.value()).encode(), r);
-            case REPLACE -> node.propose(new KvCommand(KvCommand.Op.REPLACE, request.clientId(), request.seq(),
-                    request.key(), request.value()).encode(), r);
+            case PUT -> node.propose(KvCommand.encode(KvCommand.Op.PUT, request.clientId(), request.seq(),
+                    request.key(), request.value()), r);
+            case REPLACE -> node.propose(KvCommand.encode(KvCommand.Op.REPLACE, request.clientId(), request.seq(),
+                    request.key(), request.value()), r);
             case REGISTER -> node.propose(KvCommand.register().encode(), r);
         }
     }
@@ -61,9 +61,9 @@ public final class KvService {
 
     private static KvResponse toResponse(Object result) {
         return switch (result) {
-            case null -> new KvResponse.Ok(null);
+            case null -> KvResponse.Ok.NONE;
             case String value -> new KvResponse.Ok(value);
-            case KvResult.Written w -> new KvResponse.Ok(null);
+            case KvResult.Written w -> KvResponse.Ok.NONE;
             case KvResult.Replaced rep -> new KvResponse.Ok(rep.replaced());
             case KvResult.Registered reg -> new KvResponse.Ok(reg.clientId());
             case KvResult.SessionExpired e -> new KvResponse.Refused("session expired");

@@ -8,11 +8,9 @@ import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
+import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
@@ -39,9 +37,9 @@ final class KvSnapshot {
     record Session(long lastSeq, KvResult lastResult) {}
 
     /** What a snapshot held: the map and the sessions, least recently used first. */
-    record State(Map<String, KvCommand.Utf8> data, LinkedHashMap<Long, Session> sessions) {}
+    record State(KvTable data, LinkedHashMap<Long, Session> sessions) {}
 
-    static void write(Map<String, KvCommand.Utf8> data, Map<Long, Session> sessionsLruFirst, OutputStream target)
+    static void write(KvTable data, Map<Long, Session> sessionsLruFirst, OutputStream target)
             throws IOException {
         CRC32C crc = new CRC32C();
         // Buffered before the checksum: the CRC and the target see 64 KiB blocks, not the 4- and 8-byte
@@ -55,14 +53,18 @@ final class KvSnapshot {
             out.writeLong(e.getValue().lastSeq());
             out.writeByte(code(e.getValue().lastResult()));
         }
-        String[] keys = data.keySet().toArray(String[]::new);
-        Arrays.sort(keys);
-        out.writeInt(keys.length);
-        for (String key : keys) {
-            byte[] k = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            out.writeInt(k.length);
-            out.write(k);
-            data.get(key).writeTo(out);
+        // By key, as Strings compare: the order the format has always had.
+        record Item(String key, byte[] keyBytes, byte[] value, int valueOffset, int valueLength) {}
+        Item[] items = new Item[data.size()];
+        int[] n = {0};
+        data.forEach((k, v, vAt, vLen) -> items[n[0]++] = new Item(new String(k, StandardCharsets.UTF_8), k, v, vAt, vLen));
+        Arrays.sort(items, java.util.Comparator.comparing(Item::key));
+        out.writeInt(items.length);
+        for (Item item : items) {
+            out.writeInt(item.keyBytes.length);
+            out.write(item.keyBytes);
+            out.writeInt(item.valueLength);
+            out.write(item.value, item.valueOffset, item.valueLength);
         }
         out.flush();
         new DataOutputStream(target).writeInt((int) crc.getValue());
@@ -104,13 +106,14 @@ final class KvSnapshot {
                 }
             }
             int entries = count(b, 4 + 4, "entries");
-            Map<String, KvCommand.Utf8> data = new HashMap<>(Math.max(16, entries * 2));
-            Set<String> seen = new HashSet<>();
+            KvTable data = new KvTable();
             for (int i = 0; i < entries; i++) {
+                int keyAt = b.position() + 4;
                 String key = KvCommand.string(b, "key");
+                int keyLength = b.position() - keyAt;
                 KvCommand.Utf8 value = KvCommand.utf8(b, "value");
-                if (!seen.add(key)) throw new IOException("key \"" + key + "\" appears twice");
-                data.put(key, value);
+                if (data.containsKey(bytes, keyAt, keyLength)) throw new IOException("key \"" + key + "\" appears twice");
+                data.put(bytes, keyAt, keyLength, bytes, value.offset(), value.length());
             }
             if (b.hasRemaining()) throw new IOException(b.remaining() + " bytes after the last entry");
             return new State(data, sessions);

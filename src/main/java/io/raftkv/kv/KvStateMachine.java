@@ -5,7 +5,6 @@ import io.raftkv.node.StateMachine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,22 +19,13 @@ public final class KvStateMachine implements StateMachine {
     /** Default bound on sessions kept. */
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
 
-    private final Map<String, KvCommand.Utf8> data = new HashMap<>();
-    private final LinkedHashMap<Long, Session> sessions;
-
-    private static final class Session {
-        long lastSeq;
-        KvResult lastResult;
-    }
+    private final KvTable data = new KvTable();
+    private final KvSessions sessions;
+    /** The command being applied, parsed in place (apply runs on the node's thread only). */
+    private final KvCommand.Parsed command = new KvCommand.Parsed();
 
     public KvStateMachine(int maxSessions) {
-        if (maxSessions < 1) throw new IllegalArgumentException("maxSessions must be >= 1, was " + maxSessions);
-        this.sessions = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Session> eldest) {
-                return size() > maxSessions;
-            }
-        };
+        this.sessions = new KvSessions(maxSessions);
     }
 
     public KvStateMachine() {
@@ -43,33 +33,34 @@ public final class KvStateMachine implements StateMachine {
     }
 
     @Override
-    public Object apply(long index, byte[] command) {
-        KvCommand.View c = KvCommand.decodeView(command);
-        if (c.op() == KvCommand.Op.REGISTER) {
-            sessions.put(index, new Session());
+    public Object apply(long index, byte[] bytes) {
+        KvCommand.Parsed c = command;
+        c.parse(bytes);
+        if (c.op == KvCommand.Op.REGISTER) {
+            sessions.open(index);
             return new KvResult.Registered(index);
         }
-        Session s = sessions.get(c.clientId());
+        KvSessions.Session s = sessions.use(c.clientId);
         // Sessions are opened only by registration, so an unknown id is one that was evicted: a
         // write under it could be a late retry of one already applied, and must not apply again.
         if (s == null) return KvResult.SESSION_EXPIRED;
-        if (c.seq() < s.lastSeq) return KvResult.STALE;
-        if (c.seq() == s.lastSeq) return s.lastResult;
-        KvResult result = switch (c.op()) {
+        if (c.seq < s.lastSeq) return KvResult.STALE;
+        if (c.seq == s.lastSeq) return s.lastResult;
+        KvResult result = switch (c.op) {
             case PUT -> {
-                data.put(c.key(), c.value());
+                data.put(bytes, c.keyOffset, c.keyLength, bytes, c.valueOffset, c.valueLength);
                 yield KvResult.WRITTEN;
             }
             case REPLACE -> {
-                if (data.containsKey(c.key())) {
-                    data.put(c.key(), c.value());
+                if (data.containsKey(bytes, c.keyOffset, c.keyLength)) {
+                    data.put(bytes, c.keyOffset, c.keyLength, bytes, c.valueOffset, c.valueLength);
                     yield KvResult.REPLACED;
                 }
                 yield KvResult.NOT_REPLACED;
             }
             case REGISTER -> throw new IllegalStateException("handled above");
         };
-        s.lastSeq = c.seq();
+        s.lastSeq = c.seq;
         s.lastResult = result;
         return result;
     }
@@ -77,8 +68,7 @@ public final class KvStateMachine implements StateMachine {
     /** Answers a GET: the query is the key; the answer its value, or null. */
     @Override
     public Object query(Object key) {
-        KvCommand.Utf8 value = data.get((String) key);
-        return value == null ? null : value.toString();
+        return data.get((String) key);
     }
 
     /** Writes the map and the sessions (with their LRU order) in {@link KvSnapshot}'s format. */
@@ -90,9 +80,7 @@ public final class KvStateMachine implements StateMachine {
     @Override
     public void snapshot(OutputStream out) throws IOException {
         LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
-        for (Map.Entry<Long, Session> e : sessions.entrySet()) {
-            lruFirst.put(e.getKey(), new KvSnapshot.Session(e.getValue().lastSeq, e.getValue().lastResult));
-        }
+        sessions.forEachOldestFirst((id, s) -> lruFirst.put(id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
         KvSnapshot.write(data, lruFirst, out);
     }
 
@@ -101,14 +89,13 @@ public final class KvStateMachine implements StateMachine {
     public void restore(InputStream in) throws IOException {
         KvSnapshot.State state = KvSnapshot.read(in); // fully checked before anything here changes
         data.clear();
-        data.putAll(state.data());
+        state.data().forEach((k, v, vAt, vLen) -> data.put(k, 0, k.length, v, vAt, vLen));
         sessions.clear();
         // Least recently used first, so the access order (and what is evicted next) is as it was.
         for (Map.Entry<Long, KvSnapshot.Session> e : state.sessions().entrySet()) {
-            Session s = new Session();
+            KvSessions.Session s = sessions.open(e.getKey());
             s.lastSeq = e.getValue().lastSeq();
             s.lastResult = e.getValue().lastResult();
-            sessions.put(e.getKey(), s);
         }
     }
 

@@ -26,7 +26,7 @@ public record SnapshotPolicy(long logBytes, long trailingEntries, int chunkBytes
 
     /** A snapshot per 64 MiB of log, 1,024 entries kept behind it, 256 KiB chunks, four in flight. */
     public static SnapshotPolicy defaults() {
-        return new SnapshotPolicy(64L << 20, 1024, 256 << 10, 4);
+        return new SnapshotPolicy(4L << 20, 1024, 256 << 10, 4);
     }
 
     public SnapshotPolicy withLogBytes(long bytes) {

@@ -33,6 +33,46 @@ class KvCommandTest {
         assertEquals(c, KvCommand.decode(c.encode()));
     }
 
+    @ParameterizedTest
+    @MethodSource("commands")
+    void theInPlaceParserSeesWhatTheDecoderSees(KvCommand c) {
+        byte[] bytes = c.encode();
+        KvCommand.Parsed p = new KvCommand.Parsed();
+        p.parse(bytes);
+        String key = new String(bytes, p.keyOffset, p.keyLength, java.nio.charset.StandardCharsets.UTF_8);
+        String value = new String(bytes, p.valueOffset, p.valueLength, java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(c, new KvCommand(p.op, p.clientId, p.seq, key, value));
+    }
+
+    @Test
+    void theInPlaceParserRefusesWhatTheDecoderRefusesWithTheSameMessage() {
+        byte[] whole = new KvCommand(KvCommand.Op.REPLACE, 12, 34, "key", "value").encode();
+        for (int n = 0; n <= whole.length + 2; n++) {
+            for (int at = 0; at < Math.min(n, whole.length); at++) {
+                // Each prefix (and the whole with bytes after it), with one byte set to each of three bad values.
+                for (byte bad : new byte[] {(byte) 0xFF, (byte) 0x80, 7}) {
+                    byte[] b = Arrays.copyOf(whole, n);
+                    b[at] = bad;
+                    String expected;
+                    try {
+                        KvCommand.decode(b);
+                        expected = null;
+                    } catch (IllegalArgumentException e) {
+                        expected = e.getMessage();
+                    }
+                    String got;
+                    try {
+                        new KvCommand.Parsed().parse(b);
+                        got = null;
+                    } catch (IllegalArgumentException e) {
+                        got = e.getMessage();
+                    }
+                    assertEquals(expected, got, "length " + n + ", byte " + at + " set to " + bad);
+                }
+            }
+        }
+    }
+
     @Test
     void aRegistrationCarriesNoClientNoSequenceAndEmptyStrings() {
         KvCommand r = KvCommand.register();

@@ -1,0 +1,117 @@
+package io.raftkv.kv;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * The key-value map of a {@link KvStateMachine}: keys and values as UTF-8 bytes, looked up by a slice
+ * of a command's array, so that applying a PUT to a key that exists allocates nothing (no key String,
+ * no value object). A value is kept where it arrived: a slice of the command's array, which nobody
+ * changes. Open addressing with linear probing over parallel arrays; a key's bytes are copied once,
+ * when it is first stored. Not thread-safe: the node's thread owns it.
+ */
+final class KvTable {
+    private static final int MIN_CAPACITY = 16;
+
+    private byte[][] keys = new byte[MIN_CAPACITY][];
+    private int[] hashes = new int[MIN_CAPACITY];
+    private byte[][] valueArrays = new byte[MIN_CAPACITY][];
+    private int[] valueOffsets = new int[MIN_CAPACITY];
+    private int[] valueLengths = new int[MIN_CAPACITY];
+    private int size;
+
+    int size() {
+        return size;
+    }
+
+    /** Stores the value {@code value[vAt, vAt + vLen)} under the key {@code key[kAt, kAt + kLen)}; neither array may change afterwards. */
+    void put(byte[] key, int kAt, int kLen, byte[] value, int vAt, int vLen) {
+        int h = hash(key, kAt, kLen);
+        int slot = find(h, key, kAt, kLen);
+        if (keys[slot] == null) {
+            if ((size + 1) * 4 > keys.length * 3) {
+                grow();
+                slot = find(h, key, kAt, kLen);
+            }
+            keys[slot] = Arrays.copyOfRange(key, kAt, kAt + kLen);
+            hashes[slot] = h;
+            size++;
+        }
+        valueArrays[slot] = value;
+        valueOffsets[slot] = vAt;
+        valueLengths[slot] = vLen;
+    }
+
+    boolean containsKey(byte[] key, int kAt, int kLen) {
+        return keys[find(hash(key, kAt, kLen), key, kAt, kLen)] != null;
+    }
+
+    /** The value of {@code key}, or null. */
+    String get(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        int slot = find(hash(k, 0, k.length), k, 0, k.length);
+        return keys[slot] == null ? null : new String(valueArrays[slot], valueOffsets[slot], valueLengths[slot], StandardCharsets.UTF_8);
+    }
+
+    void clear() {
+        Arrays.fill(keys, null);
+        Arrays.fill(valueArrays, null);
+        size = 0;
+    }
+
+    /** Calls {@code visitor} for every entry, in no particular order. */
+    void forEach(Visitor visitor) {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) visitor.visit(keys[i], valueArrays[i], valueOffsets[i], valueLengths[i]);
+        }
+    }
+
+    /** Sees one entry: the key's bytes (all of the array) and the value's slice. */
+    interface Visitor {
+        void visit(byte[] key, byte[] value, int valueOffset, int valueLength);
+    }
+
+    /** The slot holding the key, or the empty slot where it would go. */
+    private int find(int h, byte[] key, int kAt, int kLen) {
+        int mask = keys.length - 1;
+        int i = h & mask;
+        while (true) {
+            byte[] k = keys[i];
+            if (k == null || (hashes[i] == h && Arrays.equals(k, 0, k.length, key, kAt, kAt + kLen))) return i;
+            i = (i + 1) & mask;
+        }
+    }
+
+    private void grow() {
+        byte[][] oldKeys = keys;
+        int[] oldHashes = hashes;
+        byte[][] oldArrays = valueArrays;
+        int[] oldOffsets = valueOffsets;
+        int[] oldLengths = valueLengths;
+        int capacity = oldKeys.length * 2;
+        keys = new byte[capacity][];
+        hashes = new int[capacity];
+        valueArrays = new byte[capacity][];
+        valueOffsets = new int[capacity];
+        valueLengths = new int[capacity];
+        int mask = capacity - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] == null) continue;
+            int i = oldHashes[j] & mask;
+            while (keys[i] != null) i = (i + 1) & mask;
+            keys[i] = oldKeys[j];
+            hashes[i] = oldHashes[j];
+            valueArrays[i] = oldArrays[j];
+            valueOffsets[i] = oldOffsets[j];
+            valueLengths[i] = oldLengths[j];
+        }
+    }
+
+    private static int hash(byte[] b, int at, int n) {
+        int h = 1;
+        for (int i = at, end = at + n; i < end; i++) h = 31 * h + b[i];
+        // Spread the bits: linear probing with a power-of-two table uses the low ones.
+        h *= 0x9E3779B9;
+        return h ^ (h >>> 16);
+    }
+}
