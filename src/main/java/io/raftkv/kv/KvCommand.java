@@ -30,48 +30,60 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return encode(op, clientId, seq, key, value);
     }
 
-    /**
-     * The command's bytes, in one array and one pass for ASCII strings (the common case: no array
-     * per string, no buffer object); other strings go through the JDK's encoder first.
-     */
+    /** The command's bytes. */
     static byte[] encode(Op op, long clientId, long seq, String key, String value) {
-        int kChars = key.length();
-        int vChars = value.length();
-        byte[] k = isAscii(key) ? null : key.getBytes(StandardCharsets.UTF_8);
-        byte[] v = isAscii(value) ? null : value.getBytes(StandardCharsets.UTF_8);
-        int kLength = k == null ? kChars : k.length;
-        int vLength = v == null ? vChars : v.length;
-        byte[] out = new byte[HEADER + kLength + 4 + vLength];
+        return encode(op, clientId, seq, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The command's bytes, with the key and the value checked against {@code limits} as
+     * {@link KvLimits#checkKey} and {@link KvLimits#checkValue} do (the same errors), in one pass over
+     * each string: the JDK's UTF-8 encoder is vectorized, a loop over the chars is not.
+     */
+    static byte[] encode(Op op, long clientId, long seq, String key, String value, KvLimits limits) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        byte[] v = value.getBytes(StandardCharsets.UTF_8);
+        // getBytes turns an unpaired surrogate into '?': as long as the string and holding no '?', the
+        // string was ASCII and nothing was replaced; otherwise check it the slow way.
+        if (k.length != key.length() || contains(k, (byte) '?')) limits.checkKey(key); else limits.checkKeyBytes(k.length);
+        if (v.length != value.length() || contains(v, (byte) '?')) limits.checkValue(value); else limits.checkValueBytes(v.length);
+        return encode(op, clientId, seq, k, v);
+    }
+
+    private static byte[] encode(Op op, long clientId, long seq, byte[] k, byte[] v) {
+        byte[] out = new byte[HEADER + k.length + 4 + v.length];
         out[0] = VERSION;
         out[1] = (byte) op.ordinal();
         LONG.set(out, 2, clientId);
         LONG.set(out, 10, seq);
-        INT.set(out, 18, kLength);
-        put(out, HEADER, key, k);
-        int at = HEADER + kLength;
-        INT.set(out, at, vLength);
-        put(out, at + 4, value, v);
+        INT.set(out, 18, k.length);
+        System.arraycopy(k, 0, out, HEADER, k.length);
+        int at = HEADER + k.length;
+        INT.set(out, at, v.length);
+        System.arraycopy(v, 0, out, at + 4, v.length);
         return out;
     }
 
-    /** Whether every char of {@code s} is ASCII; no early exit, so the loop stays a cheap reduction. */
-    static boolean isAscii(String s) {
-        int or = 0;
-        for (int i = 0; i < s.length(); i++) or |= s.charAt(i);
-        return or < 0x80;
-    }
-
-    @SuppressWarnings("deprecation") // getBytes(int, int, byte[], int) keeps the low 8 bits: exact for ASCII
-    private static void put(byte[] out, int at, String s, byte[] encoded) {
-        if (encoded != null) System.arraycopy(encoded, 0, out, at, encoded.length);
-        else s.getBytes(0, s.length(), out, at);
+    /** Whether {@code b} holds the byte {@code x}; eight bytes at a time. */
+    static boolean contains(byte[] b, byte x) {
+        long pattern = (x & 0xFFL) * 0x0101010101010101L;
+        int i = 0;
+        for (; i + 8 <= b.length; i += 8) {
+            long w = (long) LONG.get(b, i) ^ pattern; // a zero byte where b holds x
+            if (((w - 0x0101010101010101L) & ~w & 0x8080808080808080L) != 0) return true;
+        }
+        for (; i < b.length; i++) if (b[i] == x) return true;
+        return false;
     }
 
     /** Whether {@code n} bytes from {@code at} are all ASCII; a reduction the JIT can vectorize. */
     static boolean isAscii(byte[] b, int at, int n) {
-        int or = 0;
-        for (int i = at, end = at + n; i < end; i++) or |= b[i];
-        return or >= 0;
+        int end = at + n;
+        int i = at;
+        long or = 0;
+        for (; i + 8 <= end; i += 8) or |= (long) LONG.get(b, i);
+        for (; i < end; i++) or |= b[i];
+        return (or & 0x8080808080808080L) == 0;
     }
 
     /**
@@ -232,7 +244,6 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
 
     /** The length of {@code s} in UTF-8, or -1 - i if the char at i is an unpaired surrogate (not encodable). */
     static int utf8Length(String s) {
-        if (isAscii(s)) return s.length();
         int n = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

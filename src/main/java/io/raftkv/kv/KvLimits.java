@@ -13,7 +13,11 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes) {
 
     void checkKey(String key) {
         if (key == null) throw new NullPointerException("key must not be null");
-        int n = encodableLength(key, "key");
+        checkKeyBytes(encodableLength(key, "key"));
+    }
+
+    /** Checks a key of {@code n} UTF-8 bytes against the limit. */
+    void checkKeyBytes(int n) {
         if (n > maxKeyBytes) {
             throw new IllegalArgumentException("key is " + n + " bytes in UTF-8; the limit is " + maxKeyBytes);
         }
@@ -31,7 +35,11 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes) {
 
     void checkValue(String value) {
         if (value == null) throw new NullPointerException("value must not be null");
-        int n = encodableLength(value, "value");
+        checkValueBytes(encodableLength(value, "value"));
+    }
+
+    /** Checks a value of {@code n} UTF-8 bytes against the limit. */
+    void checkValueBytes(int n) {
         if (n > maxValueBytes) {
             throw new IllegalArgumentException("value is " + n + " bytes in UTF-8; the limit is " + maxValueBytes);
         }

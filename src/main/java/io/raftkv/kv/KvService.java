@@ -37,10 +37,18 @@ public final class KvService {
         };
         switch (request.kind()) {
             case GET -> node.read(request.key(), r);
-            case PUT -> node.propose(KvCommand.encode(KvCommand.Op.PUT, request.clientId(), request.seq(),
-                    request.key(), request.value()), r);
-            case REPLACE -> node.propose(KvCommand.encode(KvCommand.Op.REPLACE, request.clientId(), request.seq(),
-                    request.key(), request.value()), r);
+            case PUT, REPLACE -> {
+                byte[] command;
+                try {
+                    // Checks the key and the value against the limits in the same pass.
+                    command = KvCommand.encode(request.kind() == KvRequest.Kind.PUT ? KvCommand.Op.PUT : KvCommand.Op.REPLACE,
+                            request.clientId(), request.seq(), request.key(), request.value(), limits);
+                } catch (IllegalArgumentException e) {
+                    reply.accept(new KvResponse.Refused(e.getMessage()));
+                    return;
+                }
+                node.propose(command, r);
+            }
             case REGISTER -> node.propose(KvCommand.register().encode(), r);
         }
     }
@@ -48,9 +56,11 @@ public final class KvService {
     private String check(KvRequest request) {
         if (request == null || request.kind() == null) return "request and its kind must not be null";
         try {
-            if (request.kind() != KvRequest.Kind.REGISTER) limits.checkKey(request.key());
+            if (request.kind() == KvRequest.Kind.GET) limits.checkKey(request.key());
             if (request.kind() == KvRequest.Kind.PUT || request.kind() == KvRequest.Kind.REPLACE) {
-                limits.checkValue(request.value());
+                // The key and the value are checked as they are encoded.
+                if (request.key() == null) return "key must not be null";
+                if (request.value() == null) return "value must not be null";
                 if (request.seq() < 1) return "a write needs a sequence number >= 1, was " + request.seq();
             }
         } catch (RuntimeException e) {

@@ -74,6 +74,27 @@ class KvCommandTest {
     }
 
     @Test
+    void encodingAgainstLimitsRefusesWhatTheLimitsRefuseAndKeepsARealQuestionMark() {
+        KvLimits limits = new KvLimits(4, 8);
+        for (String[] kv : new String[][] {{"a\ud800", "v"}, {"k", "x\udc00"}, {"\ud800", "?"}, {"abcde", "v"},
+                {"k", "123456789"}, {"é€", "v"}, {"k", "😀😀a"}}) {
+            String expected = null;
+            try {
+                limits.checkKey(kv[0]);
+                limits.checkValue(kv[1]);
+            } catch (IllegalArgumentException e) {
+                expected = e.getMessage();
+            }
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> KvCommand.encode(KvCommand.Op.PUT, 1, 1, kv[0], kv[1], limits)).getMessage(), kv[0] + "=" + kv[1]);
+        }
+        for (String[] kv : new String[][] {{"?", "??"}, {"a?b", "what?"}, {"é", "😀"}, {"", ""}}) {
+            byte[] bytes = KvCommand.encode(KvCommand.Op.PUT, 1, 1, kv[0], kv[1], limits);
+            assertEquals(new KvCommand(KvCommand.Op.PUT, 1, 1, kv[0], kv[1]), KvCommand.decode(bytes));
+        }
+    }
+
+    @Test
     void aRegistrationCarriesNoClientNoSequenceAndEmptyStrings() {
         KvCommand r = KvCommand.register();
         assertEquals(new KvCommand(KvCommand.Op.REGISTER, 0, 0, "", ""), r);
