@@ -663,7 +663,7 @@ public final class Cluster implements AutoCloseable {
 
         /**
          * When nodes snapshot their state and compact their logs, and how snapshots are streamed to
-         * followers that need them (default {@link SnapshotPolicy#defaults()}: every 64 MiB of log).
+         * followers that need them (default {@link SnapshotPolicy#defaults()}: every 4 MiB of log).
          */
         public Builder snapshots(SnapshotPolicy policy) {
             this.snapshots = Objects.requireNonNull(policy, "snapshots");

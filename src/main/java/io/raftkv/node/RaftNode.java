@@ -89,10 +89,11 @@ public final class RaftNode implements AutoCloseable {
     private volatile long snapshotsInstalled;
     private volatile long publishedSnapshotIndex;
     private volatile long publishedFirstIndex = 1;
+    private volatile long publishedLogBytes;
     private volatile SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
 
     // Owned by the node's thread.
-    private final ArrayDeque<PendingProposal> proposals = new ArrayDeque<>();
+    private final ArrayDeque<Proposal> proposals = new ArrayDeque<>();
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private long nextReadContext;
     private long applied;
@@ -103,11 +104,23 @@ public final class RaftNode implements AutoCloseable {
     private final ArrayDeque<PendingChange> configChanges = new ArrayDeque<>();
     private Promotion promotion;
 
-    private record Proposal(byte[] command, Reply reply) {}
+    /** A proposal, and once the core has taken it, the log slot it waits for (set on the node's thread). */
+    private static final class Proposal {
+        final byte[] command;
+        final Reply reply;
+        /** When it entered the inbox, if a recording takes {@link NodePassEvent}s; else 0. */
+        final long enqueued;
+        long index;
+        long term;
+
+        Proposal(byte[] command, Reply reply, long enqueued) {
+            this.command = command;
+            this.reply = reply;
+            this.enqueued = enqueued;
+        }
+    }
 
     private record Read(Object query, Reply reply) {}
-
-    private record PendingProposal(long index, long term, Reply reply) {}
 
     private record PendingRead(Object query, Reply reply) {}
 
@@ -138,10 +151,19 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
-    /** An answer held back until the node has published the status it reflects. */
-    private record Answer(Reply reply, Object result, boolean ok, int leaderHint) {}
+    /** A refusal among the answers: not the leader (any more), try {@code leaderHint}. */
+    private record Refusal(int leaderHint) {}
 
-    private final ArrayList<Answer> answers = new ArrayList<>();
+    /**
+     * Answers held back until the node has published the status they reflect: a reply and its result
+     * (a {@link Refusal} for a refusal) at the same position. Two lists rather than a record per answer.
+     */
+    private final ArrayList<Reply> answerReplies = new ArrayList<>();
+    /** The event of the pass under way while a recording takes them; else null. Node thread only. */
+    private NodePassEvent timing;
+    /** Whether a recording takes {@link NodePassEvent}s (then passes are timed, and proposals stamped). */
+    private static final jdk.jfr.EventType PASS_EVENTS = jdk.jfr.EventType.getEventType(NodePassEvent.class);
+    private final ArrayList<Object> answerResults = new ArrayList<>();
 
     /**
      * Builds a node from what {@code storage} holds and connects it; call {@link #start()} to run it.
@@ -250,7 +272,9 @@ public final class RaftNode implements AutoCloseable {
     public void propose(byte[] command, Reply reply) {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(reply, "reply");
-        if (!enqueue(new Proposal(command, reply))) reply.notLeader(RaftCore.NONE);
+        if (!enqueue(new Proposal(command, reply, PASS_EVENTS.isEnabled() ? System.nanoTime() : 0))) {
+            reply.notLeader(RaftCore.NONE);
+        }
     }
 
     /** Runs a linearizable read: {@code query} is passed to the state machine once ReadIndex allows. */
@@ -320,7 +344,7 @@ public final class RaftNode implements AutoCloseable {
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
     public SnapshotStats snapshotStats() {
         long entries = Math.max(0, status.lastIndex() - publishedFirstIndex + 1);
-        return new SnapshotStats(snapshotsTaken, snapshotsInstalled, publishedSnapshotIndex, entries);
+        return new SnapshotStats(snapshotsTaken, snapshotsInstalled, publishedSnapshotIndex, entries, publishedLogBytes);
     }
 
     /** The state this node last published; cheap, and safe from any thread. */
@@ -405,12 +429,29 @@ public final class RaftNode implements AutoCloseable {
     private void run() {
         try {
             while (!stopping) {
+                // An event object only while a recording takes them: the loop allocates nothing otherwise.
+                NodePassEvent event = PASS_EVENTS.isEnabled() ? new NodePassEvent() : null;
+                timing = event;
+                if (event != null) event.begin();
                 drainInbox();
                 if (tickDue.getAndSet(false)) {
                     core.tick();
                     tickSnapshotSenders();
                 }
-                while (core.hasReady()) handle(core.ready());
+                if (event != null) {
+                    long t = System.nanoTime();
+                    while (core.hasReady()) {
+                        Ready r = core.ready();
+                        long now = System.nanoTime();
+                        event.readyNanos += now - t;
+                        handle(r);
+                        t = System.nanoTime();
+                    }
+                    commitIfUseful(event);
+                    timing = null;
+                } else {
+                    while (core.hasReady()) handle(core.ready());
+                }
                 snapshotReceiver.discardIfComplete();
                 if (promotion != null) advancePromotion();
                 maybeSnapshot();
@@ -442,13 +483,27 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void drainInbox() {
+        NodePassEvent event = timing;
+        long start = event == null ? 0 : System.nanoTime();
         Object item;
         while ((item = inbox.poll()) != null) {
+            if (event != null) {
+                event.inboxItems++;
+                if (item instanceof Proposal p) {
+                    event.proposals++;
+                    if (p.enqueued != 0) event.longestInboxWait = Math.max(event.longestInboxWait, start - p.enqueued);
+                }
+            }
             switch (item) {
                 case Proposal p -> {
                     long index = core.propose(p.command);
-                    if (index == RaftCore.REJECTED) p.reply.notLeader(core.leader());
-                    else proposals.add(new PendingProposal(index, core.term(), p.reply));
+                    if (index == RaftCore.REJECTED) {
+                        p.reply.notLeader(core.leader());
+                    } else {
+                        p.index = index;
+                        p.term = core.term();
+                        proposals.add(p);
+                    }
                 }
                 case Read r -> {
                     long ctx = ++nextReadContext;
@@ -479,12 +534,24 @@ public final class RaftNode implements AutoCloseable {
                 default -> throw new IllegalStateException("unknown inbox item " + item);
             }
         }
+        if (event != null) event.inboxNanos += System.nanoTime() - start;
+    }
+
+    /** Records the pass, if the event is on and the pass did something. */
+    private void commitIfUseful(NodePassEvent event) {
+        if (event.inboxItems == 0 && event.entriesApplied == 0 && event.entriesPersisted == 0 && event.sendNanos == 0) return;
+        event.node = id;
+        event.leader = core.role() == Role.LEADER;
+        event.commit();
     }
 
     private void handle(Ready r) {
+        NodePassEvent event = timing;
+        long t0 = event == null ? 0 : System.nanoTime();
         for (Message m : r.messages()) {
             if (m instanceof InstallSnapshot is) startSnapshotSend(is); else transport.send(m);
         }
+        long t1 = event == null ? 0 : System.nanoTime();
         if (r.snapshot() != null) {
             // The term goes to disk before the snapshot: a store must never hold a snapshot (or log) of a
             // term newer than its current term, or a crash in between would leave a node that cannot start.
@@ -499,31 +566,48 @@ public final class RaftNode implements AutoCloseable {
         } else if (r.mustPersist()) {
             storage.persist(r.hardState(), r.entries());
         }
+        long t2 = event == null ? 0 : System.nanoTime();
         for (Message m : r.messagesAfterPersist()) transport.send(m);
+        long t3 = event == null ? 0 : System.nanoTime();
         for (Entry e : r.committedEntries()) apply(e);
         for (ReadState rs : r.readStates()) {
             PendingRead pr = reads.remove(rs.context());
-            if (pr != null) answers.add(new Answer(pr.reply, stateMachine.query(pr.query), true, 0));
+            if (pr != null) answer(pr.reply, stateMachine.query(pr.query));
         }
         for (long ctx : r.droppedReads()) {
             PendingRead pr = reads.remove(ctx);
-            if (pr != null) answers.add(new Answer(pr.reply, null, false, r.leader()));
+            if (pr != null) answer(pr.reply, new Refusal(r.leader()));
         }
         if (r.role() != Role.LEADER && !proposals.isEmpty()) {
             // Lost leadership: these may yet commit under the next leader, or not; the client retries.
-            for (PendingProposal p : proposals) answers.add(new Answer(p.reply, null, false, r.leader()));
+            for (Proposal p : proposals) answer(p.reply, new Refusal(r.leader()));
             proposals.clear();
         }
         if (r.role() != Role.LEADER) loseLeadership(r.leader());
         else snapshotReceiver.close(); // a leader takes no snapshot from anyone: drop a transfer left half done
         core.advance(r);
-        if (!answers.isEmpty()) {
+        long t4 = event == null ? 0 : System.nanoTime();
+        int answered = answerReplies.size();
+        if (!answerReplies.isEmpty()) {
             // Whoever hears of a commit must find it in this node's status.
             publishStatus();
-            for (Answer a : answers) {
-                if (a.ok) a.reply.ok(a.result); else a.reply.notLeader(a.leaderHint);
+            for (int i = 0, n = answerReplies.size(); i < n; i++) {
+                Object result = answerResults.get(i);
+                if (result instanceof Refusal refusal) answerReplies.get(i).notLeader(refusal.leaderHint());
+                else answerReplies.get(i).ok(result);
             }
-            answers.clear();
+            answerReplies.clear();
+            answerResults.clear();
+        }
+        if (event != null) {
+            event.sendNanos += (t1 - t0) + (t3 - t2);
+            event.persistNanos += t2 - t1;
+            event.entriesPersisted += r.entries().size();
+            for (Entry e : r.entries()) event.bytesPersisted += e.size();
+            event.applyNanos += t4 - t3;
+            event.entriesApplied += r.committedEntries().size();
+            event.answerNanos += System.nanoTime() - t4;
+            event.answers += answered;
         }
     }
 
@@ -532,12 +616,17 @@ public final class RaftNode implements AutoCloseable {
         applied = e.index();
         appliedSinceSnapshot += e.size();
         if (e.kind() == Entry.Kind.CONFIG) configApplied(e);
-        PendingProposal p;
+        Proposal p;
         while ((p = proposals.peek()) != null && p.index <= e.index()) {
             proposals.poll();
-            if (p.index == e.index() && p.term == e.term()) answers.add(new Answer(p.reply, result, true, 0));
-            else answers.add(new Answer(p.reply, null, false, core.leader())); // its slot went to another leader's entry
+            if (p.index == e.index() && p.term == e.term()) answer(p.reply, result);
+            else answer(p.reply, new Refusal(core.leader())); // its slot went to another leader's entry
         }
+    }
+
+    private void answer(Reply reply, Object result) {
+        answerReplies.add(reply);
+        answerResults.add(result);
     }
 
     private void publishStatus() {
@@ -548,6 +637,8 @@ public final class RaftNode implements AutoCloseable {
         if (snapIndex != publishedSnapshotIndex) publishedSnapshotIndex = snapIndex;
         long first = core.log().firstIndex();
         if (first != publishedFirstIndex) publishedFirstIndex = first;
+        long logBytes = core.log().bytes();
+        if (logBytes != publishedLogBytes) publishedLogBytes = logBytes;
         NodeStatus s = status;
         Role role = core.role();
         long term = core.term();
@@ -563,7 +654,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void failEverything() {
-        for (PendingProposal p : proposals) p.reply.notLeader(RaftCore.NONE);
+        for (Proposal p : proposals) p.reply.notLeader(RaftCore.NONE);
         proposals.clear();
         for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
         reads.clear();

@@ -24,7 +24,11 @@ public record SnapshotPolicy(long logBytes, long trailingEntries, int chunkBytes
         if (chunksInFlight < 1) throw new IllegalArgumentException("chunksInFlight must be >= 1, was " + chunksInFlight);
     }
 
-    /** A snapshot per 64 MiB of log, 1,024 entries kept behind it, 256 KiB chunks, four in flight. */
+    /**
+     * A snapshot per 4 MiB of log, 1,024 entries kept behind it, 256 KiB chunks, four in flight. The log a
+     * node keeps in memory stays within about the first two (plus what is in flight): small enough that
+     * young collections do not copy a growing log, large enough that snapshots stay rare.
+     */
     public static SnapshotPolicy defaults() {
         return new SnapshotPolicy(4L << 20, 1024, 256 << 10, 4);
     }

@@ -7,5 +7,6 @@ package io.raftkv.node;
  * @param installed     snapshots received from a leader and installed since the node started
  * @param snapshotIndex the last entry its newest snapshot covers, 0 without one
  * @param logEntries    entries its log holds in memory (those after the compaction point)
+ * @param logBytes      the bytes of those entries (payload plus 24 each)
  */
-public record SnapshotStats(long taken, long installed, long snapshotIndex, long logEntries) {}
+public record SnapshotStats(long taken, long installed, long snapshotIndex, long logEntries, long logBytes) {}

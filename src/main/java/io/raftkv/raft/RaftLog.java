@@ -19,6 +19,8 @@ public final class RaftLog {
     private long snapshotIndex;
     private long snapshotTerm;
     private final ArrayList<Entry> entries = new ArrayList<>();
+    /** The {@link Entry#size()} of all of {@link #entries}, kept as they come and go. */
+    private long bytes;
     private long committed;
     private long applied;
     /** Last index known to be on stable storage. */
@@ -45,6 +47,7 @@ public final class RaftLog {
                 throw new IllegalArgumentException("persisted log has a term going back at " + e);
             }
             entries.add(e);
+            bytes += e.size();
             noteConfig(e);
             expect++;
             prevTerm = e.term();
@@ -62,6 +65,15 @@ public final class RaftLog {
     public long firstIndex() { return snapshotIndex + 1; }
 
     public long lastIndex() { return snapshotIndex + entries.size(); }
+
+    /** The bytes of the entries this log holds in memory ({@link Entry#size()} each: payload plus 24). */
+    public long bytes() { return bytes; }
+
+    private static long sizeOf(List<Entry> list) {
+        long n = 0;
+        for (Entry e : list) n += e.size();
+        return n;
+    }
 
     public long lastTerm() { return entries.isEmpty() ? snapshotTerm : entries.get(entries.size() - 1).term(); }
 
@@ -100,6 +112,7 @@ public final class RaftLog {
             throw new IllegalStateException("append of " + e + " after last index " + lastIndex());
         }
         entries.add(e);
+        bytes += e.size();
         noteConfig(e);
     }
 
@@ -148,6 +161,7 @@ public final class RaftLog {
             truncateFrom(e.index());
             for (int j = i; j < incoming.size(); j++) {
                 entries.add(incoming.get(j));
+                bytes += incoming.get(j).size();
                 noteConfig(incoming.get(j));
             }
             break;
@@ -157,7 +171,9 @@ public final class RaftLog {
 
     private void truncateFrom(long index) {
         int keep = (int) (index - snapshotIndex - 1);
-        entries.subList(keep, entries.size()).clear();
+        List<Entry> dropped = entries.subList(keep, entries.size());
+        bytes -= sizeOf(dropped);
+        dropped.clear();
         configs.tailMap(index, true).clear();
         stable = Math.min(stable, index - 1);
         unstableFrom = Math.min(unstableFrom, index);
@@ -220,7 +236,9 @@ public final class RaftLog {
         long t = term(index);
         baseConfig = configurationAt(index);
         configs.headMap(index, true).clear();
-        entries.subList(0, (int) (index - snapshotIndex)).clear();
+        List<Entry> dropped = entries.subList(0, (int) (index - snapshotIndex));
+        bytes -= sizeOf(dropped);
+        dropped.clear();
         snapshotIndex = index;
         snapshotTerm = t;
     }
@@ -234,6 +252,7 @@ public final class RaftLog {
             throw new IllegalStateException("restoring " + snapshot + " would move the commit index " + committed + " back");
         }
         entries.clear();
+        bytes = 0;
         configs.clear();
         snapshotIndex = snapshot.index();
         snapshotTerm = snapshot.term();

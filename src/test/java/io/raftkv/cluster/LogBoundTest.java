@@ -1,0 +1,69 @@
+package io.raftkv.cluster;
+
+import io.raftkv.kv.KvClient;
+import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.node.SnapshotStats;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The log a node keeps on the heap stays within its bound under load, with the default policy: the
+ * bytes applied before a snapshot is taken, the entries kept behind it, and what is in flight. Not
+ * timed: every client looks at every node's published log size after each of its puts.
+ */
+class LogBoundTest {
+    private static final int CLIENTS = 16;
+    private static final String VALUE = "v".repeat(128);
+
+    @Test
+    void theHeapLogStaysWithinItsBoundWhileThreeTimesItIsWritten() throws InterruptedException {
+        SnapshotPolicy policy = SnapshotPolicy.defaults();
+        assertTrue(policy.logBytes() <= 8L << 20, "the default bound is a few MiB, not " + policy.logBytes());
+        // An entry: 24 bytes of bookkeeping, the command's 30-byte header and key, the value.
+        long entryBytes = 24 + 30 + 8 + VALUE.length();
+        long bound = policy.logBytes() + (policy.trailingEntries() + 2L * CLIENTS + 64) * entryBytes;
+        long toWrite = 3 * bound;
+        int putsEach = (int) (toWrite / entryBytes / CLIENTS) + 1;
+
+        try (Cluster cluster = Cluster.builder().nodes(3).start()) {
+            cluster.awaitLeader(java.time.Duration.ofSeconds(5));
+            AtomicLong largest = new AtomicLong();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                KvClient client = cluster.newClient();
+                int id = c;
+                clients.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        for (int i = 0; i < putsEach; i++) {
+                            client.put("k" + id + "-" + (i & 63), VALUE);
+                            for (int node : cluster.nodeIds()) {
+                                cluster.snapshotStats(node).ifPresent(s -> largest.accumulateAndGet(s.logBytes(), Math::max));
+                            }
+                        }
+                    } catch (Throwable t) {
+                        failure.compareAndSet(null, t);
+                    }
+                }));
+            }
+            for (Thread t : clients) t.join();
+            assertNull(failure.get(), () -> "a client failed: " + failure.get());
+            long taken = 0;
+            for (int node : cluster.nodeIds()) {
+                SnapshotStats s = cluster.snapshotStats(node).orElseThrow();
+                taken += s.taken();
+                assertTrue(s.logBytes() <= bound, "node " + node + " holds " + s.logBytes() + " bytes of log; bound " + bound);
+            }
+            assertTrue(taken >= 3, "three times the bound was written, yet only " + taken + " snapshots were taken");
+            assertTrue(largest.get() <= bound, "a node held " + largest.get() + " bytes of log; the bound is " + bound);
+            assertTrue(largest.get() > policy.logBytes() / 2, "the log never grew: " + largest.get() + " bytes at most");
+        }
+    }
+}
