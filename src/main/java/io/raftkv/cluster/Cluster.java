@@ -356,6 +356,13 @@ public final class Cluster implements AutoCloseable {
             if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
             else s.handle(request, reply);
         }
+
+        @Override
+        public void send(int node, KvRequest request, byte[] command, Consumer<KvResponse> reply) {
+            KvService s = node >= 1 && node < services.length() ? services.get(node) : null;
+            if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
+            else s.handle(request, command, reply);
+        }
     };
 
     // ---------------------------------------------------------------- membership

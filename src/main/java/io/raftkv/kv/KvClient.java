@@ -56,11 +56,10 @@ public final class KvClient implements AutoCloseable {
 
     /** Sets {@code key} to {@code value}. */
     public void put(String key, String value) {
-        limits.checkKey(key);
-        limits.checkValue(value);
+        byte[] command = encode(KvCommand.Op.PUT, key, value);
         turn.lock();
         try {
-            write(KvRequest.Kind.PUT, key, value);
+            write(KvRequest.Kind.PUT, key, value, command);
         } finally {
             turn.unlock();
         }
@@ -68,11 +67,10 @@ public final class KvClient implements AutoCloseable {
 
     /** Sets {@code key} to {@code value} only if the key exists; returns whether it did. */
     public boolean replace(String key, String value) {
-        limits.checkKey(key);
-        limits.checkValue(value);
+        byte[] command = encode(KvCommand.Op.REPLACE, key, value);
         turn.lock();
         try {
-            return (Boolean) write(KvRequest.Kind.REPLACE, key, value);
+            return (Boolean) write(KvRequest.Kind.REPLACE, key, value, command);
         } finally {
             turn.unlock();
         }
@@ -83,21 +81,33 @@ public final class KvClient implements AutoCloseable {
         limits.checkKey(key);
         turn.lock();
         try {
-            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), KvRequest.Kind.GET, key, System.nanoTime());
+            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, System.nanoTime());
             return Optional.ofNullable((String) v);
         } finally {
             turn.unlock();
         }
     }
 
-    private Object write(KvRequest.Kind kind, String key, String value) {
+    /**
+     * The write as the log will hold it, its session and sequence number still to be set; checking the key
+     * and the value against the limits (an {@link IllegalArgumentException} before anything is sent) in
+     * the same pass that encodes them. A node in this process proposes these bytes as they are.
+     */
+    private byte[] encode(KvCommand.Op op, String key, String value) {
+        if (key == null) throw new NullPointerException("key must not be null");
+        if (value == null) throw new NullPointerException("value must not be null");
+        return KvCommand.encode(op, 0, 0, key, value, limits);
+    }
+
+    private Object write(KvRequest.Kind kind, String key, String value, byte[] command) {
         long start = System.nanoTime(); // one deadline for the whole call, opening the session included
         if (sessionId == 0) {
-            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), kind, key, start);
+            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), null, kind, key, start);
         }
         // A new sequence number per write; every retry of this write carries the same one.
         seq++;
-        return call(new KvRequest(kind, sessionId, seq, key, value), kind, key, start);
+        KvCommand.setSession(command, sessionId, seq);
+        return call(new KvRequest(kind, sessionId, seq, key, value), command, kind, key, start);
     }
 
     /** What a call was for, in the words of its errors: "PUT k", or "PUT k (opening a session)". Built only for an error. */
@@ -105,7 +115,7 @@ public final class KvClient implements AutoCloseable {
         return kind + " " + key + (request.kind() == KvRequest.Kind.REGISTER ? " (opening a session)" : "");
     }
 
-    private Object call(KvRequest request, KvRequest.Kind kind, String key, long start) {
+    private Object call(KvRequest request, byte[] command, KvRequest.Kind kind, String key, long start) {
         attemptsOfCurrent = 0;
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
@@ -133,7 +143,7 @@ public final class KvClient implements AutoCloseable {
             if (closed) continue; // close() may have missed this future; the check above reports it
             sent = true;
             attemptsOfCurrent++;
-            connector.send(target, request, answer);
+            if (command == null) connector.send(target, request, answer); else connector.send(target, request, command, answer);
             KvResponse response;
             try {
                 response = answer.await();

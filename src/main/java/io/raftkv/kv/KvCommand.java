@@ -76,6 +76,28 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return false;
     }
 
+    /** Sets the session and sequence number of an encoded command, before anyone else sees its array. */
+    static void setSession(byte[] command, long clientId, long seq) {
+        LONG.set(command, 2, clientId);
+        LONG.set(command, 10, seq);
+    }
+
+    /**
+     * Checks that {@code command} is exactly one well-formed command of {@code op}, {@code clientId} and
+     * {@code seq}, in valid UTF-8, with a key and a value within {@code limits}; throws
+     * {@link IllegalArgumentException} saying what is wrong otherwise.
+     */
+    static void check(byte[] command, Op op, long clientId, long seq, KvLimits limits) {
+        Parsed p = new Parsed();
+        p.parse(command);
+        if (p.op != op || p.clientId != clientId || p.seq != seq) {
+            throw new IllegalArgumentException("the encoded command (" + p.op + ", session " + p.clientId + ", seq " + p.seq
+                    + ") does not match the request (" + op + ", session " + clientId + ", seq " + seq + ")");
+        }
+        limits.checkKeyBytes(p.keyLength);
+        limits.checkValueBytes(p.valueLength);
+    }
+
     /** Whether {@code n} bytes from {@code at} are all ASCII; a reduction the JIT can vectorize. */
     static boolean isAscii(byte[] b, int at, int n) {
         int end = at + n;

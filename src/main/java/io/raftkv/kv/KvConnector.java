@@ -10,4 +10,14 @@ public interface KvConnector {
 
     /** Sends {@code request} to {@code node}; {@code reply} is called at most once, from any thread. */
     void send(int node, KvRequest request, Consumer<KvResponse> reply);
+
+    /**
+     * Sends a write whose command the client has already encoded as the log will hold it
+     * ({@code command}, which nobody changes afterwards): a node in this process can propose those bytes
+     * as they are (it checks them first). The default sends {@code request} alone, and the node encodes
+     * it again: what a connector that crosses a process boundary does.
+     */
+    default void send(int node, KvRequest request, byte[] command, Consumer<KvResponse> reply) {
+        send(node, request, reply);
+    }
 }

@@ -16,6 +16,33 @@ public final class KvService {
         this.limits = Objects.requireNonNull(limits, "limits");
     }
 
+    /**
+     * Handles a write whose command a client in this process has encoded ({@link KvConnector#send(int,
+     * KvRequest, byte[], Consumer)}): the bytes are checked (well-formed, valid UTF-8, within the limits,
+     * and of the request's kind, session and sequence number) and proposed as they are. Without a
+     * command, as {@link #handle(KvRequest, Consumer)}.
+     */
+    public void handle(KvRequest request, byte[] command, Consumer<KvResponse> reply) {
+        Objects.requireNonNull(reply, "reply");
+        if (command == null || request == null
+                || (request.kind() != KvRequest.Kind.PUT && request.kind() != KvRequest.Kind.REPLACE)) {
+            handle(request, reply);
+            return;
+        }
+        if (request.seq() < 1) {
+            reply.accept(new KvResponse.Refused("a write needs a sequence number >= 1, was " + request.seq()));
+            return;
+        }
+        try {
+            KvCommand.check(command, request.kind() == KvRequest.Kind.PUT ? KvCommand.Op.PUT : KvCommand.Op.REPLACE,
+                    request.clientId(), request.seq(), limits);
+        } catch (IllegalArgumentException e) {
+            reply.accept(new KvResponse.Refused(e.getMessage()));
+            return;
+        }
+        node.propose(command, toReply(reply));
+    }
+
     /** Handles one request; {@code reply} is called exactly once, possibly on the node's thread. */
     public void handle(KvRequest request, Consumer<KvResponse> reply) {
         Objects.requireNonNull(reply, "reply");
@@ -24,17 +51,7 @@ public final class KvService {
             reply.accept(new KvResponse.Refused(problem));
             return;
         }
-        Reply r = new Reply() {
-            @Override
-            public void ok(Object result) {
-                reply.accept(toResponse(result));
-            }
-
-            @Override
-            public void notLeader(int leaderHint) {
-                reply.accept(new KvResponse.NotLeader(leaderHint));
-            }
-        };
+        Reply r = toReply(reply);
         switch (request.kind()) {
             case GET -> node.read(request.key(), r);
             case PUT, REPLACE -> {
@@ -51,6 +68,20 @@ public final class KvService {
             }
             case REGISTER -> node.propose(KvCommand.register().encode(), r);
         }
+    }
+
+    private static Reply toReply(Consumer<KvResponse> reply) {
+        return new Reply() {
+            @Override
+            public void ok(Object result) {
+                reply.accept(toResponse(result));
+            }
+
+            @Override
+            public void notLeader(int leaderHint) {
+                reply.accept(new KvResponse.NotLeader(leaderHint));
+            }
+        };
     }
 
     private String check(KvRequest request) {

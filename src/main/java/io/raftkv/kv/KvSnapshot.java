@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedOutputStream;
 
@@ -23,7 +22,7 @@ import java.util.zip.CheckedOutputStream;
  * | entries int32 | per entry, by key: key (int32 length | UTF-8) | value (int32 length | UTF-8)
  * | crc int32: CRC32C of every byte before it
  * </pre>
- * Keys are sorted, so one state always gives the same bytes. Reading checks everything (magic, version,
+ * Keys are sorted by their UTF-8 bytes (unsigned), so one state always gives the same bytes. Reading checks everything (magic, version,
  * CRC, counts against the bytes present, codes, UTF-8, no id or key twice) before the state is touched.
  */
 final class KvSnapshot {
@@ -53,16 +52,16 @@ final class KvSnapshot {
             out.writeLong(e.getValue().lastSeq());
             out.writeByte(code(e.getValue().lastResult()));
         }
-        // By key, as Strings compare: the order the format has always had.
-        record Item(String key, byte[] keyBytes, byte[] value, int valueOffset, int valueLength) {}
+        // By key, its UTF-8 bytes compared unsigned (code point order), so one state gives one byte string.
+        record Item(byte[] key, byte[] value, int valueOffset, int valueLength) {}
         Item[] items = new Item[data.size()];
         int[] n = {0};
-        data.forEach((k, v, vAt, vLen) -> items[n[0]++] = new Item(new String(k, StandardCharsets.UTF_8), k, v, vAt, vLen));
-        Arrays.sort(items, java.util.Comparator.comparing(Item::key));
+        data.forEach((k, v, vAt, vLen) -> items[n[0]++] = new Item(k, v, vAt, vLen));
+        Arrays.sort(items, (a, b) -> Arrays.compareUnsigned(a.key, b.key));
         out.writeInt(items.length);
         for (Item item : items) {
-            out.writeInt(item.keyBytes.length);
-            out.write(item.keyBytes);
+            out.writeInt(item.key.length);
+            out.write(item.key);
             out.writeInt(item.valueLength);
             out.write(item.value, item.valueOffset, item.valueLength);
         }

@@ -237,7 +237,9 @@ public final class RaftLog {
         baseConfig = configurationAt(index);
         configs.headMap(index, true).clear();
         List<Entry> dropped = entries.subList(0, (int) (index - snapshotIndex));
-        bytes -= sizeOf(dropped);
+        // Count whichever side is shorter: a compaction usually drops most of the log.
+        List<Entry> kept = entries.subList(dropped.size(), entries.size());
+        bytes = kept.size() < dropped.size() ? sizeOf(kept) : bytes - sizeOf(dropped);
         dropped.clear();
         snapshotIndex = index;
         snapshotTerm = t;

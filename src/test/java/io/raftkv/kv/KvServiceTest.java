@@ -142,6 +142,42 @@ class KvServiceTest {
         assertEquals(1, storage.lastIndex(), "nothing but the leader's no-op reached the log");
     }
 
+    private KvResponse call(KvRequest request, byte[] command) {
+        CompletableFuture<KvResponse> answer = new CompletableFuture<>();
+        service.handle(request, command, answer::complete);
+        return answer.orTimeout(WAIT_MILLIS, TimeUnit.MILLISECONDS).join();
+    }
+
+    @Test
+    void aWriteEncodedByTheClientIsCheckedThenProposedAsItIs() {
+        startLoneNode(10, true);
+        long session = register();
+        long before = storage.lastIndex();
+        byte[] good = KvCommand.encode(KvCommand.Op.PUT, session, 1, "a", "1");
+        assertEquals(new KvResponse.Ok(null), call(put(session, 1, "a", "1"), good));
+        assertEquals(new KvResponse.Ok("1"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+        assertEquals(before + 1, storage.lastIndex());
+
+        // Bytes that do not say what the request says, break the limits or are not one command: refused, nothing logged.
+        assertEquals(new KvResponse.Refused("the encoded command (PUT, session " + session + ", seq 2) does not match the request"
+                        + " (REPLACE, session " + session + ", seq 2)"),
+                call(new KvRequest(KvRequest.Kind.REPLACE, session, 2, "a", "2"), KvCommand.encode(KvCommand.Op.PUT, session, 2, "a", "2")));
+        assertEquals(new KvResponse.Refused("the encoded command (PUT, session " + session + ", seq 3) does not match the request"
+                        + " (PUT, session " + session + ", seq 2)"),
+                call(put(session, 2, "a", "2"), KvCommand.encode(KvCommand.Op.PUT, session, 3, "a", "2")));
+        assertEquals(new KvResponse.Refused("key is 9 bytes in UTF-8; the limit is 8"),
+                call(put(session, 2, "123456789", "v"), KvCommand.encode(KvCommand.Op.PUT, session, 2, "123456789", "v")));
+        assertEquals(new KvResponse.Refused("value is 17 bytes in UTF-8; the limit is 16"),
+                call(put(session, 2, "k", "x".repeat(17)), KvCommand.encode(KvCommand.Op.PUT, session, 2, "k", "x".repeat(17))));
+        byte[] badUtf8 = KvCommand.encode(KvCommand.Op.PUT, session, 2, "k", "v");
+        badUtf8[badUtf8.length - 1] = (byte) 0xFF;
+        assertTrue(call(put(session, 2, "k", "v"), badUtf8) instanceof KvResponse.Refused);
+        assertTrue(call(put(session, 2, "k", "v"), java.util.Arrays.copyOf(good, 5)) instanceof KvResponse.Refused);
+        assertEquals(new KvResponse.Refused("a write needs a sequence number >= 1, was 0"),
+                call(put(session, 0, "k", "v"), KvCommand.encode(KvCommand.Op.PUT, session, 0, "k", "v")));
+        assertEquals(before + 1, storage.lastIndex(), "no refused write reached the log");
+    }
+
     @Test
     void aNodeThatDoesNotLeadAnswersNotLeader() {
         startLoneNode(10, false);
