@@ -670,7 +670,7 @@ public final class Cluster implements AutoCloseable {
 
         /**
          * When nodes snapshot their state and compact their logs, and how snapshots are streamed to
-         * followers that need them (default {@link SnapshotPolicy#defaults()}: every 4 MiB of log).
+         * followers that need them (default {@link SnapshotPolicy#defaults()}: every 1 MiB of log, or the last snapshot's size if larger).
          */
         public Builder snapshots(SnapshotPolicy policy) {
             this.snapshots = Objects.requireNonNull(policy, "snapshots");

@@ -35,7 +35,7 @@ public final class KvStateMachine implements StateMachine {
     @Override
     public Object apply(long index, byte[] bytes) {
         KvCommand.Parsed c = command;
-        c.parse(bytes);
+        c.parse(bytes); // checked again here: a node's propose() takes any bytes, and a bad value must not reach a snapshot
         if (c.op == KvCommand.Op.REGISTER) {
             sessions.open(index);
             return new KvResult.Registered(index);
@@ -82,6 +82,15 @@ public final class KvStateMachine implements StateMachine {
         LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
         sessions.forEachOldestFirst((id, s) -> lruFirst.put(id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
         KvSnapshot.write(data, lruFirst, out);
+    }
+
+    /** A copy of the map's slots and of the sessions (values are shared: nobody changes a command's bytes). */
+    @Override
+    public Frozen freeze() {
+        KvTable map = data.copy();
+        LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
+        sessions.forEachOldestFirst((id, s) -> lruFirst.put(id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
+        return out -> KvSnapshot.write(map, lruFirst, out);
     }
 
     /** Replaces the map and the sessions with a snapshot's; a damaged one is refused and changes nothing. */

@@ -53,6 +53,18 @@ final class KvTable {
         return keys[slot] == null ? null : new String(valueArrays[slot], valueOffsets[slot], valueLengths[slot], StandardCharsets.UTF_8);
     }
 
+    /** A copy that shares the keys and values (neither ever changes) but not the slots. */
+    KvTable copy() {
+        KvTable c = new KvTable();
+        c.keys = keys.clone();
+        c.hashes = hashes.clone();
+        c.valueArrays = valueArrays.clone();
+        c.valueOffsets = valueOffsets.clone();
+        c.valueLengths = valueLengths.clone();
+        c.size = size;
+        return c;
+    }
+
     void clear() {
         Arrays.fill(keys, null);
         Arrays.fill(valueArrays, null);

@@ -103,6 +103,11 @@ public final class RaftNode implements AutoCloseable {
     private final SnapshotReceiver snapshotReceiver;
     private final ArrayDeque<PendingChange> configChanges = new ArrayDeque<>();
     private Promotion promotion;
+    /** Whether a snapshot is being written off the node's thread. */
+    private boolean snapshotInFlight;
+    /** The size of the newest snapshot taken or installed: the log must grow past it too before the next. */
+    private long lastSnapshotBytes;
+    private final ThreadFactory threads;
 
     /** A proposal, and once the core has taken it, the log slot it waits for (set on the node's thread). */
     private static final class Proposal {
@@ -212,6 +217,7 @@ public final class RaftNode implements AutoCloseable {
         if (snapshot.isPresent()) {
             // The state as of the snapshot; the log after it is applied again as it commits.
             try (SnapshotReader r = storage.openSnapshot(); InputStream in = r.stream()) {
+                lastSnapshotBytes = r.size();
                 stateMachine.restore(in);
             } catch (IOException e) {
                 throw new UncheckedIOException("node " + id + " cannot restore its state from its stored "
@@ -224,6 +230,7 @@ public final class RaftNode implements AutoCloseable {
         this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.log().lastIndex(),
                 core.commitIndex(), applied);
         this.snapshotReceiver = new SnapshotReceiver(id, storage, this::send);
+        this.threads = threads;
         this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
@@ -668,23 +675,83 @@ public final class RaftNode implements AutoCloseable {
 
     // ---------------------------------------------------------------- snapshots
 
-    /** Snapshots the state machine once enough log has been applied since the last snapshot, and compacts. */
+    /**
+     * Snapshots the state machine once enough log has been applied since the last snapshot, and compacts.
+     * A state machine that can {@linkplain StateMachine#freeze() freeze} its state is written on a thread
+     * of its own while this one goes on applying; the snapshot is installed and the log compacted back on
+     * this thread ({@link #finishSnapshot}). One at a time.
+     */
     private void maybeSnapshot() {
         SnapshotPolicy policy = snapshotPolicy;
-        if (appliedSinceSnapshot < policy.logBytes() || !stateMachine.canSnapshot()) return;
+        // Past the policy's bytes, and past the last snapshot's size: a large state is not rewritten for every
+        // few MiB of log (writing snapshots never costs more than the log they replace).
+        if (snapshotInFlight || appliedSinceSnapshot < Math.max(policy.logBytes(), lastSnapshotBytes)
+                || !stateMachine.canSnapshot()) {
+            return;
+        }
         SnapshotMeta latest = core.latestSnapshot();
         if (latest != null && latest.index() >= applied) return;
         SnapshotMeta meta = core.snapshotMeta(applied);
-        try (SnapshotWriter w = storage.createSnapshot(meta)) {
-            stateMachine.snapshot(w.output());
-            w.output().flush();
-            w.install();
-        } catch (IOException e) {
-            throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + e.getMessage(), e);
+        StateMachine.Frozen frozen = stateMachine.freeze();
+        if (frozen == null) {
+            try (SnapshotWriter w = storage.createSnapshot(meta)) {
+                stateMachine.snapshot(w.output());
+                w.output().flush();
+                lastSnapshotBytes = w.size();
+                w.install();
+            } catch (IOException e) {
+                throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + e.getMessage(), e);
+            }
+            appliedSinceSnapshot = 0;
+            snapshotTaken(meta);
+            return;
         }
-        core.snapshotTaken(meta);
-        core.compact(Math.max(core.log().firstIndex() - 1, meta.index() - policy.trailingEntries()));
+        SnapshotWriter w = storage.createSnapshot(meta);
+        snapshotInFlight = true;
         appliedSinceSnapshot = 0;
+        Thread writer = threads.newThread(() -> writeSnapshot(meta, frozen, w));
+        if (writer == null) throw new IllegalStateException("the thread factory made no thread for node " + id + "'s snapshot");
+        writer.setName("raftkv-snapshot-" + id);
+        writer.start();
+    }
+
+    /** On the snapshot's own thread: writes the frozen state, then hands the snapshot back to the node's thread. */
+    private void writeSnapshot(SnapshotMeta meta, StateMachine.Frozen frozen, SnapshotWriter w) {
+        IOException failed = null;
+        try {
+            frozen.writeTo(w.output());
+            w.output().flush();
+        } catch (IOException e) {
+            failed = e;
+        } catch (RuntimeException e) {
+            failed = new IOException(e);
+        }
+        IOException error = failed;
+        Control finish = new Control(c -> {
+            snapshotInFlight = false;
+            if (error != null) {
+                w.close();
+                throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + error.getMessage(), error);
+            }
+            finishSnapshot(meta, w);
+        }, w::close);
+        if (!enqueue(finish)) w.close();
+    }
+
+    /** Installs a snapshot written off this thread, unless a newer one came meanwhile (from a leader). */
+    private void finishSnapshot(SnapshotMeta meta, SnapshotWriter w) {
+        try (w) {
+            SnapshotMeta latest = core.latestSnapshot();
+            if ((latest != null && latest.index() >= meta.index()) || meta.index() < core.log().firstIndex() - 1) return;
+            lastSnapshotBytes = w.size();
+            w.install();
+        }
+        snapshotTaken(meta);
+    }
+
+    private void snapshotTaken(SnapshotMeta meta) {
+        core.snapshotTaken(meta);
+        core.compact(Math.max(core.log().firstIndex() - 1, meta.index() - snapshotPolicy.trailingEntries()));
         snapshotsTaken++;
     }
 
@@ -697,6 +764,7 @@ public final class RaftNode implements AutoCloseable {
                 throw new UncheckedIOException("node " + id + " cannot restore " + meta + " received from the leader: "
                         + e.getMessage(), e);
             }
+            lastSnapshotBytes = w.size();
             w.install();
         }
         applied = meta.index();

@@ -4,7 +4,9 @@ package io.raftkv.node;
  * When a node snapshots its state machine, and how a leader streams a snapshot to a follower.
  *
  * @param logBytes        take a snapshot once the entries applied since the last one pass this many bytes
- *                        (payload plus 24 bytes each); {@link Long#MAX_VALUE} never snapshots
+ *                        (payload plus 24 bytes each) and the size of the last snapshot, whichever is
+ *                        larger (so a large state is not rewritten for every few MiB of log);
+ *                        {@link Long#MAX_VALUE} never snapshots
  * @param trailingEntries entries kept in memory before a new snapshot's index, so that a follower a little
  *                        behind is sent entries rather than the whole snapshot (the store keeps only what
  *                        follows the snapshot)
@@ -25,12 +27,14 @@ public record SnapshotPolicy(long logBytes, long trailingEntries, int chunkBytes
     }
 
     /**
-     * A snapshot per 4 MiB of log, 1,024 entries kept behind it, 256 KiB chunks, four in flight. The log a
-     * node keeps in memory stays within about the first two (plus what is in flight): small enough that
-     * young collections do not copy a growing log, large enough that snapshots stay rare.
+     * A snapshot per 1 MiB of log (or per the last snapshot's size, if larger), 1,024 entries kept behind
+     * it, 256 KiB chunks, four in flight. The log a node keeps in memory stays within about twice the
+     * first plus the second (and what is in flight): small, so that young collections do not copy a
+     * growing log; a state machine that can {@linkplain StateMachine#freeze() freeze} its state is written
+     * off the node's thread, so frequent snapshots do not stall commits.
      */
     public static SnapshotPolicy defaults() {
-        return new SnapshotPolicy(4L << 20, 1024, 256 << 10, 4);
+        return new SnapshotPolicy(1L << 20, 1024, 256 << 10, 4);
     }
 
     public SnapshotPolicy withLogBytes(long bytes) {

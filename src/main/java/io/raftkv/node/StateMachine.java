@@ -5,8 +5,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * The application a node replicates. Both methods are called on the node's own thread, one at a
- * time, so an implementation needs no locks; they must not block.
+ * The application a node replicates. Its methods are called on the node's own thread, one at a time
+ * (but for a {@link Frozen} copy's), so an implementation needs no locks; they must not block.
  */
 public interface StateMachine {
     /** Applies a committed command and returns the answer for whoever proposed it. */
@@ -27,6 +27,22 @@ public interface StateMachine {
      */
     default void snapshot(OutputStream out) throws IOException {
         throw new UnsupportedOperationException(getClass().getName() + " cannot be snapshotted");
+    }
+
+    /**
+     * A copy of the whole state as of the last command applied, frozen, which writes what {@link #snapshot}
+     * would have written from another thread while this machine goes on applying: then the node's thread
+     * does not wait for a snapshot to be written, only for the copy. Return null (the default) to have
+     * {@link #snapshot} called on the node's thread instead. Called on the node's thread.
+     */
+    default Frozen freeze() {
+        return null;
+    }
+
+    /** A state machine's state frozen by {@link #freeze()}; written once, on a thread other than the node's. */
+    interface Frozen {
+        /** Writes the frozen state in {@link #snapshot}'s format. */
+        void writeTo(OutputStream out) throws IOException;
     }
 
     /**

@@ -1,0 +1,233 @@
+package io.raftkv.bench;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogReader;
+import org.HdrHistogram.HistogramLogWriter;
+import org.HdrHistogram.Recorder;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Closed-loop commit latency with HdrHistogram, for raftkv and MicroRaft alike: {@code clients}
+ * clients each put a distinct value (its own counter in a {@code valueBytes} string) back to back, and
+ * every put is timed from the call until it returns. After a warm-up, one window of {@code seconds} is
+ * measured: commits per second, p50 to p99.99 and the worst commit, the worst commit of every second,
+ * GC time and count, the process's CPU, and the heap left after the last collection, sampled each
+ * second (a soak shows whether it stays flat). One client is a platform thread, as a caller outside
+ * any virtual-thread pool would be; more are virtual threads.
+ *
+ * <pre>java -cp target/benchmarks.jar io.raftkv.bench.ClosedLoopBench SYSTEM NODES CLIENTS VALUE_BYTES WARMUP_S SECONDS OUT_DIR [LABEL]</pre>
+ * SYSTEM is raftkv or microraft. It prints one summary line (and a per-second line with -Dbench.verbose=true)
+ * and appends the window's histogram to {@code OUT_DIR/LABEL.hlog}; {@code ClosedLoopBench plot OUT_DIR TITLE}
+ * draws every .hlog there (all the windows of a file together) as one percentile plot, {@code plot.svg}.
+ */
+public final class ClosedLoopBench {
+    private static final long HIGHEST = 60_000_000_000L; // 60 s, in ns
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+
+    private ClosedLoopBench() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length >= 2 && args[0].equals("plot")) {
+            plot(Path.of(args[1]), args.length > 2 ? args[2] : "commit latency");
+            return;
+        }
+        if (args.length < 7) {
+            System.err.println("usage: ClosedLoopBench SYSTEM NODES CLIENTS VALUE_BYTES WARMUP_S SECONDS OUT_DIR [LABEL]"
+                    + " | plot OUT_DIR [TITLE]");
+            System.exit(2);
+        }
+        String system = args[0];
+        int nodes = Integer.parseInt(args[1]);
+        int clients = Integer.parseInt(args[2]);
+        int valueBytes = Integer.parseInt(args[3]);
+        int warmup = Integer.parseInt(args[4]);
+        int seconds = Integer.parseInt(args[5]);
+        Path out = Path.of(args[6]);
+        String label = args.length > 7 ? args[7] : system + "-" + nodes + "n-" + clients + "c";
+        if (valueBytes < 16) throw new IllegalArgumentException("VALUE_BYTES must be >= 16 to hold a distinct counter");
+        Files.createDirectories(out);
+        boolean verbose = Boolean.getBoolean("bench.verbose");
+
+        Recorder recorder = new Recorder(HIGHEST, 3);
+        LongAdder errors = new LongAdder();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
+        String[] keys = CommitTargets.keys();
+        String prefix = "x".repeat(valueBytes - 16);
+        byte[] template = (prefix + "0".repeat(16)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        try (CommitTarget target = CommitTargets.open(system, nodes, 0)) {
+            List<CommitTarget.Writer> writers = new ArrayList<>();
+            for (int i = 0; i < clients; i++) writers.add(target.newWriter());
+            for (CommitTarget.Writer w : writers) w.put("warm", prefix + "0000000000000000"); // opens raftkv's session
+            List<Thread> threads = new ArrayList<>();
+            boolean[] running = {true};
+            for (int i = 0; i < clients; i++) {
+                CommitTarget.Writer w = writers.get(i);
+                long first = (long) i << 40;
+                Runnable loop = () -> {
+                    long n = first;
+                    byte[] chars = template.clone();
+                    while (running[0]) {
+                        String key = keys[(int) (n & 1023)];
+                        // A distinct value per put: the counter in hex in the last 16 chars (one String, one copy).
+                        long x = n++;
+                        for (int d = chars.length - 1; d >= chars.length - 16; d--, x >>>= 4) chars[d] = HEX[(int) (x & 15)];
+                        String value = new String(chars, java.nio.charset.StandardCharsets.ISO_8859_1);
+                        long t0 = System.nanoTime();
+                        try {
+                            w.put(key, value);
+                            recorder.recordValue(Math.min(System.nanoTime() - t0, HIGHEST));
+                        } catch (RuntimeException e) {
+                            errors.increment();
+                            firstError.compareAndSet(null, e);
+                        }
+                    }
+                };
+                threads.add(clients == 1 ? Thread.ofPlatform().name("client-0").start(loop)
+                        : Thread.ofVirtual().name("client-" + i).start(loop));
+            }
+            Thread.sleep(warmup * 1000L);
+            long term0 = term(target);
+            recorder.getIntervalHistogram(); // drop the warm-up
+            long gcTime0 = gcTime(), gcCount0 = gcCount();
+            long cpu0 = cpuNanos();
+            long start = System.nanoTime();
+            Histogram window = new Histogram(HIGHEST, 3);
+            Histogram interval = null;
+            long worstSecondMax = 0, minPerSecond = Long.MAX_VALUE, maxPerSecond = 0;
+            long liveMin = Long.MAX_VALUE, liveMax = 0;
+            List<String> perSecond = new ArrayList<>();
+            long cpuMark = cpu0;
+            for (int s = 1; s <= seconds; s++) {
+                long due = start + s * 1_000_000_000L;
+                long wait;
+                while ((wait = due - System.nanoTime()) > 0) Thread.sleep(Math.max(1, wait / 1_000_000));
+                interval = recorder.getIntervalHistogram(interval);
+                window.add(interval);
+                long live = liveAfterLastGc();
+                liveMin = Math.min(liveMin, live);
+                liveMax = Math.max(liveMax, live);
+                minPerSecond = Math.min(minPerSecond, interval.getTotalCount());
+                maxPerSecond = Math.max(maxPerSecond, interval.getTotalCount());
+                worstSecondMax = Math.max(worstSecondMax, interval.getMaxValue());
+                long cpuNow = cpuNanos();
+                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, CPU %.2f cores",
+                        s, interval.getTotalCount(), interval.getMaxValue() / 1e3, live / 1e6, (cpuNow - cpuMark) / 1e9);
+                cpuMark = cpuNow;
+                perSecond.add(line);
+                if (verbose) System.out.println(line);
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            long cpu = cpuNanos() - cpu0;
+            long gcTime = gcTime() - gcTime0, gcCount = gcCount() - gcCount0;
+            long elections = term(target) - term0;
+            running[0] = false;
+            for (Thread t : threads) t.join(10_000);
+
+            String summary = String.format(Locale.ROOT,
+                    "%s %d nodes %d clients %d B: %,.0f commits/s (per second %,d..%,d) | p50 %.1f p90 %.1f p99 %.1f "
+                            + "p99.9 %.1f p99.99 %.1f worst %.1f us | CPU %.2f cores | GC %d ms in %d collections | "
+                            + "live after GC %.1f..%.1f MB | errors %d | new terms %s | %s, JDK %s",
+                    system, nodes, clients, valueBytes, window.getTotalCount() / elapsed, minPerSecond, maxPerSecond,
+                    window.getValueAtPercentile(50) / 1e3, window.getValueAtPercentile(90) / 1e3,
+                    window.getValueAtPercentile(99) / 1e3, window.getValueAtPercentile(99.9) / 1e3,
+                    window.getValueAtPercentile(99.99) / 1e3, window.getMaxValue() / 1e3,
+                    cpu / 1e9 / elapsed, gcTime, gcCount, liveMin / 1e6, liveMax / 1e6, errors.sum(), elections < 0 ? "n/a" : Long.toString(elections), label,
+                    Runtime.version());
+            System.out.println(summary);
+            if (firstError.get() != null) firstError.get().printStackTrace(System.out);
+            Path log = out.resolve(label + ".hlog");
+            boolean fresh = !Files.exists(log);
+            try (PrintStream p = new PrintStream(Files.newOutputStream(log, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND))) {
+                HistogramLogWriter w = new HistogramLogWriter(p);
+                if (fresh) w.outputLogFormatVersion();
+                w.outputComment(summary);
+                window.setStartTimeStamp(0);
+                window.setEndTimeStamp((long) (elapsed * 1000));
+                w.outputIntervalHistogram(window);
+            }
+            Files.write(out.resolve(label + ".seconds.txt"), perSecond, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
+        }
+    }
+
+    /** Plots every .hlog in {@code dir}, each file's windows added together, as one percentile plot. */
+    private static void plot(Path dir, String title) throws IOException {
+        List<PercentilePlot.Series> series = new ArrayList<>();
+        List<Path> logs;
+        try (var s = Files.list(dir)) {
+            logs = s.filter(p -> p.toString().endsWith(".hlog")).sorted().toList();
+        }
+        for (Path p : logs) {
+            Histogram all = new Histogram(HIGHEST, 3);
+            int windows = 0;
+            try (HistogramLogReader r = new HistogramLogReader(p.toFile())) {
+                for (var h = r.nextIntervalHistogram(); h != null; h = r.nextIntervalHistogram()) {
+                    all.add((Histogram) h);
+                    windows++;
+                }
+            }
+            String name = p.getFileName().toString().replace(".hlog", "");
+            series.add(new PercentilePlot.Series(String.format(Locale.ROOT, "%s (%d runs, worst %.1f ms)", name, windows,
+                    all.getMaxValue() / 1e6), all));
+        }
+        Files.writeString(dir.resolve("plot.svg"), PercentilePlot.svg(title,
+                "closed loop, every put timed from call to return; all measured windows of each setting", series));
+        System.out.println("wrote " + dir.resolve("plot.svg"));
+    }
+
+    /** The highest term among raftkv's nodes (so the difference counts elections); -1 for another system. */
+    private static long term(CommitTarget target) {
+        if (!(target instanceof RaftkvTarget r)) return -1;
+        return r.cluster().statuses().stream().mapToLong(io.raftkv.node.NodeStatus::term).max().orElse(0);
+    }
+
+    private static long gcTime() {
+        long t = 0;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) t += Math.max(0, b.getCollectionTime());
+        return t;
+    }
+
+    private static long gcCount() {
+        long n = 0;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) n += Math.max(0, b.getCollectionCount());
+        return n;
+    }
+
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** The heap in use right after the last collection (of any kind), over every heap pool; 0 before the first. */
+    private static long liveAfterLastGc() {
+        com.sun.management.GcInfo last = null;
+        for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (!(b instanceof com.sun.management.GarbageCollectorMXBean sun)) continue;
+            com.sun.management.GcInfo info = sun.getLastGcInfo();
+            if (info != null && (last == null || info.getEndTime() > last.getEndTime())) last = info;
+        }
+        if (last == null) return 0;
+        java.util.Set<String> heapPools = new java.util.HashSet<>();
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) heapPools.add(pool.getName());
+        }
+        long used = 0;
+        for (var e : last.getMemoryUsageAfterGc().entrySet()) {
+            if (heapPools.contains(e.getKey())) used += e.getValue().getUsed();
+        }
+        return used;
+    }
+}

@@ -1,0 +1,114 @@
+package io.raftkv.node;
+
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.MemoryStorage;
+import io.raftkv.storage.SnapshotReader;
+import io.raftkv.transport.Transport;
+import org.junit.jupiter.api.Test;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A state machine that can freeze its state is snapshotted off the node's thread: commits go on meanwhile. */
+class SnapshotOffThreadTest {
+    /** Counts commands; its frozen copy waits for {@link #release} before it writes. */
+    private static final class SlowToWriteCounter implements StateMachine {
+        final CountDownLatch writing = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        long count;
+
+        @Override public Object apply(long index, byte[] command) { return ++count; }
+        @Override public Object query(Object query) { return count; }
+        @Override public boolean canSnapshot() { return true; }
+
+        @Override
+        public void snapshot(OutputStream out) {
+            throw new AssertionError("a machine that freezes is not snapshotted on the node's thread");
+        }
+
+        @Override
+        public Frozen freeze() {
+            long at = count;
+            return out -> {
+                writing.countDown();
+                try {
+                    if (!release.await(10, TimeUnit.SECONDS)) throw new IOException("never released");
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                new DataOutputStream(out).writeLong(at);
+            };
+        }
+
+        @Override
+        public void restore(InputStream in) throws IOException {
+            count = new DataInputStream(in).readLong();
+        }
+    }
+
+    private static CompletableFuture<Object> propose(RaftNode node) {
+        CompletableFuture<Object> done = new CompletableFuture<>();
+        node.propose(new byte[8], new Reply() {
+            @Override public void ok(Object result) { done.complete(result); }
+            @Override public void notLeader(int leaderHint) { done.completeExceptionally(new NotLeaderException(1, leaderHint)); }
+        });
+        return done;
+    }
+
+    @Test
+    void commitsGoOnWhileASnapshotIsWrittenAndTheSnapshotIsInstalledAfter() throws Exception {
+        MemoryStorage storage = new MemoryStorage();
+        SlowToWriteCounter machine = new SlowToWriteCounter();
+        RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).electionTicks(10).build();
+        Transport nowhere = new Transport() {
+            @Override public void send(Message message) {}
+            @Override public void close() {}
+        };
+        try (RaftNode node = new RaftNode(config, storage, sink -> nowhere, machine, Duration.ofMillis(5), () -> {})) {
+            node.snapshotPolicy(SnapshotPolicy.defaults().withLogBytes(1_000).withTrailingEntries(0));
+            node.start();
+            node.campaign();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (node.status().role() != Role.LEADER) {
+                assertTrue(System.nanoTime() < deadline, "the lone node did not lead");
+                LockSupport.parkNanos(1_000_000);
+            }
+            // 1,000 bytes of log is about 31 commands of 8 bytes (+24 each): the 40th has started a snapshot.
+            for (int i = 0; i < 40; i++) propose(node).get(5, TimeUnit.SECONDS);
+            assertTrue(machine.writing.await(5, TimeUnit.SECONDS), "no snapshot was started");
+            // The writer is held: the node's thread must not be.
+            for (int i = 0; i < 200; i++) propose(node).get(5, TimeUnit.SECONDS);
+            assertEquals(0, node.snapshotStats().taken(), "installed before it was written");
+            machine.release.countDown();
+            propose(node).get(5, TimeUnit.SECONDS);
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (node.snapshotStats().taken() == 0) {
+                assertTrue(System.nanoTime() < deadline, "the written snapshot was never installed");
+                propose(node).get(5, TimeUnit.SECONDS); // each commit gives the node a pass
+            }
+            assertTrue(storage.snapshot().isPresent());
+            // The snapshot holds the state as of its index: every command up to it (all but the leader's no-op at 1).
+            long snapIndex = storage.snapshot().orElseThrow().index();
+            try (SnapshotReader r = storage.openSnapshot(); DataInputStream in = new DataInputStream(r.stream())) {
+                assertEquals(snapIndex - 1, in.readLong(), "the snapshot holds the state as of its index");
+            }
+            assertEquals(snapIndex, node.snapshotStats().snapshotIndex());
+            assertTrue(node.status().lastIndex() >= 241, "commits made while writing were kept: " + node.status());
+        }
+    }
+}
