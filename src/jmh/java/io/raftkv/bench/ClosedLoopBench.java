@@ -67,7 +67,7 @@ public final class ClosedLoopBench {
         String[] keys = CommitTargets.keys();
         String prefix = "x".repeat(valueBytes - 16);
         byte[] template = (prefix + "0".repeat(16)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        try (CommitTarget target = CommitTargets.open(system, nodes, 0)) {
+        try (CommitTarget target = CommitTargets.open(system, nodes, Integer.getInteger("bench.spins", 0))) {
             List<CommitTarget.Writer> writers = new ArrayList<>();
             for (int i = 0; i < clients; i++) writers.add(target.newWriter());
             for (CommitTarget.Writer w : writers) w.put("warm", prefix + "0000000000000000"); // opens raftkv's session

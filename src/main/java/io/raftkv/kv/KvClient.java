@@ -225,6 +225,8 @@ public final class KvClient implements AutoCloseable {
     static final class PendingAnswer implements Consumer<KvResponse> {
         /** What {@link #expire} leaves: no answer came in time. */
         private static final KvResponse TIMED_OUT = new KvResponse.Unavailable("timed out");
+        /** How long a platform thread spins for an answer before it parks: some tens of microseconds. */
+        private static final int PLATFORM_SPINS = 1_000;
         private static final VarHandle VALUE;
 
         static {
@@ -261,6 +263,12 @@ public final class KvClient implements AutoCloseable {
         /** The response, or null if none came by the deadline. */
         KvResponse await() throws InterruptedException {
             KvResponse v;
+            if (!waiter.isVirtual()) {
+                // A platform thread has a core of its own to spin on for a moment: an in-memory cluster
+                // usually answers within it, and the answer then costs no wake-up through the OS. A virtual
+                // thread never spins: it would hold a carrier the nodes need.
+                for (int i = 0; i < PLATFORM_SPINS && value == null; i++) Thread.onSpinWait();
+            }
             if ((v = value) == null) AnswerTimeouts.watch();
             while ((v = value) == null) {
                 if (Thread.interrupted()) throw new InterruptedException();

@@ -103,8 +103,8 @@ public final class RaftNode implements AutoCloseable {
     private final SnapshotReceiver snapshotReceiver;
     private final ArrayDeque<PendingChange> configChanges = new ArrayDeque<>();
     private Promotion promotion;
-    /** Whether a snapshot is being written off the node's thread. */
-    private boolean snapshotInFlight;
+    /** The snapshot being written off the node's thread, or null. */
+    private SnapshotWrite snapshotWrite;
     /** The size of the newest snapshot taken or installed: the log must grow past it too before the next. */
     private long lastSnapshotBytes;
     private final ThreadFactory threads;
@@ -679,15 +679,28 @@ public final class RaftNode implements AutoCloseable {
      * Snapshots the state machine once enough log has been applied since the last snapshot, and compacts.
      * A state machine that can {@linkplain StateMachine#freeze() freeze} its state is written on a thread
      * of its own while this one goes on applying; the snapshot is installed and the log compacted back on
-     * this thread ({@link #finishSnapshot}). One at a time.
+     * this thread. One at a time; should another threshold's worth of log be applied before the write is
+     * done, this thread waits for it, so the log never holds more than about twice the threshold.
      */
     private void maybeSnapshot() {
         SnapshotPolicy policy = snapshotPolicy;
         // Past the policy's bytes, and past the last snapshot's size: a large state is not rewritten for every
         // few MiB of log (writing snapshots never costs more than the log they replace).
-        if (snapshotInFlight || appliedSinceSnapshot < Math.max(policy.logBytes(), lastSnapshotBytes)
-                || !stateMachine.canSnapshot()) {
-            return;
+        if (appliedSinceSnapshot < Math.max(policy.logBytes(), lastSnapshotBytes) || !stateMachine.canSnapshot()) return;
+        SnapshotWrite inFlight = snapshotWrite;
+        if (inFlight != null) {
+            // A whole threshold applied while the last one is still being written: wait for it (backpressure).
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    inFlight.thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+            completeSnapshotWrite(inFlight);
         }
         SnapshotMeta latest = core.latestSnapshot();
         if (latest != null && latest.index() >= applied) return;
@@ -706,36 +719,61 @@ public final class RaftNode implements AutoCloseable {
             snapshotTaken(meta);
             return;
         }
-        SnapshotWriter w = storage.createSnapshot(meta);
-        snapshotInFlight = true;
-        appliedSinceSnapshot = 0;
-        Thread writer = threads.newThread(() -> writeSnapshot(meta, frozen, w));
-        if (writer == null) throw new IllegalStateException("the thread factory made no thread for node " + id + "'s snapshot");
+        SnapshotWrite write = new SnapshotWrite(meta, storage.createSnapshot(meta));
+        Thread writer = threads.newThread(() -> write.run(frozen));
+        if (writer == null) {
+            write.writer.close();
+            throw new IllegalStateException("the thread factory made no thread for node " + id + "'s snapshot");
+        }
         writer.setName("raftkv-snapshot-" + id);
+        write.thread = writer;
+        snapshotWrite = write;
+        appliedSinceSnapshot = 0;
         writer.start();
     }
 
-    /** On the snapshot's own thread: writes the frozen state, then hands the snapshot back to the node's thread. */
-    private void writeSnapshot(SnapshotMeta meta, StateMachine.Frozen frozen, SnapshotWriter w) {
-        IOException failed = null;
-        try {
-            frozen.writeTo(w.output());
-            w.output().flush();
-        } catch (IOException e) {
-            failed = e;
-        } catch (RuntimeException e) {
-            failed = new IOException(e);
+    /** A snapshot being written off the node's thread. */
+    private final class SnapshotWrite {
+        final SnapshotMeta meta;
+        final SnapshotWriter writer;
+        Thread thread;
+        volatile IOException error;
+        /** Set (on the node's thread) once installed or dropped; the writer is closed by then. */
+        volatile boolean done;
+
+        SnapshotWrite(SnapshotMeta meta, SnapshotWriter writer) {
+            this.meta = meta;
+            this.writer = writer;
         }
-        IOException error = failed;
-        Control finish = new Control(c -> {
-            snapshotInFlight = false;
-            if (error != null) {
-                w.close();
-                throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + error.getMessage(), error);
+
+        /** On the snapshot's own thread: writes the frozen state, then hands the snapshot back to the node's thread. */
+        void run(StateMachine.Frozen frozen) {
+            try {
+                frozen.writeTo(writer.output());
+                writer.output().flush();
+            } catch (IOException e) {
+                error = e;
+            } catch (RuntimeException e) {
+                error = new IOException(e);
             }
-            finishSnapshot(meta, w);
-        }, w::close);
-        if (!enqueue(finish)) w.close();
+            Runnable dropIfStopped = () -> {
+                if (!done) writer.close();
+            };
+            if (!enqueue(new Control(c -> completeSnapshotWrite(this), dropIfStopped))) dropIfStopped.run();
+        }
+    }
+
+    /** On the node's thread, once a write has ended: installs its snapshot (unless already done). */
+    private void completeSnapshotWrite(SnapshotWrite write) {
+        if (write.done) return;
+        write.done = true;
+        if (snapshotWrite == write) snapshotWrite = null;
+        IOException error = write.error;
+        if (error != null) {
+            write.writer.close();
+            throw new UncheckedIOException("node " + id + " cannot write " + write.meta + ": " + error.getMessage(), error);
+        }
+        finishSnapshot(write.meta, write.writer);
     }
 
     /** Installs a snapshot written off this thread, unless a newer one came meanwhile (from a leader). */

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A state machine that can freeze its state is snapshotted off the node's thread: commits go on meanwhile. */
@@ -30,6 +33,7 @@ class SnapshotOffThreadTest {
     private static final class SlowToWriteCounter implements StateMachine {
         final CountDownLatch writing = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
+        volatile boolean frozen;
         long count;
 
         @Override public Object apply(long index, byte[] command) { return ++count; }
@@ -44,6 +48,7 @@ class SnapshotOffThreadTest {
         @Override
         public Frozen freeze() {
             long at = count;
+            frozen = true;
             return out -> {
                 writing.countDown();
                 try {
@@ -88,14 +93,29 @@ class SnapshotOffThreadTest {
                 assertTrue(System.nanoTime() < deadline, "the lone node did not lead");
                 LockSupport.parkNanos(1_000_000);
             }
-            // 1,000 bytes of log is about 31 commands of 8 bytes (+24 each): the 40th has started a snapshot.
-            for (int i = 0; i < 40; i++) propose(node).get(5, TimeUnit.SECONDS);
-            assertTrue(machine.writing.await(5, TimeUnit.SECONDS), "no snapshot was started");
-            // The writer is held: the node's thread must not be.
-            for (int i = 0; i < 200; i++) propose(node).get(5, TimeUnit.SECONDS);
+            // 1,000 bytes of log is about 31 commands of 8 bytes (+24 each). The node freezes the state in the pass
+            // after the one that crosses it: so at most two commands have been applied since.
+            for (int i = 0; !machine.frozen; i++) {
+                assertTrue(i < 100, "no snapshot was started after 100 commands");
+                propose(node).get(5, TimeUnit.SECONDS);
+            }
+            assertTrue(machine.writing.await(5, TimeUnit.SECONDS), "the snapshot's writer did not start");
+            long atFreeze = node.status().lastIndex();
+            // The writer is held: the node's thread must not be, for less than another threshold's worth of log.
+            for (int i = 0; i < 20; i++) propose(node).get(5, TimeUnit.SECONDS);
+            assertEquals(0, node.snapshotStats().taken(), "installed before it was written");
+            // Another threshold's worth, in one pass (the node takes its whole inbox at once), while the writer is
+            // still held: the node applies it, then waits for the write rather than let its log grow on, so a
+            // proposal made after that cannot commit before the release.
+            List<CompletableFuture<Object>> more = new ArrayList<>();
+            for (int i = 0; i < 100; i++) more.add(propose(node));
+            for (CompletableFuture<Object> f : more) f.get(5, TimeUnit.SECONDS);
+            CompletableFuture<Object> after = propose(node);
+            assertFalse(after.isDone(), "the node went on applying past twice its threshold while a snapshot was being written");
             assertEquals(0, node.snapshotStats().taken(), "installed before it was written");
             machine.release.countDown();
-            propose(node).get(5, TimeUnit.SECONDS);
+            more.add(after);
+            for (CompletableFuture<Object> f : more) f.get(5, TimeUnit.SECONDS);
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (node.snapshotStats().taken() == 0) {
                 assertTrue(System.nanoTime() < deadline, "the written snapshot was never installed");
@@ -108,7 +128,9 @@ class SnapshotOffThreadTest {
                 assertEquals(snapIndex - 1, in.readLong(), "the snapshot holds the state as of its index");
             }
             assertEquals(snapIndex, node.snapshotStats().snapshotIndex());
-            assertTrue(node.status().lastIndex() >= 241, "commits made while writing were kept: " + node.status());
+            assertTrue(node.status().lastIndex() >= atFreeze + 120, "commits made while writing were kept: " + node.status());
+            // Twice the threshold, and what one pass took in.
+            assertTrue(node.snapshotStats().logBytes() <= 2 * 1_000 + 32 * 110, "log bytes " + node.snapshotStats().logBytes());
         }
     }
 }
