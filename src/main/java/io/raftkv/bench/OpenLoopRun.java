@@ -93,6 +93,21 @@ final class OpenLoopRun {
         return merge(tallies, measureEnd);
     }
 
+    /**
+     * The value for a slot: {@code value} with the slot's number in hex over its last 16 chars, so that no
+     * two writes carry the same value (a store could not answer a repeated one from a cache). Values under
+     * 16 chars are sent as they are.
+     */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): exact for the harness's ASCII values
+    static String distinct(String value, long slot) {
+        int n = value.length();
+        if (n < 16) return value;
+        byte[] chars = new byte[n];
+        value.getBytes(0, n - 16, chars, 0); // ASCII: the harness makes its values of 'x'
+        for (int d = n - 1; d >= n - 16; d--, slot >>>= 4) chars[d] = (byte) "0123456789abcdef".charAt((int) (slot & 15));
+        return new String(chars, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
     private long intendedTime(long slot) {
         return start + (long) (slot * periodNanos);
     }
@@ -109,7 +124,7 @@ final class OpenLoopRun {
                 if (sent - stopSendingAt > 0 || Thread.currentThread().isInterrupted()) return;
                 boolean measured = slot >= warmupSlots;
                 try {
-                    writer.put(keys[(int) (slot & (keys.length - 1))], value);
+                    writer.put(keys[(int) (slot & (keys.length - 1))], distinct(value, slot));
                 } catch (RuntimeException e) {
                     tally.failed(e, measured);
                     continue;
