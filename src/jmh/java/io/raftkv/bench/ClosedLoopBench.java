@@ -71,6 +71,7 @@ public final class ClosedLoopBench {
             List<CommitTarget.Writer> writers = new ArrayList<>();
             for (int i = 0; i < clients; i++) writers.add(target.newWriter());
             for (CommitTarget.Writer w : writers) w.put("warm", prefix + "0000000000000000"); // opens raftkv's session
+            // With no clients, the run measures what an idle cluster costs (its CPU, above all).
             List<Thread> threads = new ArrayList<>();
             boolean[] running = {true};
             for (int i = 0; i < clients; i++) {

@@ -170,11 +170,12 @@ public final class RaftLog {
     }
 
     private void truncateFrom(long index) {
+        if (index > lastIndex()) return; // an append at the end: nothing to drop (and no map views to make)
         int keep = (int) (index - snapshotIndex - 1);
         List<Entry> dropped = entries.subList(keep, entries.size());
         bytes -= sizeOf(dropped);
         dropped.clear();
-        configs.tailMap(index, true).clear();
+        if (!configs.isEmpty() && configs.lastKey() >= index) configs.tailMap(index, true).clear();
         stable = Math.min(stable, index - 1);
         unstableFrom = Math.min(unstableFrom, index);
     }
