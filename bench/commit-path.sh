@@ -3,7 +3,7 @@
 # flags, each window measured after a warm-up. Writes bench-results/<date>-commit-path/: machine.txt,
 # vmstat.txt (steal time: the machine is shared), summary.txt (one line per JVM run), an .hlog and a
 # per-second file per setting, plot-*.svg, the open-loop harness's results, JMH's allocation and floors,
-# and a JFR recording per client count for the stage table (bench/stages.py).
+# and a JFR recording per client count with its stage table (io.raftkv.bench.StageTable).
 #
 #   bench/commit-path.sh            # everything, about 50 minutes on 2 cores
 #   RUNS=2 SECONDS_MEASURED=20 WARMUP=5 SOAK=60 bench/commit-path.sh   # a quicker look
@@ -57,6 +57,8 @@ echo "== stages: JFR io.raftkv.NodePass at 1 and 64 clients, 20 s" | tee -a "$ou
 for c in 1 64; do
   "$java" -XX:StartFlightRecording=filename="$out/stages-$c.jfr",settings="$out/stages.jfc" \
     -cp target/benchmarks.jar io.raftkv.bench.ClosedLoopBench raftkv 3 "$c" 128 5 20 "$out/stages" | tee -a "$out/summary.txt"
+  "$java" -cp target/benchmarks.jar io.raftkv.bench.StageTable "$out/stages-$c.jfr" 6 > "$out/stages-$c.md"
+  cat "$out/stages-$c.md"
 done
 
 echo "== soak: 64 clients, 3 nodes, $soak s" | tee -a "$out/summary.txt"
