@@ -3,7 +3,8 @@
 # flags, each window measured after a warm-up. Writes bench-results/<date>-commit-path/: machine.txt,
 # vmstat.txt (steal time: the machine is shared), summary.txt (one line per JVM run), an .hlog and a
 # per-second file per setting, plot-*.svg, the open-loop harness's results, JMH's allocation and floors,
-# and a JFR recording per client count with its stage table (io.raftkv.bench.StageTable).
+# and a JFR recording per client count with its stage table (io.raftkv.bench.StageTable; the recordings
+# themselves, hundreds of MB, are left out of git).
 #
 #   bench/commit-path.sh            # everything, about 50 minutes on 2 cores
 #   RUNS=2 SECONDS_MEASURED=20 WARMUP=5 SOAK=60 bench/commit-path.sh   # a quicker look

@@ -43,8 +43,8 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
     static byte[] encode(Op op, long clientId, long seq, String key, String value, KvLimits limits) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         byte[] v = value.getBytes(StandardCharsets.UTF_8);
-        // getBytes turns an unpaired surrogate into '?': as long as the string and holding no '?', the
-        // string was ASCII and nothing was replaced; otherwise check it the slow way.
+        // getBytes turns an unpaired surrogate into '?'. As many bytes as the string has chars, and no '?':
+        // the string was ASCII and nothing was replaced. Otherwise check it the slow way.
         if (k.length != key.length() || contains(k, (byte) '?')) limits.checkKey(key); else limits.checkKeyBytes(k.length);
         if (v.length != value.length() || contains(v, (byte) '?')) limits.checkValue(value); else limits.checkValueBytes(v.length);
         return encode(op, clientId, seq, k, v);
@@ -98,7 +98,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         limits.checkValueBytes(p.valueLength);
     }
 
-    /** Whether {@code n} bytes from {@code at} are all ASCII; a reduction the JIT can vectorize. */
+    /** Whether {@code n} bytes from {@code at} are all ASCII; eight bytes at a time. */
     static boolean isAscii(byte[] b, int at, int n) {
         int end = at + n;
         int i = at;

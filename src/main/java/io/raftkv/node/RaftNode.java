@@ -164,11 +164,12 @@ public final class RaftNode implements AutoCloseable {
      * (a {@link Refusal} for a refusal) at the same position. Two lists rather than a record per answer.
      */
     private final ArrayList<Reply> answerReplies = new ArrayList<>();
-    /** The event of the pass under way while a recording takes them; else null. Node thread only. */
-    private NodePassEvent timing;
+    private final ArrayList<Object> answerResults = new ArrayList<>();
+
     /** Whether a recording takes {@link NodePassEvent}s (then passes are timed, and proposals stamped). */
     private static final jdk.jfr.EventType PASS_EVENTS = jdk.jfr.EventType.getEventType(NodePassEvent.class);
-    private final ArrayList<Object> answerResults = new ArrayList<>();
+    /** The event of the pass under way while a recording takes them; else null. Node thread only. */
+    private NodePassEvent timing;
 
     /**
      * Builds a node from what {@code storage} holds and connects it; call {@link #start()} to run it.

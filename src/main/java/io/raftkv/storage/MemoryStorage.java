@@ -24,6 +24,7 @@ public final class MemoryStorage implements Storage {
     private final ArrayList<Entry> log = new ArrayList<>();
     private SnapshotMeta snapshot;
     private byte[] snapshotBytes;
+    private int snapshotLength;
 
     @Override
     public synchronized HardState hardState() {
@@ -76,15 +77,20 @@ public final class MemoryStorage implements Storage {
     @Override
     public synchronized SnapshotReader openSnapshot() {
         if (snapshot == null) throw new IllegalStateException("this store holds no snapshot");
-        return new BytesReader(snapshot, snapshotBytes);
+        return new BytesReader(snapshot, snapshotBytes, snapshotLength);
     }
 
     @Override
     public SnapshotWriter createSnapshot(SnapshotMeta meta) {
-        return new BytesWriter(Objects.requireNonNull(meta, "meta"));
+        Objects.requireNonNull(meta, "meta");
+        return new BytesWriter(meta, expectedSnapshotSize());
     }
 
-    private synchronized void install(SnapshotMeta meta, byte[] bytes) {
+    private synchronized int expectedSnapshotSize() {
+        return snapshotBytes == null ? 0 : snapshotLength;
+    }
+
+    private synchronized void install(SnapshotMeta meta, byte[] bytes, int length) {
         if (snapshot != null && meta.index() <= snapshot.index()) {
             throw new IllegalStateException("cannot install " + meta + ": the store already holds " + snapshot);
         }
@@ -94,6 +100,7 @@ public final class MemoryStorage implements Storage {
         if (holdsIt) log.subList(0, (int) at + 1).clear(); else log.clear();
         snapshot = meta;
         snapshotBytes = bytes;
+        snapshotLength = length;
     }
 
     @Override
@@ -101,24 +108,25 @@ public final class MemoryStorage implements Storage {
         // Nothing to release; the contents stay for a restart.
     }
 
-    private record BytesReader(SnapshotMeta meta, byte[] bytes) implements SnapshotReader {
+    /** The first {@code length} bytes of {@code bytes} (a writer's buffer, kept as it was rather than copied). */
+    private record BytesReader(SnapshotMeta meta, byte[] bytes, int length) implements SnapshotReader {
         @Override
         public long size() {
-            return bytes.length;
+            return length;
         }
 
         @Override
         public int read(long position, ByteBuffer dst) {
             if (position < 0) throw new IllegalArgumentException("position must be >= 0, was " + position);
-            if (position >= bytes.length) return -1;
-            int n = (int) Math.min(dst.remaining(), bytes.length - position);
+            if (position >= length) return -1;
+            int n = (int) Math.min(dst.remaining(), length - position);
             dst.put(bytes, (int) position, n);
             return n;
         }
 
         @Override
         public InputStream stream() {
-            return new ByteArrayInputStream(bytes);
+            return new ByteArrayInputStream(bytes, 0, length);
         }
 
         @Override
@@ -126,13 +134,26 @@ public final class MemoryStorage implements Storage {
         }
     }
 
+    /** A byte array output whose buffer can be kept without a copy. */
+    private static final class Buffer extends ByteArrayOutputStream {
+        Buffer(int size) {
+            super(size);
+        }
+
+        synchronized byte[] array() {
+            return buf;
+        }
+    }
+
     private final class BytesWriter implements SnapshotWriter {
         private final SnapshotMeta meta;
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final Buffer bytes;
         private boolean done;
 
-        BytesWriter(SnapshotMeta meta) {
+        BytesWriter(SnapshotMeta meta, int expectedSize) {
             this.meta = meta;
+            // About the last snapshot's size: the next is usually close to it, and the buffer then grows once at most.
+            this.bytes = new Buffer(Math.max(256, expectedSize + expectedSize / 8));
         }
 
         @Override
@@ -152,13 +173,15 @@ public final class MemoryStorage implements Storage {
 
         @Override
         public InputStream readBack() {
-            return new ByteArrayInputStream(bytes.toByteArray());
+            return new ByteArrayInputStream(bytes.array(), 0, bytes.size());
         }
 
         @Override
         public void install() {
             if (done) throw new IllegalStateException("this snapshot writer was already installed or closed");
-            MemoryStorage.this.install(meta, bytes.toByteArray());
+            // Kept as written: nothing writes to this buffer once installed (done refuses a second install,
+            // and output() must not be used after it).
+            MemoryStorage.this.install(meta, bytes.array(), bytes.size());
             done = true;
         }
 
