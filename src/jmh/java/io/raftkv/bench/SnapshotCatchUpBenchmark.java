@@ -75,7 +75,10 @@ public class SnapshotCatchUpBenchmark {
     @Setup(Level.Iteration)
     public void followerMissesMoreThanTheLeaderKeeps() throws InterruptedException {
         cluster.kill(3);
-        int entries = 2 * SNAPSHOT_BYTES / 150 + 1_000; // past two thresholds of ~150-byte entries
+        // Past two thresholds of ~150-byte entries; a node snapshots once its log passes the policy's bytes
+        // and the last snapshot's size (about 110 bytes a key), whichever is larger.
+        long threshold = Math.max(SNAPSHOT_BYTES, keys * 110L);
+        int entries = (int) (2 * threshold / 150 + 1_000);
         for (int done = 0; done < entries; done += Math.min(entries - done, keys)) {
             writeAll(0, Math.min(entries - done, keys));
         }

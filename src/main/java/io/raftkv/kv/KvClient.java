@@ -33,6 +33,9 @@ public final class KvClient implements AutoCloseable {
     private volatile boolean closed;
     private volatile PendingAnswer inFlight;
     private int attemptsOfCurrent;
+    /** Waits in a row in which spinning (a platform thread's) did not see the answer; see PendingAnswer. */
+    private int spinMisses;
+    private int spinTries;
 
     /**
      * @param deadline       how long one call may take in all, retries included
@@ -146,7 +149,11 @@ public final class KvClient implements AutoCloseable {
             if (command == null) connector.send(target, request, answer); else connector.send(target, request, command, answer);
             KvResponse response;
             try {
-                response = answer.await();
+                // Spin while spinning pays (answers come within it; four misses in a row say not), and try again
+                // now and then when it has not.
+                boolean spin = spinMisses < 4 || (++spinTries & 63) == 0;
+                response = answer.await(spin);
+                if (spin) spinMisses = answer.spunIn ? 0 : spinMisses + 1;
                 inFlight = null; // a late answer or close() must not wake this thread for an attempt that is over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -227,6 +234,11 @@ public final class KvClient implements AutoCloseable {
         private static final KvResponse TIMED_OUT = new KvResponse.Unavailable("timed out");
         /** How long a platform thread spins for an answer before it parks: some tens of microseconds. */
         private static final int PLATFORM_SPINS = 1_000;
+        /** Platform threads spinning for an answer now, and how many may: one per two cores beyond the first two. */
+        private static final java.util.concurrent.atomic.AtomicInteger SPINNERS = new java.util.concurrent.atomic.AtomicInteger();
+        private static final int MAX_SPINNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2 - 1);
+        /** How often a platform thread that may not spin yields its core before it parks. */
+        private static final int PLATFORM_YIELDS = 16;
         private static final VarHandle VALUE;
 
         static {
@@ -239,6 +251,8 @@ public final class KvClient implements AutoCloseable {
 
         private final Thread waiter;
         final long deadline;
+        /** Whether the last {@link #await} got its answer while spinning. */
+        boolean spunIn;
         private volatile KvResponse value;
 
         PendingAnswer(Thread waiter, long deadline) {
@@ -261,13 +275,29 @@ public final class KvClient implements AutoCloseable {
         }
 
         /** The response, or null if none came by the deadline. */
-        KvResponse await() throws InterruptedException {
+        /**
+         * The response, or null if none came by the deadline. A platform thread may first spin
+         * ({@code spin}) or yield its core for a moment; returns whether the answer came while it spun.
+         */
+        KvResponse await(boolean spin) throws InterruptedException {
             KvResponse v;
-            if (!waiter.isVirtual()) {
-                // A platform thread has a core of its own to spin on for a moment: an in-memory cluster
-                // usually answers within it, and the answer then costs no wake-up through the OS. A virtual
-                // thread never spins: it would hold a carrier the nodes need.
-                for (int i = 0; i < PLATFORM_SPINS && value == null; i++) Thread.onSpinWait();
+            spunIn = false;
+            if (spin && !waiter.isVirtual() && SPINNERS.incrementAndGet() <= MAX_SPINNERS) {
+                // A platform thread with a core to spin on waits a moment that way: an in-memory cluster
+                // usually answers within it, and the answer then costs no wake-up through the OS. Only a
+                // few at once (a core's worth): many spinning clients would take the cores the nodes need.
+                // A virtual thread never spins: it would hold a carrier the nodes need.
+                try {
+                    for (int i = 0; i < PLATFORM_SPINS && value == null; i++) Thread.onSpinWait();
+                    spunIn = value != null;
+                } finally {
+                    SPINNERS.decrementAndGet();
+                }
+            } else if (!waiter.isVirtual()) {
+                if (spin) SPINNERS.decrementAndGet();
+                // No core to spin on: yield it a few times instead. The answer then often finds this thread
+                // not yet parked, and waking it costs the node's thread no system call.
+                for (int i = 0; i < PLATFORM_YIELDS && value == null; i++) Thread.yield();
             }
             if ((v = value) == null) AnswerTimeouts.watch();
             while ((v = value) == null) {
