@@ -11,6 +11,7 @@ import java.time.Duration;
 
 /** The JUnit 5 extension behind {@link RaftCluster}: starts the cluster for a test and closes it after. */
 public final class RaftClusterExtension implements ParameterResolver {
+    private static final System.Logger LOG = System.getLogger(RaftClusterExtension.class.getName());
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RaftClusterExtension.class);
 
     @Override
@@ -24,8 +25,9 @@ public final class RaftClusterExtension implements ParameterResolver {
         long seed = spec.seed() != 0 ? spec.seed() : System.nanoTime();
         ClusterTransport transport = transportChosenBy(context.getTestInstance().orElse(null), spec.transport());
         context.publishReportEntry("raftkv.seed", Long.toString(seed));
-        System.out.println("@RaftCluster " + context.getDisplayName() + ": " + spec.nodes() + " nodes, " + transport
-                + ", seed " + seed);
+        // The seed goes to the log as well as the test report, so that a failing run can be replayed.
+        LOG.log(System.Logger.Level.INFO, () -> "@RaftCluster " + context.getDisplayName() + ": " + spec.nodes()
+                + " nodes, " + transport + ", seed " + seed + " (replay with @RaftCluster(seed = " + seed + "L))");
         Cluster cluster;
         try {
             cluster = Cluster.builder().nodes(spec.nodes()).seed(seed).transport(transport)
