@@ -352,9 +352,7 @@ public final class Cluster implements AutoCloseable {
 
         @Override
         public void send(int node, KvRequest request, Consumer<KvResponse> reply) {
-            KvService s = node >= 1 && node < services.length() ? services.get(node) : null;
-            if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
-            else s.handle(request, reply);
+            send(node, request, null, reply);
         }
 
         @Override

@@ -88,14 +88,36 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
      * {@link IllegalArgumentException} saying what is wrong otherwise.
      */
     static void check(byte[] command, Op op, long clientId, long seq, KvLimits limits) {
-        Parsed p = new Parsed();
-        p.parse(command);
-        if (p.op != op || p.clientId != clientId || p.seq != seq) {
-            throw new IllegalArgumentException("the encoded command (" + p.op + ", session " + p.clientId + ", seq " + p.seq
+        int kLen = asciiKeyLength(command);
+        if (kLen < 0) {
+            // Not plain ASCII, or not one command: the full parse (which refuses the latter), on the side path.
+            Parsed p = new Parsed();
+            p.parse(command);
+            kLen = p.keyLength;
+        }
+        Op got = OPS[command[1]];
+        long gotClient = (long) LONG.get(command, 2);
+        long gotSeq = (long) LONG.get(command, 10);
+        if (got != op || gotClient != clientId || gotSeq != seq) {
+            throw new IllegalArgumentException("the encoded command (" + got + ", session " + gotClient + ", seq " + gotSeq
                     + ") does not match the request (" + op + ", session " + clientId + ", seq " + seq + ")");
         }
-        limits.checkKeyBytes(p.keyLength);
-        limits.checkValueBytes(p.valueLength);
+        limits.checkKeyBytes(kLen);
+        limits.checkValueBytes(command.length - HEADER - kLen - 4);
+    }
+
+    /**
+     * The key's length if {@code b} is exactly one command whose key and value are ASCII (the common
+     * case, checked without decoding anything); -1 otherwise, when only the strict decoder can say.
+     */
+    private static int asciiKeyLength(byte[] b) {
+        int n = b.length;
+        if (n < HEADER + 4 || b[0] != VERSION || b[1] < 0 || b[1] >= OPS.length) return -1;
+        int kLen = (int) INT.get(b, 18);
+        if (kLen < 0 || kLen > n - HEADER - 4) return -1;
+        int vAt = HEADER + kLen + 4;
+        int vLen = (int) INT.get(b, HEADER + kLen);
+        return vLen == n - vAt && isAscii(b, HEADER, kLen) && isAscii(b, vAt, vLen) ? kLen : -1;
     }
 
     /** Whether {@code n} bytes from {@code at} are all ASCII; eight bytes at a time. */
@@ -125,24 +147,15 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         int valueLength;
 
         void parse(byte[] b) {
-            int n = b.length;
-            if (n >= HEADER + 4 && b[0] == VERSION && b[1] >= 0 && b[1] < OPS.length) {
-                int kLen = (int) INT.get(b, 18);
-                if (kLen >= 0 && kLen <= n - HEADER - 4) {
-                    int vLen = (int) INT.get(b, HEADER + kLen);
-                    int vAt = HEADER + kLen + 4;
-                    if (vLen == n - vAt && isAscii(b, HEADER, kLen) && isAscii(b, vAt, vLen)) {
-                        set(b, OPS[b[1]], (long) LONG.get(b, 2), (long) LONG.get(b, 10), HEADER, kLen, vAt, vLen);
-                        return;
-                    }
-                }
+            int kLen = asciiKeyLength(b);
+            if (kLen >= 0) {
+                int vAt = HEADER + kLen + 4;
+                set(b, OPS[b[1]], (long) LONG.get(b, 2), (long) LONG.get(b, 10), HEADER, kLen, vAt, b.length - vAt);
+                return;
             }
             // Not plain ASCII, or not well formed: the strict decoder says which (and throws if it is not one).
             View v = decodeView(b);
-            int vAt = v.value().offset;
-            int vLen = v.value().length;
-            int kLen = (int) INT.get(b, 18);
-            set(b, v.op(), v.clientId(), v.seq(), HEADER, kLen, vAt, vLen);
+            set(b, v.op(), v.clientId(), v.seq(), HEADER, (int) INT.get(b, 18), v.value().offset, v.value().length);
         }
 
         private void set(byte[] b, Op op, long clientId, long seq, int kAt, int kLen, int vAt, int vLen) {
@@ -192,11 +205,6 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
             return new String(bytes, offset, length, StandardCharsets.UTF_8);
         }
 
-        /** Writes the length (int32) and the UTF-8 bytes, the layout {@link #utf8(ByteBuffer, String)} reads. */
-        void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
-            out.writeInt(length);
-            out.write(bytes, offset, length);
-        }
     }
 
     /** Reads a command back, refusing (with {@link IllegalArgumentException}) anything that is not exactly one. */

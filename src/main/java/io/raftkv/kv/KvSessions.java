@@ -2,7 +2,7 @@ package io.raftkv.kv;
 
 import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The client sessions of a {@link KvStateMachine}, by id, in least-recently-used order: a session
@@ -68,8 +68,8 @@ final class KvSessions {
     }
 
     /** Calls {@code visitor} for every session, least recently used first. */
-    void forEachOldestFirst(BiConsumer<Long, Session> visitor) {
-        for (Session s = oldest; s != null; s = s.newer) visitor.accept(s.id, s);
+    void forEachOldestFirst(Consumer<Session> visitor) {
+        for (Session s = oldest; s != null; s = s.newer) visitor.accept(s);
     }
 
     private void append(Session s) {

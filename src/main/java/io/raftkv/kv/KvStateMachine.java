@@ -79,18 +79,21 @@ public final class KvStateMachine implements StateMachine {
 
     @Override
     public void snapshot(OutputStream out) throws IOException {
-        LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
-        sessions.forEachOldestFirst((id, s) -> lruFirst.put(id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
-        KvSnapshot.write(data, lruFirst, out);
+        KvSnapshot.write(data, sessionsOldestFirst(), out);
     }
 
     /** A copy of the map's slots and of the sessions (values are shared: nobody changes a command's bytes). */
     @Override
     public Frozen freeze() {
         KvTable map = data.copy();
-        LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
-        sessions.forEachOldestFirst((id, s) -> lruFirst.put(id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
+        LinkedHashMap<Long, KvSnapshot.Session> lruFirst = sessionsOldestFirst();
         return out -> KvSnapshot.write(map, lruFirst, out);
+    }
+
+    private LinkedHashMap<Long, KvSnapshot.Session> sessionsOldestFirst() {
+        LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
+        sessions.forEachOldestFirst(s -> lruFirst.put(s.id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
+        return lruFirst;
     }
 
     /** Replaces the map and the sessions with a snapshot's; a damaged one is refused and changes nothing. */

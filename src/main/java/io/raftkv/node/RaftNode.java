@@ -718,16 +718,16 @@ public final class RaftNode implements AutoCloseable {
         SnapshotMeta meta = core.snapshotMeta(applied);
         StateMachine.Frozen frozen = stateMachine.freeze();
         if (frozen == null) {
-            try (SnapshotWriter w = storage.createSnapshot(meta)) {
+            SnapshotWriter w = storage.createSnapshot(meta);
+            try {
                 stateMachine.snapshot(w.output());
                 w.output().flush();
-                lastSnapshotBytes = w.size();
-                w.install();
             } catch (IOException e) {
+                w.close();
                 throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + e.getMessage(), e);
             }
             appliedSinceSnapshot = 0;
-            snapshotTaken(meta);
+            finishSnapshot(meta, w);
             return;
         }
         SnapshotWrite write = new SnapshotWrite(meta, storage.createSnapshot(meta));
@@ -787,7 +787,7 @@ public final class RaftNode implements AutoCloseable {
         finishSnapshot(write.meta, write.writer);
     }
 
-    /** Installs a snapshot written off this thread, unless a newer one came meanwhile (from a leader). */
+    /** Installs a written snapshot and compacts, unless a newer one came meanwhile (from a leader); closes the writer. */
     private void finishSnapshot(SnapshotMeta meta, SnapshotWriter w) {
         try (w) {
             SnapshotMeta latest = core.latestSnapshot();
@@ -795,10 +795,6 @@ public final class RaftNode implements AutoCloseable {
             lastSnapshotBytes = w.size();
             w.install();
         }
-        snapshotTaken(meta);
-    }
-
-    private void snapshotTaken(SnapshotMeta meta) {
         core.snapshotTaken(meta);
         core.compact(Math.max(core.log().firstIndex() - 1, meta.index() - snapshotPolicy.trailingEntries()));
         snapshotsTaken++;
