@@ -25,6 +25,7 @@ public final class KvClient implements AutoCloseable {
     private final List<Integer> nodes;
     /** Not {@code synchronized}: on JDK 21-23 a virtual thread waiting inside it would pin its carrier. */
     private final ReentrantLock turn = new ReentrantLock();
+    private final KvCommand.Encoder encoder = new KvCommand.Encoder();
 
     private long sessionId;
     private long seq;
@@ -59,10 +60,9 @@ public final class KvClient implements AutoCloseable {
 
     /** Sets {@code key} to {@code value}. */
     public void put(String key, String value) {
-        byte[] command = encode(KvCommand.Op.PUT, key, value);
         turn.lock();
         try {
-            write(KvRequest.Kind.PUT, key, value, command);
+            write(KvRequest.Kind.PUT, key, value, encode(KvCommand.Op.PUT, key, value));
         } finally {
             turn.unlock();
         }
@@ -70,10 +70,9 @@ public final class KvClient implements AutoCloseable {
 
     /** Sets {@code key} to {@code value} only if the key exists; returns whether it did. */
     public boolean replace(String key, String value) {
-        byte[] command = encode(KvCommand.Op.REPLACE, key, value);
         turn.lock();
         try {
-            return (Boolean) write(KvRequest.Kind.REPLACE, key, value, command);
+            return (Boolean) write(KvRequest.Kind.REPLACE, key, value, encode(KvCommand.Op.REPLACE, key, value));
         } finally {
             turn.unlock();
         }
@@ -94,12 +93,13 @@ public final class KvClient implements AutoCloseable {
     /**
      * The write as the log will hold it, its session and sequence number still to be set; checking the key
      * and the value against the limits (an {@link IllegalArgumentException} before anything is sent) in
-     * the same pass that encodes them. A node in this process proposes these bytes as they are.
+     * the same pass that encodes them. A node in this process proposes these bytes as they are. Called
+     * under the turn: the encoder's scratch buffer is this client's.
      */
     private byte[] encode(KvCommand.Op op, String key, String value) {
         if (key == null) throw new NullPointerException("key must not be null");
         if (value == null) throw new NullPointerException("value must not be null");
-        return KvCommand.encode(op, 0, 0, key, value, limits);
+        return encoder.encode(op, key, value, limits);
     }
 
     private Object write(KvRequest.Kind kind, String key, String value, byte[] command) {

@@ -50,6 +50,50 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return encode(op, clientId, seq, k, v);
     }
 
+    /**
+     * Encodes the commands of one thread at a time (a {@link KvClient}'s, under its turn): an ASCII key
+     * and value, the common case, are copied once, straight into the command, through a scratch buffer
+     * this encoder keeps, instead of through a UTF-8 array per string. Anything else takes
+     * {@link KvCommand#encode(Op, long, long, String, String, KvLimits)}, with the same checks and errors.
+     */
+    static final class Encoder {
+        /** Longer strings take the general path: the scratch buffer stays small. */
+        private static final int MAX_SCRATCH = 16 * 1024;
+        private char[] scratch = new char[256];
+
+        /** The command's bytes, its session and sequence number still to be set ({@link #setSession}). */
+        byte[] encode(Op op, String key, String value, KvLimits limits) {
+            int kLen = key.length();
+            int vLen = value.length();
+            int longest = Math.max(kLen, vLen);
+            if (longest <= MAX_SCRATCH && kLen <= limits.maxKeyBytes() && vLen <= limits.maxValueBytes()) {
+                if (scratch.length < longest) scratch = new char[Math.max(longest, 2 * scratch.length)];
+                byte[] out = new byte[HEADER + kLen + 4 + vLen];
+                int vAt = HEADER + kLen + 4;
+                if (narrowAscii(key, kLen, out, HEADER) && narrowAscii(value, vLen, out, vAt)) {
+                    out[0] = VERSION;
+                    out[1] = (byte) op.ordinal();
+                    INT.set(out, 18, kLen);
+                    INT.set(out, vAt - 4, vLen);
+                    return out;
+                }
+            }
+            return KvCommand.encode(op, 0, 0, key, value, limits);
+        }
+
+        /** Copies {@code s} into {@code out} at {@code at} if every char is ASCII; whether it was. */
+        @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): exactly right for ASCII
+        private boolean narrowAscii(String s, int n, byte[] out, int at) {
+            char[] c = scratch;
+            s.getChars(0, n, c, 0);
+            int or = 0;
+            for (int i = 0; i < n; i++) or |= c[i];
+            if (or >= 0x80) return false;
+            s.getBytes(0, n, out, at);
+            return true;
+        }
+    }
+
     private static byte[] encode(Op op, long clientId, long seq, byte[] k, byte[] v) {
         byte[] out = new byte[HEADER + k.length + 4 + v.length];
         out[0] = VERSION;

@@ -80,7 +80,7 @@ public final class RaftNode implements AutoCloseable {
     /** Set once the thread has stopped taking from the inbox; later items are answered by whoever enqueues them. */
     private volatile boolean finished;
     private final Object lateDrain = new Object();
-    private volatile NodeStatus status;
+    private final StatusBoard status;
     private volatile Throwable failure;
     private volatile Configuration configuration;
     // Snapshot figures, written by the node's thread only when they change (not once per commit), and put
@@ -228,8 +228,8 @@ public final class RaftNode implements AutoCloseable {
         }
         this.core = new RaftCore(config, storage.hardState(), snapshot.orElse(null), storage.entries());
         this.configuration = core.configuration();
-        this.status = new NodeStatus(id, true, core.role(), core.term(), core.leader(), core.log().lastIndex(),
-                core.commitIndex(), applied);
+        this.status = new StatusBoard(id);
+        status.publish(true, core.role(), core.term(), core.leader(), core.log().lastIndex(), core.commitIndex(), applied);
         this.snapshotReceiver = new SnapshotReceiver(id, storage, this::send);
         this.threads = threads;
         this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
@@ -351,13 +351,13 @@ public final class RaftNode implements AutoCloseable {
 
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
     public SnapshotStats snapshotStats() {
-        long entries = Math.max(0, status.lastIndex() - publishedFirstIndex + 1);
+        long entries = Math.max(0, status.read().lastIndex() - publishedFirstIndex + 1);
         return new SnapshotStats(snapshotsTaken, snapshotsInstalled, publishedSnapshotIndex, entries, publishedLogBytes);
     }
 
     /** The state this node last published; cheap, and safe from any thread. */
     public NodeStatus status() {
-        return status;
+        return status.read();
     }
 
     /** Whether the node's thread has ended (closed, or died on an error; see {@link #failure()}). */
@@ -400,7 +400,8 @@ public final class RaftNode implements AutoCloseable {
         LockSupport.unpark(ticker);
         if (thread.getState() == Thread.State.NEW) {
             finished = true;
-            status = NodeStatus.down(id, status.term());
+            NodeStatus s = status.read();
+            status.publish(false, Role.FOLLOWER, s.term(), RaftCore.NONE, 0, 0, 0);
             refuseLeftovers();
         } else {
             try {
@@ -493,9 +494,8 @@ public final class RaftNode implements AutoCloseable {
             finished = true;
             refuseLeftovers();
             // Down, but still saying how far its log, commit and state machine had come.
-            NodeStatus s = status;
-            status = new NodeStatus(id, false, Role.FOLLOWER, s.term(), RaftCore.NONE, s.lastIndex(), s.commitIndex(),
-                    s.appliedIndex());
+            NodeStatus s = status.read();
+            status.publish(false, Role.FOLLOWER, s.term(), RaftCore.NONE, s.lastIndex(), s.commitIndex(), s.appliedIndex());
             onLeadershipChange.run();
         }
     }
@@ -566,7 +566,11 @@ public final class RaftNode implements AutoCloseable {
     private void handle(Ready r) {
         NodePassEvent event = timing;
         long t0 = event == null ? 0 : System.nanoTime();
-        for (Message m : r.messages()) {
+        // Indexed loops over the ready's lists (all random access): an iterator per list per pass is what
+        // a pass would otherwise allocate, the lists' classes being too many for the JIT to remove it.
+        List<Message> now = r.messages();
+        for (int i = 0, n = now.size(); i < n; i++) {
+            Message m = now.get(i);
             if (m instanceof InstallSnapshot is) startSnapshotSend(is); else transport.send(m);
         }
         long t1 = event == null ? 0 : System.nanoTime();
@@ -585,11 +589,14 @@ public final class RaftNode implements AutoCloseable {
             storage.persist(r.hardState(), r.entries());
         }
         long t2 = event == null ? 0 : System.nanoTime();
-        for (Message m : r.messagesAfterPersist()) transport.send(m);
+        List<Message> later = r.messagesAfterPersist();
+        for (int i = 0, n = later.size(); i < n; i++) transport.send(later.get(i));
         long t3 = event == null ? 0 : System.nanoTime();
-        for (Entry e : r.committedEntries()) apply(e);
-        for (ReadState rs : r.readStates()) {
-            PendingRead pr = reads.remove(rs.context());
+        List<Entry> committed = r.committedEntries();
+        for (int i = 0, n = committed.size(); i < n; i++) apply(committed.get(i));
+        List<ReadState> readStates = r.readStates();
+        for (int i = 0, n = readStates.size(); i < n; i++) {
+            PendingRead pr = reads.remove(readStates.get(i).context());
             if (pr != null) answer(pr.reply, stateMachine.query(pr.query));
         }
         for (long ctx : r.droppedReads()) {
@@ -621,7 +628,8 @@ public final class RaftNode implements AutoCloseable {
             event.sendNanos += (t1 - t0) + (t3 - t2);
             event.persistNanos += t2 - t1;
             event.entriesPersisted += r.entries().size();
-            for (Entry e : r.entries()) event.bytesPersisted += e.size();
+            List<Entry> entries = r.entries();
+            for (int i = 0, n = entries.size(); i < n; i++) event.bytesPersisted += entries.get(i).size();
             event.applyNanos += t4 - t3;
             event.entriesApplied += r.committedEntries().size();
             event.answerNanos += System.nanoTime() - t4;
@@ -657,18 +665,15 @@ public final class RaftNode implements AutoCloseable {
         if (first != publishedFirstIndex) publishedFirstIndex = first;
         long logBytes = core.log().bytes();
         if (logBytes != publishedLogBytes) publishedLogBytes = logBytes;
-        NodeStatus s = status;
         Role role = core.role();
         long term = core.term();
         int leader = core.leader();
         long last = core.log().lastIndex();
         long commit = core.commitIndex();
-        if (s.role() == role && s.term() == term && s.leader() == leader && s.lastIndex() == last
-                && s.commitIndex() == commit && s.appliedIndex() == applied) {
-            return;
-        }
-        status = new NodeStatus(id, true, role, term, leader, last, commit, applied);
-        if (role != s.role() || term != s.term() || leader != s.leader()) onLeadershipChange.run();
+        if (status.shows(role, term, leader, last, commit, applied)) return;
+        boolean leadershipChanged = !status.showsLeadership(role, term, leader);
+        status.publish(true, role, term, leader, last, commit, applied);
+        if (leadershipChanged) onLeadershipChange.run();
     }
 
     private void failEverything() {

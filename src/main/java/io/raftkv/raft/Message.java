@@ -23,7 +23,7 @@ public sealed interface Message {
     record AppendRequest(int from, int to, long term, long prevLogIndex, long prevLogTerm,
                          List<Entry> entries, long leaderCommit) implements Message {
         public AppendRequest {
-            entries = List.copyOf(entries);
+            entries = EntrySlice.immutable(entries);
         }
     }
 

@@ -22,9 +22,18 @@ public final class Quorum {
         long[] m = new long[voters.size()];
         int i = 0;
         for (int v : voters) m[i++] = matchIndex.applyAsLong(v);
-        Arrays.sort(m);
+        return committedIndex(m, m.length);
+    }
+
+    /**
+     * The largest index that a majority of {@code n} voters have stored, given their match indexes in
+     * the first {@code n} slots of {@code matches} (which this sorts in place).
+     */
+    public static long committedIndex(long[] matches, int n) {
+        if (n < 1 || n > matches.length) throw new IllegalArgumentException("need 1.." + matches.length + " voters, got " + n);
+        Arrays.sort(matches, 0, n);
         // Ascending: the value at n - majority is held by at least a majority.
-        return m[m.length - majority(m.length)];
+        return matches[n - majority(n)];
     }
 
     /** Whether the voters for which {@code yes} holds make a majority. */

@@ -52,6 +52,10 @@ public final class RaftCore {
     private int randomizedElectionTimeout;
 
     private final Map<Integer, Progress> progress = new TreeMap<>();
+    /** {@link #voterIds()}'s cache: the configuration it was made for, its voters, scratch for their match indexes. */
+    private Configuration voterIdsOf;
+    private int[] voterIds;
+    private long[] matchScratch;
     private final Map<Integer, Boolean> votes = new HashMap<>();
     private int transferTarget = NONE;
     /** Whether this leader has committed an entry of its own term, which it must before serving reads (thesis §6.4). */
@@ -731,7 +735,10 @@ public final class RaftCore {
 
     /** Commits the largest index a majority stores, if it is of the current term (Raft §5.4.2). */
     private void maybeCommit() {
-        long index = Quorum.committedIndex(configuration.voters(), v -> progress.get(v).match);
+        int[] voters = voterIds();
+        long[] matches = matchScratch;
+        for (int i = 0; i < voters.length; i++) matches[i] = progress.get(voters[i]).match;
+        long index = Quorum.committedIndex(matches, voters.length);
         if (index <= log.committed()) return;
         boolean ownTerm = log.term(index) == term;
         if (!ownTerm && config.defect != RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING) return;
@@ -740,6 +747,22 @@ public final class RaftCore {
             committedInTerm = true;
             while (!readsAwaitingTermCommit.isEmpty()) awaitQuorum(readsAwaitingTermCommit.poll());
         }
+    }
+
+    /**
+     * The voters of the configuration in force, as an array (with scratch space for their match
+     * indexes): counting a commit, once per acknowledgement, then allocates nothing.
+     */
+    private int[] voterIds() {
+        if (voterIdsOf != configuration) {
+            int[] ids = new int[configuration.voters().size()];
+            int i = 0;
+            for (int v : configuration.voters()) ids[i++] = v;
+            voterIds = ids;
+            matchScratch = new long[ids.length];
+            voterIdsOf = configuration;
+        }
+        return voterIds;
     }
 
     // ---------------------------------------------------------------- reads

@@ -29,6 +29,9 @@ public final class RaftLog {
     private long unstableFrom;
     /** The configuration in force at {@link #snapshotIndex}. */
     private Configuration baseConfig;
+    /** The run {@link #slice} returned last, and the index it starts at; null once the log may differ there. */
+    private List<Entry> lastSlice;
+    private long lastSliceFrom;
     /** The configuration entries this log holds, by index. */
     private final TreeMap<Long, Configuration> configs = new TreeMap<>();
 
@@ -175,6 +178,7 @@ public final class RaftLog {
         List<Entry> dropped = entries.subList(keep, entries.size());
         bytes -= sizeOf(dropped);
         dropped.clear();
+        lastSlice = null;
         if (!configs.isEmpty() && configs.lastKey() >= index) configs.tailMap(index, true).clear();
         stable = Math.min(stable, index - 1);
         unstableFrom = Math.min(unstableFrom, index);
@@ -205,7 +209,12 @@ public final class RaftLog {
             if (end > lo && bytes > maxBytes) break;
             end++;
         }
-        return List.copyOf(entries.subList(lo, end)); // immutable: an AppendRequest takes it without another copy
+        // The leader sends the same run to every follower that is caught up: copy it once.
+        if (lastSlice != null && lastSliceFrom == from && lastSlice.size() == end - lo) return lastSlice;
+        List<Entry> out = EntrySlice.copyOf(entries, lo, end); // immutable: an AppendRequest takes it without another copy
+        lastSlice = out;
+        lastSliceFrom = from;
+        return out;
     }
 
     /**
@@ -256,6 +265,7 @@ public final class RaftLog {
         }
         entries.clear();
         bytes = 0;
+        lastSlice = null;
         configs.clear();
         snapshotIndex = snapshot.index();
         snapshotTerm = snapshot.term();
@@ -270,7 +280,7 @@ public final class RaftLog {
     List<Entry> takeUnstable() {
         long last = lastIndex();
         if (unstableFrom > last) return List.of();
-        List<Entry> out = List.copyOf(entries.subList((int) (unstableFrom - snapshotIndex - 1), entries.size()));
+        List<Entry> out = EntrySlice.copyOf(entries, (int) (unstableFrom - snapshotIndex - 1), entries.size());
         unstableFrom = last + 1;
         return out;
     }
@@ -287,7 +297,7 @@ public final class RaftLog {
         if (committed <= applied) return List.of();
         int lo = (int) (applied - snapshotIndex);
         int hi = (int) (committed - snapshotIndex);
-        List<Entry> out = List.copyOf(entries.subList(lo, hi));
+        List<Entry> out = EntrySlice.copyOf(entries, lo, hi);
         applied = committed;
         return out;
     }

@@ -54,8 +54,10 @@ public final class MemoryStorage implements Storage {
                             + " is followed by " + entries.get(i));
                 }
             }
-            log.subList((int) (first - base - 1), log.size()).clear();
-            log.addAll(entries);
+            int keep = (int) (first - base - 1);
+            if (keep < log.size()) log.subList(keep, log.size()).clear();
+            // One by one: addAll would copy them into a temporary array first.
+            for (int i = 0, n = entries.size(); i < n; i++) log.add(entries.get(i));
         }
         if (hs != null) hardState = hs;
     }

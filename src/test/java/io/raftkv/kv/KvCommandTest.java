@@ -95,6 +95,38 @@ class KvCommandTest {
     }
 
     @Test
+    void theClientsEncoderGivesTheSameBytesAndTheSameErrorsAsTheGeneralEncoding() {
+        KvLimits limits = new KvLimits(20, 20_000);
+        KvCommand.Encoder encoder = new KvCommand.Encoder();
+        String[] strings = {"", "k", "?", "a?b", "é", "\u0141", "A\u0141B", "\u7f51", "😀", "a\ud800", "\udc00",
+                "x".repeat(19), "x".repeat(20), "x".repeat(21), "é".repeat(10), "é".repeat(11), "v".repeat(300),
+                "v".repeat(17_000), "v".repeat(20_000), "v".repeat(20_001), "v".repeat(19_999) + "é", "\u007f\u0080"};
+        for (String key : strings) {
+            for (String value : strings) {
+                for (KvCommand.Op op : new KvCommand.Op[] {KvCommand.Op.PUT, KvCommand.Op.REPLACE}) {
+                    String what = op + " " + abbreviate(key) + "=" + abbreviate(value);
+                    byte[] expected;
+                    try {
+                        expected = KvCommand.encode(op, 0, 0, key, value, limits);
+                    } catch (IllegalArgumentException e) {
+                        assertEquals(e.getMessage(), assertThrows(IllegalArgumentException.class,
+                                () -> encoder.encode(op, key, value, limits), what).getMessage(), what);
+                        continue;
+                    }
+                    byte[] got = encoder.encode(op, key, value, limits);
+                    assertArrayEquals(expected, got, what);
+                    KvCommand.setSession(got, 7, 9);
+                    assertEquals(new KvCommand(op, 7, 9, key, value), KvCommand.decode(got), what);
+                }
+            }
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 24 ? s : s.substring(0, 10) + "…(" + s.length() + " chars)";
+    }
+
+    @Test
     void aRegistrationCarriesNoClientNoSequenceAndEmptyStrings() {
         KvCommand r = KvCommand.register();
         assertEquals(new KvCommand(KvCommand.Op.REGISTER, 0, 0, "", ""), r);

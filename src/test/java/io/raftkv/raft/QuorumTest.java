@@ -50,6 +50,14 @@ class QuorumTest {
                 if (holders >= n / 2 + 1) expected = Math.max(expected, index);
             }
             assertEquals(expected, Quorum.committedIndex(voters, match::get), "match indexes " + match);
+            // The form the leader counts with: match indexes in reused scratch space, longer than needed.
+            long[] scratch = new long[n + 2];
+            scratch[n] = 99;
+            scratch[n + 1] = -1;
+            int i = 0;
+            for (int v : voters) scratch[i++] = match.get(v);
+            assertEquals(expected, Quorum.committedIndex(scratch, n), "match indexes " + match + " in scratch space");
+            assertEquals(99, scratch[n], "slots past n are left alone");
         }
     }
 
