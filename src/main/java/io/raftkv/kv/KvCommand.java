@@ -283,8 +283,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         int lengthAt = b.position();
         int at = lengthAt + 4;
         int n = at <= b.limit() ? b.getInt(lengthAt) : -1;
-        boolean ascii = n >= 0 && n <= b.limit() - at;
-        for (int i = 0; ascii && i < n; i++) ascii = b.get(at + i) >= 0;
+        boolean ascii = n >= 0 && n <= b.limit() - at && isAscii(b.array(), at, n);
         if (ascii) {
             b.position(at + n);
         } else {

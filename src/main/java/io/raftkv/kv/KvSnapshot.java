@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -105,14 +106,16 @@ final class KvSnapshot {
                 }
             }
             int entries = count(b, 4 + 4, "entries");
-            KvTable data = new KvTable();
+            // Keys and values stay where they are, in the snapshot's bytes (the table copies each key once);
+            // they are checked as UTF-8, and a key becomes a String only to say that it appears twice.
+            KvTable data = new KvTable(entries);
             for (int i = 0; i < entries; i++) {
-                int keyAt = b.position() + 4;
-                String key = KvCommand.string(b, "key");
-                int keyLength = b.position() - keyAt;
+                KvCommand.Utf8 key = KvCommand.utf8(b, "key");
                 KvCommand.Utf8 value = KvCommand.utf8(b, "value");
-                if (data.containsKey(bytes, keyAt, keyLength)) throw new IOException("key \"" + key + "\" appears twice");
-                data.put(bytes, keyAt, keyLength, bytes, value.offset(), value.length());
+                if (!data.putIfAbsent(bytes, key.offset(), key.length(), bytes, value.offset(), value.length())) {
+                    throw new IOException("key \"" + new String(bytes, key.offset(), key.length(), StandardCharsets.UTF_8)
+                            + "\" appears twice");
+                }
             }
             if (b.hasRemaining()) throw new IOException(b.remaining() + " bytes after the last entry");
             return new State(data, sessions);

@@ -19,7 +19,7 @@ public final class KvStateMachine implements StateMachine {
     /** Default bound on sessions kept. */
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
 
-    private final KvTable data = new KvTable();
+    private KvTable data = new KvTable();
     private final KvSessions sessions;
     /** The command being applied, parsed in place (apply runs on the node's thread only). */
     private final KvCommand.Parsed command = new KvCommand.Parsed();
@@ -100,8 +100,7 @@ public final class KvStateMachine implements StateMachine {
     @Override
     public void restore(InputStream in) throws IOException {
         KvSnapshot.State state = KvSnapshot.read(in); // fully checked before anything here changes
-        data.clear();
-        state.data().forEach((k, v, vAt, vLen) -> data.put(k, 0, k.length, v, vAt, vLen));
+        data = state.data(); // read into a table of its own: nothing to copy
         sessions.clear();
         // Least recently used first, so the access order (and what is evicted next) is as it was.
         for (Map.Entry<Long, KvSnapshot.Session> e : state.sessions().entrySet()) {

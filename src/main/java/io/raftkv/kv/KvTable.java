@@ -13,12 +13,27 @@ import java.util.Arrays;
 final class KvTable {
     private static final int MIN_CAPACITY = 16;
 
-    private byte[][] keys = new byte[MIN_CAPACITY][];
-    private int[] hashes = new int[MIN_CAPACITY];
-    private byte[][] valueArrays = new byte[MIN_CAPACITY][];
-    private int[] valueOffsets = new int[MIN_CAPACITY];
-    private int[] valueLengths = new int[MIN_CAPACITY];
+    private byte[][] keys;
+    private int[] hashes;
+    private byte[][] valueArrays;
+    private int[] valueOffsets;
+    private int[] valueLengths;
     private int size;
+
+    KvTable() {
+        this(0);
+    }
+
+    /** A table with room for {@code expected} keys before it grows (a snapshot being read knows how many). */
+    KvTable(int expected) {
+        int capacity = MIN_CAPACITY;
+        while (capacity * 3L < expected * 4L) capacity *= 2; // the same load factor as put keeps: at most 3/4
+        keys = new byte[capacity][];
+        hashes = new int[capacity];
+        valueArrays = new byte[capacity][];
+        valueOffsets = new int[capacity];
+        valueLengths = new int[capacity];
+    }
 
     int size() {
         return size;
@@ -42,6 +57,14 @@ final class KvTable {
         valueLengths[slot] = vLen;
     }
 
+    /** As {@link #put}, unless the key is there already: then nothing changes, and this returns false. */
+    boolean putIfAbsent(byte[] key, int kAt, int kLen, byte[] value, int vAt, int vLen) {
+        int h = hash(key, kAt, kLen);
+        if (keys[find(h, key, kAt, kLen)] != null) return false;
+        put(key, kAt, kLen, value, vAt, vLen);
+        return true;
+    }
+
     boolean containsKey(byte[] key, int kAt, int kLen) {
         return keys[find(hash(key, kAt, kLen), key, kAt, kLen)] != null;
     }
@@ -63,12 +86,6 @@ final class KvTable {
         c.valueLengths = valueLengths.clone();
         c.size = size;
         return c;
-    }
-
-    void clear() {
-        Arrays.fill(keys, null);
-        Arrays.fill(valueArrays, null);
-        size = 0;
     }
 
     /** Calls {@code visitor} for every entry, in no particular order. */
