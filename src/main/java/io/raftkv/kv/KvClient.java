@@ -1,5 +1,7 @@
 package io.raftkv.kv;
 
+import io.raftkv.node.Reply;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -229,7 +231,7 @@ public final class KvClient implements AutoCloseable {
      * more than the rest of a commit's wake-ups. {@link AnswerTimeouts} ends an attempt that passes its
      * deadline instead.
      */
-    static final class PendingAnswer implements Consumer<KvResponse> {
+    static final class PendingAnswer implements Consumer<KvResponse>, Reply {
         /** What {@link #expire} leaves: no answer came in time. */
         private static final KvResponse TIMED_OUT = new KvResponse.Unavailable("timed out");
         /** How long a platform thread spins for an answer before it parks: some tens of microseconds. */
@@ -263,6 +265,17 @@ public final class KvClient implements AutoCloseable {
         @Override
         public void accept(KvResponse response) {
             if (VALUE.compareAndSet(this, null, response)) LockSupport.unpark(waiter);
+        }
+
+        /** As a node's answer, when a node in this process takes this object as its reply (KvService does). */
+        @Override
+        public void ok(Object result) {
+            accept(KvService.toResponse(result));
+        }
+
+        @Override
+        public void notLeader(int leaderHint) {
+            accept(new KvResponse.NotLeader(leaderHint));
         }
 
         boolean isAnswered() {

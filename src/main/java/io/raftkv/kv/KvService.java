@@ -40,7 +40,9 @@ public final class KvService {
             reply.accept(new KvResponse.Refused(e.getMessage()));
             return;
         }
-        node.propose(command, toReply(reply));
+        // A KvClient in this process answers the node itself (its answer object is a Reply that converts
+        // as toReply does): no adapter per write.
+        node.propose(command, reply instanceof KvClient.PendingAnswer direct ? direct : toReply(reply));
     }
 
     /** Handles one request; {@code reply} is called exactly once, possibly on the node's thread. */
@@ -100,7 +102,7 @@ public final class KvService {
         return null;
     }
 
-    private static KvResponse toResponse(Object result) {
+    static KvResponse toResponse(Object result) {
         return switch (result) {
             case null -> KvResponse.Ok.NONE;
             case String value -> new KvResponse.Ok(value);

@@ -54,17 +54,16 @@ final class KvSnapshot {
             out.writeByte(code(e.getValue().lastResult()));
         }
         // By key, its UTF-8 bytes compared unsigned (code point order), so one state gives one byte string.
-        record Item(byte[] key, byte[] value, int valueOffset, int valueLength) {}
-        Item[] items = new Item[data.size()];
-        int[] n = {0};
-        data.forEach((k, v, vAt, vLen) -> items[n[0]++] = new Item(k, v, vAt, vLen));
-        Arrays.sort(items, (a, b) -> Arrays.compareUnsigned(a.key, b.key));
-        out.writeInt(items.length);
-        for (Item item : items) {
-            out.writeInt(item.key.length);
-            out.write(item.key);
-            out.writeInt(item.valueLength);
-            out.write(item.value, item.valueOffset, item.valueLength);
+        // The keys alone are sorted (no object per entry), and each value looked up again.
+        byte[][] keys = data.keys();
+        Arrays.sort(keys, Arrays::compareUnsigned);
+        out.writeInt(keys.length);
+        for (byte[] key : keys) {
+            int slot = data.slotOf(key);
+            out.writeInt(key.length);
+            out.write(key);
+            out.writeInt(data.valueLength(slot));
+            out.write(data.valueArray(slot), data.valueOffset(slot), data.valueLength(slot));
         }
         out.flush();
         new DataOutputStream(target).writeInt((int) crc.getValue());

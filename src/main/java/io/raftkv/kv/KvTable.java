@@ -88,6 +88,33 @@ final class KvTable {
         return c;
     }
 
+    /** The keys, in no particular order, in an array of their own. */
+    byte[][] keys() {
+        byte[][] out = new byte[size][];
+        int n = 0;
+        for (byte[] k : keys) if (k != null) out[n++] = k;
+        return out;
+    }
+
+    /** The slot of a key this table holds (one of {@link #keys()}), for {@link #valueArray} and its kin. */
+    int slotOf(byte[] key) {
+        int slot = find(hash(key, 0, key.length), key, 0, key.length);
+        if (keys[slot] == null) throw new IllegalArgumentException("no such key");
+        return slot;
+    }
+
+    byte[] valueArray(int slot) {
+        return valueArrays[slot];
+    }
+
+    int valueOffset(int slot) {
+        return valueOffsets[slot];
+    }
+
+    int valueLength(int slot) {
+        return valueLengths[slot];
+    }
+
     /** Calls {@code visitor} for every entry, in no particular order. */
     void forEach(Visitor visitor) {
         for (int i = 0; i < keys.length; i++) {

@@ -25,6 +25,14 @@ public final class MemoryStorage implements Storage {
     private SnapshotMeta snapshot;
     private byte[] snapshotBytes;
     private int snapshotLength;
+    /** How many open readers hold {@link #snapshotBytes}. */
+    private int snapshotReaders;
+    /**
+     * A buffer that held a snapshot this store has since replaced, and that no reader holds: the next
+     * writer writes into it. A node snapshots every few MiB of log, and a new buffer of the state's size
+     * each time was most of what the commit path allocated for snapshots.
+     */
+    private byte[] spare;
 
     @Override
     public synchronized HardState hardState() {
@@ -79,17 +87,55 @@ public final class MemoryStorage implements Storage {
     @Override
     public synchronized SnapshotReader openSnapshot() {
         if (snapshot == null) throw new IllegalStateException("this store holds no snapshot");
+        snapshotReaders++;
         return new BytesReader(snapshot, snapshotBytes, snapshotLength);
+    }
+
+    /** A reader of {@code bytes} was closed: once the store has replaced them and nobody reads them, they are spare. */
+    private synchronized void readerClosed(byte[] bytes) {
+        if (bytes == snapshotBytes) {
+            snapshotReaders--;
+        } else if (!isReadBeyondCurrent(bytes)) {
+            keepSpare(bytes);
+        }
+    }
+
+    /** Readers of replaced snapshots, by buffer; rarely more than one (a transfer in progress when a snapshot is taken). */
+    private final java.util.IdentityHashMap<byte[], Integer> oldReaders = new java.util.IdentityHashMap<>();
+
+    /** Counts a reader of a replaced buffer off; whether others still read it. */
+    private boolean isReadBeyondCurrent(byte[] bytes) {
+        Integer n = oldReaders.get(bytes);
+        if (n == null) return true; // not ours to reuse (should not happen): leave it alone
+        if (n > 1) {
+            oldReaders.put(bytes, n - 1);
+            return true;
+        }
+        oldReaders.remove(bytes);
+        return false;
+    }
+
+    private void keepSpare(byte[] bytes) {
+        if (spare == null || bytes.length > spare.length) spare = bytes;
     }
 
     @Override
     public SnapshotWriter createSnapshot(SnapshotMeta meta) {
         Objects.requireNonNull(meta, "meta");
-        return new BytesWriter(meta, expectedSnapshotSize());
+        return new BytesWriter(meta, takeBuffer());
     }
 
-    private synchronized int expectedSnapshotSize() {
-        return snapshotBytes == null ? 0 : snapshotLength;
+    /** A buffer for the next snapshot: the spare one if it has room for about the last snapshot's size, else a new one. */
+    private synchronized Buffer takeBuffer() {
+        // About the last snapshot's size: the next is usually close to it, and the buffer then grows once at most.
+        int expected = snapshotBytes == null ? 0 : snapshotLength;
+        int size = Math.max(256, expected + expected / 8);
+        byte[] reuse = spare;
+        if (reuse != null && reuse.length >= size) {
+            spare = null;
+            return new Buffer(reuse);
+        }
+        return new Buffer(size);
     }
 
     private synchronized void install(SnapshotMeta meta, byte[] bytes, int length) {
@@ -100,9 +146,14 @@ public final class MemoryStorage implements Storage {
         long at = meta.index() - base - 1; // the position of the snapshot's last entry in the log
         boolean holdsIt = at < log.size() && log.get((int) at).term() == meta.term();
         if (holdsIt) log.subList(0, (int) at + 1).clear(); else log.clear();
+        byte[] replaced = snapshotBytes;
+        if (replaced != null && replaced != bytes) {
+            if (snapshotReaders == 0) keepSpare(replaced); else oldReaders.merge(replaced, snapshotReaders, Integer::sum);
+        }
         snapshot = meta;
         snapshotBytes = bytes;
         snapshotLength = length;
+        snapshotReaders = 0;
     }
 
     @Override
@@ -110,8 +161,28 @@ public final class MemoryStorage implements Storage {
         // Nothing to release; the contents stay for a restart.
     }
 
-    /** The first {@code length} bytes of {@code bytes} (a writer's buffer, kept as it was rather than copied). */
-    private record BytesReader(SnapshotMeta meta, byte[] bytes, int length) implements SnapshotReader {
+    /**
+     * The first {@code length} bytes of {@code bytes} (a writer's buffer, kept as it was rather than copied).
+     * Once closed, the store may write a later snapshot into the same buffer: neither it nor its stream may
+     * be read after {@link #close}.
+     */
+    private final class BytesReader implements SnapshotReader {
+        private final SnapshotMeta meta;
+        private final byte[] bytes;
+        private final int length;
+        private volatile boolean closed;
+
+        BytesReader(SnapshotMeta meta, byte[] bytes, int length) {
+            this.meta = meta;
+            this.bytes = bytes;
+            this.length = length;
+        }
+
+        @Override
+        public SnapshotMeta meta() {
+            return meta;
+        }
+
         @Override
         public long size() {
             return length;
@@ -119,6 +190,7 @@ public final class MemoryStorage implements Storage {
 
         @Override
         public int read(long position, ByteBuffer dst) {
+            if (closed) throw new IllegalStateException("this snapshot reader is closed");
             if (position < 0) throw new IllegalArgumentException("position must be >= 0, was " + position);
             if (position >= length) return -1;
             int n = (int) Math.min(dst.remaining(), length - position);
@@ -128,18 +200,29 @@ public final class MemoryStorage implements Storage {
 
         @Override
         public InputStream stream() {
+            if (closed) throw new IllegalStateException("this snapshot reader is closed");
             return new ByteArrayInputStream(bytes, 0, length);
         }
 
         @Override
         public void close() {
+            synchronized (MemoryStorage.this) {
+                if (closed) return; // a second close must not count this reader off twice
+                closed = true;
+                readerClosed(bytes);
+            }
         }
     }
 
-    /** A byte array output whose buffer can be kept without a copy. */
+    /** A byte array output whose buffer can be kept without a copy, and that can start from a spare buffer. */
     private static final class Buffer extends ByteArrayOutputStream {
         Buffer(int size) {
             super(size);
+        }
+
+        Buffer(byte[] reuse) {
+            super(0);
+            buf = reuse;
         }
 
         synchronized byte[] array() {
@@ -152,10 +235,9 @@ public final class MemoryStorage implements Storage {
         private final Buffer bytes;
         private boolean done;
 
-        BytesWriter(SnapshotMeta meta, int expectedSize) {
+        BytesWriter(SnapshotMeta meta, Buffer bytes) {
             this.meta = meta;
-            // About the last snapshot's size: the next is usually close to it, and the buffer then grows once at most.
-            this.bytes = new Buffer(Math.max(256, expectedSize + expectedSize / 8));
+            this.bytes = bytes;
         }
 
         @Override

@@ -4,9 +4,17 @@ import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import org.junit.jupiter.api.Test;
 
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.SnapshotMeta;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Set;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -152,5 +160,64 @@ class MemoryStorageTest {
         s.close();
         assertEquals(hs, s.hardState());
         assertEquals(entries(1, 2, 4), s.entries());
+    }
+
+    /** Writes and installs a snapshot at {@code index} whose bytes are {@code size} copies of {@code fill}. */
+    private static void snapshot(MemoryStorage s, long index, byte fill, int size) throws IOException {
+        try (SnapshotWriter w = s.createSnapshot(new SnapshotMeta(index, 1, Configuration.ofVoters(Set.of(1))))) {
+            byte[] b = new byte[size];
+            Arrays.fill(b, fill);
+            w.output().write(b);
+            w.install();
+        }
+    }
+
+    private static byte[] contents(SnapshotReader r) throws IOException {
+        ByteBuffer dst = ByteBuffer.allocate((int) r.size());
+        for (long at = 0; dst.hasRemaining(); ) {
+            int n = r.read(at, dst);
+            if (n < 0) break;
+            at += n;
+        }
+        return dst.array();
+    }
+
+    @Test
+    void aSnapshotBeingReadKeepsItsBytesWhileNewerOnesAreWritten() throws IOException {
+        MemoryStorage s = new MemoryStorage();
+        s.persist(null, entries(1, 40, 1));
+        // The first one larger than the rest: its buffer has room for any of them, were it free.
+        snapshot(s, 1, (byte) 'a', 4000);
+        SnapshotReader first = s.openSnapshot();
+        SnapshotReader second = s.openSnapshot();
+        byte[] a = new byte[4000];
+        Arrays.fill(a, (byte) 'a');
+        // Newer snapshots replace it; the store reuses the buffers of replaced ones that nobody reads.
+        for (int i = 2; i <= 10; i++) {
+            snapshot(s, i, (byte) ('a' + i), 1000);
+            assertArrayEquals(a, contents(second), "after snapshot " + i);
+            if (i == 2) { // while the only spare buffer would be the first one's, were it free
+                first.close();
+                first.close(); // a second close must not count the reader off twice
+            }
+            try (SnapshotReader now = s.openSnapshot()) {
+                byte[] expected = new byte[1000];
+                Arrays.fill(expected, (byte) ('a' + i));
+                assertArrayEquals(expected, contents(now), "snapshot " + i);
+                assertEquals(i, now.meta().index());
+            }
+        }
+        second.close();
+        // Its buffer is free now: later snapshots may be written into it, and each reads back as written.
+        for (int i = 11; i <= 14; i++) {
+            snapshot(s, i, (byte) ('A' + i), 1000 + 10 * i);
+            try (SnapshotReader now = s.openSnapshot()) {
+                byte[] expected = new byte[1000 + 10 * i];
+                Arrays.fill(expected, (byte) ('A' + i));
+                assertArrayEquals(expected, contents(now), "snapshot " + i);
+            }
+        }
+        assertThrows(IllegalStateException.class, () -> second.read(0, ByteBuffer.allocate(10)), "a closed reader reads nothing");
+        assertThrows(IllegalStateException.class, second::stream);
     }
 }
