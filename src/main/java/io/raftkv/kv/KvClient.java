@@ -1,6 +1,6 @@
 package io.raftkv.kv;
 
-import io.raftkv.node.Reply;
+import io.raftkv.node.Proposal;
 
 import java.time.Duration;
 import java.util.List;
@@ -143,7 +143,8 @@ public final class KvClient implements AutoCloseable {
                 target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
                 if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
             }
-            PendingAnswer answer = new PendingAnswer(Thread.currentThread(), System.nanoTime() + Math.min(attemptNanos, remaining));
+            PendingAnswer answer = new PendingAnswer(Thread.currentThread(), System.nanoTime() + Math.min(attemptNanos, remaining),
+                    command);
             inFlight = answer;
             if (closed) continue; // close() may have missed this future; the check above reports it
             sent = true;
@@ -231,7 +232,7 @@ public final class KvClient implements AutoCloseable {
      * more than the rest of a commit's wake-ups. {@link AnswerTimeouts} ends an attempt that passes its
      * deadline instead.
      */
-    static final class PendingAnswer implements Consumer<KvResponse>, Reply {
+    static final class PendingAnswer extends Proposal implements Consumer<KvResponse> {
         /** What {@link #expire} leaves: no answer came in time. */
         private static final KvResponse TIMED_OUT = new KvResponse.Unavailable("timed out");
         /** How long a platform thread spins for an answer before it parks: some tens of microseconds. */
@@ -257,7 +258,9 @@ public final class KvClient implements AutoCloseable {
         boolean spunIn;
         private volatile KvResponse value;
 
-        PendingAnswer(Thread waiter, long deadline) {
+        /** @param command the write's command, which a node in this process proposes with this object as its reply; or null */
+        PendingAnswer(Thread waiter, long deadline, byte[] command) {
+            super(command);
             this.waiter = waiter;
             this.deadline = deadline;
         }
@@ -267,7 +270,7 @@ public final class KvClient implements AutoCloseable {
             if (VALUE.compareAndSet(this, null, response)) LockSupport.unpark(waiter);
         }
 
-        /** As a node's answer, when a node in this process takes this object as its reply (KvService does). */
+        /** As a node's answer, when a node in this process takes this object as its proposal (KvService does). */
         @Override
         public void ok(Object result) {
             accept(KvService.toResponse(result));

@@ -40,9 +40,10 @@ public final class KvService {
             reply.accept(new KvResponse.Refused(e.getMessage()));
             return;
         }
-        // A KvClient in this process answers the node itself (its answer object is a Reply that converts
-        // as toReply does): no adapter per write.
-        node.propose(command, reply instanceof KvClient.PendingAnswer direct ? direct : toReply(reply));
+        // A KvClient in this process hands its answer object over as the proposal itself (it converts the
+        // node's answer as toReply does): no proposal and no adapter per write.
+        if (reply instanceof KvClient.PendingAnswer direct && direct.command() == command) node.propose(direct);
+        else node.propose(command, toReply(reply));
     }
 
     /** Handles one request; {@code reply} is called exactly once, possibly on the node's thread. */

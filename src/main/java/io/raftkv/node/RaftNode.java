@@ -110,21 +110,6 @@ public final class RaftNode implements AutoCloseable {
     private final ThreadFactory threads;
 
     /** A proposal, and once the core has taken it, the log slot it waits for (set on the node's thread). */
-    private static final class Proposal {
-        final byte[] command;
-        final Reply reply;
-        /** When it entered the inbox, if a recording takes {@link NodePassEvent}s; else 0. */
-        final long enqueued;
-        long index;
-        long term;
-
-        Proposal(byte[] command, Reply reply, long enqueued) {
-            this.command = command;
-            this.reply = reply;
-            this.enqueued = enqueued;
-        }
-    }
-
     private record Read(Object query, Reply reply) {}
 
     private record PendingRead(Object query, Reply reply) {}
@@ -280,9 +265,20 @@ public final class RaftNode implements AutoCloseable {
     public void propose(byte[] command, Reply reply) {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(reply, "reply");
-        if (!enqueue(new Proposal(command, reply, PASS_EVENTS.isEnabled() ? System.nanoTime() : 0))) {
-            reply.notLeader(RaftCore.NONE);
-        }
+        propose(new Proposal.Of(command, reply));
+    }
+
+    /**
+     * Proposes {@code proposal}'s command; the proposal itself learns its result once it is committed and
+     * applied here, or that this node cannot take it.
+     *
+     * @throws IllegalStateException if this proposal was proposed before (here or to another node)
+     */
+    public void propose(Proposal proposal) {
+        Objects.requireNonNull(proposal, "proposal");
+        proposal.claim();
+        if (PASS_EVENTS.isEnabled()) proposal.enqueued = System.nanoTime();
+        if (!enqueue(proposal)) proposal.notLeader(RaftCore.NONE);
     }
 
     /** Runs a linearizable read: {@code query} is passed to the state machine once ReadIndex allows. */
@@ -385,7 +381,7 @@ public final class RaftNode implements AutoCloseable {
         synchronized (lateDrain) {
             Object item;
             while ((item = inbox.poll()) != null) {
-                if (item instanceof Proposal p) p.reply.notLeader(RaftCore.NONE);
+                if (item instanceof Proposal p) p.notLeader(RaftCore.NONE);
                 else if (item instanceof Read r) r.reply.notLeader(RaftCore.NONE);
                 else if (item instanceof Control c) c.refused.run();
             }
@@ -516,7 +512,7 @@ public final class RaftNode implements AutoCloseable {
                 case Proposal p -> {
                     long index = core.propose(p.command);
                     if (index == RaftCore.REJECTED) {
-                        p.reply.notLeader(core.leader());
+                        p.notLeader(core.leader());
                     } else {
                         p.index = index;
                         p.term = core.term();
@@ -605,7 +601,7 @@ public final class RaftNode implements AutoCloseable {
         }
         if (r.role() != Role.LEADER && !proposals.isEmpty()) {
             // Lost leadership: these may yet commit under the next leader, or not; the client retries.
-            for (Proposal p : proposals) answer(p.reply, new Refusal(r.leader()));
+            for (Proposal p : proposals) answer(p, new Refusal(r.leader()));
             proposals.clear();
         }
         if (r.role() != Role.LEADER) loseLeadership(r.leader());
@@ -645,8 +641,8 @@ public final class RaftNode implements AutoCloseable {
         Proposal p;
         while ((p = proposals.peek()) != null && p.index <= e.index()) {
             proposals.poll();
-            if (p.index == e.index() && p.term == e.term()) answer(p.reply, result);
-            else answer(p.reply, new Refusal(core.leader())); // its slot went to another leader's entry
+            if (p.index == e.index() && p.term == e.term()) answer(p, result);
+            else answer(p, new Refusal(core.leader())); // its slot went to another leader's entry
         }
     }
 
@@ -677,7 +673,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void failEverything() {
-        for (Proposal p : proposals) p.reply.notLeader(RaftCore.NONE);
+        for (Proposal p : proposals) p.notLeader(RaftCore.NONE);
         proposals.clear();
         for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
         reads.clear();
