@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Closed-loop commit latency with HdrHistogram, for raftkv and MicroRaft alike: {@code clients}
@@ -32,6 +33,12 @@ import java.util.concurrent.atomic.LongAdder;
  * SYSTEM is raftkv or microraft. It prints one summary line (and a per-second line with -Dbench.verbose=true)
  * and appends the window's histogram to {@code OUT_DIR/LABEL.hlog}; {@code ClosedLoopBench plot OUT_DIR TITLE}
  * draws every .hlog there (all the windows of a file together) as one percentile plot, {@code plot.svg}.
+ *
+ * <p>To find what stalls a commit: {@code -Dbench.stalls=MICROS} lists every commit slower than that, with
+ * the wall-clock time it ended (to set beside a JFR recording's GC pauses and safepoints), and runs a
+ * hiccup meter: a platform thread that parks for 1 ms at a time and records how late it wakes, which
+ * is what the OS and the JVM did to a thread that needs nothing else. Off by default: the meter's
+ * thousand wake-ups a second are load of their own.
  */
 public final class ClosedLoopBench {
     private static final long HIGHEST = 60_000_000_000L; // 60 s, in ns
@@ -62,6 +69,9 @@ public final class ClosedLoopBench {
         boolean verbose = Boolean.getBoolean("bench.verbose");
 
         Recorder recorder = new Recorder(HIGHEST, 3);
+        long stallNanos = Long.getLong("bench.stalls", 0L) * 1_000L;
+        java.util.concurrent.ConcurrentLinkedQueue<Stall> stalls = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Recorder hiccups = new Recorder(HIGHEST, 3);
         LongAdder errors = new LongAdder();
         AtomicReference<Throwable> firstError = new AtomicReference<>();
         String[] keys = CommitTargets.keys();
@@ -89,7 +99,9 @@ public final class ClosedLoopBench {
                         long t0 = System.nanoTime();
                         try {
                             w.put(key, value);
-                            recorder.recordValue(Math.min(System.nanoTime() - t0, HIGHEST));
+                            long took = System.nanoTime() - t0;
+                            recorder.recordValue(Math.min(took, HIGHEST));
+                            if (stallNanos > 0 && took > stallNanos) stalls.add(new Stall(System.currentTimeMillis(), false, took));
                         } catch (RuntimeException e) {
                             errors.increment();
                             firstError.compareAndSet(null, e);
@@ -99,9 +111,23 @@ public final class ClosedLoopBench {
                 threads.add(clients == 1 ? Thread.ofPlatform().name("client-0").start(loop)
                         : Thread.ofVirtual().name("client-" + i).start(loop));
             }
+            if (stallNanos > 0) {
+                Thread meter = Thread.ofPlatform().daemon().name("hiccup-meter").start(() -> {
+                    while (running[0]) {
+                        long t = System.nanoTime();
+                        LockSupport.parkNanos(1_000_000);
+                        long late = Math.max(0, System.nanoTime() - t - 1_000_000);
+                        hiccups.recordValue(Math.min(late, HIGHEST));
+                        if (late > stallNanos) stalls.add(new Stall(System.currentTimeMillis(), true, late));
+                    }
+                });
+                threads.add(meter);
+            }
             Thread.sleep(warmup * 1000L);
+            stalls.clear();
             long term0 = term(target);
             recorder.getIntervalHistogram(); // drop the warm-up
+            hiccups.getIntervalHistogram();
             long gcTime0 = gcTime(), gcCount0 = gcCount();
             long cpu0 = cpuNanos();
             long start = System.nanoTime();
@@ -148,6 +174,14 @@ public final class ClosedLoopBench {
                     cpu / 1e9 / elapsed, gcTime, gcCount, liveMin / 1e6, liveMax / 1e6, errors.sum(), elections < 0 ? "n/a" : Long.toString(elections), label,
                     Runtime.version());
             System.out.println(summary);
+            if (stallNanos > 0) {
+                Histogram h = hiccups.getIntervalHistogram();
+                System.out.printf(Locale.ROOT, "  hiccup meter (1 ms parks of a platform thread): p99 %.1f p99.9 %.1f worst %.1f us%n",
+                        h.getValueAtPercentile(99) / 1e3, h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3);
+                System.out.println("  commits slower than " + stallNanos / 1000 + " us, and hiccups as long, in episodes"
+                        + " (events ending within 5 ms of each other), by the wall-clock time the first ended:");
+                for (String episode : Stall.episodes(new ArrayList<>(stalls))) System.out.println("    " + episode);
+            }
             if (firstError.get() != null) firstError.get().printStackTrace(System.out);
             Path log = out.resolve(label + ".hlog");
             boolean fresh = !Files.exists(log);
@@ -162,6 +196,34 @@ public final class ClosedLoopBench {
             }
             Files.write(out.resolve(label + ".seconds.txt"), perSecond, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
+        }
+    }
+
+    /** A commit slower than the threshold, or as long a hiccup, and the wall-clock millisecond it ended. */
+    private record Stall(long endMillis, boolean hiccup, long nanos) {
+        /** The stalls grouped into episodes, one line each: when, how many commits, the longest commit and hiccup. */
+        static List<String> episodes(List<Stall> stalls) {
+            stalls.sort(java.util.Comparator.comparingLong(Stall::endMillis));
+            List<String> out = new ArrayList<>();
+            int i = 0;
+            while (i < stalls.size()) {
+                long first = stalls.get(i).endMillis, last = first;
+                int commits = 0;
+                long worstCommit = 0, worstHiccup = 0;
+                for (; i < stalls.size() && stalls.get(i).endMillis - last <= 5; i++) {
+                    Stall st = stalls.get(i);
+                    last = st.endMillis;
+                    if (st.hiccup) {
+                        worstHiccup = Math.max(worstHiccup, st.nanos);
+                    } else {
+                        commits++;
+                        worstCommit = Math.max(worstCommit, st.nanos);
+                    }
+                }
+                out.add(String.format(Locale.ROOT, "%s  %3d commits, longest %6.1f ms; hiccup %6.1f ms",
+                        java.time.Instant.ofEpochMilli(first), commits, worstCommit / 1e6, worstHiccup / 1e6));
+            }
+            return out;
         }
     }
 
