@@ -109,7 +109,6 @@ public final class RaftNode implements AutoCloseable {
     private long lastSnapshotBytes;
     private final ThreadFactory threads;
 
-    /** A proposal, and once the core has taken it, the log slot it waits for (set on the node's thread). */
     private record Read(Object query, Reply reply) {}
 
     private record PendingRead(Object query, Reply reply) {}
