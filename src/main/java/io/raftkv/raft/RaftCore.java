@@ -221,11 +221,14 @@ public final class RaftCore {
     /**
      * Starts handing leadership to {@code target} (thesis §3.10): brings it up to date, then tells it
      * to campaign at once. Proposals are refused meanwhile; after an election timeout the transfer is
-     * abandoned. Returns false if this node is not the leader or {@code target} is not a voter.
+     * abandoned. A request for the transfer already under way is ignored (it neither restarts its
+     * clock nor sends again, as in etcd); one for another target abandons it and starts anew. Returns
+     * false if this node is not the leader or {@code target} is not a voter.
      */
     public boolean transferLeadership(int target) {
         if (role != Role.LEADER || !configuration.isVoter(target)) return false;
         if (target == id) return true;
+        if (target == transferTarget) return true; // under way: a retry must not keep refusing proposals for ever
         transferTarget = target;
         electionElapsed = 0;
         Progress pr = progress.get(target);

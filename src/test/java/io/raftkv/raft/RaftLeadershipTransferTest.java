@@ -49,6 +49,32 @@ class RaftLeadershipTransferTest {
         assertEquals(2, net.core(3).term());
     }
 
+    @Test
+    void aRepeatedRequestForTheSameTargetDoesNotRestartTheTransfer() {
+        TestNetwork net = TestNetwork.of(3);
+        net.elect(1);
+        net.isolate(3); // it cannot catch up: the transfer can only time out
+        net.core(1).propose(bytes("a"));
+        net.deliverAll();
+        assertTrue(net.core(1).transferLeadership(3));
+        assertEquals(RaftCore.REJECTED, net.core(1).propose(bytes("refused")), "proposals wait while a transfer is on");
+        int half = ELECTION_TICKS / 2;
+        for (int t = 0; t < half; t++) {
+            net.tick(1);
+            net.deliverAll();
+        }
+        // A client retrying its request, as an operator or a shell might: the transfer goes on as it was.
+        assertTrue(net.core(1).transferLeadership(3));
+        for (int t = half; t < ELECTION_TICKS; t++) {
+            net.tick(1);
+            net.deliverAll();
+        }
+        assertEquals(Role.LEADER, net.core(1).role());
+        assertTrue(net.core(1).propose(bytes("b")) != RaftCore.REJECTED,
+                "an election timeout after the first request the transfer is abandoned, repeat or not");
+        assertEquals(List.of(), net.delivered().stream().filter(m -> m instanceof TimeoutNow).toList());
+    }
+
     private static List<Integer> indexesOf(List<Message> trace, Class<? extends Message> type) {
         return IntStream.range(0, trace.size()).filter(i -> type.isInstance(trace.get(i))).boxed().toList();
     }
