@@ -1,5 +1,6 @@
 package io.raftkv.kv;
 
+import io.raftkv.node.CommandFailure;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.Reply;
 
@@ -112,6 +113,7 @@ public final class KvService {
             case KvResult.Registered reg -> new KvResponse.Ok(reg.clientId());
             case KvResult.SessionExpired e -> new KvResponse.Refused("session expired");
             case KvResult.Stale s -> new KvResponse.Refused("an older request of this session");
+            case CommandFailure f -> new KvResponse.Refused("the state machine failed on this write: " + f.cause());
             default -> throw new IllegalStateException("unexpected result " + result);
         };
     }

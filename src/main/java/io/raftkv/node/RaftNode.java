@@ -633,7 +633,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void apply(Entry e) {
-        Object result = e.kind() == Entry.Kind.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
+        Object result = e.kind() == Entry.Kind.COMMAND ? applyCommand(e) : null;
         applied = e.index();
         appliedSinceSnapshot += e.size();
         if (e.kind() == Entry.Kind.CONFIG) configApplied(e);
@@ -642,6 +642,21 @@ public final class RaftNode implements AutoCloseable {
             proposals.poll();
             if (p.index == e.index() && p.term == e.term()) answer(p, result);
             else answer(p, new Refusal(core.leader())); // its slot went to another leader's entry
+        }
+    }
+
+    /**
+     * Applies a committed command. A RuntimeException is the command's output (see {@link StateMachine#apply}):
+     * every replica meets it at the same entry, so stopping here would stop them all in turn. An Error
+     * stops the node.
+     */
+    private Object applyCommand(Entry e) {
+        try {
+            return stateMachine.apply(e.index(), e.data());
+        } catch (RuntimeException failure) {
+            LOG.log(Level.WARNING, "node " + id + ": the state machine threw applying the command at index " + e.index()
+                    + "; that is the command's result, and the node goes on", failure);
+            return new CommandFailure(e.index(), failure);
         }
     }
 

@@ -9,7 +9,14 @@ import java.io.OutputStream;
  * (but for a {@link Frozen} copy's), so an implementation needs no locks; they must not block.
  */
 public interface StateMachine {
-    /** Applies a committed command and returns the answer for whoever proposed it. */
+    /**
+     * Applies a committed command and returns the answer for whoever proposed it. Every replica applies
+     * the same commands in the same order, so the state machine must be deterministic: the same state and
+     * command give the same result and the same new state. A {@link RuntimeException} thrown here is part
+     * of that output: the node answers the proposer with a {@link CommandFailure} holding it and goes on
+     * with the next entry, so the state must then be as deterministic as after a normal return (best:
+     * unchanged). An {@link Error} stops the node.
+     */
     Object apply(long index, byte[] command);
 
     /** Answers a read; called only once the read is linearizable (ReadIndex confirmed and applied). */

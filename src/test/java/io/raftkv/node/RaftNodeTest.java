@@ -29,6 +29,7 @@ import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -362,16 +363,12 @@ class RaftNodeTest {
 
     // ---------------------------------------------------------------- three nodes
 
-    @Test
-    void threeNodesElectTheCampaignerAndReplicateAProposalToEveryStorage() {
+    /** Nodes 1 to 3 (at 1..3 of the array) over an in-memory network, started; node 1 campaigns and leads. */
+    private RaftNode[] threeNodesLedByNode1(MemoryStorage[] storages, StateMachine[] machines) {
         InMemoryNetwork network = new InMemoryNetwork(42);
         toClose.add(network);
-        MemoryStorage[] storages = new MemoryStorage[4];
-        CountingStateMachine[] machines = new CountingStateMachine[4];
         RaftNode[] nodes = new RaftNode[4];
         for (int id = 1; id <= 3; id++) {
-            storages[id] = new MemoryStorage();
-            machines[id] = new CountingStateMachine();
             // 10 ms ticks, elections after 30-60 ticks: node 1's campaign wins long before anyone times out.
             RaftConfig config = RaftConfig.builder(id, Set.of(1, 2, 3), new SplittableRandom(id)).electionTicks(30).build();
             int nodeId = id;
@@ -380,11 +377,70 @@ class RaftNodeTest {
             toClose.add(nodes[id]);
         }
         for (int id = 1; id <= 3; id++) nodes[id].start();
-
         nodes[1].campaign();
         Supplier<String> statuses = () -> nodes[1].status() + " " + nodes[2].status() + " " + nodes[3].status();
         await("node 1 leads and the others follow it", () -> nodes[1].status().role() == Role.LEADER
                 && nodes[2].status().leader() == 1 && nodes[3].status().leader() == 1, statuses);
+        return nodes;
+    }
+
+    /** Applies commands as strings; throws on "boom", leaving its state as it was. */
+    static final class FussyStateMachine implements StateMachine {
+        final List<String> applied = new CopyOnWriteArrayList<>();
+
+        @Override
+        public Object apply(long index, byte[] command) {
+            String c = new String(command, StandardCharsets.UTF_8);
+            if (c.equals("boom")) throw new IllegalArgumentException("no boom here");
+            applied.add(c);
+            return (long) applied.size();
+        }
+
+        @Override
+        public Object query(Object query) {
+            return applied.size();
+        }
+    }
+
+    @Test
+    void aCommandTheStateMachineThrowsOnIsAnsweredWithTheFailureAndEveryReplicaGoesOn() {
+        MemoryStorage[] storages = new MemoryStorage[4];
+        FussyStateMachine[] machines = new FussyStateMachine[4];
+        for (int id = 1; id <= 3; id++) {
+            storages[id] = new MemoryStorage();
+            machines[id] = new FussyStateMachine();
+        }
+        RaftNode[] nodes = threeNodesLedByNode1(storages, machines);
+
+        FutureReply boom = new FutureReply();
+        nodes[1].propose(bytes("boom"), boom);
+        CommandFailure failure = assertInstanceOf(CommandFailure.class, boom.get(), "the proposer learns what apply threw");
+        assertEquals("no boom here", assertInstanceOf(IllegalArgumentException.class, failure.cause()).getMessage());
+        assertEquals(2, failure.index(), "after the leader's no-op");
+
+        FutureReply after = new FutureReply();
+        nodes[1].propose(bytes("after"), after);
+        assertEquals(1L, after.get(), "the next command applies, on a state the failed one left alone");
+        for (int id = 1; id <= 3; id++) {
+            FussyStateMachine m = machines[id];
+            RaftNode n = nodes[id];
+            await("node " + id + " applies the command after the failed one", () -> m.applied.contains("after"), () -> m.applied);
+            assertEquals(List.of("after"), m.applied, "node " + id);
+            assertFalse(n.stopped(), "node " + id + " runs on");
+            assertNull(n.failure(), "node " + id);
+            assertEquals(3, n.status().appliedIndex(), "node " + id + " applied past the failed command");
+        }
+    }
+
+    @Test
+    void threeNodesElectTheCampaignerAndReplicateAProposalToEveryStorage() {
+        MemoryStorage[] storages = new MemoryStorage[4];
+        CountingStateMachine[] machines = new CountingStateMachine[4];
+        for (int id = 1; id <= 3; id++) {
+            storages[id] = new MemoryStorage();
+            machines[id] = new CountingStateMachine();
+        }
+        RaftNode[] nodes = threeNodesLedByNode1(storages, machines);
         long term = nodes[1].status().term();
 
         byte[] command = bytes("replicated");
