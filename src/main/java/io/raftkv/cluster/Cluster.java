@@ -205,6 +205,10 @@ public final class Cluster implements AutoCloseable {
     /** What node {@code id} last published: role, term, leader, commit and applied index, alive. */
     public NodeStatus status(int id) {
         checkNode(id);
+        return statusOf(id);
+    }
+
+    private NodeStatus statusOf(int id) {
         RaftNode n = nodes.get(id);
         if (n != null) return n.status();
         NodeStatus last = lastStatus[id];
@@ -218,9 +222,13 @@ public final class Cluster implements AutoCloseable {
         return n == null ? Optional.empty() : Optional.of(n.snapshotStats());
     }
 
+    /** Every member's status, in id order; a node removed while this runs may be in it, as it was listed. */
     public List<NodeStatus> statuses() {
+        checkOpen();
         List<NodeStatus> out = new ArrayList<>();
-        for (int id : members) out.add(status(id));
+        // Not status(id): it refuses a node that is no longer a member, and a removal may land between
+        // listing the members and asking each (a nemesis test's sampler once failed so).
+        for (int id : members) out.add(statusOf(id));
         return out;
     }
 
