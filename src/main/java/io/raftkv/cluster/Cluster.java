@@ -239,14 +239,14 @@ public final class Cluster implements AutoCloseable {
     public OptionalInt leader() {
         checkOpen();
         for (int id : members) {
-            NodeStatus s = status(id);
+            NodeStatus s = statusOf(id); // as statuses(): a node removed meanwhile must not make this throw
             RaftNode n = nodes.get(id);
             if (!s.alive() || s.role() != Role.LEADER || n == null) continue;
             Set<Integer> voters = n.configuration().voters();
             int agree = 0;
             for (int other : voters) {
                 if (!members.contains(other)) continue;
-                NodeStatus o = status(other);
+                NodeStatus o = statusOf(other);
                 if (o.alive() && o.term() == s.term() && o.leader() == id) agree++;
             }
             if (agree > voters.size() / 2) return OptionalInt.of(id);
