@@ -14,7 +14,6 @@ import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
-import io.raftkv.raft.ConfigChange;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.Role;
@@ -422,11 +421,7 @@ public final class Cluster implements AutoCloseable {
     public void removeNode(int id, Duration timeout) {
         checkNode(id);
         Objects.requireNonNull(timeout, "timeout");
-        retryAtLeader("remove node " + id, timeout, (leader, left) -> {
-            // A retry after an attempt whose answer was lost finds the change made.
-            if (!leader.configuration().contains(id)) return CompletableFuture.completedFuture(leader.configuration());
-            return leader.changeMembership(ConfigChange.remove(id));
-        });
+        retryAtLeader("remove node " + id, timeout, (leader, left) -> leader.removeMember(id));
         synchronized (this) {
             if (nodes.get(id) != null) kill(id);
             members.remove(id);

@@ -83,6 +83,7 @@ public final class RaftNode implements AutoCloseable {
     private final StatusBoard status;
     private volatile Throwable failure;
     private volatile Configuration configuration;
+    private volatile Configuration committedConfiguration;
     // Snapshot figures, written by the node's thread only when they change (not once per commit), and put
     // together by snapshotStats().
     private volatile long snapshotsTaken;
@@ -212,6 +213,7 @@ public final class RaftNode implements AutoCloseable {
         }
         this.core = new RaftCore(config, storage.hardState(), snapshot.orElse(null), storage.entries());
         this.configuration = core.configuration();
+        this.committedConfiguration = core.committedConfiguration();
         this.status = new StatusBoard(id);
         status.publish(true, core.role(), core.term(), core.leader(), core.log().lastIndex(), core.commitIndex(), applied);
         this.snapshotReceiver = new SnapshotReceiver(id, storage, this::send);
@@ -342,6 +344,31 @@ public final class RaftNode implements AutoCloseable {
     /** The configuration in force at this node: the last one in its log, committed or not. */
     public Configuration configuration() {
         return configuration;
+    }
+
+    /**
+     * Removes member {@code id}, as {@link #changeMembership} with {@link ConfigChange#remove}, but done only
+     * once the removal is committed, and safe to repeat: if the committed configuration lacks {@code id}
+     * already (a retry after a lost answer), the future completes with it at once; if only the configuration
+     * in force lacks it, the removal is in the log but not committed and may still be rolled back, so the
+     * future fails with {@link IllegalStateException} (ask again shortly) rather than report it done.
+     */
+    public CompletableFuture<Configuration> removeMember(int id) {
+        Configuration committed = committedConfiguration;
+        if (!committed.contains(id)) return CompletableFuture.completedFuture(committed);
+        if (!configuration.contains(id)) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the removal of node " + id
+                    + " is in node " + this.id + "'s log but not committed yet"));
+        }
+        return changeMembership(ConfigChange.remove(id));
+    }
+
+    /**
+     * The configuration of this node's committed log, as last published: a membership change is done once
+     * it shows here (the one in force may still be rolled back with an uncommitted suffix of the log).
+     */
+    public Configuration committedConfiguration() {
+        return committedConfiguration;
     }
 
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
@@ -668,6 +695,8 @@ public final class RaftNode implements AutoCloseable {
     private void publishStatus() {
         Configuration c = core.configuration();
         if (c != configuration) configuration = c;
+        Configuration committed = core.committedConfiguration();
+        if (committed != committedConfiguration) committedConfiguration = committed;
         SnapshotMeta latest = core.latestSnapshot();
         long snapIndex = latest == null ? 0 : latest.index();
         if (snapIndex != publishedSnapshotIndex) publishedSnapshotIndex = snapIndex;

@@ -868,6 +868,14 @@ public final class RaftCore {
     /** The configuration in force: the last one in the log, committed or not. */
     public Configuration configuration() { return configuration; }
 
+    /**
+     * The configuration of the committed log: the last one at or below the commit index. A change is done
+     * only once it is here: the one in force may still be rolled back with an uncommitted suffix.
+     */
+    public Configuration committedConfiguration() {
+        return log.lastConfigIndex() <= log.committed() ? configuration : log.configurationAt(log.committed());
+    }
+
     /** The leader's view of {@code peer}'s replication, or null if this node does not lead. */
     public Progress progress(int peer) { return role == Role.LEADER ? progress.get(peer) : null; }
 

@@ -365,7 +365,10 @@ class RaftNodeTest {
 
     /** Nodes 1 to 3 (at 1..3 of the array) over an in-memory network, started; node 1 campaigns and leads. */
     private RaftNode[] threeNodesLedByNode1(MemoryStorage[] storages, StateMachine[] machines) {
-        InMemoryNetwork network = new InMemoryNetwork(42);
+        return threeNodesLedByNode1(new InMemoryNetwork(42), storages, machines);
+    }
+
+    private RaftNode[] threeNodesLedByNode1(InMemoryNetwork network, MemoryStorage[] storages, StateMachine[] machines) {
         toClose.add(network);
         RaftNode[] nodes = new RaftNode[4];
         for (int id = 1; id <= 3; id++) {
@@ -382,6 +385,37 @@ class RaftNodeTest {
         await("node 1 leads and the others follow it", () -> nodes[1].status().role() == Role.LEADER
                 && nodes[2].status().leader() == 1 && nodes[3].status().leader() == 1, statuses);
         return nodes;
+    }
+
+    @Test
+    void aRemovalIsReportedDoneOnlyOnceItIsCommitted() throws Exception {
+        MemoryStorage[] storages = new MemoryStorage[4];
+        CountingStateMachine[] machines = new CountingStateMachine[4];
+        for (int id = 1; id <= 3; id++) {
+            storages[id] = new MemoryStorage();
+            machines[id] = new CountingStateMachine();
+        }
+        InMemoryNetwork network = new InMemoryNetwork(42);
+        RaftNode[] nodes = threeNodesLedByNode1(network, storages, machines);
+        // The leader alone: its removal of node 3 goes into its log (the configuration in force lacks node 3)
+        // but cannot commit.
+        network.isolate(1);
+        CompletableFuture<io.raftkv.raft.Configuration> first = nodes[1].changeMembership(io.raftkv.raft.ConfigChange.remove(3));
+        await("the removal is in node 1's log", () -> !nodes[1].configuration().contains(3), nodes[1]::configuration);
+        assertFalse(first.isDone(), "not committed");
+        assertTrue(nodes[1].committedConfiguration().contains(3), "committed: still a member");
+        // A retry (its first answer lost) must not be told that the removal is done: it may yet be rolled back.
+        CompletableFuture<io.raftkv.raft.Configuration> retry = nodes[1].removeMember(3);
+        java.util.concurrent.ExecutionException notYet = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> retry.get(5, TimeUnit.SECONDS));
+        assertEquals("the removal of node 3 is in node 1's log but not committed yet", notYet.getCause().getMessage());
+        assertInstanceOf(IllegalStateException.class, notYet.getCause());
+        // Reconnected, the leader commits it; then a retry is answered at once with the committed configuration.
+        network.heal();
+        assertEquals(Set.of(1, 2), first.get(5, TimeUnit.SECONDS).voters());
+        await("node 1 publishes the committed removal", () -> !nodes[1].committedConfiguration().contains(3),
+                nodes[1]::committedConfiguration);
+        assertEquals(Set.of(1, 2), nodes[1].removeMember(3).get(0, TimeUnit.SECONDS).voters());
     }
 
     /** Applies commands as strings; throws on "boom", leaving its state as it was. */

@@ -5,7 +5,6 @@ import io.raftkv.kv.KvService;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
-import io.raftkv.raft.ConfigChange;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Role;
 import io.raftkv.transport.tcp.FrameException;
@@ -227,10 +226,9 @@ public final class KvSocketServer implements InboundProtocol {
         CompletableFuture<Configuration> done = switch (a.op()) {
             case MEMBERS -> CompletableFuture.completedFuture(node.configuration());
             case ADD_VOTER -> node.addVoter(a.node(), CATCH_UP);
-            // A retry after an answer that was lost finds the node gone already: that is the answer it wanted.
-            case REMOVE -> node.configuration().contains(a.node())
-                    ? node.changeMembership(ConfigChange.remove(a.node()))
-                    : CompletableFuture.completedFuture(node.configuration());
+            // Done once the committed configuration lacks it (a retry after a lost answer finds it so); while
+            // only the configuration in force lacks it, the removal is not committed and the client asks again.
+            case REMOVE -> node.removeMember(a.node());
             case TRANSFER -> {
                 Configuration c = node.configuration();
                 if (!c.isVoter(a.node())) {
