@@ -368,6 +368,14 @@ public final class Cluster implements AutoCloseable {
             if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
             else s.handle(request, command, reply);
         }
+
+        @Override
+        public boolean propose(int node, byte[] command, Consumer<KvResponse> reply) {
+            KvService s = node >= 1 && node < services.length() ? services.get(node) : null;
+            if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
+            else s.propose(command, reply);
+            return true;
+        }
     };
 
     // ---------------------------------------------------------------- membership

@@ -85,7 +85,7 @@ public final class KvClient implements AutoCloseable {
         limits.checkKey(key);
         turn.lock();
         try {
-            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, System.nanoTime());
+            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, null, System.nanoTime());
             return Optional.ofNullable((String) v);
         } finally {
             turn.unlock();
@@ -107,20 +107,25 @@ public final class KvClient implements AutoCloseable {
     private Object write(KvRequest.Kind kind, String key, String value, byte[] command) {
         long start = System.nanoTime(); // one deadline for the whole call, opening the session included
         if (sessionId == 0) {
-            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), null, kind, key, start);
+            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), null, kind, key, null, start);
         }
         // A new sequence number per write; every retry of this write carries the same one.
         seq++;
         KvCommand.setSession(command, sessionId, seq);
-        return call(new KvRequest(kind, sessionId, seq, key, value), command, kind, key, start);
+        // No request object unless a connector needs one: a node in this process takes the command alone.
+        return call(null, command, kind, key, value, start);
     }
 
     /** What a call was for, in the words of its errors: "PUT k", or "PUT k (opening a session)". Built only for an error. */
     private static String what(KvRequest request, KvRequest.Kind kind, String key) {
-        return kind + " " + key + (request.kind() == KvRequest.Kind.REGISTER ? " (opening a session)" : "");
+        return kind + " " + key + (request != null && request.kind() == KvRequest.Kind.REGISTER ? " (opening a session)" : "");
     }
 
-    private Object call(KvRequest request, byte[] command, KvRequest.Kind kind, String key, long start) {
+    /**
+     * Sends {@code request} (or, if it is null, the write {@code command} of {@code kind} on {@code key} and
+     * {@code value}, under this client's session and sequence number) until a node answers it.
+     */
+    private Object call(KvRequest request, byte[] command, KvRequest.Kind kind, String key, String value, long start) {
         attemptsOfCurrent = 0;
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
@@ -149,7 +154,12 @@ public final class KvClient implements AutoCloseable {
             if (closed) continue; // close() may have missed this future; the check above reports it
             sent = true;
             attemptsOfCurrent++;
-            if (command == null) connector.send(target, request, answer); else connector.send(target, request, command, answer);
+            if (command == null) {
+                connector.send(target, request, answer);
+            } else if (!connector.propose(target, command, answer)) {
+                if (request == null) request = new KvRequest(kind, sessionId, seq, key, value); // once per write
+                connector.send(target, request, command, answer);
+            }
             KvResponse response;
             try {
                 // Spin while spinning pays (answers come within it; four misses in a row say not), and try again
@@ -199,7 +209,7 @@ public final class KvClient implements AutoCloseable {
     }
 
     private static String unknownOutcome(KvRequest request) {
-        return request.kind() == KvRequest.Kind.GET ? "nothing was read"
+        return request != null && request.kind() == KvRequest.Kind.GET ? "nothing was read"
                 : "it may or may not have been applied, and will not be applied twice";
     }
 

@@ -120,6 +120,23 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return false;
     }
 
+    /** The op of an encoded PUT or REPLACE, or null if {@code command} is not laid out as one. */
+    static Op writeOp(byte[] command) {
+        if (command.length < HEADER + 4 || command[0] != VERSION) return null;
+        int op = command[1];
+        return op == Op.PUT.ordinal() ? Op.PUT : op == Op.REPLACE.ordinal() ? Op.REPLACE : null;
+    }
+
+    /** The session of an encoded command (at least {@link #HEADER} bytes long). */
+    static long clientId(byte[] command) {
+        return (long) LONG.get(command, 2);
+    }
+
+    /** The sequence number of an encoded command (at least {@link #HEADER} bytes long). */
+    static long seq(byte[] command) {
+        return (long) LONG.get(command, 10);
+    }
+
     /** Sets the session and sequence number of an encoded command, before anyone else sees its array. */
     static void setSession(byte[] command, long clientId, long seq) {
         LONG.set(command, 2, clientId);

@@ -20,4 +20,15 @@ public interface KvConnector {
     default void send(int node, KvRequest request, byte[] command, Consumer<KvResponse> reply) {
         send(node, request, reply);
     }
+
+    /**
+     * Proposes a write the client has encoded as the log will hold it, session and sequence number set
+     * ({@code command}, which nobody changes afterwards), to a node in this process, with no request
+     * object: the command says what it is. Returns false if this connector cannot (the default: one that
+     * crosses a process boundary), and the client then uses {@link #send(int, KvRequest, byte[], Consumer)};
+     * if it returns true, {@code reply} is called at most once, from any thread.
+     */
+    default boolean propose(int node, byte[] command, Consumer<KvResponse> reply) {
+        return false;
+    }
 }

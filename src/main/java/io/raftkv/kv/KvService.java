@@ -30,13 +30,32 @@ public final class KvService {
             handle(request, reply);
             return;
         }
-        if (request.seq() < 1) {
-            reply.accept(new KvResponse.Refused("a write needs a sequence number >= 1, was " + request.seq()));
+        proposeChecked(command, request.kind() == KvRequest.Kind.PUT ? KvCommand.Op.PUT : KvCommand.Op.REPLACE,
+                request.clientId(), request.seq(), reply);
+    }
+
+    /**
+     * Handles a write whose command a client in this process has encoded, session and sequence number set,
+     * with no request beside it ({@link KvConnector#propose}): the command says what it is (a PUT or a
+     * REPLACE), and is checked as {@link #handle(KvRequest, byte[], Consumer)} checks it.
+     */
+    public void propose(byte[] command, Consumer<KvResponse> reply) {
+        Objects.requireNonNull(reply, "reply");
+        KvCommand.Op op = command == null ? null : KvCommand.writeOp(command);
+        if (op == null) {
+            reply.accept(new KvResponse.Refused("not the command of a PUT or a REPLACE"));
+            return;
+        }
+        proposeChecked(command, op, KvCommand.clientId(command), KvCommand.seq(command), reply);
+    }
+
+    private void proposeChecked(byte[] command, KvCommand.Op op, long clientId, long seq, Consumer<KvResponse> reply) {
+        if (seq < 1) {
+            reply.accept(new KvResponse.Refused("a write needs a sequence number >= 1, was " + seq));
             return;
         }
         try {
-            KvCommand.check(command, request.kind() == KvRequest.Kind.PUT ? KvCommand.Op.PUT : KvCommand.Op.REPLACE,
-                    request.clientId(), request.seq(), limits);
+            KvCommand.check(command, op, clientId, seq, limits);
         } catch (IllegalArgumentException e) {
             reply.accept(new KvResponse.Refused(e.getMessage()));
             return;

@@ -178,6 +178,37 @@ class KvServiceTest {
         assertEquals(before + 1, storage.lastIndex(), "no refused write reached the log");
     }
 
+    private KvResponse propose(byte[] command) {
+        CompletableFuture<KvResponse> answer = new CompletableFuture<>();
+        service.propose(command, answer::complete);
+        return answer.orTimeout(WAIT_MILLIS, TimeUnit.MILLISECONDS).join();
+    }
+
+    @Test
+    void aWriteProposedAsItsCommandAloneIsCheckedAsTheCommandSays() {
+        startLoneNode(10, true);
+        long session = register();
+        long before = storage.lastIndex();
+        assertEquals(new KvResponse.Ok(null), propose(KvCommand.encode(KvCommand.Op.PUT, session, 1, "a", "1")));
+        assertEquals(new KvResponse.Ok(true), propose(KvCommand.encode(KvCommand.Op.REPLACE, session, 2, "a", "2")));
+        assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+        assertEquals(before + 2, storage.lastIndex());
+
+        // Not a write, not one command, past the limits, bad UTF-8, no sequence number: refused, nothing logged.
+        assertEquals(new KvResponse.Refused("not the command of a PUT or a REPLACE"), propose(KvCommand.register().encode()));
+        assertEquals(new KvResponse.Refused("not the command of a PUT or a REPLACE"), propose(new byte[3]));
+        byte[] good = KvCommand.encode(KvCommand.Op.PUT, session, 3, "a", "3");
+        assertTrue(propose(java.util.Arrays.copyOf(good, good.length - 1)) instanceof KvResponse.Refused);
+        assertEquals(new KvResponse.Refused("key is 9 bytes in UTF-8; the limit is 8"),
+                propose(KvCommand.encode(KvCommand.Op.PUT, session, 3, "123456789", "v")));
+        byte[] badUtf8 = KvCommand.encode(KvCommand.Op.PUT, session, 3, "k", "v");
+        badUtf8[badUtf8.length - 1] = (byte) 0xFF;
+        assertTrue(propose(badUtf8) instanceof KvResponse.Refused);
+        assertEquals(new KvResponse.Refused("a write needs a sequence number >= 1, was 0"),
+                propose(KvCommand.encode(KvCommand.Op.PUT, session, 0, "k", "v")));
+        assertEquals(before + 2, storage.lastIndex(), "no refused write reached the log");
+    }
+
     @Test
     void aNodeThatDoesNotLeadAnswersNotLeader() {
         startLoneNode(10, false);
