@@ -16,8 +16,10 @@ import java.util.function.Consumer;
 /**
  * A client of the replicated key-value store. It finds the leader, follows redirects, and retries a
  * write with the same sequence number, so that the write applies at most once; after its deadline
- * it throws {@link OutcomeUnknownException}. One request at a time: calls from several threads take
- * turns, so give each concurrent worker its own client.
+ * it throws {@link OutcomeUnknownException}. Should the cluster evict its session (it keeps a bounded
+ * number), a write refused on its only try is sent again under a new session; one tried more than
+ * once throws {@link SessionExpiredException}, since an earlier try may have been applied. One request
+ * at a time: calls from several threads take turns, so give each concurrent worker its own client.
  */
 public final class KvClient implements AutoCloseable {
     private final KvConnector connector;
@@ -106,14 +108,28 @@ public final class KvClient implements AutoCloseable {
 
     private Object write(KvRequest.Kind kind, String key, String value, byte[] command) {
         long start = System.nanoTime(); // one deadline for the whole call, opening the session included
-        if (sessionId == 0) {
-            sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), null, kind, key, null, start);
+        boolean renewed = false;
+        while (true) {
+            if (sessionId == 0) {
+                sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), null, kind, key, null, start);
+                seq = 0;
+            }
+            // A new sequence number per write; every retry of this write carries the same one.
+            seq++;
+            KvCommand.setSession(command, sessionId, seq);
+            try {
+                // No request object unless a connector needs one: a node in this process takes the command alone.
+                return call(null, command, kind, key, value, start);
+            } catch (SessionExpiredException e) {
+                // The cluster evicted this session. If this write was sent once, that one try was refused, so
+                // nothing of it was applied: it may go again, once, under a new session. After more tries an
+                // earlier one may have been applied before the eviction: at most once forbids a new session.
+                sessionId = 0; // gone: this write (if it may) or the next one opens a new session
+                if (attemptsOfCurrent > 1 || renewed) throw e;
+                renewed = true;
+                command = command.clone(); // the refused bytes are in the log: never change them
+            }
         }
-        // A new sequence number per write; every retry of this write carries the same one.
-        seq++;
-        KvCommand.setSession(command, sessionId, seq);
-        // No request object unless a connector needs one: a node in this process takes the command alone.
-        return call(null, command, kind, key, value, start);
     }
 
     /** What a call was for, in the words of its errors: "PUT k", or "PUT k (opening a session)". Built only for an error. */

@@ -40,6 +40,22 @@ class ClusterBasicsTest {
     }
 
     @Test
+    void aClientWhoseSessionWasEvictedGoesOnUnderANewOne() {
+        // Two sessions at most: a third client's registration evicts the least recently used one.
+        try (Cluster cluster = Cluster.builder().nodes(3).maxSessions(2).start()) {
+            KvClient first = cluster.newClient();
+            first.put("a", "1");
+            cluster.newClient().put("b", "1");
+            cluster.newClient().put("c", "1"); // evicts the first client's session
+            // Refused for the evicted session on its only try, so not applied: sent again under a new session.
+            first.put("a", "2");
+            assertEquals(Optional.of("2"), first.get("a"));
+            first.put("a", "3");
+            assertEquals(Optional.of("3"), cluster.newClient().get("a"));
+        }
+    }
+
+    @Test
     void nodesThatSpinBeforeParkingServeTheSame() {
         try (Cluster cluster = Cluster.builder().nodes(3).spinsBeforePark(100).start()) {
             KvClient client = cluster.newClient();

@@ -346,14 +346,57 @@ class KvClientTest {
     // ---------------------------------------------------------------- refusals
 
     @Test
-    void aSessionExpiredRefusalThrowsSessionExpiredException() {
-        FakeCluster cluster = new FakeCluster(List.of(1), (node, r) ->
-                r.kind() == KvRequest.Kind.REGISTER ? leaderAnswer(r) : new KvResponse.Refused("session expired"));
+    void aWriteRefusedForAnExpiredSessionOnItsOnlyTryGoesAgainOnceUnderANewSession() {
+        long[] sessions = {0};
+        FakeCluster cluster = new FakeCluster(List.of(1), (node, r) -> switch (r.kind()) {
+            case REGISTER -> new KvResponse.Ok(100 + ++sessions[0]);
+            // Session 101 was evicted; 102 is alive.
+            case PUT -> r.clientId() == 101 ? new KvResponse.Refused("session expired") : new KvResponse.Ok(null);
+            default -> leaderAnswer(r);
+        });
+        try (KvClient client = patientClient(cluster)) {
+            client.put("k", "v");
+            client.put("k", "w");
+        }
+        assertEquals(List.of(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null),
+                new KvRequest(KvRequest.Kind.PUT, 101, 1, "k", "v"),
+                new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null),
+                new KvRequest(KvRequest.Kind.PUT, 102, 1, "k", "v"),
+                new KvRequest(KvRequest.Kind.PUT, 102, 2, "k", "w")), cluster.sent().stream().map(Sent::request).toList());
+    }
+
+    @Test
+    void aSessionExpiredRefusalAfterARenewalThrowsAndTheNextWriteOpensANewSession() {
+        long[] sessions = {0};
+        FakeCluster cluster = new FakeCluster(List.of(1), (node, r) -> switch (r.kind()) {
+            case REGISTER -> new KvResponse.Ok(100 + ++sessions[0]);
+            // Sessions 101 and 102 are evicted at once; 103 lives.
+            case PUT -> r.clientId() < 103 ? new KvResponse.Refused("session expired") : new KvResponse.Ok(null);
+            default -> leaderAnswer(r);
+        });
         try (KvClient client = patientClient(cluster)) {
             SessionExpiredException e = assertThrows(SessionExpiredException.class, () -> client.put("k", "v"));
             assertEquals("PUT k: the cluster expired this client's session", e.getMessage());
+            client.put("k", "w");
         }
-        assertEquals(1, cluster.sent(KvRequest.Kind.PUT).size(), "a refusal is final: no retry");
+        assertEquals(List.of(101L, 102L, 103L), cluster.sent(KvRequest.Kind.PUT).stream().map(Sent::request)
+                .map(KvRequest::clientId).toList(), "one renewal for the refused write; the next write opens its own");
+    }
+
+    @Test
+    void aWriteTriedMoreThanOnceIsNotRenewedWhenItsSessionExpires() {
+        int[] puts = {0};
+        FakeCluster cluster = new FakeCluster(List.of(1), (node, r) -> switch (r.kind()) {
+            // The first try gets no answer (it may have been applied); the retry finds the session evicted.
+            case PUT -> ++puts[0] == 1 ? null : new KvResponse.Refused("session expired");
+            default -> leaderAnswer(r);
+        });
+        try (KvClient client = client(cluster, 2_000, 50)) {
+            SessionExpiredException e = assertThrows(SessionExpiredException.class, () -> client.put("k", "v"));
+            assertEquals("PUT k: the cluster expired this client's session; an earlier try of this write may or may not"
+                    + " have been applied", e.getMessage());
+        }
+        assertEquals(2, cluster.sent(KvRequest.Kind.PUT).size(), "not sent again under a new session");
     }
 
     @Test
