@@ -115,18 +115,6 @@ final class KvTable {
         return valueLengths[slot];
     }
 
-    /** Calls {@code visitor} for every entry, in no particular order. */
-    void forEach(Visitor visitor) {
-        for (int i = 0; i < keys.length; i++) {
-            if (keys[i] != null) visitor.visit(keys[i], valueArrays[i], valueOffsets[i], valueLengths[i]);
-        }
-    }
-
-    /** Sees one entry: the key's bytes (all of the array) and the value's slice. */
-    interface Visitor {
-        void visit(byte[] key, byte[] value, int valueOffset, int valueLength);
-    }
-
     /** The slot holding the key, or the empty slot where it would go. */
     private int find(int h, byte[] key, int kAt, int kLen) {
         int mask = keys.length - 1;

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -33,6 +34,8 @@ public final class MemoryStorage implements Storage {
      * each time was most of what the commit path allocated for snapshots.
      */
     private byte[] spare;
+    /** Open readers of replaced snapshots, by buffer; rarely more than one (a transfer under way when a snapshot is taken). */
+    private final IdentityHashMap<byte[], Integer> oldReaders = new IdentityHashMap<>();
 
     @Override
     public synchronized HardState hardState() {
@@ -95,24 +98,16 @@ public final class MemoryStorage implements Storage {
     private synchronized void readerClosed(byte[] bytes) {
         if (bytes == snapshotBytes) {
             snapshotReaders--;
-        } else if (!isReadBeyondCurrent(bytes)) {
-            keepSpare(bytes);
+            return;
         }
-    }
-
-    /** Readers of replaced snapshots, by buffer; rarely more than one (a transfer in progress when a snapshot is taken). */
-    private final java.util.IdentityHashMap<byte[], Integer> oldReaders = new java.util.IdentityHashMap<>();
-
-    /** Counts a reader of a replaced buffer off; whether others still read it. */
-    private boolean isReadBeyondCurrent(byte[] bytes) {
         Integer n = oldReaders.get(bytes);
-        if (n == null) return true; // not ours to reuse (should not happen): leave it alone
+        if (n == null) return; // not counted (should not happen): never reuse it
         if (n > 1) {
             oldReaders.put(bytes, n - 1);
-            return true;
+        } else {
+            oldReaders.remove(bytes);
+            keepSpare(bytes);
         }
-        oldReaders.remove(bytes);
-        return false;
     }
 
     private void keepSpare(byte[] bytes) {

@@ -44,7 +44,11 @@ class KvTableTest {
         }
         assertEquals(model.size(), table.size(), "seed " + seed);
         Map<String, String> seen = new HashMap<>();
-        table.forEach((k, v, at, n) -> seen.put(new String(k, StandardCharsets.UTF_8), new String(v, at, n, StandardCharsets.UTF_8)));
+        for (byte[] k : table.keys()) {
+            int slot = table.slotOf(k);
+            seen.put(new String(k, StandardCharsets.UTF_8),
+                    new String(table.valueArray(slot), table.valueOffset(slot), table.valueLength(slot), StandardCharsets.UTF_8));
+        }
         assertEquals(model, seen, "seed " + seed);
         assertNull(table.get("no such key"));
     }

@@ -12,11 +12,9 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A caller's own {@link Proposal}: answered as a reply is, and proposed only once. */
 class ProposalTest {
@@ -51,11 +49,7 @@ class ProposalTest {
                 () -> {}, 0, Thread.ofVirtual().factory())) {
             node.start();
             node.campaign();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (node.status().role() != Role.LEADER) {
-                assertTrue(System.nanoTime() < deadline, "the lone node did not lead");
-                LockSupport.parkNanos(1_000_000);
-            }
+            RaftNodeTest.await("the lone node leads", () -> node.status().role() == Role.LEADER, node::status);
             Answer first = new Answer(new byte[] {1});
             node.propose(first);
             assertEquals(1L, first.done.get(5, TimeUnit.SECONDS));

@@ -364,11 +364,17 @@ class RaftNodeTest {
     // ---------------------------------------------------------------- three nodes
 
     /** Nodes 1 to 3 (at 1..3 of the array) over an in-memory network, started; node 1 campaigns and leads. */
-    private RaftNode[] threeNodesLedByNode1(MemoryStorage[] storages, StateMachine[] machines) {
-        return threeNodesLedByNode1(new InMemoryNetwork(42), storages, machines);
+    private <M extends StateMachine> RaftNode[] threeNodesLedByNode1(MemoryStorage[] storages, M[] machines, Supplier<M> machine) {
+        return threeNodesLedByNode1(new InMemoryNetwork(42), storages, machines, machine);
     }
 
-    private RaftNode[] threeNodesLedByNode1(InMemoryNetwork network, MemoryStorage[] storages, StateMachine[] machines) {
+    /** As above, over {@code network}; fills {@code storages} and {@code machines} (new ones) at 1..3. */
+    private <M extends StateMachine> RaftNode[] threeNodesLedByNode1(InMemoryNetwork network, MemoryStorage[] storages,
+                                                                    M[] machines, Supplier<M> machine) {
+        for (int id = 1; id <= 3; id++) {
+            storages[id] = new MemoryStorage();
+            machines[id] = machine.get();
+        }
         toClose.add(network);
         RaftNode[] nodes = new RaftNode[4];
         for (int id = 1; id <= 3; id++) {
@@ -391,12 +397,8 @@ class RaftNodeTest {
     void aRemovalIsReportedDoneOnlyOnceItIsCommitted() throws Exception {
         MemoryStorage[] storages = new MemoryStorage[4];
         CountingStateMachine[] machines = new CountingStateMachine[4];
-        for (int id = 1; id <= 3; id++) {
-            storages[id] = new MemoryStorage();
-            machines[id] = new CountingStateMachine();
-        }
         InMemoryNetwork network = new InMemoryNetwork(42);
-        RaftNode[] nodes = threeNodesLedByNode1(network, storages, machines);
+        RaftNode[] nodes = threeNodesLedByNode1(network, storages, machines, CountingStateMachine::new);
         // The leader alone: its removal of node 3 goes into its log (the configuration in force lacks node 3)
         // but cannot commit.
         network.isolate(1);
@@ -440,11 +442,7 @@ class RaftNodeTest {
     void aCommandTheStateMachineThrowsOnIsAnsweredWithTheFailureAndEveryReplicaGoesOn() {
         MemoryStorage[] storages = new MemoryStorage[4];
         FussyStateMachine[] machines = new FussyStateMachine[4];
-        for (int id = 1; id <= 3; id++) {
-            storages[id] = new MemoryStorage();
-            machines[id] = new FussyStateMachine();
-        }
-        RaftNode[] nodes = threeNodesLedByNode1(storages, machines);
+        RaftNode[] nodes = threeNodesLedByNode1(storages, machines, FussyStateMachine::new);
 
         FutureReply boom = new FutureReply();
         nodes[1].propose(bytes("boom"), boom);
@@ -470,11 +468,7 @@ class RaftNodeTest {
     void threeNodesElectTheCampaignerAndReplicateAProposalToEveryStorage() {
         MemoryStorage[] storages = new MemoryStorage[4];
         CountingStateMachine[] machines = new CountingStateMachine[4];
-        for (int id = 1; id <= 3; id++) {
-            storages[id] = new MemoryStorage();
-            machines[id] = new CountingStateMachine();
-        }
-        RaftNode[] nodes = threeNodesLedByNode1(storages, machines);
+        RaftNode[] nodes = threeNodesLedByNode1(storages, machines, CountingStateMachine::new);
         long term = nodes[1].status().term();
 
         byte[] command = bytes("replicated");

@@ -104,11 +104,7 @@ class SnapshotOffThreadTest {
             node.snapshotPolicy(SnapshotPolicy.defaults().withLogBytes(1_000).withTrailingEntries(0));
             node.start();
             node.campaign();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (node.status().role() != Role.LEADER) {
-                assertTrue(System.nanoTime() < deadline, "the lone node did not lead");
-                LockSupport.parkNanos(1_000_000);
-            }
+            RaftNodeTest.await("the lone node leads", () -> node.status().role() == Role.LEADER, node::status);
             // 1,000 bytes of log is about 31 commands of 8 bytes (+24 each). The node freezes the state in the pass
             // after the one that crosses it: so at most two commands have been applied since.
             for (int i = 0; !machine.frozen; i++) {
@@ -125,7 +121,7 @@ class SnapshotOffThreadTest {
             // rather than let its log grow on. Propose one at a time until a proposal waits on a node that is
             // in that join.
             List<CompletableFuture<Object>> more = new ArrayList<>();
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (true) {
                 CompletableFuture<Object> f = propose(node);
                 more.add(f);
