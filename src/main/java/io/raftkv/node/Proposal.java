@@ -26,9 +26,11 @@ public abstract class Proposal implements Reply {
     @SuppressWarnings("unused") // through PROPOSED
     private volatile boolean proposed;
     // The node's bookkeeping, on its thread only.
-    /** When it entered the inbox, if a recording takes {@link NodePassEvent}s; else 0. */
-    long enqueued;
     long index;
+    /**
+     * The term of its entry once the node has appended it. Until then, when it entered the inbox if a recording
+     * takes {@link NodePassEvent}s (else 0): one field for both keeps every in-process write 8 bytes smaller.
+     */
     long term;
 
     /** @param command the command, which must not change afterwards; may be null in an instance never proposed */

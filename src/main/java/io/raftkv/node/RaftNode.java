@@ -278,7 +278,7 @@ public final class RaftNode implements AutoCloseable {
     public void propose(Proposal proposal) {
         Objects.requireNonNull(proposal, "proposal");
         proposal.claim();
-        if (PASS_EVENTS.isEnabled()) proposal.enqueued = System.nanoTime();
+        if (PASS_EVENTS.isEnabled()) proposal.term = System.nanoTime(); // when it was enqueued, until it is appended
         if (!enqueue(proposal)) proposal.notLeader(RaftCore.NONE);
     }
 
@@ -531,7 +531,7 @@ public final class RaftNode implements AutoCloseable {
                 event.inboxItems++;
                 if (item instanceof Proposal p) {
                     event.proposals++;
-                    if (p.enqueued != 0) event.longestInboxWait = Math.max(event.longestInboxWait, start - p.enqueued);
+                    if (p.term != 0) event.longestInboxWait = Math.max(event.longestInboxWait, start - p.term); // enqueued at
                 }
             }
             switch (item) {

@@ -66,14 +66,41 @@ public final class RaftCore {
     private final ArrayDeque<Long> readsAwaitingTermCommit = new ArrayDeque<>();
     private final ArrayDeque<PendingRead> readsAwaitingQuorum = new ArrayDeque<>();
     private final ArrayList<ReadState> readsConfirmed = new ArrayList<>();
-    private final ArrayList<Long> readsDropped = new ArrayList<>();
+    private ArrayList<Long> readsDropped = new ArrayList<>();
     private final Map<Integer, Long> ackedReadRound = new HashMap<>();
     private long readRound;
     private boolean readRoundDue;
 
-    private ArrayList<Message> messages = new ArrayList<>();
-    private ArrayList<Message> messagesAfterPersist = new ArrayList<>();
+    // Output. What accumulates between two ready() calls goes into the pending buffers; ready() swaps each
+    // with the one it handed out last time (whose Ready has expired) and fills the rest afresh, so a steady
+    // pass allocates no lists and no Ready.
+    private OutBuffer<Message> messagesPending = new OutBuffer<>(), messagesOut = new OutBuffer<>();
+    private OutBuffer<Message> afterPersistPending = new OutBuffer<>(), afterPersistOut = new OutBuffer<>();
+    private OutBuffer<Long> droppedPending = new OutBuffer<>(), droppedOut = new OutBuffer<>();
+    private final OutBuffer<Entry> unstableOut = new OutBuffer<>();
+    private final OutBuffer<Entry> committedOut = new OutBuffer<>();
+    private final OutBuffer<ReadState> readStatesOut = new OutBuffer<>();
+    private ArrayList<Message> messages = messagesPending.items;
+    private ArrayList<Message> messagesAfterPersist = afterPersistPending.items;
+    private final Ready ready = new Ready();
     private HardState reportedHardState;
+
+    /** A list the core hands out through a read-only view made once. */
+    private static final class OutBuffer<T> {
+        /** Beyond this, a buffer emptied for reuse is replaced, so that one burst does not keep a large array for good. */
+        private static final int KEEP_CAPACITY = 4096;
+        ArrayList<T> items = new ArrayList<>();
+        List<T> view = Ready.view(items);
+
+        void reset() {
+            if (items.size() > KEEP_CAPACITY) {
+                items = new ArrayList<>();
+                view = Ready.view(items);
+            } else {
+                items.clear();
+            }
+        }
+    }
 
     private record PendingRead(long context, long index, long round) {}
 
@@ -376,18 +403,32 @@ public final class RaftCore {
 
         HardState changed = null;
         if (hardStateChanged()) changed = reportedHardState = new HardState(term, votedFor, log.committed());
-        List<Entry> entries = log.takeUnstable();
-        List<Entry> committed = log.takeCommitted();
-        List<ReadState> reads = releaseReads();
-        List<Long> dropped = readsDropped.isEmpty() ? List.of() : List.copyOf(readsDropped);
-        readsDropped.clear();
-        List<Message> now = messages.isEmpty() ? List.of() : messages;
-        List<Message> later = messagesAfterPersist.isEmpty() ? List.of() : messagesAfterPersist;
-        if (!messages.isEmpty()) messages = new ArrayList<>();
-        if (!messagesAfterPersist.isEmpty()) messagesAfterPersist = new ArrayList<>();
+        unstableOut.reset();
+        log.takeUnstable(unstableOut.items);
+        committedOut.reset();
+        log.takeCommitted(committedOut.items);
+        readStatesOut.reset();
+        releaseReads(readStatesOut.items);
+        OutBuffer<Long> dropped = droppedPending;
+        droppedPending = droppedOut;
+        droppedOut = dropped;
+        droppedPending.reset();
+        readsDropped = droppedPending.items;
+        OutBuffer<Message> now = messagesPending;
+        messagesPending = messagesOut;
+        messagesOut = now;
+        messagesPending.reset();
+        messages = messagesPending.items;
+        OutBuffer<Message> later = afterPersistPending;
+        afterPersistPending = afterPersistOut;
+        afterPersistOut = later;
+        afterPersistPending.reset();
+        messagesAfterPersist = afterPersistPending.items;
         SnapshotMeta install = snapshotToInstall;
         snapshotToInstall = null;
-        return new Ready(changed, install, entries, now, later, committed, reads, dropped, role, term, leader);
+        ready.fill(changed, install, unstableOut.view, now.view, later.view, committedOut.view, readStatesOut.view,
+                dropped.view, role, term, leader);
+        return ready;
     }
 
     /** Tells the core that a {@link Ready}'s hard state and entries are durable. */
@@ -403,9 +444,8 @@ public final class RaftCore {
         }
     }
 
-    private List<ReadState> releaseReads() {
-        if (readsConfirmed.isEmpty()) return List.of();
-        List<ReadState> out = new ArrayList<>();
+    private void releaseReads(List<ReadState> out) {
+        if (readsConfirmed.isEmpty()) return;
         var it = readsConfirmed.iterator();
         while (it.hasNext()) {
             ReadState r = it.next();
@@ -414,7 +454,6 @@ public final class RaftCore {
                 it.remove();
             }
         }
-        return out;
     }
 
     // ---------------------------------------------------------------- roles

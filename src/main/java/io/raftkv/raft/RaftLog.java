@@ -276,13 +276,12 @@ public final class RaftLog {
 
     boolean hasUnstable() { return unstableFrom <= lastIndex(); }
 
-    /** Hands out the entries not yet given for persisting. */
-    List<Entry> takeUnstable() {
+    /** Adds to {@code into} the entries not yet given for persisting. */
+    void takeUnstable(List<Entry> into) {
         long last = lastIndex();
-        if (unstableFrom > last) return List.of();
-        List<Entry> out = EntrySlice.copyOf(entries, (int) (unstableFrom - snapshotIndex - 1), entries.size());
+        if (unstableFrom > last) return;
+        for (int i = (int) (unstableFrom - snapshotIndex - 1), n = entries.size(); i < n; i++) into.add(entries.get(i));
         unstableFrom = last + 1;
-        return out;
     }
 
     /** Records that entries up to (index, term) are durable, unless the log has changed there since. */
@@ -292,13 +291,10 @@ public final class RaftLog {
 
     boolean hasCommittedToApply() { return committed > applied; }
 
-    /** Hands out the committed entries not yet given for applying. */
-    List<Entry> takeCommitted() {
-        if (committed <= applied) return List.of();
-        int lo = (int) (applied - snapshotIndex);
-        int hi = (int) (committed - snapshotIndex);
-        List<Entry> out = EntrySlice.copyOf(entries, lo, hi);
+    /** Adds to {@code into} the committed entries not yet given for applying. */
+    void takeCommitted(List<Entry> into) {
+        if (committed <= applied) return;
+        for (int i = (int) (applied - snapshotIndex), hi = (int) (committed - snapshotIndex); i < hi; i++) into.add(entries.get(i));
         applied = committed;
-        return out;
     }
 }

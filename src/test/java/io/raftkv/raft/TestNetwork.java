@@ -150,9 +150,12 @@ final class TestNetwork {
 
     // ---------------------------------------------------------------- output of the cores
 
-    /** Takes a node's ready and sends what may go before its write (step 1 of {@link Ready}'s order). */
+    /**
+     * Takes a node's ready and sends what may go before its write (step 1 of {@link Ready}'s order). A copy:
+     * tests hold a ready while the core makes the next one.
+     */
     Ready takeReady(int id) {
-        Ready r = core(id).ready();
+        Ready r = core(id).ready().copy();
         r.messages().forEach(this::send);
         return r;
     }

@@ -570,7 +570,7 @@ final class Simulation {
                 lastRole = r.role();
                 if (r.mustPersist() || !disk.idle()) {
                     // A received snapshot goes to disk with the ready, before the acknowledgement that follows it.
-                    disk.write(r, install);
+                    disk.write(r.copy(), install); // held until forced: the core refills its own ready
                     // Forces complete in order, each after a random latency.
                     schedule(random.nextInt(maxDiskLatency), Kind.DISK, id, incarnation, null);
                 } else {
