@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The schedule is one sequence of intended times {@code start + i / rate}: first the warm-up's
  * slots (sent, not recorded), then the measured ones. A free worker claims the next slot, waits
- * for its time if that is still ahead, sends and records. When every worker is busy, the next
+ * for its time if that is still ahead (a {@link SlotClock} releases the slots), sends and records. When every worker is busy, the next
  * slots wait unclaimed and their wait counts as latency: an open-loop client would have sent them.
  * A target that cannot keep up builds a backlog; the run sends it until one measured duration
  * past the measured period, then stops and reports the writes it never sent.
@@ -43,7 +43,7 @@ final class OpenLoopRun {
     private final Recorder latency = new Recorder(HIGHEST_NANOS, 3);
     private final Recorder sendDelay = new Recorder(HIGHEST_NANOS, 3);
     // Set before the workers start; Thread.start publishes them.
-    private long start;
+    private SlotClock clock;
     private long measureStart;
     private long stopSendingAt;
 
@@ -71,8 +71,8 @@ final class OpenLoopRun {
     }
 
     Outcome run() throws InterruptedException {
-        start = System.nanoTime() + START_LEAD_NANOS;
-        measureStart = intendedTime(warmupSlots);
+        clock = new SlotClock(System.nanoTime() + START_LEAD_NANOS, periodNanos, warmupSlots + measuredSlots, writers.size());
+        measureStart = clock.intendedTime(warmupSlots);
         long measureEnd = measureStart + durationNanos;
         stopSendingAt = measureEnd + durationNanos;
 
@@ -82,11 +82,15 @@ final class OpenLoopRun {
             Tally tally = new Tally();
             CommitTarget.Writer writer = writers.get(w);
             tallies.add(tally);
-            threads.add(Thread.ofVirtual().name("harness-" + rate + "-" + w).start(() -> work(writer, tally)));
+            int worker = w;
+            threads.add(Thread.ofVirtual().name("harness-" + rate + "-" + w).start(() -> work(worker, writer, tally)));
         }
+        Thread ticking = Thread.ofVirtual().name("harness-clock-" + rate).start(clock);
         try {
             for (Thread t : threads) t.join();
+            ticking.join();
         } catch (InterruptedException e) {
+            clock.stop();
             threads.forEach(Thread::interrupt);
             throw e;
         }
@@ -108,17 +112,12 @@ final class OpenLoopRun {
         return new String(chars, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
-    private long intendedTime(long slot) {
-        return start + (long) (slot * periodNanos);
-    }
-
-    private void work(CommitTarget.Writer writer, Tally tally) {
+    private void work(int worker, CommitTarget.Writer writer, Tally tally) {
         try {
-            Pacer pacer = new Pacer();
             long total = warmupSlots + measuredSlots;
             for (long slot = nextSlot.getAndIncrement(); slot < total; slot = nextSlot.getAndIncrement()) {
-                long intended = intendedTime(slot);
-                pacer.awaitUntil(intended);
+                long intended = clock.intendedTime(slot);
+                clock.awaitRelease(worker, slot);
                 long sent = System.nanoTime();
                 // Past the drain limit the rest stay unsent (and are reported), or a hopeless rate would run for ever.
                 if (sent - stopSendingAt > 0 || Thread.currentThread().isInterrupted()) return;
