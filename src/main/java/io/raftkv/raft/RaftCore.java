@@ -402,7 +402,7 @@ public final class RaftCore {
         readRoundDue = false;
 
         HardState changed = null;
-        if (hardStateChanged()) changed = reportedHardState = new HardState(term, votedFor, log.committed());
+        if (hardStateChanged()) changed = reportedHardState = new HardState(term, votedFor, durableCommit());
         unstableOut.reset();
         log.takeUnstable(unstableOut.items);
         committedOut.reset();
@@ -880,7 +880,19 @@ public final class RaftCore {
 
     private boolean hardStateChanged() {
         HardState r = reportedHardState;
-        return r.term() != term || r.votedFor() != votedFor || r.commit() != log.committed();
+        return r.term() != term || r.votedFor() != votedFor || r.commit() != durableCommit();
+    }
+
+    /**
+     * The commit index to persist: the commit index, but no further than the entries already durable. Commit is
+     * volatile in Raft, and what is stored of it only a hint for a restart; a hint that counted entries of the
+     * write it travels in would, should that write be torn (its hard state kept, its entries lost), point at
+     * the stale entries the write was to replace. Bounded so, a store need not be write-atomic: any hard state
+     * it keeps commits only entries it had forced before. It lags by one write only when a follower learns a
+     * commit index together with the entries it covers, and catches up in the next ready.
+     */
+    private long durableCommit() {
+        return Math.min(log.committed(), log.stable());
     }
 
     // ---------------------------------------------------------------- observation

@@ -56,9 +56,11 @@ public final class RaftLog {
             prevTerm = e.term();
         }
         long last = lastIndex();
-        // A store that is not write-atomic (FileStorage is) may keep a torn write's hard state but not
-        // all its entries, leaving the commit index ahead of the log. Commit is volatile state in Raft;
-        // what survives of it is a hint, safe to cut to the log's end.
+        // Commit is volatile state in Raft; what survives of it is a hint. The core persists no commit index
+        // beyond the entries durable before the write that carries it (RaftCore.durableCommit), so even a
+        // store that is not write-atomic (FileStorage is), keeping a torn write's hard state but losing its
+        // entries, holds under the stored commit index only entries that were committed. A log that ends
+        // before it (a store that lost forced entries) is cut to its end.
         this.committed = Math.max(Math.min(committed, last), snapshotIndex);
         this.applied = snapshotIndex;
         this.stable = last;

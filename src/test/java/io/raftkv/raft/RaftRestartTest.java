@@ -74,4 +74,31 @@ class RaftRestartTest {
             assertEquals(Entry.noop(4, 2), applied.get(3), "node " + id);
         }
     }
+
+    /**
+     * The hard state written with a batch of entries never commits entries of that same batch. A store that
+     * is not write-atomic (a simulated disk that keeps a torn write's hard state and loses its entries) would
+     * otherwise restart with a commit index over the stale entries the lost batch was to replace, and apply
+     * an entry that was never committed.
+     */
+    @Test
+    void aTornWriteThatKeepsItsHardStateCannotCommitTheStaleEntriesItWasToReplace() {
+        List<Entry> stored = List.of(TestNetwork.cmd(1, 1), TestNetwork.cmd(2, 1), TestNetwork.cmd(3, 1));
+        RaftCore c = TestNetwork.lone(2, Set.of(1, 2, 3), b -> b, new HardState(1, 1, 2), stored);
+        // Leader 1 of term 2 overwrites 3@1 and says both its entries are committed.
+        c.step(new Message.AppendRequest(1, 2, 2, 2, 1, List.of(TestNetwork.cmd(3, 2), TestNetwork.cmd(4, 2)), 4));
+        Ready r = c.ready();
+        assertEquals(List.of(TestNetwork.cmd(3, 2), TestNetwork.cmd(4, 2)), r.entries());
+        HardState written = r.hardState();
+
+        // The write is torn: its hard state is kept, its entries are lost.
+        RaftCore restarted = new RaftCore(c.config(), written, stored);
+        List<Entry> applied = restarted.ready().committedEntries();
+        assertEquals(List.of(TestNetwork.cmd(1, 1), TestNetwork.cmd(2, 1)), applied,
+                "3@1 was never committed (hard state written: " + written + ")");
+
+        // Once the entries are durable, the commit index follows them in the next hard state.
+        c.advance(r);
+        assertEquals(new HardState(2, RaftCore.NONE, 4), c.ready().hardState());
+    }
 }

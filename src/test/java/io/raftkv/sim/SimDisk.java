@@ -13,7 +13,9 @@ import java.util.List;
  * of writes issued but not yet forced. A crash loses every write not yet forced, as a real disk without
  * its sync, and may tear the oldest one. FileStorage's recovery drops a torn write whole; this disk is
  * harsher, like a store that is not write-atomic: it keeps the torn write's hard state and a prefix of
- * its entries. A snapshot is written whole or not at all (written aside and renamed into place).
+ * its entries. The core's restart rule holds for it because the commit index a write carries covers only
+ * entries forced before that write. A snapshot is written whole or not at all (written aside and renamed
+ * into place).
  */
 final class SimDisk {
     /**
