@@ -138,7 +138,8 @@ public final class Cluster implements AutoCloseable {
         Storage storage = Objects.requireNonNull(config.storage.open(id), "storage for node " + id);
         storages[id] = storage;
         RaftConfig raft = RaftConfig.builder(id, initialVoters, new SplittableRandom(seeds.nextLong()))
-                .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks).build();
+                .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks)
+                .maxUncommittedBytes(config.maxUncommittedBytes).build();
         KvSocketServer server = addresses == null ? null
                 : new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
         Function<MessageSink, Transport> connect = server == null ? sink -> network.connect(id, sink) : sink -> {
@@ -665,6 +666,7 @@ public final class Cluster implements AutoCloseable {
         private Duration tickInterval = Duration.ofMillis(5);
         private int electionTicks = 10;
         private int heartbeatTicks = 1;
+        private long maxUncommittedBytes = RaftConfig.DEFAULT_MAX_UNCOMMITTED_BYTES;
         private long seed = System.nanoTime();
         private StorageFactory storage;
         private KvLimits limits = KvLimits.DEFAULT;
@@ -718,6 +720,16 @@ public final class Cluster implements AutoCloseable {
         public Builder heartbeatTicks(int t) {
             if (t < 1) throw new IllegalArgumentException("heartbeatTicks must be >= 1, was " + t);
             this.heartbeatTicks = t;
+            return this;
+        }
+
+        /**
+         * Bytes of entries a leader may hold uncommitted before it turns writes away until its followers catch up
+         * (default 8 MiB): a client then gets "unavailable" with the reason, and {@code KvClient} backs off and retries.
+         */
+        public Builder maxUncommittedBytes(long n) {
+            if (n < 1) throw new IllegalArgumentException("maxUncommittedBytes must be >= 1, was " + n);
+            this.maxUncommittedBytes = n;
             return this;
         }
 
@@ -821,6 +833,7 @@ public final class Cluster implements AutoCloseable {
             b.tickInterval = tickInterval;
             b.electionTicks = electionTicks;
             b.heartbeatTicks = heartbeatTicks;
+            b.maxUncommittedBytes = maxUncommittedBytes;
             b.seed = seed;
             b.storage = storage;
             b.limits = limits;

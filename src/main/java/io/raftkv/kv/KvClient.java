@@ -307,6 +307,11 @@ public final class KvClient implements AutoCloseable {
             accept(new KvResponse.NotLeader(leaderHint));
         }
 
+        @Override
+        public void unavailable(String reason) {
+            accept(new KvResponse.Unavailable(reason));
+        }
+
         boolean isAnswered() {
             return value != null;
         }

@@ -104,6 +104,11 @@ public final class KvService {
             public void notLeader(int leaderHint) {
                 reply.accept(new KvResponse.NotLeader(leaderHint));
             }
+
+            @Override
+            public void unavailable(String reason) {
+                reply.accept(new KvResponse.Unavailable(reason));
+            }
         };
     }
 

@@ -69,5 +69,10 @@ public abstract class Proposal implements Reply {
         public void notLeader(int leaderHint) {
             reply.notLeader(leaderHint);
         }
+
+        @Override
+        public void unavailable(String reason) {
+            reply.unavailable(reason);
+        }
     }
 }

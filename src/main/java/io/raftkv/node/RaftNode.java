@@ -539,6 +539,8 @@ public final class RaftNode implements AutoCloseable {
                     long index = core.propose(p.command);
                     if (index == RaftCore.REJECTED) {
                         p.notLeader(core.leader());
+                    } else if (index == RaftCore.BUSY) {
+                        p.unavailable(busy());
                     } else {
                         p.index = index;
                         p.term = core.term();
@@ -575,6 +577,11 @@ public final class RaftNode implements AutoCloseable {
             }
         }
         if (event != null) event.inboxNanos += System.nanoTime() - start;
+    }
+
+    private String busy() {
+        return "node " + id + " leads but holds " + core.config().maxUncommittedBytes()
+                + " bytes of uncommitted entries (maxUncommittedBytes) until its followers catch up; try again shortly";
     }
 
     /** Records the pass, if the event is on and the pass did something. */

@@ -11,4 +11,14 @@ public interface Reply {
      * still commit later; retry it with the same client sequence number.
      */
     void notLeader(int leaderHint);
+
+    /**
+     * This node leads but cannot take the command now: it holds as many uncommitted entries as
+     * {@link io.raftkv.raft.RaftConfig#maxUncommittedBytes()} allows (its followers lag, or it has lost its
+     * majority). Nothing was appended; retry after a pause. {@code reason} says so for a person. By default
+     * answered as {@link #notLeader notLeader(0)}: "no leader known here", which clients back off from.
+     */
+    default void unavailable(String reason) {
+        notLeader(0);
+    }
 }

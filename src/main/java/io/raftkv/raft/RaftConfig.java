@@ -13,11 +13,15 @@ import java.util.random.RandomGenerator;
 public final class RaftConfig {
     final int id;
     final Set<Integer> voters;
+    /** {@link Builder#maxUncommittedBytes}'s default: 8 MiB. */
+    public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 8L << 20;
+
     final int electionTicks;
     final int heartbeatTicks;
     final int maxEntriesPerMessage;
     final int maxBytesPerMessage;
     final int maxInflightMessages;
+    final long maxUncommittedBytes;
     final boolean preVote;
     final boolean checkQuorum;
     final RandomGenerator random;
@@ -47,6 +51,7 @@ public final class RaftConfig {
         this.maxEntriesPerMessage = b.maxEntriesPerMessage;
         this.maxBytesPerMessage = b.maxBytesPerMessage;
         this.maxInflightMessages = b.maxInflightMessages;
+        this.maxUncommittedBytes = b.maxUncommittedBytes;
         this.preVote = b.preVote;
         this.checkQuorum = b.checkQuorum;
         this.random = b.random;
@@ -64,6 +69,7 @@ public final class RaftConfig {
     public int maxEntriesPerMessage() { return maxEntriesPerMessage; }
     public int maxBytesPerMessage() { return maxBytesPerMessage; }
     public int maxInflightMessages() { return maxInflightMessages; }
+    public long maxUncommittedBytes() { return maxUncommittedBytes; }
     public boolean preVote() { return preVote; }
     public boolean checkQuorum() { return checkQuorum; }
     public Defect defect() { return defect; }
@@ -78,6 +84,7 @@ public final class RaftConfig {
         private int maxEntriesPerMessage = 256;
         private int maxBytesPerMessage = 1 << 20;
         private int maxInflightMessages = 256;
+        private long maxUncommittedBytes = DEFAULT_MAX_UNCOMMITTED_BYTES;
         private boolean preVote = true;
         private boolean checkQuorum = true;
         private Defect defect = Defect.NONE;
@@ -125,6 +132,19 @@ public final class RaftConfig {
         public Builder maxInflightMessages(int n) {
             if (n < 1) throw new IllegalArgumentException("maxInflightMessages must be >= 1, was " + n);
             this.maxInflightMessages = n;
+            return this;
+        }
+
+        /**
+         * How many bytes of entries ({@link Entry#size()} each) a leader holds appended in its term and not yet
+         * committed before it turns proposals away (default 8 MiB; etcd's MaxUncommittedEntriesSize). A leader that
+         * has lost its majority, or whose followers lag, stops growing its log: {@link RaftCore#propose} returns
+         * {@link RaftCore#BUSY} until commits catch up. A proposal is taken whatever its size while nothing is
+         * uncommitted, so no command is too large for ever.
+         */
+        public Builder maxUncommittedBytes(long n) {
+            if (n < 1) throw new IllegalArgumentException("maxUncommittedBytes must be >= 1, was " + n);
+            this.maxUncommittedBytes = n;
             return this;
         }
 

@@ -29,8 +29,13 @@ import java.util.TreeMap;
 public final class RaftCore {
     /** "No node": no vote cast, no leader known. Node ids start at 1. */
     public static final int NONE = 0;
-    /** What {@link #propose} returns when this node cannot take the proposal. */
+    /** What {@link #propose} returns when this node cannot take the proposal: it is not the leader, or hands leadership over. */
     public static final long REJECTED = 0;
+    /**
+     * What {@link #propose} returns when this node leads but holds more uncommitted entries than
+     * {@link RaftConfig#maxUncommittedBytes()} allows: try the same node again later.
+     */
+    public static final long BUSY = -1;
 
     private final RaftConfig config;
     private final int id;
@@ -61,6 +66,8 @@ public final class RaftCore {
     /** Whether this leader has committed an entry of its own term, which it must before serving reads (thesis §6.4). */
     private boolean committedInTerm;
     private boolean replicationDue;
+    /** Bytes of the entries this leader appended in its term and has not yet committed. */
+    private long uncommittedBytes;
 
     // Reads: waiting for committedInTerm, then for a heartbeat round acknowledged by a majority.
     private final ArrayDeque<Long> readsAwaitingTermCommit = new ArrayDeque<>();
@@ -218,14 +225,18 @@ public final class RaftCore {
 
     /**
      * Appends a command to the log if this node leads. Returns the index it will have if it commits,
-     * or {@link #REJECTED} if this node is not the leader or is handing leadership over. The array is
+     * {@link #REJECTED} if this node is not the leader or is handing leadership over, or {@link #BUSY}
+     * if it leads with {@link RaftConfig#maxUncommittedBytes()} of entries not yet committed. The array is
      * kept, not copied: do not change it afterwards.
      */
     public long propose(byte[] command) {
         Objects.requireNonNull(command, "command");
         if (role != Role.LEADER || transferTarget != NONE) return REJECTED;
         long index = log.lastIndex() + 1;
-        log.append(new Entry(index, term, Entry.Kind.COMMAND, command));
+        Entry e = new Entry(index, term, Entry.Kind.COMMAND, command);
+        if (uncommittedBytes > 0 && uncommittedBytes + e.size() > config.maxUncommittedBytes) return BUSY;
+        log.append(e);
+        uncommittedBytes += e.size();
         replicationDue = true;
         return index;
     }
@@ -300,7 +311,9 @@ public final class RaftCore {
                     + "; a membership change must wait for that");
         }
         long index = log.lastIndex() + 1;
-        log.append(Entry.config(index, term, next));
+        Entry entry = Entry.config(index, term, next);
+        log.append(entry);
+        uncommittedBytes += entry.size(); // counted, never refused: a membership change must get through
         refreshConfiguration();
         replicationDue = true;
         return index;
@@ -506,7 +519,9 @@ public final class RaftCore {
         }
         progress.get(id).maybeUpdate(log.stable());
         // A no-op of our own term lets us commit, and so learn the commit index (Raft §5.4.2, §8).
-        log.append(Entry.noop(next, term));
+        Entry noop = Entry.noop(next, term);
+        log.append(noop);
+        uncommittedBytes = noop.size(); // entries of earlier terms are not this leader's to count (etcd neither)
         replicationDue = true;
     }
 
@@ -784,6 +799,10 @@ public final class RaftCore {
         if (index <= log.committed()) return;
         boolean ownTerm = log.term(index) == term;
         if (!ownTerm && config.defect != RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING) return;
+        for (long i = log.committed() + 1; i <= index; i++) {
+            Entry e = log.entry(i);
+            if (e.term() == term) uncommittedBytes -= e.size(); // entries of earlier terms were never counted
+        }
         log.commitTo(index);
         if (!committedInTerm && log.term(log.committed()) == term) {
             committedInTerm = true;

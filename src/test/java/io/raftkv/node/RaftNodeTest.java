@@ -85,6 +85,8 @@ class RaftNodeTest {
     /** What a {@link Reply} was told, as a future: the result of ok, or {@link NotLeader}. */
     record NotLeader(int hint) {}
 
+    record Unavailable(String reason) {}
+
     static final class FutureReply implements Reply {
         final CompletableFuture<Object> answer = new CompletableFuture<>();
         final AtomicInteger calls = new AtomicInteger();
@@ -99,6 +101,12 @@ class RaftNodeTest {
         public void notLeader(int leaderHint) {
             calls.incrementAndGet();
             answer.complete(new NotLeader(leaderHint));
+        }
+
+        @Override
+        public void unavailable(String reason) {
+            calls.incrementAndGet();
+            answer.complete(new Unavailable(reason));
         }
 
         Object get() {
@@ -368,9 +376,15 @@ class RaftNodeTest {
         return threeNodesLedByNode1(new InMemoryNetwork(42), storages, machines, machine);
     }
 
-    /** As above, over {@code network}; fills {@code storages} and {@code machines} (new ones) at 1..3. */
     private <M extends StateMachine> RaftNode[] threeNodesLedByNode1(InMemoryNetwork network, MemoryStorage[] storages,
                                                                     M[] machines, Supplier<M> machine) {
+        return threeNodesLedByNode1(network, storages, machines, machine, b -> b);
+    }
+
+    /** As above, over {@code network}; fills {@code storages} and {@code machines} (new ones) at 1..3. */
+    private <M extends StateMachine> RaftNode[] threeNodesLedByNode1(InMemoryNetwork network, MemoryStorage[] storages,
+                                                                    M[] machines, Supplier<M> machine,
+                                                                    java.util.function.UnaryOperator<RaftConfig.Builder> tweak) {
         for (int id = 1; id <= 3; id++) {
             storages[id] = new MemoryStorage();
             machines[id] = machine.get();
@@ -379,7 +393,7 @@ class RaftNodeTest {
         RaftNode[] nodes = new RaftNode[4];
         for (int id = 1; id <= 3; id++) {
             // 10 ms ticks, elections after 30-60 ticks: node 1's campaign wins long before anyone times out.
-            RaftConfig config = RaftConfig.builder(id, Set.of(1, 2, 3), new SplittableRandom(id)).electionTicks(30).build();
+            RaftConfig config = tweak.apply(RaftConfig.builder(id, Set.of(1, 2, 3), new SplittableRandom(id)).electionTicks(30)).build();
             int nodeId = id;
             nodes[id] = new RaftNode(config, storages[id], sink -> network.connect(nodeId, sink), machines[id],
                     Duration.ofMillis(10), () -> {});
@@ -391,6 +405,42 @@ class RaftNodeTest {
         await("node 1 leads and the others follow it", () -> nodes[1].status().role() == Role.LEADER
                 && nodes[2].status().leader() == 1 && nodes[3].status().leader() == 1, statuses);
         return nodes;
+    }
+
+    @Test
+    void aLeaderWhoseFollowersAreCutOffTurnsProposalsAwayOnceItsBacklogIsFullAndTakesThemWhenTheyReturn() {
+        MemoryStorage[] storages = new MemoryStorage[4];
+        CountingStateMachine[] machines = new CountingStateMachine[4];
+        InMemoryNetwork network = new InMemoryNetwork(42);
+        // Election timeouts of 30-60 ticks of 10 ms and no CheckQuorum: node 1 keeps leading while cut off.
+        RaftNode[] nodes = threeNodesLedByNode1(network, storages, machines, CountingStateMachine::new,
+                b -> b.maxUncommittedBytes(1_000).checkQuorum(false));
+        FutureReply first = new FutureReply();
+        nodes[1].propose(bytes("first"), first);
+        assertInstanceOf(Long.class, first.get(), "committed, and the leader's no-op with it: nothing is uncommitted");
+        long base = nodes[1].status().lastIndex();
+        network.isolate(1);
+        List<FutureReply> waiting = new ArrayList<>();
+        Object answer = null;
+        for (int i = 0; i < 20 && answer == null; i++) {
+            FutureReply r = new FutureReply();
+            nodes[1].propose(new byte[76], r); // 100 bytes an entry
+            // An entry taken waits for its commit; one turned away is answered at once.
+            long expectedLast = base + waiting.size() + 1;
+            await("proposal " + i + " is in the log or answered", () -> r.answer.isDone()
+                    || nodes[1].status().lastIndex() >= expectedLast, nodes[1]::status);
+            if (r.answer.isDone()) answer = r.get(); else waiting.add(r);
+        }
+        Unavailable busy = assertInstanceOf(Unavailable.class, answer, "turned away, not left waiting");
+        assertTrue(busy.reason().contains("maxUncommittedBytes"), busy.reason());
+        assertEquals(10, waiting.size(), "ten commands of 100 bytes fill the bound of 1,000");
+        for (FutureReply r : waiting) assertFalse(r.answer.isDone(), "still waiting for its commit");
+
+        network.heal();
+        for (FutureReply r : waiting) assertInstanceOf(Long.class, r.get(), "committed once the followers are back");
+        FutureReply after = new FutureReply();
+        nodes[1].propose(bytes("after"), after);
+        assertInstanceOf(Long.class, after.get(), "taken again");
     }
 
     @Test

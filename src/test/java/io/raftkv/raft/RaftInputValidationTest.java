@@ -164,4 +164,9 @@ class RaftInputValidationTest {
         while (c.role() == Role.FOLLOWER) c.tick();
         assertEquals(List.of(1, 2, 3, 5, 6, 7), sent(c.ready(), VoteRequest.class).stream().map(VoteRequest::to).toList());
     }
+
+    @Test
+    void maxUncommittedBytesBelowOneIsRefused() {
+        assertRefused(IllegalArgumentException.class, () -> builder().maxUncommittedBytes(0), "maxUncommittedBytes", "0");
+    }
 }

@@ -708,8 +708,11 @@ final class Simulation {
                     return;
                 }
                 SimCommand c = new SimCommand(req.client, req.seq, req.kind, req.key, req.value);
-                if (core.propose(c.encode()) == RaftCore.REJECTED) {
+                long index = core.propose(c.encode());
+                if (index == RaftCore.REJECTED) {
                     sendToClient(req.client, Reply.redirect(req, core.leader()));
+                } else if (index == RaftCore.BUSY) {
+                    sendToClient(req.client, Reply.redirect(req, RaftCore.NONE)); // too much uncommitted: come back later
                 } else {
                     pendingWrites.put(key, req);
                 }
