@@ -200,7 +200,7 @@ public final class FileStorage implements Storage {
             segmentFile = dir.resolve(LogFormat.segmentName(1));
             buffer.clear();
             LogFormat.putSegmentHeader(buffer, 1, crc);
-            LogFormat.putHardState(buffer, hardState, crc);
+            LogFormat.putHardState(buffer, hardState, 0, 0, crc);
             channel = createSegment(segmentFile, buffer.flip());
             recordLastSegment(1);
             segmentSize = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
@@ -266,6 +266,8 @@ public final class FileStorage implements Storage {
                     if (older < snapshot.index()) deleteQuietly(dir.resolve(LogFormat.snapshotName(older)));
                 }
             }
+            // A reset above rolled to a new segment of this format already.
+            upgradeFormat(segment == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.markerVersion());
         } catch (RuntimeException e) {
             closeQuietly(channel);
             throw e;
@@ -291,8 +293,41 @@ public final class FileStorage implements Storage {
         return List.copyOf(log.subList((int) (s - base), log.size()));
     }
 
+    /** A marker of this build's format, written in full, forced and then renamed into place: it is there whole or not at all. */
+    private void writeMarker(Path marker, Path markerTemp) {
+        FileChannel ch = openChannel(markerTemp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        try {
+            write(markerTemp, ch, 0, LogFormat.marker());
+            force(markerTemp, ch);
+        } finally {
+            closeQuietly(ch);
+        }
+        move(markerTemp, marker);
+        syncDirectory(dir);
+    }
+
+    /**
+     * Brings a store of an older format up to this one: its next write goes to a new segment of this format
+     * (older segments stay readable until compaction deletes them), then the marker says this format, so that
+     * an older build refuses the store plainly instead of misreading it. A crash between the two leaves a
+     * store this build opens as it is, and an older build refuses at the new segment's header.
+     */
+    private void upgradeFormat(int lastSegmentVersion, int markerVersion) {
+        if (lastSegmentVersion < LogFormat.FORMAT_VERSION) {
+            buffer.clear();
+            LogFormat.putSegmentHeader(buffer, segment + 1, crc);
+            LogFormat.putHardState(buffer, hardState, 0, 0, crc);
+            rollOver(buffer.flip());
+        }
+        if (markerVersion < LogFormat.FORMAT_VERSION) {
+            Path marker = dir.resolve(LogFormat.MARKER_NAME);
+            writeMarker(marker, tempOf(marker));
+            LOG.log(Level.INFO, () -> dir + ": store format " + markerVersion + " upgraded to " + LogFormat.FORMAT_VERSION);
+        }
+    }
+
     /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
-    private record Listing(List<Long> segments, List<Long> snapshots) {}
+    private record Listing(List<Long> segments, List<Long> snapshots, int markerVersion) {}
 
     /** Makes {@link #dir} a store if it is new or empty, and deletes temporary files a crash left. */
     private Listing prepareDirectory() {
@@ -313,9 +348,10 @@ public final class FileStorage implements Storage {
         names.sort(null);
         Path marker = dir.resolve(LogFormat.MARKER_NAME);
         Path markerTemp = tempOf(marker);
+        int markerVersion = LogFormat.FORMAT_VERSION;
         if (names.contains(LogFormat.MARKER_NAME)) {
             try {
-                LogFormat.checkMarker(marker, ByteBuffer.wrap(Files.readAllBytes(marker)));
+                markerVersion = LogFormat.checkMarker(marker, ByteBuffer.wrap(Files.readAllBytes(marker)));
             } catch (IOException e) {
                 throw ioFailure("cannot read", marker, e);
             }
@@ -327,16 +363,7 @@ public final class FileStorage implements Storage {
                         + String.join(", ", others.subList(0, Math.min(5, others.size())))
                         + (others.size() > 5 ? ", ..." : "") + ")");
             }
-            // A marker written in full, forced and then renamed into place: it is there whole or not at all.
-            FileChannel ch = openChannel(markerTemp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-            try {
-                write(markerTemp, ch, 0, LogFormat.marker());
-                force(markerTemp, ch);
-            } finally {
-                closeQuietly(ch);
-            }
-            move(markerTemp, marker);
-            syncDirectory(dir);
+            writeMarker(marker, markerTemp);
         }
         List<Long> segments = new ArrayList<>();
         List<Long> snapshots = new ArrayList<>();
@@ -358,7 +385,7 @@ public final class FileStorage implements Storage {
                 }
             }
         }
-        return new Listing(segments, snapshots);
+        return new Listing(segments, snapshots, markerVersion);
     }
 
     @Override
@@ -512,7 +539,7 @@ public final class FileStorage implements Storage {
     private void rollWithReset(SnapshotMeta meta) {
         buffer.clear();
         LogFormat.putSegmentHeader(buffer, segment + 1, crc);
-        LogFormat.putHardState(buffer, hardState, crc);
+        LogFormat.putHardState(buffer, hardState, 0, 0, crc);
         LogFormat.putLogReset(buffer, meta.index(), meta.term(), crc);
         rollOver(buffer.flip());
         segmentMax.replaceAll((n, max) -> Long.MIN_VALUE); // void from now on, whatever they hold
@@ -611,10 +638,11 @@ public final class FileStorage implements Storage {
         if (roll) {
             // The new segment opens with the current (durable) hard state, so older ones are never needed for it.
             LogFormat.putSegmentHeader(buffer, segment + 1, crc);
-            LogFormat.putHardState(buffer, hardState, crc);
+            LogFormat.putHardState(buffer, hardState, 0, 0, crc);
         }
         for (Entry e : batch) LogFormat.putEntry(buffer, e, crc);
-        LogFormat.putHardState(buffer, after, crc);
+        // Its first index and count let recovery tell this write, whole, from the tail of one a crash tore.
+        LogFormat.putHardState(buffer, after, batch.isEmpty() ? 0 : batch.get(0).index(), batch.size(), crc);
         buffer.flip();
         try {
             if (roll) {

@@ -22,7 +22,9 @@ import java.util.zip.CRC32C;
  * record                        length of body (4) | CRC32C of body (4) | CRC32C of the 8 bytes before (4)
  *                               | body: type (1) | payload
  * ENTRY (type 1) payload        index (8) | term (8) | kind (1: 0 noop, 1 command, 2 config) | data
- * HARD_STATE (type 2) payload   term (8) | votedFor (4) | commit (8)
+ * HARD_STATE (type 2) payload   term (8) | votedFor (4) | commit (8) | first index (8) | count (4) of the
+ *                               entries of the write it closes (0 and 0: a write of the hard state alone, or
+ *                               the copy that opens a segment). Format 1 had no first index and count.
  * LOG_RESET (type 3) payload    index (8) | term (8) of a snapshot: the log before this record is void and
  *                               continues at index + 1. Only ever the second record of a segment.
  * snapshot-NNNNNNNNNNNNNNNNNNNN.snap   (NNN: the snapshot's index)
@@ -32,6 +34,9 @@ import java.util.zip.CRC32C;
  *                               then the data, then the trailer: data length (8)
  *                                       | CRC32C of everything before: header, data and length (4)
  * </pre>
+ *
+ * Format 2 is written; format 1 (the same but for the shorter hard-state record) is read, segment by
+ * segment, so a store written by an older build opens, and its next write goes to a new format-2 segment.
  *
  * The header CRC lets recovery trust a record's length before it reads the body, so a damaged length
  * in the middle of a log cannot pass for a record cut short by a crash at its end. Segments are
@@ -43,7 +48,9 @@ import java.util.zip.CRC32C;
 final class LogFormat {
     static final String MARKER_NAME = "raftkv.store";
     static final String TEMP_SUFFIX = ".tmp";
-    static final int FORMAT_VERSION = 1;
+    static final int FORMAT_VERSION = 2;
+    /** The oldest format this build reads. */
+    static final int OLDEST_FORMAT_VERSION = 1;
 
     static final long MARKER_MAGIC = magic("RAFTKVST");
     static final long SEGMENT_MAGIC = magic("RAFTKVLG");
@@ -55,7 +62,9 @@ final class LogFormat {
     static final byte HARD_STATE = 2;
     static final byte LOG_RESET = 3;
     static final int ENTRY_BODY_FIXED_BYTES = 1 + 8 + 8 + 1;
-    static final int HARD_STATE_BODY_BYTES = 1 + 8 + 4 + 8;
+    static final int HARD_STATE_BODY_BYTES = 1 + 8 + 4 + 8 + 8 + 4;
+    /** A hard-state record's body in format 1: no first index and count. */
+    static final int HARD_STATE_BODY_BYTES_V1 = 1 + 8 + 4 + 8;
     static final int HARD_STATE_RECORD_BYTES = RECORD_HEADER_BYTES + HARD_STATE_BODY_BYTES;
     static final int LOG_RESET_BODY_BYTES = 1 + 8 + 8;
     static final int LOG_RESET_RECORD_BYTES = RECORD_HEADER_BYTES + LOG_RESET_BODY_BYTES;
@@ -152,8 +161,8 @@ final class LogFormat {
         return b.flip();
     }
 
-    /** Throws unless {@code bytes} (the whole marker file) is a valid marker of this format version. */
-    static void checkMarker(Path file, ByteBuffer bytes) {
+    /** Returns the format version of {@code bytes} (the whole marker file); throws unless it is a valid marker this build reads. */
+    static int checkMarker(Path file, ByteBuffer bytes) {
         if (bytes.limit() != MARKER_BYTES) {
             throw new CorruptStoreException(file, 0, "a store marker has " + MARKER_BYTES + " bytes, this one "
                     + bytes.limit());
@@ -164,14 +173,15 @@ final class LogFormat {
         if (bytes.getInt(12) != crc(new CRC32C(), bytes, 0, 12)) {
             throw new CorruptStoreException(file, 0, "the marker fails its CRC");
         }
-        checkVersion(file, bytes.getInt(8));
+        return checkVersion(file, bytes.getInt(8));
     }
 
-    private static void checkVersion(Path file, int version) {
-        if (version != FORMAT_VERSION) {
-            throw new StorageException(file + " has store format version " + version + "; this build reads version "
-                    + FORMAT_VERSION + " only");
+    private static int checkVersion(Path file, int version) {
+        if (version < OLDEST_FORMAT_VERSION || version > FORMAT_VERSION) {
+            throw new StorageException(file + " has store format version " + version + "; this build reads versions "
+                    + OLDEST_FORMAT_VERSION + " to " + FORMAT_VERSION + " only");
         }
+        return version;
     }
 
     static void putSegmentHeader(ByteBuffer b, long number, CRC32C crc) {
@@ -180,8 +190,8 @@ final class LogFormat {
         b.putInt(crc(crc, b, start, 20));
     }
 
-    /** Throws unless the segment starts with a valid header that carries {@code number}. */
-    static void checkSegmentHeader(Path file, ByteBuffer bytes, long number, CRC32C crc) {
+    /** Returns the segment's format version; throws unless it starts with a valid header that carries {@code number}. */
+    static int checkSegmentHeader(Path file, ByteBuffer bytes, long number, CRC32C crc) {
         if (bytes.limit() < SEGMENT_HEADER_BYTES) {
             throw new CorruptStoreException(file, 0, "the segment header is cut short: the file has "
                     + bytes.limit() + " bytes, a header " + SEGMENT_HEADER_BYTES);
@@ -192,11 +202,12 @@ final class LogFormat {
         if (bytes.getInt(20) != crc(crc, bytes, 0, 20)) {
             throw new CorruptStoreException(file, 0, "the segment header fails its CRC");
         }
-        checkVersion(file, bytes.getInt(8));
+        int version = checkVersion(file, bytes.getInt(8));
         if (bytes.getLong(12) != number) {
             throw new CorruptStoreException(file, 12, "the header says segment " + bytes.getLong(12)
                     + " but the file name says " + number);
         }
+        return version;
     }
 
     static long entryRecordBytes(Entry e) {
@@ -215,10 +226,11 @@ final class LogFormat {
         finishRecord(b, start, crc);
     }
 
-    static void putHardState(ByteBuffer b, HardState hs, CRC32C crc) {
+    /** A hard-state record closing a write of {@code count} entries from index {@code first} (0 and 0: none). */
+    static void putHardState(ByteBuffer b, HardState hs, long first, int count, CRC32C crc) {
         int start = b.position();
         b.position(start + RECORD_HEADER_BYTES);
-        b.put(HARD_STATE).putLong(hs.term()).putInt(hs.votedFor()).putLong(hs.commit());
+        b.put(HARD_STATE).putLong(hs.term()).putInt(hs.votedFor()).putLong(hs.commit()).putLong(first).putInt(count);
         finishRecord(b, start, crc);
     }
 

@@ -30,9 +30,18 @@ import static io.raftkv.storage.LogFormat.SEGMENT_HEADER_BYTES;
  * Reads a store's segments in order and rebuilds its hard state and log, checking every record. A
  * write (one {@link FileStorage#persist}) is a run of entry records ended by a hard-state record; it
  * counts only once that record is read. What a crash can leave after the last complete write of the
- * last segment (a record cut short, one failing its CRC with only zeros after it, entries whose
- * closing hard state never made it, or a log reset for a snapshot whose install never finished) is
- * reported as a {@link Cut}; any other damage throws {@link CorruptStoreException}.
+ * last segment (a record cut short, one failing its CRC with only zeros after it or, in format 2, with
+ * nothing after it but the rest of a write that never completed, entries whose closing hard state never
+ * made it, or a log reset for a snapshot whose install never finished) is reported as a {@link Cut}; any
+ * other damage throws {@link CorruptStoreException}: damage followed by a complete write is not a crash's
+ * doing, since a write is issued only after the one before it was forced. (A write of the commit index
+ * alone is not forced; damage to one, followed by a later write that landed, is refused all the same: a
+ * rare case, as such small writes share a block with their neighbours, and one that errs on the side
+ * of stopping.) Bit rot inside the last write, with nothing after it, cannot be told from a tear: it is
+ * cut, as every store that keeps no second copy must.
+ *
+ * <p>Format-1 segments, whose hard-state records do not say which entries they close, keep the stricter
+ * rule: any data after a bad record is corruption.
  *
  * <p>Replay may start at a segment past the first, once older ones were deleted because a snapshot
  * covers them: the log then starts wherever the first entry read says, and an entry below that start
@@ -47,7 +56,8 @@ final class LogReplay {
      * unknown); where the last segment must be cut to drop an unfinished write; and each segment's
      * highest entry (or reset) index, {@link Long#MIN_VALUE} for a segment with none.
      */
-    record Result(HardState hardState, long base, List<Entry> entries, Cut cut, Map<Long, Long> segmentMaxIndex) {}
+    record Result(HardState hardState, long base, List<Entry> entries, Cut cut, Map<Long, Long> segmentMaxIndex,
+                  int lastSegmentVersion) {}
 
     /** The last segment is to be truncated at {@code offset} (it has {@code fileBytes}); {@code why} says why. */
     record Cut(Path file, long offset, long fileBytes, String why) {}
@@ -66,6 +76,8 @@ final class LogReplay {
     private final ArrayList<Long> pendingOffsets = new ArrayList<>();
     private long pendingFirst;
     private final Map<Long, Long> segmentMax = new LinkedHashMap<>();
+    /** The format version of the segment being read. */
+    private int version;
 
     private LogReplay(SnapshotMeta snapshot, boolean fromStart) {
         this.snapshot = snapshot;
@@ -87,12 +99,12 @@ final class LogReplay {
             r.segmentMax.put(n, Long.MIN_VALUE);
             cut = r.segment(dir.resolve(LogFormat.segmentName(n)), n, n == firstSegment, n == lastSegment);
         }
-        return new Result(r.hardState, r.base, List.copyOf(r.log), cut, r.segmentMax);
+        return new Result(r.hardState, r.base, List.copyOf(r.log), cut, r.segmentMax, r.version);
     }
 
     private Cut segment(Path file, long number, boolean firstReplayed, boolean last) {
         ByteBuffer b = read(file);
-        LogFormat.checkSegmentHeader(file, b, number, crc);
+        version = LogFormat.checkSegmentHeader(file, b, number, crc);
         int size = b.limit();
         int pos = SEGMENT_HEADER_BYTES;
         int endOfLastWrite = pos;
@@ -123,7 +135,18 @@ final class LogReplay {
             if (bad != null) {
                 if (!last) throw new CorruptStoreException(file, pos, bad + ", in a segment that is not the last");
                 if (first) throw new CorruptStoreException(file, pos, bad + ", in place of the segment's first record");
-                if (!onlyZerosAfter) throw new CorruptStoreException(file, pos, bad + ", with data after it");
+                if (!onlyZerosAfter) {
+                    // Format 1 cannot tell a torn write's surviving tail from a whole write after the damage.
+                    if (version < 2) throw new CorruptStoreException(file, pos, bad + ", with data after it");
+                    int whole = completeWriteAfter(b, pos + 1, size);
+                    if (whole >= 0) {
+                        throw new CorruptStoreException(file, pos, bad + ", with a complete write after it (closed at"
+                                + " byte offset " + whole + ")");
+                    }
+                    torn = bad + " at byte offset " + pos + ", followed only by what is left of a write that never"
+                            + " completed";
+                    break;
+                }
                 torn = bad + " at byte offset " + pos;
                 break;
             }
@@ -234,9 +257,68 @@ final class LogReplay {
         pendingOffsets.add((long) pos);
     }
 
+    /**
+     * Where, in {@code b} from {@code from} on, a write lies whole: the offset of the hard-state record that
+     * closes it, or -1 if there is none. Past damage, records are found by their CRCs at any offset; a run of
+     * them that ends in a hard state is a whole write if that hard state closes no entries or the entries it
+     * names (first index and count) all lie in the run. A run that holds fewer is the tail of the damaged write
+     * itself, which the crash tore: on a real disk, a write after it exists only if that write was issued after
+     * the damaged one was forced, and then the damage is not a crash's doing.
+     */
+    private int completeWriteAfter(ByteBuffer b, int from, int size) {
+        int pos = from;
+        while (true) {
+            pos = validRecordAt(b, pos, size);
+            if (pos < 0) return -1;
+            // Walk the run of valid records from here; the entries seen since the last hard state, by index.
+            long runFirst = -1;
+            int runCount = 0;
+            int length;
+            while ((length = validRecordLength(b, pos, size)) > 0) {
+                int at = pos + RECORD_HEADER_BYTES;
+                byte type = b.get(at);
+                if (type == ENTRY && length >= ENTRY_BODY_FIXED_BYTES) {
+                    long index = b.getLong(at + 1);
+                    if (runCount > 0 && index == runFirst + runCount) {
+                        runCount++;
+                    } else {
+                        runFirst = index; // a write starting over (a truncation), or the first entry of the run
+                        runCount = 1;
+                    }
+                } else if (type == HARD_STATE && length == HARD_STATE_BODY_BYTES) {
+                    long first = b.getLong(at + 21);
+                    int count = b.getInt(at + 29);
+                    if (count == 0 || (runCount >= count && runFirst <= first && first + count == runFirst + runCount)) {
+                        return pos;
+                    }
+                    runCount = 0;
+                }
+                pos += RECORD_HEADER_BYTES + length;
+            }
+            pos++; // the run ends in more damage (or the file's end): look for the next valid record past it
+        }
+    }
+
+    /** The first offset at or after {@code from} where a record passes both its CRCs, or -1. */
+    private int validRecordAt(ByteBuffer b, int from, int size) {
+        for (int p = from; p + RECORD_HEADER_BYTES < size; p++) {
+            if (validRecordLength(b, p, size) > 0) return p;
+        }
+        return -1;
+    }
+
+    /** The body length of the record at {@code pos} if it lies within {@code size} and passes both CRCs, else 0. */
+    private int validRecordLength(ByteBuffer b, int pos, int size) {
+        if (pos + RECORD_HEADER_BYTES > size || b.getInt(pos + 8) != LogFormat.crc(crc, b, pos, 8)) return 0;
+        int length = b.getInt(pos);
+        if (length < 1 || length > size - pos - RECORD_HEADER_BYTES) return 0;
+        return b.getInt(pos + 4) == LogFormat.crc(crc, b, pos + RECORD_HEADER_BYTES, length) ? length : 0;
+    }
+
     private HardState hardState(Path file, int pos, ByteBuffer b, int length) {
-        if (length != HARD_STATE_BODY_BYTES) {
-            throw new CorruptStoreException(file, pos, "a hard-state record has " + HARD_STATE_BODY_BYTES
+        int expected = version < 2 ? LogFormat.HARD_STATE_BODY_BYTES_V1 : HARD_STATE_BODY_BYTES;
+        if (length != expected) {
+            throw new CorruptStoreException(file, pos, "a hard-state record has " + expected
                     + " bytes, this one " + length);
         }
         int at = pos + RECORD_HEADER_BYTES + 1;

@@ -95,6 +95,23 @@ class FileStorageCorruptionTest {
             return segment(dir, lastSegment);
         }
 
+        /** Whether a write in the last segment begins at or after {@code offset}, all of it there. */
+        boolean aWriteStartsAtOrAfter(long offset) {
+            for (int w = 1; w <= writes(); w++) {
+                if (ends.get(w)[0] != lastSegment) continue;
+                long[] before = ends.get(w - 1);
+                long start = before != null && before[0] == lastSegment ? before[1] : FIRST_RECORD_END;
+                if (start >= offset) return true;
+            }
+            return false;
+        }
+
+        /** Where the last write begins in the last segment (after its header and first record if it opened it). */
+        long startOfLastWrite() {
+            long[] before = ends.get(writes() - 1);
+            return before != null && before[0] == lastSegment ? before[1] : FIRST_RECORD_END;
+        }
+
         /** Puts the store back as it was written, rewriting only the files that changed. */
         void restore() throws IOException {
             try (Stream<Path> s = Files.list(dir)) {
@@ -173,7 +190,11 @@ class FileStorageCorruptionTest {
         return out;
     }
 
-    private enum Tear { TRUNCATE, ZERO_TO_END, TRUNCATE_AND_APPEND_ZEROS }
+    /**
+     * How a crash leaves the last segment: cut short, zeroed from a point, cut and zero-padded, or with one run
+     * of blocks that never landed (garbage) while the bytes after it did.
+     */
+    private enum Tear { TRUNCATE, ZERO_TO_END, TRUNCATE_AND_APPEND_ZEROS, LOST_BLOCKS }
 
     @Test
     void aTornTailIsCutAndEveryWriteBeforeItComesBack() throws IOException {
@@ -191,6 +212,7 @@ class FileStorageCorruptionTest {
                 int at = rnd.nextInt(10) == 0 ? rnd.nextInt(FIRST_RECORD_END + 1) : rnd.nextInt(original.length + 1);
                 // Where the bytes on disk first differ from what was written: every write ending by then is intact.
                 int intactTo;
+                int lostBlocksEnd = Integer.MAX_VALUE; // where a LOST_BLOCKS tear's damage ends; the bytes after it are intact
                 switch (tear) {
                     case TRUNCATE -> {
                         truncate(last, at);
@@ -202,11 +224,22 @@ class FileStorageCorruptionTest {
                         Files.write(last, damaged);
                         intactTo = firstNonZero(original, at);
                     }
-                    default -> {
+                    case TRUNCATE_AND_APPEND_ZEROS -> {
                         int zeros = rnd.nextInt(1, 100);
                         byte[] damaged = Arrays.copyOf(Arrays.copyOf(original, at), at + zeros);
                         Files.write(last, damaged);
                         intactTo = Math.min(firstNonZero(original, at), at + zeros);
+                    }
+                    default -> {
+                        byte[] damaged = original.clone();
+                        int end = Math.min(original.length, at + rnd.nextInt(1, 1200));
+                        for (int j = at; j < end; j++) damaged[j] = (byte) rnd.nextInt(256);
+                        Files.write(last, damaged);
+                        intactTo = at;
+                        while (intactTo < end && damaged[intactTo] == original[intactTo]) intactTo++;
+                        int damageEnd = end;
+                        while (damageEnd > intactTo && damaged[damageEnd - 1] == original[damageEnd - 1]) damageEnd--;
+                        lostBlocksEnd = damageEnd;
                     }
                 }
                 String what = "store " + store + ", damage " + i + ": " + tear + " " + last.getFileName() + " at " + at
@@ -217,6 +250,15 @@ class FileStorageCorruptionTest {
                     CorruptStoreException e = assertThrows(CorruptStoreException.class,
                             () -> FileStorage.open(h.dir, NO_SYNC), what);
                     assertEquals(last, e.file(), what);
+                    refused++;
+                    continue;
+                }
+                if (intactTo < original.length && h.aWriteStartsAtOrAfter(lostBlocksEnd)) {
+                    // Lost blocks with a whole write after them: a write is issued only once the one before it
+                    // is forced, so that is not what a crash leaves. Refused, not cut.
+                    CorruptStoreException e = assertThrows(CorruptStoreException.class,
+                            () -> FileStorage.open(h.dir, NO_SYNC), what);
+                    assertTrue(e.getMessage().contains("with a complete write after it"), what + ": " + e.getMessage());
                     refused++;
                     continue;
                 }
@@ -251,7 +293,7 @@ class FileStorageCorruptionTest {
             }
         }
         System.out.println("torn tails: " + recovered + " recovered, " + refused + " refused (damage in a segment's"
-                + " header or first record)");
+                + " header or first record, or lost blocks with a whole write after them)");
     }
 
     @Test
@@ -286,10 +328,10 @@ class FileStorageCorruptionTest {
                     continue;
                 }
                 try (s) {
-                    // Only the last record of the last segment (the hard state closing the last write) may
-                    // be cut as a torn tail; that drops the last write and nothing else.
-                    assertTrue(segmentNumber == h.lastSegment && at >= bytes.length - LogFormat.HARD_STATE_RECORD_BYTES,
-                            what + ": recovered although the damage is not in the last record");
+                    // Only damage inside the last write of the last segment may be cut as a torn tail (nothing
+                    // whole follows it); that drops the last write and nothing else.
+                    assertTrue(segmentNumber == h.lastSegment && at >= h.startOfLastWrite(),
+                            what + ": recovered although the damage is not in the last write");
                     int k = h.writes() - 1;
                     assertEquals(h.logs.get(k), s.entries(), what);
                     assertEquals(h.hardStates.get(k), s.hardState(), what);
@@ -297,7 +339,7 @@ class FileStorageCorruptionTest {
                 recovered++;
             }
         }
-        System.out.println("flipped bytes: " + recovered + " recovered (last record cut), " + refused + " refused");
+        System.out.println("flipped bytes: " + recovered + " recovered (last write cut), " + refused + " refused");
     }
 
     static int firstNonZero(byte[] b, int from) {
@@ -358,6 +400,66 @@ class FileStorageCorruptionTest {
                 && message.contains("dropped entries 7..8"), message);
     }
 
+    /**
+     * smallStore (entries 1..8, hard state 2/2/3) and then one write of six 600-byte entries (9..14, about
+     * 3.8 KB: several disk blocks). Returns where that last write starts and ends in the last segment.
+     */
+    private long[] smallStoreWithAMultiBlockLastWrite() throws IOException {
+        smallStore(1 << 20);
+        Path seg = segment(tmp, 1);
+        long start = Files.size(seg);
+        try (FileStorage s = FileStorage.open(tmp)) {
+            List<Entry> big = new ArrayList<>();
+            for (long i = 9; i <= 14; i++) {
+                byte[] data = new byte[600];
+                Arrays.fill(data, (byte) i);
+                big.add(new Entry(i, 2, Entry.Kind.COMMAND, data));
+            }
+            s.persist(new HardState(2, 2, 8), big);
+        }
+        return new long[] {start, Files.size(seg)};
+    }
+
+    /**
+     * A power cut during a multi-block append: one block in the middle of the write never reached the disk
+     * (garbage or zeros there), the blocks after it did, its closing hard state included. Nothing of that
+     * write was acknowledged (its force never returned), so it is a torn tail: cut, and the node starts.
+     */
+    @Test
+    void aBlockLostInTheMiddleOfTheLastWriteIsATornTailThoughLaterBlocksOfItLanded() throws IOException {
+        for (byte fill : new byte[] {0, 0x5a}) {
+            for (Path p : Files.list(tmp).toList()) Files.delete(p);
+            long[] lastWrite = smallStoreWithAMultiBlockLastWrite();
+            Path seg = segment(tmp, 1);
+            byte[] b = Files.readAllBytes(seg);
+            int blockStart = (int) lastWrite[0] + 1024;
+            Arrays.fill(b, blockStart, blockStart + 512, fill);
+            Files.write(seg, b);
+            String what = "a block of " + (fill == 0 ? "zeros" : "garbage") + " inside the last write";
+            try (FileStorage s = FileStorage.open(tmp)) {
+                assertEquals(8, s.lastIndex(), what + ": the torn write is dropped whole");
+                assertEquals(FileStorageTest.concat(entries(1, 3, 1), entries(4, 8, 2)), s.entries(), what);
+                assertEquals(new HardState(2, 2, 3), s.hardState(), what);
+            }
+            assertEquals(lastWrite[0], Files.size(seg), what + ": cut where the torn write began");
+        }
+    }
+
+    @Test
+    void damageFollowedByACompleteWriteStopsTheStore() throws IOException {
+        long[] lastWrite = smallStoreWithAMultiBlockLastWrite();
+        Path seg = segment(tmp, 1);
+        byte[] b = Files.readAllBytes(seg);
+        int inEntry8 = (int) lastWrite[0] - LogFormat.HARD_STATE_RECORD_BYTES - 3; // entry 8's data, before its write's hard state
+        b[inEntry8] ^= 0x10;
+        Files.write(seg, b);
+        CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> FileStorage.open(tmp));
+        assertEquals(seg, e.file());
+        assertTrue(e.getMessage().contains("with a complete write after it (closed at byte offset "
+                + (lastWrite[1] - LogFormat.HARD_STATE_RECORD_BYTES) + ")"), e.getMessage());
+        assertTrue(Arrays.equals(b, Files.readAllBytes(seg)), "a corrupt store is left as it is");
+    }
+
     @Test
     void zerosAfterTheLastRecordAreCut() throws IOException {
         History h = smallStore(1 << 20);
@@ -381,8 +483,8 @@ class FileStorageCorruptionTest {
         CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> FileStorage.open(tmp));
         assertEquals(seg, e.file());
         assertEquals(second, e.offset());
-        assertEquals("corrupt store: " + seg + " at byte offset " + second + ": a record that fails its CRC, with data"
-                + " after it", e.getMessage());
+        assertTrue(e.getMessage().startsWith("corrupt store: " + seg + " at byte offset " + second + ": a record that"
+                + " fails its CRC, with a complete write after it"), e.getMessage());
         assertTrue(Arrays.equals(b, Files.readAllBytes(seg)), "a corrupt store is left as it is");
     }
 
@@ -395,7 +497,7 @@ class FileStorageCorruptionTest {
         Files.write(seg, b);
         CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> FileStorage.open(tmp));
         assertEquals(FIRST_RECORD_END, e.offset());
-        assertTrue(e.getMessage().contains("a record header that fails its CRC, with data after it"), e.getMessage());
+        assertTrue(e.getMessage().contains("a record header that fails its CRC, with a complete write after it"), e.getMessage());
     }
 
     @Test
@@ -484,7 +586,7 @@ class FileStorageCorruptionTest {
         History h = smallStore(1 << 20);
         Path seg = h.lastSegmentFile();
         ByteBuffer b = ByteBuffer.allocate(LogFormat.HARD_STATE_RECORD_BYTES);
-        LogFormat.putHardState(b, new HardState(2, 2, 9), new CRC32C());
+        LogFormat.putHardState(b, new HardState(2, 2, 9), 0, 0, new CRC32C());
         long at = Files.size(seg);
         Files.write(seg, b.array(), StandardOpenOption.APPEND);
         CorruptStoreException e = assertThrows(CorruptStoreException.class, () -> FileStorage.open(tmp));
@@ -510,13 +612,43 @@ class FileStorageCorruptionTest {
         smallStore(1 << 20);
         Path marker = tmp.resolve("raftkv.store");
         ByteBuffer b = ByteBuffer.allocate(16);
-        b.putLong(LogFormat.MARKER_MAGIC).putInt(2);
+        b.putLong(LogFormat.MARKER_MAGIC).putInt(LogFormat.FORMAT_VERSION + 1);
         b.putInt(LogFormat.crc(new CRC32C(), b, 0, 12));
         Files.write(marker, b.array());
         StorageException e = assertThrows(StorageException.class, () -> FileStorage.open(tmp));
         assertTrue(!(e instanceof CorruptStoreException)
-                && e.getMessage().endsWith("has store format version 2; this build reads version 1 only"),
+                && e.getMessage().endsWith("has store format version 3; this build reads versions 1 to 2 only"),
                 e.getMessage());
+    }
+
+    /**
+     * A store written by a build of format 1 (checked in as it was written: three writes, entries 1..4, hard
+     * state 2/2/3) opens with everything in it; its next write goes to a new segment of format 2, and the marker
+     * then says 2, so that a format-1 build refuses it plainly rather than misread it.
+     */
+    @Test
+    void aStoreOfFormat1OpensAndIsUpgradedOnItsNextOpen() throws Exception {
+        Path fixture = Path.of(FileStorageCorruptionTest.class.getResource("format-1").toURI());
+        for (Path p : Files.list(fixture).toList()) Files.copy(p, tmp.resolve(p.getFileName()));
+        assertEquals(1, ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("raftkv.store"))).getInt(8));
+        Entry fifth = new Entry(5, 2, Entry.Kind.COMMAND, "d=4".getBytes());
+        try (FileStorage s = FileStorage.open(tmp)) {
+            assertEquals(List.of(new Entry(1, 1, Entry.Kind.NOOP, new byte[0]),
+                    new Entry(2, 1, Entry.Kind.COMMAND, "a=1".getBytes()), new Entry(3, 1, Entry.Kind.COMMAND, "b=2".getBytes()),
+                    new Entry(4, 2, Entry.Kind.COMMAND, "c=3".getBytes())), s.entries());
+            assertEquals(new HardState(2, 2, 3), s.hardState());
+            assertEquals(2, s.segment, "the next write goes to a new segment");
+            s.persist(new HardState(2, 2, 4), List.of(fifth));
+        }
+        assertEquals(LogFormat.FORMAT_VERSION, ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("raftkv.store"))).getInt(8));
+        assertEquals(1, ByteBuffer.wrap(Files.readAllBytes(segment(tmp, 1))).getInt(8), "the old segment stays as it was");
+        assertEquals(LogFormat.FORMAT_VERSION, ByteBuffer.wrap(Files.readAllBytes(segment(tmp, 2))).getInt(8));
+        try (FileStorage s = FileStorage.open(tmp)) {
+            assertEquals(5, s.lastIndex());
+            assertEquals(fifth, s.entries().get(4));
+            assertEquals(new HardState(2, 2, 4), s.hardState());
+            assertEquals(2, s.segment, "upgraded once");
+        }
     }
 
     @Test
