@@ -111,7 +111,10 @@ public final class KvClient implements AutoCloseable {
         boolean renewed = false;
         while (true) {
             if (sessionId == 0) {
-                sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), null, kind, key, null, start);
+                // A nonce per registration, sent with each of its tries: a retry after a lost answer gets the session
+                // the first try opened, not a second one (which would sit unused and push a live session out).
+                long nonce = registrationNonce();
+                sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, nonce, 0, null, null), null, kind, key, null, start);
                 seq = 0;
             }
             // A new sequence number per write; every retry of this write carries the same one.
@@ -130,6 +133,15 @@ public final class KvClient implements AutoCloseable {
                 command = command.clone(); // the refused bytes are in the log: never change them
             }
         }
+    }
+
+    /** A random, non-zero 64-bit number: two clients draw the same one with odds of about n²/2⁶⁵ among n sessions. */
+    private static long registrationNonce() {
+        long n;
+        do {
+            n = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+        } while (n == 0);
+        return n;
     }
 
     /** What a call was for, in the words of its errors: "PUT k", or "PUT k (opening a session)". Built only for an error. */

@@ -16,9 +16,19 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
     private static final byte VERSION = 1;
     private static final Op[] OPS = Op.values(); // values() clones its array on every call
 
-    /** Opens a session; the session's id is the index of this entry in the log (thesis §6.3). */
+    /** Opens a session; the session's id is the index of this entry in the log (thesis §6.3). No nonce: never deduplicated. */
     static KvCommand register() {
-        return new KvCommand(Op.REGISTER, 0, 0, "", "");
+        return register(0);
+    }
+
+    /**
+     * Opens a session, or finds the one this registration opened already: {@code nonce}, a random number the
+     * client draws once per registration and sends with every retry of it, rides in the client id field. The
+     * state machine answers a registration whose nonce names a live session with that session, so a retry
+     * after a lost answer opens no second, orphan session. 0: no nonce (older clients), never deduplicated.
+     */
+    static KvCommand register(long nonce) {
+        return new KvCommand(Op.REGISTER, nonce, 0, "", "");
     }
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);

@@ -89,7 +89,7 @@ public final class KvService {
                 }
                 node.propose(command, r);
             }
-            case REGISTER -> node.propose(KvCommand.register().encode(), r);
+            case REGISTER -> node.propose(KvCommand.register(request.clientId()).encode(), r); // its nonce, or 0
         }
     }
 

@@ -14,18 +14,23 @@ final class KvSessions {
     /** One client's session: its last sequence number and the answer to it. */
     static final class Session {
         final long id;
+        /** The nonce of the registration that opened it, or 0. */
+        final long nonce;
         long lastSeq;
         KvResult lastResult;
         private Session older;
         private Session newer;
 
-        Session(long id) {
+        Session(long id, long nonce) {
             this.id = id;
+            this.nonce = nonce;
         }
     }
 
     private final int max;
     private final Long2ObjectHashMap<Session> byId = new Long2ObjectHashMap<>();
+    /** The live sessions opened by a registration that carried a nonce, by that nonce. */
+    private final Long2ObjectHashMap<Session> byNonce = new Long2ObjectHashMap<>();
     private Session oldest;
     private Session newest;
 
@@ -48,22 +53,41 @@ final class KvSessions {
         return s;
     }
 
-    /** Opens a new session as the most recently used one, evicting the least recently used beyond the bound. */
-    Session open(long id) {
-        Session s = new Session(id);
+    /** The live session a registration with {@code nonce} opened, now the most recently used; or null. */
+    Session useByNonce(long nonce) {
+        Session s = nonce == 0 ? null : byNonce.get(nonce);
+        return s == null ? null : use(s.id);
+    }
+
+    /**
+     * Opens a new session as the most recently used one, evicting the least recently used beyond the bound.
+     * {@code nonce} is its registration's nonce, or 0.
+     */
+    Session open(long id, long nonce) {
+        Session s = new Session(id, nonce);
         Session old = byId.put(id, s);
-        if (old != null) unlink(old);
+        if (old != null) {
+            unlink(old);
+            forget(old);
+        }
+        if (nonce != 0) byNonce.put(nonce, s); // apply looked it up first, and a snapshot holds no nonce twice
         append(s);
         if (byId.size() > max) {
             Session evicted = oldest;
             unlink(evicted);
             byId.remove(evicted.id);
+            forget(evicted);
         }
         return s;
     }
 
+    private void forget(Session s) {
+        if (s.nonce != 0 && byNonce.get(s.nonce) == s) byNonce.remove(s.nonce);
+    }
+
     void clear() {
         byId.clear();
+        byNonce.clear();
         oldest = newest = null;
     }
 

@@ -9,6 +9,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32C;
@@ -17,24 +18,25 @@ import java.util.zip.CheckedOutputStream;
 /**
  * The bytes of a {@link KvStateMachine} snapshot, all integers big-endian:
  * <pre>
- * magic int32 "RKVS" | version uint8 (1)
- * | sessions int32 | per session, least recently used first: id int64 | lastSeq int64 | lastResult uint8
- *                    (0 none, 1 written, 2 replaced, 3 not replaced)
+ * magic int32 "RKVS" | version uint8 (2)
+ * | sessions int32 | per session, least recently used first: id int64 | nonce int64 (of its registration;
+ *                    0 none) | lastSeq int64 | lastResult uint8 (0 none, 1 written, 2 replaced, 3 not replaced)
  * | entries int32 | per entry, by key: key (int32 length | UTF-8) | value (int32 length | UTF-8)
  * | crc int32: CRC32C of every byte before it
  * </pre>
  * Keys are sorted by their UTF-8 bytes (unsigned), so one state always gives the same bytes. Reading checks everything (magic, version,
- * CRC, counts against the bytes present, codes, UTF-8, no id or key twice) before the state is touched.
+ * CRC, counts against the bytes present, codes, UTF-8, no id, nonce or key twice) before the state is touched.
+ * Version 1 (sessions without a nonce) is read too.
  */
 final class KvSnapshot {
     static final int MAGIC = 0x524B5653; // "RKVS"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     private static final KvResult[] RESULTS = {null, KvResult.WRITTEN, KvResult.REPLACED, KvResult.NOT_REPLACED};
 
     private KvSnapshot() {}
 
     /** A session as a snapshot holds it. */
-    record Session(long lastSeq, KvResult lastResult) {}
+    record Session(long nonce, long lastSeq, KvResult lastResult) {}
 
     /** What a snapshot held: the map and the sessions, least recently used first. */
     record State(KvTable data, LinkedHashMap<Long, Session> sessions) {}
@@ -50,6 +52,7 @@ final class KvSnapshot {
         out.writeInt(sessionsLruFirst.size());
         for (Map.Entry<Long, Session> e : sessionsLruFirst.entrySet()) {
             out.writeLong(e.getKey());
+            out.writeLong(e.getValue().nonce());
             out.writeLong(e.getValue().lastSeq());
             out.writeByte(code(e.getValue().lastResult()));
         }
@@ -83,7 +86,9 @@ final class KvSnapshot {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         if (b.getInt() != MAGIC) throw new IOException("not a key-value snapshot: its first bytes are not \"RKVS\"");
         int version = b.get() & 0xFF;
-        if (version != VERSION) throw new IOException("key-value snapshot version " + version + "; this build reads " + VERSION);
+        if (version < 1 || version > VERSION) {
+            throw new IOException("key-value snapshot version " + version + "; this build reads 1 to " + VERSION);
+        }
         CRC32C crc = new CRC32C();
         crc.update(bytes, 0, bytes.length - 4);
         int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
@@ -93,16 +98,19 @@ final class KvSnapshot {
         }
         b.limit(bytes.length - 4);
         try {
-            int sessionCount = count(b, 8 + 8 + 1, "sessions");
+            int sessionCount = count(b, 8 + (version >= 2 ? 8 : 0) + 8 + 1, "sessions");
             LinkedHashMap<Long, Session> sessions = new LinkedHashMap<>();
+            HashSet<Long> nonces = new HashSet<>();
             for (int i = 0; i < sessionCount; i++) {
                 long id = b.getLong();
+                long nonce = version >= 2 ? b.getLong() : 0;
                 long seq = b.getLong();
                 int code = b.get() & 0xFF;
                 if (code >= RESULTS.length) throw new IOException("session " + id + " has result code " + code);
-                if (sessions.put(id, new Session(seq, RESULTS[code])) != null) {
+                if (sessions.put(id, new Session(nonce, seq, RESULTS[code])) != null) {
                     throw new IOException("session " + id + " appears twice");
                 }
+                if (nonce != 0 && !nonces.add(nonce)) throw new IOException("registration nonce " + nonce + " appears twice");
             }
             int entries = count(b, 4 + 4, "entries");
             // Keys and values stay where they are, in the snapshot's bytes (the table copies each key once);

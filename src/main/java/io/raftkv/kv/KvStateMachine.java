@@ -13,7 +13,8 @@ import java.util.Map;
  * sequence number and answer, so that a retried write applies at most once and gets the first
  * answer. Sessions are replicated state: they live and expire by the log alone (least recently used
  * beyond {@code maxSessions}), so every node expires the same ones at the same index. A client opens
- * its session with a registration entry whose log index becomes its id (Raft thesis §6.3).
+ * its session with a registration entry whose log index becomes its id (Raft thesis §6.3); a
+ * registration carries a nonce, and a retried one finds the session its first try opened.
  */
 public final class KvStateMachine implements StateMachine {
     /** Default bound on sessions kept. */
@@ -37,7 +38,10 @@ public final class KvStateMachine implements StateMachine {
         KvCommand.Parsed c = command;
         c.parse(bytes); // checked again here: a node's propose() takes any bytes, and a bad value must not reach a snapshot
         if (c.op == KvCommand.Op.REGISTER) {
-            sessions.open(index);
+            // A retry of a registration that was applied already (its answer lost) gets that session again.
+            KvSessions.Session opened = sessions.useByNonce(c.clientId);
+            if (opened != null) return new KvResult.Registered(opened.id);
+            sessions.open(index, c.clientId);
             return new KvResult.Registered(index);
         }
         KvSessions.Session s = sessions.use(c.clientId);
@@ -92,7 +96,7 @@ public final class KvStateMachine implements StateMachine {
 
     private LinkedHashMap<Long, KvSnapshot.Session> sessionsOldestFirst() {
         LinkedHashMap<Long, KvSnapshot.Session> lruFirst = new LinkedHashMap<>();
-        sessions.forEachOldestFirst(s -> lruFirst.put(s.id, new KvSnapshot.Session(s.lastSeq, s.lastResult)));
+        sessions.forEachOldestFirst(s -> lruFirst.put(s.id, new KvSnapshot.Session(s.nonce, s.lastSeq, s.lastResult)));
         return lruFirst;
     }
 
@@ -104,7 +108,7 @@ public final class KvStateMachine implements StateMachine {
         sessions.clear();
         // Least recently used first, so the access order (and what is evicted next) is as it was.
         for (Map.Entry<Long, KvSnapshot.Session> e : state.sessions().entrySet()) {
-            KvSessions.Session s = sessions.open(e.getKey());
+            KvSessions.Session s = sessions.open(e.getKey(), e.getValue().nonce());
             s.lastSeq = e.getValue().lastSeq();
             s.lastResult = e.getValue().lastResult();
         }

@@ -125,9 +125,12 @@ class KvClientTest {
         try (KvClient client = patientClient(cluster)) {
             client.put("k", "v");
         }
-        assertEquals(List.of(new Sent(1, new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null)),
-                new Sent(2, new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null)),
-                new Sent(2, new KvRequest(KvRequest.Kind.PUT, SESSION, 1, "k", "v"))), cluster.sent());
+        long nonce = cluster.sent().get(0).request().clientId();
+        assertTrue(nonce != 0, "a registration carries a nonce");
+        assertEquals(List.of(new Sent(1, new KvRequest(KvRequest.Kind.REGISTER, nonce, 0, null, null)),
+                new Sent(2, new KvRequest(KvRequest.Kind.REGISTER, nonce, 0, null, null)),
+                new Sent(2, new KvRequest(KvRequest.Kind.PUT, SESSION, 1, "k", "v"))), cluster.sent(),
+                "the registration tried again elsewhere carries the same nonce");
     }
 
     @Test
@@ -358,11 +361,14 @@ class KvClientTest {
             client.put("k", "v");
             client.put("k", "w");
         }
-        assertEquals(List.of(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null),
+        List<KvRequest> sent = cluster.sent().stream().map(Sent::request).toList();
+        long first = sent.get(0).clientId(), second = sent.get(2).clientId();
+        assertTrue(first != 0 && second != 0 && first != second, "a new registration draws a new nonce: " + sent);
+        assertEquals(List.of(new KvRequest(KvRequest.Kind.REGISTER, first, 0, null, null),
                 new KvRequest(KvRequest.Kind.PUT, 101, 1, "k", "v"),
-                new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null),
+                new KvRequest(KvRequest.Kind.REGISTER, second, 0, null, null),
                 new KvRequest(KvRequest.Kind.PUT, 102, 1, "k", "v"),
-                new KvRequest(KvRequest.Kind.PUT, 102, 2, "k", "w")), cluster.sent().stream().map(Sent::request).toList());
+                new KvRequest(KvRequest.Kind.PUT, 102, 2, "k", "w")), sent);
     }
 
     @Test

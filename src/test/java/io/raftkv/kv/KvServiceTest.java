@@ -35,6 +35,7 @@ class KvServiceTest {
     private final MemoryStorage storage = new MemoryStorage();
     private RaftNode node;
     private KvService service;
+    private KvStateMachine machine;
 
     @AfterEach
     void stop() {
@@ -50,8 +51,8 @@ class KvServiceTest {
             @Override
             public void close() {}
         };
-        node = new RaftNode(config, storage, sink -> nowhere, new KvStateMachine(maxSessions),
-                Duration.ofMillis(50), () -> {});
+        machine = new KvStateMachine(maxSessions);
+        node = new RaftNode(config, storage, sink -> nowhere, machine, Duration.ofMillis(50), () -> {});
         node.start();
         service = new KvService(node, new KvLimits(8, 16));
         if (!lead) return;
@@ -131,6 +132,40 @@ class KvServiceTest {
             first.put("a", "2");
             assertEquals(Optional.of("2"), first.get("a"));
         }
+    }
+
+    /**
+     * A registration whose answer is lost is tried again with the same nonce and gets the session its first try
+     * opened: no orphan session, which (at the session bound) would have pushed out another client's live one.
+     */
+    @Test
+    void aRegistrationRetriedAfterALostAnswerOpensNoSecondSession() {
+        startLoneNode(2, true);
+        long other = register();
+        assertEquals(new KvResponse.Ok(null), call(put(other, 1, "b", "1")));
+        java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
+        KvConnector losesTheFirstRegistrationAnswer = new KvConnector() {
+            @Override
+            public List<Integer> nodes() {
+                return List.of(1);
+            }
+
+            @Override
+            public void send(int n, KvRequest request, Consumer<KvResponse> reply) {
+                if (request.kind() == KvRequest.Kind.REGISTER && registrations.incrementAndGet() == 1) {
+                    service.handle(request, lost -> {}); // applied, but the answer never arrives
+                } else {
+                    service.handle(request, reply);
+                }
+            }
+        };
+        Duration wait = Duration.ofMillis(WAIT_MILLIS);
+        try (KvClient client = new KvClient(losesTheFirstRegistrationAnswer, KvLimits.DEFAULT, wait, Duration.ofMillis(200))) {
+            client.put("a", "1");
+        }
+        assertEquals(2, registrations.get(), "the registration was tried twice");
+        assertEquals(2, machine.sessionCount(), "the other client's and this one's: no orphan");
+        assertEquals(new KvResponse.Ok(null), call(put(other, 2, "b", "2")), "the other client's session is still live");
     }
 
     @Test

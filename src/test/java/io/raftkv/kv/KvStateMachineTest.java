@@ -259,4 +259,26 @@ class KvStateMachineTest {
         }
         return log;
     }
+
+    @Test
+    void aRetriedRegistrationGetsTheSessionItsFirstTryOpenedWhileThatSessionLives() {
+        KvStateMachine m = new KvStateMachine(2);
+        assertEquals(new KvResult.Registered(1), m.apply(1, KvCommand.register(42).encode()));
+        assertEquals(new KvResult.Registered(2), m.apply(2, KvCommand.register(43).encode()));
+        assertEquals(new KvResult.Registered(1), m.apply(3, KvCommand.register(42).encode()), "a retry of the first");
+        assertEquals(2, m.sessionCount(), "no orphan session pushed session 2 out");
+        // The retry used session 1, so session 2 is now the least recently used: a third client evicts it.
+        assertEquals(new KvResult.Registered(4), m.apply(4, KvCommand.register(44).encode()));
+        assertEquals(new KvResult.Registered(5), m.apply(5, KvCommand.register(43).encode()),
+                "once its session is evicted, a registration with that nonce opens a new one");
+        assertEquals(2, m.sessionCount());
+    }
+
+    @Test
+    void aRegistrationWithoutANonceIsNeverDeduplicated() {
+        KvStateMachine m = new KvStateMachine(10);
+        assertEquals(new KvResult.Registered(1), m.apply(1, KvCommand.register().encode()));
+        assertEquals(new KvResult.Registered(2), m.apply(2, KvCommand.register().encode()));
+        assertEquals(2, m.sessionCount());
+    }
 }

@@ -21,7 +21,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Bodies, big-endian; every one starts with a correlation id the client picks and the answer repeats:
  * <pre>
  * 64 request          corr int64 | kind uint8 (0 GET, 1 PUT, 2 REPLACE, 3 REGISTER) | clientId int64 | seq int64
- *                     | key string | value string
+ *                     | key string | value string; a REGISTER's clientId is its registration nonce (0: none)
  * 65 response         corr int64 | code uint8, then by code: 0 OK (no value) | 1 OK string | 2 OK bool uint8
  *                     | 3 OK int64 | 4 NOT_LEADER hint int32 | 5 UNAVAILABLE reason string | 6 REFUSED reason string
  * 66 status request   corr int64
