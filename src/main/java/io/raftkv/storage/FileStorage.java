@@ -64,8 +64,12 @@ public final class FileStorage implements Storage {
      *                     only where losing the last writes to a machine crash or power loss is acceptable
      *                     (tests, benchmarks): a process that dies, even by SIGKILL, loses nothing either
      *                     way, since what it wrote is in the operating system's cache.
+     * @param clusterId    the cluster whose data this store holds, or null. A new store records it; a store
+     *                     that recorded another one is refused, so that a node pointed at another cluster's
+     *                     data does not join this one with it; one that recorded none adopts it. Null checks
+     *                     nothing. At most 255 bytes in UTF-8.
      */
-    public record Options(long segmentBytes, boolean sync) {
+    public record Options(long segmentBytes, boolean sync, String clusterId) {
         public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
         public static final long MAX_SEGMENT_BYTES = 1L << 30;
 
@@ -74,19 +78,34 @@ public final class FileStorage implements Storage {
                 throw new IllegalArgumentException("segmentBytes must be 1.." + MAX_SEGMENT_BYTES + ", was "
                         + segmentBytes);
             }
+            if (clusterId != null) {
+                int bytes = clusterId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                if (bytes < 1 || bytes > LogFormat.MAX_CLUSTER_ID_BYTES) {
+                    throw new IllegalArgumentException("clusterId must be 1.." + LogFormat.MAX_CLUSTER_ID_BYTES
+                            + " bytes in UTF-8, was " + bytes);
+                }
+            }
         }
 
-        /** Segments of {@value #DEFAULT_SEGMENT_BYTES} bytes, every write forced to disk. */
+        public Options(long segmentBytes, boolean sync) {
+            this(segmentBytes, sync, null);
+        }
+
+        /** Segments of {@value #DEFAULT_SEGMENT_BYTES} bytes, every write forced to disk, no cluster id. */
         public static Options defaults() {
-            return new Options(DEFAULT_SEGMENT_BYTES, true);
+            return new Options(DEFAULT_SEGMENT_BYTES, true, null);
         }
 
         public Options withSegmentBytes(long segmentBytes) {
-            return new Options(segmentBytes, sync);
+            return new Options(segmentBytes, sync, clusterId);
         }
 
         public Options withSync(boolean sync) {
-            return new Options(segmentBytes, sync);
+            return new Options(segmentBytes, sync, clusterId);
+        }
+
+        public Options withClusterId(String clusterId) {
+            return new Options(segmentBytes, sync, clusterId);
         }
     }
 
@@ -267,7 +286,7 @@ public final class FileStorage implements Storage {
                 }
             }
             // A reset above rolled to a new segment of this format already.
-            upgradeFormat(segment == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.markerVersion());
+            upgradeFormat(segment == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.marker());
         } catch (RuntimeException e) {
             closeQuietly(channel);
             throw e;
@@ -294,10 +313,10 @@ public final class FileStorage implements Storage {
     }
 
     /** A marker of this build's format, written in full, forced and then renamed into place: it is there whole or not at all. */
-    private void writeMarker(Path marker, Path markerTemp) {
+    private void writeMarker(Path marker, Path markerTemp, String clusterId) {
         FileChannel ch = openChannel(markerTemp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         try {
-            write(markerTemp, ch, 0, LogFormat.marker());
+            write(markerTemp, ch, 0, LogFormat.marker(clusterId));
             force(markerTemp, ch);
         } finally {
             closeQuietly(ch);
@@ -312,22 +331,26 @@ public final class FileStorage implements Storage {
      * an older build refuses the store plainly instead of misreading it. A crash between the two leaves a
      * store this build opens as it is, and an older build refuses at the new segment's header.
      */
-    private void upgradeFormat(int lastSegmentVersion, int markerVersion) {
+    private void upgradeFormat(int lastSegmentVersion, LogFormat.Marker found) {
         if (lastSegmentVersion < LogFormat.FORMAT_VERSION) {
             buffer.clear();
             LogFormat.putSegmentHeader(buffer, segment + 1, crc);
             LogFormat.putHardState(buffer, hardState, 0, 0, crc);
             rollOver(buffer.flip());
         }
-        if (markerVersion < LogFormat.FORMAT_VERSION) {
+        boolean adopt = found.clusterId() == null && options.clusterId() != null;
+        if (found.version() < LogFormat.FORMAT_VERSION || adopt) {
             Path marker = dir.resolve(LogFormat.MARKER_NAME);
-            writeMarker(marker, tempOf(marker));
-            LOG.log(Level.INFO, () -> dir + ": store format " + markerVersion + " upgraded to " + LogFormat.FORMAT_VERSION);
+            String clusterId = found.clusterId() != null ? found.clusterId() : options.clusterId();
+            writeMarker(marker, tempOf(marker), clusterId);
+            if (found.version() < LogFormat.FORMAT_VERSION) {
+                LOG.log(Level.INFO, () -> dir + ": store format " + found.version() + " upgraded to " + LogFormat.FORMAT_VERSION);
+            }
         }
     }
 
     /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
-    private record Listing(List<Long> segments, List<Long> snapshots, int markerVersion) {}
+    private record Listing(List<Long> segments, List<Long> snapshots, LogFormat.Marker marker) {}
 
     /** Makes {@link #dir} a store if it is new or empty, and deletes temporary files a crash left. */
     private Listing prepareDirectory() {
@@ -348,10 +371,10 @@ public final class FileStorage implements Storage {
         names.sort(null);
         Path marker = dir.resolve(LogFormat.MARKER_NAME);
         Path markerTemp = tempOf(marker);
-        int markerVersion = LogFormat.FORMAT_VERSION;
+        LogFormat.Marker found = new LogFormat.Marker(LogFormat.FORMAT_VERSION, options.clusterId());
         if (names.contains(LogFormat.MARKER_NAME)) {
             try {
-                markerVersion = LogFormat.checkMarker(marker, ByteBuffer.wrap(Files.readAllBytes(marker)));
+                found = LogFormat.checkMarker(marker, ByteBuffer.wrap(Files.readAllBytes(marker)));
             } catch (IOException e) {
                 throw ioFailure("cannot read", marker, e);
             }
@@ -363,7 +386,11 @@ public final class FileStorage implements Storage {
                         + String.join(", ", others.subList(0, Math.min(5, others.size())))
                         + (others.size() > 5 ? ", ..." : "") + ")");
             }
-            writeMarker(marker, markerTemp);
+            writeMarker(marker, markerTemp, options.clusterId());
+        }
+        if (found.clusterId() != null && options.clusterId() != null && !found.clusterId().equals(options.clusterId())) {
+            throw new StorageException(dir + " holds the data of cluster '" + found.clusterId() + "', not of cluster '"
+                    + options.clusterId() + "' as this node was told: refusing to start on another cluster's data");
         }
         List<Long> segments = new ArrayList<>();
         List<Long> snapshots = new ArrayList<>();
@@ -385,7 +412,7 @@ public final class FileStorage implements Storage {
                 }
             }
         }
-        return new Listing(segments, snapshots, markerVersion);
+        return new Listing(segments, snapshots, found);
     }
 
     @Override

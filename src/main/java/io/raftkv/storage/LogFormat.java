@@ -15,7 +15,9 @@ import java.util.zip.CRC32C;
  * records and snapshot files, all big-endian and each checked by a CRC32C.
  *
  * <pre>
- * raftkv.store                  magic "RAFTKVST" (8) | format version (4) | CRC32C of the 12 bytes before (4)
+ * raftkv.store                  magic "RAFTKVST" (8) | format version (4) | cluster id length (2) | cluster id
+ *                               (UTF-8; empty: none recorded) | CRC32C of the bytes before (4)
+ *                               (format 1: magic | version | CRC32C of the 12 bytes before)
  * log-NNNNNNNNNNNNNNNNNNNN.seg  header: magic "RAFTKVLG" (8) | format version (4) | segment number (8)
  *                                       | CRC32C of the 20 bytes before (4)
  *                               then records, the first a HARD_STATE
@@ -54,7 +56,10 @@ final class LogFormat {
 
     static final long MARKER_MAGIC = magic("RAFTKVST");
     static final long SEGMENT_MAGIC = magic("RAFTKVLG");
-    static final int MARKER_BYTES = 16;
+    /** A format-1 marker's size; a format-2 marker has 18 bytes and its cluster id. */
+    static final int MARKER_BYTES_V1 = 16;
+    /** The longest cluster id a marker records, in UTF-8 bytes. */
+    static final int MAX_CLUSTER_ID_BYTES = 255;
     static final int SEGMENT_HEADER_BYTES = 24;
 
     static final int RECORD_HEADER_BYTES = 12;
@@ -154,26 +159,46 @@ final class LogFormat {
         return (int) crc.getValue();
     }
 
-    static ByteBuffer marker() {
-        ByteBuffer b = ByteBuffer.allocate(MARKER_BYTES);
-        b.putLong(MARKER_MAGIC).putInt(FORMAT_VERSION);
-        b.putInt(crc(new CRC32C(), b, 0, 12));
+    /** What a store's marker says: its format version, and the cluster whose data it holds (null: none recorded). */
+    record Marker(int version, String clusterId) {}
+
+    /** A marker of this format for {@code clusterId} (null: none). */
+    static ByteBuffer marker(String clusterId) {
+        byte[] id = clusterId == null ? new byte[0] : clusterId.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(8 + 4 + 2 + id.length + 4);
+        b.putLong(MARKER_MAGIC).putInt(FORMAT_VERSION).putShort((short) id.length).put(id);
+        b.putInt(crc(new CRC32C(), b, 0, b.position()));
         return b.flip();
     }
 
-    /** Returns the format version of {@code bytes} (the whole marker file); throws unless it is a valid marker this build reads. */
-    static int checkMarker(Path file, ByteBuffer bytes) {
-        if (bytes.limit() != MARKER_BYTES) {
-            throw new CorruptStoreException(file, 0, "a store marker has " + MARKER_BYTES + " bytes, this one "
+    /** Reads {@code bytes} (the whole marker file); throws unless it is a valid marker of a format this build reads. */
+    static Marker checkMarker(Path file, ByteBuffer bytes) {
+        if (bytes.limit() < MARKER_BYTES_V1) {
+            throw new CorruptStoreException(file, 0, "a store marker has at least " + MARKER_BYTES_V1 + " bytes, this one "
                     + bytes.limit());
         }
         if (bytes.getLong(0) != MARKER_MAGIC) {
             throw new CorruptStoreException(file, 0, "the marker does not start with the magic \"RAFTKVST\"");
         }
-        if (bytes.getInt(12) != crc(new CRC32C(), bytes, 0, 12)) {
+        int version = bytes.getInt(8);
+        if (version == 2 && bytes.limit() >= 18) {
+            int idLength = bytes.getShort(12) & 0xFFFF;
+            int end = 14 + idLength;
+            if (bytes.limit() != end + 4) {
+                throw new CorruptStoreException(file, 0, "a store marker recording a cluster id of " + idLength
+                        + " bytes has " + (end + 4) + " bytes, this one " + bytes.limit());
+            }
+            if (bytes.getInt(end) != crc(new CRC32C(), bytes, 0, end)) {
+                throw new CorruptStoreException(file, 0, "the marker fails its CRC");
+            }
+            byte[] id = new byte[idLength];
+            bytes.get(14, id);
+            return new Marker(2, idLength == 0 ? null : new String(id, StandardCharsets.UTF_8));
+        }
+        if (bytes.limit() != MARKER_BYTES_V1 || bytes.getInt(12) != crc(new CRC32C(), bytes, 0, 12)) {
             throw new CorruptStoreException(file, 0, "the marker fails its CRC");
         }
-        return checkVersion(file, bytes.getInt(8));
+        return new Marker(checkVersion(file, version), null);
     }
 
     private static int checkVersion(Path file, int version) {

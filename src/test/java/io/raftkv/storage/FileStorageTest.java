@@ -60,7 +60,7 @@ class FileStorageTest {
             assertEquals(dir.toAbsolutePath(), s.directory());
         }
         assertEquals(List.of("log-00000000000000000001.seg", "raftkv.segments", "raftkv.store"), files(dir));
-        assertEquals(16, Files.size(dir.resolve("raftkv.store")));
+        assertEquals(18, Files.size(dir.resolve("raftkv.store")), "magic, version, an empty cluster id, CRC");
     }
 
     @Test
@@ -430,5 +430,46 @@ class FileStorageTest {
         try (FileStorage again = FileStorage.open(tmp)) {
             assertEquals(3, again.lastIndex());
         }
+    }
+
+    @Test
+    void aStoreOfAnotherClusterIsRefusedAndOneThatRecordedNoneAdoptsTheFirstItIsOpenedFor() throws IOException {
+        FileStorage.Options noSync = FileStorage.Options.defaults().withSync(false);
+        Path dir = tmp.resolve("blue-node");
+        try (FileStorage s = FileStorage.open(dir, noSync.withClusterId("blue"))) {
+            s.persist(new HardState(1, 1, 0), entries(1, 2, 1));
+        }
+        byte[] before = Files.readAllBytes(dir.resolve("raftkv.store"));
+        StorageException e = assertThrows(StorageException.class, () -> FileStorage.open(dir, noSync.withClusterId("green")));
+        assertFalse(e instanceof CorruptStoreException, e.toString());
+        assertEquals(dir + " holds the data of cluster 'blue', not of cluster 'green' as this node was told: refusing to"
+                + " start on another cluster's data", e.getMessage());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve("raftkv.store"))), "nothing changed");
+        try (FileStorage s = FileStorage.open(dir, noSync.withClusterId("blue"))) {
+            assertEquals(2, s.lastIndex());
+        }
+        try (FileStorage s = FileStorage.open(dir, noSync)) {
+            assertEquals(2, s.lastIndex(), "a store opened with no cluster id is not checked");
+        }
+
+        Path anonymous = tmp.resolve("anonymous");
+        try (FileStorage s = FileStorage.open(anonymous, noSync)) {
+            s.persist(new HardState(1, 1, 0), entries(1, 1, 1));
+        }
+        try (FileStorage s = FileStorage.open(anonymous, noSync.withClusterId("green"))) {
+            assertEquals(1, s.lastIndex());
+        }
+        assertThrows(StorageException.class, () -> FileStorage.open(anonymous, noSync.withClusterId("blue")),
+                "it recorded the first cluster it was opened for");
+    }
+
+    @Test
+    void aClusterIdIsOneTo255Bytes() {
+        FileStorage.Options o = FileStorage.Options.defaults();
+        assertEquals("clusterId must be 1..255 bytes in UTF-8, was 0",
+                assertThrows(IllegalArgumentException.class, () -> o.withClusterId("")).getMessage());
+        assertEquals("clusterId must be 1..255 bytes in UTF-8, was 256",
+                assertThrows(IllegalArgumentException.class, () -> o.withClusterId("x".repeat(256))).getMessage());
+        assertEquals("é".repeat(127), o.withClusterId("é".repeat(127)).clusterId());
     }
 }

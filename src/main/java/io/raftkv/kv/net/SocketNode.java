@@ -144,7 +144,9 @@ public final class SocketNode implements AutoCloseable {
             throw new IllegalArgumentException("the initial voters " + new TreeSet<>(voters) + " are not all among the peers "
                     + new TreeMap<>(peers).keySet());
         }
-        Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync()));
+        // The store records the cluster's id: a node started on another cluster's data is refused, not joined.
+        Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync())
+                .withClusterId(options.clusterId()));
         try {
             voters = firstVoters(dataDir, options.initialVoters(), voters);
             RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
