@@ -77,4 +77,17 @@ class RaftUncommittedBoundTest {
         List<AppendRequest> appends = RaftElectionTest.sent(c.ready(), AppendRequest.class);
         assertTrue(!appends.isEmpty());
     }
+
+    /** What commits is taken off the count: a leader that keeps committing never turns a proposal away. */
+    @Test
+    void aLeaderThatKeepsCommittingIsNeverBusy() {
+        TestNetwork net = RaftLogReplicationTest.stableCluster(3, b -> b.maxUncommittedBytes(2_000));
+        for (int round = 0; round < 2_000; round++) {
+            for (int i = 0; i < 10; i++) {
+                long index = net.core(1).propose(new byte[COMMAND]);
+                assertTrue(index > 0, "round " + round + ", proposal " + i + ": " + index);
+            }
+            net.deliverAll();
+        }
+    }
 }
