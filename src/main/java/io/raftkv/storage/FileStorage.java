@@ -340,13 +340,35 @@ public final class FileStorage implements Storage {
         }
         boolean adopt = found.clusterId() == null && options.clusterId() != null;
         if (found.version() < LogFormat.FORMAT_VERSION || adopt) {
-            Path marker = dir.resolve(LogFormat.MARKER_NAME);
-            String clusterId = found.clusterId() != null ? found.clusterId() : options.clusterId();
-            writeMarker(marker, tempOf(marker), clusterId);
+            replaceMarker(found.clusterId() != null ? found.clusterId() : options.clusterId());
             if (found.version() < LogFormat.FORMAT_VERSION) {
                 LOG.log(Level.INFO, () -> dir + ": store format " + found.version() + " upgraded to " + LogFormat.FORMAT_VERSION);
             }
         }
+    }
+
+    /**
+     * Rewrites the marker of this open store. The store's lock is a lock on the marker file, so the new one is
+     * locked before it is renamed into place: at every moment, whichever file bears the marker's name is
+     * locked by this store, and another opener is refused.
+     */
+    private void replaceMarker(String clusterId) {
+        Path marker = dir.resolve(LogFormat.MARKER_NAME);
+        Path temp = tempOf(marker);
+        FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        try {
+            if (ch.tryLock() == null) throw new StorageException("cannot lock " + temp + ": another process holds it");
+            write(temp, ch, 0, LogFormat.marker(clusterId));
+            force(temp, ch);
+            move(temp, marker);
+            syncDirectory(dir);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            if (e instanceof RuntimeException r) throw r;
+            throw ioFailure("cannot lock", temp, (IOException) e);
+        }
+        releaseLock();
+        lockChannel = ch;
     }
 
     /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */

@@ -638,6 +638,8 @@ class FileStorageCorruptionTest {
                     new Entry(4, 2, Entry.Kind.COMMAND, "c=3".getBytes())), s.entries());
             assertEquals(new HardState(2, 2, 3), s.hardState());
             assertEquals(2, s.segment, "the next write goes to a new segment");
+            StorageException twice = assertThrows(StorageException.class, () -> FileStorage.open(tmp));
+            assertTrue(twice.getMessage().contains("is already open"), "the rewritten marker is locked: " + twice.getMessage());
             s.persist(new HardState(2, 2, 4), List.of(fifth));
         }
         assertEquals(LogFormat.FORMAT_VERSION, ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("raftkv.store"))).getInt(8));

@@ -458,6 +458,9 @@ class FileStorageTest {
         }
         try (FileStorage s = FileStorage.open(anonymous, noSync.withClusterId("green"))) {
             assertEquals(1, s.lastIndex());
+            // The marker was rewritten to record the id; the store is still locked against a second opener.
+            StorageException twice = assertThrows(StorageException.class, () -> FileStorage.open(anonymous, noSync));
+            assertTrue(twice.getMessage().contains("is already open"), twice.getMessage());
         }
         assertThrows(StorageException.class, () -> FileStorage.open(anonymous, noSync.withClusterId("blue")),
                 "it recorded the first cluster it was opened for");
