@@ -73,22 +73,18 @@ public final class RaftCore {
     private final ArrayDeque<Long> readsAwaitingTermCommit = new ArrayDeque<>();
     private final ArrayDeque<PendingRead> readsAwaitingQuorum = new ArrayDeque<>();
     private final ArrayList<ReadState> readsConfirmed = new ArrayList<>();
-    private ArrayList<Long> readsDropped = new ArrayList<>();
+    private final DoubleBuffer<Long> readsDropped = new DoubleBuffer<>();
     private final Map<Integer, Long> ackedReadRound = new HashMap<>();
     private long readRound;
     private boolean readRoundDue;
 
-    // Output. What accumulates between two ready() calls goes into the pending buffers; ready() swaps each
-    // with the one it handed out last time (whose Ready has expired) and fills the rest afresh, so a steady
-    // pass allocates no lists and no Ready.
-    private OutBuffer<Message> messagesPending = new OutBuffer<>(), messagesOut = new OutBuffer<>();
-    private OutBuffer<Message> afterPersistPending = new OutBuffer<>(), afterPersistOut = new OutBuffer<>();
-    private OutBuffer<Long> droppedPending = new OutBuffer<>(), droppedOut = new OutBuffer<>();
+    // Output. What accumulates between two ready() calls is double-buffered (see DoubleBuffer); the rest is
+    // filled afresh by ready() into buffers it empties first, so a steady pass allocates no lists and no Ready.
+    private final DoubleBuffer<Message> messages = new DoubleBuffer<>();
+    private final DoubleBuffer<Message> messagesAfterPersist = new DoubleBuffer<>();
     private final OutBuffer<Entry> unstableOut = new OutBuffer<>();
     private final OutBuffer<Entry> committedOut = new OutBuffer<>();
     private final OutBuffer<ReadState> readStatesOut = new OutBuffer<>();
-    private ArrayList<Message> messages = messagesPending.items;
-    private ArrayList<Message> messagesAfterPersist = afterPersistPending.items;
     private final Ready ready = new Ready();
     private HardState reportedHardState;
 
@@ -106,6 +102,28 @@ public final class RaftCore {
             } else {
                 items.clear();
             }
+        }
+    }
+
+    /**
+     * A list that accumulates between two ready() calls. ready() hands out what is pending and takes new items
+     * into the buffer it handed out last time (whose Ready has expired): what arrives while the runtime still
+     * handles a ready goes into the next one, never into the one being handled.
+     */
+    private static final class DoubleBuffer<T> {
+        private OutBuffer<T> pending = new OutBuffer<>();
+        private OutBuffer<T> out = new OutBuffer<>();
+
+        ArrayList<T> pending() {
+            return pending.items;
+        }
+
+        List<T> handOut() {
+            OutBuffer<T> handed = pending;
+            pending = out;
+            out = handed;
+            pending.reset();
+            return handed.view;
         }
     }
 
@@ -392,9 +410,9 @@ public final class RaftCore {
 
     /** Whether {@link #ready()} would return anything. */
     public boolean hasReady() {
-        return !messages.isEmpty() || !messagesAfterPersist.isEmpty() || replicationDue || snapshotToInstall != null
+        return !messages.pending().isEmpty() || !messagesAfterPersist.pending().isEmpty() || replicationDue || snapshotToInstall != null
                 || removedLeaderMustStepDown() || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
-                || !readsDropped.isEmpty() || hardStateChanged();
+                || !readsDropped.pending().isEmpty() || hardStateChanged();
     }
 
     /** Collects the output accumulated since the last call; see {@link Ready} for how to handle it. */
@@ -422,25 +440,10 @@ public final class RaftCore {
         log.takeCommitted(committedOut.items);
         readStatesOut.reset();
         releaseReads(readStatesOut.items);
-        OutBuffer<Long> dropped = droppedPending;
-        droppedPending = droppedOut;
-        droppedOut = dropped;
-        droppedPending.reset();
-        readsDropped = droppedPending.items;
-        OutBuffer<Message> now = messagesPending;
-        messagesPending = messagesOut;
-        messagesOut = now;
-        messagesPending.reset();
-        messages = messagesPending.items;
-        OutBuffer<Message> later = afterPersistPending;
-        afterPersistPending = afterPersistOut;
-        afterPersistOut = later;
-        afterPersistPending.reset();
-        messagesAfterPersist = afterPersistPending.items;
         SnapshotMeta install = snapshotToInstall;
         snapshotToInstall = null;
-        ready.fill(changed, install, unstableOut.view, now.view, later.view, committedOut.view, readStatesOut.view,
-                dropped.view, role, term, leader);
+        ready.fill(changed, install, unstableOut.view, messages.handOut(), messagesAfterPersist.handOut(), committedOut.view,
+                readStatesOut.view, readsDropped.handOut(), role, term, leader);
         return ready;
     }
 
@@ -845,9 +848,9 @@ public final class RaftCore {
     }
 
     private void dropPendingReads() {
-        readsAwaitingTermCommit.forEach(readsDropped::add);
+        readsAwaitingTermCommit.forEach(readsDropped.pending()::add);
         readsAwaitingTermCommit.clear();
-        for (PendingRead r : readsAwaitingQuorum) readsDropped.add(r.context);
+        for (PendingRead r : readsAwaitingQuorum) readsDropped.pending().add(r.context);
         readsAwaitingQuorum.clear();
     }
 
@@ -868,7 +871,7 @@ public final class RaftCore {
             case VoteResponse v -> v.preVote();
             default -> false;
         };
-        (immediate ? messages : messagesAfterPersist).add(m);
+        (immediate ? messages : messagesAfterPersist).pending().add(m);
     }
 
     private boolean quorumRecentlyActive() {

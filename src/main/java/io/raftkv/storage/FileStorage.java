@@ -312,19 +312,6 @@ public final class FileStorage implements Storage {
         return List.copyOf(log.subList((int) (s - base), log.size()));
     }
 
-    /** A marker of this build's format, written in full, forced and then renamed into place: it is there whole or not at all. */
-    private void writeMarker(Path marker, Path markerTemp, String clusterId) {
-        FileChannel ch = openChannel(markerTemp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        try {
-            write(markerTemp, ch, 0, LogFormat.marker(clusterId));
-            force(markerTemp, ch);
-        } finally {
-            closeQuietly(ch);
-        }
-        move(markerTemp, marker);
-        syncDirectory(dir);
-    }
-
     /**
      * Brings a store of an older format up to this one: its next write goes to a new segment of this format
      * (older segments stay readable until compaction deletes them), then the marker says this format, so that
@@ -340,7 +327,9 @@ public final class FileStorage implements Storage {
         }
         boolean adopt = found.clusterId() == null && options.clusterId() != null;
         if (found.version() < LogFormat.FORMAT_VERSION || adopt) {
-            replaceMarker(found.clusterId() != null ? found.clusterId() : options.clusterId());
+            FileChannel locked = writeMarker(found.clusterId() != null ? found.clusterId() : options.clusterId());
+            releaseLock();
+            lockChannel = locked;
             if (found.version() < LogFormat.FORMAT_VERSION) {
                 LOG.log(Level.INFO, () -> dir + ": store format " + found.version() + " upgraded to " + LogFormat.FORMAT_VERSION);
             }
@@ -348,11 +337,12 @@ public final class FileStorage implements Storage {
     }
 
     /**
-     * Rewrites the marker of this open store. The store's lock is a lock on the marker file, so the new one is
-     * locked before it is renamed into place: at every moment, whichever file bears the marker's name is
-     * locked by this store, and another opener is refused.
+     * Writes a marker of this build's format: in full, forced and then renamed into place, so that it is there
+     * whole or not at all. Returns the new marker's channel, locked: the store's lock is a lock on the marker
+     * file, so an open store rewriting its marker takes this channel as its lock, and at every moment whichever
+     * file bears the marker's name is locked by it.
      */
-    private void replaceMarker(String clusterId) {
+    private FileChannel writeMarker(String clusterId) {
         Path marker = dir.resolve(LogFormat.MARKER_NAME);
         Path temp = tempOf(marker);
         FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
@@ -362,13 +352,14 @@ public final class FileStorage implements Storage {
             force(temp, ch);
             move(temp, marker);
             syncDirectory(dir);
-        } catch (IOException | RuntimeException e) {
+            return ch;
+        } catch (IOException e) {
             closeQuietly(ch);
-            if (e instanceof RuntimeException r) throw r;
-            throw ioFailure("cannot lock", temp, (IOException) e);
+            throw ioFailure("cannot lock", temp, e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
         }
-        releaseLock();
-        lockChannel = ch;
     }
 
     /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
@@ -408,7 +399,7 @@ public final class FileStorage implements Storage {
                         + String.join(", ", others.subList(0, Math.min(5, others.size())))
                         + (others.size() > 5 ? ", ..." : "") + ")");
             }
-            writeMarker(marker, markerTemp, options.clusterId());
+            closeQuietly(writeMarker(options.clusterId())); // a new store: lock() takes the lock below
         }
         if (found.clusterId() != null && options.clusterId() != null && !found.clusterId().equals(options.clusterId())) {
             throw new StorageException(dir + " holds the data of cluster '" + found.clusterId() + "', not of cluster '"

@@ -76,6 +76,21 @@ class KvServiceTest {
         return id;
     }
 
+    /** A connector to the lone node 1, whose requests go to {@code send}. */
+    private static KvConnector toTheNode(java.util.function.BiConsumer<KvRequest, Consumer<KvResponse>> send) {
+        return new KvConnector() {
+            @Override
+            public List<Integer> nodes() {
+                return List.of(1);
+            }
+
+            @Override
+            public void send(int n, KvRequest request, Consumer<KvResponse> reply) {
+                send.accept(request, reply);
+            }
+        };
+    }
+
     private static KvRequest put(long client, long seq, String key, String value) {
         return new KvRequest(KvRequest.Kind.PUT, client, seq, key, value);
     }
@@ -108,17 +123,7 @@ class KvServiceTest {
     @Test
     void anEvictedSessionIsRefusedAsSessionExpiredAndTheClientGoesOnUnderANewOne() {
         startLoneNode(1, true);
-        KvConnector connector = new KvConnector() {
-            @Override
-            public List<Integer> nodes() {
-                return List.of(1);
-            }
-
-            @Override
-            public void send(int n, KvRequest request, Consumer<KvResponse> reply) {
-                service.handle(request, reply);
-            }
-        };
+        KvConnector connector = toTheNode((request, reply) -> service.handle(request, reply));
         Duration wait = Duration.ofMillis(WAIT_MILLIS);
         try (KvClient first = new KvClient(connector, KvLimits.DEFAULT, wait, wait);
              KvClient second = new KvClient(connector, KvLimits.DEFAULT, wait, wait)) {
@@ -144,21 +149,13 @@ class KvServiceTest {
         long other = register();
         assertEquals(new KvResponse.Ok(null), call(put(other, 1, "b", "1")));
         java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
-        KvConnector losesTheFirstRegistrationAnswer = new KvConnector() {
-            @Override
-            public List<Integer> nodes() {
-                return List.of(1);
+        KvConnector losesTheFirstRegistrationAnswer = toTheNode((request, reply) -> {
+            if (request.kind() == KvRequest.Kind.REGISTER && registrations.incrementAndGet() == 1) {
+                service.handle(request, lost -> {}); // applied, but the answer never arrives
+            } else {
+                service.handle(request, reply);
             }
-
-            @Override
-            public void send(int n, KvRequest request, Consumer<KvResponse> reply) {
-                if (request.kind() == KvRequest.Kind.REGISTER && registrations.incrementAndGet() == 1) {
-                    service.handle(request, lost -> {}); // applied, but the answer never arrives
-                } else {
-                    service.handle(request, reply);
-                }
-            }
-        };
+        });
         Duration wait = Duration.ofMillis(WAIT_MILLIS);
         try (KvClient client = new KvClient(losesTheFirstRegistrationAnswer, KvLimits.DEFAULT, wait, Duration.ofMillis(200))) {
             client.put("a", "1");
