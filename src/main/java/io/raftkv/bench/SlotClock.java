@@ -32,6 +32,8 @@ final class SlotClock implements Runnable {
     /** Slots below this have been released. */
     private volatile long released;
     private volatile boolean stopped;
+    /** The thread running the clock, once it runs. */
+    private volatile Thread runner;
 
     /**
      * @param start   the intended time of slot 0 (a {@link System#nanoTime} value)
@@ -65,10 +67,13 @@ final class SlotClock implements Runnable {
         awaiting.set(worker, NONE);
     }
 
-    /** Stops the clock; waiting workers return. */
+    /** Stops the clock, even one parked until a slot far ahead; waiting workers return. */
     void stop() {
         stopped = true;
         wake(NONE);
+        // Both fields are volatile: either run() sees stopped before it parks, or this sees its thread.
+        Thread r = runner;
+        if (r != null) LockSupport.unpark(r);
     }
 
     /** Wakes every worker waiting for a slot below {@code end} ({@link #NONE}: every waiting worker). */
@@ -80,6 +85,7 @@ final class SlotClock implements Runnable {
 
     @Override
     public void run() {
+        runner = Thread.currentThread();
         long next = 0;
         while (next < total && !stopped) {
             long now = System.nanoTime();

@@ -49,6 +49,8 @@ class SlotClockTest {
         SlotClock clock = new SlotClock(System.nanoTime() + Duration.ofHours(1).toNanos(), 1_000, 10, 1);
         Thread waiter = Thread.ofVirtual().start(() -> clock.awaitRelease(0, 0));
         Thread ticking = Thread.ofPlatform().daemon().start(clock);
+        // Stopping must also reach a clock already parked until the slot an hour away (it once did not).
+        while (ticking.getState() != Thread.State.TIMED_WAITING) Thread.sleep(1);
         clock.stop();
         waiter.join(Duration.ofSeconds(30)); // a guard against a hang, not a timing: it returns at once
         ticking.join(Duration.ofSeconds(30));
