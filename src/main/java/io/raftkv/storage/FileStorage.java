@@ -12,15 +12,16 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -35,7 +36,8 @@ import java.util.zip.CRC32C;
  * recovery, entries not followed by a hard-state record belong to a write that never returned and are
  * dropped with it, so the store comes back exactly as some {@code persist} left it. Entries that
  * overwrite a conflicting suffix are appended like any others; replay drops the entries they replace
- * (as etcd's WAL does), so no record is ever rewritten in place. The log is kept in segments of about
+ * (as etcd's WAL does), so no record is rewritten in place but one: a write of the commit index alone is
+ * not forced (commit is volatile in Raft), and the next write goes in its place. The log is kept in segments of about
  * {@link Options#segmentBytes()}; each starts with the current hard state. See {@link LogFormat} for
  * the bytes.
  *
@@ -117,6 +119,7 @@ public final class FileStorage implements Storage {
 
     private final Path dir;
     private final Options options;
+    private final StoreIo io;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
 
@@ -149,9 +152,10 @@ public final class FileStorage implements Storage {
     /** How many times a log file was forced to disk; for tests of group commit. */
     long forces;
 
-    private FileStorage(Path dir, Options options) {
+    private FileStorage(Path dir, Options options, StoreIo io) {
         this.dir = dir;
         this.options = options;
+        this.io = io;
     }
 
     /** Opens the store in {@code dir} with {@link Options#defaults()}; see {@link #open(Path, Options)}. */
@@ -168,9 +172,14 @@ public final class FileStorage implements Storage {
      * @throws StorageException       on an I/O error
      */
     public static FileStorage open(Path dir, Options options) {
+        return open(dir, options, StoreIo.REAL);
+    }
+
+    /** Opens the store in {@code dir}, making every change to it through {@code io}. */
+    static FileStorage open(Path dir, Options options, StoreIo io) {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(options, "options");
-        FileStorage s = new FileStorage(dir.toAbsolutePath().normalize(), options);
+        FileStorage s = new FileStorage(dir.toAbsolutePath().normalize(), options, Objects.requireNonNull(io, "io"));
         try {
             s.recover();
         } catch (RuntimeException e) {
@@ -419,7 +428,7 @@ public final class FileStorage implements Storage {
                 // never renamed into place was never installed.
                 Path temp = dir.resolve(name);
                 try {
-                    Files.delete(temp);
+                    io.deleteIfExists(temp);
                 } catch (IOException e) {
                     throw ioFailure("cannot delete", temp, e);
                 }
@@ -494,7 +503,7 @@ public final class FileStorage implements Storage {
 
     /**
      * Installs a finished snapshot (see {@link SnapshotWriter#install()}). In order: the snapshot's file is
-     * completed and forced; if the log does not hold the snapshot's last entry, the log rolls over to a new
+     * completed and forced; a commit-only write not yet forced is forced; if the log does not hold the snapshot's last entry, the log rolls over to a new
      * segment that opens with a reset to the snapshot (recovery ignores and cuts a reset whose snapshot is
      * not there); the file is renamed into place and the directory forced, which is the moment the
      * snapshot is installed; then segments it covers and the previous snapshot are deleted.
@@ -523,6 +532,17 @@ public final class FileStorage implements Storage {
         }
         boolean rolled = false;
         try {
+            // The store comes back as some call left it: a commit-only write not yet forced goes to disk
+            // before the snapshot does, or a cut could keep the snapshot and lose that write.
+            if (unforced) {
+                try {
+                    force(segmentFile, channel);
+                } catch (StorageException e) {
+                    failure = e;
+                    throw e;
+                }
+                unforced = false;
+            }
             if (!holds) {
                 try {
                     rollWithReset(meta);
@@ -611,7 +631,7 @@ public final class FileStorage implements Storage {
             if (oldest.getKey() == segment || oldest.getValue() > snapshotIndex()) break;
             Path file = dir.resolve(LogFormat.segmentName(oldest.getKey()));
             try {
-                Files.deleteIfExists(file);
+                io.deleteIfExists(file);
             } catch (IOException e) {
                 LOG.log(Level.WARNING, () -> "cannot delete " + file + ", which " + snapshot + " covers: " + e
                         + "; it stays until the next snapshot or open");
@@ -623,7 +643,7 @@ public final class FileStorage implements Storage {
 
     private void deleteQuietly(Path file) {
         try {
-            Files.deleteIfExists(file);
+            io.deleteIfExists(file);
         } catch (IOException e) {
             LOG.log(Level.WARNING, () -> "cannot delete " + file + ", an older snapshot: " + e
                     + "; it goes at the next open");
@@ -638,6 +658,11 @@ public final class FileStorage implements Storage {
     private void addTerm(long term) {
         if (termCount == terms.length) terms = Arrays.copyOf(terms, terms.length * 2);
         terms[termCount++] = term;
+    }
+
+    /** How this store changes its files. */
+    StoreIo io() {
+        return io;
     }
 
     /** The directory this store lives in. */
@@ -688,7 +713,11 @@ public final class FileStorage implements Storage {
             if (roll) {
                 rollOver(buffer);
             } else {
-                segmentSize += write(segmentFile, channel, segmentSize, buffer);
+                // An unforced commit-only record is replaced, not followed: what this write says supersedes it,
+                // and a cut could otherwise lose it yet keep this write after it, which recovery would have to
+                // take for damage before a complete write.
+                long at = unforced ? segmentSize - LogFormat.HARD_STATE_RECORD_BYTES : segmentSize;
+                segmentSize = at + write(segmentFile, channel, at, buffer);
                 // A change of the commit index alone promises nothing (commit is volatile state in
                 // Raft; etcd's MustSync skips it too): it rides on the next forced write. Forcing it
                 // would cost every node a second sync per commit, on the client's path.
@@ -889,11 +918,11 @@ public final class FileStorage implements Storage {
         return file.resolveSibling(file.getFileName() + LogFormat.TEMP_SUFFIX);
     }
 
-    private static FileChannel openChannel(Path file, StandardOpenOption... extra) {
+    private FileChannel openChannel(Path file, StandardOpenOption... extra) {
         try {
-            List<StandardOpenOption> opts = new ArrayList<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+            Set<StandardOpenOption> opts = EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
             opts.addAll(List.of(extra));
-            return FileChannel.open(file, opts.toArray(StandardOpenOption[]::new));
+            return io.open(file, opts);
         } catch (IOException e) {
             throw ioFailure("cannot open", file, e);
         }
@@ -920,9 +949,9 @@ public final class FileStorage implements Storage {
         }
     }
 
-    private static void move(Path from, Path to) {
+    private void move(Path from, Path to) {
         try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            io.move(from, to);
         } catch (IOException e) {
             throw ioFailure("cannot rename " + from.getFileName() + " to", to, e);
         }
@@ -932,8 +961,8 @@ public final class FileStorage implements Storage {
     private void syncDirectory(Path directory) {
         // Windows cannot open a directory as a file; its file system commits renames with their metadata.
         if (WINDOWS || !options.sync()) return;
-        try (FileChannel ch = FileChannel.open(directory, StandardOpenOption.READ)) {
-            ch.force(true);
+        try {
+            io.syncDirectory(directory);
         } catch (IOException e) {
             throw ioFailure("cannot sync directory", directory, e);
         }

@@ -35,9 +35,7 @@ import static io.raftkv.storage.LogFormat.SEGMENT_HEADER_BYTES;
  * made it, or a log reset for a snapshot whose install never finished) is reported as a {@link Cut}; any
  * other damage throws {@link CorruptStoreException}: damage followed by a complete write is not a crash's
  * doing, since a write is issued only after the one before it was forced. (A write of the commit index
- * alone is not forced; damage to one, followed by a later write that landed, is refused all the same: a
- * rare case, as such small writes share a block with their neighbours, and one that errs on the side
- * of stopping.) Bit rot inside the last write, with nothing after it, cannot be told from a tear: it is
+ * alone is not forced, but the next write goes in its place rather than after it.) Bit rot inside the last write, with nothing after it, cannot be told from a tear: it is
  * cut, as every store that keeps no second copy must.
  *
  * <p>Format-1 segments, whose hard-state records do not say which entries they close, keep the stricter

@@ -10,6 +10,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -271,8 +272,8 @@ final class SnapshotFile {
             ByteBuffer header = LogFormat.snapshotHeader(meta);
             this.dataOffset = header.remaining();
             try {
-                this.ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                        StandardOpenOption.READ, StandardOpenOption.WRITE);
+                this.ch = store.io().open(temp, EnumSet.of(StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ, StandardOpenOption.WRITE));
             } catch (IOException e) {
                 throw new StorageException("cannot create " + temp + ": " + e, e);
             }
@@ -389,7 +390,7 @@ final class SnapshotFile {
                 // Deleting it is what matters.
             }
             try {
-                Files.deleteIfExists(temp);
+                store.io().deleteIfExists(temp);
             } catch (IOException e) {
                 throw new StorageException("cannot delete " + temp + ": " + e, e);
             }
