@@ -39,6 +39,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.concurrent.Executor;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -108,7 +110,10 @@ public final class RaftNode implements AutoCloseable {
     private SnapshotWrite snapshotWrite;
     /** The size of the newest snapshot taken or installed: the log must grow past it too before the next. */
     private long lastSnapshotBytes;
-    private final ThreadFactory threads;
+    /** Where snapshots of a frozen state are written off the node's thread. */
+    private final Executor snapshotWriters;
+    /** The time, on {@link System#nanoTime}'s scale (a simulation's own clock when it drives the node). */
+    private final LongSupplier clock;
 
     private record Read(Object query, Reply reply) {}
 
@@ -186,8 +191,22 @@ public final class RaftNode implements AutoCloseable {
     public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
                     StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark,
                     ThreadFactory threads) {
+        this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark, threads,
+                System::nanoTime, writerThreads(threads, config.id()));
+    }
+
+    /**
+     * As the other constructors, with the time read from {@code clock} and snapshots of a frozen state written by
+     * {@code snapshotWriters}: a simulation that never starts the node and drives it by {@link #step} instead
+     * runs this very code on its own clock and schedule.
+     */
+    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+             StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark,
+             ThreadFactory threads, LongSupplier clock, Executor snapshotWriters) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(threads, "threads");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.snapshotWriters = Objects.requireNonNull(snapshotWriters, "snapshotWriters");
         if (spinsBeforePark < 0) throw new IllegalArgumentException("spinsBeforePark must be >= 0, was " + spinsBeforePark);
         this.spinsBeforePark = spinsBeforePark;
         this.storage = Objects.requireNonNull(storage, "storage");
@@ -217,10 +236,14 @@ public final class RaftNode implements AutoCloseable {
         this.status = new StatusBoard(id);
         status.publish(true, core.role(), core.term(), core.leader(), core.log().lastIndex(), core.commitIndex(), applied);
         this.snapshotReceiver = new SnapshotReceiver(id, storage, this::send);
-        this.threads = threads;
         this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
+    }
+
+    /** Each snapshot write on a thread of its own, made by {@code threads}. */
+    private static Executor writerThreads(ThreadFactory threads, int id) {
+        return task -> named(threads.newThread(task), "raftkv-snapshot-" + id).start();
     }
 
     private static Thread named(Thread t, String name) {
@@ -326,7 +349,7 @@ public final class RaftNode implements AutoCloseable {
         Objects.requireNonNull(catchUp, "catchUp");
         if (node < 1) throw new IllegalArgumentException("node id must be >= 1, was " + node);
         CompletableFuture<Configuration> done = new CompletableFuture<>();
-        long deadline = System.nanoTime() + catchUp.toNanos();
+        long deadline = clock.getAsLong() + catchUp.toNanos();
         Control start = new Control(c -> {
             if (promotion != null) {
                 done.completeExceptionally(new IllegalStateException("node " + promotion.node + " is being added already"));
@@ -421,6 +444,7 @@ public final class RaftNode implements AutoCloseable {
         LockSupport.unpark(thread);
         LockSupport.unpark(ticker);
         if (thread.getState() == Thread.State.NEW) {
+            failEverything(); // nothing, unless a simulation drove the node by step()
             finished = true;
             NodeStatus s = status.read();
             status.publish(false, Role.FOLLOWER, s.term(), RaftCore.NONE, 0, 0, 0);
@@ -470,33 +494,7 @@ public final class RaftNode implements AutoCloseable {
     private void run() {
         try {
             while (!stopping) {
-                // An event object only while a recording takes them: the loop allocates nothing otherwise.
-                NodePassEvent event = PASS_EVENTS.isEnabled() ? new NodePassEvent() : null;
-                timing = event;
-                if (event != null) event.begin();
-                drainInbox();
-                if (tickDue.getAndSet(false)) {
-                    core.tick();
-                    tickSnapshotSenders();
-                }
-                if (event != null) {
-                    long t = System.nanoTime();
-                    while (core.hasReady()) {
-                        Ready r = core.ready();
-                        long now = System.nanoTime();
-                        event.readyNanos += now - t;
-                        handle(r);
-                        t = System.nanoTime();
-                    }
-                    commitIfUseful(event);
-                    timing = null;
-                } else {
-                    while (core.hasReady()) handle(core.ready());
-                }
-                snapshotReceiver.discardIfComplete();
-                if (promotion != null) advancePromotion();
-                maybeSnapshot();
-                publishStatus();
+                pass();
                 for (int i = 0; i < spinsBeforePark && inbox.isEmpty(); i++) {
                     // Mostly a CPU hint; every 16th turn lets other virtual threads on this carrier run.
                     if ((i & 15) == 15) Thread.yield(); else Thread.onSpinWait();
@@ -511,15 +509,76 @@ public final class RaftNode implements AutoCloseable {
             failure = t;
             LOG.log(Level.SEVERE, "node " + id + " stopped on an error", t);
         } finally {
-            stopping = true;
-            failEverything();
-            finished = true;
-            refuseLeftovers();
-            // Down, but still saying how far its log, commit and state machine had come.
-            NodeStatus s = status.read();
-            status.publish(false, Role.FOLLOWER, s.term(), RaftCore.NONE, s.lastIndex(), s.commitIndex(), s.appliedIndex());
-            onLeadershipChange.run();
+            finishRun();
         }
+    }
+
+    /**
+     * Drives a node that was never started, as a simulation does on its own schedule: notes a tick if
+     * {@code tick}, then makes one pass of the node's loop on the caller's thread. Returns false once the node
+     * has stopped: closed, or on an error (then {@link #failure()} says which), as its own thread would.
+     */
+    boolean step(boolean tick) {
+        if (thread.getState() != Thread.State.NEW) throw new IllegalStateException("node " + id + " runs on its own thread");
+        if (finished) return false;
+        if (tick) tickDue.set(true);
+        try {
+            pass();
+            return true;
+        } catch (Throwable t) {
+            failure = t;
+            LOG.log(Level.SEVERE, "node " + id + " stopped on an error", t);
+            finishRun();
+            return false;
+        }
+    }
+
+    /** Whether a pass would find something to do: items in the inbox, a tick, or a ready batch. */
+    boolean hasWork() {
+        return !inbox.isEmpty() || tickDue.get() || core.hasReady();
+    }
+
+    /** The node's thread ends (or a driven node stops): fails what it held, answers what is left, publishes that it is down. */
+    private void finishRun() {
+        stopping = true;
+        failEverything();
+        finished = true;
+        refuseLeftovers();
+        // Down, but still saying how far its log, commit and state machine had come.
+        NodeStatus s = status.read();
+        status.publish(false, Role.FOLLOWER, s.term(), RaftCore.NONE, s.lastIndex(), s.commitIndex(), s.appliedIndex());
+        onLeadershipChange.run();
+    }
+
+    /** One pass of the node's loop: take what arrived, tick if due, handle the core's ready batches, then the rest. */
+    private void pass() {
+        // An event object only while a recording takes them: the loop allocates nothing otherwise.
+        NodePassEvent event = PASS_EVENTS.isEnabled() ? new NodePassEvent() : null;
+        timing = event;
+        if (event != null) event.begin();
+        drainInbox();
+        if (tickDue.getAndSet(false)) {
+            core.tick();
+            tickSnapshotSenders();
+        }
+        if (event != null) {
+            long t = System.nanoTime();
+            while (core.hasReady()) {
+                Ready r = core.ready();
+                long now = System.nanoTime();
+                event.readyNanos += now - t;
+                handle(r);
+                t = System.nanoTime();
+            }
+            commitIfUseful(event);
+            timing = null;
+        } else {
+            while (core.hasReady()) handle(core.ready());
+        }
+        snapshotReceiver.discardIfComplete();
+        if (promotion != null) advancePromotion();
+        maybeSnapshot();
+        publishStatus();
     }
 
     private void drainInbox() {
@@ -752,16 +811,7 @@ public final class RaftNode implements AutoCloseable {
         SnapshotWrite inFlight = snapshotWrite;
         if (inFlight != null) {
             // A whole threshold applied while the last one is still being written: wait for it (backpressure).
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    inFlight.thread.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) Thread.currentThread().interrupt();
+            inFlight.written.join();
             completeSnapshotWrite(inFlight);
         }
         SnapshotMeta latest = core.latestSnapshot();
@@ -782,23 +832,23 @@ public final class RaftNode implements AutoCloseable {
             return;
         }
         SnapshotWrite write = new SnapshotWrite(meta, storage.createSnapshot(meta));
-        Thread writer = threads.newThread(() -> write.run(frozen));
-        if (writer == null) {
-            write.writer.close();
-            throw new IllegalStateException("the thread factory made no thread for node " + id + "'s snapshot");
-        }
-        writer.setName("raftkv-snapshot-" + id);
-        write.thread = writer;
         snapshotWrite = write;
         appliedSinceSnapshot = 0;
-        writer.start();
+        try {
+            snapshotWriters.execute(() -> write.run(frozen));
+        } catch (RuntimeException e) {
+            snapshotWrite = null;
+            write.writer.close();
+            throw e;
+        }
     }
 
     /** A snapshot being written off the node's thread. */
     private final class SnapshotWrite {
         final SnapshotMeta meta;
         final SnapshotWriter writer;
-        Thread thread;
+        /** Completes once the state is written (or failed to be), before the node's thread hears of it. */
+        final CompletableFuture<Void> written = new CompletableFuture<>();
         volatile IOException error;
         /** Set (on the node's thread) once installed or dropped; the writer is closed by then. */
         volatile boolean done;
@@ -818,6 +868,7 @@ public final class RaftNode implements AutoCloseable {
             } catch (RuntimeException e) {
                 error = new IOException(e);
             }
+            written.complete(null);
             Runnable dropIfStopped = () -> {
                 if (!done) writer.close();
             };
@@ -936,7 +987,7 @@ public final class RaftNode implements AutoCloseable {
             }
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (now - p.deadline > 0) {
             promotion = null;
             p.done.completeExceptionally(new java.util.concurrent.TimeoutException("node " + p.node + " did not catch up"

@@ -69,7 +69,7 @@ class SnapshotOffThreadTest {
     /** Whether the node's thread is waiting for a snapshot's writer to finish. */
     private static boolean waitsForASnapshotWrite(Thread nodeThread) {
         for (StackTraceElement e : nodeThread.getStackTrace()) {
-            if (e.getClassName().equals(Thread.class.getName()) && e.getMethodName().equals("join")) return true;
+            if (e.getClassName().equals(CompletableFuture.class.getName()) && e.getMethodName().equals("join")) return true;
         }
         return false;
     }
@@ -123,6 +123,7 @@ class SnapshotOffThreadTest {
             List<CompletableFuture<Object>> more = new ArrayList<>();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (true) {
+                assertTrue(System.nanoTime() < deadline, "the node never waited for the write; proposed " + more.size());
                 CompletableFuture<Object> f = propose(node);
                 more.add(f);
                 while (!f.isDone() && !waitsForASnapshotWrite(nodeThread[0])) {
