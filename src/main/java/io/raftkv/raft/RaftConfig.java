@@ -38,7 +38,11 @@ public final class RaftConfig {
         /** Grant a vote to every up-to-date candidate, even after voting for another in the same term. */
         GRANT_TWO_VOTES_PER_TERM,
         /** Grant votes without checking that the candidate's log is at least as up to date (Raft §5.4.1). */
-        VOTE_FOR_STALE_LOGS
+        VOTE_FOR_STALE_LOGS,
+        /** A leader counts its own copy of an entry as soon as it appends it, before its write is durable. */
+        COUNT_OWN_ENTRY_BEFORE_DURABLE,
+        /** A read is confirmed by acknowledgements of a heartbeat round sent before the read arrived. */
+        CONFIRM_READ_BY_EARLIER_ROUND
     }
 
     private RaftConfig(Builder b) {

@@ -254,6 +254,10 @@ public final class RaftCore {
         Entry e = new Entry(index, term, Entry.Kind.COMMAND, command);
         if (uncommittedBytes > 0 && uncommittedBytes + e.size() > config.maxUncommittedBytes) return BUSY;
         log.append(e);
+        if (config.defect == RaftConfig.Defect.COUNT_OWN_ENTRY_BEFORE_DURABLE) {
+            progress.get(id).maybeUpdate(log.lastIndex());
+            maybeCommit();
+        }
         uncommittedBytes += e.size();
         replicationDue = true;
         return index;
@@ -833,7 +837,8 @@ public final class RaftCore {
 
     private void awaitQuorum(long context) {
         // Confirmed by the next heartbeat round, sent at the latest with the next ready.
-        readsAwaitingQuorum.add(new PendingRead(context, log.committed(), readRound + 1));
+        long round = config.defect == RaftConfig.Defect.CONFIRM_READ_BY_EARLIER_ROUND ? readRound : readRound + 1;
+        readsAwaitingQuorum.add(new PendingRead(context, log.committed(), round));
         readRoundDue = true;
         confirmReads();
     }

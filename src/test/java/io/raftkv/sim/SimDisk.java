@@ -39,6 +39,19 @@ final class SimDisk {
 
     boolean idle() { return unforced.isEmpty(); }
 
+    /** Whether entry {@code index} of {@code term} is durable here: forced to the log, or covered by the durable snapshot. */
+    boolean holds(long index, long term) {
+        if (snapshot != null && index <= snapshot.meta().index()) {
+            return index < snapshot.meta().index() || snapshot.meta().term() == term;
+        }
+        for (int i = log.size() - 1; i >= 0; i--) {
+            Entry e = log.get(i);
+            if (e.index() == index) return e.term() == term;
+            if (e.index() < index) return false;
+        }
+        return false;
+    }
+
     void write(Ready ready, SimSnapshot install) { unforced.add(new Write(ready, install)); }
 
     void writeSnapshot(SimSnapshot taken) { unforced.add(new Write(null, taken)); }

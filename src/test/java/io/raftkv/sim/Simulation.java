@@ -490,6 +490,8 @@ final class Simulation {
         /** For each follower sent a snapshot, which send is the latest; an older send's timeout is stale. */
         final Map<Integer, Long> snapshotSends = new HashMap<>();
         long snapshotSendSeq;
+        /** The highest commit index of this node, as leader, checked against the disks (this incarnation). */
+        long durableChecked;
 
         SimNode(int id, Set<Integer> bootstrap) {
             this.id = id;
@@ -498,6 +500,7 @@ final class Simulation {
 
         void start() {
             incarnation++;
+            durableChecked = 0;
             RaftConfig config = RaftConfig.builder(id, bootstrap, new SplittableRandom(random.nextLong()))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(2)
                     .maxEntriesPerMessage(maxEntriesPerMessage).maxBytesPerMessage(4096)
@@ -584,7 +587,42 @@ final class Simulation {
             checker.afterStep(core, configChecked ? null : expected);
             checkedInForce = inForce;
             checkedExpected = expected;
+            checkDurable();
             if (healed && !leaderAfterHeal && SafetyChecker.isSoleLeader(core, allCores())) leaderAfterHeal = true;
+        }
+
+        /**
+         * Every entry a leader counts as committed is durable on a majority of its voters (forced, not merely
+         * written): a crash of all of them at once must not lose it. Checked at the commit index when it moves.
+         */
+        void checkDurable() {
+            if (core.role() != Role.LEADER) return;
+            long c = core.commitIndex();
+            if (c <= durableChecked || c < core.log().firstIndex()) return;
+            durableChecked = c;
+            long term = core.log().term(c);
+            // The commit may have been made under the configuration committed before the one now in force (a
+            // change appended in the same step); one server at a time, a majority of either overlaps the other's.
+            Set<Integer> inForce = core.configuration().voters();
+            Set<Integer> committed = core.committedConfiguration().voters();
+            if (!durableOnMajority(inForce, c, term) && !durableOnMajority(committed, c, term)) {
+                throw new SafetyViolation("durability", "leader " + id + " of term " + core.term() + " commits " + c + "@"
+                        + term + ", which is forced on no majority of its voters " + inForce + " (" + holding(inForce, c, term)
+                        + " of them), nor of " + committed + " (" + holding(committed, c, term) + ")");
+            }
+        }
+
+        private boolean durableOnMajority(Set<Integer> voters, long index, long term) {
+            return holding(voters, index, term) > voters.size() / 2;
+        }
+
+        private int holding(Set<Integer> voters, long index, long term) {
+            int holding = 0;
+            for (int v : voters) {
+                SimNode n = v < nodes.size() ? nodes.get(v) : null;
+                if (n != null && n.disk.holds(index, term)) holding++;
+            }
+            return holding;
         }
 
         void forceOne() {

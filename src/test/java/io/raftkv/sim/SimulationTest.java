@@ -202,6 +202,14 @@ class SimulationTest {
     }
 
     @Test
+    void theSimulationFindsALeaderThatCountsItsOwnEntryBeforeItIsDurable() {
+        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.COUNT_OWN_ENTRY_BEFORE_DURABLE));
+        assertNotNull(o, "a leader counting its own entry before it is durable went unnoticed in 500 seeds");
+        assertEquals("durability", o.property(), o.failure());
+        System.out.println("own entry counted before durable: caught at seed " + o.seed() + ": " + o.failure());
+    }
+
+    @Test
     void theSimulationFindsVotesForStaleLogs() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.VOTE_FOR_STALE_LOGS));
         assertNotNull(o, "voting without the up-to-date check went unnoticed in 500 seeds");

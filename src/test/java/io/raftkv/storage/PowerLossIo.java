@@ -66,13 +66,35 @@ final class PowerLossIo implements StoreIo {
     /** The files the directory holds now, by name, as inode numbers. */
     private final Map<String, Integer> names = new HashMap<>();
     private int inodes;
+    /** What the directory held, all durable, when recording began: names and inode contents. */
+    private final Map<String, Integer> initialNames = new TreeMap<>();
+    private final Map<Integer, byte[]> initialContents = new HashMap<>();
+    /** Writes still to go before one fails with an I/O error; -1: none fails. */
+    private int writesBeforeError = -1;
 
     /** Records the changes to {@code dir}, which must exist and be empty. */
     PowerLossIo(Path dir) throws IOException {
+        this(dir, Map.of());
+    }
+
+    /** Writes {@code files} into {@code dir} (which must exist and be empty) as durable, then records the changes. */
+    PowerLossIo(Path dir, Map<String, byte[]> files) throws IOException {
         this.dir = dir.toAbsolutePath().normalize();
         try (var list = Files.list(this.dir)) {
             if (list.findAny().isPresent()) throw new IllegalArgumentException(dir + " is not empty");
         }
+        for (Map.Entry<String, byte[]> f : new TreeMap<>(files).entrySet()) {
+            Files.write(this.dir.resolve(f.getKey()), f.getValue());
+            int inode = inodes++;
+            names.put(f.getKey(), inode);
+            initialNames.put(f.getKey(), inode);
+            initialContents.put(inode, f.getValue().clone());
+        }
+    }
+
+    /** Makes the write after the next {@code writes} ones fail with an I/O error (before any of it lands). */
+    synchronized void failWriteAfter(int writes) {
+        writesBeforeError = writes;
     }
 
     /** The number of changes recorded so far. */
@@ -135,9 +157,9 @@ final class PowerLossIo implements StoreIo {
      * none after): each distinct content once.
      */
     synchronized List<CrashState> crashStates(int k) {
-        Map<String, Integer> durableNames = new TreeMap<>();
+        Map<String, Integer> durableNames = new TreeMap<>(initialNames);
         List<Op> pendingMeta = new ArrayList<>();
-        Map<Integer, byte[]> durable = new HashMap<>();
+        Map<Integer, byte[]> durable = new HashMap<>(initialContents);
         Map<Integer, List<Op>> pending = new TreeMap<>();
         for (Op op : trace.subList(0, k)) {
             switch (op) {
@@ -290,6 +312,7 @@ final class PowerLossIo implements StoreIo {
         @Override
         public int write(ByteBuffer src, long position) throws IOException {
             synchronized (PowerLossIo.this) {
+                if (writesBeforeError >= 0 && writesBeforeError-- == 0) throw new IOException("injected I/O error");
                 ByteBuffer copy = src.duplicate();
                 int n = inner.write(src, position);
                 byte[] bytes = new byte[n];

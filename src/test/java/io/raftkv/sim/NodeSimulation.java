@@ -1,0 +1,628 @@
+package io.raftkv.sim;
+
+import io.raftkv.kv.KvSimCommands;
+import io.raftkv.kv.KvStateMachine;
+import io.raftkv.lincheck.OpKind;
+import io.raftkv.lincheck.Operation;
+import io.raftkv.node.NodeDriver;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.node.RaftNode;
+import io.raftkv.node.Reply;
+import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.node.StateMachine;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.SimulatedDisk;
+import io.raftkv.transport.Transport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * One deterministic run, from a seed, of whole nodes: the production {@link RaftNode} (its loop's passes made
+ * one at a time on a simulated clock), the production {@link KvStateMachine} with sessions, and the production
+ * {@code FileStorage} on a simulated disk that a power cut leaves torn ({@link SimulatedDisk}). Around them: a
+ * network that drops, duplicates, delays (now and then past an election timeout) and partitions; nodes that
+ * lose power and restart from what their disk kept, that pause (keeping every bit of volatile state while
+ * messages pile up), and whose disk fails a write (the node stops, and restarts); clients with sessions that
+ * retry a write with its sequence number at another node when it goes unanswered.
+ *
+ * <p>Checked: after every step, one leader per term and the same command applied at each index on every node
+ * (state machine safety); at the end, the clients' history is linearizable (with at most once per write: a
+ * write applied twice would show as a value coming back); and after the faults heal, every client operation
+ * finishes and every node catches up with the leader's commit index, not only a majority.
+ */
+final class NodeSimulation {
+    /** Simulated milliseconds per tick. */
+    static final int TICK = 5;
+    static final int ELECTION_TICKS = 10;
+    static final int FAULT_PHASE_LIMIT = 20_000;
+    static final int HEAL_LIMIT = 10_000;
+    static final int ATTEMPT_TIMEOUT = 150;
+
+    record Params(long seed, int nodes, int clients, int operations, boolean preVote, boolean checkQuorum,
+                  int maxSessions, long snapshotBytes, int chunkBytes, int trailingEntries, RaftConfig.Defect defect) {
+        static Params of(long seed) {
+            SplittableRandom r = new SplittableRandom(seed);
+            int nodes = r.nextBoolean() ? 3 : 5;
+            int clients = 2 + r.nextInt(4);
+            boolean preVote = r.nextBoolean();
+            // A quarter of the runs keep fewer sessions than there are clients: sessions get evicted.
+            int maxSessions = r.nextInt(4) == 0 ? clients - 1 : 64;
+            return new Params(seed, nodes, clients, 120, preVote, preVote || r.nextBoolean(), maxSessions,
+                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), RaftConfig.Defect.NONE);
+        }
+
+        /** The same run with a deliberate defect in the core, to show the checks catch it. */
+        Params withDefect(RaftConfig.Defect d) {
+            return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
+                    trailingEntries, d);
+        }
+    }
+
+    record Result(long seed, List<Operation> history, long simulatedTime, int leadersElected, long committed,
+                  int powerCuts, int pauses, int ioErrors, int partitions, int transfers, long snapshotsTaken,
+                  long snapshotsInstalled) {}
+
+    private final Params params;
+    private final Path root;
+    private final SplittableRandom random;
+    private final PriorityQueue<Event> events = new PriorityQueue<>();
+    private final SimNode[] nodes;
+    private final SimClient[] clients;
+    private final List<Operation> history = new ArrayList<>();
+    /** The command applied at each index, by any node: all must agree. */
+    private final Map<Long, byte[]> appliedAt = new HashMap<>();
+    private final Map<Long, Integer> leaderOfTerm = new HashMap<>();
+    private final Set<Long> cutLinks = new HashSet<>();
+    private double dropRate;
+    private double duplicateRate;
+    private int maxDelay = 3;
+    private double longDelayRate;
+    /** Messages to this node take {@link #slowExtra} longer until {@link #slowUntil}: a slow inbound link. */
+    private int slowTo;
+    private long slowUntil;
+    private int slowExtra;
+    private boolean healed;
+    private long now;
+    private long eventSeq;
+    private int opsIssued;
+    private int powerCuts;
+    private int pauses;
+    private int ioErrors;
+    private int partitions;
+    private int transfers;
+    private long snapshotsTaken;
+    private long snapshotsInstalled;
+
+    NodeSimulation(Params params, Path root) {
+        this.params = params;
+        this.root = root;
+        this.random = new SplittableRandom(params.seed() ^ 0x5DEECE66DL);
+        this.nodes = new SimNode[params.nodes() + 1];
+        this.clients = new SimClient[params.clients()];
+    }
+
+    private record Event(long time, long seq, Runnable action) implements Comparable<Event> {
+        @Override
+        public int compareTo(Event o) {
+            return time != o.time ? Long.compare(time, o.time) : Long.compare(seq, o.seq);
+        }
+    }
+
+    private void at(long time, Runnable action) {
+        events.add(new Event(time, eventSeq++, action));
+    }
+
+    Result run() {
+        Set<Integer> voters = new TreeSet<>();
+        for (int id = 1; id <= params.nodes(); id++) voters.add(id);
+        for (int id = 1; id <= params.nodes(); id++) {
+            SimNode n = new SimNode(id, voters, new SimulatedDisk(root.resolve("node-" + id),
+                    new SplittableRandom(random.nextLong()), 400 + random.nextInt(4000)));
+            nodes[id] = n;
+            n.start(false);
+            long first = 1 + random.nextInt(TICK);
+            at(first, () -> tickLoop(n));
+        }
+        for (int c = 0; c < clients.length; c++) {
+            SimClient client = new SimClient(c + 1);
+            clients[c] = client;
+            at(1 + random.nextInt(20), client::next);
+        }
+        at(50 + random.nextInt(100), this::fault);
+        while (!events.isEmpty()) {
+            Event e = events.poll();
+            now = e.time();
+            if (!healed && (opsIssued >= params.operations() || now >= FAULT_PHASE_LIMIT)) heal();
+            if (healed && now > healedAt + HEAL_LIMIT) {
+                throw new SafetyViolation("liveness", "seed " + params.seed() + ": " + HEAL_LIMIT
+                        + " ms after the faults healed, " + unfinished() + "; nodes " + statuses());
+            }
+            e.action().run();
+            if (healed && allDone()) break;
+        }
+        for (SimClient c : clients) c.recordUnfinished();
+        for (SimNode n : nodes) {
+            if (n != null && n.node != null) {
+                snapshotsTaken += n.node.snapshotStats().taken();
+                snapshotsInstalled += n.node.snapshotStats().installed();
+            }
+        }
+        long committed = 0;
+        for (SimNode n : nodes) if (n != null) committed = Math.max(committed, n.node.status().commitIndex());
+        return new Result(params.seed(), history, now, leaderOfTerm.size(), committed, powerCuts, pauses, ioErrors,
+                partitions, transfers, snapshotsTaken, snapshotsInstalled);
+    }
+
+    private long healedAt;
+
+    private void heal() {
+        healed = true;
+        healedAt = now;
+        cutLinks.clear();
+        dropRate = 0;
+        duplicateRate = 0;
+        maxDelay = 3;
+        longDelayRate = 0;
+        slowUntil = 0;
+        for (SimNode n : nodes) {
+            if (n == null) continue;
+            if (!n.up) n.start(true);
+            if (n.pausedUntil > now) {
+                n.pausedUntil = now;
+                n.drive();
+            }
+        }
+        // Every client does two more operations, which must finish.
+        for (SimClient c : clients) {
+            c.afterHeal = 2;
+            if (c.op == null) at(now + 1, c::next);
+        }
+    }
+
+    /** After healing: every client done, and every node caught up with the highest commit index. */
+    private boolean allDone() {
+        for (SimClient c : clients) if (c.afterHeal > 0 || c.op != null) return false;
+        long commit = 0;
+        for (SimNode n : nodes) if (n != null) commit = Math.max(commit, n.node.status().commitIndex());
+        for (SimNode n : nodes) if (n != null && n.node.status().appliedIndex() < commit) return false;
+        return true;
+    }
+
+    private String unfinished() {
+        List<String> out = new ArrayList<>();
+        for (SimClient c : clients) if (c.afterHeal > 0 || c.op != null) out.add("client " + c.id + " at " + c.op);
+        return out.isEmpty() ? "every client done but a node lags" : String.join(", ", out);
+    }
+
+    private String statuses() {
+        List<String> out = new ArrayList<>();
+        for (SimNode n : nodes) if (n != null) out.add(n.node.status().toString());
+        return out.toString();
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    private void fault() {
+        if (healed) return;
+        int pick = random.nextInt(100);
+        SimNode n = nodes[1 + random.nextInt(params.nodes())];
+        if (pick < 20) {
+            if (n.up && upCount() > params.nodes() / 2) {
+                powerCuts++;
+                n.up = false;
+                at(now + 20 + random.nextInt(300), () -> { if (!n.up) n.start(true); });
+            }
+        } else if (pick < 35) {
+            // A process pause (a long GC, a stopped VM), often of the leader and now and then with its inbound
+            // traffic congested too: it wakes with its old state and the clients' requests waiting for it.
+            SimNode p = random.nextInt(4) != 0 ? leaderOr(n) : n;
+            if (p.up && p.pausedUntil <= now) {
+                pauses++;
+                p.pausedUntil = now + 30 + random.nextInt(400);
+                at(p.pausedUntil, p::drive);
+                if (random.nextInt(4) != 0) slowInbound(p.id);
+                // Clients with a stale idea of the leader (a cache, a load balancer) send it new requests meanwhile.
+                if (p.node.status().role() == Role.LEADER) {
+                    at(now + random.nextInt((int) (p.pausedUntil - now)), () -> {
+                        for (SimClient c : clients) if (random.nextInt(4) != 0) c.target = p.id;
+                    });
+                }
+            }
+        } else if (pick < 45) {
+            if (n.up) {
+                ioErrors++;
+                n.disk.failASoonWrite();
+            }
+        } else if (pick < 65) {
+            partitions++;
+            cutLinks.clear();
+            Set<Integer> side = new HashSet<>();
+            for (int id = 1; id <= params.nodes(); id++) if (random.nextBoolean()) side.add(id);
+            for (int a = 1; a <= params.nodes(); a++) {
+                for (int b = 1; b <= params.nodes(); b++) {
+                    if (side.contains(a) != side.contains(b) && (random.nextInt(4) != 0)) cutLinks.add(link(a, b));
+                }
+            }
+            at(now + 50 + random.nextInt(500), cutLinks::clear);
+        } else if (pick < 72) {
+            // A leadership transfer; clients still take the old leader for the leader, and read from it.
+            for (SimNode l : nodes) {
+                if (l != null && l.up && l.node.status().role() == Role.LEADER) {
+                    int target = 1 + random.nextInt(params.nodes());
+                    if (target != l.id) {
+                        transfers++;
+                        l.node.transferLeadership(target);
+                        l.drive();
+                        // Clients go on sending to the old leader (reads right after a transfer), and now and then
+                        // it is slow to hear of anything, so it keeps taking itself for the leader a while.
+                        for (SimClient c : clients) if (random.nextBoolean()) c.target = l.id;
+                        if (random.nextBoolean()) slowInbound(l.id);
+                    }
+                    break;
+                }
+            }
+        } else if (pick < 77) {
+            slowInbound(n.id);
+        } else if (pick < 88) {
+            dropRate = random.nextInt(3) == 0 ? 0 : random.nextDouble() * 0.3;
+            duplicateRate = random.nextDouble() * 0.1;
+            maxDelay = 1 + random.nextInt(30);
+        } else {
+            // Now and then a message takes longer than an election timeout.
+            longDelayRate = random.nextDouble() * 0.05;
+        }
+        at(now + 30 + random.nextInt(200), this::fault);
+    }
+
+    /** The node that leads now (the first found), or {@code otherwise}. */
+    private SimNode leaderOr(SimNode otherwise) {
+        for (SimNode l : nodes) if (l != null && l.up && l.node.status().role() == Role.LEADER) return l;
+        return otherwise;
+    }
+
+    private void slowInbound(int id) {
+        slowTo = id;
+        slowExtra = ELECTION_TICKS * TICK * (1 + random.nextInt(5));
+        slowUntil = now + 100 + random.nextInt(500);
+    }
+
+    private int upCount() {
+        int up = 0;
+        for (SimNode n : nodes) if (n != null && n.up) up++;
+        return up;
+    }
+
+    private static long link(int from, int to) {
+        return ((long) from << 32) | to;
+    }
+
+    // ---------------------------------------------------------------- network
+
+    private void send(Message m) {
+        if (cutLinks.contains(link(m.from(), m.to())) || random.nextDouble() < dropRate) return;
+        int copies = random.nextDouble() < duplicateRate ? 2 : 1;
+        for (int i = 0; i < copies; i++) {
+            long delay = 1 + random.nextInt(maxDelay);
+            if (m.to() == slowTo && now < slowUntil) delay += slowExtra;
+            if (random.nextDouble() < longDelayRate) delay += ELECTION_TICKS * TICK * (1 + random.nextInt(4));
+            at(now + delay, () -> {
+                SimNode to = nodes[m.to()];
+                if (to.up) {
+                    to.node.deliver(m);
+                    to.drive();
+                }
+            });
+        }
+    }
+
+    private void tickLoop(SimNode n) {
+        if (n.up && n.pausedUntil <= now) {
+            n.tick = true;
+            n.drive();
+        }
+        at(now + TICK, () -> tickLoop(n));
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    private final class SimNode {
+        final int id;
+        final Set<Integer> voters;
+        final SimulatedDisk disk;
+        RaftNode node;
+        DurableLog durable;
+        /** The highest commit index checked against the durable logs, in this life of the node. */
+        long checkedCommit;
+        boolean up;
+        boolean tick;
+        long pausedUntil;
+        int life;
+
+        SimNode(int id, Set<Integer> voters, SimulatedDisk disk) {
+            this.id = id;
+            this.voters = voters;
+            this.disk = disk;
+        }
+
+        /** Starts a life of the node on what its disk holds: after a power cut if {@code cut}. */
+        void start(boolean cut) {
+            if (node != null) {
+                snapshotsTaken += node.snapshotStats().taken();
+                snapshotsInstalled += node.snapshotStats().installed();
+            }
+            DurableLog storage = new DurableLog(cut ? disk.powerCut() : disk.open());
+            durable = storage;
+            checkedCommit = 0;
+            life++;
+            RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
+                    .electionTicks(ELECTION_TICKS).heartbeatTicks(1)
+                    .preVote(params.preVote()).checkQuorum(params.checkQuorum()).defectForTesting(params.defect()).build();
+            Transport transport = new Transport() {
+                final int myLife = life;
+
+                @Override
+                public void send(Message message) {
+                    if (up && life == myLife) NodeSimulation.this.send(message);
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            node = NodeDriver.create(config, storage, sink -> transport, new Recording(id, new KvStateMachine(params.maxSessions())),
+                    Duration.ofMillis(TICK), () -> now * 1_000_000L,
+                    SnapshotPolicy.defaults().withLogBytes(params.snapshotBytes()).withTrailingEntries(params.trailingEntries())
+                            .withChunkBytes(params.chunkBytes()));
+            up = true;
+            pausedUntil = 0;
+            drive();
+        }
+
+        /** Makes passes while the node has something to do (not while it is paused or down). */
+        void drive() {
+            if (!up || pausedUntil > now) return;
+            boolean t = tick;
+            tick = false;
+            for (int i = 0; t || NodeDriver.hasWork(node); i++) {
+                if (i > 10_000) throw new SafetyViolation("liveness", "node " + id + " never runs out of work");
+                if (!NodeDriver.step(node, t)) {
+                    // Stopped on its own: a storage failure we injected, or a bug.
+                    Throwable why = node.failure();
+                    if (!isInjected(why)) {
+                        throw new SafetyViolation("node failure", "seed " + params.seed() + ": node " + id + " stopped: " + why);
+                    }
+                    up = false;
+                    at(now + 10 + random.nextInt(100), () -> { if (!up) start(true); });
+                    return;
+                }
+                t = false;
+            }
+            check(this);
+        }
+    }
+
+    private static boolean isInjected(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().contains("injected I/O error")) return true;
+            for (Throwable s : c.getSuppressed()) if (isInjected(s)) return true;
+        }
+        return false;
+    }
+
+    private void check(SimNode n) {
+        NodeStatus s = n.node.status();
+        if (s.role() != Role.LEADER) return;
+        Integer other = leaderOfTerm.putIfAbsent(s.term(), n.id);
+        if (other != null && other != n.id) {
+            throw new SafetyViolation("election safety", "seed " + params.seed() + ": nodes " + other + " and " + n.id
+                    + " both lead term " + s.term());
+        }
+        // Every entry a leader counts as committed is durable on a majority of the voters: a power cut of all of
+        // them at once must not lose it. (Checked at the commit index: log matching covers the entries before it.)
+        long c = s.commitIndex();
+        if (c <= n.checkedCommit) return;
+        n.checkedCommit = c;
+        Map<Long, Integer> byTerm = new HashMap<>();
+        for (SimNode v : nodes) {
+            if (v == null) continue;
+            if (v.durable.covers(c)) return; // in a snapshot: known committed before
+            long t = v.durable.termAt(c);
+            if (t != 0) byTerm.merge(t, 1, Integer::sum);
+        }
+        int most = byTerm.values().stream().max(Integer::compare).orElse(0);
+        if (most <= params.nodes() / 2) {
+            throw new SafetyViolation("durability", "seed " + params.seed() + ": leader " + n.id + " of term " + s.term()
+                    + " commits " + c + ", which is durable on " + most + " of " + params.nodes() + " voters ("
+                    + "terms held there: " + byTerm + ")");
+        }
+    }
+
+    /** The KV state machine, with every applied command noted and compared across nodes. */
+    private final class Recording implements StateMachine {
+        private final int id;
+        private final KvStateMachine kv;
+        private long last;
+
+        Recording(int id, KvStateMachine kv) {
+            this.id = id;
+            this.kv = kv;
+        }
+
+        @Override
+        public Object apply(long index, byte[] command) {
+            if (index <= last) {
+                throw new SafetyViolation("state machine safety", "seed " + params.seed() + ": node " + id + " applies "
+                        + index + " after " + last);
+            }
+            last = index;
+            byte[] before = appliedAt.putIfAbsent(index, command.clone());
+            if (before != null && !Arrays.equals(before, command)) {
+                throw new SafetyViolation("state machine safety", "seed " + params.seed() + ": node " + id
+                        + " applies another command at index " + index + " than a node before it");
+            }
+            return kv.apply(index, command);
+        }
+
+        @Override
+        public Object query(Object query) {
+            return kv.query(query);
+        }
+
+        @Override
+        public boolean canSnapshot() {
+            return kv.canSnapshot();
+        }
+
+        @Override
+        public void snapshot(OutputStream out) throws IOException {
+            kv.snapshot(out);
+        }
+
+        @Override
+        public Frozen freeze() {
+            return kv.freeze();
+        }
+
+        @Override
+        public void restore(InputStream in) throws IOException {
+            kv.restore(in);
+            last = 0; // applying goes on after the snapshot's index
+        }
+    }
+
+    // ---------------------------------------------------------------- clients
+
+    private static final String[] KEYS = {"a", "b", "c"};
+
+    private final class SimClient {
+        final int id;
+        long session;
+        long nonce;
+        long seq;
+        int target;
+        int afterHeal = -1;
+        int attempt;
+        Op op;
+        int done;
+
+        SimClient(int id) {
+            this.id = id;
+            this.target = 1 + random.nextInt(params.nodes());
+        }
+
+        record Op(OpKind kind, String key, String value, byte[] command, long call, boolean register) {
+            @Override
+            public String toString() {
+                return register ? "register" : kind + " " + key + (value != null ? "=" + value : "");
+            }
+        }
+
+        /** Starts the next operation, if any is left. */
+        void next() {
+            if (op != null) return; // one operation at a time (the heal may have called while one was under way)
+            if (healed) {
+                if (afterHeal <= 0) return;
+            } else if (opsIssued >= params.operations()) {
+                return;
+            }
+            if (session == 0) {
+                nonce = random.nextLong() | 1;
+                op = new Op(null, "", null, KvSimCommands.register(nonce), now, true);
+            } else {
+                String key = KEYS[random.nextInt(KEYS.length)];
+                int pick = random.nextInt(10);
+                String value = "c" + id + "-" + (++done);
+                if (pick < 5) {
+                    op = new Op(OpKind.PUT, key, value, KvSimCommands.put(session, ++seq, key, value), now, false);
+                } else if (pick < 7) {
+                    op = new Op(OpKind.REPLACE, key, value, KvSimCommands.replace(session, ++seq, key, value), now, false);
+                } else {
+                    op = new Op(OpKind.GET, key, null, null, now, false);
+                }
+                opsIssued++;
+            }
+            send();
+        }
+
+        void send() {
+            int myAttempt = ++attempt;
+            Op sent = op;
+            SimNode n = nodes[target];
+            at(now + ATTEMPT_TIMEOUT, () -> {
+                if (op == sent && attempt == myAttempt) retry(0);
+            });
+            if (!n.up) return; // the request is lost; the timeout retries
+            Reply reply = new Reply() {
+                @Override
+                public void ok(Object result) {
+                    // An answer to an earlier attempt answers the operation too (it is still under way).
+                    if (op == sent) at(now, () -> answered(sent, result));
+                }
+
+                @Override
+                public void notLeader(int leaderHint) {
+                    if (op == sent && attempt == myAttempt) at(now + 1 + random.nextInt(10), () -> retry(leaderHint));
+                }
+            };
+            if (sent.kind() == OpKind.GET) n.node.read(sent.key(), reply);
+            else n.node.propose(sent.command(), reply);
+            n.drive();
+        }
+
+        void retry(int hint) {
+            if (op == null) return;
+            target = hint > 0 && hint <= params.nodes() && random.nextInt(4) != 0 ? hint : 1 + random.nextInt(params.nodes());
+            send();
+        }
+
+        void answered(Op sent, Object result) {
+            if (op != sent) return;
+            op = null;
+            if (sent.register()) {
+                session = KvSimCommands.registered(result);
+                if (session == 0) throw new AssertionError("seed " + params.seed() + ": a registration answered " + result);
+                seq = 0;
+            } else if (sent.kind() == OpKind.GET) {
+                history.add(new Operation(id, sent.call(), now, OpKind.GET, sent.key(), null, (String) result));
+                finished();
+            } else if (KvSimCommands.expired(result)) {
+                // The session was evicted: whether this write was applied before cannot be known.
+                history.add(new Operation(id, sent.call(), Operation.PENDING, sent.kind(), sent.key(), sent.value(), null));
+                session = 0;
+                finished();
+            } else {
+                String out = KvSimCommands.output(result);
+                if (out == null) throw new AssertionError("seed " + params.seed() + ": " + sent + " answered " + result);
+                history.add(new Operation(id, sent.call(), now, sent.kind(), sent.key(), sent.value(), out));
+                finished();
+            }
+            at(now + random.nextInt(20), this::next);
+        }
+
+        private void finished() {
+            if (healed && afterHeal > 0) afterHeal--;
+        }
+
+        void recordUnfinished() {
+            if (op != null && !op.register()) {
+                history.add(new Operation(id, op.call(), Operation.PENDING, op.kind(), op.key(), op.value(), null));
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.raftkv.sim;
+
+import io.raftkv.lincheck.CheckResult;
+import io.raftkv.lincheck.LinearizabilityChecker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Whole nodes under simulation ({@link NodeSimulation}): the production node loop, KV state machine and file
+ * storage on a simulated clock, network and disk. {@code -Dnodesim.seeds=N} runs N seeds (CI runs
+ * {@value #CI_SEEDS}); {@code -Dnodesim.seed=S} replays one. A failure names its seed.
+ */
+class NodeSimulationTest {
+    static final int CI_SEEDS = 300;
+    /** How many seeds a run with a deliberate defect may take to show it. */
+    static final int DEFECT_SEEDS = 600;
+
+    // Power cuts, pauses and injected I/O errors make the nodes and the store log warnings by the thousand.
+    private static final List<Logger> QUIET = List.of(Logger.getLogger("io.raftkv"));
+    private static final List<Level> saved = new ArrayList<>();
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void quiet() {
+        for (Logger l : QUIET) {
+            saved.add(l.getLevel());
+            l.setLevel(Level.OFF);
+        }
+    }
+
+    @AfterAll
+    static void restore() {
+        for (int i = 0; i < QUIET.size(); i++) QUIET.get(i).setLevel(saved.get(i));
+    }
+
+    @Test
+    void wholeNodesStaySafeLiveAndLinearizableThroughPowerCutsPausesAndDiskErrors() {
+        Long one = Long.getLong("nodesim.seed");
+        long first = one != null ? one : Long.getLong("nodesim.first", 1);
+        int seeds = one != null ? 1 : Integer.getInteger("nodesim.seeds", CI_SEEDS);
+        long start = System.nanoTime();
+        long ops = 0, cuts = 0, pauses = 0, ioErrors = 0, partitions = 0, taken = 0, installed = 0, leaders = 0;
+        long transfers = 0;
+        for (long seed = first; seed < first + seeds; seed++) {
+            Path dir = tmp.resolve("seed-" + seed);
+            NodeSimulation.Result r;
+            try {
+                r = new NodeSimulation(NodeSimulation.Params.of(seed), dir).run();
+            } catch (RuntimeException | AssertionError e) {
+                throw new AssertionError("seed " + seed + " (replay: -Dnodesim.seed=" + seed + "): " + e, e);
+            }
+            CheckResult check = LinearizabilityChecker.check(r.history());
+            if (!check.ok()) fail("seed " + seed + " (replay: -Dnodesim.seed=" + seed + "): " + check.explanation());
+            ops += r.history().size();
+            transfers += r.transfers();
+            cuts += r.powerCuts();
+            pauses += r.pauses();
+            ioErrors += r.ioErrors();
+            partitions += r.partitions();
+            taken += r.snapshotsTaken();
+            installed += r.snapshotsInstalled();
+            leaders += r.leadersElected();
+            delete(dir);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("NodeSimulationTest: %d seeds from %d in %.1f s (%.1f seeds/s): %d client operations, "
+                        + "%d leaders, %d power cuts, %d pauses, %d disk errors, %d partitions, %d transfers, %d snapshots "
+                        + "taken, %d installed%n", seeds, first, seconds, seeds / seconds, ops, leaders, cuts, pauses,
+                ioErrors, partitions, transfers, taken, installed);
+        assertTrue(ops > 0);
+    }
+
+    /** The first of {@code seeds} seeds from 1 whose run breaks a check with {@code defect} on, or fails the test. */
+    private String firstCaught(io.raftkv.raft.RaftConfig.Defect defect, int seeds) {
+        for (long seed = 1; seed <= seeds; seed++) {
+            Path dir = tmp.resolve(defect + "-" + seed);
+            try {
+                NodeSimulation.Result r = new NodeSimulation(NodeSimulation.Params.of(seed).withDefect(defect), dir).run();
+                CheckResult check = LinearizabilityChecker.check(r.history());
+                if (!check.ok()) return "seed " + seed + ": not linearizable: " + check.explanation();
+            } catch (SafetyViolation v) {
+                return "seed " + seed + ": " + v.getMessage();
+            } finally {
+                delete(dir);
+            }
+        }
+        return fail(defect + " went unnoticed in " + seeds + " seeds");
+    }
+
+    @Test
+    void theChecksCatchAReadConfirmedByAHeartbeatRoundSentBeforeTheReadArrived() {
+        String caught = firstCaught(io.raftkv.raft.RaftConfig.Defect.CONFIRM_READ_BY_EARLIER_ROUND, DEFECT_SEEDS);
+        System.out.println("read confirmed by an earlier round: caught at " + caught);
+        assertTrue(caught.contains("not linearizable"), caught);
+    }
+
+    private static void delete(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
