@@ -98,6 +98,7 @@ final class NodeSimulation {
     private long slowUntil;
     private int slowExtra;
     private boolean healed;
+    private long healedAt;
     private long now;
     private long eventSeq;
     private int opsIssued;
@@ -168,8 +169,6 @@ final class NodeSimulation {
         return new Result(params.seed(), history, now, leaderOfTerm.size(), committed, powerCuts, pauses, ioErrors,
                 partitions, transfers, snapshotsTaken, snapshotsInstalled);
     }
-
-    private long healedAt;
 
     private void heal() {
         healed = true;

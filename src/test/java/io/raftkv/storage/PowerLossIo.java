@@ -201,11 +201,9 @@ final class PowerLossIo implements StoreIo {
                     }
                     long firstSector = w.position() / SECTOR;
                     long lastSector = (w.position() + w.data().length - 1) / SECTOR;
-                    if (lastSector > firstSector || w.data().length > 0) {
-                        for (long s = firstSector; s <= lastSector; s++) {
-                            data.put(of + " landed but for sector " + s, Map.of(inode, write(before, w, w.data().length, s, false)));
-                            data.put(of + " landed with sector " + s + " zeroed", Map.of(inode, write(before, w, w.data().length, s, true)));
-                        }
+                    for (long s = firstSector; s <= lastSector && w.data().length > 0; s++) {
+                        data.put(of + " landed but for sector " + s, Map.of(inode, write(before, w, w.data().length, s, false)));
+                        data.put(of + " landed with sector " + s + " zeroed", Map.of(inode, write(before, w, w.data().length, s, true)));
                     }
                 }
                 if (ops.size() > 1) {
