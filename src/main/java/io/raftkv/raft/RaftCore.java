@@ -82,48 +82,31 @@ public final class RaftCore {
     // filled afresh by ready() into buffers it empties first, so a steady pass allocates no lists and no Ready.
     private final DoubleBuffer<Message> messages = new DoubleBuffer<>();
     private final DoubleBuffer<Message> messagesAfterPersist = new DoubleBuffer<>();
-    private final OutBuffer<Entry> unstableOut = new OutBuffer<>();
-    private final OutBuffer<Entry> committedOut = new OutBuffer<>();
-    private final OutBuffer<ReadState> readStatesOut = new OutBuffer<>();
+    private final OutList<Entry> unstableOut = new OutList<>();
+    private final OutList<Entry> committedOut = new OutList<>();
+    private final OutList<ReadState> readStatesOut = new OutList<>();
     private final Ready ready = new Ready();
     private HardState reportedHardState;
 
-    /** A list the core hands out through a read-only view made once. */
-    private static final class OutBuffer<T> {
-        /** Beyond this, a buffer emptied for reuse is replaced, so that one burst does not keep a large array for good. */
-        private static final int KEEP_CAPACITY = 4096;
-        ArrayList<T> items = new ArrayList<>();
-        List<T> view = Ready.view(items);
-
-        void reset() {
-            if (items.size() > KEEP_CAPACITY) {
-                items = new ArrayList<>();
-                view = Ready.view(items);
-            } else {
-                items.clear();
-            }
-        }
-    }
-
     /**
      * A list that accumulates between two ready() calls. ready() hands out what is pending and takes new items
-     * into the buffer it handed out last time (whose Ready has expired): what arrives while the runtime still
+     * into the list it handed out last time (whose Ready has expired): what arrives while the runtime still
      * handles a ready goes into the next one, never into the one being handled.
      */
     private static final class DoubleBuffer<T> {
-        private OutBuffer<T> pending = new OutBuffer<>();
-        private OutBuffer<T> out = new OutBuffer<>();
+        private OutList<T> pending = new OutList<>();
+        private OutList<T> out = new OutList<>();
 
-        ArrayList<T> pending() {
-            return pending.items;
+        OutList<T> pending() {
+            return pending;
         }
 
         List<T> handOut() {
-            OutBuffer<T> handed = pending;
+            OutList<T> handed = pending;
             pending = out;
             out = handed;
             pending.reset();
-            return handed.view;
+            return handed;
         }
     }
 
@@ -439,15 +422,15 @@ public final class RaftCore {
         HardState changed = null;
         if (hardStateChanged()) changed = reportedHardState = new HardState(term, votedFor, durableCommit());
         unstableOut.reset();
-        log.takeUnstable(unstableOut.items);
+        log.takeUnstable(unstableOut);
         committedOut.reset();
-        log.takeCommitted(committedOut.items);
+        log.takeCommitted(committedOut);
         readStatesOut.reset();
-        releaseReads(readStatesOut.items);
+        releaseReads(readStatesOut);
         SnapshotMeta install = snapshotToInstall;
         snapshotToInstall = null;
-        ready.fill(changed, install, unstableOut.view, messages.handOut(), messagesAfterPersist.handOut(), committedOut.view,
-                readStatesOut.view, readsDropped.handOut(), role, term, leader);
+        ready.fill(changed, install, unstableOut, messages.handOut(), messagesAfterPersist.handOut(), committedOut,
+                readStatesOut, readsDropped.handOut(), role, term, leader);
         return ready;
     }
 
@@ -464,13 +447,13 @@ public final class RaftCore {
         }
     }
 
-    private void releaseReads(List<ReadState> out) {
+    private void releaseReads(OutList<ReadState> out) {
         if (readsConfirmed.isEmpty()) return;
         var it = readsConfirmed.iterator();
         while (it.hasNext()) {
             ReadState r = it.next();
             if (r.index() <= log.applied()) {
-                out.add(r);
+                out.append(r);
                 it.remove();
             }
         }
@@ -853,9 +836,9 @@ public final class RaftCore {
     }
 
     private void dropPendingReads() {
-        readsAwaitingTermCommit.forEach(readsDropped.pending()::add);
+        readsAwaitingTermCommit.forEach(readsDropped.pending()::append);
         readsAwaitingTermCommit.clear();
-        for (PendingRead r : readsAwaitingQuorum) readsDropped.pending().add(r.context);
+        for (PendingRead r : readsAwaitingQuorum) readsDropped.pending().append(r.context);
         readsAwaitingQuorum.clear();
     }
 
@@ -876,7 +859,7 @@ public final class RaftCore {
             case VoteResponse v -> v.preVote();
             default -> false;
         };
-        (immediate ? messages : messagesAfterPersist).pending().add(m);
+        (immediate ? messages : messagesAfterPersist).pending().append(m);
     }
 
     private boolean quorumRecentlyActive() {

@@ -279,10 +279,10 @@ public final class RaftLog {
     boolean hasUnstable() { return unstableFrom <= lastIndex(); }
 
     /** Adds to {@code into} the entries not yet given for persisting. */
-    void takeUnstable(List<Entry> into) {
+    void takeUnstable(OutList<Entry> into) {
         long last = lastIndex();
         if (unstableFrom > last) return;
-        for (int i = (int) (unstableFrom - snapshotIndex - 1), n = entries.size(); i < n; i++) into.add(entries.get(i));
+        for (int i = (int) (unstableFrom - snapshotIndex - 1), n = entries.size(); i < n; i++) into.append(entries.get(i));
         unstableFrom = last + 1;
     }
 
@@ -294,9 +294,9 @@ public final class RaftLog {
     boolean hasCommittedToApply() { return committed > applied; }
 
     /** Adds to {@code into} the committed entries not yet given for applying. */
-    void takeCommitted(List<Entry> into) {
+    void takeCommitted(OutList<Entry> into) {
         if (committed <= applied) return;
-        for (int i = (int) (applied - snapshotIndex), hi = (int) (committed - snapshotIndex); i < hi; i++) into.add(entries.get(i));
+        for (int i = (int) (applied - snapshotIndex), hi = (int) (committed - snapshotIndex); i < hi; i++) into.append(entries.get(i));
         applied = committed;
     }
 }

@@ -1,7 +1,5 @@
 package io.raftkv.raft;
 
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -29,7 +27,7 @@ import java.util.List;
  * which refills them on its next {@code ready()}: so that the steady state allocates no output objects
  * per pass, a runtime handles a Ready (and calls {@link RaftCore#advance(Ready)}) before it asks for the
  * next. A runtime that holds on to one for longer (a write still in flight, a test that compares two)
- * keeps {@link #copy()}, which stays as it is. The lists are read-only views; the messages and entries in
+ * keeps {@link #copy()}, which stays as it is. The lists are read-only; the messages and entries in
  * them are immutable and may be kept.
  */
 public final class Ready {
@@ -69,11 +67,6 @@ public final class Ready {
         this.role = role;
         this.term = term;
         this.leader = leader;
-    }
-
-    /** A read-only view of {@code list} made once, so that handing the list out costs nothing per pass. */
-    static <T> List<T> view(ArrayList<T> list) {
-        return Collections.unmodifiableList(list);
     }
 
     /** An independent copy that later calls to {@link RaftCore#ready()} leave as it is. */

@@ -31,7 +31,7 @@ class RaftEdgeTest {
         assertEquals(5, log.stable());
         assertEquals(4, log.maybeAppend(2, 1, List.of(cmd(3, 2), cmd(4, 2))));
         assertEquals(2, log.stable(), "entries 3 and 4 of term 2 are not on disk yet");
-        List<Entry> toPersist = new java.util.ArrayList<>();
+        OutList<Entry> toPersist = new OutList<>();
         log.takeUnstable(toPersist);
         assertEquals(List.of(cmd(3, 2), cmd(4, 2)), toPersist);
         log.stableTo(4, 2);
