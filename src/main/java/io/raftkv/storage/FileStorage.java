@@ -36,10 +36,10 @@ import java.util.zip.CRC32C;
  * recovery, entries not followed by a hard-state record belong to a write that never returned and are
  * dropped with it, so the store comes back exactly as some {@code persist} left it. Entries that
  * overwrite a conflicting suffix are appended like any others; replay drops the entries they replace
- * (as etcd's WAL does), so no record is rewritten in place but one: a write of the commit index alone is
- * not forced (commit is volatile in Raft), and the next write goes in its place. The log is kept in segments of about
- * {@link Options#segmentBytes()}; each starts with the current hard state. See {@link LogFormat} for
- * the bytes.
+ * (as etcd's WAL does), so no record is rewritten in place but one: a write of the commit index alone
+ * is not forced (commit is volatile in Raft), and the next write goes in its place. The log is kept in
+ * segments of about {@link Options#segmentBytes()}; each starts with the current hard state. See
+ * {@link LogFormat} for the bytes.
  *
  * <p>A snapshot is a file of its own, {@code snapshot-<index>.snap}: a header with its {@link SnapshotMeta},
  * the data, and a trailer with the data's length and a CRC32C over the whole file. A {@link SnapshotWriter}
@@ -503,10 +503,11 @@ public final class FileStorage implements Storage {
 
     /**
      * Installs a finished snapshot (see {@link SnapshotWriter#install()}). In order: the snapshot's file is
-     * completed and forced; a commit-only write not yet forced is forced; if the log does not hold the snapshot's last entry, the log rolls over to a new
-     * segment that opens with a reset to the snapshot (recovery ignores and cuts a reset whose snapshot is
-     * not there); the file is renamed into place and the directory forced, which is the moment the
-     * snapshot is installed; then segments it covers and the previous snapshot are deleted.
+     * completed and forced; a commit-only write not yet forced is forced; if the log does not hold the
+     * snapshot's last entry, the log rolls over to a new segment that opens with a reset to the snapshot
+     * (recovery ignores and cuts a reset whose snapshot is not there); the file is renamed into place and
+     * the directory forced, which is the moment the snapshot is installed; then segments it covers and the
+     * previous snapshot are deleted.
      */
     synchronized void install(SnapshotFile.Writer w) {
         checkOpen();
