@@ -592,8 +592,9 @@ final class Simulation {
         }
 
         /**
-         * Every entry a leader counts as committed is durable on a majority of its voters (forced, not merely
-         * written): a crash of all of them at once must not lose it. Checked at the commit index when it moves.
+         * Every entry a leader commits is durable on a majority of its voters (forced, not merely written): a
+         * crash of all of them at once must not lose it. Checked at the commit index when it moves to an entry
+         * of the leader's own term.
          */
         void checkDurable() {
             if (core.role() != Role.LEADER) return;
@@ -601,6 +602,11 @@ final class Simulation {
             if (c <= durableChecked || c < core.log().firstIndex()) return;
             durableChecked = c;
             long term = core.log().term(c);
+            // Only an entry of its own term is one this leader committed by counting; one of an earlier term
+            // it learned as committed, under a configuration that may since have grown by a server that lacks it
+            // (a majority of the old and of the new configuration still overlap). Log matching carries the check
+            // back from the leader's own entries to those before them.
+            if (term != core.term()) return;
             // The commit may have been made under the configuration committed before the one now in force (a
             // change appended in the same step); one server at a time, a majority of either overlaps the other's.
             Set<Integer> inForce = core.configuration().voters();
