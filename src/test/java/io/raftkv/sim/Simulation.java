@@ -41,6 +41,8 @@ final class Simulation {
     static final int ELECTION_TICKS = 10;
     /** Faults stop by this time even if the clients are stuck (say, with no majority up). */
     static final int FAULT_PHASE_LIMIT = 30_000;
+    /** Message delay and disk latency bound once the faults heal: a round trip with a write stays under 30, a third of the election timeout's low end (50). */
+    static final int HEALED_MAX_DELAY = 10;
     /** Membership bounds the admin keeps to: never fewer voters, never more running nodes. */
     static final int MIN_VOTERS = 3;
     static final int MAX_NODES = 7;
@@ -113,7 +115,7 @@ final class Simulation {
     private double duplicateRate;
     private int maxDelay;
     /** Longest time a write waits to be forced; a crash loses what is still waiting. */
-    private final int maxDiskLatency;
+    private int maxDiskLatency;
 
     // Knobs of this run, drawn from the seed.
     private final int maxEntriesPerMessage;
@@ -452,6 +454,10 @@ final class Simulation {
         cutLinks.clear();
         dropRate = 0;
         duplicateRate = 0;
+        // Raft is live only while a round trip with a disk write (broadcast time) is well under the election
+        // timeout: a healed network meets that, or liveness would be judged where Raft does not promise it.
+        maxDelay = Math.min(maxDelay, HEALED_MAX_DELAY);
+        maxDiskLatency = Math.min(maxDiskLatency, HEALED_MAX_DELAY);
         for (int i = 1; i < nodes.size(); i++) {
             SimNode n = nodes.get(i);
             if (n.core == null && !n.removed) n.start();
