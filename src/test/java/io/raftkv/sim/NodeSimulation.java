@@ -41,8 +41,9 @@ import java.util.TreeSet;
  * messages pile up), and whose disk fails a write (the node stops, and restarts); clients with sessions that
  * retry a write with its sequence number at another node when it goes unanswered.
  *
- * <p>Checked: after every step, one leader per term and the same command applied at each index on every node
- * (state machine safety); at the end, the clients' history is linearizable (with at most once per write: a
+ * <p>Checked: after every step, one leader per term, the same command applied at each index on every node
+ * (state machine safety), and every commit a leader makes durable on a majority (a power cut of them all would
+ * not lose it); at the end, the clients' history is linearizable (with at most once per write: a
  * write applied twice would show as a value coming back); and after the faults heal, every client operation
  * finishes and every node catches up with the leader's commit index, not only a majority.
  */
