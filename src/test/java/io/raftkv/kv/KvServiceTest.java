@@ -245,6 +245,63 @@ class KvServiceTest {
         assertEquals(before + 2, storage.lastIndex(), "no refused write reached the log");
     }
 
+    /**
+     * A leader holding as many uncommitted bytes as it may (its followers cut off) answers a write Unavailable,
+     * with the reason, rather than NotLeader: the client backs off instead of looking for another leader. Three
+     * nodes driven pass by pass on this thread, so nothing here waits on time.
+     */
+    @Test
+    void aLeaderAtItsUncommittedBoundAnswersUnavailableWithTheReason() {
+        java.util.ArrayDeque<Message> wire = new java.util.ArrayDeque<>();
+        boolean[] cut = {false};
+        java.util.Map<Integer, RaftNode> nodes = new java.util.TreeMap<>();
+        for (int id = 1; id <= 3; id++) {
+            RaftConfig config = RaftConfig.builder(id, Set.of(1, 2, 3), new SplittableRandom(id)).electionTicks(10)
+                    .maxUncommittedBytes(200).build();
+            Transport t = new Transport() {
+                @Override
+                public void send(Message m) {
+                    if (!cut[0]) wire.add(m);
+                }
+
+                @Override
+                public void close() {}
+            };
+            nodes.put(id, io.raftkv.node.NodeDriver.create(config, new MemoryStorage(), sink -> t, new KvStateMachine(),
+                    Duration.ofMillis(5), () -> 0L, io.raftkv.node.SnapshotPolicy.defaults()));
+        }
+        RaftNode leader = nodes.get(1);
+        Runnable settle = () -> {
+            for (int round = 0; round < 1_000; round++) {
+                for (RaftNode n : nodes.values()) while (io.raftkv.node.NodeDriver.hasWork(n)) io.raftkv.node.NodeDriver.step(n, false);
+                if (wire.isEmpty()) return;
+                while (!wire.isEmpty()) {
+                    Message m = wire.poll();
+                    nodes.get(m.to()).deliver(m);
+                }
+            }
+            fail("the nodes never settled");
+        };
+        leader.campaign();
+        settle.run();
+        assertEquals(Role.LEADER, leader.status().role());
+        KvService service = new KvService(leader, new KvLimits(8, 128));
+        List<KvResponse> answers = new java.util.ArrayList<>();
+        service.handle(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), answers::add);
+        settle.run();
+        long session = (Long) ((KvResponse.Ok) answers.remove(0)).value();
+
+        cut[0] = true; // the followers hear nothing more: nothing commits
+        for (int seq = 1; seq <= 10 && answers.isEmpty(); seq++) {
+            service.handle(put(session, seq, "k", "v".repeat(100)), answers::add);
+            settle.run();
+        }
+        KvResponse.Unavailable busy = org.junit.jupiter.api.Assertions.assertInstanceOf(KvResponse.Unavailable.class,
+                answers.get(0), "turned away, not left waiting nor sent to another leader");
+        assertTrue(busy.reason().contains("maxUncommittedBytes"), busy.reason());
+        for (RaftNode n : nodes.values()) n.close();
+    }
+
     @Test
     void aNodeThatDoesNotLeadAnswersNotLeader() {
         startLoneNode(10, false);
