@@ -352,23 +352,7 @@ public final class FileStorage implements Storage {
      * file bears the marker's name is locked by it.
      */
     private FileChannel writeMarker(String clusterId) {
-        Path marker = dir.resolve(LogFormat.MARKER_NAME);
-        Path temp = tempOf(marker);
-        FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        try {
-            if (ch.tryLock() == null) throw new StorageException("cannot lock " + temp + ": another process holds it");
-            write(temp, ch, 0, LogFormat.marker(clusterId));
-            force(temp, ch);
-            move(temp, marker);
-            syncDirectory(dir);
-            return ch;
-        } catch (IOException e) {
-            closeQuietly(ch);
-            throw ioFailure("cannot lock", temp, e);
-        } catch (RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
-        }
+        return writeWhole(dir.resolve(LogFormat.MARKER_NAME), LogFormat.marker(clusterId), true);
     }
 
     /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
@@ -807,15 +791,27 @@ public final class FileStorage implements Storage {
      * exists whole (header and first hard-state record) or not at all; returns it open.
      */
     private FileChannel createSegment(Path file, ByteBuffer contents) {
+        return writeWhole(file, contents, false);
+    }
+
+    /**
+     * Writes {@code contents} as {@code file}'s temporary, forces it, renames it into place and forces the
+     * directory, so that the file is there whole or not at all; returns it open (locked first if {@code lock}).
+     */
+    private FileChannel writeWhole(Path file, ByteBuffer contents, boolean lock) {
         Path temp = tempOf(file);
         FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         try {
+            if (lock && ch.tryLock() == null) throw new StorageException("cannot lock " + temp + ": another process holds it");
             write(temp, ch, 0, contents);
             force(temp, ch);
             move(temp, file);
             syncDirectory(dir);
             return ch;
-        } catch (StorageException e) {
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw ioFailure("cannot lock", temp, e);
+        } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
         }

@@ -50,7 +50,11 @@ class SlotClockTest {
         Thread waiter = Thread.ofVirtual().start(() -> clock.awaitRelease(0, 0));
         Thread ticking = Thread.ofPlatform().daemon().start(clock);
         // Stopping must also reach a clock already parked until the slot an hour away (it once did not).
-        while (ticking.getState() != Thread.State.TIMED_WAITING) Thread.sleep(1);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (ticking.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() - deadline < 0, "the clock never parked: " + ticking.getState());
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000); // a poll of the condition, not a spin
+        }
         clock.stop();
         waiter.join(Duration.ofSeconds(30)); // a guard against a hang, not a timing: it returns at once
         ticking.join(Duration.ofSeconds(30));

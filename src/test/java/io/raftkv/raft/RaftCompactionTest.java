@@ -84,15 +84,25 @@ class RaftCompactionTest {
         assertEquals(net.node(1).applied, net.node(3).applied);
     }
 
-    @Test
-    void aLostAnswerToASnapshotDoesNotLeaveTheFollowerWaitingForGood() {
+    /**
+     * Three nodes; node 3 cut off while leader 1 commits five writes and compacts them all into a snapshot; then
+     * the network heals, so node 3 needs the snapshot.
+     */
+    static TestNetwork withNode3BehindASnapshot() {
         TestNetwork net = stableCluster(3, b -> b);
         net.isolate(3);
         for (int i = 0; i < 5; i++) net.core(1).propose(bytes("v" + i));
         net.deliverAll();
-        RaftCore leader = net.core(1);
-        SnapshotMeta snap = net.snapshot(1, 0);
+        net.snapshot(1, 0);
         net.heal();
+        return net;
+    }
+
+    @Test
+    void aLostAnswerToASnapshotDoesNotLeaveTheFollowerWaitingForGood() {
+        TestNetwork net = withNode3BehindASnapshot();
+        RaftCore leader = net.core(1);
+        SnapshotMeta snap = leader.latestSnapshot();
         // Node 3 installs the snapshot, but its answer never arrives.
         net.dropIf(m -> m instanceof Message.AppendResponse r && r.from() == 3 && r.success() && r.index() == snap.index());
         net.heartbeatFrom(1);

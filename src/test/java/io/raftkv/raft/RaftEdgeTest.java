@@ -8,8 +8,6 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Set;
 
-import static io.raftkv.raft.RaftLogReplicationTest.bytes;
-import static io.raftkv.raft.RaftLogReplicationTest.stableCluster;
 import static io.raftkv.raft.TestNetwork.cmd;
 import static io.raftkv.raft.TestNetwork.logOfTerms;
 import static io.raftkv.raft.TestNetwork.lone;
@@ -72,13 +70,9 @@ class RaftEdgeTest {
     /** reportSnapshotFailed made a no-op: the leader would wait for good on a snapshot that will never arrive. */
     @Test
     void aFailedSnapshotSendLetsTheLeaderProbeAndSendItAgain() {
-        TestNetwork net = stableCluster(3, b -> b);
-        net.isolate(3);
-        for (int i = 0; i < 5; i++) net.core(1).propose(bytes("v" + i));
-        net.deliverAll();
+        TestNetwork net = RaftCompactionTest.withNode3BehindASnapshot();
         RaftCore leader = net.core(1);
-        SnapshotMeta snap = net.snapshot(1, 0);
-        net.heal();
+        SnapshotMeta snap = leader.latestSnapshot();
         net.dropIf(m -> m instanceof Message.InstallSnapshot); // the transfer fails: none of it arrives
         net.heartbeatFrom(1);
         net.deliverAll();

@@ -2,9 +2,8 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -21,7 +20,6 @@ import java.util.TreeMap;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
@@ -37,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * comes back; any other damage stops the store with {@link CorruptStoreException} naming the file and
  * offset. Never wrong data. The randomized tests print their seed; {@code -Dstorage.seed=N} replays one.
  */
+@ExtendWith(QuietStoreWarnings.class)
 class FileStorageCorruptionTest {
 
     private static final int STORES = 6;
@@ -45,23 +44,10 @@ class FileStorageCorruptionTest {
     private static final FileStorage.Options NO_SYNC = FileStorage.Options.defaults().withSync(false);
     private static final int FIRST_RECORD_END = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
 
-    // Hundreds of torn tails would each log a warning; the test checks the warning once, on its own.
-    private static final Logger STORAGE_LOG = Logger.getLogger(FileStorage.class.getName());
-    private static Level savedLevel;
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void quietWarnings() {
-        savedLevel = STORAGE_LOG.getLevel();
-        STORAGE_LOG.setLevel(Level.SEVERE);
-    }
-
-    @AfterAll
-    static void restoreWarnings() {
-        STORAGE_LOG.setLevel(savedLevel);
-    }
 
     static long seed(String test) {
         Long given = Long.getLong("storage.seed");
@@ -380,16 +366,16 @@ class FileStorageCorruptionTest {
             @Override public void flush() {}
             @Override public void close() {}
         };
-        STORAGE_LOG.setLevel(Level.WARNING);
-        STORAGE_LOG.setUseParentHandlers(false);
-        STORAGE_LOG.addHandler(capture);
+        QuietStoreWarnings.LOG.setLevel(Level.WARNING);
+        QuietStoreWarnings.LOG.setUseParentHandlers(false);
+        QuietStoreWarnings.LOG.addHandler(capture);
         try (FileStorage s = FileStorage.open(tmp)) {
             assertEquals(FileStorageTest.concat(entries(1, 3, 1), entries(4, 6, 2)), s.entries());
             assertEquals(new HardState(2, 2, 3), s.hardState());
         } finally {
-            STORAGE_LOG.removeHandler(capture);
-            STORAGE_LOG.setUseParentHandlers(true);
-            STORAGE_LOG.setLevel(Level.SEVERE);
+            QuietStoreWarnings.LOG.removeHandler(capture);
+            QuietStoreWarnings.LOG.setUseParentHandlers(true);
+            QuietStoreWarnings.LOG.setLevel(Level.SEVERE);
         }
         long cutAt = size - LogFormat.HARD_STATE_RECORD_BYTES - 2 * (LogFormat.RECORD_HEADER_BYTES
                 + LogFormat.ENTRY_BODY_FIXED_BYTES + 3);

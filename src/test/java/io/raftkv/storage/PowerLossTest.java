@@ -4,9 +4,8 @@ import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.SnapshotMeta;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -24,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,28 +43,16 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>CI runs {@value #CI_HISTORIES} histories of {@value #STEPS} calls; {@code -Dpowerloss.histories=N} runs
  * more, {@code -Dpowerloss.seed=S} replays one. Each history prints its seed and its counts.
  */
+@ExtendWith(QuietStoreWarnings.class)
 class PowerLossTest {
     static final int CI_HISTORIES = 4;
     static final int STEPS = 40;
     private static final Configuration CONFIG = Configuration.ofVoters(Set.of(1, 2, 3));
 
-    // Thousands of torn tails would each log a warning.
-    private static final Logger STORAGE_LOG = Logger.getLogger(FileStorage.class.getName());
-    private static Level savedLevel;
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void quietWarnings() {
-        savedLevel = STORAGE_LOG.getLevel();
-        STORAGE_LOG.setLevel(Level.SEVERE);
-    }
-
-    @AfterAll
-    static void restoreWarnings() {
-        STORAGE_LOG.setLevel(savedLevel);
-    }
 
     /** What a store holds, as the calls that made it see it. */
     record State(HardState hardState, SnapshotMeta snapshot, String snapshotData, List<Entry> entries) {
