@@ -26,7 +26,8 @@ public final class KvClient implements AutoCloseable {
     private final KvLimits limits;
     private final long deadlineNanos;
     private final long attemptNanos;
-    private final List<Integer> nodes;
+    /** The nodes to try, as the connector last named them: asked again after each round that found no leader. */
+    private List<Integer> nodes;
     /** Not {@code synchronized}: on JDK 21-23 a virtual thread waiting inside it would pin its carrier. */
     private final ReentrantLock turn = new ReentrantLock();
     private final KvCommand.Encoder encoder = new KvCommand.Encoder();
@@ -217,13 +218,17 @@ public final class KvClient implements AutoCloseable {
                     } else {
                         leaderGuess = 0;
                         lastProblem = "node " + target + " knows no leader";
+                        refreshNodes();
                         backOff(++setbacks, remaining);
                     }
                 }
                 case KvResponse.Unavailable u -> {
                     leaderGuess = 0;
                     lastProblem = u.reason();
-                    if (++setbacks % nodes.size() == 0) backOff(setbacks / nodes.size(), remaining);
+                    if (++setbacks % nodes.size() == 0) {
+                        refreshNodes();
+                        backOff(setbacks / nodes.size(), remaining);
+                    }
                 }
                 case KvResponse.Refused r -> {
                     if ("session expired".equals(r.reason())) {
@@ -239,6 +244,15 @@ public final class KvClient implements AutoCloseable {
     private static String unknownOutcome(KvRequest request) {
         return request != null && request.kind() == KvRequest.Kind.GET ? "nothing was read"
                 : "it may or may not have been applied, and will not be applied twice";
+    }
+
+    /**
+     * Asks the connector again which nodes there are: in a cluster whose membership changes, the nodes this
+     * client started with may all be gone, and the new ones reachable only by name.
+     */
+    private void refreshNodes() {
+        List<Integer> now = connector.nodes();
+        if (!now.isEmpty() && !now.equals(nodes)) nodes = List.copyOf(now);
     }
 
     /** With no leader known (an election is on), wait a little before asking again: 1, 2, 4 .. 32 ms. */
@@ -305,7 +319,10 @@ public final class KvClient implements AutoCloseable {
 
         @Override
         public void accept(KvResponse response) {
-            if (VALUE.compareAndSet(this, null, response)) LockSupport.unpark(waiter);
+            // An answer given on the waiter's own thread (a node that is down, a request refused before it was
+            // sent) must not leave it a permit: its next timed park, a back-off, would return at once, and a
+            // client among nodes that all refuse at once would spin on its carrier until its deadline.
+            if (VALUE.compareAndSet(this, null, response) && waiter != Thread.currentThread()) LockSupport.unpark(waiter);
         }
 
         /** As a node's answer, when a node in this process takes this object as its proposal (KvService does). */

@@ -5,7 +5,11 @@ import java.util.function.Consumer;
 
 /** How a {@link KvClient} reaches the nodes: in memory within one JVM, or over a network. */
 public interface KvConnector {
-    /** The ids of the nodes to try. */
+    /**
+     * The ids of the nodes to try, as they are now. A client asks again after each round of tries that
+     * found no leader, so a connector whose nodes change (a cluster whose membership changes) keeps its
+     * clients' list current.
+     */
     List<Integer> nodes();
 
     /** Sends {@code request} to {@code node}; {@code reply} is called at most once, from any thread. */

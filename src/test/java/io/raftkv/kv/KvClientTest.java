@@ -134,6 +134,34 @@ class KvClientTest {
     }
 
     @Test
+    void nodesThatAllRefuseAtOnceAreAskedAgainOnlyAfterABackOff() {
+        // Every node answers on the caller's own thread (all down): without a real pause between rounds the
+        // client would spin through its whole deadline, holding a core (a virtual thread: a carrier) that the
+        // nodes need to come back.
+        FakeCluster down = new FakeCluster(List.of(1, 2, 3), (node, r) -> new KvResponse.Unavailable("node " + node + " is down"));
+        try (KvClient client = client(down, 300, 100)) {
+            assertThrows(OutcomeUnknownException.class, () -> client.put("k", "v"));
+        }
+        int tries = down.sent().size();
+        // Back-offs of 1, 2, 4 .. 32 ms after each round of three fit at most ~15 rounds into 300 ms.
+        assertTrue(tries >= 3 && tries <= 60, "tried " + tries + " times in 300 ms");
+    }
+
+    @Test
+    void aClientFindsNodesThatJoinedAfterItStarted() {
+        // The nodes it started with are all gone (removed from the cluster); the connector now names others.
+        List<Integer> members = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(1, 2));
+        FakeCluster cluster = new FakeCluster(members,
+                (node, r) -> node == 4 ? leaderAnswer(r) : new KvResponse.Unavailable("node " + node + " is down"));
+        try (KvClient client = patientClient(cluster)) {
+            members.clear();
+            members.addAll(List.of(3, 4));
+            client.put("k", "v");
+        }
+        assertEquals(new Sent(4, new KvRequest(KvRequest.Kind.PUT, SESSION, 1, "k", "v")), cluster.sent().getLast());
+    }
+
+    @Test
     void answersMayComeFromAnotherThread() {
         FakeCluster leader = ledBy(1, 1);
         KvConnector async = new KvConnector() {
