@@ -4,6 +4,7 @@ import io.raftkv.lincheck.CheckResult;
 import io.raftkv.lincheck.LinearizabilityChecker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +107,7 @@ class NodeSimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theChecksCatchAReadConfirmedByAHeartbeatRoundSentBeforeTheReadArrived() {
         String caught = firstCaught(io.raftkv.raft.RaftConfig.Defect.CONFIRM_READ_BY_EARLIER_ROUND, DEFECT_SEEDS);
         System.out.println("read confirmed by an earlier round: caught at " + caught);

@@ -4,6 +4,7 @@ import io.raftkv.lincheck.CheckResult;
 import io.raftkv.lincheck.HistoryJson;
 import io.raftkv.lincheck.LinearizabilityChecker;
 import io.raftkv.raft.RaftConfig;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -194,6 +195,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theSimulationFindsTwoVotesInOneTerm() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM));
         assertNotNull(o, "granting two votes per term went unnoticed in 500 seeds");
@@ -202,6 +204,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theSimulationFindsALeaderThatCountsItsOwnEntryBeforeItIsDurable() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.COUNT_OWN_ENTRY_BEFORE_DURABLE));
         assertNotNull(o, "a leader counting its own entry before it is durable went unnoticed in 500 seeds");
@@ -210,6 +213,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theSimulationFindsVotesForStaleLogs() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.VOTE_FOR_STALE_LOGS));
         assertNotNull(o, "voting without the up-to-date check went unnoticed in 500 seeds");
@@ -223,6 +227,7 @@ class SimulationTest {
      * several thousand of the leader-churn runs shows it.
      */
     @Test
+    @Tag("defect-search")
     void theSimulationFindsTheFigure8Bug() {
         Outcome o = firstFailure(5000, s -> Simulation.Params.of(s).withoutSnapshotsOrMembership().withLeaderChurn()
                 .withDefect(RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
@@ -238,6 +243,7 @@ class SimulationTest {
      * it, and then a search with {@code -Dsim.figure8From=1} finds the new one).
      */
     @Test
+    @Tag("defect-search")
     void theSimulationFindsTheFigure8BugWithSnapshotsAndMembership() {
         long from = Long.getLong("sim.figure8From", 2385);
         Outcome o = firstFailure(from, from + 4999, 16, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
@@ -252,6 +258,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theSimulationFindsTwoVotesInOneTermWithSnapshotsAndMembership() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
                 .withDefect(RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM));
@@ -262,6 +269,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theSimulationFindsVotesForStaleLogsWithSnapshotsAndMembership() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
                 .withDefect(RaftConfig.Defect.VOTE_FOR_STALE_LOGS));
@@ -273,6 +281,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theLinearizabilityCheckerCatchesStaleReadsWithSnapshotsAndMembership() {
         Outcome o = firstFailure(1, 200, 4, s -> Simulation.Params.of(s).withSnapshotsAndMembership().withStaleReads());
         assertNotNull(o, "reads served without ReadIndex went unnoticed in 200 seeds with snapshots and membership changes");
@@ -282,6 +291,7 @@ class SimulationTest {
     }
 
     @Test
+    @Tag("defect-search")
     void theLinearizabilityCheckerCatchesStaleReads() {
         // Small batches: deciding that a history is not linearizable takes the checker long.
         Outcome o = firstFailure(1, 200, 4, s -> Simulation.Params.of(s).withStaleReads());
