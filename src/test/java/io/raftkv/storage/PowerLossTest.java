@@ -40,13 +40,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * back to the last call that promised durability (a write of the commit index alone promises none). Never a
  * refusal: nothing a cut does is damage to what was acknowledged.
  *
- * <p>CI runs {@value #CI_HISTORIES} histories of {@value #STEPS} calls; {@code -Dpowerloss.histories=N} runs
- * more, {@code -Dpowerloss.seed=S} replays one. Each history prints its seed and its counts.
+ * <p>Recovery writes too (it cuts a torn tail off, rolls to a fresh segment, rewrites a marker), and the power
+ * may go again while it does. So for some of those disks, recovery runs through the power-cut layer as well,
+ * and every disk a second cut may leave is opened again: cut while recovery runs, it must come back as some
+ * call left it; cut after recovery returned, exactly as recovery found it (the node has acted on that).
+ *
+ * <p>CI runs {@value #CI_HISTORIES} histories of {@value #STEPS} calls, with a second cut tried in up to
+ * {@value #CI_RECOVERIES} recoveries each; {@code -Dpowerloss.histories=N} and {@code -Dpowerloss.recoveries=N}
+ * run more, {@code -Dpowerloss.seed=S} replays one. Each history prints its seed and its counts.
  */
 @ExtendWith(QuietStoreWarnings.class)
 class PowerLossTest {
     static final int CI_HISTORIES = 4;
     static final int STEPS = 40;
+    static final int CI_RECOVERIES = 30;
     private static final Configuration CONFIG = Configuration.ofVoters(Set.of(1, 2, 3));
 
 
@@ -81,7 +88,7 @@ class PowerLossTest {
     /** A call that returned: how many changes it and those before it made, whether it promised durability, the state after. */
     record Step(String what, int changes, boolean durable, State state) {}
 
-    record Counts(int crashPoints, int crashStates) {}
+    record Counts(int crashPoints, int crashStates, int recoveries, int recoveryCrashStates) {}
 
     @Test
     void everyPowerCutLeavesAStoreAsSomeCallLeftItNeverWrongDataNorARefusal() throws IOException {
@@ -89,19 +96,30 @@ class PowerLossTest {
         int histories = given != null ? 1 : Integer.getInteger("powerloss.histories", CI_HISTORIES);
         int points = 0;
         int states = 0;
+        int recoveries = 0;
+        int recut = 0;
         for (int h = 0; h < histories; h++) {
             long seed = given != null ? given : new SplittableRandom().nextLong();
             Counts c = history(seed, tmp.resolve("h" + h));
             points += c.crashPoints();
             states += c.crashStates();
+            recoveries += c.recoveries();
+            recut += c.recoveryCrashStates();
         }
         System.out.println("PowerLossTest: " + histories + " histories, " + points + " crash points, " + states
-                + " distinct disk contents after a cut, each recovered as some call left it");
+                + " distinct disk contents after a cut, each recovered as some call left it; " + recoveries
+                + " recoveries that wrote cut again at each of their changes, " + recut + " disk contents after the"
+                + " second cut, each as some call or the finished recovery left it");
     }
 
     private Counts history(long seed, Path base) throws IOException {
         Path live = Files.createDirectories(base.resolve("live"));
         Path scratch = Files.createDirectories(base.resolve("scratch"));
+        Path again = Files.createDirectories(base.resolve("again"));
+        int recoveries = 0;
+        int recut = 0;
+        int recoveryLimit = Integer.getInteger("powerloss.recoveries", CI_RECOVERIES);
+        SplittableRandom spread = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
         PowerLossIo io = new PowerLossIo(live);
         // Small segments, so that a history rolls over many times; every write forced, as in production.
         FileStorage.Options options = FileStorage.Options.defaults().withSegmentBytes(700);
@@ -134,11 +152,58 @@ class PowerLossTest {
                 if (allowed.stream().noneMatch(s -> s.state().equals(got))) {
                     fail(where(seed, k, total, cs, io, allowed) + ": recovered " + got);
                 }
+                if (recoveries < recoveryLimit && spread.nextInt(16) == 0) { // spread over the history, not its start
+                    int cut = k;
+                    int n = cutDuringRecovery(cs, options, again, scratch, reopen, got, allowed,
+                            () -> where(seed, cut, total, cs, io, allowed));
+                    if (n > 0) {
+                        recoveries++;
+                        recut += n;
+                    }
+                }
             }
         }
         System.out.println("PowerLossTest seed " + seed + " (replay: -Dpowerloss.seed=" + seed + "): " + (steps.size() - 1)
                 + " calls, " + (total + 1) + " crash points, " + states + " disk contents");
-        return new Counts(total + 1, states);
+        return new Counts(total + 1, states, recoveries, recut);
+    }
+
+    /**
+     * Recovers the disk {@code cs} through the power-cut layer, then opens every disk a cut during that recovery,
+     * or after it, may leave. Returns how many, or 0 if recovery wrote nothing.
+     */
+    private static int cutDuringRecovery(PowerLossIo.CrashState cs, FileStorage.Options options, Path dir, Path scratch,
+                                         FileStorage.Options reopen, State recovered, List<Step> allowed,
+                                         java.util.function.Supplier<String> where) throws IOException {
+        clear(dir);
+        PowerLossIo io = new PowerLossIo(dir, cs.files());
+        try (FileStorage s = FileStorage.open(dir, options, io)) {
+            assertEquals(recovered, State.of(s), () -> where.get() + ": recovery is not deterministic");
+        }
+        int changes = io.size();
+        if (changes == 0) return 0;
+        int seen = 0;
+        for (int k = 0; k <= changes; k++) {
+            for (PowerLossIo.CrashState again : io.crashStates(k)) {
+                seen++;
+                clear(scratch);
+                for (Map.Entry<String, byte[]> f : again.files().entrySet()) Files.write(scratch.resolve(f.getKey()), f.getValue());
+                State got;
+                try (FileStorage s = FileStorage.open(scratch, reopen)) {
+                    got = State.of(s);
+                } catch (RuntimeException e) {
+                    throw new AssertionError(where.get() + "; cut again after recovery's change " + k + " of " + changes
+                            + " (" + io.trace() + "), " + again.how() + ": recovery refused: " + e, e);
+                }
+                boolean ok = k == changes ? got.equals(recovered) : allowed.stream().anyMatch(s -> s.state().equals(got));
+                if (!ok) {
+                    fail(where.get() + "; cut again after recovery's change " + k + " of " + changes + " (" + io.trace()
+                            + "), " + again.how() + ": recovered " + got + (k == changes ? " after a recovery that found "
+                            + recovered : ""));
+                }
+            }
+        }
+        return seen;
     }
 
     private static String where(long seed, int k, int total, PowerLossIo.CrashState cs, PowerLossIo io, List<Step> allowed) {
