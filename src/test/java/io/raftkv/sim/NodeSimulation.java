@@ -10,6 +10,8 @@ import io.raftkv.node.RaftNode;
 import io.raftkv.node.Reply;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.StateMachine;
+import io.raftkv.raft.ConfigChange;
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.Role;
@@ -31,6 +33,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One deterministic run, from a seed, of whole nodes: the production {@link RaftNode} (its loop's passes made
@@ -54,9 +57,16 @@ final class NodeSimulation {
     static final int FAULT_PHASE_LIMIT = 20_000;
     static final int HEAL_LIMIT = 10_000;
     static final int ATTEMPT_TIMEOUT = 150;
+    /** How many node ids beyond the first voters an operator may add. */
+    static final int MAX_ADDED = 4;
+    /** The operator never removes a voter from a configuration of this many. */
+    static final int MIN_VOTERS = 3;
+    /** How long the operator waits for a change before asking again (the leader it asked may have lost power). */
+    static final int CHANGE_PATIENCE = 2_000;
 
     record Params(long seed, int nodes, int clients, int operations, boolean preVote, boolean checkQuorum,
-                  int maxSessions, long snapshotBytes, int chunkBytes, int trailingEntries, RaftConfig.Defect defect) {
+                  int maxSessions, long snapshotBytes, int chunkBytes, int trailingEntries, boolean membership,
+                  RaftConfig.Defect defect) {
         static Params of(long seed) {
             SplittableRandom r = new SplittableRandom(seed);
             int nodes = r.nextBoolean() ? 3 : 5;
@@ -64,20 +74,28 @@ final class NodeSimulation {
             boolean preVote = r.nextBoolean();
             // A quarter of the runs keep fewer sessions than there are clients: sessions get evicted.
             int maxSessions = r.nextInt(4) == 0 ? clients - 1 : 64;
-            return new Params(seed, nodes, clients, 120, preVote, preVote || r.nextBoolean(), maxSessions,
-                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), RaftConfig.Defect.NONE);
+            Params p = new Params(seed, nodes, clients, 120, preVote, preVote || r.nextBoolean(), maxSessions,
+                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, RaftConfig.Defect.NONE);
+            // Half the runs change the membership (drawn last: the other half run as before this was added).
+            return r.nextBoolean() ? p.withMembership() : p;
         }
 
         /** The same run with a deliberate defect in the core, to show the checks catch it. */
         Params withDefect(RaftConfig.Defect d) {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
-                    trailingEntries, d);
+                    trailingEntries, membership, d);
+        }
+
+        /** The same run with an operator changing the membership through the leader during the faults. */
+        Params withMembership() {
+            return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
+                    trailingEntries, true, defect);
         }
     }
 
     record Result(long seed, List<Operation> history, long simulatedTime, int leadersElected, long committed,
                   int powerCuts, int pauses, int ioErrors, int partitions, int transfers, long snapshotsTaken,
-                  long snapshotsInstalled) {}
+                  long snapshotsInstalled, int nodesAdded, int nodesRemoved, int disksWiped, int changeCrashes) {}
 
     private final Params params;
     private final Path root;
@@ -110,12 +128,18 @@ final class NodeSimulation {
     private int transfers;
     private long snapshotsTaken;
     private long snapshotsInstalled;
+    private int nodesAdded;
+    private int nodesRemoved;
+    private int disksWiped;
+    private int changeCrashes;
+    /** The first voters: the configuration every node starts from before its log's first entry. */
+    private final Set<Integer> firstVoters = new TreeSet<>();
 
     NodeSimulation(Params params, Path root) {
         this.params = params;
         this.root = root;
         this.random = new SplittableRandom(params.seed() ^ 0x5DEECE66DL);
-        this.nodes = new SimNode[params.nodes() + 1];
+        this.nodes = new SimNode[params.nodes() + MAX_ADDED + 1];
         this.clients = new SimClient[params.clients()];
     }
 
@@ -131,22 +155,15 @@ final class NodeSimulation {
     }
 
     Result run() {
-        Set<Integer> voters = new TreeSet<>();
-        for (int id = 1; id <= params.nodes(); id++) voters.add(id);
-        for (int id = 1; id <= params.nodes(); id++) {
-            SimNode n = new SimNode(id, voters, new SimulatedDisk(root.resolve("node-" + id),
-                    new SplittableRandom(random.nextLong()), 400 + random.nextInt(4000)));
-            nodes[id] = n;
-            n.start(false);
-            long first = 1 + random.nextInt(TICK);
-            at(first, () -> tickLoop(n));
-        }
+        for (int id = 1; id <= params.nodes(); id++) firstVoters.add(id);
+        for (int id = 1; id <= params.nodes(); id++) newNode(id);
         for (int c = 0; c < clients.length; c++) {
             SimClient client = new SimClient(c + 1);
             clients[c] = client;
             at(1 + random.nextInt(20), client::next);
         }
         at(50 + random.nextInt(100), this::fault);
+        if (params.membership()) at(200 + random.nextInt(300), admin::step);
         while (!events.isEmpty()) {
             Event e = events.poll();
             now = e.time();
@@ -168,7 +185,30 @@ final class NodeSimulation {
         long committed = 0;
         for (SimNode n : nodes) if (n != null) committed = Math.max(committed, n.node.status().commitIndex());
         return new Result(params.seed(), history, now, leaderOfTerm.size(), committed, powerCuts, pauses, ioErrors,
-                partitions, transfers, snapshotsTaken, snapshotsInstalled);
+                partitions, transfers, snapshotsTaken, snapshotsInstalled, nodesAdded, nodesRemoved, disksWiped, changeCrashes);
+    }
+
+    /** Makes node {@code id} on an empty disk of its own, starts it, and starts its clock ticking. */
+    private SimNode newNode(int id) {
+        SimNode n = new SimNode(id, new SimulatedDisk(root.resolve("node-" + id), new SplittableRandom(random.nextLong()),
+                400 + random.nextInt(4000)));
+        nodes[id] = n;
+        n.start(Start.FRESH);
+        long first = 1 + random.nextInt(TICK);
+        at(now + first, () -> tickLoop(n));
+        return n;
+    }
+
+    /** The nodes there are (started at least once), by id. */
+    private List<SimNode> existing() {
+        List<SimNode> out = new ArrayList<>();
+        for (SimNode n : nodes) if (n != null) out.add(n);
+        return out;
+    }
+
+    private SimNode randomNode() {
+        List<SimNode> all = existing();
+        return all.get(random.nextInt(all.size()));
     }
 
     private void heal() {
@@ -182,7 +222,7 @@ final class NodeSimulation {
         slowUntil = 0;
         for (SimNode n : nodes) {
             if (n == null) continue;
-            if (!n.up) n.start(true);
+            if (!n.up && !n.lost) n.start(Start.AFTER_CUT);
             if (n.pausedUntil > now) {
                 n.pausedUntil = now;
                 n.drive();
@@ -195,12 +235,22 @@ final class NodeSimulation {
         }
     }
 
-    /** After healing: every client done, and every node caught up with the highest commit index. */
+    /**
+     * After healing: every client done, and every member (voter or learner) of the configuration committed at
+     * the most advanced node caught up with the highest commit index, but for one whose disk was lost. A
+     * removed node that keeps running is not a member: nothing is sent to it.
+     */
     private boolean allDone() {
         for (SimClient c : clients) if (c.afterHeal > 0 || c.op != null) return false;
-        long commit = 0;
-        for (SimNode n : nodes) if (n != null) commit = Math.max(commit, n.node.status().commitIndex());
-        for (SimNode n : nodes) if (n != null && n.node.status().appliedIndex() < commit) return false;
+        SimNode ahead = null;
+        for (SimNode n : existing()) {
+            if (ahead == null || n.node.status().commitIndex() > ahead.node.status().commitIndex()) ahead = n;
+        }
+        long commit = ahead.node.status().commitIndex();
+        var members = ahead.node.committedConfiguration();
+        for (SimNode n : existing()) {
+            if (!n.lost && members.contains(n.id) && n.node.status().appliedIndex() < commit) return false;
+        }
         return true;
     }
 
@@ -221,13 +271,9 @@ final class NodeSimulation {
     private void fault() {
         if (healed) return;
         int pick = random.nextInt(100);
-        SimNode n = nodes[1 + random.nextInt(params.nodes())];
+        SimNode n = randomNode();
         if (pick < 20) {
-            if (n.up && upCount() > params.nodes() / 2) {
-                powerCuts++;
-                n.up = false;
-                at(now + 20 + random.nextInt(300), () -> { if (!n.up) n.start(true); });
-            }
+            if (n.up && upCount() > existing().size() / 2) powerCut(n);
         } else if (pick < 35) {
             // A process pause (a long GC, a stopped VM), often of the leader and now and then with its inbound
             // traffic congested too: it wakes with its old state and the clients' requests waiting for it.
@@ -253,10 +299,11 @@ final class NodeSimulation {
             partitions++;
             cutLinks.clear();
             Set<Integer> side = new HashSet<>();
-            for (int id = 1; id <= params.nodes(); id++) if (random.nextBoolean()) side.add(id);
-            for (int a = 1; a <= params.nodes(); a++) {
-                for (int b = 1; b <= params.nodes(); b++) {
-                    if (side.contains(a) != side.contains(b) && (random.nextInt(4) != 0)) cutLinks.add(link(a, b));
+            List<SimNode> all = existing();
+            for (SimNode s : all) if (random.nextBoolean()) side.add(s.id);
+            for (SimNode a : all) {
+                for (SimNode b : all) {
+                    if (side.contains(a.id) != side.contains(b.id) && (random.nextInt(4) != 0)) cutLinks.add(link(a.id, b.id));
                 }
             }
             at(now + 50 + random.nextInt(500), cutLinks::clear);
@@ -264,7 +311,7 @@ final class NodeSimulation {
             // A leadership transfer; clients still take the old leader for the leader, and read from it.
             for (SimNode l : nodes) {
                 if (l != null && l.up && l.node.status().role() == Role.LEADER) {
-                    int target = 1 + random.nextInt(params.nodes());
+                    int target = randomNode().id;
                     if (target != l.id) {
                         transfers++;
                         l.node.transferLeadership(target);
@@ -290,6 +337,12 @@ final class NodeSimulation {
         at(now + 30 + random.nextInt(200), this::fault);
     }
 
+    private void powerCut(SimNode n) {
+        powerCuts++;
+        n.up = false;
+        at(now + 20 + random.nextInt(300), () -> { if (!n.up && !n.lost) n.start(Start.AFTER_CUT); });
+    }
+
     /** The node that leads now (the first found), or {@code otherwise}. */
     private SimNode leaderOr(SimNode otherwise) {
         for (SimNode l : nodes) if (l != null && l.up && l.node.status().role() == Role.LEADER) return l;
@@ -312,6 +365,104 @@ final class NodeSimulation {
         return ((long) from << 32) | to;
     }
 
+    // ---------------------------------------------------------------- membership
+
+    private final Admin admin = new Admin();
+
+    /**
+     * An operator changing the membership during the faults through the production calls, one server at a time:
+     * {@link RaftNode#addVoter} (learner first, promoted once it keeps up) for a new node, and
+     * {@link RaftNode#removeMember} (done once committed; safe to repeat) for a voter, the leader included. A
+     * removed node keeps running (nothing tells it to stop, as when its operator forgets it). A voter's disk
+     * is now and then wiped (it fails and is replaced): the machine rejoins as a new node under a new id, and the
+     * old id is removed. A quarter of the changes lose the leader's power moments after it appended the change,
+     * before it could commit.
+     *
+     * <p>Not under its old id: Raft's safety rests on a server keeping what it wrote, and a node that comes back
+     * empty under an id other nodes still count votes from can vote a stale node in. A variant of this
+     * simulation that did so broke state machine safety within 1,200 seeds: a node that had missed the changes
+     * since, and the empty one, made a majority of the old configuration and committed another command at an
+     * index the others had applied.
+     */
+    private final class Admin {
+        /** The changes to make, in order: a node to add (a positive id) or to remove (a negative id). */
+        final java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>();
+        CompletableFuture<Configuration> asked;
+        long askedAt;
+
+        void step() {
+            if (healed) return;
+            at(now + 100 + random.nextInt(300), this::step);
+            if (asked != null) {
+                if (!asked.isDone() && now - askedAt < CHANGE_PATIENCE) return;
+                asked = null; // answered, refused, or lost with its leader: see where the configuration stands
+            }
+            SimNode leader = null;
+            for (SimNode l : existing()) {
+                if (l.up && l.pausedUntil <= now && l.node.status().role() == Role.LEADER) leader = l;
+            }
+            if (leader == null) return;
+            Configuration committed = leader.node.committedConfiguration();
+            while (!todo.isEmpty()) {
+                int change = todo.peek();
+                boolean adding = change > 0;
+                int id = Math.abs(change);
+                if (adding ? !committed.isVoter(id) : committed.contains(id)) {
+                    // Asked again as well when the answer was lost, the leader changed, or another change was under way.
+                    ask(leader, id, adding, false);
+                    return;
+                }
+                todo.poll();
+                if (adding) nodesAdded++;
+                else nodesRemoved++;
+            }
+            Configuration c = leader.node.configuration();
+            if (!c.equals(committed)) return; // a change is in the log, not yet committed: one at a time
+            int pick = random.nextInt(3);
+            int next = nextId();
+            if (pick == 0 && next != 0) {
+                newNode(next);
+                todo.add(next);
+            } else if (pick == 1 && c.voters().size() > MIN_VOTERS) {
+                List<Integer> voters = new ArrayList<>(c.voters());
+                todo.add(-(random.nextInt(3) == 0 ? leader.id : voters.get(random.nextInt(voters.size()))));
+            } else if (pick == 2 && next != 0 && noVoterLost(c)) {
+                // A voter's disk fails: it is gone for good, and the machine joins again, empty, as a new node.
+                List<Integer> voters = new ArrayList<>(c.voters());
+                SimNode lost = nodes[voters.get(random.nextInt(voters.size()))];
+                disksWiped++;
+                lost.lose();
+                newNode(next);
+                todo.add(next);
+                todo.add(-lost.id);
+            }
+            if (!todo.isEmpty()) ask(leader, Math.abs(todo.peek()), todo.peek() > 0, true);
+        }
+
+        /** Whether every voter of {@code c} is a node that still has its disk (one lost at a time). */
+        private boolean noVoterLost(Configuration c) {
+            for (int v : c.voters()) if (nodes[v].lost) return false;
+            return true;
+        }
+
+        /** The next id never used, or 0 if the operator has added as many as it may. */
+        private int nextId() {
+            for (int id = 1; id < nodes.length; id++) if (nodes[id] == null) return id;
+            return 0;
+        }
+
+        private void ask(SimNode leader, int id, boolean adding, boolean first) {
+            askedAt = now;
+            asked = adding ? leader.node.addVoter(id, Duration.ofMillis(CHANGE_PATIENCE)) : leader.node.removeMember(id);
+            leader.drive();
+            if (first && random.nextInt(4) == 0) {
+                // The leader loses power before the change can commit (or just as it does).
+                changeCrashes++;
+                at(now + random.nextInt(5), () -> { if (leader.up) powerCut(leader); });
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- network
 
     private void send(Message m) {
@@ -322,8 +473,8 @@ final class NodeSimulation {
             if (m.to() == slowTo && now < slowUntil) delay += slowExtra;
             if (random.nextDouble() < longDelayRate) delay += ELECTION_TICKS * TICK * (1 + random.nextInt(4));
             at(now + delay, () -> {
-                SimNode to = nodes[m.to()];
-                if (to.up) {
+                SimNode to = m.to() < nodes.length ? nodes[m.to()] : null;
+                if (to != null && to.up) {
                     to.node.deliver(m);
                     to.drive();
                 }
@@ -341,36 +492,46 @@ final class NodeSimulation {
 
     // ---------------------------------------------------------------- nodes
 
+    /** How a life of a node begins: on a new disk, or on what a power cut left. */
+    private enum Start { FRESH, AFTER_CUT }
+
     private final class SimNode {
         final int id;
-        final Set<Integer> voters;
         final SimulatedDisk disk;
         RaftNode node;
         DurableLog durable;
         /** The highest commit index checked against the durable logs, in this life of the node. */
         long checkedCommit;
+        /** The term in which this life of the node was last seen leading. */
+        long ledTerm;
         boolean up;
+        /** Its disk failed: it is down for good. */
+        boolean lost;
         boolean tick;
         long pausedUntil;
         int life;
 
-        SimNode(int id, Set<Integer> voters, SimulatedDisk disk) {
+        SimNode(int id, SimulatedDisk disk) {
             this.id = id;
-            this.voters = voters;
             this.disk = disk;
         }
 
-        /** Starts a life of the node on what its disk holds: after a power cut if {@code cut}. */
-        void start(boolean cut) {
+        /** Starts a life of the node on what its disk holds. */
+        void start(Start how) {
             if (node != null) {
                 snapshotsTaken += node.snapshotStats().taken();
                 snapshotsInstalled += node.snapshotStats().installed();
             }
-            DurableLog storage = new DurableLog(cut ? disk.powerCut() : disk.open());
+            DurableLog storage = new DurableLog(switch (how) {
+                case FRESH -> disk.open();
+                case AFTER_CUT -> disk.powerCut();
+            });
             durable = storage;
             checkedCommit = 0;
+            ledTerm = 0;
             life++;
-            RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
+            // As Cluster starts a node: from the first configuration, whatever its id (the log says the rest).
+            RaftConfig config = RaftConfig.builder(id, firstVoters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(1)
                     .preVote(params.preVote()).checkQuorum(params.checkQuorum()).defectForTesting(params.defect()).build();
             Transport transport = new Transport() {
@@ -394,6 +555,17 @@ final class NodeSimulation {
             drive();
         }
 
+        /**
+         * Its disk fails for good: the node stops and never starts again. The durability check goes on counting
+         * what it had made durable: acknowledgements it sent before are still on their way, and a leader rightly
+         * counts them (a lost disk is data lost; one at a time is what a majority is there for).
+         */
+        void lose() {
+            lost = true;
+            up = false;
+            disk.wipe();
+        }
+
         /** Makes passes while the node has something to do (not while it is paused or down). */
         void drive() {
             if (!up || pausedUntil > now) return;
@@ -408,7 +580,7 @@ final class NodeSimulation {
                         throw new SafetyViolation("node failure", "seed " + params.seed() + ": node " + id + " stopped: " + why);
                     }
                     up = false;
-                    at(now + 10 + random.nextInt(100), () -> { if (!up) start(true); });
+                    at(now + 10 + random.nextInt(100), () -> { if (!up && !lost) start(Start.AFTER_CUT); });
                     return;
                 }
                 t = false;
@@ -436,21 +608,38 @@ final class NodeSimulation {
         // Every entry a leader counts as committed is durable on a majority of the voters: a power cut of all of
         // them at once must not lose it. (Checked at the commit index: log matching covers the entries before it.)
         long c = s.commitIndex();
+        if (s.term() != n.ledTerm) {
+            // The commit index it leads with came from an earlier leader, perhaps under another configuration (that
+            // leader's check covered it). A leader's own commits are past it: Raft commits by counting entries of
+            // the leader's term only, so each index it reaches holds an entry of its term.
+            n.ledTerm = s.term();
+            n.checkedCommit = Math.max(n.checkedCommit, c);
+            return;
+        }
         if (c <= n.checkedCommit) return;
         n.checkedCommit = c;
-        Map<Long, Integer> byTerm = new HashMap<>();
-        for (SimNode v : nodes) {
-            if (v == null) continue;
-            if (v.durable.covers(c)) return; // in a snapshot: known committed before
-            long t = v.durable.termAt(c);
-            if (t != 0) byTerm.merge(t, 1, Integer::sum);
-        }
-        int most = byTerm.values().stream().max(Integer::compare).orElse(0);
-        if (most <= params.nodes() / 2) {
+        for (SimNode v : existing()) if (v.durable.covers(c)) return; // in a snapshot: known committed before
+        // The quorum is that of the configuration in force at the leader, or, with a change appended since in the
+        // same pass, of the one committed before it.
+        Configuration inForce = n.node.configuration();
+        Configuration committed = n.node.committedConfiguration();
+        int inForceHolding = durableOfTerm(inForce, c, s.term());
+        int committedHolding = durableOfTerm(committed, c, s.term());
+        if (inForceHolding <= inForce.voters().size() / 2 && committedHolding <= committed.voters().size() / 2) {
             throw new SafetyViolation("durability", "seed " + params.seed() + ": leader " + n.id + " of term " + s.term()
-                    + " commits " + c + ", which is durable on " + most + " of " + params.nodes() + " voters ("
-                    + "terms held there: " + byTerm + ")");
+                    + " commits " + c + ", which is durable on " + inForceHolding + " of the voters " + inForce.voters()
+                    + " in force and " + committedHolding + " of the committed " + committed.voters());
         }
+    }
+
+    /** How many voters of {@code config} hold an entry of {@code term} at {@code index} on their disk. */
+    private int durableOfTerm(Configuration config, long index, long term) {
+        int holding = 0;
+        for (int v : config.voters()) {
+            SimNode n = v < nodes.length ? nodes[v] : null;
+            if (n != null && n.durable.termAt(index) == term) holding++;
+        }
+        return holding;
     }
 
     /** The KV state machine, with every applied command noted and compared across nodes. */
@@ -523,7 +712,7 @@ final class NodeSimulation {
 
         SimClient(int id) {
             this.id = id;
-            this.target = 1 + random.nextInt(params.nodes());
+            this.target = randomNode().id;
         }
 
         record Op(OpKind kind, String key, String value, byte[] command, long call, boolean register) {
@@ -587,7 +776,8 @@ final class NodeSimulation {
 
         void retry(int hint) {
             if (op == null) return;
-            target = hint > 0 && hint <= params.nodes() && random.nextInt(4) != 0 ? hint : 1 + random.nextInt(params.nodes());
+            boolean known = hint > 0 && hint < nodes.length && nodes[hint] != null;
+            target = known && random.nextInt(4) != 0 ? hint : randomNode().id;
             send();
         }
 

@@ -59,7 +59,7 @@ class NodeSimulationTest {
         int seeds = one != null ? 1 : Integer.getInteger("nodesim.seeds", CI_SEEDS);
         long start = System.nanoTime();
         long ops = 0, cuts = 0, pauses = 0, ioErrors = 0, partitions = 0, taken = 0, installed = 0, leaders = 0;
-        long transfers = 0;
+        long transfers = 0, added = 0, removed = 0, wiped = 0, changeCrashes = 0;
         for (long seed = first; seed < first + seeds; seed++) {
             Path dir = tmp.resolve("seed-" + seed);
             NodeSimulation.Result r;
@@ -72,6 +72,10 @@ class NodeSimulationTest {
             if (!check.ok()) fail("seed " + seed + " (replay: -Dnodesim.seed=" + seed + "): " + check.explanation());
             ops += r.history().size();
             transfers += r.transfers();
+            added += r.nodesAdded();
+            removed += r.nodesRemoved();
+            wiped += r.disksWiped();
+            changeCrashes += r.changeCrashes();
             cuts += r.powerCuts();
             pauses += r.pauses();
             ioErrors += r.ioErrors();
@@ -84,8 +88,9 @@ class NodeSimulationTest {
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("NodeSimulationTest: %d seeds from %d in %.1f s (%.1f seeds/s): %d client operations, "
                         + "%d leaders, %d power cuts, %d pauses, %d disk errors, %d partitions, %d transfers, %d snapshots "
-                        + "taken, %d installed%n", seeds, first, seconds, seeds / seconds, ops, leaders, cuts, pauses,
-                ioErrors, partitions, transfers, taken, installed);
+                        + "taken, %d installed; %d nodes added, %d removed, %d disks wiped and rejoined, %d leaders cut "
+                        + "mid-change%n", seeds, first, seconds, seeds / seconds, ops, leaders, cuts, pauses,
+                ioErrors, partitions, transfers, taken, installed, added, removed, wiped, changeCrashes);
         assertTrue(ops > 0);
     }
 

@@ -48,6 +48,16 @@ public final class SimulatedDisk {
         return store;
     }
 
+    /**
+     * The disk wiped (replaced, reformatted): the running store is dropped and an empty one opened; nothing the
+     * node wrote before is left.
+     */
+    public FileStorage wipe() {
+        store.close();
+        store = openOn(Map.of());
+        return store;
+    }
+
     /** Makes a write soon (after 0 to 3 more) fail with an I/O error. */
     public void failASoonWrite() {
         io.failWriteAfter(random.nextInt(4));
