@@ -88,7 +88,7 @@ class NodeSimulationTest {
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf("NodeSimulationTest: %d seeds from %d in %.1f s (%.1f seeds/s): %d client operations, "
                         + "%d leaders, %d power cuts, %d pauses, %d disk errors, %d partitions, %d transfers, %d snapshots "
-                        + "taken, %d installed; %d nodes added, %d removed, %d disks wiped and rejoined, %d leaders cut "
+                        + "taken, %d installed; %d nodes added, %d removed, %d voters' disks lost and replaced, %d leaders cut "
                         + "mid-change%n", seeds, first, seconds, seeds / seconds, ops, leaders, cuts, pauses,
                 ioErrors, partitions, transfers, taken, installed, added, removed, wiped, changeCrashes);
         assertTrue(ops > 0);
