@@ -25,9 +25,18 @@ final class DurableLog implements Storage {
     private long snapshotIndex;
     private long snapshotTerm;
 
+    /** Called after each {@link #persist} returns (the simulation makes some of them slow). */
+    private final Runnable afterPersist;
+
     /** Wraps a store just opened: what it holds is durable. */
     DurableLog(Storage inner) {
+        this(inner, () -> {});
+    }
+
+    /** As {@link #DurableLog(Storage)}, calling {@code afterPersist} after each persist. */
+    DurableLog(Storage inner, Runnable afterPersist) {
         this.inner = inner;
+        this.afterPersist = afterPersist;
         inner.snapshot().ifPresent(s -> {
             snapshotIndex = s.index();
             snapshotTerm = s.term();
@@ -64,6 +73,7 @@ final class DurableLog implements Storage {
             terms.tailMap(entries.get(0).index(), true).clear();
             for (Entry e : entries) terms.put(e.index(), e.term());
         }
+        afterPersist.run();
     }
 
     @Override

@@ -95,7 +95,8 @@ final class NodeSimulation {
 
     record Result(long seed, List<Operation> history, long simulatedTime, int leadersElected, long committed,
                   int powerCuts, int pauses, int ioErrors, int partitions, int transfers, long snapshotsTaken,
-                  long snapshotsInstalled, int nodesAdded, int nodesRemoved, int disksWiped, int changeCrashes) {}
+                  long snapshotsInstalled, int nodesAdded, int nodesRemoved, int disksWiped, int changeCrashes,
+                  int slowDisks, int slowSyncs) {}
 
     private final Params params;
     private final Path root;
@@ -132,6 +133,8 @@ final class NodeSimulation {
     private int nodesRemoved;
     private int disksWiped;
     private int changeCrashes;
+    private int slowDisks;
+    private int slowSyncs;
     /** The first voters: the configuration every node starts from before its log's first entry. */
     private final Set<Integer> firstVoters = new TreeSet<>();
 
@@ -185,7 +188,8 @@ final class NodeSimulation {
         long committed = 0;
         for (SimNode n : nodes) if (n != null) committed = Math.max(committed, n.node.status().commitIndex());
         return new Result(params.seed(), history, now, leaderOfTerm.size(), committed, powerCuts, pauses, ioErrors,
-                partitions, transfers, snapshotsTaken, snapshotsInstalled, nodesAdded, nodesRemoved, disksWiped, changeCrashes);
+                partitions, transfers, snapshotsTaken, snapshotsInstalled, nodesAdded, nodesRemoved, disksWiped, changeCrashes,
+                slowDisks, slowSyncs);
     }
 
     /** Makes node {@code id} on an empty disk of its own, starts it, and starts its clock ticking. */
@@ -223,6 +227,7 @@ final class NodeSimulation {
         for (SimNode n : nodes) {
             if (n == null) continue;
             if (!n.up && !n.lost) n.start(Start.AFTER_CUT);
+            n.slowDiskUntil = 0;
             if (n.pausedUntil > now) {
                 n.pausedUntil = now;
                 n.drive();
@@ -326,7 +331,15 @@ final class NodeSimulation {
             }
         } else if (pick < 77) {
             slowInbound(n.id);
-        } else if (pick < 88) {
+        } else if (pick < 82) {
+            // A slow disk for a while: some of its forced writes take long, up to twice an election timeout, and
+            // the node can do nothing else meanwhile; what it sends after such a write leaves when it finishes.
+            if (n.up) {
+                slowDisks++;
+                n.slowDiskUntil = now + 200 + random.nextInt(600);
+                n.slowSyncMax = 5 + random.nextInt(2 * ELECTION_TICKS * TICK);
+            }
+        } else if (pick < 90) {
             dropRate = random.nextInt(3) == 0 ? 0 : random.nextDouble() * 0.3;
             duplicateRate = random.nextDouble() * 0.1;
             maxDelay = 1 + random.nextInt(30);
@@ -507,6 +520,11 @@ final class NodeSimulation {
         boolean up;
         /** Its disk failed: it is down for good. */
         boolean lost;
+        /** Until when its disk is slow, and how long a slow forced write may take. */
+        long slowDiskUntil;
+        int slowSyncMax;
+        /** A slow forced write holds the node until then: what it sends or answers meanwhile leaves then. */
+        long stalledUntil;
         boolean tick;
         long pausedUntil;
         int life;
@@ -525,7 +543,7 @@ final class NodeSimulation {
             DurableLog storage = new DurableLog(switch (how) {
                 case FRESH -> disk.open();
                 case AFTER_CUT -> disk.powerCut();
-            });
+            }, this::persisted);
             durable = storage;
             checkedCommit = 0;
             ledTerm = 0;
@@ -539,7 +557,13 @@ final class NodeSimulation {
 
                 @Override
                 public void send(Message message) {
-                    if (up && life == myLife) NodeSimulation.this.send(message);
+                    if (!up || life != myLife) return;
+                    if (stalledUntil <= now) {
+                        NodeSimulation.this.send(message);
+                    } else {
+                        // Sent after a slow forced write: it leaves once the write is done, if the power holds.
+                        at(stalledUntil, () -> { if (up && life == myLife) NodeSimulation.this.send(message); });
+                    }
                 }
 
                 @Override
@@ -552,7 +576,16 @@ final class NodeSimulation {
                             .withChunkBytes(params.chunkBytes()));
             up = true;
             pausedUntil = 0;
+            stalledUntil = 0;
             drive();
+        }
+
+        /** After each persist: on a slow disk, now and then the forced write takes long. */
+        private void persisted() {
+            if (now < slowDiskUntil && random.nextInt(3) == 0) {
+                slowSyncs++;
+                stalledUntil = Math.max(stalledUntil, now + 1 + random.nextInt(slowSyncMax));
+            }
         }
 
         /**
@@ -584,6 +617,12 @@ final class NodeSimulation {
                     return;
                 }
                 t = false;
+                if (stalledUntil > now) {
+                    // A slow forced write in that pass: the node takes nothing in until it is done.
+                    pausedUntil = Math.max(pausedUntil, stalledUntil);
+                    at(pausedUntil, this::drive);
+                    break;
+                }
             }
             check(this);
         }
@@ -760,8 +799,15 @@ final class NodeSimulation {
             Reply reply = new Reply() {
                 @Override
                 public void ok(Object result) {
-                    // An answer to an earlier attempt answers the operation too (it is still under way).
-                    if (op == sent) at(now, () -> answered(sent, result));
+                    // An answer to an earlier attempt answers the operation too (it is still under way). One given
+                    // after a slow forced write leaves when the write is done, if the node's power holds till then.
+                    if (op != sent) return;
+                    if (n.stalledUntil <= now) {
+                        at(now, () -> answered(sent, result));
+                    } else {
+                        int life = n.life;
+                        at(n.stalledUntil, () -> { if (n.up && n.life == life) answered(sent, result); });
+                    }
                 }
 
                 @Override
