@@ -25,17 +25,19 @@ final class DurableLog implements Storage {
     private long snapshotIndex;
     private long snapshotTerm;
 
-    /** Called after each {@link #persist} returns (the simulation makes some of them slow). */
+    /** Called before each {@link #persist} begins and after it returns (the simulation makes some of them slow). */
+    private final Runnable beforePersist;
     private final Runnable afterPersist;
 
     /** Wraps a store just opened: what it holds is durable. */
     DurableLog(Storage inner) {
-        this(inner, () -> {});
+        this(inner, () -> {}, () -> {});
     }
 
-    /** As {@link #DurableLog(Storage)}, calling {@code afterPersist} after each persist. */
-    DurableLog(Storage inner, Runnable afterPersist) {
+    /** As {@link #DurableLog(Storage)}, calling {@code beforePersist} and {@code afterPersist} around each persist. */
+    DurableLog(Storage inner, Runnable beforePersist, Runnable afterPersist) {
         this.inner = inner;
+        this.beforePersist = beforePersist;
         this.afterPersist = afterPersist;
         inner.snapshot().ifPresent(s -> {
             snapshotIndex = s.index();
@@ -68,6 +70,7 @@ final class DurableLog implements Storage {
 
     @Override
     public void persist(HardState hardState, List<Entry> entries) {
+        beforePersist.run();
         inner.persist(hardState, entries);
         if (!entries.isEmpty()) {
             terms.tailMap(entries.get(0).index(), true).clear();

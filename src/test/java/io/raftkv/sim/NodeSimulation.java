@@ -96,7 +96,7 @@ final class NodeSimulation {
     record Result(long seed, List<Operation> history, long simulatedTime, int leadersElected, long committed,
                   int powerCuts, int pauses, int ioErrors, int partitions, int transfers, long snapshotsTaken,
                   long snapshotsInstalled, int nodesAdded, int nodesRemoved, int disksWiped, int changeCrashes,
-                  int slowDisks, int slowSyncs) {}
+                  int slowDisks, int slowSyncs, int midWriteCuts) {}
 
     private final Params params;
     private final Path root;
@@ -135,6 +135,7 @@ final class NodeSimulation {
     private int changeCrashes;
     private int slowDisks;
     private int slowSyncs;
+    private int midWriteCuts;
     /** The first voters: the configuration every node starts from before its log's first entry. */
     private final Set<Integer> firstVoters = new TreeSet<>();
 
@@ -189,7 +190,7 @@ final class NodeSimulation {
         for (SimNode n : nodes) if (n != null) committed = Math.max(committed, n.node.status().commitIndex());
         return new Result(params.seed(), history, now, leaderOfTerm.size(), committed, powerCuts, pauses, ioErrors,
                 partitions, transfers, snapshotsTaken, snapshotsInstalled, nodesAdded, nodesRemoved, disksWiped, changeCrashes,
-                slowDisks, slowSyncs);
+                slowDisks, slowSyncs, midWriteCuts);
     }
 
     /** Makes node {@code id} on an empty disk of its own, starts it, and starts its clock ticking. */
@@ -352,6 +353,7 @@ final class NodeSimulation {
 
     private void powerCut(SimNode n) {
         powerCuts++;
+        n.cutFrom = n.stalledUntil > now ? n.stallFrom : -1;
         n.up = false;
         at(now + 20 + random.nextInt(300), () -> { if (!n.up && !n.lost) n.start(Start.AFTER_CUT); });
     }
@@ -525,6 +527,11 @@ final class NodeSimulation {
         int slowSyncMax;
         /** A slow forced write holds the node until then: what it sends or answers meanwhile leaves then. */
         long stalledUntil;
+        /** Where on its disk the last persist began, and the slow one under way began (a cut may fall within it). */
+        int persistFrom;
+        int stallFrom;
+        /** A power cut fell during a slow forced write that began at this change of the disk; or -1. */
+        int cutFrom = -1;
         boolean tick;
         long pausedUntil;
         int life;
@@ -542,8 +549,9 @@ final class NodeSimulation {
             }
             DurableLog storage = new DurableLog(switch (how) {
                 case FRESH -> disk.open();
-                case AFTER_CUT -> disk.powerCut();
-            }, this::persisted);
+                case AFTER_CUT -> cutFrom >= 0 ? disk.powerCutSince(cutFrom) : disk.powerCut();
+            }, () -> persistFrom = disk.changes(), this::persisted);
+            cutFrom = -1;
             durable = storage;
             checkedCommit = 0;
             ledTerm = 0;
@@ -584,7 +592,19 @@ final class NodeSimulation {
         private void persisted() {
             if (now < slowDiskUntil && random.nextInt(3) == 0) {
                 slowSyncs++;
+                if (stalledUntil <= now) stallFrom = persistFrom;
                 stalledUntil = Math.max(stalledUntil, now + 1 + random.nextInt(slowSyncMax));
+                if (random.nextInt(4) == 0) {
+                    // The power goes while the write is under way: the disk may keep any part of what the pass wrote
+                    // since, and nothing the pass sent or answered after the write has left.
+                    int myLife = life;
+                    at(now + random.nextInt((int) (stalledUntil - now)), () -> {
+                        if (up && life == myLife && stalledUntil > now) {
+                            midWriteCuts++;
+                            powerCut(this);
+                        }
+                    });
+                }
             }
         }
 

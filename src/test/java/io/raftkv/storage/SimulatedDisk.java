@@ -40,7 +40,17 @@ public final class SimulatedDisk {
      * after the changes made so far (chosen at random); returns the store opened on that.
      */
     public FileStorage powerCut() {
-        List<PowerLossIo.CrashState> states = io.crashStates(io.size());
+        return powerCutSince(io.size());
+    }
+
+    /**
+     * A power cut that may fall anywhere after the first {@code mark} changes (a {@link #changes()} taken
+     * earlier): in the middle of the writes made since, or after them; returns the store opened on what the
+     * disk then holds.
+     */
+    public FileStorage powerCutSince(int mark) {
+        int k = mark + random.nextInt(io.size() - mark + 1);
+        List<PowerLossIo.CrashState> states = io.crashStates(k);
         PowerLossIo.CrashState s = states.get(random.nextInt(states.size()));
         store.close(); // releases its files; it writes nothing
         cuts++;
@@ -56,6 +66,11 @@ public final class SimulatedDisk {
         store.close();
         store = openOn(Map.of());
         return store;
+    }
+
+    /** How many changes (writes, forces, renames ...) the running store has made. */
+    public int changes() {
+        return io.size();
     }
 
     /** Makes a write soon (after 0 to 3 more) fail with an I/O error. */
