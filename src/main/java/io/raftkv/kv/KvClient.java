@@ -24,6 +24,8 @@ import java.util.function.Consumer;
 public final class KvClient implements AutoCloseable {
     private final KvConnector connector;
     private final KvLimits limits;
+    /** The clock and the waits of a simulation, or null: the system's clock and the JDK's parking. */
+    private final ClientTime time;
     private final long deadlineNanos;
     private final long attemptNanos;
     /** The nodes to try, as the connector last named them: asked again after each round that found no leader. */
@@ -48,6 +50,12 @@ public final class KvClient implements AutoCloseable {
      * @param attemptTimeout how long to wait for one node before trying another
      */
     public KvClient(KvConnector connector, KvLimits limits, Duration deadline, Duration attemptTimeout) {
+        this(connector, limits, deadline, attemptTimeout, null);
+    }
+
+    /** As the public constructor, keeping time and waiting by {@code time} if it is not null (a simulation's). */
+    KvClient(KvConnector connector, KvLimits limits, Duration deadline, Duration attemptTimeout, ClientTime time) {
+        this.time = time;
         this.connector = Objects.requireNonNull(connector, "connector");
         this.limits = Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(deadline, "deadline");
@@ -60,7 +68,7 @@ public final class KvClient implements AutoCloseable {
         this.attemptNanos = attemptTimeout.toNanos();
         this.nodes = List.copyOf(connector.nodes());
         if (nodes.isEmpty()) throw new IllegalArgumentException("the connector names no nodes");
-        AnswerTimeouts.register(this);
+        if (time == null) AnswerTimeouts.register(this); // a simulation ends attempts on its own clock
     }
 
     /** Sets {@code key} to {@code value}. */
@@ -88,7 +96,7 @@ public final class KvClient implements AutoCloseable {
         limits.checkKey(key);
         turn.lock();
         try {
-            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, null, System.nanoTime());
+            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, null, now());
             return Optional.ofNullable((String) v);
         } finally {
             turn.unlock();
@@ -108,13 +116,13 @@ public final class KvClient implements AutoCloseable {
     }
 
     private Object write(KvRequest.Kind kind, String key, String value, byte[] command) {
-        long start = System.nanoTime(); // one deadline for the whole call, opening the session included
+        long start = now(); // one deadline for the whole call, opening the session included
         boolean renewed = false;
         while (true) {
             if (sessionId == 0) {
                 // A nonce per registration, sent with each of its tries: a retry after a lost answer gets the session
                 // the first try opened, not a second one (which would sit unused and push a live session out).
-                long nonce = registrationNonce();
+                long nonce = time == null ? registrationNonce() : time.nonce();
                 sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, nonce, 0, null, null), null, kind, key, null, start);
                 seq = 0;
             }
@@ -166,7 +174,7 @@ public final class KvClient implements AutoCloseable {
                 throw new OutcomeUnknownException(what(request, kind, key) + ": the client was closed before an answer came; "
                         + unknownOutcome(request));
             }
-            long remaining = deadlineNanos - (System.nanoTime() - start);
+            long remaining = deadlineNanos - (now() - start);
             if (remaining <= 0) {
                 throw new OutcomeUnknownException(what(request, kind, key) + ": no node confirmed it within "
                         + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknownOutcome(request)
@@ -177,7 +185,7 @@ public final class KvClient implements AutoCloseable {
                 target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
                 if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
             }
-            PendingAnswer answer = new PendingAnswer(Thread.currentThread(), System.nanoTime() + Math.min(attemptNanos, remaining),
+            PendingAnswer answer = new PendingAnswer(Thread.currentThread(), now() + Math.min(attemptNanos, remaining),
                     command);
             inFlight = answer;
             if (closed) continue; // close() may have missed this future; the check above reports it
@@ -193,9 +201,14 @@ public final class KvClient implements AutoCloseable {
             try {
                 // Spin while spinning pays (answers come within it; four misses in a row say not), and try again
                 // now and then when it has not.
-                boolean spin = spinMisses < 4 || (++spinTries & 63) == 0;
-                response = answer.await(spin);
-                if (spin) spinMisses = answer.spunIn ? 0 : spinMisses + 1;
+                if (time == null) {
+                    boolean spin = spinMisses < 4 || (++spinTries & 63) == 0;
+                    response = answer.await(spin);
+                    if (spin) spinMisses = answer.spunIn ? 0 : spinMisses + 1;
+                } else {
+                    time.await(answer.deadline, answer::isAnswered, answer::expire);
+                    response = answer.response();
+                }
                 inFlight = null; // a late answer or close() must not wake this thread for an attempt that is over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -256,9 +269,15 @@ public final class KvClient implements AutoCloseable {
     }
 
     /** With no leader known (an election is on), wait a little before asking again: 1, 2, 4 .. 32 ms. */
-    private static void backOff(int setbacks, long remainingNanos) {
+    private void backOff(int setbacks, long remainingNanos) {
         long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(1L << Math.min(setbacks - 1, 5)), remainingNanos);
-        if (pause > 0) LockSupport.parkNanos(pause);
+        if (pause <= 0) return;
+        if (time == null) LockSupport.parkNanos(pause);
+        else time.pause(pause);
+    }
+
+    private long now() {
+        return time == null ? System.nanoTime() : time.nanoTime();
     }
 
     /** Stops this client; calls after this throw {@link IllegalStateException}. */
@@ -343,6 +362,12 @@ public final class KvClient implements AutoCloseable {
 
         boolean isAnswered() {
             return value != null;
+        }
+
+        /** The response once answered, or null if the attempt timed out (or is still open). */
+        KvResponse response() {
+            KvResponse v = value;
+            return v == TIMED_OUT ? null : v;
         }
 
         /** Ends the wait with no answer, unless one has come. */

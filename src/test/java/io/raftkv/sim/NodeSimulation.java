@@ -1,6 +1,15 @@
 package io.raftkv.sim;
 
+import io.raftkv.kv.KvClient;
+import io.raftkv.kv.KvConnector;
+import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.KvRequest;
+import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.KvService;
+import io.raftkv.kv.KvSimClients;
 import io.raftkv.kv.KvSimCommands;
+import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.kv.SessionExpiredException;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.lincheck.OpKind;
 import io.raftkv.lincheck.Operation;
@@ -34,6 +43,9 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One deterministic run, from a seed, of whole nodes: the production {@link RaftNode} (its loop's passes made
@@ -63,10 +75,14 @@ final class NodeSimulation {
     static final int MIN_VOTERS = 3;
     /** How long the operator waits for a change before asking again (the leader it asked may have lost power). */
     static final int CHANGE_PATIENCE = 2_000;
+    /** The library's clients are numbered from here in the history (the simulated ones from 1). */
+    static final int LIBRARY_CLIENT_IDS = 101;
+    /** How long a library client's call may take, retries included. */
+    static final int LIBRARY_DEADLINE = 3_000;
 
     record Params(long seed, int nodes, int clients, int operations, boolean preVote, boolean checkQuorum,
                   int maxSessions, long snapshotBytes, int chunkBytes, int trailingEntries, boolean membership,
-                  RaftConfig.Defect defect) {
+                  int libraryClients, RaftConfig.Defect defect) {
         static Params of(long seed) {
             SplittableRandom r = new SplittableRandom(seed);
             int nodes = r.nextBoolean() ? 3 : 5;
@@ -75,21 +91,29 @@ final class NodeSimulation {
             // A quarter of the runs keep fewer sessions than there are clients: sessions get evicted.
             int maxSessions = r.nextInt(4) == 0 ? clients - 1 : 64;
             Params p = new Params(seed, nodes, clients, 120, preVote, preVote || r.nextBoolean(), maxSessions,
-                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, RaftConfig.Defect.NONE);
-            // Half the runs change the membership (drawn last: the other half run as before this was added).
-            return r.nextBoolean() ? p.withMembership() : p;
+                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, 0, RaftConfig.Defect.NONE);
+            // Drawn last, so that what was drawn before stays as it was for each seed: half the runs change the
+            // membership, and two thirds add one or two of the library's own clients to the simulated ones.
+            if (r.nextBoolean()) p = p.withMembership();
+            return p.withLibraryClients(r.nextInt(3));
         }
 
         /** The same run with a deliberate defect in the core, to show the checks catch it. */
         Params withDefect(RaftConfig.Defect d) {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
-                    trailingEntries, membership, d);
+                    trailingEntries, membership, libraryClients, d);
+        }
+
+        /** The same run with {@code n} of the library's own clients ({@code KvClient}) besides the simulated ones. */
+        Params withLibraryClients(int n) {
+            return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
+                    trailingEntries, membership, n, defect);
         }
 
         /** The same run with an operator changing the membership through the leader during the faults. */
         Params withMembership() {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
-                    trailingEntries, true, defect);
+                    trailingEntries, true, libraryClients, defect);
         }
     }
 
@@ -104,6 +128,7 @@ final class NodeSimulation {
     private final PriorityQueue<Event> events = new PriorityQueue<>();
     private final SimNode[] nodes;
     private final SimClient[] clients;
+    private final List<LibraryClient> libraryClients = new ArrayList<>();
     private final List<Operation> history = new ArrayList<>();
     /** The command applied at each index, by any node: all must agree. */
     private final Map<Long, byte[]> appliedAt = new HashMap<>();
@@ -159,12 +184,25 @@ final class NodeSimulation {
     }
 
     Result run() {
+        try {
+            return runAll();
+        } finally {
+            for (LibraryClient c : libraryClients) c.stop();
+        }
+    }
+
+    private Result runAll() {
         for (int id = 1; id <= params.nodes(); id++) firstVoters.add(id);
         for (int id = 1; id <= params.nodes(); id++) newNode(id);
         for (int c = 0; c < clients.length; c++) {
             SimClient client = new SimClient(c + 1);
             clients[c] = client;
             at(1 + random.nextInt(20), client::next);
+        }
+        for (int c = 0; c < params.libraryClients(); c++) {
+            LibraryClient client = new LibraryClient(LIBRARY_CLIENT_IDS + c);
+            libraryClients.add(client);
+            at(1 + client.own.nextInt(20), client::resume);
         }
         at(50 + random.nextInt(100), this::fault);
         if (params.membership()) at(200 + random.nextInt(300), admin::step);
@@ -177,6 +215,8 @@ final class NodeSimulation {
                         + " ms after the faults healed, " + unfinished() + "; nodes " + statuses());
             }
             e.action().run();
+            // A library client waiting for an answer that has come goes on now.
+            for (LibraryClient c : libraryClients) if (c.waiting && c.waitingFor.getAsBoolean()) c.resume();
             if (healed && allDone()) break;
         }
         for (SimClient c : clients) c.recordUnfinished();
@@ -239,6 +279,7 @@ final class NodeSimulation {
             c.afterHeal = 2;
             if (c.op == null) at(now + 1, c::next);
         }
+        for (LibraryClient c : libraryClients) c.afterHeal = 2;
     }
 
     /**
@@ -248,6 +289,7 @@ final class NodeSimulation {
      */
     private boolean allDone() {
         for (SimClient c : clients) if (c.afterHeal > 0 || c.op != null) return false;
+        for (LibraryClient c : libraryClients) if (!c.finished) return false;
         SimNode ahead = null;
         for (SimNode n : existing()) {
             if (ahead == null || n.node.status().commitIndex() > ahead.node.status().commitIndex()) ahead = n;
@@ -263,6 +305,7 @@ final class NodeSimulation {
     private String unfinished() {
         List<String> out = new ArrayList<>();
         for (SimClient c : clients) if (c.afterHeal > 0 || c.op != null) out.add("client " + c.id + " at " + c.op);
+        for (LibraryClient c : libraryClients) if (!c.finished) out.add("library client " + c.id + " at " + c.current);
         return out.isEmpty() ? "every client done but a node lags" : String.join(", ", out);
     }
 
@@ -751,6 +794,207 @@ final class NodeSimulation {
         public void restore(InputStream in) throws IOException {
             kv.restore(in);
             last = 0; // applying goes on after the snapshot's index
+        }
+    }
+
+    // ---------------------------------------------------------------- the library's own client
+
+    /** Unwinds a library client's thread out of {@code KvClient} when the run ends. */
+    private static final class Stop extends RuntimeException {
+        Stop() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * The production {@link KvClient} (leader redirects, retries with the same sequence number, back-off,
+     * sessions renewed after an eviction, the node list asked again), on a thread of its own that runs only
+     * while the simulation waits for it: its clock is the simulation's, and each of its waits (for an answer,
+     * until an attempt's deadline, a back-off) hands control back, so a run stays deterministic. Its requests
+     * cross the simulated network to the production {@link KvService} of the node they are sent to. After the
+     * faults heal its last two operations must succeed within its deadline.
+     */
+    private final class LibraryClient implements KvSimClients.Time, KvConnector {
+        final int id;
+        final KvClient client;
+        private final Thread thread;
+        private final Semaphore turn = new Semaphore(0);
+        private final Semaphore yielded = new Semaphore(0);
+        /** Set while the thread waits: for what (an answer), and which wait it is. */
+        boolean waiting;
+        BooleanSupplier waitingFor = () -> false;
+        private int waits;
+        boolean finished;
+        private boolean stopping;
+        private Throwable failure;
+        int afterHeal = -1;
+        String current = "nothing";
+        private int done;
+        /** Its own draws, apart from the simulation's: a run with library clients differs from one without only
+         *  by what they do, not by every later draw of the faults. */
+        private final SplittableRandom own;
+
+        LibraryClient(int id) {
+            this.id = id;
+            this.own = new SplittableRandom(params.seed() * 7919 + id);
+            this.client = KvSimClients.create(this, Duration.ofMillis(LIBRARY_DEADLINE), Duration.ofMillis(ATTEMPT_TIMEOUT), this);
+            this.thread = Thread.ofPlatform().daemon().name("sim-kv-client-" + id).start(this::body);
+        }
+
+        /** On the simulation's thread: lets the client run until it waits again or is done. */
+        void resume() {
+            if (finished) return;
+            waiting = false;
+            turn.release();
+            yielded.acquireUninterruptibly();
+            if (failure != null) {
+                Throwable f = failure;
+                failure = null;
+                if (f instanceof SafetyViolation v) throw v;
+                throw new AssertionError("seed " + params.seed() + ": library client " + id + " failed: " + f, f);
+            }
+        }
+
+        /** Ends the thread, wherever it waits. */
+        void stop() {
+            stopping = true;
+            if (!finished) {
+                turn.release();
+                yielded.acquireUninterruptibly();
+            }
+            client.close();
+        }
+
+        /** On the client's thread: hands control back until the simulation resumes it. */
+        private void handBack() {
+            yielded.release();
+            turn.acquireUninterruptibly();
+            if (stopping) throw new Stop();
+        }
+
+        private void body() {
+            try {
+                turn.acquireUninterruptibly();
+                if (stopping) return;
+                while (true) {
+                    if (healed ? afterHeal <= 0 : opsIssued >= params.operations()) {
+                        if (healed) break;
+                        pause(50_000_000L); // no more work until the faults heal; then two more operations
+                        continue;
+                    }
+                    operation();
+                }
+            } catch (Stop s) {
+                // the run is over
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                finished = true;
+                yielded.release();
+            }
+        }
+
+        private void operation() {
+            String key = KEYS[own.nextInt(KEYS.length)];
+            int pick = own.nextInt(10);
+            String value = "k" + id + "-" + (++done);
+            boolean mustFinish = healed;
+            if (!healed) opsIssued++;
+            long call = now;
+            current = (pick < 5 ? "put " : pick < 7 ? "replace " : "get ") + key;
+            try {
+                if (pick < 5) {
+                    client.put(key, value);
+                    history.add(Operation.put(id, call, now, key, value));
+                } else if (pick < 7) {
+                    boolean replaced = client.replace(key, value);
+                    history.add(Operation.replace(id, call, now, key, value, replaced));
+                } else {
+                    String got = client.get(key).orElse(null);
+                    history.add(Operation.get(id, call, now, key, got));
+                }
+            } catch (OutcomeUnknownException | SessionExpiredException e) {
+                // Not known whether it took effect (a read constrains nothing): it may have, at any time after its call.
+                // A session evicted (runs that keep fewer sessions than clients) is an answer; no answer in time after
+                // the faults healed is not.
+                if (mustFinish && e instanceof OutcomeUnknownException) {
+                    throw new SafetyViolation("liveness", "seed " + params.seed() + ": library client " + id + "'s " + current
+                            + ", called after the faults healed, did not finish: " + e.getMessage());
+                }
+                if (pick < 5) history.add(Operation.pendingPut(id, call, key, value));
+                else if (pick < 7) history.add(Operation.pendingReplace(id, call, key, value));
+            }
+            if (healed && afterHeal > 0 && mustFinish) afterHeal--;
+            current = "nothing";
+            pause((1 + own.nextInt(20)) * 1_000_000L);
+        }
+
+        // ---- its clock and waits (on its own thread)
+
+        @Override
+        public long nanoTime() {
+            return now * 1_000_000L;
+        }
+
+        @Override
+        public void await(long deadline, BooleanSupplier answered, Runnable expire) {
+            if (answered.getAsBoolean()) return;
+            int wait = ++waits;
+            waitingFor = answered;
+            waiting = true;
+            at(Math.max(now, Math.ceilDiv(deadline, 1_000_000L)), () -> {
+                if (waiting && waits == wait) {
+                    expire.run();
+                    resume();
+                }
+            });
+            handBack();
+        }
+
+        @Override
+        public void pause(long nanos) {
+            int wait = ++waits;
+            waitingFor = () -> false;
+            waiting = true;
+            at(now + Math.max(1, Math.ceilDiv(nanos, 1_000_000L)), () -> {
+                if (waiting && waits == wait) resume();
+            });
+            handBack();
+        }
+
+        @Override
+        public long nonce() {
+            return own.nextLong() | 1;
+        }
+
+        // ---- its connector: the simulated network to a node's KvService
+
+        @Override
+        public List<Integer> nodes() {
+            List<Integer> ids = new ArrayList<>();
+            for (SimNode n : existing()) ids.add(n.id);
+            return ids;
+        }
+
+        @Override
+        public void send(int node, KvRequest request, Consumer<KvResponse> reply) {
+            send(node, request, null, reply);
+        }
+
+        @Override
+        public void send(int node, KvRequest request, byte[] command, Consumer<KvResponse> reply) {
+            at(now + 1 + own.nextInt(maxDelay), () -> {
+                SimNode n = node < nodes.length ? nodes[node] : null;
+                if (n == null || !n.up) return; // lost: the attempt times out
+                int life = n.life;
+                Consumer<KvResponse> back = r -> {
+                    // An answer given after a slow forced write leaves when the write is done, if the power holds.
+                    if (n.stalledUntil <= now) reply.accept(r);
+                    else at(n.stalledUntil, () -> { if (n.up && n.life == life) reply.accept(r); });
+                };
+                new KvService(n.node, KvLimits.DEFAULT).handle(request, command, back);
+                n.drive();
+            });
         }
     }
 
