@@ -28,7 +28,7 @@ public final class KvClient implements AutoCloseable {
     private final ClientTime time;
     private final long deadlineNanos;
     private final long attemptNanos;
-    /** The nodes to try, as the connector last named them: asked again after each round that found no leader. */
+    /** The nodes to try, as the connector last named them: asked again after a round that found no leader, or a silence. */
     private List<Integer> nodes;
     /** Not {@code synchronized}: on JDK 21-23 a virtual thread waiting inside it would pin its carrier. */
     private final ReentrantLock turn = new ReentrantLock();
@@ -217,6 +217,7 @@ public final class KvClient implements AutoCloseable {
             if (response == null) { // this attempt timed out
                 leaderGuess = 0;
                 silent = target;
+                refreshNodes(); // the nodes it knows may all be gone for good, and silent
                 lastProblem = "node " + target + " did not answer within " + Duration.ofNanos(attemptNanos).toMillis() + " ms";
                 continue;
             }

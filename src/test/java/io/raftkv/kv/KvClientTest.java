@@ -162,6 +162,19 @@ class KvClientTest {
     }
 
     @Test
+    void aClientWhoseNodesAllFellSilentFindsTheNodesThereAreNow() {
+        // The nodes it started with are gone for good and never answer (as over a network); the cluster now has others.
+        List<Integer> members = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(1, 2));
+        FakeCluster cluster = new FakeCluster(members, (node, r) -> node == 3 ? leaderAnswer(r) : null);
+        try (KvClient client = client(cluster, 5_000, 50)) {
+            members.clear();
+            members.add(3);
+            client.put("k", "v");
+        }
+        assertEquals(new Sent(3, new KvRequest(KvRequest.Kind.PUT, SESSION, 1, "k", "v")), cluster.sent().getLast());
+    }
+
+    @Test
     void answersMayComeFromAnotherThread() {
         FakeCluster leader = ledBy(1, 1);
         KvConnector async = new KvConnector() {
