@@ -141,19 +141,12 @@ class PowerLossTest {
             List<Step> allowed = steps.subList(low, Math.min(done + 2, steps.size()));
             for (PowerLossIo.CrashState cs : io.crashStates(k)) {
                 states++;
-                clear(scratch);
-                for (Map.Entry<String, byte[]> f : cs.files().entrySet()) Files.write(scratch.resolve(f.getKey()), f.getValue());
-                State got;
-                try (FileStorage s = FileStorage.open(scratch, reopen)) {
-                    got = State.of(s);
-                } catch (RuntimeException e) {
-                    throw new AssertionError(where(seed, k, total, cs, io, allowed) + ": recovery refused: " + e, e);
-                }
+                int cut = k;
+                State got = openAfterCut(cs, scratch, reopen, () -> where(seed, cut, total, cs, io, allowed));
                 if (allowed.stream().noneMatch(s -> s.state().equals(got))) {
                     fail(where(seed, k, total, cs, io, allowed) + ": recovered " + got);
                 }
                 if (recoveries < recoveryLimit && spread.nextInt(16) == 0) { // spread over the history, not its start
-                    int cut = k;
                     int n = cutDuringRecovery(cs, options, again, scratch, reopen, got, allowed,
                             () -> where(seed, cut, total, cs, io, allowed));
                     if (n > 0) {
@@ -186,15 +179,9 @@ class PowerLossTest {
         for (int k = 0; k <= changes; k++) {
             for (PowerLossIo.CrashState again : io.crashStates(k)) {
                 seen++;
-                clear(scratch);
-                for (Map.Entry<String, byte[]> f : again.files().entrySet()) Files.write(scratch.resolve(f.getKey()), f.getValue());
-                State got;
-                try (FileStorage s = FileStorage.open(scratch, reopen)) {
-                    got = State.of(s);
-                } catch (RuntimeException e) {
-                    throw new AssertionError(where.get() + "; cut again after recovery's change " + k + " of " + changes
-                            + " (" + io.trace() + "), " + again.how() + ": recovery refused: " + e, e);
-                }
+                int cut = k;
+                State got = openAfterCut(again, scratch, reopen, () -> where.get() + "; cut again after recovery's change "
+                        + cut + " of " + changes + " (" + io.trace() + "), " + again.how());
                 boolean ok = k == changes ? got.equals(recovered) : allowed.stream().anyMatch(s -> s.state().equals(got));
                 if (!ok) {
                     fail(where.get() + "; cut again after recovery's change " + k + " of " + changes + " (" + io.trace()
@@ -204,6 +191,18 @@ class PowerLossTest {
             }
         }
         return seen;
+    }
+
+    /** Opens what {@code cs} left on the disk (in {@code scratch}); a refusal fails, saying {@code where}. */
+    private static State openAfterCut(PowerLossIo.CrashState cs, Path scratch, FileStorage.Options reopen,
+                                      java.util.function.Supplier<String> where) throws IOException {
+        clear(scratch);
+        for (Map.Entry<String, byte[]> f : cs.files().entrySet()) Files.write(scratch.resolve(f.getKey()), f.getValue());
+        try (FileStorage s = FileStorage.open(scratch, reopen)) {
+            return State.of(s);
+        } catch (RuntimeException e) {
+            throw new AssertionError(where.get() + ": recovery refused: " + e, e);
+        }
     }
 
     private static String where(long seed, int k, int total, PowerLossIo.CrashState cs, PowerLossIo io, List<Step> allowed) {
