@@ -396,7 +396,7 @@ final class NodeSimulation {
 
     private void powerCut(SimNode n) {
         powerCuts++;
-        n.cutFrom = n.stalledUntil > now ? n.stallFrom : -1;
+        n.cutFrom = n.stalledUntil > now ? n.writeUnderWay() : -1;
         n.up = false;
         at(now + 20 + random.nextInt(300), () -> { if (!n.up && !n.lost) n.start(Start.AFTER_CUT); });
     }
@@ -570,9 +570,14 @@ final class NodeSimulation {
         int slowSyncMax;
         /** A slow forced write holds the node until then: what it sends or answers meanwhile leaves then. */
         long stalledUntil;
-        /** Where on its disk the last persist began, and the slow one under way began (a cut may fall within it). */
+        /** Where on its disk the last persist began. */
         int persistFrom;
-        int stallFrom;
+        /**
+         * The slow forced writes of the stall under way, one after the other: where each began on the disk, and
+         * when it ends. What the pass sent between two of them left when the first ended, so a cut during the
+         * second may lose only the second (and what follows).
+         */
+        private final List<long[]> slowWrites = new ArrayList<>();
         /** A power cut fell during a slow forced write that began at this change of the disk; or -1. */
         int cutFrom = -1;
         boolean tick;
@@ -631,12 +636,20 @@ final class NodeSimulation {
             drive();
         }
 
+        /** Where on the disk the slow write under way now began (it is stalled). */
+        int writeUnderWay() {
+            for (long[] w : slowWrites) if (w[1] > now) return (int) w[0];
+            throw new IllegalStateException("node " + id + " is not stalled at " + now);
+        }
+
         /** After each persist: on a slow disk, now and then the forced write takes long. */
         private void persisted() {
             if (now < slowDiskUntil && random.nextInt(3) == 0) {
                 slowSyncs++;
-                if (stalledUntil <= now) stallFrom = persistFrom;
-                stalledUntil = Math.max(stalledUntil, now + 1 + random.nextInt(slowSyncMax));
+                if (stalledUntil <= now) slowWrites.clear();
+                // It begins when the write before it in this pass ended: the node's writes are one after the other.
+                stalledUntil = Math.max(stalledUntil, now) + 1 + random.nextInt(slowSyncMax);
+                slowWrites.add(new long[] {persistFrom, stalledUntil});
                 if (random.nextInt(4) == 0) {
                     // The power goes while the write is under way: the disk may keep any part of what the pass wrote
                     // since, and nothing the pass sent or answered after the write has left.
