@@ -119,7 +119,7 @@ final class NodeSimulation {
 
     record Result(long seed, List<Operation> history, long simulatedTime, int leadersElected, long committed,
                   int powerCuts, int pauses, int ioErrors, int partitions, int transfers, long snapshotsTaken,
-                  long snapshotsInstalled, int nodesAdded, int nodesRemoved, int disksWiped, int changeCrashes,
+                  long snapshotsInstalled, int nodesAdded, int nodesRemoved, int disksLost, int changeCrashes,
                   int slowDisks, int slowSyncs, int midWriteCuts) {}
 
     private final Params params;
@@ -156,7 +156,7 @@ final class NodeSimulation {
     private long snapshotsInstalled;
     private int nodesAdded;
     private int nodesRemoved;
-    private int disksWiped;
+    private int disksLost;
     private int changeCrashes;
     private int slowDisks;
     private int slowSyncs;
@@ -229,7 +229,7 @@ final class NodeSimulation {
         long committed = 0;
         for (SimNode n : nodes) if (n != null) committed = Math.max(committed, n.node.status().commitIndex());
         return new Result(params.seed(), history, now, leaderOfTerm.size(), committed, powerCuts, pauses, ioErrors,
-                partitions, transfers, snapshotsTaken, snapshotsInstalled, nodesAdded, nodesRemoved, disksWiped, changeCrashes,
+                partitions, transfers, snapshotsTaken, snapshotsInstalled, nodesAdded, nodesRemoved, disksLost, changeCrashes,
                 slowDisks, slowSyncs, midWriteCuts);
     }
 
@@ -432,7 +432,7 @@ final class NodeSimulation {
      * {@link RaftNode#addVoter} (learner first, promoted once it keeps up) for a new node, and
      * {@link RaftNode#removeMember} (done once committed; safe to repeat) for a voter, the leader included. A
      * removed node keeps running (nothing tells it to stop, as when its operator forgets it). A voter's disk
-     * is now and then wiped (it fails and is replaced): the machine rejoins as a new node under a new id, and the
+     * is now and then lost for good (it fails and is replaced): the machine rejoins as a new node under a new id, and the
      * old id is removed. A quarter of the changes lose the leader's power moments after it appended the change,
      * before it could commit.
      *
@@ -488,7 +488,7 @@ final class NodeSimulation {
                 // A voter's disk fails: it is gone for good, and the machine joins again, empty, as a new node.
                 List<Integer> voters = new ArrayList<>(c.voters());
                 SimNode lost = nodes[voters.get(random.nextInt(voters.size()))];
-                disksWiped++;
+                disksLost++;
                 lost.lose();
                 newNode(next);
                 todo.add(next);

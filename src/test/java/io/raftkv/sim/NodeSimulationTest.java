@@ -59,7 +59,7 @@ class NodeSimulationTest {
         int seeds = one != null ? 1 : Integer.getInteger("nodesim.seeds", CI_SEEDS);
         long start = System.nanoTime();
         long ops = 0, cuts = 0, pauses = 0, ioErrors = 0, partitions = 0, taken = 0, installed = 0, leaders = 0;
-        long transfers = 0, added = 0, removed = 0, wiped = 0, changeCrashes = 0, slowDisks = 0, slowSyncs = 0, midWriteCuts = 0;
+        long transfers = 0, added = 0, removed = 0, lost = 0, changeCrashes = 0, slowDisks = 0, slowSyncs = 0, midWriteCuts = 0;
         for (long seed = first; seed < first + seeds; seed++) {
             Path dir = tmp.resolve("seed-" + seed);
             NodeSimulation.Result r;
@@ -74,7 +74,7 @@ class NodeSimulationTest {
             transfers += r.transfers();
             added += r.nodesAdded();
             removed += r.nodesRemoved();
-            wiped += r.disksWiped();
+            lost += r.disksLost();
             changeCrashes += r.changeCrashes();
             slowDisks += r.slowDisks();
             slowSyncs += r.slowSyncs();
@@ -93,7 +93,7 @@ class NodeSimulationTest {
                         + "%d leaders, %d power cuts, %d pauses, %d disk errors, %d partitions, %d transfers, %d snapshots "
                         + "taken, %d installed; %d nodes added, %d removed, %d voters' disks lost and replaced, %d leaders cut "
                         + "mid-change; %d slow disks, %d slow forced writes, %d power cuts during one%n", seeds, first, seconds, seeds / seconds, ops,
-                leaders, cuts, pauses, ioErrors, partitions, transfers, taken, installed, added, removed, wiped, changeCrashes,
+                leaders, cuts, pauses, ioErrors, partitions, transfers, taken, installed, added, removed, lost, changeCrashes,
                 slowDisks, slowSyncs, midWriteCuts);
         assertTrue(ops > 0);
     }
