@@ -123,6 +123,123 @@ class KvSnapshotTest {
         assertRefusedWithoutHarm(Arrays.copyOf(good, good.length + 1), "a byte too many");
     }
 
+    /** What a snapshot's body says, written after its magic and version. */
+    private interface Body {
+        void write(java.io.DataOutputStream out) throws IOException;
+    }
+
+    /** A snapshot of {@code version} whose body is {@code body}, sealed with a valid CRC: only its content can be wrong. */
+    private static byte[] sealed(int version, Body body) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeInt(KvSnapshot.MAGIC);
+        out.writeByte(version);
+        body.write(out);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(bytes.toByteArray());
+        out.writeInt((int) crc.getValue());
+        return bytes.toByteArray();
+    }
+
+    private static void session(java.io.DataOutputStream out, long id, long nonce, long seq, int result) throws IOException {
+        out.writeLong(id);
+        out.writeLong(nonce);
+        out.writeLong(seq);
+        out.writeByte(result);
+    }
+
+    private static void entry(java.io.DataOutputStream out, String key, String value) throws IOException {
+        out.writeInt(key.length());
+        out.writeBytes(key);
+        out.writeInt(value.length());
+        out.writeBytes(value);
+    }
+
+    @Test
+    void wellSealedSnapshotsThatSayImpossibleThingsAreRefusedAndChangeNothing() throws IOException {
+        assertRefusedSaying(sealed(0, out -> { out.writeInt(0); out.writeInt(0); }), "version 0");
+        assertRefusedSaying(sealed(3, out -> { out.writeInt(0); out.writeInt(0); }), "version 3");
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(1); session(out, 7, 0, 1, 4); out.writeInt(0); }),
+                "result code 4");
+        assertRefusedSaying(sealed(2, out -> {
+            out.writeInt(2);
+            session(out, 7, 0, 1, 1);
+            session(out, 7, 0, 2, 1);
+            out.writeInt(0);
+        }), "session 7 appears twice");
+        assertRefusedSaying(sealed(2, out -> {
+            out.writeInt(2);
+            session(out, 7, 9, 1, 1);
+            session(out, 8, 9, 1, 1);
+            out.writeInt(0);
+        }), "nonce 9 appears twice");
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(0); out.writeInt(2); entry(out, "k", "v"); entry(out, "k", "w"); }),
+                "\"k\" appears twice");
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(0); out.writeInt(1); entry(out, "k", "v"); out.writeByte(0); }),
+                "1 bytes after the last entry");
+        // Counts that the bytes present cannot hold are refused before anything is read for them.
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(2); session(out, 7, 0, 1, 1); out.writeInt(0); }),
+                "says it holds 2 sessions");
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(0); out.writeInt(2); entry(out, "k", "v"); }),
+                "says it holds 2 entries");
+        // 39 bytes after the count: room for two sessions of version 1 (17 bytes each), not of version 2 (25).
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(2); session(out, 7, 0, 1, 1); out.writeInt(1); entry(out, "k", "v"); }),
+                "says it holds 2 sessions");
+        // 48 bytes: one short of two sessions of version 2 (the count's bound is exact).
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(2); session(out, 7, 0, 1, 1); out.writeInt(1); entry(out, "k", "vvvvvvvvvv"); }),
+                "says it holds 2 sessions");
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(-1); out.writeInt(0); }), "says it holds -1 sessions");
+        // A whole session's worth of bytes, and then nothing: not even the count of entries.
+        assertRefusedSaying(sealed(2, out -> { out.writeInt(1); out.write(new byte[25]); }), "cut short");
+        byte[] notOurs = sealed(2, out -> { out.writeInt(0); out.writeInt(0); });
+        notOurs[0] = 'X';
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(notOurs, 0, notOurs.length - 4);
+        java.nio.ByteBuffer.wrap(notOurs, notOurs.length - 4, 4).putInt((int) crc.getValue());
+        assertRefusedSaying(notOurs, "its first bytes are not \"RKVS\"");
+    }
+
+    @Test
+    void aSnapshotIsAllWrittenThroughToItsStreamWhenSnapshotReturns() throws IOException {
+        KvStateMachine m = sample(10);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        // A buffered stream that nobody flushes: whatever snapshot() leaves in it would be lost to the file below.
+        m.snapshot(new java.io.BufferedOutputStream(bytes, 1 << 16));
+        assertArrayEquals(snapshot(m), bytes.toByteArray());
+    }
+
+    @Test
+    void sessionsWithoutANonceAndTheSmallestSnapshotAreRead() throws IOException {
+        // Nonce 0 means none: two sessions without one are no duplicate.
+        KvStateMachine m = new KvStateMachine(10);
+        m.restore(new ByteArrayInputStream(sealed(2, out -> {
+            out.writeInt(2);
+            session(out, 7, 0, 1, 1);
+            session(out, 8, 0, 1, 1);
+            out.writeInt(1);
+            entry(out, "k", "v");
+        })));
+        assertEquals("v", m.query("k"));
+        assertEquals(KvResult.WRITTEN, m.apply(3, KvCommand.encode(KvCommand.Op.PUT, 8, 1, "k", "again")),
+                "session 8's last write, retried, gets its first answer");
+        // No session, no entry: the 17 bytes of an empty machine's snapshot.
+        byte[] empty = sealed(2, out -> { out.writeInt(0); out.writeInt(0); });
+        assertEquals(17, empty.length);
+        KvStateMachine e = new KvStateMachine(10);
+        e.restore(new ByteArrayInputStream(empty));
+        assertEquals(null, e.query("k"));
+    }
+
+    private static void assertRefusedSaying(byte[] bad, String says) throws IOException {
+        KvStateMachine m = new KvStateMachine(10);
+        m.apply(1, KvCommand.register().encode());
+        m.apply(2, put(1, 1, "kept", "yes"));
+        byte[] before = snapshot(m);
+        IOException e = assertThrows(IOException.class, () -> m.restore(new ByteArrayInputStream(bad)), says);
+        assertTrue(e.getMessage() != null && e.getMessage().contains(says), "expected \"" + says + "\" in: " + e.getMessage());
+        assertArrayEquals(before, snapshot(m), says + ": the state changed");
+    }
+
     private static void assertRefusedWithoutHarm(byte[] bad, String what) throws IOException {
         KvStateMachine m = new KvStateMachine(10);
         m.apply(1, KvCommand.register().encode());
