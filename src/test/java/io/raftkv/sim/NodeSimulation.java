@@ -614,12 +614,8 @@ final class NodeSimulation {
                 @Override
                 public void send(Message message) {
                     if (!up || life != myLife) return;
-                    if (stalledUntil <= now) {
-                        NodeSimulation.this.send(message);
-                    } else {
-                        // Sent after a slow forced write: it leaves once the write is done, if the power holds.
-                        at(stalledUntil, () -> { if (up && life == myLife) NodeSimulation.this.send(message); });
-                    }
+                    if (!stalled()) NodeSimulation.this.send(message);
+                    else afterStall(() -> NodeSimulation.this.send(message));
                 }
 
                 @Override
@@ -634,6 +630,20 @@ final class NodeSimulation {
             pausedUntil = 0;
             stalledUntil = 0;
             drive();
+        }
+
+        /** Whether a slow forced write holds the node now. */
+        boolean stalled() {
+            return stalledUntil > now;
+        }
+
+        /**
+         * Runs {@code out} (a message or an answer the node gave after a slow forced write) once the write is done,
+         * if the node's power holds till then.
+         */
+        void afterStall(Runnable out) {
+            int myLife = life;
+            at(stalledUntil, () -> { if (up && life == myLife) out.run(); });
         }
 
         /** Where on the disk the slow write under way now began (it is stalled). */
@@ -999,11 +1009,9 @@ final class NodeSimulation {
             at(now + 1 + own.nextInt(maxDelay), () -> {
                 SimNode n = node < nodes.length ? nodes[node] : null;
                 if (n == null || !n.up) return; // lost: the attempt times out
-                int life = n.life;
                 Consumer<KvResponse> back = r -> {
-                    // An answer given after a slow forced write leaves when the write is done, if the power holds.
-                    if (n.stalledUntil <= now) reply.accept(r);
-                    else at(n.stalledUntil, () -> { if (n.up && n.life == life) reply.accept(r); });
+                    if (!n.stalled()) reply.accept(r);
+                    else n.afterStall(() -> reply.accept(r));
                 };
                 new KvService(n.node, KvLimits.DEFAULT).handle(request, command, back);
                 n.drive();
@@ -1076,15 +1084,10 @@ final class NodeSimulation {
             Reply reply = new Reply() {
                 @Override
                 public void ok(Object result) {
-                    // An answer to an earlier attempt answers the operation too (it is still under way). One given
-                    // after a slow forced write leaves when the write is done, if the node's power holds till then.
+                    // An answer to an earlier attempt answers the operation too (it is still under way).
                     if (op != sent) return;
-                    if (n.stalledUntil <= now) {
-                        at(now, () -> answered(sent, result));
-                    } else {
-                        int life = n.life;
-                        at(n.stalledUntil, () -> { if (n.up && n.life == life) answered(sent, result); });
-                    }
+                    if (!n.stalled()) at(now, () -> answered(sent, result));
+                    else n.afterStall(() -> answered(sent, result));
                 }
 
                 @Override

@@ -58,14 +58,10 @@ public final class SimulatedDisk {
         return store;
     }
 
-    /**
-     * The disk wiped (replaced, reformatted): the running store is dropped and an empty one opened; nothing the
-     * node wrote before is left.
-     */
-    public FileStorage wipe() {
+    /** The disk lost for good: the running store is dropped and nothing the node wrote is left. */
+    public void wipe() {
         store.close();
         store = openOn(Map.of());
-        return store;
     }
 
     /** How many changes (writes, forces, renames ...) the running store has made. */
