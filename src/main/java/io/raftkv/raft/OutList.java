@@ -33,9 +33,7 @@ final class OutList<T> extends AbstractList<T> implements RandomAccess {
     }
 
     private void grow() {
-        Object[] old = items;
-        items = Arrays.copyOf(old, Math.max(INITIAL_CAPACITY, old.length + (old.length >> 1)));
-        Arrays.fill(old, 0, size, null);
+        items = Arrays.copyOf(items, Math.max(INITIAL_CAPACITY, items.length + (items.length >> 1)));
     }
 
     /** Empties the list, leaving no reference in any array it held. */

@@ -61,6 +61,7 @@ public final class RaftCore {
     private Configuration voterIdsOf;
     private int[] voterIds;
     private long[] matchScratch;
+    /** The votes of the current (pre-)candidacy; emptied as one starts, and read by nothing else. */
     private final Map<Integer, Boolean> votes = new HashMap<>();
     private int transferTarget = NONE;
     /** Whether this leader has committed an entry of its own term, which it must before serving reads (thesis §6.4). */
@@ -199,10 +200,8 @@ public final class RaftCore {
             }
             boolean preVoteTraffic = (m instanceof VoteRequest vr && vr.preVote())
                     || (m instanceof VoteResponse vresp && vresp.preVote() && vresp.granted());
-            if (!preVoteTraffic) {
-                boolean fromLeader = m instanceof AppendRequest || m instanceof Heartbeat;
-                becomeFollower(m.term(), fromLeader ? m.from() : NONE);
-            }
+            // A leader's message names its sender as leader in the handler it goes on to below.
+            if (!preVoteTraffic) becomeFollower(m.term(), NONE);
         } else if (m.term() < term) {
             if ((config.checkQuorum || config.preVote) && (m instanceof AppendRequest || m instanceof Heartbeat)) {
                 // A stale leader would otherwise never learn it was replaced: tell it our term.
@@ -471,7 +470,6 @@ public final class RaftCore {
         leader = newLeader;
         resetTimers();
         transferTarget = NONE;
-        votes.clear();
         progress.clear();
         if (wasLeader) dropPendingReads();
     }
@@ -497,7 +495,6 @@ public final class RaftCore {
         leader = id;
         resetTimers();
         transferTarget = NONE;
-        votes.clear();
         progress.clear();
         ackedReadRound.clear();
         committedInTerm = false;
@@ -720,13 +717,12 @@ public final class RaftCore {
             }
             progress.keySet().removeIf(p -> p != id && !c.contains(p));
             ackedReadRound.keySet().removeIf(p -> !c.contains(p));
-            if (transferTarget != NONE && !c.isVoter(transferTarget)) transferTarget = NONE;
             replicationDue = true;
             maybeCommit(); // a smaller majority may already hold more
             confirmReads();
-        } else if (role != Role.FOLLOWER && !c.isVoter(id)) {
-            becomeFollower(term, NONE);
         }
+        // No transfer can be under way here (a leader refuses changes during one), and a follower is the only
+        // other role that changes its log: a candidate steps down before it takes an append or a snapshot.
     }
 
     /** A leader whose removal has committed leaves (thesis §4.2.2); until then it leads without counting itself. */
@@ -763,9 +759,8 @@ public final class RaftCore {
             if (entries.isEmpty() && (sent || !evenIfEmpty)) return;
             long prev = pr.next - 1;
             send(new AppendRequest(id, peer, term, prev, log.term(prev), entries, log.committed()));
-            pr.sentEntries(prev + entries.size(), entries.size());
+            pr.sentEntries(prev + entries.size(), entries.size()); // a probe pauses until it is answered
             sent = true;
-            if (pr.state != Progress.State.REPLICATE) return;
         }
     }
 
@@ -934,7 +929,7 @@ public final class RaftCore {
      * only once it is here: the one in force may still be rolled back with an uncommitted suffix.
      */
     public Configuration committedConfiguration() {
-        return log.lastConfigIndex() <= log.committed() ? configuration : log.configurationAt(log.committed());
+        return log.configurationAt(log.committed());
     }
 
     /** The leader's view of {@code peer}'s replication, or null if this node does not lead. */

@@ -150,14 +150,14 @@ public final class RaftLog {
     /**
      * The follower side of AppendEntries: if the log matches at (prevIndex, prevTerm), drop any
      * conflicting suffix, append what is new and return the index of the last entry received;
-     * otherwise return -1.
+     * otherwise return -1. {@code prevIndex} is at or past the commit index, and so past the snapshot (the
+     * core answers a probe below its commit index itself).
      */
     long maybeAppend(long prevIndex, long prevTerm, List<Entry> incoming) {
         if (!matchTerm(prevIndex, prevTerm)) return -1;
         long lastNew = prevIndex + incoming.size();
         for (int i = 0; i < incoming.size(); i++) {
             Entry e = incoming.get(i);
-            if (e.index() <= snapshotIndex) continue;
             if (matchTerm(e.index(), e.term())) continue;
             if (e.index() <= committed) {
                 throw new IllegalStateException("entry " + e + " conflicts with committed entry "

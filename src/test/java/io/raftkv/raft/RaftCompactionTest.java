@@ -116,6 +116,7 @@ class RaftCompactionTest {
         net.heal();
         leader.reportSnapshotSent(3);
         assertEquals(Progress.State.PROBE, leader.progress(3).state);
+        assertEquals(snap.index() + 1, leader.progress(3).next(), "probed just after the snapshot");
         leader.propose(bytes("after"));
         net.deliverAll();
         net.heartbeatFrom(1);
