@@ -1,0 +1,172 @@
+package io.raftkv.node;
+
+import io.raftkv.raft.Message;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.Role;
+import io.raftkv.storage.MemoryStorage;
+import io.raftkv.transport.Transport;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Production {@link RaftNode}s that are never started, driven pass by pass on the test's thread: one FIFO of
+ * messages between them, a clock the test moves, snapshots written at once. Nothing runs unless the test asks,
+ * so a test of the node's own logic is an exact trace, with no thread, sleep or deadline.
+ */
+final class DrivenCluster {
+    static final Duration TICK = Duration.ofMillis(10);
+    static final int ELECTION_TICKS = 10;
+
+    final Map<Integer, RaftNode> nodes = new TreeMap<>();
+    final Map<Integer, MemoryStorage> storages = new TreeMap<>();
+    final Map<Integer, Counter> machines = new TreeMap<>();
+    final Map<Integer, AtomicInteger> leadershipChanges = new TreeMap<>();
+    private final ArrayDeque<Message> wire = new ArrayDeque<>();
+    /** Nodes whose traffic, both ways, is lost. */
+    final Set<Integer> isolated = new HashSet<>();
+    long now = 1_000_000_000L;
+    private final Set<Integer> firstVoters;
+    private SnapshotPolicy policy = SnapshotPolicy.defaults();
+
+    /** A state machine that adds up the first byte of each command; snapshots and restores its sum and count. */
+    static final class Counter implements StateMachine {
+        long sum;
+        long count;
+        final List<Long> appliedIndexes = new ArrayList<>();
+
+        @Override public Object apply(long index, byte[] command) {
+            if (command.length > 0 && command[0] == 'X') throw new IllegalArgumentException("X is refused");
+            appliedIndexes.add(index);
+            count++;
+            sum += command.length == 0 ? 0 : command[0];
+            return sum;
+        }
+
+        @Override public Object query(Object query) { return query + "=" + sum; }
+
+        @Override public boolean canSnapshot() { return true; }
+
+        @Override public void snapshot(OutputStream out) throws IOException {
+            DataOutputStream d = new DataOutputStream(out);
+            d.writeLong(sum);
+            d.writeLong(count);
+            d.flush();
+        }
+
+        @Override public void restore(InputStream in) throws IOException {
+            DataInputStream d = new DataInputStream(in);
+            sum = d.readLong();
+            count = d.readLong();
+        }
+    }
+
+    DrivenCluster(Set<Integer> voters) {
+        this.firstVoters = Set.copyOf(voters);
+        for (int id : voters) add(id);
+    }
+
+    DrivenCluster policy(SnapshotPolicy p) {
+        this.policy = p;
+        nodes.values().forEach(n -> n.snapshotPolicy(p));
+        return this;
+    }
+
+    /** Adds a node that knows the first voters (a voter of them, or a newcomer waiting to be told its place). */
+    RaftNode add(int id) {
+        RaftConfig config = RaftConfig.builder(id, firstVoters, new SplittableRandom(31L * id))
+                .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();
+        MemoryStorage storage = new MemoryStorage();
+        Counter machine = new Counter();
+        AtomicInteger changes = new AtomicInteger();
+        Transport transport = new Transport() {
+            @Override public void send(Message m) { wire.add(m); }
+            @Override public void close() { }
+        };
+        RaftNode node = new RaftNode(config, storage, sink -> transport, machine, TICK, changes::incrementAndGet, 0,
+                Thread.ofPlatform()::unstarted, () -> now, Runnable::run).snapshotPolicy(policy);
+        nodes.put(id, node);
+        storages.put(id, storage);
+        machines.put(id, machine);
+        leadershipChanges.put(id, changes);
+        return node;
+    }
+
+    RaftNode node(int id) {
+        return nodes.get(id);
+    }
+
+    /** Passes of every node and deliveries until nothing is left to do; no tick. */
+    void settle() {
+        for (int round = 0; round < 100_000; round++) {
+            boolean worked = false;
+            for (RaftNode n : nodes.values()) {
+                if (!n.stopped() && n.hasWork()) {
+                    n.step(false);
+                    worked = true;
+                }
+            }
+            Message m = wire.poll();
+            if (m != null) {
+                RaftNode to = nodes.get(m.to());
+                if (to != null && !isolated.contains(m.to()) && !isolated.contains(m.from())) to.deliver(m);
+                worked = true;
+            }
+            if (!worked) return;
+        }
+        throw new AssertionError("the cluster did not settle");
+    }
+
+    /** One tick for every node (the clock moves one tick), then settles. */
+    void tick() {
+        now += TICK.toNanos();
+        for (RaftNode n : nodes.values()) n.step(true);
+        settle();
+    }
+
+    void ticks(int n) {
+        for (int i = 0; i < n; i++) tick();
+    }
+
+    /** Makes {@code id} campaign and settles; it leads after. */
+    void elect(int id) {
+        node(id).campaign();
+        settle();
+        if (node(id).status().role() != Role.LEADER) throw new AssertionError("node " + id + " was not elected: " + node(id).status());
+    }
+
+    /** Proposes a one-byte command at {@code id} and settles; returns what the reply was told. */
+    Object put(int id, int value) {
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        node(id).propose(new byte[] {(byte) value}, new Reply() {
+            @Override public void ok(Object result) { answer.complete(result); }
+            @Override public void notLeader(int leaderHint) { answer.complete("notLeader " + leaderHint); }
+            @Override public void unavailable(String reason) { answer.complete("unavailable " + reason); }
+        });
+        settle();
+        return answer.getNow("no answer");
+    }
+
+    static byte[] snapshotBytes(long sum, long count) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        DataOutputStream d = new DataOutputStream(b);
+        d.writeLong(sum);
+        d.writeLong(count);
+        return b.toByteArray();
+    }
+}

@@ -1,0 +1,259 @@
+package io.raftkv.node;
+
+import io.raftkv.raft.ConfigChange;
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.Role;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The production {@link RaftNode} driven pass by pass ({@link DrivenCluster}): membership calls, what a node
+ * answers when it stops, when it tells its owner leadership changed, and its snapshots, each as an exact trace.
+ */
+class DrivenNodeTest {
+    private static final Set<Integer> THREE = Set.of(1, 2, 3);
+
+    /** The failure a completed-exceptionally future holds. */
+    private static Throwable failureOf(CompletableFuture<?> f) {
+        assertTrue(f.isCompletedExceptionally(), "not failed: " + f);
+        CompletionException e = assertThrows(CompletionException.class, f::join);
+        return e.getCause();
+    }
+
+    // ---------------------------------------------------------------- adding a voter
+
+    @Test
+    void anAddedVoterJoinsAsALearnerAndIsPromotedOnceItKeepsUp() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        assertEquals(5L, c.put(1, 5));
+        c.add(4);
+        CompletableFuture<Configuration> done = c.node(1).addVoter(4, Duration.ofSeconds(5));
+        c.settle();
+        assertTrue(c.node(1).configuration().isLearner(4) || c.node(1).configuration().isVoter(4));
+        for (int i = 0; i < 20 && !done.isDone(); i++) c.tick();
+        assertEquals(Set.of(1, 2, 3, 4), done.join().voters());
+        assertEquals(Set.of(1, 2, 3, 4), c.node(1).committedConfiguration().voters());
+        assertEquals(5L, c.machines.get(4).sum, "the new voter holds the state");
+    }
+
+    @Test
+    void aLearnerThatCannotKeepUpStaysALearnerAndTheCallerIsToldWhy() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.add(4);
+        c.isolated.add(4);
+        CompletableFuture<Configuration> done = c.node(1).addVoter(4, DrivenCluster.TICK.multipliedBy(5));
+        CompletableFuture<Configuration> again = c.node(1).addVoter(5, Duration.ofSeconds(5));
+        c.settle();
+        assertEquals("node 4 is being added already", failureOf(again).getMessage());
+        for (int i = 0; i < 10 && !done.isDone(); i++) c.tick();
+        Throwable t = failureOf(done);
+        assertInstanceOf(TimeoutException.class, t);
+        assertEquals("node 4 did not catch up with the leader's log in time; it stays a learner", t.getMessage());
+        assertTrue(c.node(1).configuration().isLearner(4));
+    }
+
+    @Test
+    void aNodeRemovedWhileItIsBeingAddedIsNotAddedBack() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.add(4);
+        c.isolated.add(4);
+        CompletableFuture<Configuration> done = c.node(1).addVoter(4, Duration.ofSeconds(5));
+        c.settle();
+        c.tick();
+        assertTrue(c.node(1).committedConfiguration().isLearner(4));
+        CompletableFuture<Configuration> removal = c.node(1).changeMembership(ConfigChange.remove(4));
+        c.settle();
+        c.tick();
+        assertEquals(THREE, removal.join().members());
+        assertEquals("node 4 was removed while it was being added", failureOf(done).getMessage());
+        assertEquals(THREE, c.node(1).configuration().members());
+    }
+
+    @Test
+    void onlyTheLeaderAddsAVoterAndIdsStartAtOne() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        CompletableFuture<Configuration> atFollower = c.node(2).addVoter(4, Duration.ofSeconds(5));
+        c.settle();
+        NotLeaderException e = assertInstanceOf(NotLeaderException.class, failureOf(atFollower));
+        assertEquals(1, e.leaderHint());
+        assertEquals("node id must be >= 1, was 0",
+                assertThrows(IllegalArgumentException.class, () -> c.node(1).addVoter(0, Duration.ofSeconds(1))).getMessage());
+    }
+
+    @Test
+    void aLeaderThatStepsDownFailsTheAdditionUnderWay() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.add(4);
+        c.isolated.add(4);
+        CompletableFuture<Configuration> done = c.node(1).addVoter(4, Duration.ofSeconds(5));
+        c.settle();
+        c.node(1).transferLeadership(2);
+        c.settle();
+        assertEquals(Role.LEADER, c.node(2).status().role());
+        c.tick();
+        assertInstanceOf(NotLeaderException.class, failureOf(done));
+    }
+
+    // ---------------------------------------------------------------- other membership calls
+
+    @Test
+    void aMembershipChangeIsRefusedWithTheReasonWhereItCannotBeMade() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        CompletableFuture<Configuration> atFollower = c.node(3).changeMembership(ConfigChange.remove(2));
+        CompletableFuture<Configuration> notAMember = c.node(1).changeMembership(ConfigChange.remove(9));
+        c.settle();
+        assertEquals(1, assertInstanceOf(NotLeaderException.class, failureOf(atFollower)).leaderHint());
+        assertInstanceOf(IllegalArgumentException.class, failureOf(notAMember));
+
+        c.isolated.add(3);
+        c.put(1, 1); // node 3 falls behind
+        c.node(1).transferLeadership(3);
+        CompletableFuture<Configuration> duringTransfer = c.node(1).changeMembership(ConfigChange.remove(2));
+        c.settle();
+        assertEquals("node 1 is handing leadership over", failureOf(duringTransfer).getMessage());
+    }
+
+    /** A removal is done once committed; its repeat is done at once; one in the log but not committed is not done. */
+    @Test
+    void removeMemberReportsDoneOnlyForACommittedRemoval() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        assertEquals(THREE, c.node(1).removeMember(9).join().members(), "not a member: done already");
+        c.isolated.add(2);
+        c.isolated.add(3);
+        CompletableFuture<Configuration> removal = c.node(1).changeMembership(ConfigChange.remove(3));
+        c.settle();
+        assertFalse(removal.isDone());
+        CompletableFuture<Configuration> retry = c.node(1).removeMember(3);
+        assertEquals("the removal of node 3 is in node 1's log but not committed yet", failureOf(retry).getMessage());
+        c.isolated.clear();
+        c.tick();
+        assertEquals(Set.of(1, 2), removal.join().members());
+        assertEquals(Set.of(1, 2), c.node(1).removeMember(3).join().members(), "a retry after the removal committed");
+    }
+
+    // ---------------------------------------------------------------- stopping
+
+    /** A node closed before it ever ran answers everything queued: a write, a read and a membership change. */
+    @Test
+    void aNodeClosedBeforeItRanAnswersEverythingQueued() {
+        DrivenCluster c = new DrivenCluster(Set.of(1));
+        RaftNode n = c.node(1);
+        List<Object> answers = new java.util.ArrayList<>();
+        Reply reply = new Reply() {
+            @Override public void ok(Object result) { answers.add("ok " + result); }
+            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
+        };
+        n.propose(new byte[] {1}, reply);
+        n.read("q", reply);
+        CompletableFuture<Configuration> change = n.changeMembership(ConfigChange.addLearner(2));
+        n.close();
+        assertEquals(List.of("notLeader 0", "notLeader 0"), answers);
+        assertInstanceOf(NotLeaderException.class, failureOf(change));
+        assertTrue(n.stopped());
+        assertFalse(n.status().alive());
+        n.read("late", reply);
+        assertEquals("notLeader 0", answers.get(2), "refused at once once stopped");
+    }
+
+    /** A leader that stops answers its pending writes, reads and changes: the client retries elsewhere. */
+    @Test
+    void aLeaderThatStopsAnswersWhatItHeld() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.isolated.add(2);
+        c.isolated.add(3);
+        List<Object> answers = new java.util.ArrayList<>();
+        Reply reply = new Reply() {
+            @Override public void ok(Object result) { answers.add("ok " + result); }
+            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
+        };
+        RaftNode leader = c.node(1);
+        leader.propose(new byte[] {1}, reply);
+        leader.read("q", reply);
+        CompletableFuture<Configuration> change = leader.changeMembership(ConfigChange.addLearner(4));
+        c.settle();
+        assertEquals(List.of(), answers, "nothing can commit without a majority");
+        leader.close();
+        assertEquals(List.of("notLeader 0", "notLeader 0"), answers);
+        assertInstanceOf(NotLeaderException.class, failureOf(change));
+        assertFalse(leader.status().alive());
+        assertEquals(c.storages.get(1).hardState().term(), leader.status().term(), "down, keeping its term");
+    }
+
+    // ---------------------------------------------------------------- leadership notices
+
+    /** The owner hears of role, term and leader changes, not of every commit. */
+    @Test
+    void theOwnerIsToldOfLeadershipChangesOnlyNotOfCommits() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        int atElection = c.leadershipChanges.get(1).get();
+        int followerAtElection = c.leadershipChanges.get(2).get();
+        assertTrue(atElection > 0 && followerAtElection > 0);
+        for (int i = 0; i < 5; i++) c.put(1, i);
+        c.ticks(3);
+        assertEquals(atElection, c.leadershipChanges.get(1).get(), "commits and heartbeats are no leadership change");
+        assertEquals(followerAtElection, c.leadershipChanges.get(2).get());
+        c.node(1).transferLeadership(2);
+        c.settle();
+        assertTrue(c.leadershipChanges.get(1).get() > atElection);
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** With a small log budget a node snapshots, keeps the policy's trailing entries, and a newcomer gets the snapshot in chunks. */
+    @Test
+    void nodesSnapshotCompactAndSendTheSnapshotToANewcomerInChunks() {
+        DrivenCluster c = new DrivenCluster(THREE).policy(new SnapshotPolicy(64, 2, 8, 2));
+        c.elect(1);
+        long sum = 0;
+        for (int i = 1; i <= 12; i++) {
+            c.put(1, i);
+            sum += i;
+        }
+        SnapshotStats stats = c.node(1).snapshotStats();
+        assertTrue(stats.taken() > 0, stats.toString());
+        assertTrue(c.storages.get(1).snapshot().isPresent());
+        assertTrue(stats.logEntries() >= 2, "the trailing entries are kept: " + stats);
+        assertEquals(stats.snapshotIndex(), c.storages.get(1).snapshot().get().index());
+
+        c.add(4);
+        CompletableFuture<Configuration> done = c.node(1).addVoter(4, Duration.ofSeconds(5));
+        for (int i = 0; i < 30 && !done.isDone(); i++) c.tick();
+        assertEquals(Set.of(1, 2, 3, 4), done.join().voters());
+        c.tick(); // the commit of the promotion reaches node 4 with a heartbeat
+        assertEquals(sum, c.machines.get(4).sum, "the snapshot and the log after it");
+        assertEquals(1, c.node(4).snapshotStats().installed());
+        assertEquals(c.node(1).status().commitIndex(), c.node(4).status().appliedIndex());
+    }
+
+    /** A command the state machine throws on is that command's answer; the node goes on. */
+    @Test
+    void aCommandTheStateMachineRefusesIsAnsweredWithTheFailure() {
+        DrivenCluster c = new DrivenCluster(Set.of(1));
+        c.elect(1);
+        Object answer = c.put(1, 'X');
+        CommandFailure f = assertInstanceOf(CommandFailure.class, answer);
+        assertEquals("X is refused", f.cause().getMessage());
+        assertEquals(7L, c.put(1, 7));
+    }
+}
