@@ -40,6 +40,10 @@ final class DrivenCluster {
     private final ArrayDeque<Message> wire = new ArrayDeque<>();
     /** Nodes whose traffic, both ways, is lost. */
     final Set<Integer> isolated = new HashSet<>();
+    /** Messages lost besides: those this rule matches. */
+    java.util.function.Predicate<Message> drop = m -> false;
+    /** Whether nodes added from now on can snapshot their state machine. */
+    boolean snapshots = true;
     long now = 1_000_000_000L;
     private final Set<Integer> firstVoters;
     private SnapshotPolicy policy = SnapshotPolicy.defaults();
@@ -60,7 +64,13 @@ final class DrivenCluster {
 
         @Override public Object query(Object query) { return query + "=" + sum; }
 
-        @Override public boolean canSnapshot() { return true; }
+        final boolean canSnapshot;
+
+        Counter(boolean canSnapshot) {
+            this.canSnapshot = canSnapshot;
+        }
+
+        @Override public boolean canSnapshot() { return canSnapshot; }
 
         @Override public void snapshot(OutputStream out) throws IOException {
             DataOutputStream d = new DataOutputStream(out);
@@ -92,7 +102,7 @@ final class DrivenCluster {
         RaftConfig config = RaftConfig.builder(id, firstVoters, new SplittableRandom(31L * id))
                 .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();
         MemoryStorage storage = new MemoryStorage();
-        Counter machine = new Counter();
+        Counter machine = new Counter(snapshots);
         AtomicInteger changes = new AtomicInteger();
         Transport transport = new Transport() {
             @Override public void send(Message m) { wire.add(m); }
@@ -124,7 +134,7 @@ final class DrivenCluster {
             Message m = wire.poll();
             if (m != null) {
                 RaftNode to = nodes.get(m.to());
-                if (to != null && !isolated.contains(m.to()) && !isolated.contains(m.from())) to.deliver(m);
+                if (to != null && !isolated.contains(m.to()) && !isolated.contains(m.from()) && !drop.test(m)) to.deliver(m);
                 worked = true;
             }
             if (!worked) return;

@@ -256,4 +256,105 @@ class DrivenNodeTest {
         assertEquals("X is refused", f.cause().getMessage());
         assertEquals(7L, c.put(1, 7));
     }
+
+    // ---------------------------------------------------------------- construction and driving
+
+    @Test
+    void aNodeRefusesATickThatIsNotPositiveAndAThreadFactoryThatMakesNoThread() {
+        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, Set.of(1), new java.util.SplittableRandom(1)).build();
+        for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1))) {
+            assertEquals("tickInterval must be positive, was " + bad, assertThrows(IllegalArgumentException.class,
+                    () -> new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
+                            bad, () -> { })).getMessage());
+        }
+        assertEquals("the thread factory made no thread for raftkv-node-1", assertThrows(IllegalStateException.class,
+                () -> new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
+                        Duration.ofMillis(5), () -> { }, 0, r -> null)).getMessage());
+        List<Thread> made = new java.util.ArrayList<>();
+        new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> new io.raftkv.transport.Transport() {
+            @Override public void send(io.raftkv.raft.Message m) { }
+            @Override public void close() { }
+        }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { }, 0, r -> {
+            Thread t = Thread.ofPlatform().unstarted(r);
+            made.add(t);
+            return t;
+        });
+        assertEquals(List.of("raftkv-node-1", "raftkv-ticker-1"), made.stream().map(Thread::getName).toList());
+    }
+
+    @Test
+    void aDrivenNodeStopsTakingStepsOnceClosedAndAStartedOneTakesNone() {
+        DrivenCluster c = new DrivenCluster(Set.of(1));
+        RaftNode n = c.node(1);
+        assertTrue(n.step(true));
+        n.close();
+        assertFalse(n.step(true), "closed");
+
+        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, Set.of(1), new java.util.SplittableRandom(1)).build();
+        RaftNode started = new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> new io.raftkv.transport.Transport() {
+            @Override public void send(io.raftkv.raft.Message m) { }
+            @Override public void close() { }
+        }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { });
+        started.start();
+        try {
+            assertEquals("node 1 runs on its own thread", assertThrows(IllegalStateException.class, () -> started.step(false)).getMessage());
+            assertEquals("node 1 has started", assertThrows(IllegalStateException.class,
+                    () -> started.snapshotPolicy(SnapshotPolicy.defaults())).getMessage());
+        } finally {
+            started.close();
+        }
+    }
+
+    @Test
+    void aStateMachineThatCannotSnapshotIsNeverAskedTo() {
+        DrivenCluster c = new DrivenCluster(Set.of(1));
+        c.snapshots = false;
+        c.nodes.clear();
+        c.add(1);
+        c.policy(new SnapshotPolicy(1, 0, 8, 2));
+        c.elect(1);
+        for (int i = 1; i <= 5; i++) assertEquals((long) (i * (i + 1) / 2), c.put(1, i));
+        assertEquals(0, c.node(1).snapshotStats().taken());
+        assertTrue(c.storages.get(1).snapshot().isEmpty());
+    }
+
+    /** A leader that loses its leadership answers the writes and reads it held: the client retries at the new leader. */
+    @Test
+    void aLeaderThatLosesItsLeadershipAnswersWhatItHeld() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.isolated.add(1);
+        List<Object> answers = new java.util.ArrayList<>();
+        Reply reply = new Reply() {
+            @Override public void ok(Object result) { answers.add("ok " + result); }
+            @Override public void notLeader(int leaderHint) { answers.add("notLeader"); }
+        };
+        c.node(1).propose(new byte[] {1}, reply);
+        c.node(1).read("q", reply);
+        c.settle();
+        c.ticks(3 * DrivenCluster.ELECTION_TICKS); // CheckQuorum: node 1 steps down; 2 and 3 elect one of them
+        c.isolated.clear();
+        c.tick();
+        assertEquals(List.of("notLeader", "notLeader"), answers);
+        assertEquals(Role.FOLLOWER, c.node(1).status().role());
+        assertTrue(Set.of(2, 3).contains(c.node(1).status().leader()), c.node(1).status().toString());
+    }
+
+    /** A follower that stops answering a snapshot is given up on, and sent the snapshot again once it answers. */
+    @Test
+    void aSnapshotTransferGivenUpOnIsStartedAgainWhenTheFollowerAnswers() {
+        DrivenCluster c = new DrivenCluster(THREE).policy(new SnapshotPolicy(64, 0, 8, 2));
+        c.elect(1);
+        c.isolated.add(3);
+        for (int i = 1; i <= 12; i++) c.put(1, i);
+        assertTrue(c.node(1).snapshotStats().snapshotIndex() > 0);
+        c.isolated.clear();
+        c.drop = m -> m instanceof io.raftkv.raft.Message.SnapshotChunk;
+        c.ticks(4 * DrivenCluster.ELECTION_TICKS * (SnapshotSender.MAX_RESENDS + 2));
+        assertEquals(0, c.node(3).snapshotStats().installed(), "no chunk ever arrived");
+        c.drop = m -> false;
+        c.ticks(5);
+        assertEquals(1, c.node(3).snapshotStats().installed());
+        assertEquals(78L, c.machines.get(3).sum);
+    }
 }
