@@ -44,6 +44,12 @@ final class DrivenCluster {
     java.util.function.Predicate<Message> drop = m -> false;
     /** Whether nodes added from now on can snapshot their state machine. */
     boolean snapshots = true;
+    /**
+     * Nodes added from now on whose state machine freezes its state and whose snapshot writes wait in
+     * {@link #pendingWrites} until the test runs them (as the writer thread would, late).
+     */
+    final Set<Integer> deferredWriters = new HashSet<>();
+    final Map<Integer, ArrayDeque<Runnable>> pendingWrites = new TreeMap<>();
     long now = 1_000_000_000L;
     private final Set<Integer> firstVoters;
     private SnapshotPolicy policy = SnapshotPolicy.defaults();
@@ -65,9 +71,23 @@ final class DrivenCluster {
         @Override public Object query(Object query) { return query + "=" + sum; }
 
         final boolean canSnapshot;
+        /** Whether {@link #freeze} copies the state (for a write off the node's thread). */
+        boolean freezes;
 
         Counter(boolean canSnapshot) {
             this.canSnapshot = canSnapshot;
+        }
+
+        @Override public Frozen freeze() {
+            if (!freezes) return null;
+            long s = sum;
+            long n = count;
+            return out -> {
+                DataOutputStream d = new DataOutputStream(out);
+                d.writeLong(s);
+                d.writeLong(n);
+                d.flush();
+            };
         }
 
         @Override public boolean canSnapshot() { return canSnapshot; }
@@ -103,13 +123,17 @@ final class DrivenCluster {
                 .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();
         MemoryStorage storage = new MemoryStorage();
         Counter machine = new Counter(snapshots);
+        ArrayDeque<Runnable> writes = new ArrayDeque<>();
+        pendingWrites.put(id, writes);
+        boolean deferred = deferredWriters.contains(id);
+        machine.freezes = deferred;
         AtomicInteger changes = new AtomicInteger();
         Transport transport = new Transport() {
             @Override public void send(Message m) { wire.add(m); }
             @Override public void close() { }
         };
         RaftNode node = new RaftNode(config, storage, sink -> transport, machine, TICK, changes::incrementAndGet, 0,
-                Thread.ofPlatform()::unstarted, () -> now, Runnable::run).snapshotPolicy(policy);
+                Thread.ofPlatform()::unstarted, () -> now, deferred ? writes::add : Runnable::run).snapshotPolicy(policy);
         nodes.put(id, node);
         storages.put(id, storage);
         machines.put(id, machine);

@@ -357,4 +357,45 @@ class DrivenNodeTest {
         assertEquals(1, c.node(3).snapshotStats().installed());
         assertEquals(78L, c.machines.get(3).sum);
     }
+
+    /**
+     * A snapshot written off the node's thread that ends after a newer one came from the leader is dropped:
+     * installed, it would take the store back behind the log the node holds.
+     */
+    @Test
+    void aSnapshotWriteThatEndsAfterTheLeadersNewerSnapshotIsDropped() {
+        DrivenCluster c = new DrivenCluster(Set.of(1, 2));
+        c.nodes.clear();
+        c.policy(new SnapshotPolicy(64, 0, 8, 2));
+        c.add(1);
+        c.add(2);
+        c.deferredWriters.add(3);
+        c.add(3);
+        c.elect(1);
+        CompletableFuture<Configuration> added = c.node(1).addVoter(3, Duration.ofSeconds(5));
+        for (int i = 0; i < 20 && !added.isDone(); i++) c.tick();
+        assertTrue(added.join().isVoter(3));
+        long base = c.node(3).status().appliedIndex();
+        for (int i = 1; i <= 3; i++) c.put(1, i); // past the budget: node 3 starts writing off its thread
+        c.tick();
+        assertEquals(1, c.pendingWrites.get(3).size(), "node 3's write is under way");
+        long written = c.node(3).status().appliedIndex();
+        assertTrue(written > base);
+
+        long installedBefore = c.node(3).snapshotStats().installed();
+        c.isolated.add(3);
+        for (int i = 4; i <= 12; i++) c.put(1, i);
+        long leaders = c.node(1).snapshotStats().snapshotIndex();
+        assertTrue(leaders > written, "the leader snapshotted further and compacted: " + c.node(1).snapshotStats());
+        c.isolated.clear();
+        c.ticks(3);
+        assertEquals(installedBefore + 1, c.node(3).snapshotStats().installed(), "node 3 installed the leader's snapshot");
+
+        c.pendingWrites.get(3).poll().run(); // its own write ends only now
+        c.settle();
+        assertTrue(c.node(3).failure() == null, String.valueOf(c.node(3).failure()));
+        assertEquals(leaders, c.storages.get(3).snapshot().orElseThrow().index(), "the older snapshot was not installed");
+        assertEquals(0, c.node(3).snapshotStats().taken());
+        assertEquals(78L, c.machines.get(3).sum);
+    }
 }
