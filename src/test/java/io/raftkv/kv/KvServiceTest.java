@@ -246,6 +246,92 @@ class KvServiceTest {
     }
 
     /**
+     * Bytes beside a request count only for a write: a GET or a REGISTER that carries some (a connector that
+     * attached them to the wrong request) is served as what it asks for. Otherwise a read would be proposed as
+     * the write the bytes hold, and a client that asked to read would get a refusal, or change the map.
+     */
+    @Test
+    void aCommandBesideARequestThatIsNotAWriteIsIgnored() {
+        startLoneNode(10, true);
+        long session = register();
+        assertEquals(new KvResponse.Ok(null), call(put(session, 1, "a", "1")));
+        byte[] write = KvCommand.encode(KvCommand.Op.PUT, session, 2, "a", "2");
+        assertEquals(new KvResponse.Ok("1"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null), write));
+        long next = storage.lastIndex() + 1;
+        assertEquals(new KvResponse.Ok(next), call(new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), write),
+                "a new session, whose id is its registration's index");
+        assertEquals(new KvResponse.Refused("request and its kind must not be null"),
+                call(new KvRequest(null, session, 2, "a", "2"), write));
+        assertEquals(new KvResponse.Ok("1"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)), "nothing wrote a");
+        assertEquals(next, storage.lastIndex(), "the registration was the only entry");
+    }
+
+    /** No bytes at all are not a write: refused as such, not thrown at the caller (a connection's thread). */
+    @Test
+    void proposingNoCommandIsRefusedAsNotAWrite() {
+        startLoneNode(10, true);
+        assertEquals(new KvResponse.Refused("not the command of a PUT or a REPLACE"), propose(null));
+        assertEquals(1, storage.lastIndex(), "nothing but the leader's no-op reached the log");
+    }
+
+    /**
+     * A REPLACE is checked as a PUT is, and a missing key is refused for both: without the checks a REPLACE with
+     * no sequence number would be logged, and its retry could never be told from a new write; a null key would
+     * throw on the caller's thread and the client would get no answer.
+     */
+    @Test
+    void aReplaceIsCheckedAsAPutAndAMissingKeyIsRefusedForBoth() {
+        startLoneNode(10, true);
+        for (KvRequest.Kind kind : new KvRequest.Kind[] {KvRequest.Kind.PUT, KvRequest.Kind.REPLACE}) {
+            assertEquals(new KvResponse.Refused("key must not be null"), call(new KvRequest(kind, 2, 1, null, "v")), kind.name());
+            assertEquals(new KvResponse.Refused("value must not be null"), call(new KvRequest(kind, 2, 1, "k", null)), kind.name());
+            assertEquals(new KvResponse.Refused("a write needs a sequence number >= 1, was 0"),
+                    call(new KvRequest(kind, 2, 0, "k", "v")), kind.name());
+            assertEquals(new KvResponse.Refused("key is 9 bytes in UTF-8; the limit is 8"),
+                    call(new KvRequest(kind, 2, 1, "123456789", "v")), kind.name());
+        }
+        assertEquals(1, storage.lastIndex(), "nothing but the leader's no-op reached the log");
+    }
+
+    /** Waits, parked, until {@code answer} is answered (the answer unparks this thread, its waiter). */
+    private static KvResponse awaitAnswer(KvClient.PendingAnswer answer) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
+        while (!answer.isAnswered()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) fail("no answer within " + WAIT_MILLIS + " ms");
+            LockSupport.parkNanos(answer, left);
+        }
+        return answer.response();
+    }
+
+    /**
+     * A client in this process hands its own answer object over as the proposal (no adapter per write) and
+     * gets the node's answer through it, converted as any reply is. Only bytes that were checked are logged:
+     * an answer object that carries other bytes than the command proposed is answered through an adapter,
+     * and its bytes are not proposed.
+     */
+    @Test
+    void aClientsOwnAnswerObjectIsProposedWithItsCheckedCommandAndAnswered() {
+        startLoneNode(10, true);
+        long session = register();
+        long before = storage.lastIndex();
+        byte[] command = KvCommand.encode(KvCommand.Op.PUT, session, 1, "a", "1");
+        KvClient.PendingAnswer answer = new KvClient.PendingAnswer(Thread.currentThread(), Long.MAX_VALUE, command);
+        service.propose(command, answer);
+        assertEquals(new KvResponse.Ok(null), awaitAnswer(answer));
+        assertEquals(new KvResponse.Ok("1"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+
+        byte[] checked = KvCommand.encode(KvCommand.Op.REPLACE, session, 2, "a", "2");
+        byte[] other = KvCommand.encode(KvCommand.Op.PUT, session, 2, "b", "unchecked");
+        KvClient.PendingAnswer mismatched = new KvClient.PendingAnswer(Thread.currentThread(), Long.MAX_VALUE, other);
+        service.propose(checked, mismatched);
+        assertEquals(new KvResponse.Ok(true), awaitAnswer(mismatched));
+        assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+        assertEquals(new KvResponse.Ok(null), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "b", null)));
+        assertEquals(before + 2, storage.lastIndex());
+    }
+
+    /**
      * A leader holding as many uncommitted bytes as it may (its followers cut off) answers a write Unavailable,
      * with the reason, rather than NotLeader: the client backs off instead of looking for another leader. Three
      * nodes driven pass by pass on this thread, so nothing here waits on time.
