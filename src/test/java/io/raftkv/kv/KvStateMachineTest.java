@@ -1,12 +1,18 @@
 package io.raftkv.kv;
 
+import io.raftkv.node.StateMachine;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -280,5 +286,69 @@ class KvStateMachineTest {
         assertEquals(new KvResult.Registered(1), m.apply(1, KvCommand.register().encode()));
         assertEquals(new KvResult.Registered(2), m.apply(2, KvCommand.register().encode()));
         assertEquals(2, m.sessionCount());
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /**
+     * freeze() hands the node a copy to write on another thread while apply goes on: the snapshot is the
+     * state at the freeze, byte for byte what snapshot() gave then, whatever is applied before it is written.
+     * Without a frozen copy the node would write every snapshot on its own thread, stalling commits for the
+     * length of the write; with a copy that shared the slots, a snapshot would mix two states, and a follower
+     * installing it would hold a map no replica ever had.
+     */
+    @Test
+    void aFrozenStateWritesTheStateAtTheFreezeWhileApplyGoesOn() throws IOException {
+        KvStateMachine sm = new KvStateMachine(2);
+        sm.apply(1, KvCommand.register(41).encode());
+        sm.apply(2, put(1, 1, "a", "1"));
+        sm.apply(3, put(1, 2, "b", "2"));
+        ByteArrayOutputStream atFreeze = new ByteArrayOutputStream();
+        sm.snapshot(atFreeze);
+
+        assertTrue(sm.canSnapshot(), "without snapshots the log would grow for good");
+        StateMachine.Frozen frozen = sm.freeze();
+        assertNotNull(frozen, "the KV state machine snapshots off the node's thread");
+        sm.apply(4, put(1, 3, "a", "changed"));
+        sm.apply(5, put(1, 4, "c", "new key"));
+        sm.apply(6, KvCommand.register(42).encode());
+        sm.apply(7, KvCommand.register(43).encode()); // evicts session 1
+
+        ByteArrayOutputStream written = new ByteArrayOutputStream();
+        frozen.writeTo(written);
+        assertArrayEquals(atFreeze.toByteArray(), written.toByteArray());
+        KvStateMachine restored = new KvStateMachine(2);
+        restored.restore(new ByteArrayInputStream(written.toByteArray()));
+        assertEquals("1", restored.query("a"));
+        assertEquals("2", restored.query("b"));
+        assertNull(restored.query("c"));
+        assertEquals(KvResult.WRITTEN, restored.apply(8, put(1, 2, "b", "2")), "session 1 as it was: seq 2 answered");
+    }
+
+    /**
+     * A restore replaces the sessions as it replaces the map: a follower that installs a snapshot must hold
+     * the leader's sessions and no others. A session of its own kept beside them would answer a write the
+     * leader refuses as expired, and count against the bound, so the two would evict different sessions.
+     */
+    @Test
+    void aRestoreReplacesTheSessionsAndKeepsNoneOfItsOwn() throws IOException {
+        KvStateMachine leader = new KvStateMachine(10);
+        leader.apply(1, register());
+        leader.apply(2, put(1, 1, "a", "1"));
+        ByteArrayOutputStream snapshot = new ByteArrayOutputStream();
+        leader.snapshot(snapshot);
+
+        KvStateMachine follower = new KvStateMachine(10);
+        follower.apply(7, register());
+        follower.apply(8, register());
+        follower.apply(9, put(7, 1, "mine", "x"));
+        follower.restore(new ByteArrayInputStream(snapshot.toByteArray()));
+        assertEquals(1, follower.sessionCount());
+        assertEquals(1, follower.size());
+        assertEquals(KvResult.SESSION_EXPIRED, follower.apply(10, put(7, 2, "a", "lost")));
+        assertEquals(KvResult.SESSION_EXPIRED, follower.apply(11, put(8, 1, "a", "lost")));
+        assertEquals(KvResult.WRITTEN, follower.apply(12, put(1, 2, "a", "2")));
+        assertEquals("2", follower.query("a"));
+        assertNull(follower.query("mine"));
     }
 }
