@@ -10,6 +10,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -223,5 +224,183 @@ class KvCommandTest {
         assertArrayEquals(first, second);
         first[0] = 0;
         assertEquals(c, KvCommand.decode(second));
+    }
+
+    /**
+     * The client's encoder must not take U+0080, the first char past ASCII, for ASCII: its test ORs the chars
+     * together, and U+0080 alone sets only bit 7. Taken for ASCII it would be sent as the one byte 0x80, which
+     * is not UTF-8: the node would refuse the write of a perfectly good value.
+     */
+    @Test
+    void theClientsEncoderDoesNotTakeTheFirstCharPastAsciiForAscii() {
+        KvLimits limits = KvLimits.DEFAULT;
+        for (String s : new String[] {"\u0080", "\u0080\u0080", "\u00ff", "\u0100"}) {
+            byte[] got = new KvCommand.Encoder().encode(KvCommand.Op.PUT, s, s, limits);
+            assertArrayEquals(KvCommand.encode(KvCommand.Op.PUT, 0, 0, s, s, limits), got, s);
+            assertEquals(new KvCommand(KvCommand.Op.PUT, 0, 0, s, s), KvCommand.decode(got));
+        }
+    }
+
+    /**
+     * The encoder copies a string through a scratch buffer that starts at 256 chars and doubles; a string that
+     * fills it exactly, or is one char longer or shorter, encodes as any other. A scan one char too far would
+     * fail a client's write of exactly that length.
+     */
+    @Test
+    void theClientsEncoderTakesStringsThatFillItsBufferExactly() {
+        KvLimits limits = KvLimits.DEFAULT;
+        KvCommand.Encoder encoder = new KvCommand.Encoder();
+        for (int n : new int[] {256, 255, 257, 512, 513, 1024}) {
+            String key = "k".repeat(Math.min(n, limits.maxKeyBytes()));
+            String value = "v".repeat(n);
+            byte[] got = encoder.encode(KvCommand.Op.REPLACE, key, value, limits);
+            assertArrayEquals(KvCommand.encode(KvCommand.Op.REPLACE, 0, 0, key, value, limits), got, "length " + n);
+        }
+    }
+
+    /**
+     * KvService.propose reads a command's op with writeOp to tell a write from anything else. The shortest
+     * write (empty key and value, just the header and two lengths) is a write, or a client's PUT of "" to ""
+     * would be refused; a command of another version is not one, whatever its bytes look like after.
+     */
+    @Test
+    void writeOpNamesThePutOrReplaceOfThisVersionAndNothingElse() {
+        byte[] shortest = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "", "");
+        assertEquals(KvCommand.HEADER + 4, shortest.length);
+        assertEquals(KvCommand.Op.PUT, KvCommand.writeOp(shortest));
+        assertEquals(KvCommand.Op.REPLACE, KvCommand.writeOp(KvCommand.encode(KvCommand.Op.REPLACE, 1, 1, "k", "v")));
+        assertNull(KvCommand.writeOp(KvCommand.register(5).encode()));
+        assertNull(KvCommand.writeOp(Arrays.copyOf(shortest, shortest.length - 1)));
+        byte[] otherVersion = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "k", "v");
+        otherVersion[0] = 2;
+        assertNull(KvCommand.writeOp(otherVersion));
+        byte[] unknownOp = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "k", "v");
+        unknownOp[1] = 3;
+        assertNull(KvCommand.writeOp(unknownOp));
+    }
+
+    /** The session and sequence number read back from the bytes are the ones written, however they got there. */
+    @Test
+    void theSessionAndSequenceNumberReadBackAsSet() {
+        byte[] bytes = KvCommand.encode(KvCommand.Op.PUT, 0x0102030405060708L, -2, "k", "v");
+        assertEquals(0x0102030405060708L, KvCommand.clientId(bytes));
+        assertEquals(-2, KvCommand.seq(bytes));
+        KvCommand.setSession(bytes, Long.MIN_VALUE, 77);
+        assertEquals(Long.MIN_VALUE, KvCommand.clientId(bytes));
+        assertEquals(77, KvCommand.seq(bytes));
+        assertEquals(new KvCommand(KvCommand.Op.PUT, Long.MIN_VALUE, 77, "k", "v"), KvCommand.decode(bytes));
+    }
+
+    /**
+     * check() is what a node runs on a command a client in its process encoded: it passes the command the
+     * request describes, within the limits counted in UTF-8 bytes, and says exactly what is wrong with anything
+     * else. Without it a client could log a write of another kind, session or sequence number than it asked for
+     * (a retry that deduplicates against the wrong write), or a key or value past the limits.
+     */
+    @Test
+    void checkPassesTheCommandTheRequestDescribesAndSaysWhatIsWrongWithAnyOther() {
+        KvLimits limits = new KvLimits(4, 6);
+        for (String[] kv : new String[][] {{"k", "v"}, {"abcd", "123456"}, {"éé", "€€"}, {"", ""}, {"a", "é€"}}) {
+            KvCommand.check(KvCommand.encode(KvCommand.Op.PUT, 7, 9, kv[0], kv[1]), KvCommand.Op.PUT, 7, 9, limits);
+            KvCommand.check(KvCommand.encode(KvCommand.Op.REPLACE, 7, 9, kv[0], kv[1]), KvCommand.Op.REPLACE, 7, 9, limits);
+        }
+        byte[] c = KvCommand.encode(KvCommand.Op.PUT, 7, 9, "k", "v");
+        assertEquals("the encoded command (PUT, session 7, seq 9) does not match the request (REPLACE, session 7, seq 9)",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.check(c, KvCommand.Op.REPLACE, 7, 9, limits)).getMessage());
+        assertEquals("the encoded command (PUT, session 7, seq 9) does not match the request (PUT, session 8, seq 9)",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.check(c, KvCommand.Op.PUT, 8, 9, limits)).getMessage());
+        assertEquals("the encoded command (PUT, session 7, seq 9) does not match the request (PUT, session 7, seq 10)",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.check(c, KvCommand.Op.PUT, 7, 10, limits)).getMessage());
+        for (String[] kv : new String[][] {{"abcde", "v", "key is 5 bytes in UTF-8; the limit is 4"},
+                {"ééé", "v", "key is 6 bytes in UTF-8; the limit is 4"},
+                {"k", "1234567", "value is 7 bytes in UTF-8; the limit is 6"},
+                {"é", "€€a", "value is 7 bytes in UTF-8; the limit is 6"},
+                {"k", "ab€€", "value is 8 bytes in UTF-8; the limit is 6"}}) {
+            byte[] over = KvCommand.encode(KvCommand.Op.PUT, 7, 9, kv[0], kv[1]);
+            assertEquals(kv[2], assertThrows(IllegalArgumentException.class,
+                    () -> KvCommand.check(over, KvCommand.Op.PUT, 7, 9, limits)).getMessage(), kv[0] + "=" + kv[1]);
+        }
+        byte[] badUtf8 = KvCommand.encode(KvCommand.Op.PUT, 7, 9, "é", "v");
+        badUtf8[KvCommand.HEADER + 1] = 'x'; // the second byte of é
+        assertEquals("the key of a KV command is not valid UTF-8", assertThrows(IllegalArgumentException.class,
+                () -> KvCommand.check(badUtf8, KvCommand.Op.PUT, 7, 9, limits)).getMessage());
+    }
+
+    /**
+     * An op byte just past the last op is refused by the in-place parser and by check() as the decoder refuses
+     * it. Were it taken for an op, the lookup would throw ArrayIndexOutOfBoundsException, which KvService does
+     * not expect: the client would get no answer at all, and the exception would land in its connection's thread.
+     */
+    @Test
+    void anOpJustPastTheLastIsRefusedByTheParserAndTheCheckAsByTheDecoder() {
+        byte[] b = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "k", "v");
+        b[1] = (byte) KvCommand.Op.values().length;
+        String expected = "unknown KV command op " + KvCommand.Op.values().length;
+        assertEquals(expected, assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(b)).getMessage());
+        assertEquals(expected, assertThrows(IllegalArgumentException.class, () -> new KvCommand.Parsed().parse(b)).getMessage());
+        assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                () -> KvCommand.check(b, KvCommand.Op.PUT, 1, 1, KvLimits.DEFAULT)).getMessage());
+    }
+
+    /** A view leaves the value in the command's array, where the offset and the length it reports say. */
+    @Test
+    void aViewsValueIsWhereItSaysInTheCommandsArray() {
+        for (String value : new String[] {"v", "", "välue ✓"}) {
+            byte[] bytes = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "kéy", value);
+            KvCommand.Utf8 v = KvCommand.decodeView(bytes).value();
+            int keyBytes = "kéy".getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            assertEquals(KvCommand.HEADER + keyBytes + 4, v.offset());
+            assertEquals(bytes.length - v.offset(), v.length());
+            assertEquals(value, v.toString());
+        }
+    }
+
+    /**
+     * utf8Length counts as the JDK's encoder does at every width boundary (1, 2, 3 and 4 bytes), and points at
+     * an unpaired surrogate. A wrong count would let a key past the limit into the log, or refuse one within it.
+     */
+    @Test
+    void utf8LengthCountsAsTheJdkAtEveryWidthBoundaryAndFindsUnpairedSurrogates() {
+        for (String s : new String[] {"", "a", "\u007f", "\u0080", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff",
+                "😀", "\ud800\udc00", "\udbff\udfff", "a\u0080\u0800😀z"}) {
+            assertEquals(s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, KvCommand.utf8Length(s), s);
+        }
+        assertEquals(-1, KvCommand.utf8Length("\ud800"));
+        assertEquals(-1 - 2, KvCommand.utf8Length("ab\udc00"));
+        assertEquals(-1 - 1, KvCommand.utf8Length("a\ud800b"));
+        assertEquals(-1 - 3, KvCommand.utf8Length("😀a\ud800"));
+    }
+
+    /** The message of the IllegalArgumentException {@code r} throws, or null if it throws none. */
+    private static String refusal(Runnable r) {
+        try {
+            r.run();
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /**
+     * Whatever a command's key or value length field says, the in-place parser and check() answer as the
+     * decoder does: the same refusal with the same message, or the same acceptance. The parser's fast path
+     * reads both fields itself; trusting a value length a few bytes too long would apply a value that runs
+     * past the command's own bytes, and a replica that read it some other way would hold another value.
+     */
+    @Test
+    void everyLengthFieldIsReadByTheParserAndTheCheckAsByTheDecoder() {
+        byte[] whole = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "key", "value");
+        for (int field : new int[] {KvCommand.HEADER - 4, KvCommand.HEADER + 3}) {
+            for (int length = -1; length <= 2 * whole.length + 8; length++) {
+                byte[] b = whole.clone();
+                ByteBuffer.wrap(b).putInt(field, length);
+                String what = "length " + length + " at byte " + field;
+                String expected = refusal(() -> KvCommand.decode(b));
+                assertEquals(expected, refusal(() -> new KvCommand.Parsed().parse(b)), what);
+                if (expected != null) {
+                    assertEquals(expected, refusal(() -> KvCommand.check(b, KvCommand.Op.PUT, 1, 1, KvLimits.DEFAULT)), what);
+                }
+            }
+        }
     }
 }
