@@ -50,6 +50,8 @@ final class DrivenCluster {
      */
     final Set<Integer> deferredWriters = new HashSet<>();
     final Map<Integer, ArrayDeque<Runnable>> pendingWrites = new TreeMap<>();
+    /** What each node asked of its storage, in order: "persist term T" and "install snapshot I" (snapshot writers' install). */
+    final Map<Integer, List<String>> storageCalls = new TreeMap<>();
     long now = 1_000_000_000L;
     private final Set<Integer> firstVoters;
     private SnapshotPolicy policy = SnapshotPolicy.defaults();
@@ -132,13 +134,43 @@ final class DrivenCluster {
             @Override public void send(Message m) { wire.add(m); }
             @Override public void close() { }
         };
-        RaftNode node = new RaftNode(config, storage, sink -> transport, machine, TICK, changes::incrementAndGet, 0,
+        List<String> calls = new ArrayList<>();
+        storageCalls.put(id, calls);
+        RaftNode node = new RaftNode(config, recording(storage, calls), sink -> transport, machine, TICK, changes::incrementAndGet, 0,
                 Thread.ofPlatform()::unstarted, () -> now, deferred ? writes::add : Runnable::run).snapshotPolicy(policy);
         nodes.put(id, node);
         storages.put(id, storage);
         machines.put(id, machine);
         leadershipChanges.put(id, changes);
         return node;
+    }
+
+    /** {@code storage}, noting each persist's term and each snapshot install in {@code calls}. */
+    private static io.raftkv.storage.Storage recording(MemoryStorage storage, List<String> calls) {
+        return (io.raftkv.storage.Storage) java.lang.reflect.Proxy.newProxyInstance(io.raftkv.storage.Storage.class.getClassLoader(),
+                new Class<?>[] {io.raftkv.storage.Storage.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("persist") && args[0] != null) {
+                        calls.add("persist term " + ((io.raftkv.raft.HardState) args[0]).term());
+                    }
+                    Object result = invoke(storage, method, args);
+                    if (method.getName().equals("createSnapshot")) {
+                        io.raftkv.storage.SnapshotWriter w = (io.raftkv.storage.SnapshotWriter) result;
+                        return java.lang.reflect.Proxy.newProxyInstance(io.raftkv.storage.SnapshotWriter.class.getClassLoader(),
+                                new Class<?>[] {io.raftkv.storage.SnapshotWriter.class}, (p, m, a) -> {
+                                    if (m.getName().equals("install")) calls.add("install snapshot " + w.meta().index());
+                                    return invoke(w, m, a);
+                                });
+                    }
+                    return result;
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
     }
 
     RaftNode node(int id) {

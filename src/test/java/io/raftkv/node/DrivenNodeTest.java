@@ -398,4 +398,31 @@ class DrivenNodeTest {
         assertEquals(0, c.node(3).snapshotStats().taken());
         assertEquals(78L, c.machines.get(3).sum);
     }
+
+    /**
+     * A follower that learns a new term from a snapshot stores the term before the snapshot: a store must never
+     * hold a snapshot of a term newer than its current term, or a crash between the two writes leaves a node
+     * that cannot start.
+     */
+    @Test
+    void aSnapshotOfANewerTermIsInstalledOnlyAfterTheTermIsStored() {
+        DrivenCluster c = new DrivenCluster(THREE).policy(new SnapshotPolicy(64, 0, 8, 2));
+        c.elect(1);
+        c.isolated.add(3);
+        for (int i = 1; i <= 6; i++) c.put(1, i);
+        c.node(1).transferLeadership(2);
+        c.settle();
+        assertEquals(Role.LEADER, c.node(2).status().role());
+        for (int i = 7; i <= 12; i++) c.put(2, i);
+        long term = c.node(2).status().term();
+        assertTrue(c.node(2).snapshotStats().snapshotIndex() > 0);
+        assertTrue(c.node(3).status().term() < term);
+        c.storageCalls.get(3).clear();
+        c.isolated.clear();
+        c.ticks(3);
+        List<String> calls = c.storageCalls.get(3);
+        int install = calls.indexOf(calls.stream().filter(s -> s.startsWith("install")).findFirst().orElseThrow());
+        assertTrue(calls.subList(0, install).contains("persist term " + term), calls.toString());
+        assertEquals(78L, c.machines.get(3).sum);
+    }
 }
