@@ -633,4 +633,20 @@ class RaftEdgeTest {
             assertTrue(gaps.stream().allMatch(g -> g >= TestNetwork.ELECTION_TICKS && g < 2 * TestNetwork.ELECTION_TICKS), gaps.toString());
         }
     }
+
+    /**
+     * A follower that learns a commit index with the entries it covers persists it only once they are durable,
+     * and then in a ready of its own: the commit hint a restart reads must catch up even when nothing else changes.
+     */
+    @Test
+    void aCommitIndexLearnedWithItsEntriesIsPersistedOnceTheyAreDurable() {
+        RaftCore f = lone(2, THREE, b -> b, new HardState(1, 1, 0), List.of());
+        f.step(new AppendRequest(1, 2, 1, 0, 0, logOfTerms(1, 1), 2));
+        Ready first = f.ready();
+        assertEquals(new HardState(1, 1, 0), first.hardState() == null ? new HardState(1, 1, 0) : first.hardState(),
+                "not past what is durable before this write");
+        f.advance(first);
+        assertTrue(f.hasReady(), "the commit hint moved on once the entries are durable");
+        assertEquals(new HardState(1, 1, 2), f.ready().hardState());
+    }
 }

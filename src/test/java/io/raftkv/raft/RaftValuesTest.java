@@ -259,6 +259,8 @@ class RaftValuesTest {
     void aChunkMustLieInsideItsSnapshot() {
         SnapshotMeta snap = new SnapshotMeta(9, 2, THREE);
         assertTrue(new SnapshotChunk(1, 2, 3, snap, 10, 7, new byte[3], 0).last(), "the last three bytes fit exactly");
+        assertFalse(new SnapshotChunk(1, 2, 3, snap, 10, 0, new byte[3], 0).last(), "the first chunk");
+        assertTrue(new SnapshotChunk(1, 2, 3, snap, 0, 0, new byte[0], 0).last(), "an empty snapshot: one empty chunk");
         assertEquals("a chunk of 3 bytes at offset 8 does not fit a snapshot of 10 bytes",
                 refusal(IllegalArgumentException.class, () -> new SnapshotChunk(1, 2, 3, snap, 10, 8, new byte[3], 0)));
         assertThrows(IllegalArgumentException.class, () -> new SnapshotChunk(1, 2, 3, snap, 10, -1, new byte[1], 0));
