@@ -233,7 +233,7 @@ public final class KvClient implements AutoCloseable {
                         leaderGuess = 0;
                         lastProblem = "node " + target + " knows no leader";
                         refreshNodes();
-                        backOff(++setbacks, remaining);
+                        backOff(++setbacks, start);
                     }
                 }
                 case KvResponse.Unavailable u -> {
@@ -241,7 +241,7 @@ public final class KvClient implements AutoCloseable {
                     lastProblem = u.reason();
                     if (++setbacks % nodes.size() == 0) {
                         refreshNodes();
-                        backOff(setbacks / nodes.size(), remaining);
+                        backOff(setbacks / nodes.size(), start);
                     }
                 }
                 case KvResponse.Refused r -> {
@@ -269,9 +269,12 @@ public final class KvClient implements AutoCloseable {
         if (!now.isEmpty() && !now.equals(nodes)) nodes = List.copyOf(now);
     }
 
-    /** With no leader known (an election is on), wait a little before asking again: 1, 2, 4 .. 32 ms. */
-    private void backOff(int setbacks, long remainingNanos) {
-        long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(1L << Math.min(setbacks - 1, 5)), remainingNanos);
+    /**
+     * With no leader known (an election is on), wait a little before asking again: 1, 2, 4 .. 32 ms, and never
+     * past the deadline of the call that began at {@code start} (the answer that led here may have been slow).
+     */
+    private void backOff(int setbacks, long start) {
+        long pause = Math.min(TimeUnit.MILLISECONDS.toNanos(1L << Math.min(setbacks - 1, 5)), deadlineNanos - (now() - start));
         if (pause <= 0) return;
         if (time == null) LockSupport.parkNanos(pause);
         else time.pause(pause);

@@ -176,6 +176,31 @@ class KvClientTimeTest {
         assertEquals(8, noLeader.sent.size());
     }
 
+    /**
+     * Without it a client whose answer came slowly would then pause as if the answer had been instant, and
+     * overrun its deadline by up to a whole pause (32 ms).
+     */
+    @Test
+    void aPauseAfterASlowAnswerEndsAtTheDeadlineAndNoneFollowsAnAnswerThatCameAtOrAfterIt() {
+        // No leader is known; the sixth answer, sent 31 ms into a 100 ms deadline, takes `slow` ms to come.
+        record Case(long slow, List<Long> pauses, long elapsed) {}
+        for (Case c : List.of(new Case(60, millis(1, 2, 4, 8, 16, 9), 100 * MS),
+                new Case(69, millis(1, 2, 4, 8, 16), 100 * MS),
+                new Case(80, millis(1, 2, 4, 8, 16), 111 * MS))) {
+            ManualTime time = new ManualTime();
+            int[] sends = {0};
+            Script noLeader = new Script(List.of(1), (node, r) -> {
+                if (++sends[0] == 6) time.now += c.slow() * MS;
+                return new KvResponse.NotLeader(0);
+            });
+            try (KvClient client = client(noLeader, 100, 100, time)) {
+                assertThrows(OutcomeUnknownException.class, () -> client.get("k"));
+            }
+            assertEquals(c.pauses(), time.pauses, "an answer " + c.slow() + " ms slow");
+            assertEquals(c.elapsed(), time.elapsed(), "an answer " + c.slow() + " ms slow");
+        }
+    }
+
     /** Without it a client would pause after every refusal (slow to find the one node that works), or too long. */
     @Test
     void nodesThatAllAnswerUnavailableAreAskedRoundByRoundWithAGrowingPauseAfterEachRound() {
