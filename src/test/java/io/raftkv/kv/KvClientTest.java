@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
@@ -468,11 +469,12 @@ class KvClientTest {
     void nullKeysAndValuesThrowBeforeAnythingIsSent() {
         FakeCluster cluster = ledBy(1, 1);
         try (KvClient client = patientClient(cluster)) {
-            assertThrows(NullPointerException.class, () -> client.put(null, "v"));
-            assertThrows(NullPointerException.class, () -> client.put("k", null));
-            assertThrows(NullPointerException.class, () -> client.replace(null, "v"));
-            assertThrows(NullPointerException.class, () -> client.replace("k", null));
-            assertThrows(NullPointerException.class, () -> client.get(null));
+            // Each says which argument was null, not what the encoder tripped over.
+            assertEquals("key must not be null", assertThrows(NullPointerException.class, () -> client.put(null, "v")).getMessage());
+            assertEquals("value must not be null", assertThrows(NullPointerException.class, () -> client.put("k", null)).getMessage());
+            assertEquals("key must not be null", assertThrows(NullPointerException.class, () -> client.replace(null, "v")).getMessage());
+            assertEquals("value must not be null", assertThrows(NullPointerException.class, () -> client.replace("k", null)).getMessage());
+            assertEquals("key must not be null", assertThrows(NullPointerException.class, () -> client.get(null)).getMessage());
         }
         assertEquals(List.of(), cluster.sent());
     }
@@ -535,5 +537,87 @@ class KvClientTest {
         assertEquals("the connector names no nodes", assertThrows(IllegalArgumentException.class,
                 () -> new KvClient(new FakeCluster(List.of(), (n, r) -> null), KvLimits.DEFAULT, SLOW, SLOW)).getMessage());
         assertThrows(NullPointerException.class, () -> new KvClient(null, KvLimits.DEFAULT, SLOW, SLOW));
+    }
+
+    /** Without it a zero attempt timeout (every attempt over before it began) or a negative deadline would be taken. */
+    @Test
+    void theConstructorRefusesAZeroAttemptTimeoutAndANegativeDeadline() {
+        FakeCluster cluster = ledBy(1, 1);
+        assertEquals("attemptTimeout must be positive, was PT0S", assertThrows(IllegalArgumentException.class,
+                () -> new KvClient(cluster, KvLimits.DEFAULT, SLOW, Duration.ZERO)).getMessage());
+        assertEquals("deadline must be positive, was PT-1S", assertThrows(IllegalArgumentException.class,
+                () -> new KvClient(cluster, KvLimits.DEFAULT, Duration.ofSeconds(-1), SLOW)).getMessage());
+    }
+
+    // ---------------------------------------------------------------- threads
+
+    /**
+     * Runs {@code call} on another thread and waits for it to finish; fails at once if that thread parks on a
+     * lock (the client's turn, which nothing would ever give back). The calls here are answered on the caller's
+     * thread: the lock is the only thing they could wait for.
+     */
+    private static void inAnotherThread(Runnable call) throws InterruptedException {
+        Throwable[] failure = new Throwable[1];
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                call.run();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        long give = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!t.join(Duration.ofMillis(5))) {
+            if (LockSupport.getBlocker(t) instanceof java.util.concurrent.locks.AbstractQueuedSynchronizer) {
+                throw new AssertionError("another thread's call waits for a turn the last call did not give back");
+            }
+            assertTrue(System.nanoTime() - give < 0, "another thread's call did not finish in 30 s");
+        }
+        if (failure[0] != null) throw new AssertionError(failure[0]);
+    }
+
+    /** Without it one call that returned (or threw) would leave every other thread's call waiting forever. */
+    @Test
+    void afterEachCallReturnsOrThrowsAnotherThreadTakesItsTurn() throws InterruptedException {
+        FakeCluster cluster = ledBy(1, 1);
+        try (KvClient client = patientClient(cluster)) {
+            client.put("k", "v");
+            inAnotherThread(() -> client.put("k", "w"));
+            assertTrue(client.replace("k", "x"));
+            inAnotherThread(() -> client.put("k", "y"));
+            assertEquals(Optional.of("v"), client.get("k"));
+            inAnotherThread(() -> client.put("k", "z"));
+            assertThrows(IllegalArgumentException.class, () -> client.put("k", "v".repeat(KvLimits.DEFAULT.maxValueBytes() + 1)));
+            inAnotherThread(() -> client.get("k"));
+        }
+        assertEquals(List.of(KvRequest.Kind.REGISTER, KvRequest.Kind.PUT, KvRequest.Kind.PUT, KvRequest.Kind.REPLACE,
+                KvRequest.Kind.PUT, KvRequest.Kind.GET, KvRequest.Kind.PUT, KvRequest.Kind.GET),
+                cluster.sent().stream().map(Sent::kind).toList());
+    }
+
+    /** Without it a call waiting for a slow node would keep a core busy (a virtual thread: a carrier the nodes need). */
+    @Test
+    void aCallWaitingForAnAnswerParksItsThreadUntilClosed() throws InterruptedException {
+        FakeCluster silent = new FakeCluster(List.of(1), (node, r) -> null);
+        KvClient client = client(silent, 60_000, 60_000);
+        Throwable[] outcome = new Throwable[1];
+        Thread caller = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                client.get("k");
+            } catch (Throwable e) {
+                outcome[0] = e;
+            }
+        });
+        try {
+            long give = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!(caller.getState() == Thread.State.WAITING && LockSupport.getBlocker(caller) instanceof KvClient.PendingAnswer)) {
+                assertTrue(caller.isAlive(), "the call ended: " + outcome[0]);
+                assertTrue(System.nanoTime() - give < 0, "the waiting call never parked; it is " + caller.getState());
+                Thread.sleep(1);
+            }
+        } finally {
+            client.close();
+        }
+        assertTrue(caller.join(Duration.ofSeconds(30)), "close() did not end the waiting call");
+        assertEquals("GET k: the client was closed before an answer came; nothing was read", outcome[0].getMessage());
     }
 }
