@@ -16,7 +16,8 @@ import java.util.concurrent.locks.LockSupport;
 final class AnswerTimeouts {
     private static final long MAX_SLEEP_MILLIS = 2;
     private static final long MAX_SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(MAX_SLEEP_MILLIS);
-    private static final long NONE = Long.MAX_VALUE;
+    /** What {@link #expireOverdue} returns when no attempt is pending. */
+    static final long NONE = Long.MAX_VALUE;
 
     /** Clients that are not closed; weakly held, so that one dropped without close() does not stay forever. */
     private static final ConcurrentLinkedQueue<WeakReference<KvClient>> CLIENTS = new ConcurrentLinkedQueue<>();
@@ -56,9 +57,17 @@ final class AnswerTimeouts {
 
     /** Ends every attempt past its deadline; returns the earliest deadline still pending, or {@link #NONE}. */
     private static long expireOverdue() {
-        long now = System.nanoTime();
+        return expireOverdue(CLIENTS, System.nanoTime());
+    }
+
+    /**
+     * Ends every attempt of {@code clients} past its deadline at {@code now} (on the clients' clock), and drops
+     * the clients that are closed or collected; returns the earliest deadline still pending, or {@link #NONE}.
+     * The timer thread's one look, apart from its clock and its list: a test drives it.
+     */
+    static long expireOverdue(Iterable<WeakReference<KvClient>> clients, long now) {
         long earliest = NONE;
-        for (Iterator<WeakReference<KvClient>> it = CLIENTS.iterator(); it.hasNext(); ) {
+        for (Iterator<WeakReference<KvClient>> it = clients.iterator(); it.hasNext(); ) {
             KvClient c = it.next().get();
             if (c == null || c.isClosed()) {
                 it.remove();
