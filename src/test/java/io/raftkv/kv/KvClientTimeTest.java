@@ -156,6 +156,44 @@ class KvClientTimeTest {
         assertEquals(List.of(1, 2, 1, 2, 1, 2, 1, 2, 1, 2), pingPong.sentTo());
     }
 
+    /**
+     * Without it a client would go back to the node that just fell silent while others are there to ask, or,
+     * having passed over it, keep asking one node and never the rest (where the leader may be).
+     */
+    @Test
+    void afterANodeFallsSilentTheOthersAreAskedInTurnPassingOverIt() {
+        // Node 1 never answers; nodes 2 and 3 know no leader.
+        Script cluster = new Script(List.of(1, 2, 3), (node, r) -> node == 1 ? null : new KvResponse.NotLeader(0));
+        ManualTime time = new ManualTime();
+        try (KvClient client = client(cluster, 50, 10, time)) {
+            assertThrows(OutcomeUnknownException.class, () -> client.get("k"));
+        }
+        assertEquals(List.of(1, 2, 3, 2, 3, 2, 3), cluster.sentTo());
+        assertEquals(millis(1, 2, 4, 8, 16, 9), time.pauses);
+        assertEquals(50 * MS, time.elapsed());
+    }
+
+    /**
+     * Without it a client whose nodes were all removed from the cluster, and so never answer, would keep
+     * asking them until its deadline instead of asking the connector which nodes there are now.
+     */
+    @Test
+    void aClientWhoseNodesAllFellSilentAsksForTheNodesThereAreNow() {
+        Script[] cluster = new Script[1];
+        cluster[0] = new Script(List.of(1, 2), (node, r) -> {
+            if (node == 3) return KvClientTest.leaderAnswer(r);
+            cluster[0].nodes.clear(); // nodes 1 and 2 are removed, and silent for good; node 3 now leads
+            cluster[0].nodes.add(3);
+            return null;
+        });
+        ManualTime time = new ManualTime();
+        try (KvClient client = client(cluster[0], 1_000, 10, time)) {
+            assertEquals(java.util.Optional.of("v"), client.get("k"));
+        }
+        assertEquals(List.of("send 1 GET", "send 3 GET"), cluster[0].sent);
+        assertEquals(10 * MS, time.elapsed());
+    }
+
     // ---------------------------------------------------------------- back-off
 
     /**
@@ -310,11 +348,13 @@ class KvClientTimeTest {
                 return true;
             }
         };
-        try (KvClient client = client(inProcess, 1_000, 100, new ManualTime())) {
+        ManualTime time = new ManualTime();
+        try (KvClient client = client(inProcess, 1_000, 100, time)) {
             client.put("k", "v");
             assertFalse(client.replace("k", "w"));
             assertEquals(java.util.Optional.of("v"), client.get("k"));
         }
+        assertEquals(0, time.elapsed(), "every answer came at once: no attempt was left to time out");
         assertEquals(List.of(
                 "send 1 " + new KvRequest(KvRequest.Kind.REGISTER, 1, 0, null, null),
                 "propose 1 " + new KvCommand(KvCommand.Op.PUT, SESSION, 1, "k", "v"),
