@@ -42,17 +42,23 @@ final class AnswerTimeouts {
     }
 
     private static void run() {
-        while (true) {
-            long earliest = expireOverdue();
-            if (earliest == NONE) {
-                idle = true;
-                // A waiter that looked before `idle` was set has published its call by then: look once more.
-                if (expireOverdue() == NONE) LockSupport.park(AnswerTimeouts.class);
-                idle = false;
-                continue;
-            }
-            LockSupport.parkNanos(AnswerTimeouts.class, Math.min(earliest - System.nanoTime(), MAX_SLEEP_NANOS));
+        while (true) lookAndSleep();
+    }
+
+    /**
+     * One pass of the thread: a look, then a sleep until the earliest deadline (or a waiter's wake-up). A method
+     * of its own so that a class redefined while the thread runs (a mutation test's) takes effect at the next pass.
+     */
+    private static void lookAndSleep() {
+        long earliest = expireOverdue();
+        if (earliest == NONE) {
+            idle = true;
+            // A waiter that looked before `idle` was set has published its call by then: look once more.
+            if (expireOverdue() == NONE) LockSupport.park(AnswerTimeouts.class);
+            idle = false;
+            return;
         }
+        LockSupport.parkNanos(AnswerTimeouts.class, Math.min(earliest - System.nanoTime(), MAX_SLEEP_NANOS));
     }
 
     /** Ends every attempt past its deadline; returns the earliest deadline still pending, or {@link #NONE}. */
