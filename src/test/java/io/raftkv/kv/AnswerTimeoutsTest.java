@@ -197,20 +197,17 @@ class AnswerTimeoutsTest {
     }
 
     /**
-     * Without it an idle process would keep a thread waking every 2 ms (or spinning) for nothing; and a call
-     * that begins then must still wake it, or its attempt would never time out.
+     * Without it a call that begins while the timer sleeps with nothing to watch would never time out; and an
+     * idle process would keep a thread waking every 2 ms (or spinning) for nothing.
      */
     @Test
-    void withNoCallInFlightTheTimerSleepsWithoutATimeoutAndACallThatBeginsWakesIt() throws InterruptedException {
-        try (KvClient client = KvClientTest.client(KvClientTest.ledBy(1, 1), 60_000, 60_000)) {
-            client.get("k"); // the timer thread runs once a client exists
-        }
-        Thread timer = timeoutsThread();
-        awaitParked(timer, Thread.State.WAITING);
-
+    void aCallThatBeginsWakesTheTimerAndOnceItEndsTheTimerSleepsWithoutATimeout() throws InterruptedException {
         KvClientTest.FakeCluster silent = new KvClientTest.FakeCluster(List.of(1), (node, r) -> null);
         try (KvClient client = KvClientTest.client(silent, 50, 50)) {
+            Thread timer = timeoutsThread(); // it runs once a client exists
+            awaitParked(timer, Thread.State.WAITING);
             assertThrows(OutcomeUnknownException.class, () -> client.get("k"));
+            awaitParked(timer, Thread.State.WAITING);
         }
         assertEquals(1, silent.sent().size());
     }
