@@ -227,6 +227,7 @@ class AnswerTimeoutsTest {
         try {
             long give = System.nanoTime() + PATIENCE.toNanos();
             while (client.inFlight() == null) { // the call has begun to wait
+                assertTrue(caller.isAlive(), "the call ended: " + outcome[0]);
                 assertTrue(System.nanoTime() - give < 0, "the call never began");
                 Thread.sleep(1);
             }
