@@ -387,7 +387,8 @@ class RaftEdgeTest {
     @Test
     void snapshotsCanBeTakenFromTheLogsStartToWhatIsAppliedAndCompactingTwiceIsHarmless() {
         RaftCore fresh = lone(1, Set.of(1), b -> b, HardState.INITIAL, List.of());
-        assertThrows(IllegalArgumentException.class, () -> fresh.snapshotMeta(0), "there is nothing to snapshot at 0");
+        assertEquals("a snapshot can be taken at an applied index the log holds, 0..0; not at 0",
+                assertThrows(IllegalArgumentException.class, () -> fresh.snapshotMeta(0)).getMessage(), "nothing to snapshot at 0");
         fresh.compact(0); // nothing to drop: no snapshot needed
 
         RaftCore c = lone(1, Set.of(1), b -> b, new HardState(1, 1, 4), logOfTerms(1, 1, 1, 1));
@@ -648,5 +649,24 @@ class RaftEdgeTest {
         f.advance(first);
         assertTrue(f.hasReady(), "the commit hint moved on once the entries are durable");
         assertEquals(new HardState(1, 1, 2), f.ready().hardState());
+    }
+
+    /** A new member with an empty log, behind a compacted leader, is sent the snapshot after one probe, not two. */
+    @Test
+    void anEmptyNewcomerBehindACompactedLeaderIsSentTheSnapshotAfterOneProbe() {
+        TestNetwork net = RaftCompactionTest.withNode3BehindASnapshot();
+        net.heartbeatFrom(1);
+        net.deliverAll();
+        net.addNode(4, THREE);
+        RaftCore leader = net.core(1);
+        int before = net.delivered().size();
+        leader.proposeConfigChange(io.raftkv.raft.ConfigChange.addLearner(4));
+        net.deliverAll();
+        net.heartbeatFrom(1); // the learner answers a heartbeat: the leader probes it
+        net.heartbeatFrom(1);
+        List<Message> toFour = net.delivered().subList(before, net.delivered().size()).stream().filter(m -> m.to() == 4).toList();
+        int snapshotAt = toFour.indexOf(toFour.stream().filter(m -> m instanceof Message.InstallSnapshot).findFirst().orElseThrow(() -> new AssertionError(net.delivered().subList(before, net.delivered().size()).toString())));
+        assertEquals(1, toFour.subList(0, snapshotAt).stream().filter(m -> m instanceof AppendRequest).count(), toFour.toString());
+        assertEquals(leader.latestSnapshot(), net.core(4).latestSnapshot());
     }
 }
