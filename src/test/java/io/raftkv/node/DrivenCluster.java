@@ -62,7 +62,11 @@ final class DrivenCluster {
         long count;
         final List<Long> appliedIndexes = new ArrayList<>();
 
+        /** Thrown by the next apply, if set: an Error stops the node. */
+        Error failWith;
+
         @Override public Object apply(long index, byte[] command) {
+            if (failWith != null) throw failWith;
             if (command.length > 0 && command[0] == 'X') throw new IllegalArgumentException("X is refused");
             appliedIndexes.add(index);
             count++;

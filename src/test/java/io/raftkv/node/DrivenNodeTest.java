@@ -425,4 +425,68 @@ class DrivenNodeTest {
         assertTrue(calls.subList(0, install).contains("persist term " + term), calls.toString());
         assertEquals(78L, c.machines.get(3).sum);
     }
+
+    @Test
+    void argumentsAtTheEdgeOfWhatIsAllowedAreTakenAndOnePastIsRefused() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.node(1).transferLeadership(1); // to itself: nothing to do, no refusal
+        assertEquals("node ids start at 1, not 0",
+                assertThrows(IllegalArgumentException.class, () -> c.node(1).transferLeadership(0)).getMessage());
+        CompletableFuture<Configuration> one = c.node(1).addVoter(1, Duration.ofSeconds(1));
+        c.settle();
+        c.tick();
+        assertTrue(one.isDone(), "node 1 is a voter already: nothing to add");
+        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, Set.of(1), new java.util.SplittableRandom(1)).build();
+        assertEquals("spinsBeforePark must be >= 0, was -1", assertThrows(IllegalArgumentException.class,
+                () -> new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
+                        Duration.ofMillis(5), () -> { }, -1)).getMessage());
+    }
+
+    @Test
+    void aRemovalOfAMemberCompletesOnceCommitted() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        CompletableFuture<Configuration> removal = c.node(1).removeMember(3);
+        c.settle();
+        c.tick();
+        assertEquals(Set.of(1, 2), removal.join().members());
+    }
+
+    /** A node built from a store shows the store's term before it takes a step. */
+    @Test
+    void aNodeShowsWhatItsStoreHoldsBeforeItRuns() {
+        io.raftkv.storage.MemoryStorage storage = new io.raftkv.storage.MemoryStorage();
+        storage.persist(new io.raftkv.raft.HardState(4, 2, 0), List.of());
+        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, THREE, new java.util.SplittableRandom(1)).build();
+        RaftNode n = new RaftNode(cfg, storage, sink -> new io.raftkv.transport.Transport() {
+            @Override public void send(io.raftkv.raft.Message m) { }
+            @Override public void close() { }
+        }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { });
+        NodeStatus s = n.status();
+        assertEquals(new NodeStatus(1, true, Role.FOLLOWER, 4, 0, 0, 0, 0), s);
+        n.close();
+    }
+
+    /** An Error from the state machine stops the node, which answers what it held and shows itself down. */
+    @Test
+    void anErrorFromTheStateMachineStopsTheNodeWhichAnswersWhatItHeld() {
+        DrivenCluster c = new DrivenCluster(Set.of(1));
+        c.elect(1);
+        RaftNode n = c.node(1);
+        List<Object> answers = new java.util.ArrayList<>();
+        Reply reply = new Reply() {
+            @Override public void ok(Object result) { answers.add("ok " + result); }
+            @Override public void notLeader(int leaderHint) { answers.add("notLeader"); }
+        };
+        c.machines.get(1).failWith = new AssertionError("the machine is broken");
+        n.read("q", reply);
+        n.propose(new byte[] {1}, reply);
+        for (int i = 0; i < 5 && n.step(false); i++) { }
+        assertFalse(n.step(false), "stopped");
+        assertEquals("the machine is broken", n.failure().getMessage());
+        assertEquals(List.of("ok q=0", "notLeader"), answers, "the read came before the write that broke it");
+        assertFalse(n.status().alive());
+        assertTrue(n.stopped());
+    }
 }
