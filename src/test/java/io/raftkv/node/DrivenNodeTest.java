@@ -2,12 +2,18 @@ package io.raftkv.node;
 
 import io.raftkv.raft.ConfigChange;
 import io.raftkv.raft.Configuration;
+import io.raftkv.raft.HardState;
+import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.Role;
+import io.raftkv.storage.MemoryStorage;
+import io.raftkv.transport.Transport;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -157,7 +163,7 @@ class DrivenNodeTest {
     void aNodeClosedBeforeItRanAnswersEverythingQueued() {
         DrivenCluster c = new DrivenCluster(Set.of(1));
         RaftNode n = c.node(1);
-        List<Object> answers = new java.util.ArrayList<>();
+        List<Object> answers = new ArrayList<>();
         Reply reply = new Reply() {
             @Override public void ok(Object result) { answers.add("ok " + result); }
             @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
@@ -181,7 +187,7 @@ class DrivenNodeTest {
         c.elect(1);
         c.isolated.add(2);
         c.isolated.add(3);
-        List<Object> answers = new java.util.ArrayList<>();
+        List<Object> answers = new ArrayList<>();
         Reply reply = new Reply() {
             @Override public void ok(Object result) { answers.add("ok " + result); }
             @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
@@ -261,17 +267,17 @@ class DrivenNodeTest {
 
     @Test
     void aNodeRefusesATickThatIsNotPositiveAndAThreadFactoryThatMakesNoThread() {
-        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, Set.of(1), new java.util.SplittableRandom(1)).build();
+        RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
         for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1))) {
             assertEquals("tickInterval must be positive, was " + bad, assertThrows(IllegalArgumentException.class,
-                    () -> new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
+                    () -> new RaftNode(cfg, new MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
                             bad, () -> { })).getMessage());
         }
         assertEquals("the thread factory made no thread for raftkv-node-1", assertThrows(IllegalStateException.class,
-                () -> new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
+                () -> new RaftNode(cfg, new MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
                         Duration.ofMillis(5), () -> { }, 0, r -> null)).getMessage());
-        List<Thread> made = new java.util.ArrayList<>();
-        new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> new io.raftkv.transport.Transport() {
+        List<Thread> made = new ArrayList<>();
+        new RaftNode(cfg, new MemoryStorage(), sink -> new Transport() {
             @Override public void send(io.raftkv.raft.Message m) { }
             @Override public void close() { }
         }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { }, 0, r -> {
@@ -290,8 +296,8 @@ class DrivenNodeTest {
         n.close();
         assertFalse(n.step(true), "closed");
 
-        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, Set.of(1), new java.util.SplittableRandom(1)).build();
-        RaftNode started = new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> new io.raftkv.transport.Transport() {
+        RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
+        RaftNode started = new RaftNode(cfg, new MemoryStorage(), sink -> new Transport() {
             @Override public void send(io.raftkv.raft.Message m) { }
             @Override public void close() { }
         }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { });
@@ -324,7 +330,7 @@ class DrivenNodeTest {
         DrivenCluster c = new DrivenCluster(THREE);
         c.elect(1);
         c.isolated.add(1);
-        List<Object> answers = new java.util.ArrayList<>();
+        List<Object> answers = new ArrayList<>();
         Reply reply = new Reply() {
             @Override public void ok(Object result) { answers.add("ok " + result); }
             @Override public void notLeader(int leaderHint) { answers.add("notLeader"); }
@@ -437,9 +443,9 @@ class DrivenNodeTest {
         c.settle();
         c.tick();
         assertTrue(one.isDone(), "node 1 is a voter already: nothing to add");
-        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, Set.of(1), new java.util.SplittableRandom(1)).build();
+        RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
         assertEquals("spinsBeforePark must be >= 0, was -1", assertThrows(IllegalArgumentException.class,
-                () -> new RaftNode(cfg, new io.raftkv.storage.MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
+                () -> new RaftNode(cfg, new MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
                         Duration.ofMillis(5), () -> { }, -1)).getMessage());
     }
 
@@ -456,10 +462,10 @@ class DrivenNodeTest {
     /** A node built from a store shows the store's term before it takes a step. */
     @Test
     void aNodeShowsWhatItsStoreHoldsBeforeItRuns() {
-        io.raftkv.storage.MemoryStorage storage = new io.raftkv.storage.MemoryStorage();
-        storage.persist(new io.raftkv.raft.HardState(4, 2, 0), List.of());
-        io.raftkv.raft.RaftConfig cfg = io.raftkv.raft.RaftConfig.builder(1, THREE, new java.util.SplittableRandom(1)).build();
-        RaftNode n = new RaftNode(cfg, storage, sink -> new io.raftkv.transport.Transport() {
+        MemoryStorage storage = new MemoryStorage();
+        storage.persist(new HardState(4, 2, 0), List.of());
+        RaftConfig cfg = RaftConfig.builder(1, THREE, new SplittableRandom(1)).build();
+        RaftNode n = new RaftNode(cfg, storage, sink -> new Transport() {
             @Override public void send(io.raftkv.raft.Message m) { }
             @Override public void close() { }
         }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { });
@@ -474,7 +480,7 @@ class DrivenNodeTest {
         DrivenCluster c = new DrivenCluster(Set.of(1));
         c.elect(1);
         RaftNode n = c.node(1);
-        List<Object> answers = new java.util.ArrayList<>();
+        List<Object> answers = new ArrayList<>();
         Reply reply = new Reply() {
             @Override public void ok(Object result) { answers.add("ok " + result); }
             @Override public void notLeader(int leaderHint) { answers.add("notLeader"); }

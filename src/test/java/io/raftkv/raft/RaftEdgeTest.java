@@ -5,8 +5,10 @@ import io.raftkv.raft.Message.AppendResponse;
 import io.raftkv.raft.Message.VoteRequest;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static io.raftkv.raft.TestNetwork.cmd;
 import static io.raftkv.raft.TestNetwork.logOfTerms;
@@ -63,7 +65,7 @@ class RaftEdgeTest {
         follower.compact(5);
         follower.step(new AppendRequest(1, 2, 1, 3, 1, List.of(), 5));
         Ready r = follower.ready();
-        List<Message> out = new java.util.ArrayList<>(r.messages());
+        List<Message> out = new ArrayList<>(r.messages());
         out.addAll(r.messagesAfterPersist());
         assertEquals(List.of(new AppendResponse(2, 1, 1, true, 5, 0, 0)), out);
     }
@@ -109,7 +111,7 @@ class RaftEdgeTest {
     }
 
     private static List<Message> out(Ready r) {
-        List<Message> all = new java.util.ArrayList<>(r.messages());
+        List<Message> all = new ArrayList<>(r.messages());
         all.addAll(r.messagesAfterPersist());
         return all;
     }
@@ -328,7 +330,7 @@ class RaftEdgeTest {
         RaftCore sound = lone(1, Set.of(1), b -> b, HardState.INITIAL, List.of());
         sound.campaign();
         sound.advance(sound.ready());
-        assertEquals(index - 1, sound.propose(new byte[] {1}) - 1);
+        assertEquals(index, sound.propose(new byte[] {1}));
         assertEquals(index - 1, sound.commitIndex(), "not before its write is durable");
 
         for (RaftConfig.Defect d : List.of(RaftConfig.Defect.NONE, RaftConfig.Defect.CONFIRM_READ_BY_EARLIER_ROUND)) {
@@ -575,7 +577,7 @@ class RaftEdgeTest {
         RaftCore leader = net.core(1);
         net.hold(1); // its readies are handled here, one by one
         leader.tick();
-        List<Ready> readies = new java.util.ArrayList<>();
+        List<Ready> readies = new ArrayList<>();
         for (int i = 0; i < 10 && leader.hasReady(); i++) {
             Ready r = net.takeReady(1);
             readies.add(r);
@@ -619,7 +621,7 @@ class RaftEdgeTest {
     void eachCampaignDrawsItsElectionTimeoutAfresh() {
         for (boolean preVote : List.of(true, false)) {
             RaftCore c = lone(1, THREE, b -> b.preVote(preVote).checkQuorum(false), HardState.INITIAL, List.of());
-            java.util.Set<Integer> gaps = new java.util.TreeSet<>();
+            java.util.Set<Integer> gaps = new TreeSet<>();
             int ticks = 0;
             for (int campaigns = 0; campaigns < 10; ) {
                 c.tick();
