@@ -218,7 +218,12 @@ public final class KvClient implements AutoCloseable {
                 leaderGuess = 0;
                 silent = target;
                 refreshNodes(); // the nodes it knows may all be gone for good, and silent
-                lastProblem = "node " + target + " did not answer within " + Duration.ofNanos(attemptNanos).toMillis() + " ms";
+                // An attempt cut short by the call's deadline says less than the problem before it (a refused
+                // connection, say): keep that one for the message.
+                if (remaining >= attemptNanos || lastProblem == null) {
+                    lastProblem = "node " + target + " did not answer within "
+                            + Duration.ofNanos(Math.min(attemptNanos, remaining)).toMillis() + " ms";
+                }
                 continue;
             }
             switch (response) {

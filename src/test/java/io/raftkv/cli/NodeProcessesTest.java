@@ -149,7 +149,8 @@ class NodeProcessesTest {
         try (ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             dead = s.getLocalPort();
         }
-        r = run("client", "--peers", "1=127.0.0.1:" + dead, "--timeout-ms", "300", "put", "k", "v");
+        // Long enough for a cold client process on a busy machine to see the refused connection at least once.
+        r = run("client", "--peers", "1=127.0.0.1:" + dead, "--timeout-ms", "2000", "put", "k", "v");
         assertEquals(3, r.code);
         assertTrue(r.err.contains("cannot reach node 1") && r.err.contains("may or may not have been applied"), r.err);
     }

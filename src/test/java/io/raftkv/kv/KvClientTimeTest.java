@@ -139,6 +139,28 @@ class KvClientTimeTest {
         assertEquals(List.of("send 1 GET", "send 1 GET", "send 1 GET"), silent.sent);
     }
 
+    /**
+     * The message names the most telling problem: a refusal before a last attempt that the deadline cut short,
+     * rather than "did not answer" about an attempt that was given almost no time.
+     */
+    @Test
+    void aLastAttemptCutShortByTheDeadlineLeavesTheProblemBeforeItInTheMessage() {
+        ManualTime time = new ManualTime();
+        int[] calls = {0};
+        Script refusedThenSilent = new Script(List.of(1), (node, r) -> {
+            if (calls[0]++ == 0) {
+                time.now += 8 * MS;
+                return new KvResponse.Unavailable("cannot reach node 1 at 127.0.0.1:9: Connection refused");
+            }
+            return null;
+        });
+        try (KvClient client = client(refusedThenSilent, 20, 15, time)) {
+            OutcomeUnknownException e = assertThrows(OutcomeUnknownException.class, () -> client.get("k"));
+            assertEquals("GET k: no node confirmed it within 20 ms; nothing was read"
+                    + " (last problem: cannot reach node 1 at 127.0.0.1:9: Connection refused)", e.getMessage());
+        }
+    }
+
     /** Without it a user would read "(last problem: null)" when only redirects used up the time. */
     @Test
     void aDeadlinePassedWhileFollowingRedirectsNamesNoLastProblem() {
