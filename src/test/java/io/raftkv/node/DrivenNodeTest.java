@@ -241,6 +241,9 @@ class DrivenNodeTest {
         assertTrue(c.storages.get(1).snapshot().isPresent());
         assertTrue(stats.logEntries() >= 2, "the trailing entries are kept: " + stats);
         assertEquals(stats.snapshotIndex(), c.storages.get(1).snapshot().get().index());
+        long last = c.node(1).status().lastIndex();
+        assertEquals(last - stats.snapshotIndex() + 2, stats.logEntries(), "the log starts two entries before the snapshot");
+        assertEquals(25 * stats.logEntries(), stats.logBytes(), "one-byte commands, 24 bytes of entry each: " + stats);
 
         c.add(4);
         CompletableFuture<Configuration> done = c.node(1).addVoter(4, Duration.ofSeconds(5));

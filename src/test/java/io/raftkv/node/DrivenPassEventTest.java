@@ -43,7 +43,7 @@ class DrivenPassEventTest {
         assertEquals(1, e.getInt("entriesApplied"));
         assertEquals(1, e.getInt("answers"));
         long wait = e.getLong("longestInboxWait");
-        assertTrue(wait > 0 && wait < e.getStartTime().toEpochMilli() * 1_000_000, "waited " + wait + " ns in the inbox");
+        assertTrue(wait > 0 && wait < 1_000_000_000L, "waited " + wait + " ns in the inbox (proposed just before the pass)");
         for (String stage : List.of("inboxNanos", "readyNanos", "sendNanos", "persistNanos", "applyNanos", "answerNanos")) {
             assertTrue(e.getLong(stage) >= 0 && e.getLong(stage) <= e.getDuration().toNanos(), stage + " in " + e);
         }
