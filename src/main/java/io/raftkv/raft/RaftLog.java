@@ -150,8 +150,8 @@ public final class RaftLog {
     /**
      * The follower side of AppendEntries: if the log matches at (prevIndex, prevTerm), drop any
      * conflicting suffix, append what is new and return the index of the last entry received;
-     * otherwise return -1. {@code prevIndex} is at or past the commit index, and so past the snapshot (the
-     * core answers a probe below its commit index itself).
+     * otherwise return -1. {@code prevIndex} is at or past the commit index, so the entries come after the
+     * snapshot (the core answers a probe below its commit index itself).
      */
     long maybeAppend(long prevIndex, long prevTerm, List<Entry> incoming) {
         if (!matchTerm(prevIndex, prevTerm)) return -1;
