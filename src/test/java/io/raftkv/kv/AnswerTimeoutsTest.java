@@ -188,12 +188,9 @@ class AnswerTimeoutsTest {
     }
 
     /** Waits (bounded, polling each millisecond) until {@code t} parks in {@code state} on the timer's own blocker. */
-    private static void awaitParked(Thread t, Thread.State state) throws InterruptedException {
-        long give = System.nanoTime() + PATIENCE.toNanos();
-        while (!(t.getState() == state && LockSupport.getBlocker(t) == AnswerTimeouts.class)) {
-            assertTrue(System.nanoTime() - give < 0, "the timeouts thread is " + t.getState() + ", not parked " + state);
-            Thread.sleep(1);
-        }
+    private static void awaitParked(Thread t, Thread.State state) {
+        Await.until("the timeouts thread parks " + state, PATIENCE,
+                () -> t.getState() == state && LockSupport.getBlocker(t) == AnswerTimeouts.class, () -> "it is " + t.getState());
     }
 
     /**
@@ -225,12 +222,9 @@ class AnswerTimeoutsTest {
             }
         });
         try {
-            long give = System.nanoTime() + PATIENCE.toNanos();
-            while (client.inFlight() == null) { // the call has begun to wait
-                assertTrue(caller.isAlive(), "the call ended: " + outcome[0]);
-                assertTrue(System.nanoTime() - give < 0, "the call never began");
-                Thread.sleep(1);
-            }
+            Await.until("the call begins to wait", PATIENCE, () -> client.inFlight() != null || !caller.isAlive(),
+                    () -> "the call ended: " + outcome[0]);
+            assertTrue(caller.isAlive(), "the call ended: " + outcome[0]);
             awaitParked(timeoutsThread(), Thread.State.TIMED_WAITING);
         } finally {
             client.close();

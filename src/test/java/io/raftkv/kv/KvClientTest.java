@@ -608,12 +608,10 @@ class KvClientTest {
             }
         });
         try {
-            long give = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!(caller.getState() == Thread.State.WAITING && LockSupport.getBlocker(caller) instanceof KvClient.PendingAnswer)) {
-                assertTrue(caller.isAlive(), "the call ended: " + outcome[0]);
-                assertTrue(System.nanoTime() - give < 0, "the waiting call never parked; it is " + caller.getState());
-                Thread.sleep(1);
-            }
+            Await.until("the waiting call parks", Duration.ofSeconds(30), () -> !caller.isAlive()
+                    || (caller.getState() == Thread.State.WAITING && LockSupport.getBlocker(caller) instanceof KvClient.PendingAnswer),
+                    () -> "it is " + caller.getState());
+            assertTrue(caller.isAlive(), "the call ended: " + outcome[0]);
         } finally {
             client.close();
         }
