@@ -52,6 +52,9 @@ final class DrivenCluster {
     final Map<Integer, ArrayDeque<Runnable>> pendingWrites = new TreeMap<>();
     /** What each node asked of its storage, in order: "persist term T" and "install snapshot I" (snapshot writers' install). */
     final Map<Integer, List<String>> storageCalls = new TreeMap<>();
+    /** Snapshot readers and writers each node holds open: opened, less one per close() (a second close counts too). */
+    final Map<Integer, AtomicInteger> openReaders = new TreeMap<>();
+    final Map<Integer, AtomicInteger> openWriters = new TreeMap<>();
     long now = 1_000_000_000L;
     private final Set<Integer> firstVoters;
     private SnapshotPolicy policy = SnapshotPolicy.defaults();
@@ -140,7 +143,11 @@ final class DrivenCluster {
         };
         List<String> calls = new ArrayList<>();
         storageCalls.put(id, calls);
-        RaftNode node = new RaftNode(config, recording(storage, calls), sink -> transport, machine, TICK, changes::incrementAndGet, 0,
+        AtomicInteger readers = new AtomicInteger();
+        AtomicInteger writers = new AtomicInteger();
+        openReaders.put(id, readers);
+        openWriters.put(id, writers);
+        RaftNode node = new RaftNode(config, recording(storage, calls, readers, writers), sink -> transport, machine, TICK, changes::incrementAndGet, 0,
                 Thread.ofPlatform()::unstarted, () -> now, deferred ? writes::add : Runnable::run).snapshotPolicy(policy);
         nodes.put(id, node);
         storages.put(id, storage);
@@ -149,8 +156,12 @@ final class DrivenCluster {
         return node;
     }
 
-    /** {@code storage}, noting each persist's term and each snapshot install in {@code calls}. */
-    private static io.raftkv.storage.Storage recording(MemoryStorage storage, List<String> calls) {
+    /**
+     * {@code storage}, noting each persist's term and each snapshot install in {@code calls}, and counting the
+     * snapshot readers and writers open.
+     */
+    private static io.raftkv.storage.Storage recording(MemoryStorage storage, List<String> calls, AtomicInteger readers,
+                                                       AtomicInteger writers) {
         return (io.raftkv.storage.Storage) java.lang.reflect.Proxy.newProxyInstance(io.raftkv.storage.Storage.class.getClassLoader(),
                 new Class<?>[] {io.raftkv.storage.Storage.class}, (proxy, method, args) -> {
                     if (method.getName().equals("persist") && args[0] != null) {
@@ -159,10 +170,21 @@ final class DrivenCluster {
                     Object result = invoke(storage, method, args);
                     if (method.getName().equals("createSnapshot")) {
                         io.raftkv.storage.SnapshotWriter w = (io.raftkv.storage.SnapshotWriter) result;
+                        writers.incrementAndGet();
                         return java.lang.reflect.Proxy.newProxyInstance(io.raftkv.storage.SnapshotWriter.class.getClassLoader(),
                                 new Class<?>[] {io.raftkv.storage.SnapshotWriter.class}, (p, m, a) -> {
                                     if (m.getName().equals("install")) calls.add("install snapshot " + w.meta().index());
+                                    if (m.getName().equals("close")) writers.decrementAndGet();
                                     return invoke(w, m, a);
+                                });
+                    }
+                    if (method.getName().equals("openSnapshot")) {
+                        io.raftkv.storage.SnapshotReader r = (io.raftkv.storage.SnapshotReader) result;
+                        readers.incrementAndGet();
+                        return java.lang.reflect.Proxy.newProxyInstance(io.raftkv.storage.SnapshotReader.class.getClassLoader(),
+                                new Class<?>[] {io.raftkv.storage.SnapshotReader.class}, (p, m, a) -> {
+                                    if (m.getName().equals("close")) readers.decrementAndGet();
+                                    return invoke(r, m, a);
                                 });
                     }
                     return result;
