@@ -14,6 +14,7 @@ import io.raftkv.storage.SnapshotReader;
 import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.Transport;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;
@@ -449,6 +450,30 @@ class DrivenSnapshotPathsTest {
         assertEquals(List.of("notLeader 0", "notLeader 0"), answers);
         CompletionException e = assertThrows(CompletionException.class, change::join);
         assertInstanceOf(NotLeaderException.class, e.getCause());
+    }
+
+    /**
+     * As above with no read pending. A finding, not yet fixed: CheckQuorum's step-down changes neither term nor vote
+     * and sends nothing, so the core has no ready for it; the node answers the write and fails the change only at
+     * its next ready, its first campaign an election timeout later (16 ticks here).
+     */
+    @Test
+    @Disabled("finding: a leader stepped down by CheckQuorum answers what it held only at its next ready")
+    void aLeaderCutOffWithNoReadPendingAnswersItsWriteAndItsChangeAsItStepsDown() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.isolated.add(1);
+        List<Object> answers = new ArrayList<>();
+        c.node(1).propose(new byte[] {1}, new Reply() {
+            @Override public void ok(Object result) { answers.add("ok " + result); }
+            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
+        });
+        CompletableFuture<Configuration> change = c.node(1).changeMembership(ConfigChange.remove(3));
+        c.settle();
+        for (int i = 0; i < 3 * DrivenCluster.ELECTION_TICKS && c.node(1).status().role() == Role.LEADER; i++) c.tick();
+        assertEquals(Role.FOLLOWER, c.node(1).status().role());
+        assertEquals(List.of("notLeader 0"), answers);
+        assertTrue(change.isCompletedExceptionally());
     }
 
     /**
