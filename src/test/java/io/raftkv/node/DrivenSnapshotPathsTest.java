@@ -497,6 +497,26 @@ class DrivenSnapshotPathsTest {
         assertEquals(66L, c.machines.get(3).sum);
     }
 
+    /**
+     * A follower whose disk is replaced in the middle of a transfer learns the leader's term from the snapshot
+     * itself: it stores the term before the snapshot, as a store must never hold a snapshot of a newer term than its own.
+     */
+    @Test
+    void aFollowerWithANewDiskThatLearnsTheTermFromTheSnapshotStoresTheTermFirst() {
+        DrivenCluster c = behindASnapshot(new SnapshotPolicy(64, 0, 8, 2), 12);
+        long term = c.node(1).status().term();
+        c.drop = m -> m instanceof SnapshotChunkAck; // the leader does not hear that node 3 holds the snapshot
+        c.tick();
+        assertEquals(1, c.node(3).snapshotStats().installed());
+        c.add(3); // node 3's disk is lost and replaced: it starts empty, at term 0
+        c.drop = m -> (m.to() == 3 || m.from() == 3) && !(m instanceof SnapshotChunk); // it hears only the resent window
+        for (int i = 0; i <= 2 * DrivenCluster.ELECTION_TICKS && c.node(3).snapshotStats().installed() == 0; i++) c.tick();
+        assertEquals(1, c.node(3).snapshotStats().installed());
+        assertEquals(List.of("persist term " + term, "install snapshot 12", "persist term " + term), c.storageCalls.get(3));
+        assertEquals(term, c.storages.get(3).hardState().term());
+        assertEquals(66L, c.machines.get(3).sum);
+    }
+
     // ---------------------------------------------------------------- the leader's end on its own
 
     /** A reader of 16 counting bytes that answers its first read with no bytes at all. */
