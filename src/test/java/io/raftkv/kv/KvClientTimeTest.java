@@ -161,6 +161,39 @@ class KvClientTimeTest {
         }
     }
 
+    /**
+     * The other side of it: a silent node is the problem when nothing came before, however short the attempt the
+     * deadline left it; and an attempt given its whole timeout says more than the refusal before it.
+     */
+    @Test
+    void aSilentLastAttemptIsTheProblemWhenNothingCameBeforeItOrItHadItsWholeTimeout() {
+        ManualTime time = new ManualTime();
+        Script silent = new Script(List.of(1), (node, r) -> null);
+        try (KvClient client = client(silent, 5, 10, time)) {
+            OutcomeUnknownException e = assertThrows(OutcomeUnknownException.class, () -> client.get("k"));
+            assertEquals("GET k: no node confirmed it within 5 ms; nothing was read"
+                    + " (last problem: node 1 did not answer within 5 ms)", e.getMessage());
+        }
+        assertEquals(millis(5), time.attempts);
+
+        ManualTime time2 = new ManualTime();
+        int[] calls = {0};
+        Script refusedThenSilent = new Script(List.of(1), (node, r) -> {
+            if (calls[0]++ == 0) {
+                time2.now += 8 * MS;
+                return new KvResponse.Unavailable("cannot reach node 1 at 127.0.0.1:9: Connection refused");
+            }
+            return null;
+        });
+        try (KvClient client = client(refusedThenSilent, 20, 11, time2)) {
+            OutcomeUnknownException e = assertThrows(OutcomeUnknownException.class, () -> client.get("k"));
+            assertEquals("GET k: no node confirmed it within 20 ms; nothing was read"
+                    + " (last problem: node 1 did not answer within 11 ms)", e.getMessage());
+        }
+        assertEquals(millis(1), time2.pauses);
+        assertEquals(millis(3, 11), time2.attempts); // the first began before the refusal took its 8 ms
+    }
+
     /** Without it a user would read "(last problem: null)" when only redirects used up the time. */
     @Test
     void aDeadlinePassedWhileFollowingRedirectsNamesNoLastProblem() {
