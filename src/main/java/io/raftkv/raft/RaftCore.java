@@ -88,6 +88,13 @@ public final class RaftCore {
     private final OutList<ReadState> readStatesOut = new OutList<>();
     private final Ready ready = new Ready();
     private HardState reportedHardState;
+    /**
+     * The role and leader the last ready reported (etcd's soft state): a change of either alone is output, or a
+     * leader stepped down by CheckQuorum, which changes no term or vote and sends nothing, would tell its runtime
+     * only at its next campaign, an election timeout later, and hold its clients' writes until then.
+     */
+    private Role reportedRole = Role.FOLLOWER;
+    private int reportedLeader = NONE;
 
     /**
      * A list that accumulates between two ready() calls. ready() hands out what is pending and takes new items
@@ -398,7 +405,7 @@ public final class RaftCore {
     public boolean hasReady() {
         return !messages.pending().isEmpty() || !messagesAfterPersist.pending().isEmpty() || replicationDue || snapshotToInstall != null
                 || removedLeaderMustStepDown() || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
-                || !readsDropped.pending().isEmpty() || hardStateChanged();
+                || !readsDropped.pending().isEmpty() || hardStateChanged() || role != reportedRole || leader != reportedLeader;
     }
 
     /** Collects the output accumulated since the last call; see {@link Ready} for how to handle it. */
@@ -428,6 +435,8 @@ public final class RaftCore {
         releaseReads(readStatesOut);
         SnapshotMeta install = snapshotToInstall;
         snapshotToInstall = null;
+        reportedRole = role;
+        reportedLeader = leader;
         ready.fill(changed, install, unstableOut, messages.handOut(), messagesAfterPersist.handOut(), committedOut,
                 readStatesOut, readsDropped.handOut(), role, term, leader);
         return ready;

@@ -14,6 +14,7 @@ import static io.raftkv.raft.TestNetwork.cmd;
 import static io.raftkv.raft.TestNetwork.logOfTerms;
 import static io.raftkv.raft.TestNetwork.lone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -232,6 +233,26 @@ class RaftEdgeTest {
         }
         c.tick();
         assertEquals(Role.FOLLOWER, c.role(), "a whole election timeout without a word from a majority");
+    }
+
+    /**
+     * Stepping down for want of a quorum changes no term or vote and sends nothing, yet the runtime must hear of
+     * it at once: it holds the clients' writes, which only a ready whose role is no longer leader makes it answer.
+     */
+    @Test
+    void aLeaderSteppedDownByCheckQuorumReportsItsNewRoleInTheNextReady() {
+        RaftCore c = leaderAfterWaiting(0, true);
+        while (c.role() == Role.LEADER) {
+            if (c.hasReady()) c.advance(c.ready());
+            c.tick();
+        }
+        assertTrue(c.hasReady(), "a step-down with no output of its own");
+        Ready r = c.ready();
+        assertEquals(Role.FOLLOWER, r.role());
+        assertEquals(RaftCore.NONE, r.leader());
+        assertTrue(out(r).isEmpty());
+        c.advance(r);
+        assertFalse(c.hasReady(), "the change is reported once");
     }
 
     /** A candidate that hears the leader of its term (a heartbeat or a snapshot) follows it and acts on the message. */
