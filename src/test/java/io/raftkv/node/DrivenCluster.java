@@ -55,6 +55,11 @@ final class DrivenCluster {
     /** Snapshot readers and writers each node holds open: opened, less one per close() (a second close counts too). */
     final Map<Integer, AtomicInteger> openReaders = new TreeMap<>();
     final Map<Integer, AtomicInteger> openWriters = new TreeMap<>();
+
+    /** Snapshot readers and writers node {@code id} holds open. */
+    int openSnapshotHandles(int id) {
+        return openReaders.get(id).get() + openWriters.get(id).get();
+    }
     long now = 1_000_000_000L;
     private final Set<Integer> firstVoters;
     private SnapshotPolicy policy = SnapshotPolicy.defaults();
