@@ -370,6 +370,76 @@ class DrivenLifecycleTest {
         assertFalse(threads.made.get(1).isAlive(), "the ticker has ended");
     }
 
+    /**
+     * A started node's ticks come no sooner than its interval: its first election, on a clock of its own, takes at
+     * least as many whole intervals as the same node driven by hand takes ticks.
+     */
+    @Test
+    void aStartedNodesFirstElectionTakesAtLeastItsElectionTicksInWholeIntervals() {
+        Duration tick = Duration.ofMillis(20);
+        java.util.function.Supplier<RaftConfig> cfg = () -> RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
+        RaftNode twin = new RaftNode(cfg.get(), new MemoryStorage(), sink -> NO_TRANSPORT, new DrivenCluster.Counter(false), tick,
+                () -> { }, 0, Thread.ofPlatform()::unstarted, () -> 0L, Runnable::run);
+        int ticks = 0;
+        while (twin.status().role() != Role.LEADER) {
+            assertTrue(twin.step(true));
+            assertTrue(++ticks < 1000, "the driven twin never campaigned");
+        }
+        twin.close();
+
+        long start = System.nanoTime();
+        RaftNode n = new RaftNode(cfg.get(), new MemoryStorage(), sink -> NO_TRANSPORT, new DrivenCluster.Counter(false), tick,
+                () -> { });
+        n.start();
+        try {
+            await("the node elects itself on its own ticks", () -> n.status().role() == Role.LEADER);
+            long took = System.nanoTime() - start;
+            assertTrue(took >= ticks * tick.toNanos(), "elected after " + took + " ns, sooner than " + ticks + " ticks of " + tick);
+        } finally {
+            n.close();
+        }
+    }
+
+    /**
+     * close() returns only once the ticker's thread has ended too: here the factory's ticker thread lingers after its
+     * task until the transport is closed (or a while has passed), and the transport is closed only after it ended.
+     */
+    @Test
+    void closeWaitsForTheTickerThreadToEndBeforeItClosesTheTransport() {
+        CountDownLatch transportClosed = new CountDownLatch(1);
+        List<Thread> made = new CopyOnWriteArrayList<>();
+        ThreadFactory lingering = r -> {
+            boolean ticker = made.size() == 1;
+            Thread t = Thread.ofVirtual().unstarted(() -> {
+                r.run();
+                if (ticker) {
+                    try {
+                        transportClosed.await(200, TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+            made.add(t);
+            return t;
+        };
+        List<Boolean> tickerAliveAtTransportClose = new CopyOnWriteArrayList<>();
+        Transport transport = new Transport() {
+            @Override public void send(Message m) { }
+            @Override public void close() {
+                tickerAliveAtTransportClose.add(made.get(1).isAlive());
+                transportClosed.countDown();
+            }
+        };
+        RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
+        RaftNode n = new RaftNode(cfg, new MemoryStorage(), sink -> transport, new DrivenCluster.Counter(false), Duration.ofMillis(5),
+                () -> { }, 0, lingering);
+        n.start();
+        n.close();
+        assertEquals(List.of(false), tickerAliveAtTransportClose);
+        assertTrue(n.stopped());
+    }
+
     /** A counter whose commands wait in apply until the test lets them go. */
     private static final class HeldCounter implements StateMachine {
         final CountDownLatch entered = new CountDownLatch(1);
