@@ -99,6 +99,8 @@ class DrivenLifecycleTest {
         c.settle();
         assertEquals(Role.LEADER, c.node(1).status().role());
         assertEquals(1, c.node(2).status().leader());
+        assertEquals("node ids start at 1, not 0",
+                assertThrows(IllegalArgumentException.class, () -> c.node(1).transferLeadership(0)).getMessage());
     }
 
     @Test
@@ -109,6 +111,8 @@ class DrivenLifecycleTest {
         CompletableFuture<Configuration> done = c.node(2).addVoter(1, Duration.ofSeconds(5));
         for (int i = 0; i < 20 && !done.isDone(); i++) c.tick();
         assertEquals(Set.of(1, 2, 3), done.join().voters());
+        assertEquals("node id must be >= 1, was 0",
+                assertThrows(IllegalArgumentException.class, () -> c.node(2).addVoter(0, Duration.ofSeconds(5))).getMessage());
     }
 
     // ---------------------------------------------------------------- adding a voter, step by step
@@ -165,7 +169,8 @@ class DrivenLifecycleTest {
 
     /**
      * A learner that reaches the round's target exactly one election timeout after the round began has kept up:
-     * it is promoted at once, and the promotion commits within that same tick.
+     * it is promoted in the very pass that sees it caught up, without waiting for another word from it (its later
+     * acknowledgements are lost here), and the promotion commits within that same tick.
      */
     @Test
     void aLearnerThatCatchesUpExactlyOneElectionTimeoutIntoTheRoundIsPromotedAtOnce() {
@@ -181,7 +186,15 @@ class DrivenLifecycleTest {
         c.ticks(DrivenCluster.ELECTION_TICKS - 1);
         assertFalse(done.isDone());
         c.isolated.clear();
+        boolean[] caughtUp = {false};
+        c.drop = m -> {
+            if (!(m instanceof Message.AppendResponse r) || r.from() != 4 || !r.success()) return false;
+            if (caughtUp[0]) return true;
+            caughtUp[0] = true;
+            return false;
+        };
         c.tick();
+        assertTrue(caughtUp[0]);
         assertEquals(roundStart + DrivenCluster.TICK.toNanos() * DrivenCluster.ELECTION_TICKS, c.now);
         assertTrue(done.isDone(), "promoted and committed in the tick it caught up");
         assertEquals(Set.of(1, 2, 3, 4), done.join().voters());
