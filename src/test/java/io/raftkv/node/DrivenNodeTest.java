@@ -205,6 +205,28 @@ class DrivenNodeTest {
         assertEquals(c.storages.get(1).hardState().term(), leader.status().term(), "down, keeping its term");
     }
 
+    /**
+     * A client told its write is done may look at the node's status at once (a test waiting for a follower to
+     * catch up does): the status already shows the write applied, not the pass before it.
+     */
+    @Test
+    void aWriteIsAnsweredOnlyOnceTheStatusShowsItApplied() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        RaftNode leader = c.node(1);
+        List<String> seen = new ArrayList<>();
+        leader.propose(new byte[] {1}, new Reply() {
+            @Override public void ok(Object result) {
+                List<Long> applied = c.machines.get(1).appliedIndexes;
+                seen.add("applied " + applied.get(applied.size() - 1) + ", status shows " + leader.status().appliedIndex());
+            }
+            @Override public void notLeader(int leaderHint) { seen.add("notLeader " + leaderHint); }
+        });
+        c.settle();
+        long index = c.machines.get(1).appliedIndexes.get(c.machines.get(1).appliedIndexes.size() - 1);
+        assertEquals(List.of("applied " + index + ", status shows " + index), seen);
+    }
+
     // ---------------------------------------------------------------- leadership notices
 
     /** The owner hears of role, term and leader changes, not of every commit. */
