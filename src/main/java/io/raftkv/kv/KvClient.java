@@ -242,6 +242,7 @@ public final class KvClient implements AutoCloseable {
                     }
                 }
                 case KvResponse.Unavailable u -> {
+                    if (closed) continue; // close() woke this call: say so now, not after a back-off
                     leaderGuess = 0;
                     lastProblem = u.reason();
                     if (++setbacks % nodes.size() == 0) {

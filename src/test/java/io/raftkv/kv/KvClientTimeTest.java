@@ -346,6 +346,7 @@ class KvClientTimeTest {
         assertEquals("GET k: the client was closed before an answer came; nothing was read", e.getMessage());
         assertEquals(millis(100), time.attempts);
         assertTrue(time.elapsed() < 100 * MS, "the call waited out its attempt after close(): " + time.elapsed() + " ns");
+        assertEquals(List.of(), time.pauses, "the call backed off after close() before it saw it");
         assertEquals(List.of("send 1 GET"), closing.sent);
     }
 
