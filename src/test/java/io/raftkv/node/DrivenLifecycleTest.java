@@ -251,17 +251,6 @@ class DrivenLifecycleTest {
         assertInstanceOf(NotLeaderException.class, failureOf(removal), "3 is a member: the removal goes to the (stopped) node");
     }
 
-    /** A member's removal is a future that completes once the removal is committed. */
-    @Test
-    void removeMemberOfAMemberCompletesWithTheNewConfiguration() {
-        DrivenCluster c = new DrivenCluster(THREE);
-        c.elect(1);
-        CompletableFuture<Configuration> removal = c.node(1).removeMember(2);
-        c.settle();
-        c.tick();
-        assertEquals(Set.of(1, 3), removal.join().voters());
-    }
-
     /** A node stopped by an Error answers what it held, shows itself down with how far it had come, and tells its owner. */
     @Test
     void aDrivenNodeStoppedByAnErrorAnswersWhatItHeldAndShowsItselfDown() {
