@@ -132,6 +132,20 @@ final class DrivenCluster {
     }
 
     /** Adds a node that knows the first voters (a voter of them, or a newcomer waiting to be told its place). */
+    /** A reply that notes what it was told, in order: "ok RESULT" or "notLeader HINT". */
+    static Reply noting(List<Object> answers) {
+        return new Reply() {
+            @Override public void ok(Object result) { answers.add("ok " + result); }
+            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
+        };
+    }
+
+    /** The failure a completed-exceptionally future holds. */
+    static Throwable failureOf(CompletableFuture<?> f) {
+        org.junit.jupiter.api.Assertions.assertTrue(f.isCompletedExceptionally(), "not failed: " + f);
+        return org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CompletionException.class, f::join).getCause();
+    }
+
     RaftNode add(int id) {
         RaftConfig config = RaftConfig.builder(id, firstVoters, new SplittableRandom(31L * id))
                 .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();

@@ -27,6 +27,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
+import static io.raftkv.node.DrivenCluster.failureOf;
+import static io.raftkv.node.DrivenCluster.noting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -49,20 +51,6 @@ class DrivenLifecycleTest {
     };
 
     /** The failure a completed-exceptionally future holds. */
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        assertTrue(f.isCompletedExceptionally(), "not failed: " + f);
-        return assertThrows(CompletionException.class, f::join).getCause();
-    }
-
-    /** A reply that notes what it was told, in order. */
-    private static Reply noting(List<Object> answers) {
-        return new Reply() {
-            @Override public void ok(Object result) { answers.add("ok " + result); }
-            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
-            @Override public void unavailable(String reason) { answers.add("unavailable"); }
-        };
-    }
-
     private static void await(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {

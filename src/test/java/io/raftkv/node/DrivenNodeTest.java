@@ -18,6 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
+import static io.raftkv.node.DrivenCluster.failureOf;
+import static io.raftkv.node.DrivenCluster.noting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -30,13 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DrivenNodeTest {
     private static final Set<Integer> THREE = Set.of(1, 2, 3);
-
-    /** The failure a completed-exceptionally future holds. */
-    private static Throwable failureOf(CompletableFuture<?> f) {
-        assertTrue(f.isCompletedExceptionally(), "not failed: " + f);
-        CompletionException e = assertThrows(CompletionException.class, f::join);
-        return e.getCause();
-    }
 
     // ---------------------------------------------------------------- adding a voter
 
@@ -164,10 +159,7 @@ class DrivenNodeTest {
         DrivenCluster c = new DrivenCluster(Set.of(1));
         RaftNode n = c.node(1);
         List<Object> answers = new ArrayList<>();
-        Reply reply = new Reply() {
-            @Override public void ok(Object result) { answers.add("ok " + result); }
-            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
-        };
+        Reply reply = noting(answers);
         n.propose(new byte[] {1}, reply);
         n.read("q", reply);
         CompletableFuture<Configuration> change = n.changeMembership(ConfigChange.addLearner(2));
@@ -188,10 +180,7 @@ class DrivenNodeTest {
         c.isolated.add(2);
         c.isolated.add(3);
         List<Object> answers = new ArrayList<>();
-        Reply reply = new Reply() {
-            @Override public void ok(Object result) { answers.add("ok " + result); }
-            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
-        };
+        Reply reply = noting(answers);
         RaftNode leader = c.node(1);
         leader.propose(new byte[] {1}, reply);
         leader.read("q", reply);
@@ -369,6 +358,49 @@ class DrivenNodeTest {
         assertEquals(List.of("notLeader", "notLeader"), answers);
         assertEquals(Role.FOLLOWER, c.node(1).status().role());
         assertTrue(Set.of(2, 3).contains(c.node(1).status().leader()), c.node(1).status().toString());
+    }
+
+    /**
+     * A leader cut off steps down (CheckQuorum) and answers at once, still cut off, what only a leader finishes:
+     * its write and its membership change, as well as its read.
+     */
+    @Test
+    void aLeaderCutOffAnswersWhatItHeldAsItStepsDown() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.isolated.add(1);
+        List<Object> answers = new ArrayList<>();
+        Reply reply = noting(answers);
+        c.node(1).propose(new byte[] {1}, reply);
+        c.node(1).read("q", reply);
+        CompletableFuture<Configuration> change = c.node(1).changeMembership(ConfigChange.remove(3));
+        c.settle();
+        assertEquals(List.of(), answers);
+        assertFalse(change.isDone());
+        for (int i = 0; i < 3 * DrivenCluster.ELECTION_TICKS && c.node(1).status().role() == Role.LEADER; i++) c.tick();
+        assertEquals(Role.FOLLOWER, c.node(1).status().role());
+        assertEquals(List.of("notLeader 0", "notLeader 0"), answers);
+        assertInstanceOf(NotLeaderException.class, failureOf(change));
+    }
+
+    /**
+     * As above with no read pending. CheckQuorum's step-down changes neither term nor vote and sends nothing: only
+     * the role's change in the core's output tells the node, in the pass of the step-down, not at its first
+     * campaign an election timeout later.
+     */
+    @Test
+    void aLeaderCutOffWithNoReadPendingAnswersItsWriteAndItsChangeAsItStepsDown() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.isolated.add(1);
+        List<Object> answers = new ArrayList<>();
+        c.node(1).propose(new byte[] {1}, noting(answers));
+        CompletableFuture<Configuration> change = c.node(1).changeMembership(ConfigChange.remove(3));
+        c.settle();
+        for (int i = 0; i < 3 * DrivenCluster.ELECTION_TICKS && c.node(1).status().role() == Role.LEADER; i++) c.tick();
+        assertEquals(Role.FOLLOWER, c.node(1).status().role());
+        assertEquals(List.of("notLeader 0"), answers);
+        assertTrue(change.isCompletedExceptionally());
     }
 
     /** A follower that stops answering a snapshot is given up on, and sent the snapshot again once it answers. */

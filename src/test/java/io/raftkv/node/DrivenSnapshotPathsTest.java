@@ -14,6 +14,8 @@ import io.raftkv.storage.SnapshotReader;
 import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.Transport;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 import java.io.DataInputStream;
@@ -226,26 +228,19 @@ class DrivenSnapshotPathsTest {
         assertTrue(s.node.failure() == null, String.valueOf(s.node.failure()));
     }
 
-    /** A snapshot the state machine fails to write stops the node, and its writer is closed, not installed. */
-    @Test
-    void aSnapshotTheStateMachineFailsToWriteStopsTheNodeAndIsDiscarded() {
+    /**
+     * A snapshot the state machine fails to write stops the node, and its writer is closed, not installed; the
+     * same for a write off the node's thread, where the node stops when it hears of the failure.
+     */
+    @ParameterizedTest(name = "off the node''s thread: {0}")
+    @ValueSource(booleans = {false, true})
+    void aSnapshotTheStateMachineFailsToWriteStopsTheNodeAndIsDiscarded(boolean offThread) {
         Solo s = new Solo(new SnapshotPolicy(49, 0, 8, 2));
         s.machine.failWrite = new IOException("disk full");
-        s.put(1);
-        assertTrue(s.node.stopped());
-        UncheckedIOException e = assertInstanceOf(UncheckedIOException.class, s.node.failure());
-        assertTrue(e.getMessage().startsWith("node 1 cannot write ") && e.getMessage().endsWith(": disk full"), e.getMessage());
-        assertEquals(List.of("create 2", "close 2"), s.events);
-        assertTrue(s.memory.snapshot().isEmpty());
-    }
-
-    /** The same for a write off the node's thread: the node stops when it hears of the failure, and installs nothing. */
-    @Test
-    void aFailedWriteOffTheNodesThreadStopsTheNodeAndIsDiscarded() {
-        Solo s = new Solo(new SnapshotPolicy(49, 0, 8, 2));
-        s.machine.freezes = true;
-        s.machine.failWrite = new IOException("disk full");
-        s.writers = Runnable::run;
+        if (offThread) {
+            s.machine.freezes = true;
+            s.writers = Runnable::run;
+        }
         s.put(1);
         assertTrue(s.node.stopped());
         UncheckedIOException e = assertInstanceOf(UncheckedIOException.class, s.node.failure());
@@ -422,56 +417,6 @@ class DrivenSnapshotPathsTest {
         assertEquals(Role.LEADER, c.node(3).status().role());
         assertEquals(0, c.openWriters.get(3).get(), "the new leader dropped it");
         assertEquals(0, c.openReaders.get(1).get(), "the old leader stopped sending");
-    }
-
-    /**
-     * A leader cut off steps down (CheckQuorum) and answers at once, still cut off, what only a leader finishes:
-     * its write and its membership change, as well as its read.
-     */
-    @Test
-    void aLeaderCutOffAnswersWhatItHeldAsItStepsDown() {
-        DrivenCluster c = new DrivenCluster(THREE);
-        c.elect(1);
-        c.isolated.add(1);
-        List<Object> answers = new ArrayList<>();
-        Reply reply = new Reply() {
-            @Override public void ok(Object result) { answers.add("ok " + result); }
-            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
-        };
-        c.node(1).propose(new byte[] {1}, reply);
-        c.node(1).read("q", reply);
-        CompletableFuture<Configuration> change = c.node(1).changeMembership(ConfigChange.remove(3));
-        c.settle();
-        assertEquals(List.of(), answers);
-        assertFalse(change.isDone());
-        for (int i = 0; i < 3 * DrivenCluster.ELECTION_TICKS && c.node(1).status().role() == Role.LEADER; i++) c.tick();
-        assertEquals(Role.FOLLOWER, c.node(1).status().role());
-        assertEquals(List.of("notLeader 0", "notLeader 0"), answers);
-        CompletionException e = assertThrows(CompletionException.class, change::join);
-        assertInstanceOf(NotLeaderException.class, e.getCause());
-    }
-
-    /**
-     * As above with no read pending. CheckQuorum's step-down changes neither term nor vote and sends nothing: only
-     * the role's change in the core's output tells the node, in the pass of the step-down, not at its first
-     * campaign an election timeout later.
-     */
-    @Test
-    void aLeaderCutOffWithNoReadPendingAnswersItsWriteAndItsChangeAsItStepsDown() {
-        DrivenCluster c = new DrivenCluster(THREE);
-        c.elect(1);
-        c.isolated.add(1);
-        List<Object> answers = new ArrayList<>();
-        c.node(1).propose(new byte[] {1}, new Reply() {
-            @Override public void ok(Object result) { answers.add("ok " + result); }
-            @Override public void notLeader(int leaderHint) { answers.add("notLeader " + leaderHint); }
-        });
-        CompletableFuture<Configuration> change = c.node(1).changeMembership(ConfigChange.remove(3));
-        c.settle();
-        for (int i = 0; i < 3 * DrivenCluster.ELECTION_TICKS && c.node(1).status().role() == Role.LEADER; i++) c.tick();
-        assertEquals(Role.FOLLOWER, c.node(1).status().role());
-        assertEquals(List.of("notLeader 0"), answers);
-        assertTrue(change.isCompletedExceptionally());
     }
 
     /**
