@@ -27,7 +27,9 @@ import java.util.concurrent.locks.LockSupport;
  * measured: commits per second, p50 to p99.99 and the worst commit, the worst commit of every second,
  * GC time and count, the process's CPU, and the heap left after the last collection, sampled each
  * second (a soak shows whether it stays flat). One client is a platform thread, as a caller outside
- * any virtual-thread pool would be; more are virtual threads.
+ * any virtual-thread pool would be; more are virtual threads. Beside the figures it prints the machine's
+ * memory latency ({@link MemoryProbe}): once alone before the cluster starts, and once a second during the
+ * window (about a millisecond of loads each), with how closely the commits of each second follow it.
  *
  * <pre>java -cp target/benchmarks.jar io.raftkv.bench.ClosedLoopBench SYSTEM NODES CLIENTS VALUE_BYTES WARMUP_S SECONDS OUT_DIR [LABEL]</pre>
  * SYSTEM is raftkv or microraft. It prints one summary line (and a per-second line with -Dbench.verbose=true)
@@ -77,6 +79,8 @@ public final class ClosedLoopBench {
         String[] keys = CommitTargets.keys();
         String prefix = "x".repeat(valueBytes - 16);
         byte[] template = (prefix + "0".repeat(16)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        MemoryProbe probe = new MemoryProbe();
+        double memAlone = probe.sample(20, 20_000);
         try (CommitTarget target = CommitTargets.open(system, nodes, Integer.getInteger("bench.spins", 0))) {
             List<CommitTarget.Writer> writers = new ArrayList<>();
             for (int i = 0; i < clients; i++) writers.add(target.newWriter());
@@ -136,6 +140,8 @@ public final class ClosedLoopBench {
             long worstSecondMax = 0, minPerSecond = Long.MAX_VALUE, maxPerSecond = 0;
             long liveMin = Long.MAX_VALUE, liveMax = 0;
             List<String> perSecond = new ArrayList<>();
+            double[] memPerSecond = new double[seconds];
+            long[] commitsPerSecond = new long[seconds];
             long cpuMark = cpu0;
             for (int s = 1; s <= seconds; s++) {
                 long due = start + s * 1_000_000_000L;
@@ -143,6 +149,9 @@ public final class ClosedLoopBench {
                 while ((wait = due - System.nanoTime()) > 0) Thread.sleep(Math.max(1, wait / 1_000_000));
                 interval = recorder.getIntervalHistogram(interval);
                 window.add(interval);
+                double mem = probe.sample();
+                memPerSecond[s - 1] = mem;
+                commitsPerSecond[s - 1] = interval.getTotalCount();
                 long live = liveAfterLastGc();
                 liveMin = Math.min(liveMin, live);
                 liveMax = Math.max(liveMax, live);
@@ -150,8 +159,8 @@ public final class ClosedLoopBench {
                 maxPerSecond = Math.max(maxPerSecond, interval.getTotalCount());
                 worstSecondMax = Math.max(worstSecondMax, interval.getMaxValue());
                 long cpuNow = cpuNanos();
-                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, CPU %.2f cores",
-                        s, interval.getTotalCount(), interval.getMaxValue() / 1e3, live / 1e6, (cpuNow - cpuMark) / 1e9);
+                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, CPU %.2f cores, memory %5.1f ns/load",
+                        s, interval.getTotalCount(), interval.getMaxValue() / 1e3, live / 1e6, (cpuNow - cpuMark) / 1e9, mem);
                 cpuMark = cpuNow;
                 perSecond.add(line);
                 if (verbose) System.out.println(line);
@@ -166,12 +175,14 @@ public final class ClosedLoopBench {
             String summary = String.format(Locale.ROOT,
                     "%s %d nodes %d clients %d B: %,.0f commits/s (per second %,d..%,d) | p50 %.1f p90 %.1f p99 %.1f "
                             + "p99.9 %.1f p99.99 %.1f worst %.1f us | CPU %.2f cores | GC %d ms in %d collections | "
-                            + "live after GC %.1f..%.1f MB | errors %d | new terms %s | %s, JDK %s",
+                            + "live after GC %.1f..%.1f MB | errors %d | new terms %s | memory %.1f ns/load alone, "
+                            + "%.1f (%.1f..%.1f) per second, r(commits, memory) %+.2f | %s, JDK %s",
                     system, nodes, clients, valueBytes, window.getTotalCount() / elapsed, minPerSecond, maxPerSecond,
                     window.getValueAtPercentile(50) / 1e3, window.getValueAtPercentile(90) / 1e3,
                     window.getValueAtPercentile(99) / 1e3, window.getValueAtPercentile(99.9) / 1e3,
                     window.getValueAtPercentile(99.99) / 1e3, window.getMaxValue() / 1e3,
-                    cpu / 1e9 / elapsed, gcTime, gcCount, liveMin / 1e6, liveMax / 1e6, errors.sum(), elections < 0 ? "n/a" : Long.toString(elections), label,
+                    cpu / 1e9 / elapsed, gcTime, gcCount, liveMin / 1e6, liveMax / 1e6, errors.sum(), elections < 0 ? "n/a" : Long.toString(elections),
+                    memAlone, median(memPerSecond), min(memPerSecond), max(memPerSecond), correlation(commitsPerSecond, memPerSecond), label,
                     Runtime.version());
             System.out.println(summary);
             if (stallNanos > 0) {
@@ -197,6 +208,42 @@ public final class ClosedLoopBench {
             Files.write(out.resolve(label + ".seconds.txt"), perSecond, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
         }
+    }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    private static double min(double[] xs) {
+        return java.util.Arrays.stream(xs).min().orElse(Double.NaN);
+    }
+
+    private static double max(double[] xs) {
+        return java.util.Arrays.stream(xs).max().orElse(Double.NaN);
+    }
+
+    /** Pearson's r between the two series (NaN if either is constant or they are shorter than 3). */
+    static double correlation(long[] a, double[] b) {
+        int n = Math.min(a.length, b.length);
+        if (n < 3) return Double.NaN;
+        double ma = 0, mb = 0;
+        for (int i = 0; i < n; i++) {
+            ma += a[i];
+            mb += b[i];
+        }
+        ma /= n;
+        mb /= n;
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < n; i++) {
+            double da = a[i] - ma, db = b[i] - mb;
+            sab += da * db;
+            saa += da * da;
+            sbb += db * db;
+        }
+        return saa == 0 || sbb == 0 ? Double.NaN : sab / Math.sqrt(saa * sbb);
     }
 
     /** A commit slower than the threshold, or as long a hiccup, and the wall-clock millisecond it ended. */

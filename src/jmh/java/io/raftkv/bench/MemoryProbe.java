@@ -1,0 +1,76 @@
+package io.raftkv.bench;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+/**
+ * How fast the machine's memory answers right now: nanoseconds per load of a pointer chase through a random
+ * cycle over a buffer far larger than the caches, so that every load waits for memory. On a shared VM this
+ * moves from second to second while the benchmark's own code does not, and a commit rate moves with it; a
+ * benchmark that prints it beside its figures shows which runs were made in a slow phase of the machine.
+ *
+ * <p>The buffer is off the heap (a direct buffer), so the heap figures a benchmark reports do not count it.
+ * A sample takes the fastest of a few short chases: a chase the OS interrupted measures the interruption,
+ * not the memory.
+ */
+public final class MemoryProbe {
+    /** 16 MiB of 4-byte slots: larger than the last-level cache of the machines this runs on. */
+    static final int DEFAULT_BYTES = 16 << 20;
+
+    private final ByteBuffer next;
+    private final int slots;
+    private int at;
+
+    /** A probe over {@code bytes} of memory (a power of two, at least 4 KiB), its cycle drawn from {@code seed}. */
+    public MemoryProbe(int bytes, long seed) {
+        if (bytes < 4096 || Integer.bitCount(bytes) != 1) {
+            throw new IllegalArgumentException("bytes must be a power of two >= 4096, was " + bytes);
+        }
+        slots = bytes / 4;
+        int[] order = new int[slots];
+        for (int i = 0; i < slots; i++) order[i] = i;
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = slots - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        next = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < slots; i++) next.putInt(order[i] * 4, order[(i + 1) % slots]);
+    }
+
+    public MemoryProbe() {
+        this(DEFAULT_BYTES, 1);
+    }
+
+    /** The number of slots in the cycle, which visits every one of them. */
+    int cycleLength() {
+        int n = 0, x = at;
+        do {
+            x = next.getInt(x * 4);
+            n++;
+        } while (x != at && n <= slots);
+        return n;
+    }
+
+    /** Nanoseconds per load: the fastest of {@code chases} chases of {@code loads} loads each. */
+    public double sample(int chases, int loads) {
+        if (chases < 1 || loads < 1) throw new IllegalArgumentException("chases and loads must be >= 1");
+        long best = Long.MAX_VALUE;
+        int x = at;
+        for (int c = 0; c < chases; c++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < loads; i++) x = next.getInt(x * 4);
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        at = x; // the next sample goes on from here; the load chain also keeps the JIT from removing the loop
+        return (double) best / loads;
+    }
+
+    /** One sample sized for a benchmark's once-a-second look: about a millisecond of loads on this kind of machine. */
+    public double sample() {
+        return sample(5, 2_000);
+    }
+}

@@ -1,0 +1,40 @@
+package io.raftkv.bench;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MemoryProbeTest {
+    @Test
+    void theChaseIsOneCycleThroughEverySlot() {
+        // One cycle, not several short ones: a short cycle would stay in the cache and measure the cache.
+        for (long seed = 1; seed <= 5; seed++) assertEquals(1024, new MemoryProbe(4096, seed).cycleLength(), "seed " + seed);
+    }
+
+    @Test
+    void aSampleIsATimePerLoad() {
+        MemoryProbe probe = new MemoryProbe(1 << 16, 7);
+        double ns = probe.sample(3, 1_000);
+        assertTrue(ns > 0 && Double.isFinite(ns), "ns per load: " + ns);
+        assertEquals(1 << 14, probe.cycleLength(), "sampling leaves the cycle whole");
+    }
+
+    @Test
+    void badSizesAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(4095, 1));
+        assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(6144, 1));
+        assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(1 << 12, 1).sample(0, 10));
+    }
+
+    @Test
+    void correlationAndMedian() {
+        assertEquals(1.0, ClosedLoopBench.correlation(new long[] {1, 2, 3, 4}, new double[] {10, 20, 30, 40}), 1e-12);
+        assertEquals(-1.0, ClosedLoopBench.correlation(new long[] {1, 2, 3, 4}, new double[] {8, 6, 4, 2}), 1e-12);
+        assertTrue(Double.isNaN(ClosedLoopBench.correlation(new long[] {5, 5, 5}, new double[] {1, 2, 3})), "constant series");
+        assertTrue(Double.isNaN(ClosedLoopBench.correlation(new long[] {1, 2}, new double[] {1, 2})), "too short");
+        assertEquals(2.5, ClosedLoopBench.median(new double[] {4, 1, 3, 2}), 1e-12);
+        assertEquals(3.0, ClosedLoopBench.median(new double[] {5, 1, 3}), 1e-12);
+    }
+}
