@@ -29,7 +29,10 @@ import java.util.concurrent.locks.LockSupport;
  * second (a soak shows whether it stays flat). One client is a platform thread, as a caller outside
  * any virtual-thread pool would be; more are virtual threads. Beside the figures it prints the machine's
  * memory latency ({@link MemoryProbe}): once alone before the cluster starts, and once a second during the
- * window (about a millisecond of loads each), with how closely the commits of each second follow it.
+ * window (about a millisecond of loads each), with how closely the commits of each second follow it; the
+ * core's own speed each second; and how often the virtual-thread carriers parked each second, with how
+ * closely the commits follow that. A rate that halves while the probes stay flat is the program's doing,
+ * not the machine's.
  *
  * <pre>java -cp target/benchmarks.jar io.raftkv.bench.ClosedLoopBench SYSTEM NODES CLIENTS VALUE_BYTES WARMUP_S SECONDS OUT_DIR [LABEL]</pre>
  * SYSTEM is raftkv or microraft. It prints one summary line (and a per-second line with -Dbench.verbose=true)
@@ -141,6 +144,9 @@ public final class ClosedLoopBench {
             long liveMin = Long.MAX_VALUE, liveMax = 0;
             List<String> perSecond = new ArrayList<>();
             double[] memPerSecond = new double[seconds];
+            double[] cpuPerSecond = new double[seconds];
+            double[] switchesPerSecond = new double[seconds];
+            long switchMark = MemoryProbe.carrierSwitches();
             long[] commitsPerSecond = new long[seconds];
             long cpuMark = cpu0;
             for (int s = 1; s <= seconds; s++) {
@@ -151,6 +157,12 @@ public final class ClosedLoopBench {
                 window.add(interval);
                 double mem = probe.sample();
                 memPerSecond[s - 1] = mem;
+                double core = MemoryProbe.cpuSample(5, 50_000);
+                cpuPerSecond[s - 1] = core;
+                long switchNow = MemoryProbe.carrierSwitches();
+                long switches = switchMark < 0 || switchNow < 0 ? -1 : switchNow - switchMark;
+                switchMark = switchNow;
+                switchesPerSecond[s - 1] = switches;
                 commitsPerSecond[s - 1] = interval.getTotalCount();
                 long live = liveAfterLastGc();
                 liveMin = Math.min(liveMin, live);
@@ -159,8 +171,9 @@ public final class ClosedLoopBench {
                 maxPerSecond = Math.max(maxPerSecond, interval.getTotalCount());
                 worstSecondMax = Math.max(worstSecondMax, interval.getMaxValue());
                 long cpuNow = cpuNanos();
-                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, CPU %.2f cores, memory %5.1f ns/load",
-                        s, interval.getTotalCount(), interval.getMaxValue() / 1e3, live / 1e6, (cpuNow - cpuMark) / 1e9, mem);
+                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, CPU %.2f cores, memory %5.1f ns/load, core %.3f ns/step, carrier parks %,6d",
+                        s, interval.getTotalCount(), interval.getMaxValue() / 1e3, live / 1e6, (cpuNow - cpuMark) / 1e9, mem,
+                        core, switches);
                 cpuMark = cpuNow;
                 perSecond.add(line);
                 if (verbose) System.out.println(line);
@@ -176,13 +189,16 @@ public final class ClosedLoopBench {
                     "%s %d nodes %d clients %d B: %,.0f commits/s (per second %,d..%,d) | p50 %.1f p90 %.1f p99 %.1f "
                             + "p99.9 %.1f p99.99 %.1f worst %.1f us | CPU %.2f cores | GC %d ms in %d collections | "
                             + "live after GC %.1f..%.1f MB | errors %d | new terms %s | memory %.1f ns/load alone, "
-                            + "%.1f (%.1f..%.1f) per second, r(commits, memory) %+.2f | %s, JDK %s",
+                            + "%.1f (%.1f..%.1f) per second, r(commits, memory) %+.2f | core %.3f..%.3f ns/step | carrier parks %,.0f/s "
+                            + "(%,.0f..%,.0f), r(commits, parks) %+.2f | %s, JDK %s",
                     system, nodes, clients, valueBytes, window.getTotalCount() / elapsed, minPerSecond, maxPerSecond,
                     window.getValueAtPercentile(50) / 1e3, window.getValueAtPercentile(90) / 1e3,
                     window.getValueAtPercentile(99) / 1e3, window.getValueAtPercentile(99.9) / 1e3,
                     window.getValueAtPercentile(99.99) / 1e3, window.getMaxValue() / 1e3,
                     cpu / 1e9 / elapsed, gcTime, gcCount, liveMin / 1e6, liveMax / 1e6, errors.sum(), elections < 0 ? "n/a" : Long.toString(elections),
-                    memAlone, median(memPerSecond), min(memPerSecond), max(memPerSecond), correlation(commitsPerSecond, memPerSecond), label,
+                    memAlone, median(memPerSecond), min(memPerSecond), max(memPerSecond), correlation(commitsPerSecond, memPerSecond), min(cpuPerSecond), max(cpuPerSecond),
+                    median(switchesPerSecond), min(switchesPerSecond), max(switchesPerSecond),
+                    correlation(commitsPerSecond, switchesPerSecond), label,
                     Runtime.version());
             System.out.println(summary);
             if (stallNanos > 0) {

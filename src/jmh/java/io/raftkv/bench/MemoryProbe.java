@@ -73,4 +73,55 @@ public final class MemoryProbe {
     public double sample() {
         return sample(5, 2_000);
     }
+
+    /**
+     * The core's own speed: nanoseconds per step of a dependent xorshift chain that stays in registers (the
+     * fastest of {@code chases} chases of {@code steps} steps). A core shared with another tenant, or clocked
+     * down, shows here; memory and caches do not.
+     */
+    public static double cpuSample(int chases, int steps) {
+        if (chases < 1 || steps < 1) throw new IllegalArgumentException("chases and steps must be >= 1");
+        long best = Long.MAX_VALUE;
+        long x = System.nanoTime() | 1;
+        for (int c = 0; c < chases; c++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+            }
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        if (x == 0) throw new AssertionError("xorshift never reaches 0 from a non-zero state"); // keeps the chain
+        return (double) best / steps;
+    }
+
+    /**
+     * Voluntary context switches so far of this process's virtual-thread carriers (the platform threads named
+     * {@code ForkJoinPool-*}), or -1 where {@code /proc} does not say (not Linux). A carrier switches when it
+     * runs out of virtual threads to run and parks; each such park is later a wake-up through the OS.
+     */
+    public static long carrierSwitches() {
+        return carrierSwitches(java.nio.file.Path.of("/proc/self/task"));
+    }
+
+    static long carrierSwitches(java.nio.file.Path tasks) {
+        if (!java.nio.file.Files.isDirectory(tasks)) return -1;
+        long sum = 0;
+        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(tasks)) {
+            for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) all::iterator) {
+                try {
+                    if (!java.nio.file.Files.readString(t.resolve("comm")).startsWith("ForkJoinPool-")) continue;
+                    for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) sum += Long.parseLong(line.substring(24).trim());
+                    }
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+        return sum;
+    }
 }

@@ -22,6 +22,30 @@ class MemoryProbeTest {
     }
 
     @Test
+    void aCoreSampleIsATimePerStep() {
+        double ns = MemoryProbe.cpuSample(2, 10_000);
+        assertTrue(ns > 0 && Double.isFinite(ns), "ns per step: " + ns);
+        assertThrows(IllegalArgumentException.class, () -> MemoryProbe.cpuSample(1, 0));
+    }
+
+    @Test
+    void carrierSwitchesSumTheCarriersOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tasks) throws Exception {
+        task(tasks, "101", "ForkJoinPool-1-worker-1", 40);
+        task(tasks, "102", "ForkJoinPool-1-worker-2", 2);
+        task(tasks, "103", "main", 1000);
+        java.nio.file.Files.createDirectories(tasks.resolve("104")); // a thread that ended before it was read
+        assertEquals(42, MemoryProbe.carrierSwitches(tasks));
+        assertEquals(-1, MemoryProbe.carrierSwitches(tasks.resolve("absent")));
+    }
+
+    private static void task(java.nio.file.Path tasks, String tid, String name, long switches) throws Exception {
+        java.nio.file.Path t = java.nio.file.Files.createDirectories(tasks.resolve(tid));
+        java.nio.file.Files.writeString(t.resolve("comm"), name + "\n");
+        java.nio.file.Files.writeString(t.resolve("status"), "Name:\t" + name + "\nvoluntary_ctxt_switches:\t" + switches
+                + "\nnonvoluntary_ctxt_switches:\t7\n");
+    }
+
+    @Test
     void badSizesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(4095, 1));
         assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(6144, 1));
