@@ -155,9 +155,12 @@ public final class ClosedLoopBench {
                 while ((wait = due - System.nanoTime()) > 0) Thread.sleep(Math.max(1, wait / 1_000_000));
                 interval = recorder.getIntervalHistogram(interval);
                 window.add(interval);
-                double mem = probe.sample();
+                // With no clients the run measures what an idle cluster costs: the probes (about 2 ms of
+                // CPU a second) would be a large part of it, so only the carriers' parks are read.
+                boolean probing = clients > 0;
+                double mem = probing ? probe.sample() : Double.NaN;
                 memPerSecond[s - 1] = mem;
-                double core = MemoryProbe.cpuSample(5, 50_000);
+                double core = probing ? MemoryProbe.cpuSample(5, 50_000) : Double.NaN;
                 cpuPerSecond[s - 1] = core;
                 long switchNow = MemoryProbe.carrierSwitches();
                 long switches = switchMark < 0 || switchNow < 0 ? -1 : switchNow - switchMark;
