@@ -6,9 +6,9 @@ import java.util.SplittableRandom;
 
 /**
  * How fast the machine's memory answers right now: nanoseconds per load of a pointer chase through a random
- * cycle over a buffer far larger than the caches, so that every load waits for memory. On a shared VM this
- * moves from second to second while the benchmark's own code does not, and a commit rate moves with it; a
- * benchmark that prints it beside its figures shows which runs were made in a slow phase of the machine.
+ * cycle over a buffer far larger than the caches, so that every load waits for memory. On a shared VM it can
+ * move from second to second; a benchmark that prints it (and {@link #cpuSample the core's speed}) beside its
+ * figures shows whether a change of rate came with a change of the machine's speed or not.
  *
  * <p>The buffer is off the heap (a direct buffer), so the heap figures a benchmark reports do not count it.
  * A sample takes the fastest of a few short chases: a chase the OS interrupted measures the interruption,
@@ -97,9 +97,10 @@ public final class MemoryProbe {
     }
 
     /**
-     * Voluntary context switches so far of this process's virtual-thread carriers (the platform threads named
-     * {@code ForkJoinPool-*}), or -1 where {@code /proc} does not say (not Linux). A carrier switches when it
-     * runs out of virtual threads to run and parks; each such park is later a wake-up through the OS.
+     * Voluntary context switches so far of this process's virtual-thread scheduler: the platform threads named
+     * {@code ForkJoinPool-*}, that is its carriers and (from JDK 25) its timer thread, which parks between
+     * timers; -1 where {@code /proc} does not say (not Linux). A carrier switches when it runs out of virtual
+     * threads to run and parks; each such park is later a wake-up through the OS.
      */
     public static long carrierSwitches() {
         return carrierSwitches(java.nio.file.Path.of("/proc/self/task"));
