@@ -28,7 +28,7 @@ import java.util.concurrent.locks.LockSupport;
  * GC time and count, the process's CPU, and the heap left after the last collection, sampled each
  * second (a soak shows whether it stays flat). One client is a platform thread, as a caller outside
  * any virtual-thread pool would be; more are virtual threads. Beside the figures it prints the machine's
- * memory latency ({@link MemoryProbe}): once alone before the cluster starts, and once a second during the
+ * memory latency ({@link MachineProbe}): once alone before the cluster starts, and once a second during the
  * window (about a millisecond of loads each), with how closely the commits of each second follow it; the
  * core's own speed each second; and how often the virtual-thread carriers parked each second, with how
  * closely the commits follow that. A rate that halves while the probes stay flat is the program's doing,
@@ -82,7 +82,7 @@ public final class ClosedLoopBench {
         String[] keys = CommitTargets.keys();
         String prefix = "x".repeat(valueBytes - 16);
         byte[] template = (prefix + "0".repeat(16)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        MemoryProbe probe = new MemoryProbe();
+        MachineProbe probe = new MachineProbe();
         double memAlone = probe.sample(20, 20_000);
         try (CommitTarget target = CommitTargets.open(system, nodes, Integer.getInteger("bench.spins", 0))) {
             List<CommitTarget.Writer> writers = new ArrayList<>();
@@ -146,7 +146,10 @@ public final class ClosedLoopBench {
             double[] memPerSecond = new double[seconds];
             double[] cpuPerSecond = new double[seconds];
             double[] switchesPerSecond = new double[seconds];
-            long switchMark = MemoryProbe.carrierSwitches();
+            long switchMark = MachineProbe.carrierSwitches();
+            // With no clients the run measures what an idle cluster costs: the probes (about 2 ms of CPU a
+            // second) would be a large part of it, so only the carriers' parks are read.
+            boolean probing = clients > 0;
             long[] commitsPerSecond = new long[seconds];
             long cpuMark = cpu0;
             for (int s = 1; s <= seconds; s++) {
@@ -155,14 +158,11 @@ public final class ClosedLoopBench {
                 while ((wait = due - System.nanoTime()) > 0) Thread.sleep(Math.max(1, wait / 1_000_000));
                 interval = recorder.getIntervalHistogram(interval);
                 window.add(interval);
-                // With no clients the run measures what an idle cluster costs: the probes (about 2 ms of
-                // CPU a second) would be a large part of it, so only the carriers' parks are read.
-                boolean probing = clients > 0;
                 double mem = probing ? probe.sample() : Double.NaN;
                 memPerSecond[s - 1] = mem;
-                double core = probing ? MemoryProbe.cpuSample(5, 50_000) : Double.NaN;
+                double core = probing ? MachineProbe.cpuSample(5, 50_000) : Double.NaN;
                 cpuPerSecond[s - 1] = core;
-                long switchNow = MemoryProbe.carrierSwitches();
+                long switchNow = MachineProbe.carrierSwitches();
                 long switches = switchMark < 0 || switchNow < 0 ? -1 : switchNow - switchMark;
                 switchMark = switchNow;
                 switchesPerSecond[s - 1] = switches;
@@ -174,7 +174,8 @@ public final class ClosedLoopBench {
                 maxPerSecond = Math.max(maxPerSecond, interval.getTotalCount());
                 worstSecondMax = Math.max(worstSecondMax, interval.getMaxValue());
                 long cpuNow = cpuNanos();
-                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, CPU %.2f cores, memory %5.1f ns/load, core %.3f ns/step, carrier parks %,6d",
+                String line = String.format(Locale.ROOT, "  second %3d: %,9d commits, max %8.1f us, live after GC %6.1f MB, "
+                                + "CPU %.2f cores, memory %5.1f ns/load, core %.3f ns/step, carrier parks %,6d",
                         s, interval.getTotalCount(), interval.getMaxValue() / 1e3, live / 1e6, (cpuNow - cpuMark) / 1e9, mem,
                         core, switches);
                 cpuMark = cpuNow;
@@ -199,7 +200,8 @@ public final class ClosedLoopBench {
                     window.getValueAtPercentile(99) / 1e3, window.getValueAtPercentile(99.9) / 1e3,
                     window.getValueAtPercentile(99.99) / 1e3, window.getMaxValue() / 1e3,
                     cpu / 1e9 / elapsed, gcTime, gcCount, liveMin / 1e6, liveMax / 1e6, errors.sum(), elections < 0 ? "n/a" : Long.toString(elections),
-                    memAlone, median(memPerSecond), min(memPerSecond), max(memPerSecond), correlation(commitsPerSecond, memPerSecond), min(cpuPerSecond), max(cpuPerSecond),
+                    memAlone, median(memPerSecond), min(memPerSecond), max(memPerSecond),
+                    correlation(commitsPerSecond, memPerSecond), min(cpuPerSecond), max(cpuPerSecond),
                     median(switchesPerSecond), min(switchesPerSecond), max(switchesPerSecond),
                     correlation(commitsPerSecond, switchesPerSecond), label,
                     Runtime.version());

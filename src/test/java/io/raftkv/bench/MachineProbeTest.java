@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class MemoryProbeTest {
+class MachineProbeTest {
     @Test
     void theChaseIsOneCycleThroughEverySlot() {
         // One cycle, not several short ones: a short cycle would stay in the cache and measure the cache.
-        for (long seed = 1; seed <= 5; seed++) assertEquals(1024, new MemoryProbe(4096, seed).cycleLength(), "seed " + seed);
+        for (long seed = 1; seed <= 5; seed++) assertEquals(1024, new MachineProbe(4096, seed).cycleLength(), "seed " + seed);
     }
 
     @Test
     void aSampleIsATimePerLoad() {
-        MemoryProbe probe = new MemoryProbe(1 << 16, 7);
+        MachineProbe probe = new MachineProbe(1 << 16, 7);
         double ns = probe.sample(3, 1_000);
         assertTrue(ns > 0 && Double.isFinite(ns), "ns per load: " + ns);
         assertEquals(1 << 14, probe.cycleLength(), "sampling leaves the cycle whole");
@@ -23,9 +23,9 @@ class MemoryProbeTest {
 
     @Test
     void aCoreSampleIsATimePerStep() {
-        double ns = MemoryProbe.cpuSample(2, 10_000);
+        double ns = MachineProbe.cpuSample(2, 10_000);
         assertTrue(ns > 0 && Double.isFinite(ns), "ns per step: " + ns);
-        assertThrows(IllegalArgumentException.class, () -> MemoryProbe.cpuSample(1, 0));
+        assertThrows(IllegalArgumentException.class, () -> MachineProbe.cpuSample(1, 0));
     }
 
     @Test
@@ -34,8 +34,8 @@ class MemoryProbeTest {
         task(tasks, "102", "ForkJoinPool-1-worker-2", 2);
         task(tasks, "103", "main", 1000);
         java.nio.file.Files.createDirectories(tasks.resolve("104")); // a thread that ended before it was read
-        assertEquals(42, MemoryProbe.carrierSwitches(tasks));
-        assertEquals(-1, MemoryProbe.carrierSwitches(tasks.resolve("absent")));
+        assertEquals(42, MachineProbe.carrierSwitches(tasks));
+        assertEquals(-1, MachineProbe.carrierSwitches(tasks.resolve("absent")));
     }
 
     private static void task(java.nio.file.Path tasks, String tid, String name, long switches) throws Exception {
@@ -47,9 +47,9 @@ class MemoryProbeTest {
 
     @Test
     void badSizesAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(4095, 1));
-        assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(6144, 1));
-        assertThrows(IllegalArgumentException.class, () -> new MemoryProbe(1 << 12, 1).sample(0, 10));
+        assertThrows(IllegalArgumentException.class, () -> new MachineProbe(4095, 1));
+        assertThrows(IllegalArgumentException.class, () -> new MachineProbe(6144, 1));
+        assertThrows(IllegalArgumentException.class, () -> new MachineProbe(1 << 12, 1).sample(0, 10));
     }
 
     @Test

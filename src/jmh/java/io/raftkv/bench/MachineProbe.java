@@ -1,20 +1,26 @@
 package io.raftkv.bench;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
- * How fast the machine's memory answers right now: nanoseconds per load of a pointer chase through a random
- * cycle over a buffer far larger than the caches, so that every load waits for memory. On a shared VM it can
- * move from second to second; a benchmark that prints it (and {@link #cpuSample the core's speed}) beside its
- * figures shows whether a change of rate came with a change of the machine's speed or not.
+ * How fast the machine is right now, for a benchmark to print beside its figures: an instance probes the
+ * memory (nanoseconds per load of a pointer chase through a random cycle over a buffer far larger than the
+ * caches, so that every load waits for memory), {@link #cpuSample} the core, {@link #carrierSwitches} how
+ * often the virtual-thread scheduler's threads parked. On a shared VM the first two can move from second to
+ * second; printed beside a benchmark's figures they show whether a change of rate came with a change of the
+ * machine's speed or not.
  *
  * <p>The buffer is off the heap (a direct buffer), so the heap figures a benchmark reports do not count it.
  * A sample takes the fastest of a few short chases: a chase the OS interrupted measures the interruption,
  * not the memory.
  */
-public final class MemoryProbe {
+public final class MachineProbe {
     /** 16 MiB of 4-byte slots: larger than the last-level cache of the machines this runs on. */
     static final int DEFAULT_BYTES = 16 << 20;
 
@@ -23,7 +29,7 @@ public final class MemoryProbe {
     private int at;
 
     /** A probe over {@code bytes} of memory (a power of two, at least 4 KiB), its cycle drawn from {@code seed}. */
-    public MemoryProbe(int bytes, long seed) {
+    public MachineProbe(int bytes, long seed) {
         if (bytes < 4096 || Integer.bitCount(bytes) != 1) {
             throw new IllegalArgumentException("bytes must be a power of two >= 4096, was " + bytes);
         }
@@ -41,7 +47,7 @@ public final class MemoryProbe {
         for (int i = 0; i < slots; i++) next.putInt(order[i] * 4, order[(i + 1) % slots]);
     }
 
-    public MemoryProbe() {
+    public MachineProbe() {
         this(DEFAULT_BYTES, 1);
     }
 
@@ -103,24 +109,24 @@ public final class MemoryProbe {
      * threads to run and parks; each such park is later a wake-up through the OS.
      */
     public static long carrierSwitches() {
-        return carrierSwitches(java.nio.file.Path.of("/proc/self/task"));
+        return carrierSwitches(Path.of("/proc/self/task"));
     }
 
-    static long carrierSwitches(java.nio.file.Path tasks) {
-        if (!java.nio.file.Files.isDirectory(tasks)) return -1;
+    static long carrierSwitches(Path tasks) {
+        if (!Files.isDirectory(tasks)) return -1;
         long sum = 0;
-        try (java.util.stream.Stream<java.nio.file.Path> all = java.nio.file.Files.list(tasks)) {
-            for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) all::iterator) {
+        try (Stream<Path> all = Files.list(tasks)) {
+            for (Path t : (Iterable<Path>) all::iterator) {
                 try {
-                    if (!java.nio.file.Files.readString(t.resolve("comm")).startsWith("ForkJoinPool-")) continue;
-                    for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
+                    if (!Files.readString(t.resolve("comm")).startsWith("ForkJoinPool-")) continue;
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
                         if (line.startsWith("voluntary_ctxt_switches:")) sum += Long.parseLong(line.substring(24).trim());
                     }
-                } catch (java.io.IOException | RuntimeException gone) {
+                } catch (IOException | RuntimeException gone) {
                     // the thread ended between the listing and the read
                 }
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return -1;
         }
         return sum;
