@@ -129,6 +129,33 @@ class TcpKvConnectorTest {
     }
 
     @Test
+    void manyClientsSharingOneConnectionEachGetTheirOwnAnswers() throws Exception {
+        cluster.awaitLeader(WAIT);
+        int clients = 32;
+        int rounds = 100;
+        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow());
+             var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var done = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            for (int c = 0; c < clients; c++) {
+                String key = "client-" + c;
+                done.add(threads.submit(() -> {
+                    KvClient client = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
+                    for (int i = 0; i < rounds; i++) {
+                        // Every write and read of every client shares the connection to the leader: an answer
+                        // given to the wrong caller shows up as another client's value, or another round's.
+                        client.put(key, key + "/" + i);
+                        assertEquals(Optional.of(key + "/" + i), client.get(key));
+                    }
+                    return null;
+                }));
+            }
+            for (var f : done) f.get(60, TimeUnit.SECONDS);
+        }
+        KvClient check = cluster.newClient();
+        for (int c = 0; c < clients; c++) assertEquals(Optional.of("client-" + c + "/" + (rounds - 1)), check.get("client-" + c));
+    }
+
+    @Test
     void aReplyConsumerThatThrowsDoesNotTakeTheConnectionDown() {
         int leader = cluster.awaitLeader(WAIT);
         try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow())) {
