@@ -23,6 +23,14 @@ final class CommitTargets {
             // The same nodes over TCP on loopback in this JVM: what the sockets, frames and extra threads cost.
             case "raftkv-tcp" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
                     .transport(ClusterTransport.TCP));
+            // Socket mode as users run it: node processes on loopback, this JVM their client.
+            case "raftkv-procs", "raftkv-procs-platform" -> {
+                if (spins != 0) {
+                    throw new IllegalArgumentException("spins is not a setting of raftkv node processes; run " + system
+                            + " with spins=0 only, not " + spins);
+                }
+                yield new NodeProcessesTarget(nodes, system.endsWith("-platform") ? "platform" : "virtual", "1g");
+            }
             case "microraft" -> {
                 if (spins != 0) {
                     // A row labelled microraft/spins=200 would be a copy of spins=0 passed off as another setting.
@@ -31,7 +39,7 @@ final class CommitTargets {
                 }
                 yield new MicroRaftTarget(nodes);
             }
-            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp or microraft");
+            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, raftkv-procs, raftkv-procs-platform or microraft");
         };
     }
 
