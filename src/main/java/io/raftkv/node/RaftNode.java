@@ -19,6 +19,7 @@ import io.raftkv.storage.SnapshotReader;
 import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.MessageSink;
+import io.raftkv.transport.PolledTransport;
 import io.raftkv.transport.Transport;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
@@ -75,6 +76,8 @@ public final class RaftNode implements AutoCloseable {
      * more than the rest of a commit's wake-ups.
      */
     private final Thread ticker;
+    /** The transport, when the node's thread reads its inbound messages itself (waits on it rather than parking); else null. */
+    private final PolledTransport polled;
 
     private volatile boolean parked;
     private final AtomicBoolean tickDue = new AtomicBoolean();
@@ -239,6 +242,7 @@ public final class RaftNode implements AutoCloseable {
         this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
+        this.polled = transport instanceof PolledTransport p && p.polling() ? p : null;
     }
 
     /** Each snapshot write on a thread of its own, made by {@code threads}. */
@@ -418,7 +422,7 @@ public final class RaftNode implements AutoCloseable {
     private boolean enqueue(Object item) {
         if (stopping) return false;
         inbox.offer(item);
-        if (parked) LockSupport.unpark(thread);
+        if (parked) wake();
         // The thread may have made its last pass over the inbox between our check and our offer:
         // then nobody else will answer what we put there.
         if (finished) refuseLeftovers();
@@ -441,7 +445,7 @@ public final class RaftNode implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
-        LockSupport.unpark(thread);
+        wake();
         LockSupport.unpark(ticker);
         if (thread.getState() == Thread.State.NEW) {
             failEverything(); // nothing, unless a simulation drove the node by step()
@@ -475,7 +479,7 @@ public final class RaftNode implements AutoCloseable {
             // One flag, not a count: after a stall (GC, a loaded machine) the node sees one tick, not
             // a burst that would time out every election at once.
             tickDue.set(true);
-            if (parked) LockSupport.unpark(thread);
+            if (parked) wake();
             next += tickNanos;
             if (now - next >= 0) next = onGrid(now + tickNanos);
         }
@@ -491,9 +495,18 @@ public final class RaftNode implements AutoCloseable {
         return Math.floorDiv(t + tickNanos - 1, tickNanos) * tickNanos;
     }
 
+    /** Gets the node's thread going: unparks it, or wakes the transport it waits on. */
+    private void wake() {
+        PolledTransport p = polled;
+        if (p != null) p.wakeup();
+        else LockSupport.unpark(thread);
+    }
+
     private void run() {
+        PolledTransport p = polled;
         try {
             while (!stopping) {
+                if (p != null) p.poll();
                 pass();
                 for (int i = 0; i < spinsBeforePark && inbox.isEmpty(); i++) {
                     // Mostly a CPU hint; every 16th turn lets other virtual threads on this carrier run.
@@ -501,7 +514,10 @@ public final class RaftNode implements AutoCloseable {
                 }
                 if (inbox.isEmpty()) {
                     parked = true;
-                    if (inbox.isEmpty() && !tickDue.get() && !stopping) LockSupport.park(this);
+                    if (inbox.isEmpty() && !tickDue.get() && !stopping) {
+                        if (p != null) p.await();
+                        else LockSupport.park(this);
+                    }
                     parked = false;
                 }
             }

@@ -154,8 +154,13 @@ public final class SocketNode implements AutoCloseable {
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
             RaftNode node = new RaftNode(config, storage,
-                    sink -> setUp.apply(new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
-                            .threadFactory(threads)).start(),
+                    sink -> {
+                        TcpTransport t = new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
+                                .threadFactory(threads);
+                        // A platform node thread may block in a selector: it reads its peers itself.
+                        if (options.platformThreads()) t.pollInbound();
+                        return setUp.apply(t).start();
+                    },
                     new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange, 0,
                     threads);
             node.snapshotPolicy(options.snapshots());

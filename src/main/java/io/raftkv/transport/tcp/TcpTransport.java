@@ -2,6 +2,7 @@ package io.raftkv.transport.tcp;
 
 import io.raftkv.raft.Message;
 import io.raftkv.transport.MessageSink;
+import io.raftkv.transport.PolledTransport;
 import io.raftkv.transport.Transport;
 import org.jctools.queues.atomic.MpscAtomicArrayQueue;
 
@@ -19,14 +20,20 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -57,11 +64,15 @@ import java.util.logging.Logger;
  *     refused dialler keeps retrying at the backoff's pace: the operator may fix the peer.</li>
  * <li>A reader thread per accepted connection decodes frames and hands them to the sink. A bad frame,
  *     EOF or an I/O error closes that connection only; the dialler will reconnect.</li>
+ * <li>Or, with {@link #pollInbound()}, the node's own thread reads its peers' connections (a selector it
+ *     waits on instead of parking, see {@link PolledTransport}): a message then wakes the node once, not
+ *     a reader and then the node. The handshake still runs on a thread of its own, which hands the
+ *     connection over once it is accepted.</li>
  * </ul>
  * Every thread's name starts with {@code raftkv-tcp-<self id>-}; {@link #close()} closes every socket
  * and joins every thread.
  */
-public final class TcpTransport implements Transport {
+public final class TcpTransport implements PolledTransport {
     private static final Logger LOG = Logger.getLogger(TcpTransport.class.getName());
 
     /** "RKV1": lets an acceptor tell a raftkv peer from anything else that dials it. */
@@ -108,6 +119,12 @@ public final class TcpTransport implements Transport {
     /** Where each peer is dialled from: a fixed local address per peer, or none (an ephemeral port). */
     private volatile Map<Integer, InetSocketAddress> dialFrom = Map.of();
     private ThreadFactory threadFactory = Thread.ofVirtual().factory();
+    /** Whether the node's thread reads the peers' connections ({@link #pollInbound()}); fixed before start. */
+    private boolean polling;
+    /** What the node's thread waits on when polling; null otherwise. */
+    private Selector selector;
+    /** Accepted peer connections the node's thread has yet to register with its selector. */
+    private final Queue<PolledInbound> toRegister = new ConcurrentLinkedQueue<>();
     /** Which links pass messages: every one unless a test cuts some. */
     private volatile LinkFilter linked = (from, to) -> true;
     private final Object lifecycle = new Object();
@@ -216,6 +233,29 @@ public final class TcpTransport implements Transport {
         return this;
     }
 
+    /**
+     * Has the node's thread read the peers' connections itself ({@link PolledTransport}) instead of a reader
+     * thread per connection; set before {@link #start()}. The node's thread then blocks in a selector: give
+     * the node a platform thread (a virtual one would hold its carrier while it waits).
+     *
+     * @return this transport
+     */
+    public TcpTransport pollInbound() {
+        synchronized (lifecycle) {
+            if (started) throw new IllegalStateException("pollInbound must be called before start()");
+            if (closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
+            if (polling) return this;
+            try {
+                // Made now, not at start: a node's thread may wait on the transport before it is started.
+                selector = Selector.open();
+            } catch (IOException e) {
+                throw new UncheckedIOException("node " + selfId + " cannot open a selector for its peers' connections", e);
+            }
+            polling = true;
+        }
+        return this;
+    }
+
     /** Which directed links between nodes pass messages. */
     @FunctionalInterface
     public interface LinkFilter {
@@ -246,7 +286,9 @@ public final class TcpTransport implements Transport {
             InetSocketAddress address = new InetSocketAddress(given.getHostString(), given.getPort()); // resolved now
             ServerSocket s = null;
             try {
-                s = new ServerSocket();
+                // Polling, a channel's socket, so that an accepted connection has a channel the selector can take.
+                // (Otherwise a plain one: a channel's socket resets, rather than ends, a connection it closes unread.)
+                s = polling ? ServerSocketChannel.open().socket() : new ServerSocket();
                 s.setReuseAddress(true);
                 s.bind(address);
             } catch (IOException e) {
@@ -329,6 +371,7 @@ public final class TcpTransport implements Transport {
             closed = true;
         }
         closeQuietly(server);
+        closeQuietly(selector); // the node's thread has stopped waiting on it: a node closes its transport last
         for (PeerLink link : links.values()) link.stop();
         for (Socket s : inbound) closeQuietly(s);
         long deadline = System.nanoTime() + JOIN_TIMEOUT_NANOS;
@@ -446,7 +489,8 @@ public final class TcpTransport implements Transport {
 
     private void serveInbound(Socket socket) {
         String remote = String.valueOf(socket.getRemoteSocketAddress());
-        try (socket) {
+        boolean handedOver = false;
+        try {
             socket.setTcpNoDelay(true);
             InboundProtocol[] other = new InboundProtocol[1];
             int peer = acceptHandshake(socket, remote, other);
@@ -459,11 +503,22 @@ public final class TcpTransport implements Transport {
             if (peer < 0) return;
             Thread.currentThread().setName(threadPrefix + "in-" + peer);
             socket.setSoTimeout(0);
+            if (polling) {
+                SocketChannel ch = socket.getChannel();
+                ch.configureBlocking(false);
+                toRegister.add(new PolledInbound(socket, ch, peer, remote));
+                handedOver = true;
+                wakeup();
+                return;
+            }
             readFrames(socket, peer, remote);
         } catch (IOException e) {
             if (!closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
         } finally {
-            inbound.remove(socket);
+            if (!handedOver) {
+                closeQuietly(socket);
+                inbound.remove(socket);
+            }
         }
     }
 
@@ -563,22 +618,157 @@ public final class TcpTransport implements Transport {
                 if (!closed) LOG.fine(() -> "node " + selfId + ": node " + peer + " closed its connection");
                 return;
             }
-            if (!linked.linked(peer, selfId)) {
-                cut.incrementAndGet();
-                continue;
-            }
-            if (m.to() != selfId || m.from() != peer) {
-                misaddressed.incrementAndGet();
-                Message bad = m;
-                LOG.warning(() -> "node " + selfId + " dropped a " + bad.getClass().getSimpleName() + " from "
-                        + bad.from() + " to " + bad.to() + " that came on node " + peer + "'s connection");
-                continue;
-            }
+            take(m, peer);
+        }
+    }
+
+    /** Hands a message that came on {@code peer}'s connection to the sink, unless its link is cut or it is misaddressed. */
+    private void take(Message m, int peer) {
+        if (!linked.linked(peer, selfId)) {
+            cut.incrementAndGet();
+            return;
+        }
+        if (m.to() != selfId || m.from() != peer) {
+            misaddressed.incrementAndGet();
+            LOG.warning(() -> "node " + selfId + " dropped a " + m.getClass().getSimpleName() + " from "
+                    + m.from() + " to " + m.to() + " that came on node " + peer + "'s connection");
+            return;
+        }
+        try {
+            sink.deliver(m);
+        } catch (RuntimeException e) {
+            LOG.log(Level.SEVERE, "node " + selfId + ": its sink failed on a message from node " + peer, e);
+        }
+    }
+
+    // --- inbound connections read by the node's thread (pollInbound) ----------------------------------
+
+    @Override
+    public boolean polling() {
+        return polling;
+    }
+
+    @Override
+    public void poll() {
+        Selector sel = selector;
+        if (sel == null) return;
+        try {
+            registerHandedOver(sel);
+            if (sel.selectNow() > 0) readReady(sel);
+        } catch (ClosedSelectorException e) {
+            // closed: the node is stopping
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "node " + selfId + ": polling its peers' connections failed", e);
+        }
+    }
+
+    @Override
+    public void await() {
+        Selector sel = selector;
+        if (sel == null) return;
+        try {
+            registerHandedOver(sel);
+            if (sel.select() > 0) readReady(sel);
+        } catch (ClosedSelectorException e) {
+            // closed: the node is stopping
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "node " + selfId + ": waiting on its peers' connections failed", e);
+        }
+    }
+
+    @Override
+    public void wakeup() {
+        Selector sel = selector;
+        if (sel != null) sel.wakeup();
+    }
+
+    private void registerHandedOver(Selector sel) {
+        for (PolledInbound in; (in = toRegister.poll()) != null; ) {
             try {
-                sink.deliver(m);
-            } catch (RuntimeException e) {
-                LOG.log(Level.SEVERE, "node " + selfId + ": its sink failed on a message from node " + peer, e);
+                in.channel.register(sel, SelectionKey.OP_READ, in);
+            } catch (IOException | RuntimeException e) { // closed meanwhile (the transport is closing, or the peer left)
+                in.close(null);
             }
+        }
+    }
+
+    private void readReady(Selector sel) {
+        var keys = sel.selectedKeys();
+        for (var it = keys.iterator(); it.hasNext(); ) {
+            SelectionKey key = it.next();
+            it.remove();
+            if (key.isValid() && key.isReadable()) ((PolledInbound) key.attachment()).read();
+        }
+    }
+
+    /**
+     * An accepted peer connection that the node's thread reads: what has arrived goes into {@code buffer},
+     * and the whole frames in it to the sink. A frame's length is checked before the buffer grows for it.
+     */
+    private final class PolledInbound {
+        final Socket socket;
+        final SocketChannel channel;
+        final int peer;
+        final String remote;
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+
+        PolledInbound(Socket socket, SocketChannel channel, int peer, String remote) {
+            this.socket = socket;
+            this.channel = channel;
+            this.peer = peer;
+            this.remote = remote;
+        }
+
+        void read() {
+            try {
+                int n = channel.read(buffer);
+                if (n < 0) {
+                    close(buffer.position() == 0 ? null : "it closed its connection inside a frame");
+                    return;
+                }
+                buffer.flip();
+                int need = 0;
+                while (buffer.remaining() >= FrameCodec.LENGTH_BYTES) {
+                    int at = buffer.position();
+                    int length = buffer.getInt(at);
+                    FrameEnvelope.checkLength(length, codec.maxFrameBytes());
+                    int size = FrameCodec.LENGTH_BYTES + length;
+                    if (buffer.remaining() < size) {
+                        need = size;
+                        break;
+                    }
+                    Message m = codec.decode(buffer.slice(at, size));
+                    buffer.position(at + size);
+                    take(m, peer);
+                }
+                buffer.compact();
+                if (need > buffer.capacity()) {
+                    // Doubling spares a run of growing frames a copy each; the maximum frame caps it.
+                    ByteBuffer larger = ByteBuffer.allocate((int) Math.max(need,
+                            Math.min(codec.maxFrameBytes(), 2L * buffer.capacity())));
+                    buffer = larger.put(buffer.flip());
+                }
+            } catch (FrameException e) {
+                badFrames.incrementAndGet();
+                LOG.warning(() -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
+                        + "): " + e.getMessage());
+                close(null);
+            } catch (IOException e) {
+                close("its connection failed: " + e);
+            } catch (RuntimeException e) {
+                // A codec fault: this connection goes, and the node's thread, which runs this, carries on.
+                badFrames.incrementAndGet();
+                LOG.log(Level.WARNING, "node " + selfId + " closed its connection from node " + peer + " (" + remote
+                        + ") on a frame it could not decode", e);
+                close(null);
+            }
+        }
+
+        /** Closes the connection; logs {@code why} (INFO) unless it is null or the transport is closing. */
+        void close(String why) {
+            closeQuietly(socket);
+            inbound.remove(socket);
+            if (why != null && !closed) LOG.info(() -> "node " + selfId + ": node " + peer + " " + why);
         }
     }
 
