@@ -23,6 +23,9 @@ final class CommitTargets {
             // The same nodes over TCP on loopback in this JVM: what the sockets, frames and extra threads cost.
             case "raftkv-tcp" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
                     .transport(ClusterTransport.TCP));
+            // The same on platform threads: each node's thread serves its sockets itself, as in socket mode.
+            case "raftkv-tcp-platform" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
+                    .transport(ClusterTransport.TCP).platformThreads(true));
             // Socket mode as users run it: node processes on loopback, this JVM their client.
             case "raftkv-procs", "raftkv-procs-platform" -> {
                 if (spins != 0) {
@@ -39,7 +42,7 @@ final class CommitTargets {
                 }
                 yield new MicroRaftTarget(nodes);
             }
-            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, raftkv-procs, raftkv-procs-platform or microraft");
+            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, raftkv-tcp-platform, raftkv-procs, raftkv-procs-platform or microraft");
         };
     }
 

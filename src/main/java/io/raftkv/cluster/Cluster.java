@@ -56,6 +56,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 
 /**
@@ -142,14 +143,17 @@ public final class Cluster implements AutoCloseable {
                 .maxUncommittedBytes(config.maxUncommittedBytes).build();
         KvSocketServer server = addresses == null ? null
                 : new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
+        ThreadFactory threads = config.platformThreads ? Thread.ofPlatform().daemon().factory() : Thread.ofVirtual().factory();
         Function<MessageSink, Transport> connect = server == null ? sink -> network.connect(id, sink) : sink -> {
-            TcpTransport t = new TcpTransport(id, addresses, clusterId, sink).serveAlso(server);
+            TcpTransport t = new TcpTransport(id, addresses, clusterId, sink).serveAlso(server).threadFactory(threads);
+            // On platform threads the node's thread serves its connections itself, as a socket-mode node does.
+            if (config.platformThreads) server.servedBy(t.pollInbound());
             t.linkFilter(network::linked); // partitions and cuts as the in-memory network keeps them
             tcpTransports.set(id, t);
             return t.start();
         };
         RaftNode node = new RaftNode(raft, storage, connect,
-                new KvStateMachine(config.maxSessions), config.tickInterval, this::signal, config.spinsBeforePark);
+                new KvStateMachine(config.maxSessions), config.tickInterval, this::signal, config.spinsBeforePark, threads);
         node.snapshotPolicy(config.snapshots);
         nodes.set(id, node);
         KvService service = new KvService(node, config.limits);
@@ -674,6 +678,7 @@ public final class Cluster implements AutoCloseable {
         private Duration clientDeadline = Duration.ofSeconds(5);
         private Duration clientAttemptTimeout = Duration.ofMillis(300);
         private int spinsBeforePark;
+        private boolean platformThreads;
         private ClusterTransport transport = ClusterTransport.IN_MEMORY;
         private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
 
@@ -805,6 +810,18 @@ public final class Cluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs each node (its loop, its ticker and, over TCP, its sockets) on platform threads instead of
+         * virtual ones (default false). Over TCP the node's own thread then reads its peers' and clients'
+         * connections and writes its answers, waiting on a selector, so a message wakes one thread, the
+         * node's; that is how socket mode runs a node on platform threads ({@code raftkv node --threads
+         * platform}). Each node then holds a few platform threads of its own.
+         */
+        public Builder platformThreads(boolean platform) {
+            this.platformThreads = platform;
+            return this;
+        }
+
         /** Starts the nodes; one campaigns at once, so a leader follows within a few round trips. */
         public Cluster start() {
             if (heartbeatTicks >= electionTicks) {
@@ -841,6 +858,7 @@ public final class Cluster implements AutoCloseable {
             b.clientDeadline = clientDeadline;
             b.clientAttemptTimeout = clientAttemptTimeout;
             b.spinsBeforePark = spinsBeforePark;
+            b.platformThreads = platformThreads;
             b.transport = transport;
             b.snapshots = snapshots;
             return b;

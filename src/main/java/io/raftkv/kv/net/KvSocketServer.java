@@ -7,6 +7,7 @@ import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Role;
+import io.raftkv.transport.tcp.FrameBuffer;
 import io.raftkv.transport.tcp.FrameException;
 import io.raftkv.transport.tcp.FrameReader;
 import io.raftkv.transport.tcp.HandshakeAnswer;
@@ -23,6 +24,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
@@ -51,10 +54,19 @@ import java.util.logging.Logger;
  * node stops reading from the connection (TCP then holds the client back), so a client that does not
  * read its answers cannot grow the node's memory. A client that closes its sending side still gets
  * every answer. At most {@value #MAX_CONNECTIONS} client connections per node; more are refused.
+ *
+ * <p>With {@link #servedBy(TcpTransport)} and a transport that polls ({@link TcpTransport#pollInbound()}),
+ * an accepted connection is handed to the node's own thread instead: it reads the requests, hands them
+ * to the service and writes the answers without blocking (whatever the socket does not take waits for
+ * it to be writable), so a request and its answer wake no thread but the node's. The same bounds hold:
+ * past {@value #MAX_IN_FLIGHT} unanswered requests, or {@value #MAX_UNWRITTEN_BYTES} bytes of answers
+ * the client has not taken, the node stops reading the connection.
  */
 public final class KvSocketServer implements InboundProtocol {
     private static final Logger LOG = Logger.getLogger(KvSocketServer.class.getName());
     static final int MAX_IN_FLIGHT = 4096;
+    /** Bytes of answers a connection served by the node's thread may hold unwritten before the node stops reading it. */
+    static final int MAX_UNWRITTEN_BYTES = 1 << 20;
     /** Client connections one node serves at once; more are refused with the reason. */
     static final int MAX_CONNECTIONS = 1024;
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
@@ -68,6 +80,8 @@ public final class KvSocketServer implements InboundProtocol {
     private volatile Supplier<NodeStatus> status;
     private volatile RaftNode membership;
     private volatile Set<Integer> knownNodes = Set.of();
+    /** The transport whose node's thread serves the connections, if it polls; else each has threads of its own. */
+    private volatile TcpTransport servedBy;
 
     /** A server for node {@code nodeId} of {@code clusterId}; it answers "unavailable" until {@link #attach}. */
     public KvSocketServer(int nodeId, String clusterId, int maxFrameBytes) {
@@ -98,6 +112,18 @@ public final class KvSocketServer implements InboundProtocol {
         this.membership = Objects.requireNonNull(node, "node");
     }
 
+    /**
+     * Has the node's thread of {@code transport} (the one this server is served on, set to poll with
+     * {@link TcpTransport#pollInbound()}) serve the accepted connections; a transport that does not poll
+     * leaves them on threads of their own.
+     *
+     * @return this server
+     */
+    public KvSocketServer servedBy(TcpTransport transport) {
+        this.servedBy = Objects.requireNonNull(transport, "transport");
+        return this;
+    }
+
     @Override
     public int magic() {
         return ClientFrames.MAGIC;
@@ -110,10 +136,11 @@ public final class KvSocketServer implements InboundProtocol {
             refuseNow(socket, in, "it already serves " + MAX_CONNECTIONS + " client connections");
             return;
         }
+        boolean handedOver = false;
         try {
-            serveConnection(socket, in);
+            handedOver = serveConnection(socket, in);
         } finally {
-            connections.decrementAndGet();
+            if (!handedOver) connections.decrementAndGet(); // else when the node's thread closes it
         }
     }
 
@@ -128,10 +155,16 @@ public final class KvSocketServer implements InboundProtocol {
         refuse(new DataOutputStream(socket.getOutputStream()), String.valueOf(socket.getRemoteSocketAddress()), why);
     }
 
-    private void serveConnection(Socket socket, DataInputStream in) throws IOException {
+    /** Serves the connection until it ends, or hands it to the node's thread: then returns true at once. */
+    private boolean serveConnection(Socket socket, DataInputStream in) throws IOException {
         String remote = String.valueOf(socket.getRemoteSocketAddress());
         DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-        if (!handshake(socket, in, out, remote)) return;
+        if (!handshake(socket, in, out, remote)) return false;
+        TcpTransport t = servedBy;
+        if (t != null && t.polling()) {
+            t.adopt(socket, new PolledClient(socket, remote, t));
+            return true;
+        }
         Answers answers = new Answers(socket, new BufferedOutputStream(socket.getOutputStream(), 64 * 1024), remote);
         Thread writer = threads.newThread(answers::run);
         writer.setName("raftkv-kv-" + nodeId + "-out-" + remote);
@@ -146,15 +179,15 @@ public final class KvSocketServer implements InboundProtocol {
                     raw = reader.readFrame();
                     if (raw == null) { // the client is done sending: answer what it asked, then close
                         answers.awaitAllAnswered();
-                        return;
+                        return false;
                     }
                     frame = ClientFrames.decode(raw, maxFrameBytes);
                 } catch (FrameException e) {
                     LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote + ": "
                             + e.getMessage());
-                    return;
+                    return false;
                 } catch (EOFException e) {
-                    return;
+                    return false;
                 }
                 // At most MAX_IN_FLIGHT requests of a connection are unanswered or unwritten at once: past
                 // that the reader stops reading, and TCP holds the client back, so a client that never
@@ -162,23 +195,9 @@ public final class KvSocketServer implements InboundProtocol {
                 try {
                     answers.room.acquire();
                 } catch (InterruptedException e) { // the transport is closing: it interrupts its threads
-                    return;
+                    return false;
                 }
-                switch (frame) {
-                    case ClientFrames.Request r -> handle(r, answers);
-                    case ClientFrames.AdminRequest a -> admin(a, answers);
-                    case ClientFrames.StatusRequest s -> {
-                        Supplier<NodeStatus> st = status;
-                        answers.offer(st == null
-                                ? new ClientFrames.Response(s.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting"))
-                                : new ClientFrames.StatusResponse(s.correlation(), st.get()));
-                    }
-                    default -> {
-                        LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote
-                                + ": a client sent a " + frame.getClass().getSimpleName() + ", which only nodes send");
-                        return;
-                    }
-                }
+                if (!dispatch(frame, answers, remote, false)) return false;
             }
         } finally {
             answers.stop();
@@ -190,7 +209,39 @@ public final class KvSocketServer implements InboundProtocol {
         }
     }
 
-    private void handle(ClientFrames.Request r, Answers answers) {
+    /**
+     * Hands one request to the service (or answers it), its answer to go to {@code answers}; false if the
+     * connection must close. {@code adminOffThread}: run membership requests on a thread of their own, since
+     * the caller is the node's thread and must not wait on the node.
+     */
+    private boolean dispatch(ClientFrames.ClientFrame frame, AnswerSink answers, String remote, boolean adminOffThread) {
+        switch (frame) {
+            case ClientFrames.Request r -> handle(r, answers);
+            case ClientFrames.AdminRequest a -> {
+                if (adminOffThread) threads.newThread(() -> admin(a, answers)).start();
+                else admin(a, answers);
+            }
+            case ClientFrames.StatusRequest s -> {
+                Supplier<NodeStatus> st = status;
+                answers.offer(st == null
+                        ? new ClientFrames.Response(s.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting"))
+                        : new ClientFrames.StatusResponse(s.correlation(), st.get()));
+            }
+            default -> {
+                LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote
+                        + ": a client sent a " + frame.getClass().getSimpleName() + ", which only nodes send");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where a connection's answers go, from any thread. */
+    private interface AnswerSink {
+        void offer(ClientFrames.ClientFrame answer);
+    }
+
+    private void handle(ClientFrames.Request r, AnswerSink answers) {
         KvService s = service;
         if (s == null) {
             answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting")));
@@ -205,7 +256,7 @@ public final class KvSocketServer implements InboundProtocol {
     /** How long a learner may take to catch up before an addition gives up (it then stays a learner). */
     static final Duration CATCH_UP = Duration.ofSeconds(10);
 
-    private void admin(ClientFrames.AdminRequest a, Answers answers) {
+    private void admin(ClientFrames.AdminRequest a, AnswerSink answers) {
         RaftNode node = membership;
         if (node == null) {
             answers.offer(new ClientFrames.Response(a.correlation(),
@@ -286,7 +337,7 @@ public final class KvSocketServer implements InboundProtocol {
     }
 
     /** The answers of one connection, written by its own thread in batches. */
-    private final class Answers {
+    private final class Answers implements AnswerSink {
         final MpscUnboundedAtomicArrayQueue<ClientFrames.ClientFrame> queue = new MpscUnboundedAtomicArrayQueue<>(256);
         /** A permit per request read and not yet answered on the wire: given back once its answer is flushed. */
         final Semaphore room = new Semaphore(MAX_IN_FLIGHT);
@@ -303,7 +354,8 @@ public final class KvSocketServer implements InboundProtocol {
             this.remote = remote;
         }
 
-        void offer(ClientFrames.ClientFrame f) {
+        @Override
+        public void offer(ClientFrames.ClientFrame f) {
             if (stopped) return;
             queue.offer(f);
             if (idle.get() && idle.compareAndSet(true, false)) {
@@ -367,6 +419,157 @@ public final class KvSocketServer implements InboundProtocol {
                 queue.clear();
                 room.release(MAX_IN_FLIGHT); // a reader waiting for room must not wait on a writer that is gone
             }
+        }
+    }
+
+    /** The frame of an answer, or of a refusal when the answer is too large for one frame. */
+    private byte[] encodeAnswer(ClientFrames.ClientFrame f) {
+        try {
+            return ClientFrames.encode(f, maxFrameBytes);
+        } catch (IllegalArgumentException e) {
+            // A value too large for one frame: say so instead of leaving the client waiting.
+            return ClientFrames.encode(new ClientFrames.Response(f.correlation(), new KvResponse.Refused(e.getMessage())),
+                    maxFrameBytes);
+        }
+    }
+
+    /**
+     * A connection served by the node's thread ({@link TcpTransport.PolledConnection}): requests are read
+     * when the socket is readable, answers queued from any thread and written by the node's thread, which
+     * stops reading while too much is unanswered or unwritten.
+     */
+    private final class PolledClient implements TcpTransport.PolledConnection, AnswerSink {
+        final Socket socket;
+        final SocketChannel channel;
+        final String remote;
+        final TcpTransport transport;
+        final MpscUnboundedAtomicArrayQueue<ClientFrames.ClientFrame> answers = new MpscUnboundedAtomicArrayQueue<>(256);
+        /** Whether the transport has been asked to call {@link #flush()}. */
+        final AtomicBoolean flushAsked = new AtomicBoolean();
+        final AtomicBoolean closed = new AtomicBoolean();
+        SelectionKey key;
+        final FrameBuffer in = new FrameBuffer(maxFrameBytes, 16 * 1024);
+        /** Answers encoded and not yet taken by the socket, between 0 and its position. */
+        ByteBuffer out = ByteBuffer.allocate(16 * 1024);
+        /** Requests read whose answers are not yet in {@code out}. */
+        int unanswered;
+        /** The client has closed its sending side: answer what it asked, then close. */
+        boolean inputEnded;
+
+        PolledClient(Socket socket, String remote, TcpTransport transport) {
+            this.socket = socket;
+            this.channel = socket.getChannel();
+            this.remote = remote;
+            this.transport = transport;
+        }
+
+        @Override
+        public void registered(SelectionKey key) {
+            this.key = key;
+        }
+
+        @Override
+        public void offer(ClientFrames.ClientFrame answer) {
+            if (closed.get()) return;
+            answers.offer(answer);
+            if (flushAsked.compareAndSet(false, true)) transport.flushSoon(this);
+        }
+
+        @Override
+        public void ready(SelectionKey k) {
+            try {
+                if (k.isWritable()) write();
+                if (!closed.get() && k.isValid() && k.isReadable()) read();
+            } catch (RuntimeException e) {
+                // This runs on the node's thread: the connection goes, the node carries on.
+                LOG.log(Level.WARNING, "node " + nodeId + " closed a client connection from " + remote + " on an error", e);
+                close();
+            }
+        }
+
+        private void read() {
+            int n;
+            try {
+                n = in.readFrom(channel);
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "node " + nodeId + ": reading from client " + remote + " failed", e);
+                close();
+                return;
+            }
+            try {
+                for (ByteBuffer raw; (raw = in.next()) != null; ) {
+                    ClientFrames.ClientFrame frame = ClientFrames.decode(raw, maxFrameBytes);
+                    unanswered++;
+                    if (!dispatch(frame, this, remote, true)) {
+                        close();
+                        return;
+                    }
+                }
+            } catch (FrameException e) {
+                LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote + ": " + e.getMessage());
+                close();
+                return;
+            }
+            if (n < 0) inputEnded = true; // a request cut short by the end is dropped, as the blocking reader drops it
+            interest();
+        }
+
+        @Override
+        public void flush() {
+            flushAsked.set(false);
+            if (closed.get()) return;
+            for (ClientFrames.ClientFrame f; (f = answers.relaxedPoll()) != null; ) {
+                byte[] frame = encodeAnswer(f);
+                if (out.remaining() < frame.length) {
+                    out = ByteBuffer.allocate((int) Math.max(out.position() + (long) frame.length, 2L * out.capacity()))
+                            .put(out.flip());
+                }
+                out.put(frame);
+                unanswered--;
+            }
+            write();
+        }
+
+        private void write() {
+            if (closed.get()) return;
+            out.flip();
+            try {
+                channel.write(out);
+            } catch (IOException e) {
+                LOG.log(Level.FINE, "node " + nodeId + ": writing to client " + remote + " failed", e);
+                close();
+                return;
+            } finally {
+                out.compact();
+            }
+            interest();
+        }
+
+        /** Reads while there is room, writes while answers wait; closes once a client that stopped sending has them all. */
+        private void interest() {
+            if (closed.get() || key == null || !key.isValid()) return;
+            if (inputEnded && unanswered == 0 && out.position() == 0) {
+                close();
+                return;
+            }
+            int ops = 0;
+            if (!inputEnded && unanswered < MAX_IN_FLIGHT && out.position() < MAX_UNWRITTEN_BYTES) ops |= SelectionKey.OP_READ;
+            if (out.position() > 0) ops |= SelectionKey.OP_WRITE;
+            if (key.interestOps() != ops) key.interestOps(ops);
+        }
+
+        @Override
+        public void close() {
+            if (!closed.compareAndSet(false, true)) return;
+            connections.decrementAndGet();
+            SelectionKey k = key;
+            if (k != null) k.cancel();
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // It is unusable either way.
+            }
+            answers.clear();
         }
     }
 }

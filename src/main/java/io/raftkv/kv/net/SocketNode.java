@@ -157,8 +157,9 @@ public final class SocketNode implements AutoCloseable {
                     sink -> {
                         TcpTransport t = new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
                                 .threadFactory(threads);
-                        // A platform node thread may block in a selector: it reads its peers itself.
-                        if (options.platformThreads()) t.pollInbound();
+                        // A platform node thread may block in a selector: it serves its peers' and clients'
+                        // connections itself.
+                        if (options.platformThreads()) server.servedBy(t.pollInbound());
                         return setUp.apply(t).start();
                     },
                     new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange, 0,

@@ -123,8 +123,14 @@ public final class TcpTransport implements PolledTransport {
     private boolean polling;
     /** What the node's thread waits on when polling; null otherwise. */
     private Selector selector;
-    /** Accepted peer connections the node's thread has yet to register with its selector. */
-    private final Queue<PolledInbound> toRegister = new ConcurrentLinkedQueue<>();
+    /** Accepted connections (peers' and adopted ones) the node's thread has yet to register with its selector. */
+    private final Queue<Registration> toRegister = new ConcurrentLinkedQueue<>();
+    /** Adopted connections with something to write, for the node's thread to flush before it waits. */
+    private final Queue<PolledConnection> toFlush = new ConcurrentLinkedQueue<>();
+    /** Sockets that another protocol handed over to the node's thread: their serving thread must not close them. */
+    private final Set<Socket> adopted = ConcurrentHashMap.newKeySet();
+    /** The thread that polls this transport (the node's), once it has; wake-ups from it are needless. */
+    private volatile Thread poller;
     /** Which links pass messages: every one unless a test cuts some. */
     private volatile LinkFilter linked = (from, to) -> true;
     private final Object lifecycle = new Object();
@@ -371,7 +377,19 @@ public final class TcpTransport implements PolledTransport {
             closed = true;
         }
         closeQuietly(server);
-        closeQuietly(selector); // the node's thread has stopped waiting on it: a node closes its transport last
+        Selector sel = selector;
+        if (sel != null) {
+            // The node's thread has stopped polling: a node closes its transport last.
+            try {
+                for (SelectionKey key : sel.keys()) {
+                    if (key.attachment() instanceof PolledConnection c) c.close();
+                }
+            } catch (java.nio.channels.ClosedSelectorException | java.util.ConcurrentModificationException e) {
+                // closed already, or a registration raced this close: the channels close with their sockets below
+            }
+            for (Registration r; (r = toRegister.poll()) != null; ) r.close.run();
+            closeQuietly(sel);
+        }
         for (PeerLink link : links.values()) link.stop();
         for (Socket s : inbound) closeQuietly(s);
         long deadline = System.nanoTime() + JOIN_TIMEOUT_NANOS;
@@ -498,6 +516,7 @@ public final class TcpTransport implements PolledTransport {
                 socket.setSoTimeout(0);
                 Thread.currentThread().setName(threadPrefix + "client-" + remote);
                 other[0].serve(socket, new DataInputStream(socket.getInputStream()));
+                handedOver = adopted.remove(socket);
                 return;
             }
             if (peer < 0) return;
@@ -506,7 +525,8 @@ public final class TcpTransport implements PolledTransport {
             if (polling) {
                 SocketChannel ch = socket.getChannel();
                 ch.configureBlocking(false);
-                toRegister.add(new PolledInbound(socket, ch, peer, remote));
+                PolledInbound in = new PolledInbound(socket, ch, peer, remote);
+                toRegister.add(new Registration(ch, in, in::close));
                 handedOver = true;
                 wakeup();
                 return;
@@ -682,14 +702,63 @@ public final class TcpTransport implements PolledTransport {
         if (sel != null) sel.wakeup();
     }
 
+    /**
+     * A connection of another protocol that the node's thread serves once its protocol has handed it over
+     * ({@link #adopt}): its methods are called on the node's thread, but for {@link #close()}.
+     */
+    public interface PolledConnection {
+        /** The connection's key, once registered (interested in reading); before any other call. */
+        void registered(SelectionKey key);
+
+        /** The channel is ready for what {@code key.readyOps()} says. */
+        void ready(SelectionKey key);
+
+        /** Writes what it has to write, as far as the socket takes it; called after {@link #flushSoon}. */
+        void flush();
+
+        /** Closes the connection; any thread (the transport's close, or a failed registration). */
+        void close();
+    }
+
+    /**
+     * Hands a connection of another protocol to the node's thread, which then serves it through {@code c}:
+     * for a protocol's {@link InboundProtocol#serve} once its handshake is done, when this transport
+     * {@link #polling() polls}. The channel is made non-blocking, and the serving thread may return without
+     * the connection being closed.
+     *
+     * @throws IllegalStateException if this transport does not poll
+     */
+    public void adopt(Socket socket, PolledConnection c) throws IOException {
+        if (!polling) throw new IllegalStateException("node " + selfId + " does not poll its connections");
+        SocketChannel ch = Objects.requireNonNull(socket.getChannel(), "the socket has no channel");
+        ch.configureBlocking(false);
+        adopted.add(socket);
+        // From now on the connection is the node thread's to close (or this transport's close, by its key).
+        inbound.remove(socket);
+        toRegister.add(new Registration(ch, c, c::close));
+        wakeup();
+    }
+
+    /** Has the node's thread call {@code c.flush()} before it next waits; any thread. */
+    public void flushSoon(PolledConnection c) {
+        toFlush.add(c);
+        if (Thread.currentThread() != poller) wakeup();
+    }
+
+    /** A channel for the node's thread to register, what to attach to its key, and how to give it up. */
+    private record Registration(SocketChannel channel, Object attachment, Runnable close) {}
+
     private void registerHandedOver(Selector sel) {
-        for (PolledInbound in; (in = toRegister.poll()) != null; ) {
+        if (poller == null) poller = Thread.currentThread();
+        for (Registration r; (r = toRegister.poll()) != null; ) {
             try {
-                in.channel.register(sel, SelectionKey.OP_READ, in);
+                SelectionKey key = r.channel.register(sel, SelectionKey.OP_READ, r.attachment);
+                if (r.attachment instanceof PolledConnection c) c.registered(key);
             } catch (IOException | RuntimeException e) { // closed meanwhile (the transport is closing, or the peer left)
-                in.close(null);
+                r.close.run();
             }
         }
+        for (PolledConnection c; (c = toFlush.poll()) != null; ) c.flush();
     }
 
     private void readReady(Selector sel) {
@@ -697,20 +766,24 @@ public final class TcpTransport implements PolledTransport {
         for (var it = keys.iterator(); it.hasNext(); ) {
             SelectionKey key = it.next();
             it.remove();
-            if (key.isValid() && key.isReadable()) ((PolledInbound) key.attachment()).read();
+            if (!key.isValid()) continue;
+            if (key.attachment() instanceof PolledInbound in) {
+                if (key.isReadable()) in.read();
+            } else {
+                ((PolledConnection) key.attachment()).ready(key);
+            }
         }
+        // What the connections answered while being read goes out before the node's pass, not after it.
+        for (PolledConnection c; (c = toFlush.poll()) != null; ) c.flush();
     }
 
-    /**
-     * An accepted peer connection that the node's thread reads: what has arrived goes into {@code buffer},
-     * and the whole frames in it to the sink. A frame's length is checked before the buffer grows for it.
-     */
+    /** An accepted peer connection that the node's thread reads: the whole frames that have arrived go to the sink. */
     private final class PolledInbound {
         final Socket socket;
         final SocketChannel channel;
         final int peer;
         final String remote;
-        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        final FrameBuffer frames = new FrameBuffer(codec.maxFrameBytes(), 64 * 1024);
 
         PolledInbound(Socket socket, SocketChannel channel, int peer, String remote) {
             this.socket = socket;
@@ -721,33 +794,9 @@ public final class TcpTransport implements PolledTransport {
 
         void read() {
             try {
-                int n = channel.read(buffer);
-                if (n < 0) {
-                    close(buffer.position() == 0 ? null : "it closed its connection inside a frame");
-                    return;
-                }
-                buffer.flip();
-                int need = 0;
-                while (buffer.remaining() >= FrameCodec.LENGTH_BYTES) {
-                    int at = buffer.position();
-                    int length = buffer.getInt(at);
-                    FrameEnvelope.checkLength(length, codec.maxFrameBytes());
-                    int size = FrameCodec.LENGTH_BYTES + length;
-                    if (buffer.remaining() < size) {
-                        need = size;
-                        break;
-                    }
-                    Message m = codec.decode(buffer.slice(at, size));
-                    buffer.position(at + size);
-                    take(m, peer);
-                }
-                buffer.compact();
-                if (need > buffer.capacity()) {
-                    // Doubling spares a run of growing frames a copy each; the maximum frame caps it.
-                    ByteBuffer larger = ByteBuffer.allocate((int) Math.max(need,
-                            Math.min(codec.maxFrameBytes(), 2L * buffer.capacity())));
-                    buffer = larger.put(buffer.flip());
-                }
+                int n = frames.readFrom(channel);
+                for (ByteBuffer frame; (frame = frames.next()) != null; ) take(codec.decode(frame), peer);
+                if (n < 0) close(frames.holdsPart() ? "closed its connection inside a frame" : null);
             } catch (FrameException e) {
                 badFrames.incrementAndGet();
                 LOG.warning(() -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
@@ -765,6 +814,10 @@ public final class TcpTransport implements PolledTransport {
         }
 
         /** Closes the connection; logs {@code why} (INFO) unless it is null or the transport is closing. */
+        void close() {
+            close(null);
+        }
+
         void close(String why) {
             closeQuietly(socket);
             inbound.remove(socket);

@@ -42,10 +42,15 @@ class TcpKvConnectorTest {
         System.out.println("TcpKvConnectorTest seed " + seed);
         // Elections after 250-500 ms rather than the default 50-100: a pause of a loaded machine must not
         // change the leader between the test's look at it and its assertions.
-        cluster = Cluster.builder().nodes(3).seed(seed).transport(ClusterTransport.TCP).electionTicks(50).start();
+        cluster = builder().nodes(3).seed(seed).transport(ClusterTransport.TCP).electionTicks(50).start();
         cluster.awaitLeader(WAIT);
         addresses = new HashMap<>();
         for (int id : cluster.nodeIds()) addresses.put(id, cluster.address(id).orElseThrow());
+    }
+
+    /** The cluster the tests run against, before its size, seed and transport are set. */
+    Cluster.Builder builder() {
+        return Cluster.builder();
     }
 
     @AfterEach

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class FrameReaderTest {
     private final FrameCodec codec = new FrameCodec();
 
-    private static InputStream streamOf(byte[]... frames) {
+    static InputStream streamOf(byte[]... frames) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (byte[] f : frames) out.writeBytes(f);
         return new ByteArrayInputStream(out.toByteArray());
@@ -58,7 +58,7 @@ class FrameReaderTest {
     }
 
     /** A stream over {@code bytes} whose reads return 1 to {@code most} bytes, as a socket's may, chosen by {@code random}. */
-    private static final class ChoppyStream extends InputStream {
+    static final class ChoppyStream extends InputStream {
         private final byte[] bytes;
         private final java.util.Random random;
         private final int most;
