@@ -59,10 +59,11 @@ public final class NodeCommand implements Callable<Integer> {
             description = "Election timeout in ticks, randomized in [T, 2T) (default: ${DEFAULT-VALUE}).")
     private int electionTicks;
 
-    @Option(names = "--threads", defaultValue = "virtual", paramLabel = "KIND",
-            description = "virtual or platform: the kind of thread the node loop, its ticker and its sockets run on."
-                    + " Platform threads, which the OS wakes directly, commit faster in socket mode (see"
-                    + " bench-results); default: ${DEFAULT-VALUE}.")
+    @Option(names = "--threads", defaultValue = "platform", paramLabel = "KIND",
+            description = "platform or virtual: the kind of thread the node loop, its ticker and its sockets run on."
+                    + " On platform threads the node's own thread reads and writes its peers' and clients'"
+                    + " connections, so a message wakes one thread, which the OS wakes directly; on virtual"
+                    + " threads each connection has reader and writer threads (default: ${DEFAULT-VALUE}).")
     private String threads;
 
     @Option(names = "--voters", split = ",", paramLabel = "ID,...",

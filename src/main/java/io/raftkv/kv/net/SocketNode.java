@@ -62,10 +62,10 @@ public final class SocketNode implements AutoCloseable {
 
         /**
          * Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on,
-         * virtual threads, {@link SnapshotPolicy#defaults()}.
+         * platform threads (the node's thread serving its connections itself), {@link SnapshotPolicy#defaults()}.
          */
         public static Options defaults() {
-            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, false, SnapshotPolicy.defaults(),
+            return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, true, SnapshotPolicy.defaults(),
                     Set.of());
         }
 
