@@ -43,6 +43,6 @@ done
 "$java" -Xmx1g -jar target/raftkv.jar bench --peers "$peers" --rates 200 --duration 20s --warmup 5s \
   --clients 1 --value-bytes 128 --out "$out/one-client" | tee "$out/one-client.txt"
 # 64 clients, rising rates: where queueing starts.
-"$java" -Xmx1g -jar target/raftkv.jar bench --peers "$peers" --rates 1000,10000,30000 --duration 10s --warmup 3s \
+"$java" -Xmx1g -jar target/raftkv.jar bench --peers "$peers" --rates 10000,30000,100000 --duration 10s --warmup 3s \
   --clients 64 --value-bytes 128 --out "$out/64-clients" | tee "$out/64-clients.txt"
 "$java" -jar target/raftkv.jar client --peers "$peers" status | tee "$out/status-after.txt"
