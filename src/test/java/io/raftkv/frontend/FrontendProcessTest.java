@@ -335,11 +335,26 @@ class FrontendProcessTest {
         Map<Integer, ProcessHandle> out = new TreeMap<>();
         frontend.children().forEach(p -> {
             seen.add(p);
-            String line = p.info().commandLine().orElse("");
+            String line = commandLine(p);
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("raftserver([0-9]+) ").matcher(line);
             if (m.find()) out.put(Integer.parseInt(m.group(1)), p);
         });
         return out.size() == N ? out : null;
+    }
+
+    /**
+     * A process's whole command line, its arguments joined by spaces as pgrep -f sees them. Not
+     * ProcessHandle.Info.commandLine(): on Linux the JDK reads only the first 4,096 bytes of
+     * /proc/PID/cmdline, and a server's name comes after the class path, which the test class path (with
+     * the benchmarks' peers on it) makes longer than that.
+     */
+    private static String commandLine(ProcessHandle p) {
+        try {
+            byte[] raw = java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+            return new String(raw, StandardCharsets.UTF_8).replace('\0', ' ');
+        } catch (IOException e) {
+            return p.info().commandLine().orElse(""); // no /proc here, or the process has ended
+        }
     }
 
     /** The pids pgrep -f finds for {@code pattern} among the front end's children. */
