@@ -21,12 +21,12 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Closed-loop commit latency with HdrHistogram, for raftkv and MicroRaft alike: {@code clients}
- * clients each put a distinct value (its own counter in a {@code valueBytes} string) back to back, and
- * every put is timed from the call until it returns. After a warm-up, one window of {@code seconds} is
- * measured: commits per second, p50 to p99.99 and the worst commit, the worst commit of every second,
- * GC time and count, the process's CPU, and the heap left after the last collection, sampled each
- * second (a soak shows whether it stays flat). One client is a platform thread, as a caller outside
+ * Closed-loop commit latency with HdrHistogram, for raftkv and its peers (MicroRaft, SOFAJRaft) alike:
+ * {@code clients} clients each put a distinct value (its own counter in a {@code valueBytes} string) back
+ * to back, and every put is timed from the call until it returns. After a warm-up, one window of
+ * {@code seconds} is measured: commits per second, p50 to p99.99 and the worst commit, the worst commit of
+ * every second, GC time and count, the process's CPU, and the heap left after the last collection, sampled
+ * each second (a soak shows whether it stays flat). One client is a platform thread, as a caller outside
  * any virtual-thread pool would be; more are virtual threads. Beside the figures it prints the machine's
  * memory latency ({@link MachineProbe}): once alone before the cluster starts, and once a second during the
  * window (about a millisecond of loads each), with how closely the commits of each second follow it; the
@@ -35,9 +35,10 @@ import java.util.concurrent.locks.LockSupport;
  * not the machine's.
  *
  * <pre>java -cp target/benchmarks.jar io.raftkv.bench.ClosedLoopBench SYSTEM NODES CLIENTS VALUE_BYTES WARMUP_S SECONDS OUT_DIR [LABEL]</pre>
- * SYSTEM is raftkv or microraft. It prints one summary line (and a per-second line with -Dbench.verbose=true)
- * and appends the window's histogram to {@code OUT_DIR/LABEL.hlog}; {@code ClosedLoopBench plot OUT_DIR TITLE}
- * draws every .hlog there (all the windows of a file together) as one percentile plot, {@code plot.svg}.
+ * SYSTEM is raftkv, raftkv-tcp, microraft or jraft (see {@link CommitTargets#open}). It prints one summary
+ * line (and a per-second line with -Dbench.verbose=true) and appends the window's histogram to
+ * {@code OUT_DIR/LABEL.hlog}; {@code ClosedLoopBench plot OUT_DIR TITLE} draws every .hlog there (all the
+ * windows of a file together) as one percentile plot, {@code plot.svg}.
  *
  * <p>To find what stalls a commit: {@code -Dbench.stalls=MICROS} lists every commit slower than that, with
  * the wall-clock time it ended (to set beside a JFR recording's GC pauses and safepoints), and runs a
@@ -58,7 +59,7 @@ public final class ClosedLoopBench {
         }
         if (args.length < 7) {
             System.err.println("usage: ClosedLoopBench SYSTEM NODES CLIENTS VALUE_BYTES WARMUP_S SECONDS OUT_DIR [LABEL]"
-                    + " | plot OUT_DIR [TITLE]");
+                    + " | plot OUT_DIR [TITLE]\n  SYSTEM: raftkv, raftkv-tcp, microraft or jraft");
             System.exit(2);
         }
         String system = args[0];
@@ -320,8 +321,9 @@ public final class ClosedLoopBench {
         System.out.println("wrote " + dir.resolve("plot.svg"));
     }
 
-    /** The highest term among raftkv's nodes (so the difference counts elections); -1 for another system. */
+    /** The highest term among the nodes (so the difference counts elections): raftkv's and jraft's; -1 for MicroRaft. */
     private static long term(CommitTarget target) {
+        if (target instanceof io.raftkv.bench.jraft.JraftTarget j) return j.term();
         if (!(target instanceof RaftkvTarget r)) return -1;
         return r.cluster().statuses().stream().mapToLong(io.raftkv.node.NodeStatus::term).max().orElse(0);
     }

@@ -1,5 +1,6 @@
 package io.raftkv.bench;
 
+import io.raftkv.bench.jraft.JraftTarget;
 import io.raftkv.bench.microraft.MicroRaftTarget;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.cluster.ClusterTransport;
@@ -14,8 +15,12 @@ final class CommitTargets {
     /**
      * A started store of {@code nodes} nodes with a leader: {@code "raftkv"} (an embedded cluster with
      * memory storage, idle nodes spinning {@code spins} times before they park), {@code "raftkv-tcp"} (the
-     * same over TCP on loopback ports) or {@code "microraft"}
-     * (MicroRaft 0.7, which has no such knob: {@code spins} must be 0 for it).
+     * same over TCP on loopback ports; {@code "raftkv-tcp-platform"} on platform threads),
+     * {@code "raftkv-procs"} / {@code "raftkv-procs-platform"} ({@code nodes} {@code raftkv node} processes on
+     * loopback, on virtual or platform threads, see {@link NodeProcessesTarget}), {@code "microraft"}
+     * (MicroRaft 0.7 over an in-memory transport)
+     * or {@code "jraft"} (SOFAJRaft 1.4.1 over its own Bolt RPC on loopback ports, RocksDB log without
+     * fsync; see {@link JraftTarget}). Neither peer has such a knob: {@code spins} must be 0 for them.
      */
     static CommitTarget open(String system, int nodes, int spins) {
         return switch (system) {
@@ -28,22 +33,28 @@ final class CommitTargets {
                     .transport(ClusterTransport.TCP).platformThreads(true));
             // Socket mode as users run it: node processes on loopback, this JVM their client.
             case "raftkv-procs", "raftkv-procs-platform" -> {
-                if (spins != 0) {
-                    throw new IllegalArgumentException("spins is not a setting of raftkv node processes; run " + system
-                            + " with spins=0 only, not " + spins);
-                }
+                requireNoSpins("a raftkv node process", spins);
                 yield new NodeProcessesTarget(nodes, system.endsWith("-platform") ? "platform" : "virtual", "1g");
             }
             case "microraft" -> {
-                if (spins != 0) {
-                    // A row labelled microraft/spins=200 would be a copy of spins=0 passed off as another setting.
-                    throw new IllegalArgumentException("spins is a raftkv setting (Cluster.Builder.spinsBeforePark); "
-                            + "MicroRaft has none, so run it with spins=0 only, not " + spins);
-                }
+                requireNoSpins("MicroRaft", spins);
                 yield new MicroRaftTarget(nodes);
             }
-            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, raftkv-tcp-platform, raftkv-procs, raftkv-procs-platform or microraft");
+            case "jraft" -> {
+                requireNoSpins("SOFAJRaft", spins);
+                yield new JraftTarget(nodes);
+            }
+            default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, "
+                    + "raftkv-tcp-platform, raftkv-procs, raftkv-procs-platform, microraft or jraft");
         };
+    }
+
+    private static void requireNoSpins(String peer, int spins) {
+        if (spins != 0) {
+            // A row labelled microraft/spins=200 would be a copy of spins=0 passed off as another setting.
+            throw new IllegalArgumentException("spins is a raftkv setting (Cluster.Builder.spinsBeforePark); "
+                    + peer + " has none, so run it with spins=0 only, not " + spins);
+        }
     }
 
     /** The 1024 keys the benchmarks cycle through: {@code "k" + (i & 1023)}, made once so no benchmark times the concatenation. */
