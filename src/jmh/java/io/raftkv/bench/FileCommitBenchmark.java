@@ -1,6 +1,7 @@
 package io.raftkv.bench;
 
 import io.raftkv.cluster.Cluster;
+import io.raftkv.cluster.ClusterTransport;
 import io.raftkv.kv.KvClient;
 import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.FileStorageForces;
@@ -11,6 +12,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -66,11 +68,25 @@ public class FileCommitBenchmark {
         private long measuredAllForces;
         private long measuredNanos;
 
+        /**
+         * How the nodes talk: {@code memory} (the in-memory network), {@code tcp} (loopback sockets, virtual
+         * threads) or {@code tcp-platform} (loopback sockets, each node's platform thread serving its own
+         * connections, as a {@code raftkv node} process runs); over TCP the clients are too.
+         */
+        @Param({"memory"})
+        String transport;
+
         @Setup(Level.Trial)
         public void start() throws IOException {
             dir = Files.createTempDirectory("raftkv-file-commit-");
+            Cluster.Builder b = switch (transport) {
+                case "memory" -> Cluster.builder();
+                case "tcp" -> Cluster.builder().transport(ClusterTransport.TCP);
+                case "tcp-platform" -> Cluster.builder().transport(ClusterTransport.TCP).platformThreads(true);
+                default -> throw new IllegalArgumentException("transport must be memory, tcp or tcp-platform, was " + transport);
+            };
             // What Cluster.Builder.storage(dir) does, keeping each store to read its force counter.
-            cluster = Cluster.builder().nodes(3)
+            cluster = b.nodes(3)
                     .storage(id -> {
                         FileStorage s = FileStorage.open(dir.resolve("node-" + id), FileStorage.Options.defaults());
                         stores.put(id, s);

@@ -114,7 +114,10 @@ public final class Cluster implements AutoCloseable {
         if (b.transport == ClusterTransport.TCP) {
             this.addresses = Map.copyOf(LoopbackPorts.reserve(b.nodes));
             this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
-            this.tcpConnector = new TcpKvConnector(addresses, clusterId);
+            // On platform threads the clients' connection readers are too: the OS wakes one directly when an answer lands.
+            this.tcpConnector = b.platformThreads
+                    ? new TcpKvConnector(addresses, clusterId, Thread.ofPlatform().daemon().factory())
+                    : new TcpKvConnector(addresses, clusterId);
             this.tcpTransports = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
         } else {
             this.tcpTransports = null;
@@ -811,8 +814,8 @@ public final class Cluster implements AutoCloseable {
         }
 
         /**
-         * Runs each node (its loop, its ticker and, over TCP, its sockets) on platform threads instead of
-         * virtual ones (default false). Over TCP the node's own thread then reads its peers' and clients'
+         * Runs each node (its loop, its ticker and, over TCP, its sockets, and the clients' connection
+         * readers) on platform threads instead of virtual ones (default false). Over TCP the node's own thread then reads its peers' and clients'
          * connections and writes its answers, waiting on a selector, so a message wakes one thread, the
          * node's; that is how socket mode runs a node on platform threads ({@code raftkv node --threads
          * platform}). Each node then holds a few platform threads of its own.

@@ -10,7 +10,8 @@ import io.raftkv.raft.Role;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -27,6 +28,7 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,12 +43,20 @@ import static org.junit.jupiter.api.Assertions.fail;
  * pause) and seeds the cluster; thread timing still differs from run to run. {@code -Dnemesis.seconds=S}
  * sets how long the nemesis runs (default 10).
  */
-@ParameterizedClass(name = "{0}")
-@EnumSource(ClusterTransport.class)
+@ParameterizedClass(name = "{0}, platform threads {1}")
+@MethodSource("modes")
 class NemesisTest {
     /** In memory and over TCP on loopback; over TCP the network's drop, delay, duplicate and reorder are not there. */
-    @Parameter
+    @Parameter(0)
     ClusterTransport transport;
+    /** Over TCP on platform threads, each node's own thread serves its connections (a selector, no reader threads). */
+    @Parameter(1)
+    boolean platformThreads;
+
+    static Stream<Arguments> modes() {
+        return Stream.of(Arguments.of(ClusterTransport.IN_MEMORY, false), Arguments.of(ClusterTransport.TCP, false),
+                Arguments.of(ClusterTransport.TCP, true));
+    }
 
     private static final int NODES = 5;
     private static final int CLIENTS = 5;
@@ -66,10 +76,11 @@ class NemesisTest {
     void historiesUnderANemesisAreLinearizableAndLoseNoAcknowledgedWrite() throws Exception {
         long seed = seedProperty();
         Duration duration = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("nemesis.seconds", "10")) * 1000));
-        System.out.println("NemesisTest (" + transport + "): seed " + seed + ", nemesis for " + duration.toMillis() + " ms; replay with"
+        System.out.println("NemesisTest (" + transport + (platformThreads ? ", platform threads" : "") + "): seed " + seed + ", nemesis for " + duration.toMillis() + " ms; replay with"
                 + " ./mvn21 test -Dtest=NemesisTest -Dnemesis.seed=" + seed);
 
-        try (Cluster cluster = Cluster.builder().nodes(NODES).seed(seed).transport(transport).start()) {
+        try (Cluster cluster = Cluster.builder().nodes(NODES).seed(seed).transport(transport).platformThreads(platformThreads)
+                .start()) {
             cluster.awaitLeader(WAIT);
             List<Operation> history = new ArrayList<>();
             Nemesis nemesis = new Nemesis(cluster, new SplittableRandom(seed), transport == ClusterTransport.IN_MEMORY);

@@ -387,7 +387,7 @@ public final class TcpTransport implements PolledTransport {
             } catch (java.nio.channels.ClosedSelectorException | java.util.ConcurrentModificationException e) {
                 // closed already, or a registration raced this close: the channels close with their sockets below
             }
-            for (Registration r; (r = toRegister.poll()) != null; ) r.close.run();
+            closeUnregistered();
             closeQuietly(sel);
         }
         for (PeerLink link : links.values()) link.stop();
@@ -670,29 +670,25 @@ public final class TcpTransport implements PolledTransport {
 
     @Override
     public void poll() {
-        Selector sel = selector;
-        if (sel == null) return;
-        try {
-            registerHandedOver(sel);
-            if (sel.selectNow() > 0) readReady(sel);
-        } catch (ClosedSelectorException e) {
-            // closed: the node is stopping
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "node " + selfId + ": polling its peers' connections failed", e);
-        }
+        serveConnections(false);
     }
 
     @Override
     public void await() {
+        serveConnections(true);
+    }
+
+    /** Registers what was handed over, flushes what waits, then serves the ready connections: after waiting for one if {@code block}. */
+    private void serveConnections(boolean block) {
         Selector sel = selector;
         if (sel == null) return;
         try {
             registerHandedOver(sel);
-            if (sel.select() > 0) readReady(sel);
+            if ((block ? sel.select() : sel.selectNow()) > 0) readReady(sel);
         } catch (ClosedSelectorException e) {
             // closed: the node is stopping
         } catch (IOException e) {
-            LOG.log(Level.WARNING, "node " + selfId + ": waiting on its peers' connections failed", e);
+            LOG.log(Level.WARNING, "node " + selfId + ": serving its connections failed", e);
         }
     }
 
@@ -737,6 +733,11 @@ public final class TcpTransport implements PolledTransport {
         inbound.remove(socket);
         toRegister.add(new Registration(ch, c, c::close));
         wakeup();
+        if (closed) closeUnregistered(); // close() may have emptied the queue just before this one joined it
+    }
+
+    private void closeUnregistered() {
+        for (Registration r; (r = toRegister.poll()) != null; ) r.close.run();
     }
 
     /** Has the node's thread call {@code c.flush()} before it next waits; any thread. */
