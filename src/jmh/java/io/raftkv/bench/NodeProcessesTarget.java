@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * started on this JVM's JDK and class path with {@code nodeHeap} each and their threads ({@code raftkv node
  * --threads}) virtual or platform, reached from this process through {@link SocketClusterTarget} (one
  * shared, pipelined connection per node; its reader threads of the same kind). Node logs go to a
- * temporary directory that {@link #close()} removes with the data.
+ * temporary directory that {@link #close()} removes with the data. {@code -Dbench.nodeArgs="..."} adds
+ * options to every node's command line (such as {@code --snapshot-every 4m}).
  */
 final class NodeProcessesTarget implements CommitTarget {
     private static final long START_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -41,10 +42,15 @@ final class NodeProcessesTarget implements CommitTarget {
             StringBuilder list = new StringBuilder();
             peers.forEach((id, a) -> list.append(list.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
             String java = ProcessHandle.current().info().command().orElseThrow();
+            // More raftkv node options, such as "--snapshot-every 4m", from -Dbench.nodeArgs.
+            String[] extra = System.getProperty("bench.nodeArgs", "").isBlank() ? new String[0]
+                    : System.getProperty("bench.nodeArgs").trim().split("\\s+");
             for (int id : peers.keySet()) {
-                processes.add(new ProcessBuilder(java, "-Xmx" + nodeHeap, "-cp", System.getProperty("java.class.path"),
+                List<String> command = new ArrayList<>(List.of(java, "-Xmx" + nodeHeap, "-cp", System.getProperty("java.class.path"),
                         RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id), "--peers", list.toString(),
-                        "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--threads", threads)
+                        "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--threads", threads));
+                command.addAll(List.of(extra));
+                processes.add(new ProcessBuilder(command)
                         .redirectErrorStream(true).redirectOutput(data.resolve("node-" + id + ".log").toFile()).start());
             }
             target = new SocketClusterTarget(peers, "raftkv", threads.equals("platform")
