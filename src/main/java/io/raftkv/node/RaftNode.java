@@ -509,8 +509,12 @@ public final class RaftNode implements AutoCloseable {
                 if (p != null) p.poll();
                 pass();
                 for (int i = 0; i < spinsBeforePark && inbox.isEmpty(); i++) {
-                    // Mostly a CPU hint; every 16th turn lets other virtual threads on this carrier run.
-                    if ((i & 15) == 15) Thread.yield(); else Thread.onSpinWait();
+                    // A node that reads its own sockets looks at them on every turn (a frame that lands now is
+                    // read without a wake-up); otherwise mostly a CPU hint, and every 16th turn lets other
+                    // virtual threads on this carrier run.
+                    if (p != null) p.poll();
+                    else if ((i & 15) == 15) Thread.yield();
+                    else Thread.onSpinWait();
                 }
                 if (inbox.isEmpty()) {
                     parked = true;
