@@ -73,9 +73,11 @@ public final class NodeCommand implements Callable<Integer> {
                     + " first start records them in --data; later starts use the record and refuse another list.")
     private java.util.List<Integer> voters;
 
-    @Option(names = "--snapshot-every", defaultValue = "64m", paramLabel = "SIZE",
+    @Option(names = "--snapshot-every", defaultValue = "8m", paramLabel = "SIZE",
             description = "Snapshot the state and compact the log once this much log (bytes, or with k, m or g)"
-                    + " has been applied since the last snapshot (default: ${DEFAULT-VALUE}).")
+                    + " has been applied since the last snapshot, or as much as the last snapshot's size if that"
+                    + " is larger. The node keeps that log on its heap too, so this also bounds what its GC"
+                    + " copies (default: ${DEFAULT-VALUE}).")
     private String snapshotEvery;
 
     @Override
