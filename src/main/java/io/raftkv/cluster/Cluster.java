@@ -814,11 +814,11 @@ public final class Cluster implements AutoCloseable {
         }
 
         /**
-         * Runs each node (its loop, its ticker and, over TCP, its sockets, and the clients' connection
-         * readers) on platform threads instead of virtual ones (default false). Over TCP the node's own thread then reads its peers' and clients'
-         * connections and writes its answers, waiting on a selector, so a message wakes one thread, the
-         * node's; that is how socket mode runs a node on platform threads ({@code raftkv node --threads
-         * platform}). Each node then holds a few platform threads of its own.
+         * Runs each node (its loop, its ticker and, over TCP, its sockets and the clients' connection
+         * readers) on platform threads instead of virtual ones (default false). Over TCP the node's own
+         * thread then reads its peers' and clients' connections and writes its answers, waiting on a
+         * selector, so a message wakes one thread, the node's: that is how {@code raftkv node} runs by
+         * default. Each node then holds a few platform threads of its own.
          */
         public Builder platformThreads(boolean platform) {
             this.platformThreads = platform;
