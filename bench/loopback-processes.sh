@@ -2,7 +2,7 @@
 # Commit latency of a cluster of 3 raftkv node processes on loopback TCP, no fsync (DESIGN's target:
 # p50 at most 100 us), measured by the open-loop harness (raftkv bench --peers) in a fourth process.
 # Writes bench-results/<date>-loopback/ with the machine it ran on. About 2 minutes.
-#   bench/loopback-processes.sh [OUT_DIR]
+#   bench/loopback-processes.sh [OUT_DIR]        (NODE_ARGS="--snapshot-every 64m" adds raftkv node options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-bench-results/$(date -u +%Y-%m-%d)-loopback}"
@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 for id in 1 2 3; do
-  "$java" -Xmx1g -jar target/raftkv.jar node --id "$id" --peers "$peers" --data "$data/$id" --no-fsync \
+  "$java" -Xmx1g -jar target/raftkv.jar node --id "$id" --peers "$peers" --data "$data/$id" --no-fsync ${NODE_ARGS:-} \
     > "$out/node-$id.log" 2>&1 &
   pids+=($!)
 done
