@@ -13,18 +13,18 @@ import java.util.function.Supplier;
  * Waits for a condition with a deadline, checking it every millisecond; on timeout the test fails
  * with what it waited for and the last state seen. Never a fixed sleep.
  */
-final class Await {
+public final class Await {
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private Await() {}
 
     /** Waits until {@code condition} holds; {@code state} describes the world for the failure message. */
-    static void until(String what, Duration timeout, BooleanSupplier condition, Supplier<?> state) {
+    public static void until(String what, Duration timeout, BooleanSupplier condition, Supplier<?> state) {
         value(what, timeout, () -> condition.getAsBoolean() ? Optional.of(Boolean.TRUE) : Optional.empty(), state);
     }
 
     /** Waits until {@code probe} finds a value, and returns it. */
-    static <T> T value(String what, Duration timeout, Supplier<Optional<T>> probe, Supplier<?> state) {
+    public static <T> T value(String what, Duration timeout, Supplier<Optional<T>> probe, Supplier<?> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Optional<T> found = probe.get();

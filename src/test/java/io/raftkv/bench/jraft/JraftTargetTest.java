@@ -1,6 +1,7 @@
 package io.raftkv.bench.jraft;
 
 import io.raftkv.bench.CommitTarget.Writer;
+import io.raftkv.cluster.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,8 +19,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +31,7 @@ class JraftTargetTest {
     private static final int NODES = 3;
     private static final int WRITERS = 4;
     private static final int PUTS = 250;
-    private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final Duration WAIT = Duration.ofSeconds(10);
 
     @Test
     void writersOnSeveralThreadsCommitOnEveryNodeThenCloseFreesPortsAndNodeThreads() throws Exception {
@@ -68,9 +68,9 @@ class JraftTargetTest {
 
             // A put returns once the leader applied it; the followers apply it once they learn the commit
             // index, on a later append or heartbeat.
-            awaitTrue(() -> target.contents().stream().allMatch(expected::equals), () -> {
+            Await.until("every node applied every put", WAIT, () -> target.contents().stream().allMatch(expected::equals), () -> {
                 List<Map<String, String>> contents = target.contents();
-                StringBuilder why = new StringBuilder("not every node applied every put within 10 s:");
+                StringBuilder why = new StringBuilder("keys per node:");
                 for (int n = 0; n < contents.size(); n++) {
                     why.append(" node ").append(n).append(" has ").append(contents.get(n).size()).append(" of ")
                             .append(expected.size()).append(" keys").append(expected.equals(contents.get(n)) ? " (all)" : "");
@@ -95,8 +95,8 @@ class JraftTargetTest {
         }
         // Node.join() returns once the node's own executors have been asked to stop; their threads end a
         // moment later.
-        awaitTrue(() -> nodeThreads.stream().noneMatch(Thread::isAlive), () -> "threads still alive 10 s after close: "
-                + nodeThreads.stream().filter(Thread::isAlive).map(Thread::getName).sorted().toList());
+        Await.until("the nodes' threads end after close", WAIT, () -> nodeThreads.stream().noneMatch(Thread::isAlive),
+                () -> "alive: " + nodeThreads.stream().filter(Thread::isAlive).map(Thread::getName).sorted().toList());
     }
 
     /**
@@ -112,16 +112,5 @@ class JraftTargetTest {
                         && !t.getName().startsWith("JRaft-Group-Default-Executor")
                         && !t.getName().startsWith("JRaft-Rpc-Closure-Executor")))
                 .collect(Collectors.toCollection(HashSet::new));
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, java.util.function.Supplier<String> why)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT_NANOS;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail(why.get());
-            }
-            Thread.sleep(10);
-        }
     }
 }
