@@ -1,5 +1,9 @@
 package io.raftkv.cluster;
 
+import io.raftkv.app.AppClient;
+import io.raftkv.app.AppConnector;
+import io.raftkv.app.AppSpec;
+import io.raftkv.app.SessionMachine;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.KvLimits;
@@ -12,6 +16,8 @@ import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
+import io.raftkv.node.Reply;
+import io.raftkv.node.StateMachine;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.Configuration;
@@ -60,7 +66,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.function.Function;
 
 /**
- * A whole Raft key-value cluster inside one JVM: N nodes, each on its own virtual thread, joined
+ * A whole Raft cluster inside one JVM, running the key-value store or your own {@link AppSpec application}
+ * ({@link Builder#app}): N nodes, each on its own virtual thread, joined
  * by an in-memory network that can partition, cut, drop and delay, or by TCP on loopback ports
  * ({@link Builder#transport}). Nodes can be killed (volatile state lost, storage kept) and restarted;
  * in memory, nodes can be added and removed while the cluster runs (one at a time, through the log:
@@ -94,7 +101,7 @@ public final class Cluster implements AutoCloseable {
     private final SplittableRandom seeds;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition leadershipChanged = lock.newCondition();
-    private final List<KvClient> clients = new ArrayList<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
     private volatile boolean closed;
 
     private Cluster(Builder b) {
@@ -155,13 +162,19 @@ public final class Cluster implements AutoCloseable {
             tcpTransports.set(id, t);
             return t.start();
         };
+        StateMachine machine = config.app == null ? new KvStateMachine(config.maxSessions)
+                : new SessionMachine<>(config.app, config.maxSessions);
         RaftNode node = new RaftNode(raft, storage, connect,
-                new KvStateMachine(config.maxSessions), config.tickInterval, this::signal, config.spinsBeforePark, threads);
+                machine, config.tickInterval, this::signal, config.spinsBeforePark, threads);
         node.snapshotPolicy(config.snapshots);
         nodes.set(id, node);
-        KvService service = new KvService(node, config.limits);
-        services.set(id, service);
-        if (server != null) server.attach(service, node::status);
+        if (config.app == null) {
+            KvService service = new KvService(node, config.limits);
+            services.set(id, service);
+            if (server != null) server.attach(service, node::status);
+        } else if (server != null) {
+            server.refuseRequests("this cluster runs " + config.app + ", not the key-value store", node::status);
+        }
         node.start();
     }
 
@@ -342,22 +355,107 @@ public final class Cluster implements AutoCloseable {
 
     // ---------------------------------------------------------------- clients
 
-    /** A new client with the cluster's default deadline. */
+    /**
+     * A new key-value client with the cluster's default deadline.
+     *
+     * @throws IllegalStateException if this cluster runs an application of its own: use {@link #newClient(AppSpec)}
+     */
     public KvClient newClient() {
         return newClient(config.clientDeadline);
     }
 
-    /** A new client whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
+    /** A new key-value client whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
     public KvClient newClient(Duration deadline) {
         checkOpen();
         Objects.requireNonNull(deadline, "deadline");
-        Duration attempt = deadline.compareTo(config.clientAttemptTimeout) < 0 ? deadline : config.clientAttemptTimeout;
-        KvClient c = new KvClient(tcpConnector != null ? tcpConnector : connector, config.limits, deadline, attempt);
-        synchronized (clients) {
-            clients.add(c);
+        if (config.app != null) {
+            throw new IllegalStateException("this cluster runs " + config.app + ", not the key-value store: "
+                    + "make its clients with newClient(spec)");
         }
-        return c;
+        return track(new KvClient(tcpConnector != null ? tcpConnector : connector, config.limits, deadline,
+                attemptTimeout(deadline)));
     }
+
+    /**
+     * A new client of the application this cluster runs, with the cluster's default deadline. Clients reach
+     * the nodes in this JVM directly, in both transports; the nodes talk to each other over the cluster's.
+     *
+     * @param spec the spec the cluster was built with ({@link Builder#app}), one equal to it, or another
+     *             instance of the same named class
+     * @throws IllegalArgumentException if this cluster runs another application, or the key-value store
+     */
+    public <C, Q, R> AppClient<C, Q, R> newClient(AppSpec<C, Q, R> spec) {
+        return newClient(spec, config.clientDeadline);
+    }
+
+    /** As {@link #newClient(AppSpec)}, whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
+    public <C, Q, R> AppClient<C, Q, R> newClient(AppSpec<C, Q, R> spec, Duration deadline) {
+        checkOpen();
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(deadline, "deadline");
+        AppSpec<?, ?, ?> app = config.app;
+        boolean same = spec.equals(app) || (app != null && spec.getClass() == app.getClass()
+                && !spec.getClass().isAnonymousClass() && !spec.getClass().isSynthetic());
+        if (!same) {
+            throw new IllegalArgumentException("this cluster runs " + (config.app == null ? "the key-value store" : config.app)
+                    + ", not " + spec);
+        }
+        return track(new AppClient<>(spec, appConnector, deadline, attemptTimeout(deadline)));
+    }
+
+    /**
+     * A new client of the application this cluster runs, named by its spec's class (as
+     * {@code @RaftCluster(app = ...)} names it), with the cluster's default deadline.
+     *
+     * @throws IllegalArgumentException if this cluster's spec is not of that class
+     */
+    public <C, Q, R> AppClient<C, Q, R> newClient(Class<? extends AppSpec<C, Q, R>> specClass) {
+        checkOpen();
+        Objects.requireNonNull(specClass, "specClass");
+        if (!specClass.isInstance(config.app)) {
+            throw new IllegalArgumentException("this cluster runs " + (config.app == null ? "the key-value store" : config.app)
+                    + ", not an application of " + specClass.getName());
+        }
+        return newClient(specClass.cast(config.app));
+    }
+
+    /** The application this cluster runs, if it runs one of its own rather than the key-value store. */
+    public Optional<AppSpec<?, ?, ?>> app() {
+        return Optional.ofNullable(config.app);
+    }
+
+    private Duration attemptTimeout(Duration deadline) {
+        return deadline.compareTo(config.clientAttemptTimeout) < 0 ? deadline : config.clientAttemptTimeout;
+    }
+
+    private <T extends AutoCloseable> T track(T client) {
+        synchronized (clients) {
+            clients.add(client);
+        }
+        return client;
+    }
+
+    /** An application's clients reach the nodes of this JVM as they are now; a node that is down says so. */
+    private final AppConnector appConnector = new AppConnector() {
+        @Override
+        public List<Integer> nodes() {
+            return nodeIds();
+        }
+
+        @Override
+        public void propose(int node, byte[] entry, Reply reply) {
+            RaftNode n = closed || node < 1 || node >= nodes.length() ? null : nodes.get(node);
+            if (n == null) reply.unavailable("node " + node + " is down");
+            else n.propose(entry, reply);
+        }
+
+        @Override
+        public void read(int node, Object query, Reply reply) {
+            RaftNode n = closed || node < 1 || node >= nodes.length() ? null : nodes.get(node);
+            if (n == null) reply.unavailable("node " + node + " is down");
+            else n.read(query, reply);
+        }
+    };
 
     private final KvConnector connector = new KvConnector() {
         @Override
@@ -632,7 +730,13 @@ public final class Cluster implements AutoCloseable {
         if (closed) return;
         closed = true;
         synchronized (clients) {
-            for (KvClient c : clients) c.close();
+            for (AutoCloseable c : clients) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("could not close a client", e);
+                }
+            }
         }
         if (tcpConnector != null) tcpConnector.close();
         RuntimeException first = null;
@@ -684,8 +788,20 @@ public final class Cluster implements AutoCloseable {
         private boolean platformThreads;
         private ClusterTransport transport = ClusterTransport.IN_MEMORY;
         private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
+        private AppSpec<?, ?, ?> app;
 
         private Builder() {}
+
+        /**
+         * Runs {@code spec}'s application on every node instead of the key-value store: each node makes its
+         * own with {@link AppSpec#newApplication()} when it starts (and again when it restarts, rebuilding the
+         * state from its snapshot and log). Its clients come from {@link Cluster#newClient(AppSpec)}.
+         * {@link #maxSessions} bounds its client sessions; {@link #limits} does not apply.
+         */
+        public Builder app(AppSpec<?, ?, ?> spec) {
+            this.app = Objects.requireNonNull(spec, "app");
+            return this;
+        }
 
         /**
          * When nodes snapshot their state and compact their logs, and how snapshots are streamed to
@@ -864,6 +980,7 @@ public final class Cluster implements AutoCloseable {
             b.platformThreads = platformThreads;
             b.transport = transport;
             b.snapshots = snapshots;
+            b.app = app;
             return b;
         }
     }

@@ -1,5 +1,6 @@
 package io.raftkv.cluster;
 
+import io.raftkv.app.AppSpec;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.annotation.ElementType;
@@ -10,6 +11,8 @@ import java.lang.annotation.Target;
 /**
  * Injects a started {@link Cluster} into a JUnit 5 test method parameter, and closes it after the
  * test: {@code @Test void t(@RaftCluster(nodes = 5) Cluster cluster)}. The seed and transport are printed.
+ * It runs the key-value store, or your own application: {@code @RaftCluster(app = CounterSpec.class)},
+ * whose clients come from {@code cluster.newClient(CounterSpec.class)}.
  */
 @Target(ElementType.PARAMETER)
 @Retention(RetentionPolicy.RUNTIME)
@@ -35,4 +38,13 @@ public @interface RaftCluster {
      * {@code @ParameterizedClass} parameter) overrides this, so that one class runs its scenarios in both modes.
      */
     ClusterTransport transport() default ClusterTransport.IN_MEMORY;
+
+    /**
+     * The application the nodes run: a class implementing {@link AppSpec} with a public no-argument
+     * constructor, made once per cluster. The default, {@link KeyValueStore}, runs the key-value store.
+     */
+    Class<? extends AppSpec<?, ?, ?>> app() default KeyValueStore.class;
+
+    /** Names the key-value store in {@link #app()}: not an application to run, only the default. */
+    interface KeyValueStore extends AppSpec<Void, Void, Void> {}
 }

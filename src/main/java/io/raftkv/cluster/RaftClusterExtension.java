@@ -1,5 +1,6 @@
 package io.raftkv.cluster;
 
+import io.raftkv.app.AppSpec;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -30,8 +31,10 @@ public final class RaftClusterExtension implements ParameterResolver {
                 + " nodes, " + transport + ", seed " + seed + " (replay with @RaftCluster(seed = " + seed + "L))");
         Cluster cluster;
         try {
-            cluster = Cluster.builder().nodes(spec.nodes()).seed(seed).transport(transport)
-                    .tickInterval(Duration.ofMillis(spec.tickMillis())).electionTicks(spec.electionTicks()).start();
+            Cluster.Builder builder = Cluster.builder().nodes(spec.nodes()).seed(seed).transport(transport)
+                    .tickInterval(Duration.ofMillis(spec.tickMillis())).electionTicks(spec.electionTicks());
+            if (spec.app() != RaftCluster.KeyValueStore.class) builder.app(newSpec(spec.app()));
+            cluster = builder.start();
         } catch (RuntimeException e) {
             throw new ParameterResolutionException("could not start a cluster for " + context.getDisplayName(), e);
         }
@@ -39,6 +42,24 @@ public final class RaftClusterExtension implements ParameterResolver {
         context.getStore(NAMESPACE).put(parameter.getIndex() + "@" + context.getUniqueId(), (AutoCloseable) cluster::close);
         if (spec.awaitLeader()) cluster.awaitLeader(Duration.ofSeconds(10));
         return cluster;
+    }
+
+    /** A new instance of the application spec that {@code @RaftCluster(app = ...)} names. */
+    private static AppSpec<?, ?, ?> newSpec(Class<? extends AppSpec<?, ?, ?>> type) {
+        if (type.isInterface() || java.lang.reflect.Modifier.isAbstract(type.getModifiers())) {
+            throw new ParameterResolutionException("@RaftCluster(app = " + type.getName() + ".class): not a class that can be made");
+        }
+        try {
+            java.lang.reflect.Constructor<? extends AppSpec<?, ?, ?>> c = type.getDeclaredConstructor();
+            c.setAccessible(true); // a spec nested in a test class is often not public
+            return c.newInstance();
+        } catch (NoSuchMethodException e) {
+            throw new ParameterResolutionException("@RaftCluster(app = " + type.getName()
+                    + ".class) needs a constructor without arguments", e);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite ? ite.getCause() : e;
+            throw new ParameterResolutionException("@RaftCluster(app = " + type.getName() + ".class) could not be made: " + cause, cause);
+        }
     }
 
     /** The value of the test instance's first non-null field of type ClusterTransport, else {@code fallback}. */

@@ -1,5 +1,6 @@
 package io.raftkv.kv;
 
+import io.raftkv.app.Sessions;
 import io.raftkv.node.StateMachine;
 
 import java.io.IOException;
@@ -21,12 +22,12 @@ public final class KvStateMachine implements StateMachine {
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
 
     private KvTable data = new KvTable();
-    private final KvSessions sessions;
+    private final Sessions<KvResult> sessions;
     /** The command being applied, parsed in place (apply runs on the node's thread only). */
     private final KvCommand.Parsed command = new KvCommand.Parsed();
 
     public KvStateMachine(int maxSessions) {
-        this.sessions = new KvSessions(maxSessions);
+        this.sessions = new Sessions<>(maxSessions);
     }
 
     public KvStateMachine() {
@@ -39,12 +40,12 @@ public final class KvStateMachine implements StateMachine {
         c.parse(bytes); // checked again here: a node's propose() takes any bytes, and a bad value must not reach a snapshot
         if (c.op == KvCommand.Op.REGISTER) {
             // A retry of a registration that was applied already (its answer lost) gets that session again.
-            KvSessions.Session opened = sessions.useByNonce(c.clientId);
+            Sessions.Session<KvResult> opened = sessions.useByNonce(c.clientId);
             if (opened != null) return new KvResult.Registered(opened.id);
             sessions.open(index, c.clientId);
             return new KvResult.Registered(index);
         }
-        KvSessions.Session s = sessions.use(c.clientId);
+        Sessions.Session<KvResult> s = sessions.use(c.clientId);
         // Sessions are opened only by registration, so an unknown id is one that was evicted: a
         // write under it could be a late retry of one already applied, and must not apply again.
         if (s == null) return KvResult.SESSION_EXPIRED;
@@ -108,7 +109,7 @@ public final class KvStateMachine implements StateMachine {
         sessions.clear();
         // Least recently used first, so the access order (and what is evicted next) is as it was.
         for (Map.Entry<Long, KvSnapshot.Session> e : state.sessions().entrySet()) {
-            KvSessions.Session s = sessions.open(e.getKey(), e.getValue().nonce());
+            Sessions.Session<KvResult> s = sessions.open(e.getKey(), e.getValue().nonce());
             s.lastSeq = e.getValue().lastSeq();
             s.lastResult = e.getValue().lastResult();
         }

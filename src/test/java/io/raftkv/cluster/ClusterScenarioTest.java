@@ -458,7 +458,7 @@ class ClusterScenarioTest {
         assertMessage(IllegalArgumentException.class, () -> cluster.partition(Set.of(1, 2), Set.of(2, 3)), "node 2", "overlap");
         assertMessage(IllegalArgumentException.class, () -> cluster.partition(Set.of(1, 2), Set.of()), "empty");
         assertMessage(IllegalArgumentException.class, () -> cluster.newClient(Duration.ZERO), "deadline", "positive");
-        assertMessage(NullPointerException.class, () -> cluster.newClient(null), "deadline");
+        assertMessage(NullPointerException.class, () -> cluster.newClient((Duration) null), "deadline");
         assertMessage(NullPointerException.class, () -> cluster.awaitLeader(null), "timeout");
         for (int from : cluster.nodeIds()) {
             for (int to : cluster.nodeIds()) assertTrue(cluster.linked(from, to), from + " -> " + to);

@@ -77,6 +77,8 @@ public final class KvSocketServer implements InboundProtocol {
     private final ThreadFactory threads;
     private final AtomicInteger connections = new AtomicInteger();
     private volatile KvService service;
+    /** Why this server refuses key-value requests, if it serves a node that runs another application. */
+    private volatile String refusal;
     private volatile Supplier<NodeStatus> status;
     private volatile RaftNode membership;
     private volatile Set<Integer> knownNodes = Set.of();
@@ -100,6 +102,15 @@ public final class KvSocketServer implements InboundProtocol {
     public void attach(KvService service, Supplier<NodeStatus> status) {
         this.status = Objects.requireNonNull(status, "status");
         this.service = Objects.requireNonNull(service, "service");
+    }
+
+    /**
+     * Refuses every key-value request with {@code reason} (the node runs an application of its own), and
+     * answers status requests with {@code status}.
+     */
+    public void refuseRequests(String reason, Supplier<NodeStatus> status) {
+        this.refusal = Objects.requireNonNull(reason, "reason");
+        this.status = Objects.requireNonNull(status, "status");
     }
 
     /**
@@ -243,6 +254,11 @@ public final class KvSocketServer implements InboundProtocol {
 
     private void handle(ClientFrames.Request r, AnswerSink answers) {
         KvService s = service;
+        String refused = refusal;
+        if (refused != null) {
+            answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Refused(refused)));
+            return;
+        }
         if (s == null) {
             answers.offer(new ClientFrames.Response(r.correlation(), new KvResponse.Unavailable("node " + nodeId + " is starting")));
             return;

@@ -1,4 +1,4 @@
-package io.raftkv.kv;
+package io.raftkv.app;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
  * comes back; the tests below reuse ids on purpose, because that is the only way the API shows whether an
  * entry that should be gone is gone.
  */
-class KvSessionsTest {
+class SessionsTest {
 
-    private static List<Long> idsOldestFirst(KvSessions sessions) {
+    private static List<Long> idsOldestFirst(Sessions<?> sessions) {
         List<Long> ids = new ArrayList<>();
         sessions.forEachOldestFirst(s -> ids.add(s.id));
         return ids;
@@ -32,7 +32,7 @@ class KvSessionsTest {
      */
     @Test
     void usingASessionMovesItToTheBackOfTheEvictionOrder() {
-        KvSessions sessions = new KvSessions(3);
+        Sessions<String> sessions = new Sessions<>(3);
         sessions.open(1, 0);
         sessions.open(2, 0);
         sessions.open(3, 0);
@@ -60,16 +60,16 @@ class KvSessionsTest {
      */
     @Test
     void openingAnIdThatIsOpenReplacesItsSessionEverywhere() {
-        KvSessions sessions = new KvSessions(3);
+        Sessions<String> sessions = new Sessions<>(3);
         sessions.open(1, 41);
         sessions.open(2, 0);
-        KvSessions.Session again = sessions.open(1, 41);
+        Sessions.Session<String> again = sessions.open(1, 41);
         assertEquals(2, sessions.size());
         assertEquals(List.of(2L, 1L), idsOldestFirst(sessions), "one entry for id 1, now the newest");
         assertSame(again, sessions.use(1));
         assertSame(again, sessions.useByNonce(41), "the nonce names the new session, not the replaced one");
 
-        KvSessions.Session other = sessions.open(1, 42);
+        Sessions.Session<String> other = sessions.open(1, 42);
         assertNull(sessions.useByNonce(41), "the replaced session's nonce names nothing now");
         assertSame(other, sessions.useByNonce(42));
         assertEquals(List.of(2L, 1L), idsOldestFirst(sessions));
@@ -83,7 +83,7 @@ class KvSessionsTest {
      */
     @Test
     void anEvictedSessionsNonceFindsNothingEvenWhenItsIdIsOpenedAgain() {
-        KvSessions sessions = new KvSessions(1);
+        Sessions<String> sessions = new Sessions<>(1);
         sessions.open(1, 41);
         sessions.open(2, 0); // evicts 1
         assertNull(sessions.use(1));
@@ -99,7 +99,7 @@ class KvSessionsTest {
      */
     @Test
     void clearForgetsTheNoncesWithTheSessions() {
-        KvSessions sessions = new KvSessions(4);
+        Sessions<String> sessions = new Sessions<>(4);
         sessions.open(1, 41);
         sessions.open(2, 42);
         sessions.clear();
