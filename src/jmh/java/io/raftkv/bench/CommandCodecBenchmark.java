@@ -88,8 +88,7 @@ public class CommandCodecBenchmark {
             @Override
             public void close() {}
         };
-        RaftNode closed = new RaftNode(config, new MemoryStorage(), sink -> nowhere, new KvStateMachine(),
-                Duration.ofMillis(5), () -> {});
+        RaftNode closed = RaftNode.builder(config, new MemoryStorage(), new KvStateMachine()).transport(sink -> nowhere).build();
         closed.close(); // never started: it refuses every proposal on the caller's thread
         service = new KvService(closed, KvLimits.DEFAULT);
         put = new KvRequest(KvRequest.Kind.PUT, 2, 1, KEY, value);

@@ -164,9 +164,9 @@ public final class Cluster implements AutoCloseable {
         };
         StateMachine machine = config.app == null ? new KvStateMachine(config.maxSessions)
                 : new SessionMachine<>(config.app, config.maxSessions);
-        RaftNode node = new RaftNode(raft, storage, connect,
-                machine, config.tickInterval, this::signal, config.spinsBeforePark, threads);
-        node.snapshotPolicy(config.snapshots);
+        RaftNode node = RaftNode.builder(raft, storage, machine).transport(connect).tickInterval(config.tickInterval)
+                .onLeadershipChange(this::signal).spinsBeforePark(config.spinsBeforePark).threads(threads)
+                .snapshotPolicy(config.snapshots).build();
         nodes.set(id, node);
         if (config.app == null) {
             KvService service = new KvService(node, config.limits);

@@ -165,12 +165,20 @@ public final class RaftNode implements AutoCloseable {
     private NodePassEvent timing;
 
     /**
+     * A builder of a node that runs {@code stateMachine} on {@code storage} with {@code config}; set how it
+     * joins the network with {@link Builder#transport}, then {@link Builder#build()} and {@link #start()}.
+     */
+    public static Builder builder(RaftConfig config, Storage storage, StateMachine stateMachine) {
+        return new Builder(config, storage, stateMachine);
+    }
+
+    /**
      * Builds a node from what {@code storage} holds and connects it; call {@link #start()} to run it.
      *
      * @param connect            joins the network: given this node's sink, returns its transport
      * @param onLeadershipChange called on the node's thread whenever its role, term or leader changes
      */
-    public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
                     StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange) {
         this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, 0);
     }
@@ -180,7 +188,7 @@ public final class RaftNode implements AutoCloseable {
      * {@code spinsBeforePark} times (yielding its carrier now and then) before it parks: a message
      * arriving meanwhile is taken without the wake-up of a parked thread, at the cost of CPU.
      */
-    public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
                     StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark) {
         this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark,
                 Thread.ofVirtual().factory());
@@ -191,7 +199,7 @@ public final class RaftNode implements AutoCloseable {
      * as virtual threads: a node alone in its process (socket mode) loses less to hand-offs between
      * platform threads, which the OS wakes directly, than to the virtual-thread scheduler's.
      */
-    public RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
                     StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark,
                     ThreadFactory threads) {
         this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark, threads,
@@ -1060,6 +1068,88 @@ public final class RaftNode implements AutoCloseable {
         if (!snapshotSenders.isEmpty()) {
             for (SnapshotSender s : snapshotSenders.values()) s.close();
             snapshotSenders.clear();
+        }
+    }
+
+    /**
+     * Sets a node up. Required: the Raft settings, the storage and the state machine (given to
+     * {@link RaftNode#builder}) and the transport; the rest have defaults. Every value is checked as it is set.
+     */
+    public static final class Builder {
+        private final RaftConfig config;
+        private final Storage storage;
+        private final StateMachine stateMachine;
+        private Function<MessageSink, Transport> connect;
+        private Duration tickInterval = Duration.ofMillis(5);
+        private Runnable onLeadershipChange = () -> { };
+        private int spinsBeforePark;
+        private ThreadFactory threads = Thread.ofVirtual().factory();
+        private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
+
+        private Builder(RaftConfig config, Storage storage, StateMachine stateMachine) {
+            this.config = Objects.requireNonNull(config, "config");
+            this.storage = Objects.requireNonNull(storage, "storage");
+            this.stateMachine = Objects.requireNonNull(stateMachine, "stateMachine");
+        }
+
+        /**
+         * How the node joins the network (required): given the sink that takes the messages sent to it,
+         * returns its transport, as {@code sink -> network.connect(id, sink)} does for the in-memory network.
+         */
+        public Builder transport(Function<MessageSink, Transport> connect) {
+            this.connect = Objects.requireNonNull(connect, "transport");
+            return this;
+        }
+
+        /** The length of one tick of the node's logical clock (default 5 ms). */
+        public Builder tickInterval(Duration d) {
+            Objects.requireNonNull(d, "tickInterval");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("tickInterval must be positive, was " + d);
+            this.tickInterval = d;
+            return this;
+        }
+
+        /** Called on the node's thread whenever its role, term or leader changes (default: nothing); it must not block. */
+        public Builder onLeadershipChange(Runnable r) {
+            this.onLeadershipChange = Objects.requireNonNull(r, "onLeadershipChange");
+            return this;
+        }
+
+        /**
+         * How many times an idle node spins (yielding now and then) before it parks (default 0): a message that
+         * comes meanwhile is taken without a wake-up, at the cost of CPU.
+         */
+        public Builder spinsBeforePark(int n) {
+            if (n < 0) throw new IllegalArgumentException("spinsBeforePark must be >= 0, was " + n);
+            this.spinsBeforePark = n;
+            return this;
+        }
+
+        /**
+         * Makes the node's thread, its ticker and its snapshot writers (default: virtual threads). Platform
+         * threads suit a node alone in its process, which the OS wakes directly.
+         */
+        public Builder threads(ThreadFactory factory) {
+            this.threads = Objects.requireNonNull(factory, "threads");
+            return this;
+        }
+
+        /** When the node snapshots and how it streams snapshots (default {@link SnapshotPolicy#defaults()}). */
+        public Builder snapshotPolicy(SnapshotPolicy policy) {
+            this.snapshotPolicy = Objects.requireNonNull(policy, "snapshotPolicy");
+            return this;
+        }
+
+        /**
+         * Builds the node from what its storage holds (restoring the state machine from a stored snapshot) and
+         * connects it; call {@link RaftNode#start()} to run it.
+         *
+         * @throws IllegalStateException if no transport was set
+         */
+        public RaftNode build() {
+            if (connect == null) throw new IllegalStateException("a node needs a transport: call transport(...) before build()");
+            return new RaftNode(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark,
+                    threads).snapshotPolicy(snapshotPolicy);
         }
     }
 }

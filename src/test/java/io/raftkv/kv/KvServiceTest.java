@@ -52,7 +52,7 @@ class KvServiceTest {
             public void close() {}
         };
         machine = new KvStateMachine(maxSessions);
-        node = new RaftNode(config, storage, sink -> nowhere, machine, Duration.ofMillis(50), () -> {});
+        node = RaftNode.builder(config, storage, machine).transport(sink -> nowhere).tickInterval(Duration.ofMillis(50)).build();
         node.start();
         service = new KvService(node, new KvLimits(8, 16));
         if (!lead) return;

@@ -303,6 +303,51 @@ class DrivenNodeTest {
     }
 
     @Test
+    void theBuilderChecksWhatItIsGivenAndBuildsANodeThatServes() throws Exception {
+        RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
+        MemoryStorage storage = new MemoryStorage();
+        DrivenCluster.Counter machine = new DrivenCluster.Counter(false);
+        assertEquals("a node needs a transport: call transport(...) before build()", assertThrows(IllegalStateException.class,
+                () -> RaftNode.builder(cfg, storage, machine).build()).getMessage());
+        assertEquals("config", assertThrows(NullPointerException.class, () -> RaftNode.builder(null, storage, machine)).getMessage());
+        assertEquals("storage", assertThrows(NullPointerException.class, () -> RaftNode.builder(cfg, null, machine)).getMessage());
+        assertEquals("stateMachine", assertThrows(NullPointerException.class, () -> RaftNode.builder(cfg, storage, null)).getMessage());
+        RaftNode.Builder b = RaftNode.builder(cfg, storage, machine);
+        assertEquals("tickInterval must be positive, was PT0S",
+                assertThrows(IllegalArgumentException.class, () -> b.tickInterval(Duration.ZERO)).getMessage());
+        assertEquals("spinsBeforePark must be >= 0, was -1",
+                assertThrows(IllegalArgumentException.class, () -> b.spinsBeforePark(-1)).getMessage());
+        assertThrows(NullPointerException.class, () -> b.threads(null));
+        assertThrows(NullPointerException.class, () -> b.snapshotPolicy(null));
+        assertThrows(NullPointerException.class, () -> b.onLeadershipChange(null));
+
+        // Defaults for the rest: a one-node cluster on virtual threads elects itself and applies a command.
+        java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> made = new ArrayList<>();
+        try (RaftNode node = b.transport(sink -> new Transport() {
+                    @Override public void send(io.raftkv.raft.Message m) { }
+                    @Override public void close() { }
+                }).onLeadershipChange(changes::incrementAndGet).threads(r -> {
+                    Thread t = Thread.ofVirtual().unstarted(r);
+                    made.add(t);
+                    return t;
+                }).build()) {
+            node.start();
+            node.campaign();
+            java.util.concurrent.CompletableFuture<Object> answer = new java.util.concurrent.CompletableFuture<>();
+            io.raftkv.cluster.Await.until("node 1 leads", Duration.ofSeconds(5),
+                    () -> node.status().role() == Role.LEADER, node::status);
+            node.propose(new byte[] {7}, new Reply() {
+                @Override public void ok(Object result) { answer.complete(result); }
+                @Override public void notLeader(int hint) { answer.completeExceptionally(new AssertionError("not leader")); }
+            });
+            assertEquals(7L, answer.get(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(changes.get() >= 1, "told of its leadership");
+            assertEquals(List.of("raftkv-node-1", "raftkv-ticker-1"), made.stream().map(Thread::getName).toList());
+        }
+    }
+
+    @Test
     void aDrivenNodeStopsTakingStepsOnceClosedAndAStartedOneTakesNone() {
         DrivenCluster c = new DrivenCluster(Set.of(1));
         RaftNode n = c.node(1);

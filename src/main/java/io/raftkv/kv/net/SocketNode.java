@@ -153,18 +153,17 @@ public final class SocketNode implements AutoCloseable {
                     .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
-            RaftNode node = new RaftNode(config, storage,
-                    sink -> {
+            RaftNode node = RaftNode.builder(config, storage, new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS))
+                    .transport(sink -> {
                         TcpTransport t = new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
                                 .threadFactory(threads);
                         // A platform node thread may block in a selector: it serves its peers' and clients'
                         // connections itself.
                         if (options.platformThreads()) server.servedBy(t.pollInbound());
                         return setUp.apply(t).start();
-                    },
-                    new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS), options.tickInterval(), onChange, 0,
-                    threads);
-            node.snapshotPolicy(options.snapshots());
+                    })
+                    .tickInterval(options.tickInterval()).onLeadershipChange(onChange).threads(threads)
+                    .snapshotPolicy(options.snapshots()).build();
             server.attach(new KvService(node, options.limits()), node::status);
             server.attachMembership(node, peers.keySet());
             node.start();
