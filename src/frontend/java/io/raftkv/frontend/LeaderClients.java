@@ -1,13 +1,13 @@
 package io.raftkv.frontend;
 
+import io.raftkv.client.ClientException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.raftkv.frontend.proto.Reply;
 import io.raftkv.kv.KvClient;
-import io.raftkv.kv.KvException;
 import io.raftkv.kv.KvLimits;
-import io.raftkv.kv.OutcomeUnknownException;
-import io.raftkv.kv.SessionExpiredException;
+import io.raftkv.client.OutcomeUnknownException;
+import io.raftkv.client.SessionExpiredException;
 import io.raftkv.kv.net.TcpKvConnector;
 
 import java.net.InetSocketAddress;
@@ -75,7 +75,7 @@ final class LeaderClients implements AutoCloseable {
             throw status(Status.ABORTED, e);
         } catch (IllegalArgumentException | NullPointerException e) { // KvLimits: a key or value it cannot take
             throw status(Status.INVALID_ARGUMENT, e);
-        } catch (KvException e) {
+        } catch (ClientException e) {
             throw status(Status.FAILED_PRECONDITION, e);
         } finally {
             if (reusable && !closed) idle.add(c);

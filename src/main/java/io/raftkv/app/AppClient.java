@@ -1,8 +1,9 @@
 package io.raftkv.app;
 
-import io.raftkv.kv.KvException;
-import io.raftkv.kv.OutcomeUnknownException;
-import io.raftkv.kv.SessionExpiredException;
+import io.raftkv.client.CommandFailedException;
+import io.raftkv.client.ClientException;
+import io.raftkv.client.OutcomeUnknownException;
+import io.raftkv.client.SessionExpiredException;
 import io.raftkv.node.Reply;
 
 import java.time.Duration;
@@ -209,7 +210,7 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
     private R answer(Call call, Object answer) {
         if (answer instanceof SessionMachine.Failed f) throw new CommandFailedException(call.describe() + " failed: " + f.message());
         if (answer == SessionMachine.Refusal.STALE) {
-            throw new KvException(call.describe() + ": the cluster holds a newer command of this session");
+            throw new ClientException(call.describe() + ": the cluster holds a newer command of this session");
         }
         return (R) answer;
     }

@@ -1,5 +1,6 @@
 package io.raftkv.app;
 
+import io.raftkv.client.CommandFailedException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

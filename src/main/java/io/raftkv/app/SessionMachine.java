@@ -1,5 +1,6 @@
 package io.raftkv.app;
 
+import io.raftkv.client.CommandFailedException;
 import io.raftkv.node.StateMachine;
 
 import java.io.BufferedOutputStream;

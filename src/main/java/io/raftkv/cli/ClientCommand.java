@@ -1,9 +1,10 @@
 package io.raftkv.cli;
 
+import io.raftkv.client.ClientException;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvException;
 import io.raftkv.kv.KvLimits;
-import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.kv.net.TcpKvConnector;
 import picocli.CommandLine;
@@ -124,7 +125,7 @@ public final class ClientCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | NullPointerException e) {
             err.println("raftkv client: " + e.getMessage());
             return 2;
-        } catch (KvException e) {
+        } catch (ClientException e) {
             err.println("raftkv client: " + e.getMessage());
             return 4;
         }

@@ -1,5 +1,6 @@
 package io.raftkv.cli;
 
+import io.raftkv.client.ClientException;
 import io.raftkv.bench.HarnessConfig;
 import io.raftkv.bench.LatencyHarness;
 import io.raftkv.bench.RaftkvTarget;
@@ -7,8 +8,7 @@ import io.raftkv.bench.RateResult;
 import io.raftkv.bench.ResultTable;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.kv.KvClient;
-import io.raftkv.kv.KvException;
-import io.raftkv.kv.SessionExpiredException;
+import io.raftkv.client.SessionExpiredException;
 import io.raftkv.node.NodeStatus;
 
 import java.io.BufferedReader;
@@ -142,7 +142,7 @@ public final class ClusterShell {
             client.close();
             client = null; // the next command opens a new session
             error(e.getMessage() + "; a new session is opened for the next command");
-        } catch (KvException | IllegalArgumentException | IllegalStateException e) {
+        } catch (ClientException | IllegalArgumentException | IllegalStateException e) {
             error(e.getMessage());
         } catch (RuntimeException e) {
             // Whatever else went wrong, the session goes on: say what it was in one line.

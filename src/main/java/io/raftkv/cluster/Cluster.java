@@ -1,5 +1,6 @@
 package io.raftkv.cluster;
 
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.app.AppClient;
 import io.raftkv.app.AppConnector;
 import io.raftkv.app.AppSpec;
@@ -364,7 +365,7 @@ public final class Cluster implements AutoCloseable {
         return newClient(config.clientDeadline);
     }
 
-    /** A new key-value client whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
+    /** A new key-value client whose calls give up (with {@link io.raftkv.client.OutcomeUnknownException}) after {@code deadline}. */
     public KvClient newClient(Duration deadline) {
         checkOpen();
         Objects.requireNonNull(deadline, "deadline");
@@ -388,7 +389,7 @@ public final class Cluster implements AutoCloseable {
         return newClient(spec, config.clientDeadline);
     }
 
-    /** As {@link #newClient(AppSpec)}, whose calls give up (with {@link io.raftkv.kv.OutcomeUnknownException}) after {@code deadline}. */
+    /** As {@link #newClient(AppSpec)}, whose calls give up (with {@link io.raftkv.client.OutcomeUnknownException}) after {@code deadline}. */
     public <C, Q, R> AppClient<C, Q, R> newClient(AppSpec<C, Q, R> spec, Duration deadline) {
         checkOpen();
         Objects.requireNonNull(spec, "spec");

@@ -1,5 +1,6 @@
 package io.raftkv.app;
 
+import io.raftkv.client.CommandFailedException;
 import io.raftkv.cluster.Await;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.cluster.RaftCluster;

@@ -1,7 +1,7 @@
 package io.raftkv.cluster;
 
 import io.raftkv.kv.KvClient;
-import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.storage.MemoryStorage;

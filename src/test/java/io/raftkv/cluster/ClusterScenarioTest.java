@@ -3,7 +3,7 @@ package io.raftkv.cluster;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvLimits;
-import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
 import org.junit.jupiter.api.Test;

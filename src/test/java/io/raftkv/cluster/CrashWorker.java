@@ -1,7 +1,7 @@
 package io.raftkv.cluster;
 
+import io.raftkv.client.ClientException;
 import io.raftkv.kv.KvClient;
-import io.raftkv.kv.KvException;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -59,7 +59,7 @@ public final class CrashWorker {
             String value = "v-" + n;
             try {
                 kv.put(key, value);
-            } catch (KvException e) {
+            } catch (ClientException e) {
                 // Outcome unknown (no leader within the deadline, say): not acknowledged, so not
                 // reported; the next write takes the next key.
                 System.err.println("put " + key + " failed: " + e);

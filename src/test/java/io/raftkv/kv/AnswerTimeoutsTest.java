@@ -1,5 +1,6 @@
 package io.raftkv.kv;
 
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.cluster.Await;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -1,5 +1,7 @@
 package io.raftkv.kv;
 
+import io.raftkv.client.SessionExpiredException;
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.cluster.Await;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package io.raftkv.kv;
 
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.node.Proposal;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package io.raftkv.kv;
 
+import io.raftkv.client.SessionExpiredException;
 import io.raftkv.node.RaftNode;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.RaftConfig;

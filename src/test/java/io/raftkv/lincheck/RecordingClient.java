@@ -1,7 +1,7 @@
 package io.raftkv.lincheck;
 
 import io.raftkv.kv.KvClient;
-import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.client.OutcomeUnknownException;
 
 import java.util.ArrayList;
 import java.util.HashSet;

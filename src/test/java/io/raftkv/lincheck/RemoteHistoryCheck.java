@@ -1,7 +1,8 @@
 package io.raftkv.lincheck;
 
+import io.raftkv.client.ClientException;
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.kv.KvClient;
-import io.raftkv.kv.KvException;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.net.TcpKvConnector;
 
@@ -145,7 +146,7 @@ public final class RemoteHistoryCheck {
         try (TcpKvConnector connector = new TcpKvConnector(peers, clusterId);
              KvClient reader = new KvClient(connector, KvLimits.DEFAULT, FINAL_READ_DEADLINE, ATTEMPT_TIMEOUT)) {
             history.addAll(RecordingClient.finalReads(finalReader, reader, keys));
-        } catch (KvException e) { // OutcomeUnknownException included: no node confirmed a read in time
+        } catch (ClientException e) { // OutcomeUnknownException included: no node confirmed a read in time
             finalReadProblem = e.getMessage();
         }
 

@@ -2,7 +2,7 @@ package io.raftkv.kv.net;
 
 import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.KvException;
-import io.raftkv.kv.OutcomeUnknownException;
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.node.NodeStatus;

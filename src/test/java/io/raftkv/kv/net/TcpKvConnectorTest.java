@@ -1,5 +1,6 @@
 package io.raftkv.kv.net;
 
+import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.cluster.ClusterTransport;
 import io.raftkv.kv.KvClient;
@@ -127,7 +128,7 @@ class TcpKvConnectorTest {
                      silent.getLocalPort())), "c");
              KvClient client = new KvClient(connector, KvLimits.DEFAULT, Duration.ofMillis(200), Duration.ofMillis(100))) {
             long start = System.nanoTime();
-            assertThrows(io.raftkv.kv.OutcomeUnknownException.class, () -> client.get("k"));
+            assertThrows(io.raftkv.client.OutcomeUnknownException.class, () -> client.get("k"));
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(tookMillis < 700, "a 200 ms deadline took " + tookMillis + " ms");
         }

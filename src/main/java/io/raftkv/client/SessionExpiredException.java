@@ -1,4 +1,4 @@
-package io.raftkv.kv;
+package io.raftkv.client;
 
 /**
  * The cluster evicted this client's session (it keeps a bounded number) while a write was tried more
@@ -6,7 +6,7 @@ package io.raftkv.kv;
  * twice. The client opens a new session for its next write (a write refused on its only try is sent
  * again under a new session without this exception).
  */
-public final class SessionExpiredException extends KvException {
+public final class SessionExpiredException extends ClientException {
     public SessionExpiredException(String message) {
         super(message);
     }
