@@ -9,9 +9,9 @@ mkdir -p "$out"
 bench/machine.sh > "$out/machine.txt"
 cat "$out/machine.txt"
 
-./mvn21 -q test-compile exec:exec@jmh \
+./mvn21 -q -pl benchmarks -am test-compile exec:exec@jmh \
   -Djmh.args="(CommitLatency|CommitThroughput|ReadLatency|Handoff|LogAppend|CommandCodec|CoreCommit)Benchmark -prof gc -rf json -rff $PWD/$out/jmh.json" \
   | tee "$out/jmh.txt"
-./mvn21 -q compile exec:exec@harness \
+./mvn21 -q -pl cli -am compile exec:exec@harness \
   -Dharness.args="--nodes 3 --rates 1000,10000,30000,100000 --duration 5s --warmup 2s --clients 64 --value-bytes 128 --out $PWD/$out/harness" \
   | tee "$out/harness.txt"

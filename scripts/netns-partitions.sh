@@ -88,16 +88,16 @@ find_java() {
 }
 
 JAR=$ROOT/target/raftkv.jar
-TEST_CLASSES=$ROOT/target/test-classes
+TEST_CLASSES=$ROOT/library/target/test-classes
 CHECK_CLASS=$TEST_CLASSES/io/raftkv/lincheck/RemoteHistoryCheck.class
 build() { # target/raftkv.jar and the test classes, unless both are newer than every source
   if [ "$BUILD" = 0 ] && [ -f "$JAR" ] && [ -f "$CHECK_CLASS" ] \
-      && [ -z "$(find src pom.xml -newer "$JAR" -print -quit)" ] \
-      && [ -z "$(find src pom.xml -newer "$CHECK_CLASS" -print -quit)" ]; then
+      && [ -z "$(find ./*/src ./*/pom.xml pom.xml -newer "$JAR" -print -quit)" ] \
+      && [ -z "$(find ./*/src ./*/pom.xml pom.xml -newer "$CHECK_CLASS" -print -quit)" ]; then
     return
   fi
-  echo "netns-partitions: building target/raftkv.jar and the test classes (./mvn21 -q -B package -DskipTests)"
-  ./mvn21 -q -B package -DskipTests || { echo "netns-partitions: FAILED: the build failed" >&2; exit 1; }
+  echo "netns-partitions: building target/raftkv.jar and the test classes (./mvn21 -q -B -pl cli -am package -DskipTests)"
+  ./mvn21 -q -B -pl cli -am package -DskipTests || { echo "netns-partitions: FAILED: the build failed" >&2; exit 1; }
 }
 
 # --check FILE: the checker on a kept history, no namespaces, no root.
