@@ -37,6 +37,10 @@ public final class RaftClusterExtension implements ParameterResolver {
                     .tickInterval(Duration.ofMillis(spec.tickMillis())).electionTicks(spec.electionTicks());
             if (spec.app() != RaftCluster.KeyValueStore.class) builder.app(newSpec(spec.app()));
             cluster = builder.start();
+        } catch (ParameterResolutionException e) {
+            // newSpec's own report (no constructor without arguments, say), naming the class: reported as it is,
+            // not under "could not start a cluster", which buried it in a cause (no cluster was started).
+            throw e;
         } catch (RuntimeException e) {
             throw new ParameterResolutionException("could not start a cluster for " + context.getDisplayName(), e);
         }

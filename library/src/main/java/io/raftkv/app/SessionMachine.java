@@ -160,7 +160,11 @@ public final class SessionMachine<C, Q, R> implements StateMachine {
                 out.add(new EncodedSession(s.id, s.nonce, s.lastSeq, 2, f.message().getBytes(StandardCharsets.UTF_8)));
             } else {
                 @SuppressWarnings("unchecked") R value = (R) r;
-                out.add(new EncodedSession(s.id, s.nonce, s.lastSeq, 1, spec.results().encode(value)));
+                // A codec that returns null (against its contract) would leave kind 1 without a length: a snapshot
+                // no node can restore, installed with the log behind it compacted. Fail the snapshot instead.
+                byte[] bytes = Objects.requireNonNull(spec.results().encode(value),
+                        () -> "the results codec returned null for the answer of session " + s.id);
+                out.add(new EncodedSession(s.id, s.nonce, s.lastSeq, 1, bytes));
             }
         });
         return out;
