@@ -14,6 +14,8 @@ import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.kv.net.KvSocketServer;
 import io.raftkv.kv.net.TcpKvConnector;
+import io.raftkv.node.NodeListener;
+import io.raftkv.node.NodeReport;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
@@ -167,7 +169,7 @@ public final class Cluster implements AutoCloseable {
                 : new SessionMachine<>(config.app, config.maxSessions);
         RaftNode node = RaftNode.builder(raft, storage, machine).transport(connect).tickInterval(config.tickInterval)
                 .onLeadershipChange(this::signal).spinsBeforePark(config.spinsBeforePark).threads(threads)
-                .snapshotPolicy(config.snapshots).build();
+                .snapshotPolicy(config.snapshots).listener(config.listener).build();
         nodes.set(id, node);
         if (config.app == null) {
             KvService service = new KvService(node, config.limits);
@@ -234,6 +236,32 @@ public final class Cluster implements AutoCloseable {
         if (n != null) return n.status();
         NodeStatus last = lastStatus[id];
         return last != null ? last : NodeStatus.down(id, 0);
+    }
+
+    /**
+     * A report of node {@code id} taken on its thread (role, indexes, configurations, snapshots, and on a
+     * leader each peer's replication); a node that is down gives the last it had, not alive.
+     *
+     * @throws IllegalStateException if a running node does not answer within the clients' deadline
+     */
+    public NodeReport report(int id) {
+        checkNode(id);
+        RaftNode n = nodes.get(id);
+        if (n == null) {
+            NodeStatus s = statusOf(id);
+            return new NodeReport(id, false, Role.FOLLOWER, s.term(), 0, s.lastIndex(), s.commitIndex(), s.appliedIndex(),
+                    configuration(), configuration(), new SnapshotStats(0, 0, 0, 0, 0), Map.of());
+        }
+        try {
+            return n.report().get(config.clientDeadline.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("node " + id + " did not report within " + config.clientDeadline.toMillis() + " ms", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("node " + id + " could not report", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for node " + id + "'s report", e);
+        }
     }
 
     /** Node {@code id}'s snapshots and log size as it last published them; empty while it is down. */
@@ -790,8 +818,18 @@ public final class Cluster implements AutoCloseable {
         private ClusterTransport transport = ClusterTransport.IN_MEMORY;
         private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
         private AppSpec<?, ?, ?> app;
+        private NodeListener listener = report -> { };
 
         private Builder() {}
+
+        /**
+         * Told of every node's changes (role, term, leader, configuration; and its stop) as they happen, on
+         * that node's thread: see {@link NodeListener}. Nodes added later and restarted ones tell it too.
+         */
+        public Builder listener(NodeListener l) {
+            this.listener = Objects.requireNonNull(l, "listener");
+            return this;
+        }
 
         /**
          * Runs {@code spec}'s application on every node instead of the key-value store: each node makes its
@@ -982,6 +1020,7 @@ public final class Cluster implements AutoCloseable {
             b.transport = transport;
             b.snapshots = snapshots;
             b.app = app;
+            b.listener = listener;
             return b;
         }
     }

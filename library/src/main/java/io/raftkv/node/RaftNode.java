@@ -97,6 +97,8 @@ public final class RaftNode implements AutoCloseable {
     private volatile long publishedFirstIndex = 1;
     private volatile long publishedLogBytes;
     private volatile SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
+    /** Told of role, term, leader and configuration changes; null for none. Set before the node starts. */
+    private NodeListener listener;
 
     // Owned by the node's thread.
     private final ArrayDeque<Proposal> proposals = new ArrayDeque<>();
@@ -576,6 +578,7 @@ public final class RaftNode implements AutoCloseable {
         NodeStatus s = status.read();
         status.publish(false, Role.FOLLOWER, s.term(), RaftCore.NONE, s.lastIndex(), s.commitIndex(), s.appliedIndex());
         onLeadershipChange.run();
+        if (listener != null) tell(buildReport(false));
     }
 
     /** One pass of the node's loop: take what arrived, tick if due, handle the core's ready batches, then the rest. */
@@ -788,7 +791,8 @@ public final class RaftNode implements AutoCloseable {
 
     private void publishStatus() {
         Configuration c = core.configuration();
-        if (c != configuration) configuration = c;
+        boolean configChanged = c != configuration;
+        if (configChanged) configuration = c;
         Configuration committed = core.committedConfiguration();
         if (committed != committedConfiguration) committedConfiguration = committed;
         SnapshotMeta latest = core.latestSnapshot();
@@ -803,10 +807,52 @@ public final class RaftNode implements AutoCloseable {
         int leader = core.leader();
         long last = core.log().lastIndex();
         long commit = core.commitIndex();
-        if (status.shows(role, term, leader, last, commit, applied)) return;
+        if (status.shows(role, term, leader, last, commit, applied) && !configChanged) return;
         boolean leadershipChanged = !status.showsLeadership(role, term, leader);
         status.publish(true, role, term, leader, last, commit, applied);
         if (leadershipChanged) onLeadershipChange.run();
+        if (listener != null && (leadershipChanged || configChanged)) tell(buildReport(true));
+    }
+
+    /** This node as it is now; on its own thread only. */
+    private NodeReport buildReport(boolean alive) {
+        Map<Integer, NodeReport.PeerReport> peers = Map.of();
+        if (alive && core.role() == Role.LEADER) {
+            peers = new java.util.TreeMap<>();
+            for (int m : core.configuration().members()) {
+                Progress pr = m == id ? null : core.progress(m);
+                if (pr != null) peers.put(m, new NodeReport.PeerReport(m, pr.match(), pr.next(), pr.state()));
+            }
+        }
+        NodeStatus s = status.read(); // published by this thread: what it shows is the node as it is
+        return new NodeReport(id, alive, s.role(), s.term(), s.leader(), s.lastIndex(), s.commitIndex(), s.appliedIndex(),
+                configuration, committedConfiguration, snapshotStats(), peers);
+    }
+
+    private void tell(NodeReport report) {
+        try {
+            listener.onChange(report);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "node " + id + ": its listener threw on " + report + "; the node goes on", e);
+        }
+    }
+
+    /**
+     * A report of this node taken on its thread between two passes (reading it there: cheap, but not for
+     * every commit): its role, indexes, configurations,
+     * snapshots and, on a leader, each peer's replication. A node that has stopped answers with the last
+     * it published (not alive, no peers).
+     */
+    public CompletableFuture<NodeReport> report() {
+        CompletableFuture<NodeReport> done = new CompletableFuture<>();
+        Runnable stopped = () -> done.complete(new NodeReport(id, false, Role.FOLLOWER, status().term(), RaftCore.NONE,
+                status().lastIndex(), status().commitIndex(), status().appliedIndex(), configuration,
+                committedConfiguration, snapshotStats(), Map.of()));
+        // Between two passes the published status is the node as it is: the last pass published it.
+        if (!enqueue(new Control(c -> done.complete(buildReport(true)), stopped))) {
+            stopped.run();
+        }
+        return done;
     }
 
     private void failEverything() {
@@ -1082,6 +1128,7 @@ public final class RaftNode implements AutoCloseable {
         private Function<MessageSink, Transport> connect;
         private Duration tickInterval = Duration.ofMillis(5);
         private Runnable onLeadershipChange = () -> { };
+        private NodeListener listener;
         private int spinsBeforePark;
         private ThreadFactory threads = Thread.ofVirtual().factory();
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
@@ -1112,6 +1159,15 @@ public final class RaftNode implements AutoCloseable {
         /** Called on the node's thread whenever its role, term or leader changes (default: nothing); it must not block. */
         public Builder onLeadershipChange(Runnable r) {
             this.onLeadershipChange = Objects.requireNonNull(r, "onLeadershipChange");
+            return this;
+        }
+
+        /**
+         * Told, on the node's thread, whenever its role, term, leader or configuration changes, and when it
+         * stops (default: nobody); see {@link NodeListener}.
+         */
+        public Builder listener(NodeListener l) {
+            this.listener = Objects.requireNonNull(l, "listener");
             return this;
         }
 
@@ -1148,8 +1204,10 @@ public final class RaftNode implements AutoCloseable {
          */
         public RaftNode build() {
             if (connect == null) throw new IllegalStateException("a node needs a transport: call transport(...) before build()");
-            return new RaftNode(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark,
-                    threads).snapshotPolicy(snapshotPolicy);
+            RaftNode node = new RaftNode(config, storage, connect, stateMachine, tickInterval, onLeadershipChange,
+                    spinsBeforePark, threads).snapshotPolicy(snapshotPolicy);
+            node.listener = listener; // before the node's thread starts, which then sees it
+            return node;
         }
     }
 }
