@@ -29,9 +29,9 @@ public final class RaftConfig {
 
     /**
      * Deliberate protocol bugs. They exist only so that tests can show the safety checkers find real
-     * violations; never set one outside a test.
+     * violations: package-private, outside the API, reached by the simulations through a seam of their own.
      */
-    public enum Defect {
+    enum Defect {
         NONE,
         /** Commit an entry of an earlier term once a majority stores it (the bug of the paper's Figure 8). */
         COMMIT_EARLIER_TERM_BY_COUNTING,
@@ -76,7 +76,7 @@ public final class RaftConfig {
     public long maxUncommittedBytes() { return maxUncommittedBytes; }
     public boolean preVote() { return preVote; }
     public boolean checkQuorum() { return checkQuorum; }
-    public Defect defect() { return defect; }
+    Defect defect() { return defect; }
 
     /** Builds a {@link RaftConfig}, checking every value as it is set. */
     public static final class Builder {
@@ -163,7 +163,7 @@ public final class RaftConfig {
         }
 
         /** Test-only: switches on a known protocol bug; see {@link Defect}. */
-        public Builder defectForTesting(Defect d) {
+        Builder defectForTesting(Defect d) {
             this.defect = Objects.requireNonNull(d, "defect");
             return this;
         }

@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.raft.DefectSeam;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.KvLimits;
@@ -82,7 +83,7 @@ final class NodeSimulation {
 
     record Params(long seed, int nodes, int clients, int operations, boolean preVote, boolean checkQuorum,
                   int maxSessions, long snapshotBytes, int chunkBytes, int trailingEntries, boolean membership,
-                  int libraryClients, RaftConfig.Defect defect) {
+                  int libraryClients, DefectSeam.Defect defect) {
         static Params of(long seed) {
             SplittableRandom r = new SplittableRandom(seed);
             int nodes = r.nextBoolean() ? 3 : 5;
@@ -91,7 +92,7 @@ final class NodeSimulation {
             // A quarter of the runs keep fewer sessions than there are clients: sessions get evicted.
             int maxSessions = r.nextInt(4) == 0 ? clients - 1 : 64;
             Params p = new Params(seed, nodes, clients, 120, preVote, preVote || r.nextBoolean(), maxSessions,
-                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, 0, RaftConfig.Defect.NONE);
+                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, 0, DefectSeam.Defect.NONE);
             // Drawn last, so that what was drawn before stays as it was for each seed: half the runs change the
             // membership, and two thirds add one or two of the library's own clients to the simulated ones.
             if (r.nextBoolean()) p = p.withMembership();
@@ -99,7 +100,7 @@ final class NodeSimulation {
         }
 
         /** The same run with a deliberate defect in the core, to show the checks catch it. */
-        Params withDefect(RaftConfig.Defect d) {
+        Params withDefect(DefectSeam.Defect d) {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
                     trailingEntries, membership, libraryClients, d);
         }
@@ -605,9 +606,9 @@ final class NodeSimulation {
             ledTerm = 0;
             life++;
             // As Cluster starts a node: from the first configuration, whatever its id (the log says the rest).
-            RaftConfig config = RaftConfig.builder(id, firstVoters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
+            RaftConfig config = DefectSeam.with(RaftConfig.builder(id, firstVoters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(1)
-                    .preVote(params.preVote()).checkQuorum(params.checkQuorum()).defectForTesting(params.defect()).build();
+                    .preVote(params.preVote()).checkQuorum(params.checkQuorum()), params.defect()).build();
             Transport transport = new Transport() {
                 final int myLife = life;
 

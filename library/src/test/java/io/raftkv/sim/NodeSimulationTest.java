@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.raft.DefectSeam;
 import io.raftkv.lincheck.CheckResult;
 import io.raftkv.lincheck.LinearizabilityChecker;
 import org.junit.jupiter.api.AfterAll;
@@ -99,7 +100,7 @@ class NodeSimulationTest {
     }
 
     /** The first of {@code seeds} seeds from 1 whose run breaks a check with {@code defect} on, or fails the test. */
-    private String firstCaught(io.raftkv.raft.RaftConfig.Defect defect, int seeds) {
+    private String firstCaught(DefectSeam.Defect defect, int seeds) {
         for (long seed = 1; seed <= seeds; seed++) {
             Path dir = tmp.resolve(defect + "-" + seed);
             try {
@@ -118,7 +119,7 @@ class NodeSimulationTest {
     @Test
     @Tag("defect-search")
     void theChecksCatchAReadConfirmedByAHeartbeatRoundSentBeforeTheReadArrived() {
-        String caught = firstCaught(io.raftkv.raft.RaftConfig.Defect.CONFIRM_READ_BY_EARLIER_ROUND, DEFECT_SEEDS);
+        String caught = firstCaught(DefectSeam.Defect.CONFIRM_READ_BY_EARLIER_ROUND, DEFECT_SEEDS);
         System.out.println("read confirmed by an earlier round: caught at " + caught);
         assertTrue(caught.contains("not linearizable"), caught);
     }

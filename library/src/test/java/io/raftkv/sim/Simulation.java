@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.raft.DefectSeam;
 import io.raftkv.lincheck.OpKind;
 import io.raftkv.lincheck.Operation;
 import io.raftkv.raft.ConfigChange;
@@ -48,7 +49,7 @@ final class Simulation {
     static final int MAX_NODES = 7;
 
     /** What a run is made of; everything derives from the seed unless a test overrides it. */
-    record Params(long seed, int nodes, int clients, int operations, RaftConfig.Defect defect, boolean faults,
+    record Params(long seed, int nodes, int clients, int operations, DefectSeam.Defect defect, boolean faults,
                   boolean staleReads, boolean leaderChurn, boolean snapshots, boolean membership) {
         /**
          * The run a seed stands for: a quarter of seeds crash new leaders again and again; three in four
@@ -61,10 +62,10 @@ final class Simulation {
             int clients = 2 + r.nextInt(5);
             boolean snapshots = r.nextInt(4) != 0;
             boolean membership = r.nextBoolean();
-            return new Params(seed, nodes, clients, 300, RaftConfig.Defect.NONE, true, false, churn, snapshots, membership);
+            return new Params(seed, nodes, clients, 300, DefectSeam.Defect.NONE, true, false, churn, snapshots, membership);
         }
 
-        Params withDefect(RaftConfig.Defect d) {
+        Params withDefect(DefectSeam.Defect d) {
             return new Params(seed, nodes, clients, operations, d, faults, staleReads, leaderChurn, snapshots, membership);
         }
 
@@ -150,7 +151,7 @@ final class Simulation {
         this.random = new SplittableRandom(params.seed() * 0x9E3779B97F4A7C15L + 1);
         this.trace = trace;
         this.leaderChurn = params.leaderChurn() && params.faults();
-        this.judgeLiveness = params.defect() == RaftConfig.Defect.NONE;
+        this.judgeLiveness = params.defect() == DefectSeam.Defect.NONE;
         // Leader churn wants old entries sent one per message, so that a leader may have some of them
         // on a majority before its own no-op.
         this.maxEntriesPerMessage = leaderChurn ? pick(1, 1, 2, 8) : pick(1, 2, 8, 256);
@@ -507,11 +508,10 @@ final class Simulation {
         void start() {
             incarnation++;
             durableChecked = 0;
-            RaftConfig config = RaftConfig.builder(id, bootstrap, new SplittableRandom(random.nextLong()))
+            RaftConfig config = DefectSeam.with(RaftConfig.builder(id, bootstrap, new SplittableRandom(random.nextLong()))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(2)
                     .maxEntriesPerMessage(maxEntriesPerMessage).maxBytesPerMessage(4096)
-                    .maxInflightMessages(maxInflight).preVote(preVote).checkQuorum(checkQuorum)
-                    .defectForTesting(params.defect()).build();
+                    .maxInflightMessages(maxInflight).preVote(preVote).checkQuorum(checkQuorum), params.defect()).build();
             SimSnapshot snap = disk.snapshot();
             List<Entry> tail = disk.log();
             core = new RaftCore(config, disk.hardState(), snap == null ? null : snap.meta(), tail);

@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.raft.DefectSeam;
 import io.raftkv.lincheck.CheckResult;
 import io.raftkv.lincheck.HistoryJson;
 import io.raftkv.lincheck.LinearizabilityChecker;
@@ -84,7 +85,7 @@ class SimulationTest {
         else if (features.equals("false")) p = p.withoutSnapshotsOrMembership();
         if (Boolean.getBoolean("sim.churn")) p = p.withLeaderChurn();
         String defect = System.getProperty("sim.defect", "");
-        if (!defect.isBlank()) p = p.withDefect(RaftConfig.Defect.valueOf(defect.trim()));
+        if (!defect.isBlank()) p = p.withDefect(DefectSeam.Defect.valueOf(defect.trim()));
         return p;
     }
 
@@ -197,7 +198,7 @@ class SimulationTest {
     @Test
     @Tag("defect-search")
     void theSimulationFindsTwoVotesInOneTerm() {
-        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM));
+        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(DefectSeam.Defect.GRANT_TWO_VOTES_PER_TERM));
         assertNotNull(o, "granting two votes per term went unnoticed in 500 seeds");
         assertEquals("election safety", o.property(), o.failure());
         System.out.println("two votes per term: caught at seed " + o.seed() + ": " + o.failure());
@@ -206,7 +207,7 @@ class SimulationTest {
     @Test
     @Tag("defect-search")
     void theSimulationFindsALeaderThatCountsItsOwnEntryBeforeItIsDurable() {
-        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.COUNT_OWN_ENTRY_BEFORE_DURABLE));
+        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(DefectSeam.Defect.COUNT_OWN_ENTRY_BEFORE_DURABLE));
         assertNotNull(o, "a leader counting its own entry before it is durable went unnoticed in 500 seeds");
         assertEquals("durability", o.property(), o.failure());
         System.out.println("own entry counted before durable: caught at seed " + o.seed() + ": " + o.failure());
@@ -215,7 +216,7 @@ class SimulationTest {
     @Test
     @Tag("defect-search")
     void theSimulationFindsVotesForStaleLogs() {
-        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(RaftConfig.Defect.VOTE_FOR_STALE_LOGS));
+        Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withDefect(DefectSeam.Defect.VOTE_FOR_STALE_LOGS));
         assertNotNull(o, "voting without the up-to-date check went unnoticed in 500 seeds");
         assertTrue(Set.of("leader completeness", "state machine safety", "log matching").contains(o.property()), o.failure());
         System.out.println("votes for stale logs: caught at seed " + o.seed() + ": " + o.failure());
@@ -230,7 +231,7 @@ class SimulationTest {
     @Tag("defect-search")
     void theSimulationFindsTheFigure8Bug() {
         Outcome o = firstFailure(5000, s -> Simulation.Params.of(s).withoutSnapshotsOrMembership().withLeaderChurn()
-                .withDefect(RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
+                .withDefect(DefectSeam.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
         assertNotNull(o, "committing an earlier term's entry by counting went unnoticed in 5000 seeds");
         assertTrue(o.property().equals("leader completeness") || o.property().equals("state machine safety"), o.failure());
         System.out.println("figure 8: caught at seed " + o.seed() + ": " + o.failure());
@@ -247,7 +248,7 @@ class SimulationTest {
     void theSimulationFindsTheFigure8BugWithSnapshotsAndMembership() {
         long from = Long.getLong("sim.figure8From", 2385);
         Outcome o = firstFailure(from, from + 4999, 16, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
-                .withLeaderChurn().withDefect(RaftConfig.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
+                .withLeaderChurn().withDefect(DefectSeam.Defect.COMMIT_EARLIER_TERM_BY_COUNTING));
         assertNotNull(o, "committing an earlier term's entry by counting went unnoticed in 5000 seeds from " + from
                 + " with snapshots and membership changes");
         assertTrue(Set.of("leader completeness", "state machine safety", "committed configuration kept").contains(o.property()),
@@ -261,7 +262,7 @@ class SimulationTest {
     @Tag("defect-search")
     void theSimulationFindsTwoVotesInOneTermWithSnapshotsAndMembership() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
-                .withDefect(RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM));
+                .withDefect(DefectSeam.Defect.GRANT_TWO_VOTES_PER_TERM));
         assertNotNull(o, "granting two votes per term went unnoticed in 500 seeds with snapshots and membership changes");
         assertEquals("election safety", o.property(), o.failure());
         System.out.println("two votes per term, with snapshots and membership changes: caught at seed " + o.seed() + ": "
@@ -272,7 +273,7 @@ class SimulationTest {
     @Tag("defect-search")
     void theSimulationFindsVotesForStaleLogsWithSnapshotsAndMembership() {
         Outcome o = firstFailure(500, s -> Simulation.Params.of(s).withSnapshotsAndMembership()
-                .withDefect(RaftConfig.Defect.VOTE_FOR_STALE_LOGS));
+                .withDefect(DefectSeam.Defect.VOTE_FOR_STALE_LOGS));
         assertNotNull(o, "voting without the up-to-date check went unnoticed in 500 seeds with snapshots and membership changes");
         assertTrue(Set.of("leader completeness", "state machine safety", "log matching", "committed configuration kept")
                 .contains(o.property()), o.failure());
