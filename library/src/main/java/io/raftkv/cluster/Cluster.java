@@ -1,10 +1,8 @@
 package io.raftkv.cluster;
 
-import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.app.AppClient;
 import io.raftkv.app.AppConnector;
 import io.raftkv.app.AppSpec;
-import io.raftkv.app.SessionMachine;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.KvLimits;
@@ -12,15 +10,12 @@ import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
-import io.raftkv.kv.net.KvSocketServer;
-import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.node.NodeListener;
 import io.raftkv.node.NodeReport;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.NotLeaderException;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.Reply;
-import io.raftkv.node.StateMachine;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.Configuration;
@@ -30,11 +25,6 @@ import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.MemoryStorage;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.InMemoryNetwork;
-import io.raftkv.transport.MessageSink;
-import io.raftkv.transport.Transport;
-import io.raftkv.transport.tcp.FrameCodec;
-import io.raftkv.transport.tcp.LoopbackPorts;
-import io.raftkv.transport.tcp.TcpTransport;
 
 import java.net.InetSocketAddress;
 
@@ -59,14 +49,9 @@ import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
-import java.util.concurrent.ThreadFactory;
-import java.util.function.Function;
 
 /**
  * A whole Raft cluster inside one JVM, running the key-value store or your own {@link AppSpec application}
@@ -78,15 +63,10 @@ import java.util.function.Function;
  * Clients reach every live node; partitions cut the nodes off from each other, not from clients.
  */
 public final class Cluster implements AutoCloseable {
-    private final Builder config;
+    private final ClusterSettings config;
     /** Delivers the messages in memory mode; in TCP mode it only keeps the table of cut links, which the transports ask. */
     private final InMemoryNetwork network;
-    /** TCP mode: every node's loopback address, the cluster id of the handshakes, and the clients' shared connector. */
-    private final Map<Integer, InetSocketAddress> addresses;
-    private final String clusterId;
-    private final TcpKvConnector tcpConnector;
-    /** TCP mode: each running node's transport, for {@link #describeNetwork()}. */
-    private final AtomicReferenceArray<TcpTransport> tcpTransports;
+    private final ClusterWiring wiring;
     /** Node ids are never reused: a removed node's id stays retired. */
     static final int MAX_NODE_ID = 255;
     /** The nodes the cluster started with: the configuration every node assumes until its log says otherwise. */
@@ -94,47 +74,24 @@ public final class Cluster implements AutoCloseable {
     /** The nodes that belong to the cluster now (running or killed), in id order; removed ones leave it. */
     private final Set<Integer> members = new ConcurrentSkipListSet<>();
     private int nextId;
-    private final Storage[] storages;
-    // Written by whoever kills or restarts a node, read by client threads: hence atomic arrays.
-    private final AtomicReferenceArray<RaftNode> nodes;
-    private final AtomicReferenceArray<KvService> services;
-    private final NodeStatus[] lastStatus;
-    /** A node whose thread did not stop when killed; it must end before the node may restart. */
-    private final RaftNode[] stopping;
-    private final SplittableRandom seeds;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition leadershipChanged = lock.newCondition();
+    private final NodeTable nodes;
+    private final LeaderWatch leadership = new LeaderWatch();
     private final List<AutoCloseable> clients = new ArrayList<>();
     private volatile boolean closed;
 
-    private Cluster(Builder b) {
-        this.config = b; // a private copy made by start(): later changes to the caller's builder do not reach us
-        this.network = new InMemoryNetwork(b.seed);
-        this.seeds = new SplittableRandom(b.seed);
+    private Cluster(ClusterSettings settings) {
+        this.config = settings;
+        this.network = new InMemoryNetwork(settings.seed());
+        SplittableRandom seeds = new SplittableRandom(settings.seed());
         TreeSet<Integer> ids = new TreeSet<>();
-        for (int i = 1; i <= b.nodes; i++) ids.add(i);
+        for (int i = 1; i <= settings.nodes(); i++) ids.add(i);
         this.initialVoters = Set.copyOf(ids);
         this.members.addAll(ids);
-        this.nextId = b.nodes + 1;
-        this.storages = new Storage[MAX_NODE_ID + 1];
-        this.nodes = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
-        this.services = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
-        this.lastStatus = new NodeStatus[MAX_NODE_ID + 1];
-        this.stopping = new RaftNode[MAX_NODE_ID + 1];
-        if (b.transport == ClusterTransport.TCP) {
-            this.addresses = Map.copyOf(LoopbackPorts.reserve(b.nodes));
-            this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
-            // On platform threads the clients' connection readers are too: the OS wakes one directly when an answer lands.
-            this.tcpConnector = b.platformThreads
-                    ? new TcpKvConnector(addresses, clusterId, Thread.ofPlatform().daemon().factory())
-                    : new TcpKvConnector(addresses, clusterId);
-            this.tcpTransports = new AtomicReferenceArray<>(MAX_NODE_ID + 1);
-        } else {
-            this.tcpTransports = null;
-            this.addresses = null;
-            this.clusterId = null;
-            this.tcpConnector = null;
-        }
+        this.nextId = settings.nodes() + 1;
+        this.wiring = settings.transport() == ClusterTransport.TCP
+                ? new TcpWiring(settings.nodes(), network, seeds, settings.platformThreads())
+                : new MemoryWiring(network);
+        this.nodes = new NodeTable(settings, wiring, initialVoters, seeds, leadership::signal);
     }
 
     public static Builder builder() {
@@ -142,52 +99,10 @@ public final class Cluster implements AutoCloseable {
     }
 
     private void startAll() {
-        for (int id : members) startNode(id);
+        for (int id : members) nodes.start(id);
         // Ask one node to campaign at once rather than wait an election timeout: a cluster is usable
         // within a few message round trips of start.
-        nodes.get(members.iterator().next()).campaign();
-    }
-
-    private void startNode(int id) {
-        Storage storage = Objects.requireNonNull(config.storage.open(id), "storage for node " + id);
-        storages[id] = storage;
-        RaftConfig raft = RaftConfig.builder(id, initialVoters, new SplittableRandom(seeds.nextLong()))
-                .electionTicks(config.electionTicks).heartbeatTicks(config.heartbeatTicks)
-                .maxUncommittedBytes(config.maxUncommittedBytes).build();
-        KvSocketServer server = addresses == null ? null
-                : new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
-        ThreadFactory threads = config.platformThreads ? Thread.ofPlatform().daemon().factory() : Thread.ofVirtual().factory();
-        Function<MessageSink, Transport> connect = server == null ? sink -> network.connect(id, sink) : sink -> {
-            TcpTransport t = new TcpTransport(id, addresses, clusterId, sink).serveAlso(server).threadFactory(threads);
-            // On platform threads the node's thread serves its connections itself, as a socket-mode node does.
-            if (config.platformThreads) server.servedBy(t.pollInbound());
-            t.linkFilter(network::linked); // partitions and cuts as the in-memory network keeps them
-            tcpTransports.set(id, t);
-            return t.start();
-        };
-        StateMachine machine = config.app == null ? new KvStateMachine(config.maxSessions)
-                : new SessionMachine<>(config.app, config.maxSessions);
-        RaftNode node = RaftNode.builder(raft, storage, machine).transport(connect).tickInterval(config.tickInterval)
-                .onLeadershipChange(this::signal).spinsBeforePark(config.spinsBeforePark).threads(threads)
-                .snapshotPolicy(config.snapshots).listener(config.listener).build();
-        nodes.set(id, node);
-        if (config.app == null) {
-            KvService service = new KvService(node, config.limits);
-            services.set(id, service);
-            if (server != null) server.attach(service, node::status);
-        } else if (server != null) {
-            server.refuseRequests("this cluster runs " + config.app + ", not the key-value store", node::status);
-        }
-        node.start();
-    }
-
-    private void signal() {
-        lock.lock();
-        try {
-            leadershipChanged.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        nodes.node(members.iterator().next()).campaign();
     }
 
     // ---------------------------------------------------------------- observing
@@ -210,13 +125,13 @@ public final class Cluster implements AutoCloseable {
         checkOpen();
         OptionalInt l = leader();
         if (l.isPresent()) {
-            RaftNode n = nodes.get(l.getAsInt());
+            RaftNode n = nodes.node(l.getAsInt());
             if (n != null) return n.configuration();
         }
         Configuration best = Configuration.ofVoters(initialVoters);
         long longest = -1;
         for (int id : members) {
-            RaftNode n = nodes.get(id);
+            RaftNode n = nodes.node(id);
             if (n != null && n.status().lastIndex() > longest) {
                 longest = n.status().lastIndex();
                 best = n.configuration();
@@ -232,10 +147,7 @@ public final class Cluster implements AutoCloseable {
     }
 
     private NodeStatus statusOf(int id) {
-        RaftNode n = nodes.get(id);
-        if (n != null) return n.status();
-        NodeStatus last = lastStatus[id];
-        return last != null ? last : NodeStatus.down(id, 0);
+        return nodes.status(id);
     }
 
     /**
@@ -246,16 +158,16 @@ public final class Cluster implements AutoCloseable {
      */
     public NodeReport report(int id) {
         checkNode(id);
-        RaftNode n = nodes.get(id);
+        RaftNode n = nodes.node(id);
         if (n == null) {
             NodeStatus s = statusOf(id);
             return new NodeReport(id, false, Role.FOLLOWER, s.term(), 0, s.lastIndex(), s.commitIndex(), s.appliedIndex(),
                     configuration(), configuration(), new SnapshotStats(0, 0, 0, 0, 0), Map.of());
         }
         try {
-            return n.report().get(config.clientDeadline.toNanos(), TimeUnit.NANOSECONDS);
+            return n.report().get(config.clientDeadline().toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            throw new IllegalStateException("node " + id + " did not report within " + config.clientDeadline.toMillis() + " ms", e);
+            throw new IllegalStateException("node " + id + " did not report within " + config.clientDeadline().toMillis() + " ms", e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("node " + id + " could not report", e.getCause());
         } catch (InterruptedException e) {
@@ -267,7 +179,7 @@ public final class Cluster implements AutoCloseable {
     /** Node {@code id}'s snapshots and log size as it last published them; empty while it is down. */
     public Optional<SnapshotStats> snapshotStats(int id) {
         checkNode(id);
-        RaftNode n = nodes.get(id);
+        RaftNode n = nodes.node(id);
         return n == null ? Optional.empty() : Optional.of(n.snapshotStats());
     }
 
@@ -289,7 +201,7 @@ public final class Cluster implements AutoCloseable {
         checkOpen();
         for (int id : members) {
             NodeStatus s = statusOf(id); // as statuses(): a node removed meanwhile must not make this throw
-            RaftNode n = nodes.get(id);
+            RaftNode n = nodes.node(id);
             if (!s.alive() || s.role() != Role.LEADER || n == null) continue;
             Set<Integer> voters = n.configuration().voters();
             int agree = 0;
@@ -306,25 +218,7 @@ public final class Cluster implements AutoCloseable {
     /** Waits until a leader recognised by a majority exists, and returns its id. */
     public int awaitLeader(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (true) {
-                OptionalInt l = leader();
-                if (l.isPresent()) return l.getAsInt();
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new NoLeaderException("no leader recognised by a majority within " + timeout.toMillis()
-                            + " ms; nodes: " + statuses());
-                }
-                leadershipChanged.awaitNanos(left);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NoLeaderException("interrupted while waiting for a leader");
-        } finally {
-            lock.unlock();
-        }
+        return leadership.awaitLeader(timeout, this::leader, this::statuses);
     }
 
     /**
@@ -334,7 +228,7 @@ public final class Cluster implements AutoCloseable {
      */
     public InMemoryNetwork network() {
         checkOpen();
-        if (addresses != null) {
+        if (wiring instanceof TcpWiring) {
             throw new IllegalStateException("this cluster runs over TCP: drop, delay, duplicate and reorder need the "
                     + "in-memory network (ClusterTransport.IN_MEMORY); partition, isolate and heal work in both");
         }
@@ -346,18 +240,12 @@ public final class Cluster implements AutoCloseable {
      * queued messages, last failure) and counters; in memory, the network's counts.
      */
     public String describeNetwork() {
-        if (tcpTransports == null) return String.valueOf(network.stats());
-        StringBuilder b = new StringBuilder();
-        for (int id : members) {
-            TcpTransport t = tcpTransports.get(id);
-            b.append(t == null ? "node " + id + ": no transport" : t.describe()).append('\n');
-        }
-        return b.toString();
+        return wiring.describe(members);
     }
 
     /** How the nodes talk to each other. */
     public ClusterTransport transport() {
-        return config.transport;
+        return config.transport();
     }
 
     /** Whether a message from node {@code from} to node {@code to} would pass: no partition, isolation or cut stops it. */
@@ -373,13 +261,13 @@ public final class Cluster implements AutoCloseable {
      */
     public Optional<InetSocketAddress> address(int id) {
         checkNode(id);
-        return addresses == null ? Optional.empty() : Optional.of(addresses.get(id));
+        return wiring.address(id);
     }
 
     /** The cluster id the nodes' TCP handshakes carry; empty in memory. */
     public Optional<String> clusterId() {
         checkOpen();
-        return Optional.ofNullable(clusterId);
+        return wiring.clusterId();
     }
 
     // ---------------------------------------------------------------- clients
@@ -390,19 +278,18 @@ public final class Cluster implements AutoCloseable {
      * @throws IllegalStateException if this cluster runs an application of its own: use {@link #newClient(AppSpec)}
      */
     public KvClient newClient() {
-        return newClient(config.clientDeadline);
+        return newClient(config.clientDeadline());
     }
 
     /** A new key-value client whose calls give up (with {@link io.raftkv.client.OutcomeUnknownException}) after {@code deadline}. */
     public KvClient newClient(Duration deadline) {
         checkOpen();
         Objects.requireNonNull(deadline, "deadline");
-        if (config.app != null) {
-            throw new IllegalStateException("this cluster runs " + config.app + ", not the key-value store: "
+        if (config.app() != null) {
+            throw new IllegalStateException("this cluster runs " + config.app() + ", not the key-value store: "
                     + "make its clients with newClient(spec)");
         }
-        return track(new KvClient(tcpConnector != null ? tcpConnector : connector, config.limits, deadline,
-                attemptTimeout(deadline)));
+        return track(new KvClient(wiring.clients(connector), config.limits(), deadline, config.attemptTimeout(deadline)));
     }
 
     /**
@@ -414,7 +301,7 @@ public final class Cluster implements AutoCloseable {
      * @throws IllegalArgumentException if this cluster runs another application, or the key-value store
      */
     public <C, Q, R> AppClient<C, Q, R> newClient(AppSpec<C, Q, R> spec) {
-        return newClient(spec, config.clientDeadline);
+        return newClient(spec, config.clientDeadline());
     }
 
     /** As {@link #newClient(AppSpec)}, whose calls give up (with {@link io.raftkv.client.OutcomeUnknownException}) after {@code deadline}. */
@@ -422,14 +309,13 @@ public final class Cluster implements AutoCloseable {
         checkOpen();
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(deadline, "deadline");
-        AppSpec<?, ?, ?> app = config.app;
+        AppSpec<?, ?, ?> app = config.app();
         boolean same = spec.equals(app) || (app != null && spec.getClass() == app.getClass()
                 && !spec.getClass().isAnonymousClass() && !spec.getClass().isSynthetic());
         if (!same) {
-            throw new IllegalArgumentException("this cluster runs " + (config.app == null ? "the key-value store" : config.app)
-                    + ", not " + spec);
+            throw new IllegalArgumentException("this cluster runs " + config.runs() + ", not " + spec);
         }
-        return track(new AppClient<>(spec, appConnector, deadline, attemptTimeout(deadline)));
+        return track(new AppClient<>(spec, appConnector, deadline, config.attemptTimeout(deadline)));
     }
 
     /**
@@ -441,20 +327,16 @@ public final class Cluster implements AutoCloseable {
     public <C, Q, R> AppClient<C, Q, R> newClient(Class<? extends AppSpec<C, Q, R>> specClass) {
         checkOpen();
         Objects.requireNonNull(specClass, "specClass");
-        if (!specClass.isInstance(config.app)) {
-            throw new IllegalArgumentException("this cluster runs " + (config.app == null ? "the key-value store" : config.app)
-                    + ", not an application of " + specClass.getName());
+        if (!specClass.isInstance(config.app())) {
+            throw new IllegalArgumentException("this cluster runs " + config.runs() + ", not an application of "
+                    + specClass.getName());
         }
-        return newClient(specClass.cast(config.app));
+        return newClient(specClass.cast(config.app()));
     }
 
     /** The application this cluster runs, if it runs one of its own rather than the key-value store. */
     public Optional<AppSpec<?, ?, ?>> app() {
-        return Optional.ofNullable(config.app);
-    }
-
-    private Duration attemptTimeout(Duration deadline) {
-        return deadline.compareTo(config.clientAttemptTimeout) < 0 ? deadline : config.clientAttemptTimeout;
+        return Optional.ofNullable(config.app());
     }
 
     private <T extends AutoCloseable> T track(T client) {
@@ -473,14 +355,14 @@ public final class Cluster implements AutoCloseable {
 
         @Override
         public void propose(int node, byte[] entry, Reply reply) {
-            RaftNode n = closed || node < 1 || node >= nodes.length() ? null : nodes.get(node);
+            RaftNode n = closed ? null : nodes.node(node);
             if (n == null) reply.unavailable("node " + node + " is down");
             else n.propose(entry, reply);
         }
 
         @Override
         public void read(int node, Object query, Reply reply) {
-            RaftNode n = closed || node < 1 || node >= nodes.length() ? null : nodes.get(node);
+            RaftNode n = closed ? null : nodes.node(node);
             if (n == null) reply.unavailable("node " + node + " is down");
             else n.read(query, reply);
         }
@@ -499,14 +381,14 @@ public final class Cluster implements AutoCloseable {
 
         @Override
         public void send(int node, KvRequest request, byte[] command, Consumer<KvResponse> reply) {
-            KvService s = node >= 1 && node < services.length() ? services.get(node) : null;
+            KvService s = nodes.service(node);
             if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
             else s.handle(request, command, reply);
         }
 
         @Override
         public boolean propose(int node, byte[] command, Consumer<KvResponse> reply) {
-            KvService s = node >= 1 && node < services.length() ? services.get(node) : null;
+            KvService s = nodes.service(node);
             if (closed || s == null) reply.accept(new KvResponse.Unavailable("node " + node + " is down"));
             else s.propose(command, reply);
             return true;
@@ -517,7 +399,7 @@ public final class Cluster implements AutoCloseable {
 
     /** {@link #addNode(Duration)} with twice the clients' deadline as the time allowed. */
     public int addNode() {
-        return addNode(config.clientDeadline.multipliedBy(2));
+        return addNode(config.clientDeadline().multipliedBy(2));
     }
 
     /**
@@ -534,14 +416,14 @@ public final class Cluster implements AutoCloseable {
         int id;
         synchronized (this) {
             checkOpen();
-            if (addresses != null) {
+            if (wiring instanceof TcpWiring) {
                 throw new UnsupportedOperationException("adding nodes needs the in-memory transport: over TCP every"
                         + " node's peer addresses are fixed when the cluster starts");
             }
             if (nextId > MAX_NODE_ID) throw new IllegalStateException("node ids are used up (at most " + MAX_NODE_ID + ")");
             id = nextId++;
             members.add(id);
-            startNode(id);
+            nodes.start(id);
         }
         retryAtLeader("add node " + id, timeout, (leader, left) -> leader.addVoter(id, left));
         return id;
@@ -549,7 +431,7 @@ public final class Cluster implements AutoCloseable {
 
     /** {@link #removeNode(int, Duration)} with twice the clients' deadline as the time allowed. */
     public void removeNode(int id) {
-        removeNode(id, config.clientDeadline.multipliedBy(2));
+        removeNode(id, config.clientDeadline().multipliedBy(2));
     }
 
     /**
@@ -566,15 +448,15 @@ public final class Cluster implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         retryAtLeader("remove node " + id, timeout, (leader, left) -> leader.removeMember(id));
         synchronized (this) {
-            if (nodes.get(id) != null) kill(id);
+            if (nodes.node(id) != null) kill(id);
             members.remove(id);
-            signal();
+            leadership.signal();
         }
     }
 
     /** {@link #transferLeadership(int, Duration)} with the clients' deadline as the time allowed. */
     public void transferLeadership(int id) {
-        transferLeadership(id, config.clientDeadline);
+        transferLeadership(id, config.clientDeadline());
     }
 
     /**
@@ -596,14 +478,14 @@ public final class Cluster implements AutoCloseable {
                 throw new IllegalStateException("cannot hand leadership to node " + id + ": " + e.getMessage(), e);
             }
             if (leader == id) return;
-            RaftNode n = nodes.get(leader);
+            RaftNode n = nodes.node(leader);
             if (n != null && !n.configuration().isVoter(id)) {
                 throw new IllegalArgumentException("node " + id + " is not a voter of " + n.configuration()
                         + "; only a voter can lead");
             }
             if (n != null) n.transferLeadership(id);
             // A transfer the target cannot take (it is down or cut off) is abandoned after an election timeout.
-            long wait = Math.min(deadline - System.nanoTime(), config.tickInterval.toNanos() * config.electionTicks * 2L);
+            long wait = Math.min(deadline - System.nanoTime(), config.tickInterval().toNanos() * config.electionTicks() * 2L);
             if (!awaitCondition(Duration.ofNanos(Math.max(1, wait)), () -> leader().orElse(0) == id)
                     && System.nanoTime() - deadline >= 0) {
                 throw new IllegalStateException("node " + id + " did not take over leadership within "
@@ -626,7 +508,7 @@ public final class Cluster implements AutoCloseable {
             }
             RaftNode leader;
             try {
-                leader = nodes.get(awaitLeader(Duration.ofNanos(left)));
+                leader = nodes.node(awaitLeader(Duration.ofNanos(left)));
             } catch (NoLeaderException e) {
                 last = e;
                 continue;
@@ -641,7 +523,7 @@ public final class Cluster implements AutoCloseable {
                 // Not the leader any more, another change still under way, or a slow learner: try again,
                 // after a tick if the same leader would only say the same.
                 last = cause;
-                if (!(cause instanceof NotLeaderException)) awaitCondition(config.tickInterval, () -> false);
+                if (!(cause instanceof NotLeaderException)) awaitCondition(config.tickInterval(), () -> false);
             } catch (TimeoutException e) {
                 last = e;
             } catch (InterruptedException e) {
@@ -653,21 +535,7 @@ public final class Cluster implements AutoCloseable {
 
     /** Waits until {@code condition} holds, checking on every leadership change and every tick; false on timeout. */
     private boolean awaitCondition(Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (!condition.getAsBoolean()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) return false;
-                leadershipChanged.awaitNanos(Math.min(left, config.tickInterval.toNanos()));
-            }
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return condition.getAsBoolean();
-        } finally {
-            lock.unlock();
-        }
+        return leadership.await(timeout, config.tickInterval(), condition);
     }
 
     // ---------------------------------------------------------------- faults
@@ -675,58 +543,26 @@ public final class Cluster implements AutoCloseable {
     /** Crashes node {@code id}: its thread stops and its volatile state is lost; its storage stays. */
     public synchronized void kill(int id) {
         checkNode(id);
-        RaftNode n = nodes.get(id);
-        if (n == null) throw new IllegalStateException("node " + id + " is already down");
-        services.set(id, null);
-        nodes.set(id, null);
-        if (addresses == null) network.disconnect(id);
-        try {
-            n.close();
-        } catch (RuntimeException e) {
-            // Its thread is stuck (in storage, say): it must not share the storage with a new one.
-            stopping[id] = n;
-            throw e;
-        } finally {
-            NodeStatus s = n.status();
-            lastStatus[id] = new NodeStatus(id, false, Role.FOLLOWER, s.term(), 0, s.lastIndex(), s.commitIndex(),
-                    s.appliedIndex());
-            signal();
-        }
-        storages[id].close();
-        storages[id] = null;
+        nodes.kill(id);
     }
 
     /** Starts a killed (or failed) node again, reopening its storage. */
     public synchronized void restart(int id) {
         checkNode(id);
-        RaftNode old = nodes.get(id);
-        if (old != null && !old.stopped()) throw new IllegalStateException("node " + id + " is running; kill it first");
-        if (old != null) kill(id); // its thread died on an error: clear up after it first
-        if (stopping[id] != null) {
-            if (!stopping[id].stopped()) {
-                throw new IllegalStateException("node " + id + " is still stopping: its old thread has not ended, "
-                        + "and the two must not share its storage");
-            }
-            stopping[id] = null;
-            if (storages[id] != null) {
-                storages[id].close();
-                storages[id] = null;
-            }
-        }
-        startNode(id);
+        nodes.restart(id);
     }
 
     /** Whether node {@code id} is running: started, not killed, and its thread has not died on an error. */
     public boolean isAlive(int id) {
         checkNode(id);
-        RaftNode n = nodes.get(id);
+        RaftNode n = nodes.node(id);
         return n != null && !n.stopped();
     }
 
     /** Why node {@code id}'s thread died on its own, if it did. */
     public Optional<Throwable> failure(int id) {
         checkNode(id);
-        RaftNode n = nodes.get(id);
+        RaftNode n = nodes.node(id);
         return n == null ? Optional.empty() : Optional.ofNullable(n.failure());
     }
 
@@ -767,25 +603,10 @@ public final class Cluster implements AutoCloseable {
                 }
             }
         }
-        if (tcpConnector != null) tcpConnector.close();
-        RuntimeException first = null;
-        for (int id = 1; id <= MAX_NODE_ID; id++) {
-            RaftNode n = nodes.getAndSet(id, null);
-            services.set(id, null);
-            if (n == null) continue;
-            try {
-                n.close();
-            } catch (RuntimeException e) {
-                stopping[id] = n;
-                if (first == null) first = e;
-            }
-        }
-        for (int id = 1; id <= MAX_NODE_ID; id++) {
-            // A storage whose node is still stuck in it stays open rather than be closed under it.
-            if (storages[id] != null && stopping[id] == null) storages[id].close();
-        }
+        wiring.close();
+        RuntimeException first = nodes.closeAll();
         network.close();
-        signal();
+        leadership.signal();
         if (first != null) throw first;
     }
 
@@ -986,13 +807,15 @@ public final class Cluster implements AutoCloseable {
                 throw new IllegalArgumentException("heartbeatTicks (" + heartbeatTicks + ") must be below electionTicks ("
                         + electionTicks + ")");
             }
-            Builder settings = copy();
-            if (settings.storage == null) {
+            StorageFactory stores = storage;
+            if (stores == null) {
                 // In memory, one store per node, kept across kill and restart (closing it empties nothing).
                 Map<Integer, Storage> memory = new HashMap<>();
-                settings.storage = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
+                stores = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
             }
-            Cluster c = new Cluster(settings);
+            Cluster c = new Cluster(new ClusterSettings(nodes, tickInterval, electionTicks, heartbeatTicks,
+                    maxUncommittedBytes, seed, stores, limits, maxSessions, clientDeadline, clientAttemptTimeout,
+                    spinsBeforePark, platformThreads, transport, snapshots, app, listener));
             try {
                 c.startAll();
             } catch (RuntimeException e) {
@@ -1000,28 +823,6 @@ public final class Cluster implements AutoCloseable {
                 throw e;
             }
             return c;
-        }
-
-        private Builder copy() {
-            Builder b = new Builder();
-            b.nodes = nodes;
-            b.tickInterval = tickInterval;
-            b.electionTicks = electionTicks;
-            b.heartbeatTicks = heartbeatTicks;
-            b.maxUncommittedBytes = maxUncommittedBytes;
-            b.seed = seed;
-            b.storage = storage;
-            b.limits = limits;
-            b.maxSessions = maxSessions;
-            b.clientDeadline = clientDeadline;
-            b.clientAttemptTimeout = clientAttemptTimeout;
-            b.spinsBeforePark = spinsBeforePark;
-            b.platformThreads = platformThreads;
-            b.transport = transport;
-            b.snapshots = snapshots;
-            b.app = app;
-            b.listener = listener;
-            return b;
         }
     }
 }
