@@ -11,6 +11,7 @@ import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.node.NodeListener;
+import io.raftkv.node.PassObserver;
 import io.raftkv.node.NodeReport;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.NotLeaderException;
@@ -640,8 +641,18 @@ public final class Cluster implements AutoCloseable {
         private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
         private AppSpec<?, ?, ?> app;
         private NodeListener listener = report -> { };
+        private PassObserver passObserver;
 
         private Builder() {}
+
+        /**
+         * Told where each pass of every node's loop spent its time, on that node's thread (default: nobody,
+         * and passes are not timed): see {@link PassObserver}.
+         */
+        public Builder passObserver(PassObserver o) {
+            this.passObserver = Objects.requireNonNull(o, "passObserver");
+            return this;
+        }
 
         /**
          * Told of every node's changes (role, term, leader, configuration; and its stop) as they happen, on
@@ -815,7 +826,7 @@ public final class Cluster implements AutoCloseable {
             }
             Cluster c = new Cluster(new ClusterSettings(nodes, tickInterval, electionTicks, heartbeatTicks,
                     maxUncommittedBytes, seed, stores, limits, maxSessions, clientDeadline, clientAttemptTimeout,
-                    spinsBeforePark, platformThreads, transport, snapshots, app, listener));
+                    spinsBeforePark, platformThreads, transport, snapshots, app, listener, passObserver));
             try {
                 c.startAll();
             } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package io.raftkv.cluster;
 import io.raftkv.app.AppSpec;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.node.NodeListener;
+import io.raftkv.node.PassObserver;
 import io.raftkv.node.SnapshotPolicy;
 
 import java.time.Duration;
@@ -11,13 +12,15 @@ import java.time.Duration;
  * A cluster's settings as {@link Cluster.Builder#start()} fixed them: immutable, so that later changes to
  * the builder do not reach a cluster that runs. Every value was checked as the builder took it.
  *
- * @param storage how each node's store is opened (never null here: the builder fills in memory stores)
- * @param app     the application the nodes run, or null for the key-value store
+ * @param storage      how each node's store is opened (never null here: the builder fills in memory stores)
+ * @param app          the application the nodes run, or null for the key-value store
+ * @param passObserver told of each pass's stage times, or null
  */
 record ClusterSettings(int nodes, Duration tickInterval, int electionTicks, int heartbeatTicks, long maxUncommittedBytes,
                        long seed, StorageFactory storage, KvLimits limits, int maxSessions, Duration clientDeadline,
                        Duration clientAttemptTimeout, int spinsBeforePark, boolean platformThreads,
-                       ClusterTransport transport, SnapshotPolicy snapshots, AppSpec<?, ?, ?> app, NodeListener listener) {
+                       ClusterTransport transport, SnapshotPolicy snapshots, AppSpec<?, ?, ?> app, NodeListener listener,
+                       PassObserver passObserver) {
 
     /** How long one attempt of a client with {@code deadline} waits for a node: the attempt timeout, or less. */
     Duration attemptTimeout(Duration deadline) {

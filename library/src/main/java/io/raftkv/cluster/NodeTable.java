@@ -73,9 +73,12 @@ final class NodeTable {
         ClusterWiring.Joint joint = wiring.join(id, threads);
         StateMachine machine = settings.app() == null ? new KvStateMachine(settings.maxSessions())
                 : new SessionMachine<>(settings.app(), settings.maxSessions());
-        RaftNode node = RaftNode.builder(raft, storage, machine).transport(joint.connect()).tickInterval(settings.tickInterval())
-                .onLeadershipChange(onLeadershipChange).spinsBeforePark(settings.spinsBeforePark()).threads(threads)
-                .snapshotPolicy(settings.snapshots()).listener(settings.listener()).build();
+        RaftNode.Builder b = RaftNode.builder(raft, storage, machine).transport(joint.connect())
+                .tickInterval(settings.tickInterval()).onLeadershipChange(onLeadershipChange)
+                .spinsBeforePark(settings.spinsBeforePark()).threads(threads).snapshotPolicy(settings.snapshots())
+                .listener(settings.listener());
+        if (settings.passObserver() != null) b.passObserver(settings.passObserver());
+        RaftNode node = b.build();
         nodes.set(id, node);
         if (settings.app() == null) {
             KvService service = new KvService(node, settings.limits());

@@ -81,4 +81,10 @@ final class NodePassEvent extends Event {
 
     @Label("Answers")
     int answers;
+
+    /** These figures as a {@link PassObserver} gets them. */
+    PassTimes times() {
+        return new PassTimes(node, leader, inboxItems, proposals, inboxNanos, readyNanos, sendNanos, persistNanos,
+                entriesPersisted, bytesPersisted, applyNanos, entriesApplied, answerNanos, answers);
+    }
 }

@@ -99,6 +99,8 @@ public final class RaftNode implements AutoCloseable {
     private volatile SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
     /** Told of role, term, leader and configuration changes; null for none. Set before the node starts. */
     private NodeListener listener;
+    /** Told of each pass's stage times; null for none (then passes are timed only while JFR records them). */
+    private PassObserver passObserver;
 
     // Owned by the node's thread.
     private final ArrayDeque<Proposal> proposals = new ArrayDeque<>();
@@ -583,8 +585,8 @@ public final class RaftNode implements AutoCloseable {
 
     /** One pass of the node's loop: take what arrived, tick if due, handle the core's ready batches, then the rest. */
     private void pass() {
-        // An event object only while a recording takes them: the loop allocates nothing otherwise.
-        NodePassEvent event = PASS_EVENTS.isEnabled() ? new NodePassEvent() : null;
+        // An event object only while a recording takes them or an observer is bound: the loop allocates nothing otherwise.
+        NodePassEvent event = passObserver != null || PASS_EVENTS.isEnabled() ? new NodePassEvent() : null;
         timing = event;
         if (event != null) event.begin();
         drainInbox();
@@ -680,6 +682,13 @@ public final class RaftNode implements AutoCloseable {
         event.node = id;
         event.leader = core.role() == Role.LEADER;
         event.commit();
+        if (passObserver != null) {
+            try {
+                passObserver.onPass(event.times());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "node " + id + ": its pass observer threw; the node goes on", e);
+            }
+        }
     }
 
     private void handle(Ready r) {
@@ -1129,6 +1138,7 @@ public final class RaftNode implements AutoCloseable {
         private Duration tickInterval = Duration.ofMillis(5);
         private Runnable onLeadershipChange = () -> { };
         private NodeListener listener;
+        private PassObserver passObserver;
         private int spinsBeforePark;
         private ThreadFactory threads = Thread.ofVirtual().factory();
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
@@ -1172,6 +1182,15 @@ public final class RaftNode implements AutoCloseable {
         }
 
         /**
+         * Told, on the node's thread, where each pass of its loop spent its time (default: nobody, and passes
+         * are not timed); see {@link PassObserver}.
+         */
+        public Builder passObserver(PassObserver o) {
+            this.passObserver = Objects.requireNonNull(o, "passObserver");
+            return this;
+        }
+
+        /**
          * How many times an idle node spins (yielding now and then) before it parks (default 0): a message that
          * comes meanwhile is taken without a wake-up, at the cost of CPU.
          */
@@ -1207,6 +1226,7 @@ public final class RaftNode implements AutoCloseable {
             RaftNode node = new RaftNode(config, storage, connect, stateMachine, tickInterval, onLeadershipChange,
                     spinsBeforePark, threads).snapshotPolicy(snapshotPolicy);
             node.listener = listener; // before the node's thread starts, which then sees it
+            node.passObserver = passObserver;
             return node;
         }
     }
