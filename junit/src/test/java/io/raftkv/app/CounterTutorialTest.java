@@ -3,6 +3,7 @@ package io.raftkv.app;
 import io.raftkv.client.CommandFailedException;
 import io.raftkv.cluster.Await;
 import io.raftkv.cluster.Cluster;
+import io.raftkv.docs.DocBlocks;
 import io.raftkv.junit.RaftCluster;
 import org.junit.jupiter.api.Test;
 
@@ -11,9 +12,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,18 +71,15 @@ class CounterTutorialTest {
     // end
 
     @Test
-    void theDocsHoldThisFilesCode() throws IOException {
-        String doc = Files.readString(Path.of("../docs/custom-state-machine.md"), StandardCharsets.UTF_8);
-        String source = normalise(Files.readString(Path.of("src/test/java/io/raftkv/app/CounterTutorialTest.java"),
-                StandardCharsets.UTF_8));
-        List<String> blocks = javaBlocks(doc);
-        assertTrue(blocks.size() >= 3, "the tutorial has its Java blocks: " + blocks.size());
-        for (String block : blocks) {
-            assertTrue(source.contains(normalise(block)), "docs/custom-state-machine.md has a block this test does not run:\n" + block);
-        }
+    void theDocsHoldThisFilesCode() {
+        String page = "../docs/custom-state-machine.md";
+        String self = "src/test/java/io/raftkv/app/CounterTutorialTest.java";
+        assertTrue(DocBlocks.javaBlocks(DocBlocks.read(page)).size() >= 3, "the tutorial has its Java blocks");
+        DocBlocks.assertEveryBlockIsIn(page, self);
         // The application and its spec, the user's code, stay within 60 lines.
+        String source = DocBlocks.normalise(DocBlocks.read(self));
         String app = source.substring(source.indexOf("// tutorial:application"), source.indexOf("// end"));
-        long lines = app.lines().filter(l -> !l.isBlank()).count() - 1;
+        long lines = app.lines().count() - 1;
         assertTrue(lines <= 60, "the counter and its spec take " + lines + " lines");
     }
 
@@ -144,24 +139,5 @@ class CounterTutorialTest {
             assertEquals(100, client.read("value"));
             assertEquals(102, client.apply(2L));
         }
-    }
-
-    /** The ```java blocks of a Markdown page. */
-    static List<String> javaBlocks(String markdown) {
-        List<String> out = new ArrayList<>();
-        int at = 0;
-        while ((at = markdown.indexOf("```java\n", at)) >= 0) {
-            int end = markdown.indexOf("```", at + 8);
-            out.add(markdown.substring(at + 8, end));
-            at = end + 3;
-        }
-        return out;
-    }
-
-    /** The text with each line's leading and trailing blanks gone and blank lines dropped. */
-    static String normalise(String text) {
-        StringBuilder b = new StringBuilder();
-        text.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(l -> b.append(l).append('\n'));
-        return b.toString();
     }
 }
