@@ -42,8 +42,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * One Raft node at run time: a virtual thread that owns a {@link RaftCore}, parks until a message,
@@ -58,7 +57,7 @@ import java.util.logging.Logger;
  * from it when its core says so. Membership changes go through the leader, one server at a time.
  */
 public final class RaftNode implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(RaftNode.class.getName());
+    private static final System.Logger LOG = System.getLogger(RaftNode.class.getName());
 
     private final int id;
     private final RaftCore core;
@@ -539,7 +538,7 @@ public final class RaftNode implements AutoCloseable {
             }
         } catch (Throwable t) {
             failure = t;
-            LOG.log(Level.SEVERE, "node " + id + " stopped on an error", t);
+            LOG.log(Level.ERROR, "node " + id + " stopped on an error", t);
         } finally {
             finishRun();
         }
@@ -559,7 +558,7 @@ public final class RaftNode implements AutoCloseable {
             return true;
         } catch (Throwable t) {
             failure = t;
-            LOG.log(Level.SEVERE, "node " + id + " stopped on an error", t);
+            LOG.log(Level.ERROR, "node " + id + " stopped on an error", t);
             finishRun();
             return false;
         }
@@ -662,7 +661,7 @@ public final class RaftNode implements AutoCloseable {
                 }
                 case InstallSnapshot is -> {
                     // Only this node's receiver makes one, once it holds the bytes: one off the wire has none.
-                    LOG.fine(() -> "node " + id + " drops an InstallSnapshot that came without its chunks: " + is);
+                    LOG.log(Level.DEBUG, () -> "node " + id + " drops an InstallSnapshot that came without its chunks: " + is);
                 }
                 case Message m -> core.step(m);
                 default -> throw new IllegalStateException("unknown inbox item " + item);
@@ -1017,7 +1016,7 @@ public final class RaftNode implements AutoCloseable {
         while (it.hasNext()) {
             var e = it.next();
             if (!e.getValue().tick()) {
-                LOG.warning(() -> "node " + id + " gives up sending " + e.getValue().meta() + " to node " + e.getKey()
+                LOG.log(Level.WARNING, () -> "node " + id + " gives up sending " + e.getValue().meta() + " to node " + e.getKey()
                         + ", which stopped answering; it will be sent again when it answers");
                 e.getValue().close();
                 it.remove();

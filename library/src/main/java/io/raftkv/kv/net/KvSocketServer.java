@@ -38,8 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Serves key-value clients on a node's peer port ({@link TcpTransport#serveAlso}): each connection's
@@ -63,7 +62,7 @@ import java.util.logging.Logger;
  * the client has not taken, the node stops reading the connection.
  */
 public final class KvSocketServer implements InboundProtocol {
-    private static final Logger LOG = Logger.getLogger(KvSocketServer.class.getName());
+    private static final System.Logger LOG = System.getLogger(KvSocketServer.class.getName());
     static final int MAX_IN_FLIGHT = 4096;
     /** Bytes of answers a connection served by the node's thread may hold unwritten before the node stops reading it. */
     static final int MAX_UNWRITTEN_BYTES = 1 << 20;
@@ -194,7 +193,7 @@ public final class KvSocketServer implements InboundProtocol {
                     }
                     frame = ClientFrames.decode(raw, maxFrameBytes);
                 } catch (FrameException e) {
-                    LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote + ": "
+                    LOG.log(Level.WARNING, () -> "node " + nodeId + " closed a client connection from " + remote + ": "
                             + e.getMessage());
                     return false;
                 } catch (EOFException e) {
@@ -239,7 +238,7 @@ public final class KvSocketServer implements InboundProtocol {
                         : new ClientFrames.StatusResponse(s.correlation(), st.get()));
             }
             default -> {
-                LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote
+                LOG.log(Level.WARNING, () -> "node " + nodeId + " closed a client connection from " + remote
                         + ": a client sent a " + frame.getClass().getSimpleName() + ", which only nodes send");
                 return false;
             }
@@ -333,7 +332,7 @@ public final class KvSocketServer implements InboundProtocol {
                 why = null;
             }
         } catch (SocketTimeoutException | EOFException e) {
-            LOG.info(() -> "node " + nodeId + ": a client at " + remote + " sent no complete handshake");
+            LOG.log(Level.INFO, () -> "node " + nodeId + ": a client at " + remote + " sent no complete handshake");
             return false;
         }
         if (why != null) {
@@ -348,7 +347,7 @@ public final class KvSocketServer implements InboundProtocol {
     }
 
     private void refuse(DataOutputStream out, String remote, String why) throws IOException {
-        LOG.warning(() -> "node " + nodeId + " refused a client at " + remote + ": " + why);
+        LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a client at " + remote + ": " + why);
         HandshakeAnswer.refuse(out, why);
     }
 
@@ -425,7 +424,7 @@ public final class KvSocketServer implements InboundProtocol {
                     unflushed++;
                 }
             } catch (IOException e) {
-                LOG.log(Level.FINE, "node " + nodeId + ": writing to client " + remote + " failed", e);
+                LOG.log(Level.DEBUG, () -> "node " + nodeId + ": writing to client " + remote + " failed", e);
                 try {
                     socket.close(); // ends the reading side too
                 } catch (IOException ignored) {
@@ -508,7 +507,7 @@ public final class KvSocketServer implements InboundProtocol {
             try {
                 n = in.readFrom(channel);
             } catch (IOException e) {
-                LOG.log(Level.FINE, "node " + nodeId + ": reading from client " + remote + " failed", e);
+                LOG.log(Level.DEBUG, () -> "node " + nodeId + ": reading from client " + remote + " failed", e);
                 close();
                 return;
             }
@@ -522,7 +521,7 @@ public final class KvSocketServer implements InboundProtocol {
                     }
                 }
             } catch (FrameException e) {
-                LOG.warning(() -> "node " + nodeId + " closed a client connection from " + remote + ": " + e.getMessage());
+                LOG.log(Level.WARNING, () -> "node " + nodeId + " closed a client connection from " + remote + ": " + e.getMessage());
                 close();
                 return;
             }
@@ -552,7 +551,7 @@ public final class KvSocketServer implements InboundProtocol {
             try {
                 channel.write(out);
             } catch (IOException e) {
-                LOG.log(Level.FINE, "node " + nodeId + ": writing to client " + remote + " failed", e);
+                LOG.log(Level.DEBUG, () -> "node " + nodeId + ": writing to client " + remote + " failed", e);
                 close();
                 return;
             } finally {

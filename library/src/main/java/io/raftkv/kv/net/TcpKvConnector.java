@@ -37,8 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * Reaches the nodes of a cluster over TCP, on the same addresses the nodes use between themselves: what
@@ -52,7 +51,7 @@ import java.util.logging.Logger;
  * (another cluster) answers {@link KvResponse.Refused}: that is final. One reader thread per connection.
  */
 public final class TcpKvConnector implements KvConnector, AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(TcpKvConnector.class.getName());
+    private static final System.Logger LOG = System.getLogger(TcpKvConnector.class.getName());
     static final long REDIAL_MILLIS = 50;
     private static final int CONNECT_TIMEOUT_MILLIS = 1000;
     /** Beyond this many unanswered requests on one connection it is reset, failing them: nothing piles up forever. */

@@ -40,8 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
-import java.util.logging.Level;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * A {@link Transport} over TCP: blocking sockets on virtual threads, one outgoing connection to each peer.
@@ -73,7 +72,7 @@ import java.util.logging.Logger;
  * and joins every thread.
  */
 public final class TcpTransport implements PolledTransport {
-    private static final Logger LOG = Logger.getLogger(TcpTransport.class.getName());
+    private static final System.Logger LOG = System.getLogger(TcpTransport.class.getName());
 
     /** "RKV1": lets an acceptor tell a raftkv peer from anything else that dials it. */
     static final int HANDSHAKE_MAGIC = 0x524B5631;
@@ -88,7 +87,7 @@ public final class TcpTransport implements PolledTransport {
     /** Below an election timeout's usual range, so a restarted peer is heard from before it campaigns. */
     static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int CONNECT_TIMEOUT_MILLIS = 1000;
-    /** How long after start a peer that was never reached is quietly retried (FINE), since peers start in turn. */
+    /** How long after start a peer that was never reached is quietly retried (DEBUG), since peers start in turn. */
     static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
     private static final long JOIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -308,7 +307,7 @@ public final class TcpTransport implements PolledTransport {
             started = true;
             spawn("accept", this::acceptLoop);
             for (PeerLink link : links.values()) link.start();
-            LOG.fine(() -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
+            LOG.log(Level.DEBUG, () -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
             return this;
         }
     }
@@ -332,7 +331,7 @@ public final class TcpTransport implements PolledTransport {
         }
         if (link == null) {
             dropped.incrementAndGet();
-            LOG.warning(() -> "node " + selfId + " dropped a " + message.getClass().getSimpleName()
+            LOG.log(Level.WARNING, () -> "node " + selfId + " dropped a " + message.getClass().getSimpleName()
                     + " to node " + message.to() + ", which is not in its peer map " + new TreeMap<>(peers).keySet());
             return;
         }
@@ -403,7 +402,7 @@ public final class TcpTransport implements PolledTransport {
                 t.interrupt();
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    LOG.warning(() -> "node " + selfId + ": transport threads did not stop within 5 s: " + threads);
+                    LOG.log(Level.WARNING, () -> "node " + selfId + ": transport threads did not stop within 5 s: " + threads);
                     return;
                 }
                 try {
@@ -471,7 +470,7 @@ public final class TcpTransport implements PolledTransport {
             try {
                 body.run();
             } catch (RuntimeException | Error e) {
-                LOG.log(Level.SEVERE, "node " + selfId + ": transport thread " + Thread.currentThread().getName()
+                LOG.log(Level.ERROR, "node " + selfId + ": transport thread " + Thread.currentThread().getName()
                         + " failed", e);
             } finally {
                 threads.remove(Thread.currentThread());
@@ -599,7 +598,7 @@ public final class TcpTransport implements PolledTransport {
         }
         out.writeByte(ACCEPTED);
         out.flush();
-        LOG.fine(() -> "node " + selfId + " accepted node " + from + " from " + remote);
+        LOG.log(Level.DEBUG, () -> "node " + selfId + " accepted node " + from + " from " + remote);
         PeerLink back = links.get(from);
         if (back != null) back.peerCameUp();
         return from;
@@ -607,7 +606,7 @@ public final class TcpTransport implements PolledTransport {
 
     private int refuse(DataOutputStream out, String remote, String why, boolean tell) {
         refusedConnections.incrementAndGet();
-        LOG.warning(() -> "node " + selfId + " (cluster '" + clusterId + "') refused a connection from " + remote
+        LOG.log(Level.WARNING, () -> "node " + selfId + " (cluster '" + clusterId + "') refused a connection from " + remote
                 + ": " + why);
         if (tell && out != null) {
             try {
@@ -627,15 +626,15 @@ public final class TcpTransport implements PolledTransport {
                 m = reader.read();
             } catch (FrameException e) {
                 badFrames.incrementAndGet();
-                LOG.warning(() -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
+                LOG.log(Level.WARNING, () -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
                         + "): " + e.getMessage());
                 return;
             } catch (EOFException e) {
-                if (!closed) LOG.info(() -> "node " + selfId + ": node " + peer + " closed its connection: " + e.getMessage());
+                if (!closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " closed its connection: " + e.getMessage());
                 return;
             }
             if (m == null) {
-                if (!closed) LOG.fine(() -> "node " + selfId + ": node " + peer + " closed its connection");
+                if (!closed) LOG.log(Level.DEBUG, () -> "node " + selfId + ": node " + peer + " closed its connection");
                 return;
             }
             take(m, peer);
@@ -650,14 +649,14 @@ public final class TcpTransport implements PolledTransport {
         }
         if (m.to() != selfId || m.from() != peer) {
             misaddressed.incrementAndGet();
-            LOG.warning(() -> "node " + selfId + " dropped a " + m.getClass().getSimpleName() + " from "
+            LOG.log(Level.WARNING, () -> "node " + selfId + " dropped a " + m.getClass().getSimpleName() + " from "
                     + m.from() + " to " + m.to() + " that came on node " + peer + "'s connection");
             return;
         }
         try {
             sink.deliver(m);
         } catch (RuntimeException e) {
-            LOG.log(Level.SEVERE, "node " + selfId + ": its sink failed on a message from node " + peer, e);
+            LOG.log(Level.ERROR, "node " + selfId + ": its sink failed on a message from node " + peer, e);
         }
     }
 
@@ -800,7 +799,7 @@ public final class TcpTransport implements PolledTransport {
                 if (n < 0) close(frames.holdsPart() ? "closed its connection inside a frame" : null);
             } catch (FrameException e) {
                 badFrames.incrementAndGet();
-                LOG.warning(() -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
+                LOG.log(Level.WARNING, () -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
                         + "): " + e.getMessage());
                 close(null);
             } catch (IOException e) {
@@ -822,7 +821,7 @@ public final class TcpTransport implements PolledTransport {
         void close(String why) {
             closeQuietly(socket);
             inbound.remove(socket);
-            if (why != null && !closed) LOG.info(() -> "node " + selfId + ": node " + peer + " " + why);
+            if (why != null && !closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " " + why);
         }
     }
 
@@ -886,7 +885,7 @@ public final class TcpTransport implements PolledTransport {
             if (!queue.offer(m)) {
                 long n = dropped.incrementAndGet();
                 if (Long.bitCount(n) == 1) { // 1, 2, 4, 8...: a full queue is noticed without flooding the log
-                    LOG.info(() -> "node " + selfId + ": the queue to node " + peer + " is full ("
+                    LOG.log(Level.INFO, () -> "node " + selfId + ": the queue to node " + peer + " is full ("
                             + queueCapacity + " messages); dropped " + n + " messages in all so far");
                 }
                 return;
@@ -907,7 +906,7 @@ public final class TcpTransport implements PolledTransport {
             } catch (RuntimeException e) { // too large for a frame (IllegalArgumentException), or a codec fault
                 owner.set(IDLE);
                 dropped.incrementAndGet();
-                LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e);
+                LOG.log(Level.WARNING, "node " + selfId + " dropped a message to node " + peer + ": " + e);
                 return;
             }
             try {
@@ -957,7 +956,7 @@ public final class TcpTransport implements PolledTransport {
                     serve(ch);
                 } catch (IOException | RuntimeException e) { // whatever it was, the link must come back
                     if (!closed) {
-                        LOG.info(() -> "node " + selfId + ": the connection to node " + peer + " at " + address
+                        LOG.log(Level.INFO, () -> "node " + selfId + ": the connection to node " + peer + " at " + address
                                 + " failed, reconnecting: " + e);
                     }
                 } finally {
@@ -1013,7 +1012,7 @@ public final class TcpTransport implements PolledTransport {
                 s.setSoTimeout(0);
                 ch.configureBlocking(false);
                 if (lastFailure != null && everConnected) {
-                    LOG.info(() -> "node " + selfId + " connected to node " + peer + " at " + address);
+                    LOG.log(Level.INFO, () -> "node " + selfId + " connected to node " + peer + " at " + address);
                 }
                 lastFailure = null;
                 everConnected = true;
@@ -1022,16 +1021,16 @@ public final class TcpTransport implements PolledTransport {
                 closeQuietly(ch);
                 channel = null;
                 String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
-                // Peers start one after another: not reaching one early on is expected, and only FINE.
+                // Peers start one after another: not reaching one early on is expected, and only DEBUG.
                 boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
                 if (!closed && !failure.equals(lastFailure)) {
                     // Logged once per distinct failure: a peer that is down for a minute logs one line.
                     Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
-                            ? Level.WARNING : starting ? Level.FINE : Level.INFO;
-                    LOG.log(level, "node " + selfId + " cannot reach node " + peer + " at " + address
+                            ? Level.WARNING : starting ? Level.DEBUG : Level.INFO;
+                    LOG.log(level, () -> "node " + selfId + " cannot reach node " + peer + " at " + address
                             + " (retrying with backoff): " + failure);
                 }
-                // Until the grace ends every failure is FINE; the first one after it is logged at INFO.
+                // Until the grace ends every failure is DEBUG; the first one after it is logged at INFO.
                 lastFailure = starting ? null : failure;
                 return null;
             }
@@ -1059,7 +1058,7 @@ public final class TcpTransport implements PolledTransport {
                         size = codec.encodedSize(m);
                     } catch (IllegalArgumentException e) {
                         dropped.incrementAndGet();
-                        LOG.warning("node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
+                        LOG.log(Level.WARNING, "node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
                         continue;
                     }
                     if (size > out.remaining()) {
