@@ -15,14 +15,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * The {@code FrontEnd} service: {@code StartRaft(n)} replaces the cluster with n new server processes and
  * returns without waiting for them; GET, PUT and REPLACE go to the current cluster's leader.
  */
 final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(FrontEndService.class.getName());
+    private static final System.Logger LOG = System.getLogger(FrontEndService.class.getName());
 
     private final Path root;
     private final Function<Integer, PortPlan> plans;
@@ -74,9 +74,9 @@ final class FrontEndService extends FrontEndGrpc.FrontEndImplBase implements Aut
             servers = CompletableFuture.supplyAsync(() -> ServerProcesses.start(plan, root, how), starter);
             servers.whenComplete((started, failure) -> {
                 if (failure != null) {
-                    LOG.warning("StartRaft(" + plan.servers() + "): " + failure.getCause().getMessage());
+                    LOG.log(Level.WARNING, "StartRaft(" + plan.servers() + "): " + failure.getCause().getMessage());
                 } else {
-                    LOG.info(() -> "StartRaft(" + plan.servers() + "): started servers on ports "
+                    LOG.log(Level.INFO, () -> "StartRaft(" + plan.servers() + "): started servers on ports "
                             + (plan.serverBase() + 1) + ".." + (plan.serverBase() + plan.servers()) + " in "
                             + (System.nanoTime() - t0) / 1_000_000 + " ms; their data and logs in " + root);
                 }

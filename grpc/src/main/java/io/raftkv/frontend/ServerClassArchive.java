@@ -21,7 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.logging.Logger;
+import java.lang.System.Logger.Level;
 
 /**
  * A class-data sharing archive of what a server loads, made once by a training JVM when the front end
@@ -35,7 +35,7 @@ import java.util.logging.Logger;
  * server.
  */
 final class ServerClassArchive implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(ServerClassArchive.class.getName());
+    private static final System.Logger LOG = System.getLogger(ServerClassArchive.class.getName());
 
     private final Path file;
     private final Process training;
@@ -51,7 +51,7 @@ final class ServerClassArchive implements AutoCloseable {
         Path file = root.resolve("server-classes.jsa");
         for (String entry : launch.classPath().split(java.io.File.pathSeparator)) {
             if (Files.isDirectory(Path.of(entry))) { // a build's classes, say: the JVM archives classes from jars only
-                LOG.fine(() -> "servers start without a class archive: the class path has a directory, " + entry);
+                LOG.log(Level.DEBUG, () -> "servers start without a class archive: the class path has a directory, " + entry);
                 return new ServerClassArchive(file, null);
             }
         }
@@ -68,8 +68,8 @@ final class ServerClassArchive implements AutoCloseable {
             ServerClassArchive archive = new ServerClassArchive(file, p);
             p.onExit().thenAccept(done -> {
                 archive.ready = done.exitValue() == 0 && Files.isRegularFile(file);
-                if (archive.ready) LOG.fine(() -> "servers start with the class archive " + file);
-                else LOG.info(() -> "servers start without a class archive: its training ended with status "
+                if (archive.ready) LOG.log(Level.DEBUG, () -> "servers start with the class archive " + file);
+                else LOG.log(Level.INFO, () -> "servers start without a class archive: its training ended with status "
                         + done.exitValue() + " (see " + root.resolve("class-archive.log") + ")");
                 try {
                     ServerProcesses.deleteRecursively(work);
@@ -79,7 +79,7 @@ final class ServerClassArchive implements AutoCloseable {
             });
             return archive;
         } catch (IOException e) {
-            LOG.info("servers start without a class archive: cannot start its training: " + e.getMessage());
+            LOG.log(Level.INFO, "servers start without a class archive: cannot start its training: " + e.getMessage());
             return new ServerClassArchive(file, null);
         }
     }
@@ -125,7 +125,7 @@ final class ServerClassArchive implements AutoCloseable {
             server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
         ServerProcesses.deleteRecursively(work);
-        System.out.println("trained");
+        LOG.log(Level.INFO, "trained: the class archive is written as this JVM exits");
         System.exit(0);
     }
 }
