@@ -27,6 +27,7 @@ public final class LatencyHarnessMain implements Callable<Integer> {
     private HarnessArgs harness;
 
     public static void main(String[] args) {
+        io.raftkv.cli.LogFormat.useOneLine();
         int status = run(args);
         if (status != 0) System.exit(status);
     }

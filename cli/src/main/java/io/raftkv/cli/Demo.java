@@ -14,6 +14,7 @@ public final class Demo {
     private Demo() {}
 
     public static void main(String[] args) {
+        LogFormat.useOneLine();
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         long t0 = System.nanoTime();
         try (Cluster cluster = Cluster.builder().nodes(n).start()) {

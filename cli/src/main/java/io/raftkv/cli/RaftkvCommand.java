@@ -20,6 +20,7 @@ public final class RaftkvCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     public static void main(String[] args) {
+        LogFormat.useOneLine(); // before any logger exists: node logs get a time on every line
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, Charset.defaultCharset()));
         System.exit(commandLine(stdin, ClusterCommand.isTerminal()).execute(args));
     }
