@@ -42,8 +42,24 @@ final class ServerProcesses implements AutoCloseable {
                     .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             // Small, quick-starting JVMs: several start at once on a machine that may have 2 cores, and a
             // leader is expected within 5 s of StartRaft, the JVMs' start included.
-            return new Launch(java, List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-Xss512k"), System.getProperty("java.class.path"), List.copyOf(serverOptions));
+            List<String> jvm = new ArrayList<>(List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                    "-Xss512k"));
+            jvm.addAll(loggingOptions());
+            return new Launch(java, List.copyOf(jvm), System.getProperty("java.class.path"), List.copyOf(serverOptions));
+        }
+
+        /**
+         * This JVM's logging set-up, as {@code -D} options, so that the servers' logs look like the front end's:
+         * the format the command line set (or the user gave), and the user's logging configuration.
+         */
+        static List<String> loggingOptions() {
+            List<String> options = new ArrayList<>();
+            for (String key : List.of("java.util.logging.SimpleFormatter.format", "jdk.system.logger.format",
+                    "java.util.logging.config.file", "java.util.logging.config.class")) {
+                String value = System.getProperty(key);
+                if (value != null) options.add("-D" + key + "=" + value);
+            }
+            return options;
         }
 
         /** This launch with {@code more} JVM options after its own. */
