@@ -30,6 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -43,6 +44,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NodeProcessesTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
+    /** A node's log record as the command line formats it, behind the "[id] " this test adds. */
+    private static final Pattern LOG_LINE =
+            Pattern.compile("\\[\\d] \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} [A-Z]+ io\\.raftkv\\.[\\w.$]+: .+");
     private final Process[] processes = new Process[5];
     private final List<String> output = new CopyOnWriteArrayList<>();
     private Map<Integer, InetSocketAddress> peers;
@@ -79,6 +83,11 @@ class NodeProcessesTest {
             assertTrue(processes[leader].waitFor(10, TimeUnit.SECONDS));
             int next = awaitLeader(connector, leader);
             assertNotEquals(leader, next);
+            // The survivors log losing it: one line per record, with its time (raftkv node sets that format).
+            await(() -> output.stream().anyMatch(l -> LOG_LINE.matcher(l).matches()) ? true : null,
+                    "a log line from a node; output " + output);
+            assertTrue(output.stream().noneMatch(l -> l.matches("\\[\\d] (SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): .*")),
+                    () -> "a record in java.util.logging's two-line format: " + output);
             KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
             assertEquals(Optional.of("green"), kv.get("colour"), "the new leader has every acknowledged write");
             // More than the 1,024 entries a node keeps behind its snapshot (taken every 16 KiB here): the
