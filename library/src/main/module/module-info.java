@@ -8,7 +8,6 @@ module io.raftkv {
     requires transitive io.raftkv.core;
     requires org.jctools.core;
     requires org.agrona;
-    requires java.logging;
     requires jdk.jfr;
 
     exports io.raftkv.app;
