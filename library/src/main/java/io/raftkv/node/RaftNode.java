@@ -108,10 +108,9 @@ public final class RaftNode implements AutoCloseable {
     private long applied;
     /** Bytes of entries applied since the last snapshot (or since start). */
     private long appliedSinceSnapshot;
-    private final Map<Integer, SnapshotSender> snapshotSenders = new HashMap<>();
+    private final SnapshotSenders snapshotSenders;
     private final SnapshotReceiver snapshotReceiver;
-    private final ArrayDeque<PendingChange> configChanges = new ArrayDeque<>();
-    private Promotion promotion;
+    private final MembershipChanges membership;
     /** The snapshot being written off the node's thread, or null. */
     private SnapshotWrite snapshotWrite;
     /** The size of the newest snapshot taken or installed: the log must grow past it too before the next. */
@@ -124,26 +123,6 @@ public final class RaftNode implements AutoCloseable {
     private record Read(Object query, Reply reply) {}
 
     private record PendingRead(Object query, Reply reply) {}
-
-    private record PendingChange(long index, long term, CompletableFuture<Configuration> done) {}
-
-    /** A server being added as a voter: a learner first, promoted once it keeps up (thesis §4.2.1). */
-    private static final class Promotion {
-        final int node;
-        final CompletableFuture<Configuration> done;
-        final long deadline;
-        /** The leader's last index when the current catch-up round began, and when that was; 0 before the first. */
-        long roundTarget;
-        long roundStart;
-        /** Whether this promotion has seen the node in the configuration (as a learner); if it goes, it was removed. */
-        boolean seenAsMember;
-
-        Promotion(int node, CompletableFuture<Configuration> done, long deadline) {
-            this.node = node;
-            this.done = done;
-            this.deadline = deadline;
-        }
-    }
 
     /** Work for the node's thread; {@code refused} runs instead if the node stops before taking it. */
     private record Control(Consumer<RaftCore> action, Runnable refused) {
@@ -232,6 +211,7 @@ public final class RaftNode implements AutoCloseable {
         }
         this.id = config.id();
         this.tickNanos = tickInterval.toNanos();
+        this.membership = new MembershipChanges(id, clock, tickNanos);
         Optional<SnapshotMeta> snapshot = storage.snapshot();
         if (snapshot.isPresent()) {
             // The state as of the snapshot; the log after it is applied again as it commits.
@@ -250,6 +230,7 @@ public final class RaftNode implements AutoCloseable {
         this.status = new StatusBoard(id);
         status.publish(true, core.role(), core.term(), core.leader(), core.log().lastIndex(), core.commitIndex(), applied);
         this.snapshotReceiver = new SnapshotReceiver(id, storage, this::send);
+        this.snapshotSenders = new SnapshotSenders(id, storage, this::send);
         this.thread = named(threads.newThread(this::run), "raftkv-node-" + id);
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
@@ -349,7 +330,7 @@ public final class RaftNode implements AutoCloseable {
         Objects.requireNonNull(change, "change");
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         Runnable refuse = () -> done.completeExceptionally(new NotLeaderException(id, 0));
-        if (!enqueue(new Control(c -> proposeChange(change, done), refuse))) refuse.run();
+        if (!enqueue(new Control(c -> membership.propose(c, change, done), refuse))) refuse.run();
         return done;
     }
 
@@ -365,16 +346,8 @@ public final class RaftNode implements AutoCloseable {
         if (node < 1) throw new IllegalArgumentException("node id must be >= 1, was " + node);
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         long deadline = clock.getAsLong() + catchUp.toNanos();
-        Control start = new Control(c -> {
-            if (promotion != null) {
-                done.completeExceptionally(new IllegalStateException("node " + promotion.node + " is being added already"));
-            } else if (c.role() != Role.LEADER) {
-                done.completeExceptionally(new NotLeaderException(id, c.leader()));
-            } else {
-                promotion = new Promotion(node, done, deadline);
-                advancePromotion();
-            }
-        }, () -> done.completeExceptionally(new NotLeaderException(id, 0)));
+        Control start = new Control(c -> membership.startPromotion(c, node, done, deadline),
+                () -> done.completeExceptionally(new NotLeaderException(id, 0)));
         if (!enqueue(start)) start.refused().run();
         return done;
     }
@@ -591,7 +564,7 @@ public final class RaftNode implements AutoCloseable {
         drainInbox();
         if (tickDue.getAndSet(false)) {
             core.tick();
-            tickSnapshotSenders();
+            snapshotSenders.tick(core);
         }
         if (event != null) {
             long t = System.nanoTime();
@@ -608,7 +581,7 @@ public final class RaftNode implements AutoCloseable {
             while (core.hasReady()) handle(core.ready());
         }
         snapshotReceiver.discardIfComplete();
-        if (promotion != null) advancePromotion();
+        if (membership.promoting()) membership.advance(core);
         maybeSnapshot();
         publishStatus();
     }
@@ -645,12 +618,7 @@ public final class RaftNode implements AutoCloseable {
                 }
                 case Control c -> c.action.accept(core);
                 case SnapshotChunkAck a -> {
-                    SnapshotSender s = snapshotSenders.get(a.from());
-                    if (s != null && s.onAck(a)) {
-                        snapshotSenders.remove(a.from()).close();
-                        // Should the follower's answer to the snapshot be lost, the leader would wait for it for good.
-                        core.reportSnapshotSent(a.from());
-                    }
+                    snapshotSenders.onAck(a, core);
                 }
                 case SnapshotChunk c -> {
                     InstallSnapshot whole = snapshotReceiver.onChunk(c, core.term());
@@ -698,7 +666,7 @@ public final class RaftNode implements AutoCloseable {
         List<Message> now = r.messages();
         for (int i = 0, n = now.size(); i < n; i++) {
             Message m = now.get(i);
-            if (m instanceof InstallSnapshot is) startSnapshotSend(is); else transport.send(m);
+            if (m instanceof InstallSnapshot is) snapshotSenders.start(is, snapshotPolicy, core.config().electionTicks()); else transport.send(m);
         }
         long t1 = event == null ? 0 : System.nanoTime();
         if (r.snapshot() != null) {
@@ -768,7 +736,7 @@ public final class RaftNode implements AutoCloseable {
         Object result = e.kind() == Entry.Kind.COMMAND ? applyCommand(e) : null;
         applied = e.index();
         appliedSinceSnapshot += e.size();
-        if (e.kind() == Entry.Kind.CONFIG) configApplied(e);
+        if (e.kind() == Entry.Kind.CONFIG) membership.applied(core, e);
         Proposal p;
         while ((p = proposals.peek()) != null && p.index <= e.index()) {
             proposals.poll();
@@ -1001,128 +969,12 @@ public final class RaftNode implements AutoCloseable {
         snapshotsInstalled++;
     }
 
-    private void startSnapshotSend(InstallSnapshot m) {
-        SnapshotSender old = snapshotSenders.remove(m.to());
-        if (old != null) old.close();
-        // The store's newest snapshot, which is the one the core asked for or a newer one.
-        SnapshotReader reader = storage.openSnapshot();
-        int quietTicks = 2 * core.config().electionTicks();
-        snapshotSenders.put(m.to(), new SnapshotSender(id, m.to(), m.term(), reader, snapshotPolicy, quietTicks, this::send));
-    }
-
-    private void tickSnapshotSenders() {
-        if (snapshotSenders.isEmpty()) return;
-        var it = snapshotSenders.entrySet().iterator();
-        while (it.hasNext()) {
-            var e = it.next();
-            if (!e.getValue().tick()) {
-                LOG.log(Level.WARNING, () -> "node " + id + " gives up sending " + e.getValue().meta() + " to node " + e.getKey()
-                        + ", which stopped answering; it will be sent again when it answers");
-                e.getValue().close();
-                it.remove();
-                core.reportSnapshotFailed(e.getKey());
-            }
-        }
-    }
-
     // ---------------------------------------------------------------- membership
-
-    private void proposeChange(ConfigChange change, CompletableFuture<Configuration> done) {
-        try {
-            long index = core.proposeConfigChange(change);
-            if (index == RaftCore.REJECTED && core.role() == Role.LEADER) {
-                // Handing leadership over: a retry soon, at whoever leads then, can succeed.
-                done.completeExceptionally(new IllegalStateException("node " + id + " is handing leadership over"));
-            } else if (index == RaftCore.REJECTED) {
-                done.completeExceptionally(new NotLeaderException(id, core.leader()));
-            } else {
-                configChanges.add(new PendingChange(index, core.term(), done));
-            }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            done.completeExceptionally(e);
-        }
-    }
-
-    private void configApplied(Entry e) {
-        PendingChange p;
-        while ((p = configChanges.peek()) != null && p.index <= e.index()) {
-            configChanges.poll();
-            if (p.index == e.index() && p.term == e.term()) p.done.complete(Configuration.decode(e.data()));
-            else p.done.completeExceptionally(new NotLeaderException(id, core.leader())); // another leader's entry won
-        }
-    }
-
-    /** Moves an addition along: learner, catch-up rounds, promotion; called on every pass while one is under way. */
-    private void advancePromotion() {
-        Promotion p = promotion;
-        if (core.role() != Role.LEADER) {
-            promotion = null;
-            p.done.completeExceptionally(new NotLeaderException(id, core.leader()));
-            return;
-        }
-        Configuration c = core.configuration();
-        boolean settled = core.commitIndex() >= core.log().lastConfigIndex();
-        if (c.isVoter(p.node)) {
-            if (settled) {
-                promotion = null;
-                p.done.complete(c);
-            }
-            return;
-        }
-        long now = clock.getAsLong();
-        if (now - p.deadline > 0) {
-            promotion = null;
-            p.done.completeExceptionally(new java.util.concurrent.TimeoutException("node " + p.node + " did not catch up"
-                    + " with the leader's log in time; it stays " + (c.isLearner(p.node) ? "a learner" : "out of the cluster")));
-            return;
-        }
-        if (!settled) return; // one change at a time: wait for the last to commit
-        try {
-            if (!c.contains(p.node)) {
-                if (p.seenAsMember) {
-                    // Someone removed it meanwhile: adding it back would undo that.
-                    promotion = null;
-                    p.done.completeExceptionally(new IllegalStateException("node " + p.node
-                            + " was removed while it was being added"));
-                    return;
-                }
-                core.proposeConfigChange(ConfigChange.addLearner(p.node));
-                return;
-            }
-            p.seenAsMember = true;
-            Progress pr = core.progress(p.node);
-            long electionNanos = tickNanos * core.config().electionTicks();
-            if (p.roundTarget == 0) {
-                p.roundTarget = core.log().lastIndex();
-                p.roundStart = now;
-            } else if (pr.match() >= p.roundTarget) {
-                if (now - p.roundStart <= electionNanos) {
-                    core.proposeConfigChange(ConfigChange.promote(p.node));
-                } else {
-                    p.roundTarget = core.log().lastIndex();
-                    p.roundStart = now;
-                }
-            }
-        } catch (IllegalStateException retryLater) {
-            // This leader has not committed in its term yet; the next pass tries again.
-        } catch (IllegalArgumentException e) {
-            promotion = null;
-            p.done.completeExceptionally(e);
-        }
-    }
 
     /** Fails what only a leader can finish, and stops streaming snapshots. */
     private void loseLeadership(int leaderHint) {
-        for (PendingChange p : configChanges) p.done.completeExceptionally(new NotLeaderException(id, leaderHint));
-        configChanges.clear();
-        if (promotion != null) {
-            promotion.done.completeExceptionally(new NotLeaderException(id, leaderHint));
-            promotion = null;
-        }
-        if (!snapshotSenders.isEmpty()) {
-            for (SnapshotSender s : snapshotSenders.values()) s.close();
-            snapshotSenders.clear();
-        }
+        membership.leadershipLost(leaderHint);
+        snapshotSenders.closeAll();
     }
 
     /**
