@@ -155,45 +155,11 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
-     * Builds a node from what {@code storage} holds and connects it; call {@link #start()} to run it.
-     *
-     * @param connect            joins the network: given this node's sink, returns its transport
-     * @param onLeadershipChange called on the node's thread whenever its role, term or leader changes
+     * Builds a node from what {@code storage} holds and connects it (the {@link Builder}'s settings; see there).
+     * With {@code clock} and {@code snapshotWriters} of its own, a simulation that never starts the node and
+     * drives it by {@link #step} instead runs this very code on its own clock and schedule.
      */
-    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
-                    StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange) {
-        this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, 0);
-    }
-
-    /**
-     * As the other constructor, and with nothing to do the node first spins up to
-     * {@code spinsBeforePark} times (yielding its carrier now and then) before it parks: a message
-     * arriving meanwhile is taken without the wake-up of a parked thread, at the cost of CPU.
-     */
-    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
-                    StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark) {
-        this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark,
-                Thread.ofVirtual().factory());
-    }
-
-    /**
-     * As the other constructors, with the node's thread and its ticker made by {@code threads} instead of
-     * as virtual threads: a node alone in its process (socket mode) loses less to hand-offs between
-     * platform threads, which the OS wakes directly, than to the virtual-thread scheduler's.
-     */
-    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
-                    StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark,
-                    ThreadFactory threads) {
-        this(config, storage, connect, stateMachine, tickInterval, onLeadershipChange, spinsBeforePark, threads,
-                System::nanoTime, writerThreads(threads, config.id()));
-    }
-
-    /**
-     * As the other constructors, with the time read from {@code clock} and snapshots of a frozen state written by
-     * {@code snapshotWriters}: a simulation that never starts the node and drives it by {@link #step} instead
-     * runs this very code on its own clock and schedule.
-     */
-    RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
+    private RaftNode(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
              StateMachine stateMachine, Duration tickInterval, Runnable onLeadershipChange, int spinsBeforePark,
              ThreadFactory threads, LongSupplier clock, Executor snapshotWriters) {
         Objects.requireNonNull(config, "config");
@@ -990,6 +956,8 @@ public final class RaftNode implements AutoCloseable {
         private Runnable onLeadershipChange = () -> { };
         private NodeListener listener;
         private PassObserver passObserver;
+        private LongSupplier clock = System::nanoTime;
+        private Executor snapshotWriters;
         private int spinsBeforePark;
         private ThreadFactory threads = Thread.ofVirtual().factory();
         private SnapshotPolicy snapshotPolicy = SnapshotPolicy.defaults();
@@ -1066,6 +1034,18 @@ public final class RaftNode implements AutoCloseable {
             return this;
         }
 
+        /** A simulation's clock instead of {@link System#nanoTime}. */
+        Builder clock(LongSupplier c) {
+            this.clock = Objects.requireNonNull(c, "clock");
+            return this;
+        }
+
+        /** Where snapshots of a frozen state are written (default: a thread of {@link #threads}' each); a simulation's own. */
+        Builder snapshotWriters(Executor e) {
+            this.snapshotWriters = Objects.requireNonNull(e, "snapshotWriters");
+            return this;
+        }
+
         /**
          * Builds the node from what its storage holds (restoring the state machine from a stored snapshot) and
          * connects it; call {@link RaftNode#start()} to run it.
@@ -1075,7 +1055,8 @@ public final class RaftNode implements AutoCloseable {
         public RaftNode build() {
             if (connect == null) throw new IllegalStateException("a node needs a transport: call transport(...) before build()");
             RaftNode node = new RaftNode(config, storage, connect, stateMachine, tickInterval, onLeadershipChange,
-                    spinsBeforePark, threads).snapshotPolicy(snapshotPolicy);
+                    spinsBeforePark, threads, clock, snapshotWriters != null ? snapshotWriters : writerThreads(threads, config.id()))
+                    .snapshotPolicy(snapshotPolicy);
             node.listener = listener; // before the node's thread starts, which then sees it
             node.passObserver = passObserver;
             return node;

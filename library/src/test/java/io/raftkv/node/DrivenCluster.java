@@ -166,8 +166,7 @@ final class DrivenCluster {
         AtomicInteger writers = new AtomicInteger();
         openReaders.put(id, readers);
         openWriters.put(id, writers);
-        RaftNode node = new RaftNode(config, recording(storage, calls, readers, writers), sink -> transport, machine, TICK, changes::incrementAndGet, 0,
-                Thread.ofPlatform()::unstarted, () -> now, deferred ? writes::add : Runnable::run).snapshotPolicy(policy);
+        RaftNode node = RaftNode.builder(config, recording(storage, calls, readers, writers), machine).transport(sink -> transport).tickInterval(TICK).onLeadershipChange(changes::incrementAndGet).threads(Thread.ofPlatform()::unstarted).clock(() -> now).snapshotWriters(deferred ? writes::add : Runnable::run).build().snapshotPolicy(policy);
         nodes.put(id, node);
         storages.put(id, storage);
         machines.put(id, machine);

@@ -67,14 +67,12 @@ class DrivenLifecycleTest {
         MemoryStorage storage = new MemoryStorage();
         storage.persist(new HardState(7, 3, 0), List.of());
         RaftConfig cfg = RaftConfig.builder(2, THREE, new SplittableRandom(2)).build();
-        RaftNode n = new RaftNode(cfg, storage, sink -> NO_TRANSPORT, new DrivenCluster.Counter(false), Duration.ofMillis(5),
-                () -> { }, 0);
+        RaftNode n = RaftNode.builder(cfg, storage, new DrivenCluster.Counter(false)).transport(sink -> NO_TRANSPORT).tickInterval(Duration.ofMillis(5)).build();
         assertEquals(new NodeStatus(2, true, Role.FOLLOWER, 7, 0, 0, 0, 0), n.status());
         n.close();
         assertEquals(new NodeStatus(2, false, Role.FOLLOWER, 7, 0, 0, 0, 0), n.status(), "closed: down, keeping its term");
         assertEquals("spinsBeforePark must be >= 0, was -1", assertThrows(IllegalArgumentException.class,
-                () -> new RaftNode(cfg, new MemoryStorage(), sink -> NO_TRANSPORT, new DrivenCluster.Counter(false),
-                        Duration.ofMillis(5), () -> { }, -1)).getMessage());
+                () -> RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> NO_TRANSPORT).tickInterval(Duration.ofMillis(5)).spinsBeforePark(-1).build()).getMessage());
     }
 
     // ---------------------------------------------------------------- node 1 is a node like any other
@@ -345,8 +343,7 @@ class DrivenLifecycleTest {
     void aParkedNodeWakesForARequestAndClosesWithoutWaitingForItsTick() {
         Threads threads = new Threads();
         RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
-        RaftNode n = new RaftNode(cfg, new MemoryStorage(), sink -> NO_TRANSPORT, new DrivenCluster.Counter(false),
-                Duration.ofHours(1), () -> { }, 0, threads);
+        RaftNode n = RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> NO_TRANSPORT).tickInterval(Duration.ofHours(1)).threads(threads).build();
         n.start();
         try {
             Thread nodeThread = threads.made.get(0);
@@ -370,8 +367,7 @@ class DrivenLifecycleTest {
         Duration tick = Duration.ofMillis(100);
         java.util.function.Supplier<RaftConfig> cfg = () -> RaftConfig.builder(1, Set.of(1), new SplittableRandom(1))
                 .electionTicks(2).build();
-        RaftNode twin = new RaftNode(cfg.get(), new MemoryStorage(), sink -> NO_TRANSPORT, new DrivenCluster.Counter(false), tick,
-                () -> { }, 0, Thread.ofPlatform()::unstarted, () -> 0L, Runnable::run);
+        RaftNode twin = RaftNode.builder(cfg.get(), new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> NO_TRANSPORT).tickInterval(tick).threads(Thread.ofPlatform()::unstarted).clock(() -> 0L).snapshotWriters(Runnable::run).build();
         int ticks = 0;
         while (twin.status().role() != Role.LEADER) {
             assertTrue(twin.step(true));
@@ -380,8 +376,7 @@ class DrivenLifecycleTest {
         twin.close();
 
         long start = System.nanoTime();
-        RaftNode n = new RaftNode(cfg.get(), new MemoryStorage(), sink -> NO_TRANSPORT, new DrivenCluster.Counter(false), tick,
-                () -> { });
+        RaftNode n = RaftNode.builder(cfg.get(), new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> NO_TRANSPORT).tickInterval(tick).build();
         n.start();
         try {
             await("the node elects itself on its own ticks", () -> n.status().role() == Role.LEADER);
@@ -424,8 +419,7 @@ class DrivenLifecycleTest {
             }
         };
         RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
-        RaftNode n = new RaftNode(cfg, new MemoryStorage(), sink -> transport, new DrivenCluster.Counter(false), Duration.ofMillis(5),
-                () -> { }, 0, lingering);
+        RaftNode n = RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> transport).tickInterval(Duration.ofMillis(5)).threads(lingering).build();
         n.start();
         n.close();
         assertEquals(List.of(false), tickerAliveAtTransportClose);
@@ -459,7 +453,7 @@ class DrivenLifecycleTest {
     void anInterruptedCloseKeepsTheInterruptAndTheStoppingNodeRefusesNewRequestsAtOnce() throws Exception {
         HeldCounter machine = new HeldCounter();
         RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
-        RaftNode n = new RaftNode(cfg, new MemoryStorage(), sink -> NO_TRANSPORT, machine, Duration.ofHours(1), () -> { });
+        RaftNode n = RaftNode.builder(cfg, new MemoryStorage(), machine).transport(sink -> NO_TRANSPORT).tickInterval(Duration.ofHours(1)).build();
         n.start();
         try {
             n.campaign();

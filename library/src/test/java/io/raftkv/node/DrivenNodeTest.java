@@ -284,21 +284,19 @@ class DrivenNodeTest {
         RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
         for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1))) {
             assertEquals("tickInterval must be positive, was " + bad, assertThrows(IllegalArgumentException.class,
-                    () -> new RaftNode(cfg, new MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
-                            bad, () -> { })).getMessage());
+                    () -> RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> null).tickInterval(bad).build()).getMessage());
         }
         assertEquals("the thread factory made no thread for raftkv-node-1", assertThrows(IllegalStateException.class,
-                () -> new RaftNode(cfg, new MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
-                        Duration.ofMillis(5), () -> { }, 0, r -> null)).getMessage());
+                () -> RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> null).tickInterval(Duration.ofMillis(5)).threads(r -> null).build()).getMessage());
         List<Thread> made = new ArrayList<>();
-        new RaftNode(cfg, new MemoryStorage(), sink -> new Transport() {
+        RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> new Transport() {
             @Override public void send(io.raftkv.raft.Message m) { }
             @Override public void close() { }
-        }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { }, 0, r -> {
+        }).tickInterval(Duration.ofMillis(5)).threads(r -> {
             Thread t = Thread.ofPlatform().unstarted(r);
             made.add(t);
             return t;
-        });
+        }).build();
         assertEquals(List.of("raftkv-node-1", "raftkv-ticker-1"), made.stream().map(Thread::getName).toList());
     }
 
@@ -356,10 +354,10 @@ class DrivenNodeTest {
         assertFalse(n.step(true), "closed");
 
         RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
-        RaftNode started = new RaftNode(cfg, new MemoryStorage(), sink -> new Transport() {
+        RaftNode started = RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> new Transport() {
             @Override public void send(io.raftkv.raft.Message m) { }
             @Override public void close() { }
-        }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { });
+        }).tickInterval(Duration.ofMillis(5)).build();
         started.start();
         try {
             assertEquals("node 1 runs on its own thread", assertThrows(IllegalStateException.class, () -> started.step(false)).getMessage());
@@ -547,8 +545,7 @@ class DrivenNodeTest {
         assertTrue(one.isDone(), "node 1 is a voter already: nothing to add");
         RaftConfig cfg = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).build();
         assertEquals("spinsBeforePark must be >= 0, was -1", assertThrows(IllegalArgumentException.class,
-                () -> new RaftNode(cfg, new MemoryStorage(), sink -> null, new DrivenCluster.Counter(false),
-                        Duration.ofMillis(5), () -> { }, -1)).getMessage());
+                () -> RaftNode.builder(cfg, new MemoryStorage(), new DrivenCluster.Counter(false)).transport(sink -> null).tickInterval(Duration.ofMillis(5)).spinsBeforePark(-1).build()).getMessage());
     }
 
     @Test
@@ -567,10 +564,10 @@ class DrivenNodeTest {
         MemoryStorage storage = new MemoryStorage();
         storage.persist(new HardState(4, 2, 0), List.of());
         RaftConfig cfg = RaftConfig.builder(1, THREE, new SplittableRandom(1)).build();
-        RaftNode n = new RaftNode(cfg, storage, sink -> new Transport() {
+        RaftNode n = RaftNode.builder(cfg, storage, new DrivenCluster.Counter(false)).transport(sink -> new Transport() {
             @Override public void send(io.raftkv.raft.Message m) { }
             @Override public void close() { }
-        }, new DrivenCluster.Counter(false), Duration.ofMillis(5), () -> { });
+        }).tickInterval(Duration.ofMillis(5)).build();
         NodeStatus s = n.status();
         assertEquals(new NodeStatus(1, true, Role.FOLLOWER, 4, 0, 0, 0, 0), s);
         n.close();

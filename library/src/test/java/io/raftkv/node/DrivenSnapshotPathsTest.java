@@ -113,8 +113,7 @@ class DrivenSnapshotPathsTest {
                 @Override public void send(Message m) { throw new AssertionError("a node alone sends nothing: " + m); }
                 @Override public void close() { }
             };
-            node = new RaftNode(config, noting(), sink -> none, machine, DrivenCluster.TICK, () -> { }, 0,
-                    Thread.ofPlatform()::unstarted, () -> 0L, task -> writers.execute(task)).snapshotPolicy(policy);
+            node = RaftNode.builder(config, noting(), machine).transport(sink -> none).tickInterval(DrivenCluster.TICK).threads(Thread.ofPlatform()::unstarted).clock(() -> 0L).snapshotWriters(task -> writers.execute(task)).build().snapshotPolicy(policy);
             node.campaign();
             settle();
             assertEquals(Role.LEADER, node.status().role());

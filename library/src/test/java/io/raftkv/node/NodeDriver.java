@@ -20,8 +20,7 @@ public final class NodeDriver {
     public static RaftNode create(RaftConfig config, Storage storage, Function<MessageSink, Transport> connect,
                                   StateMachine stateMachine, Duration tickInterval, LongSupplier clock,
                                   SnapshotPolicy policy) {
-        RaftNode node = new RaftNode(config, storage, connect, stateMachine, tickInterval, () -> { }, 0,
-                Thread.ofPlatform()::unstarted, clock, Runnable::run);
+        RaftNode node = RaftNode.builder(config, storage, stateMachine).transport(connect).tickInterval(tickInterval).threads(Thread.ofPlatform()::unstarted).clock(clock).snapshotWriters(Runnable::run).build();
         return node.snapshotPolicy(policy);
     }
 

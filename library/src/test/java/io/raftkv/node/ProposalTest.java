@@ -45,8 +45,7 @@ class ProposalTest {
             @Override public void send(Message message) {}
             @Override public void close() {}
         };
-        try (RaftNode node = new RaftNode(config, new MemoryStorage(), sink -> nowhere, new Counter(), Duration.ofMillis(5),
-                () -> {}, 0, Thread.ofVirtual().factory())) {
+        try (RaftNode node = RaftNode.builder(config, new MemoryStorage(), new Counter()).transport(sink -> nowhere).tickInterval(Duration.ofMillis(5)).threads(Thread.ofVirtual().factory()).build()) {
             node.start();
             node.campaign();
             RaftNodeTest.await("the lone node leads", () -> node.status().role() == Role.LEADER, node::status);

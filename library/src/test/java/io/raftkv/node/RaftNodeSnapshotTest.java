@@ -76,7 +76,7 @@ class RaftNodeSnapshotTest {
         RaftNodeTest.RecordingTransport transport = new RaftNodeTest.RecordingTransport();
         RaftConfig config = RaftConfig.builder(2, Set.of(1, 2, 3), new SplittableRandom(1)).electionTicks(1000).build();
         KvStateMachine machine = new KvStateMachine();
-        RaftNode node = new RaftNode(config, storage, sink -> transport, machine, Duration.ofMillis(5), () -> {});
+        RaftNode node = RaftNode.builder(config, storage, machine).transport(sink -> transport).tickInterval(Duration.ofMillis(5)).build();
         node.start();
         try {
             ByteArrayOutputStream state = new ByteArrayOutputStream();

@@ -140,8 +140,7 @@ class RaftNodeTest {
     /** Node 1 of {1}; long ticks (50 ms, election after 10-20), so only campaign() makes it lead soon. */
     private RaftNode loneNode() {
         RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(1)).electionTicks(10).build();
-        RaftNode node = new RaftNode(config, storage, sink -> transport, counter, Duration.ofMillis(50),
-                leadershipChanges::incrementAndGet);
+        RaftNode node = RaftNode.builder(config, storage, counter).transport(sink -> transport).tickInterval(Duration.ofMillis(50)).onLeadershipChange(leadershipChanges::incrementAndGet).build();
         toClose.add(node);
         node.start();
         return node;
@@ -305,8 +304,7 @@ class RaftNodeTest {
         for (int cycle = 0; System.nanoTime() - budget < 0; cycle++) {
             RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(cycle)).electionTicks(10).build();
             // A follower that never campaigns answers each proposal notLeader at once: many proposals in flight.
-            RaftNode node = new RaftNode(config, new MemoryStorage(), sink -> new RecordingTransport(),
-                    new CountingStateMachine(), Duration.ofSeconds(1), () -> {});
+            RaftNode node = RaftNode.builder(config, new MemoryStorage(), new CountingStateMachine()).transport(sink -> new RecordingTransport()).tickInterval(Duration.ofSeconds(1)).build();
             node.start();
             List<FutureReply> replies = new CopyOnWriteArrayList<>();
             AtomicBoolean go = new AtomicBoolean(true);
@@ -360,7 +358,7 @@ class RaftNodeTest {
 
         CountingStateMachine again = new CountingStateMachine();
         RaftConfig config = RaftConfig.builder(1, Set.of(1), new SplittableRandom(2)).electionTicks(10).build();
-        RaftNode second = new RaftNode(config, storage, sink -> new RecordingTransport(), again, Duration.ofMillis(50), () -> {});
+        RaftNode second = RaftNode.builder(config, storage, again).transport(sink -> new RecordingTransport()).tickInterval(Duration.ofMillis(50)).build();
         toClose.add(second);
         second.start();
         second.campaign();
@@ -395,8 +393,7 @@ class RaftNodeTest {
             // 10 ms ticks, elections after 30-60 ticks: node 1's campaign wins long before anyone times out.
             RaftConfig config = tweak.apply(RaftConfig.builder(id, Set.of(1, 2, 3), new SplittableRandom(id)).electionTicks(30)).build();
             int nodeId = id;
-            nodes[id] = new RaftNode(config, storages[id], sink -> network.connect(nodeId, sink), machines[id],
-                    Duration.ofMillis(10), () -> {});
+            nodes[id] = RaftNode.builder(config, storages[id], machines[id]).transport(sink -> network.connect(nodeId, sink)).tickInterval(Duration.ofMillis(10)).build();
             toClose.add(nodes[id]);
         }
         for (int id = 1; id <= 3; id++) nodes[id].start();
@@ -553,8 +550,7 @@ class RaftNodeTest {
     @Test
     void badArgumentsAreRefusedOnTheCallersThreadAndTheNodeLivesOn() {
         RaftConfig cfg = RaftConfig.builder(1, java.util.Set.of(1), new java.util.SplittableRandom(1)).build();
-        RaftNode node = new RaftNode(cfg, new MemoryStorage(), sink -> new RecordingTransport(), new CountingStateMachine(),
-                java.time.Duration.ofMillis(5), () -> {});
+        RaftNode node = RaftNode.builder(cfg, new MemoryStorage(), new CountingStateMachine()).transport(sink -> new RecordingTransport()).tickInterval(java.time.Duration.ofMillis(5)).build();
         node.start();
         try {
             org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> node.transferLeadership(0));
@@ -579,8 +575,7 @@ class RaftNodeTest {
     @Test
     void closingANodeThatNeverStartedAnswersWhatWasQueued() throws Exception {
         RaftConfig cfg = RaftConfig.builder(1, java.util.Set.of(1), new java.util.SplittableRandom(1)).build();
-        RaftNode node = new RaftNode(cfg, new MemoryStorage(), sink -> new RecordingTransport(), new CountingStateMachine(),
-                java.time.Duration.ofMillis(5), () -> {});
+        RaftNode node = RaftNode.builder(cfg, new MemoryStorage(), new CountingStateMachine()).transport(sink -> new RecordingTransport()).tickInterval(java.time.Duration.ofMillis(5)).build();
         java.util.concurrent.CompletableFuture<String> answer = new java.util.concurrent.CompletableFuture<>();
         node.propose(new byte[] {1}, new Reply() {
             @Override public void ok(Object r) { answer.complete("ok"); }

@@ -100,7 +100,7 @@ class SnapshotOffThreadTest {
             if (nodeThread[0] == null) nodeThread[0] = t; // the node makes its own thread first
             return t;
         };
-        try (RaftNode node = new RaftNode(config, storage, sink -> nowhere, machine, Duration.ofMillis(5), () -> {}, 0, threads)) {
+        try (RaftNode node = RaftNode.builder(config, storage, machine).transport(sink -> nowhere).tickInterval(Duration.ofMillis(5)).threads(threads).build()) {
             node.snapshotPolicy(SnapshotPolicy.defaults().withLogBytes(1_000).withTrailingEntries(0));
             node.start();
             node.campaign();
