@@ -17,6 +17,9 @@ public final class RaftClusterExtension implements ParameterResolver {
     private static final System.Logger LOG = System.getLogger(RaftClusterExtension.class.getName());
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RaftClusterExtension.class);
 
+    /** Made by JUnit for the parameters annotated {@link RaftCluster}, which names this extension. */
+    public RaftClusterExtension() {}
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         return parameter.getParameter().getType() == Cluster.class && parameter.isAnnotated(RaftCluster.class);
