@@ -15,16 +15,18 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
+
+import static io.raftkv.storage.StoreFiles.closeQuietly;
+import static io.raftkv.storage.StoreFiles.ioFailure;
+import static io.raftkv.storage.StoreFiles.tempOf;
+import static io.raftkv.storage.StoreFiles.write;
 
 /**
  * Storage in a directory of its own: a segmented, append-only log in which every record carries a
@@ -114,12 +116,10 @@ public final class FileStorage implements Storage {
     private static final int INITIAL_BUFFER_BYTES = 64 << 10;
     private static final int KEPT_BUFFER_BYTES = 16 << 20;
     private static final System.Logger LOG = System.getLogger(FileStorage.class.getName());
-    private static final boolean WINDOWS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT)
-            .startsWith("windows");
 
     private final Path dir;
     private final Options options;
-    private final StoreIo io;
+    private final StoreFiles files;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
 
@@ -149,13 +149,16 @@ public final class FileStorage implements Storage {
     /** Held on the marker while the store is open: one open store per directory, in any process. */
     private FileChannel lockChannel;
     private StorageException failure;
-    /** How many times a log file was forced to disk; for tests of group commit. */
+    /**
+     * How many times a log file was forced to disk; for tests of group commit. A copy of what {@link StoreFiles}
+     * counts, brought up to date by every call that may force.
+     */
     long forces;
 
     private FileStorage(Path dir, Options options, StoreIo io) {
         this.dir = dir;
         this.options = options;
-        this.io = io;
+        this.files = new StoreFiles(dir, options.sync(), io);
     }
 
     /** Opens the store in {@code dir} with {@link Options#defaults()}; see {@link #open(Path, Options)}. */
@@ -185,6 +188,8 @@ public final class FileStorage implements Storage {
         } catch (RuntimeException e) {
             s.releaseLock();
             throw e;
+        } finally {
+            s.refreshTestView();
         }
         return s;
     }
@@ -256,7 +261,7 @@ public final class FileStorage implements Storage {
         LogReplay.Result r = LogReplay.replay(dir, first, segment, snapshot);
         hardState = r.hardState();
         segmentMax.putAll(r.segmentMaxIndex());
-        channel = openChannel(segmentFile);
+        channel = files.open(segmentFile);
         try {
             if (r.cut() != null) {
                 LogReplay.Cut cut = r.cut();
@@ -352,7 +357,7 @@ public final class FileStorage implements Storage {
      * file bears the marker's name is locked by it.
      */
     private FileChannel writeMarker(String clusterId) {
-        return writeWhole(dir.resolve(LogFormat.MARKER_NAME), LogFormat.marker(clusterId), true);
+        return files.writeWhole(dir.resolve(LogFormat.MARKER_NAME), LogFormat.marker(clusterId), true);
     }
 
     /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
@@ -364,7 +369,7 @@ public final class FileStorage implements Storage {
         try {
             if (!Files.exists(dir)) {
                 Files.createDirectories(dir);
-                if (dir.getParent() != null) syncDirectory(dir.getParent());
+                if (dir.getParent() != null) files.syncDirectory(dir.getParent());
             } else if (!Files.isDirectory(dir)) {
                 throw new NotAStoreException(dir, "it is a file, not a directory");
             }
@@ -412,7 +417,7 @@ public final class FileStorage implements Storage {
                 // never renamed into place was never installed.
                 Path temp = dir.resolve(name);
                 try {
-                    io.deleteIfExists(temp);
+                    files.deleteIfExists(temp);
                 } catch (IOException e) {
                     throw ioFailure("cannot delete", temp, e);
                 }
@@ -494,6 +499,14 @@ public final class FileStorage implements Storage {
      * previous snapshot are deleted.
      */
     synchronized void install(SnapshotFile.Writer w) {
+        try {
+            installNow(w);
+        } finally {
+            refreshTestView();
+        }
+    }
+
+    private void installNow(SnapshotFile.Writer w) {
         checkOpen();
         SnapshotMeta meta = w.meta();
         if (snapshot != null && meta.index() <= snapshot.index()) {
@@ -521,7 +534,7 @@ public final class FileStorage implements Storage {
             // before the snapshot does, or a cut could keep the snapshot and lose that write.
             if (unforced) {
                 try {
-                    force(segmentFile, channel);
+                    files.force(segmentFile, channel);
                 } catch (StorageException e) {
                     failure = e;
                     throw e;
@@ -537,7 +550,7 @@ public final class FileStorage implements Storage {
                 }
                 rolled = true;
             }
-            move(w.temp, file);
+            files.move(w.temp, file);
         } catch (StorageException e) {
             if (rolled) undoReset(e);
             w.close();
@@ -545,13 +558,13 @@ public final class FileStorage implements Storage {
         }
         w.markInstalled();
         try {
-            syncDirectory(dir);
+            files.syncDirectory(dir);
         } catch (StorageException e) {
             // The rename may or may not reach the disk: take it back, so the store is what it was (either way,
             // recovery makes a consistent store of what the disk holds), and refuse further writes.
             failure = e;
             try {
-                move(file, w.temp);
+                files.move(file, w.temp);
                 w.close();
             } catch (RuntimeException undo) {
                 e.addSuppressed(undo);
@@ -596,7 +609,7 @@ public final class FileStorage implements Storage {
         long resetAt = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
         try {
             channel.truncate(resetAt);
-            force(segmentFile, channel);
+            files.force(segmentFile, channel);
             segmentSize = resetAt;
             segmentMax.put(segment, Long.MIN_VALUE);
         } catch (IOException | StorageException e) {
@@ -616,7 +629,7 @@ public final class FileStorage implements Storage {
             if (oldest.getKey() == segment || oldest.getValue() > snapshotIndex()) break;
             Path file = dir.resolve(LogFormat.segmentName(oldest.getKey()));
             try {
-                io.deleteIfExists(file);
+                files.deleteIfExists(file);
             } catch (IOException e) {
                 LOG.log(Level.WARNING, () -> "cannot delete " + file + ", which " + snapshot + " covers: " + e
                         + "; it stays until the next snapshot or open");
@@ -628,7 +641,7 @@ public final class FileStorage implements Storage {
 
     private void deleteQuietly(Path file) {
         try {
-            io.deleteIfExists(file);
+            files.deleteIfExists(file);
         } catch (IOException e) {
             LOG.log(Level.WARNING, () -> "cannot delete " + file + ", an older snapshot: " + e
                     + "; it goes at the next open");
@@ -647,7 +660,7 @@ public final class FileStorage implements Storage {
 
     /** How this store changes its files. */
     StoreIo io() {
-        return io;
+        return files.io();
     }
 
     /** The directory this store lives in. */
@@ -665,6 +678,14 @@ public final class FileStorage implements Storage {
      */
     @Override
     public synchronized void persist(HardState hs, List<Entry> batch) {
+        try {
+            append(hs, batch);
+        } finally {
+            refreshTestView();
+        }
+    }
+
+    private void append(HardState hs, List<Entry> batch) {
         Objects.requireNonNull(batch, "entries");
         checkOpen();
         if (failure != null) {
@@ -708,7 +729,7 @@ public final class FileStorage implements Storage {
                 // would cost every node a second sync per commit, on the client's path.
                 boolean mustSync = !batch.isEmpty() || after.term() != hardState.term()
                         || after.votedFor() != hardState.votedFor();
-                if (mustSync) force(segmentFile, channel);
+                if (mustSync) files.force(segmentFile, channel);
                 unforced = !mustSync;
             }
         } catch (StorageException e) {
@@ -769,7 +790,7 @@ public final class FileStorage implements Storage {
         long size = contents.remaining();
         // The new segment opens with the current hard state: whatever the old one holds must be on
         // disk before it, or a crash could leave a newer segment after a torn older one.
-        if (unforced) force(segmentFile, channel);
+        if (unforced) files.force(segmentFile, channel);
         unforced = false;
         FileChannel ch = createSegment(file, contents);
         try {
@@ -791,30 +812,7 @@ public final class FileStorage implements Storage {
      * exists whole (header and first hard-state record) or not at all; returns it open.
      */
     private FileChannel createSegment(Path file, ByteBuffer contents) {
-        return writeWhole(file, contents, false);
-    }
-
-    /**
-     * Writes {@code contents} as {@code file}'s temporary, forces it, renames it into place and forces the
-     * directory, so that the file is there whole or not at all; returns it open (locked first if {@code lock}).
-     */
-    private FileChannel writeWhole(Path file, ByteBuffer contents, boolean lock) {
-        Path temp = tempOf(file);
-        FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        try {
-            if (lock && ch.tryLock() == null) throw new StorageException("cannot lock " + temp + ": another process holds it");
-            write(temp, ch, 0, contents);
-            force(temp, ch);
-            move(temp, file);
-            syncDirectory(dir);
-            return ch;
-        } catch (IOException e) {
-            closeQuietly(ch);
-            throw ioFailure("cannot lock", temp, e);
-        } catch (RuntimeException e) {
-            closeQuietly(ch);
-            throw e;
-        }
+        return files.writeWhole(file, contents, false);
     }
 
     /** Closes the files; the store stays on disk for the next {@link #open}. Closing twice does nothing. */
@@ -845,15 +843,15 @@ public final class FileStorage implements Storage {
         crc.update(b.array(), 0, 8);
         b.putInt((int) crc.getValue());
         b.flip();
-        FileChannel ch = openChannel(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+        FileChannel ch = files.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
         try {
             write(temp, ch, 0, b);
-            force(temp, ch);
+            files.force(temp, ch);
         } finally {
             closeQuietly(ch);
         }
-        move(temp, file);
-        syncDirectory(dir);
+        files.move(temp, file);
+        files.syncDirectory(dir);
     }
 
     private long readLastSegment() {
@@ -877,7 +875,7 @@ public final class FileStorage implements Storage {
     /** Two open stores on one directory would each append to the log as if alone: refuse the second. */
     private void lock() {
         Path marker = dir.resolve(LogFormat.MARKER_NAME);
-        lockChannel = openChannel(marker, StandardOpenOption.READ);
+        lockChannel = files.open(marker, StandardOpenOption.READ);
         FileLock lock;
         try {
             lock = lockChannel.tryLock();
@@ -900,6 +898,11 @@ public final class FileStorage implements Storage {
         }
     }
 
+    /** Brings up to date the copies that tests read of what the store's parts hold. */
+    private void refreshTestView() {
+        forces = files.forces;
+    }
+
     private void checkOpen() {
         if (closed) throw new IllegalStateException("the store in " + dir + " is closed");
     }
@@ -909,71 +912,5 @@ public final class FileStorage implements Storage {
             int doubled = (int) Math.min(Integer.MAX_VALUE, 2L * buffer.capacity());
             buffer = ByteBuffer.allocateDirect(Math.max(bytes, doubled));
         }
-    }
-
-    private static Path tempOf(Path file) {
-        return file.resolveSibling(file.getFileName() + LogFormat.TEMP_SUFFIX);
-    }
-
-    private FileChannel openChannel(Path file, StandardOpenOption... extra) {
-        try {
-            Set<StandardOpenOption> opts = EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
-            opts.addAll(List.of(extra));
-            return io.open(file, opts);
-        } catch (IOException e) {
-            throw ioFailure("cannot open", file, e);
-        }
-    }
-
-    /** Writes all of {@code b} at {@code position}; returns the number of bytes written. */
-    private static int write(Path file, FileChannel ch, long position, ByteBuffer b) {
-        int n = b.remaining();
-        try {
-            while (b.hasRemaining()) position += ch.write(b, position);
-        } catch (IOException e) {
-            throw ioFailure("cannot write", file, e);
-        }
-        return n;
-    }
-
-    private void force(Path file, FileChannel ch) {
-        if (!options.sync()) return;
-        try {
-            ch.force(false);
-            forces++;
-        } catch (IOException e) {
-            throw ioFailure("cannot force to disk", file, e);
-        }
-    }
-
-    private void move(Path from, Path to) {
-        try {
-            io.move(from, to);
-        } catch (IOException e) {
-            throw ioFailure("cannot rename " + from.getFileName() + " to", to, e);
-        }
-    }
-
-    /** Makes the directory's entries (files created, renamed, deleted) durable. */
-    private void syncDirectory(Path directory) {
-        // Windows cannot open a directory as a file; its file system commits renames with their metadata.
-        if (WINDOWS || !options.sync()) return;
-        try {
-            io.syncDirectory(directory);
-        } catch (IOException e) {
-            throw ioFailure("cannot sync directory", directory, e);
-        }
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // Already failing; the first error is the one to report.
-        }
-    }
-
-    private static StorageException ioFailure(String what, Path file, IOException e) {
-        return new StorageException(what + " " + file + ": " + e, e);
     }
 }
