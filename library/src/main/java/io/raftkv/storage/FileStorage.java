@@ -8,19 +8,15 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 import static io.raftkv.storage.StoreFiles.closeQuietly;
@@ -120,6 +116,7 @@ public final class FileStorage implements Storage {
     private final Path dir;
     private final Options options;
     private final StoreFiles files;
+    private final StoreDirectory directory;
     private final CRC32C crc = new CRC32C();
     private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
 
@@ -146,8 +143,6 @@ public final class FileStorage implements Storage {
     static final String LAST_SEGMENT_NAME = "raftkv.segments";
     /** The current segment holds a commit-only write that was not forced. */
     private boolean unforced;
-    /** Held on the marker while the store is open: one open store per directory, in any process. */
-    private FileChannel lockChannel;
     private StorageException failure;
     /**
      * How many times a log file was forced to disk; for tests of group commit. A copy of what {@link StoreFiles}
@@ -159,6 +154,7 @@ public final class FileStorage implements Storage {
         this.dir = dir;
         this.options = options;
         this.files = new StoreFiles(dir, options.sync(), io);
+        this.directory = new StoreDirectory(files, options.clusterId());
     }
 
     /** Opens the store in {@code dir} with {@link Options#defaults()}; see {@link #open(Path, Options)}. */
@@ -186,7 +182,7 @@ public final class FileStorage implements Storage {
         try {
             s.recover();
         } catch (RuntimeException e) {
-            s.releaseLock();
+            s.directory.release();
             throw e;
         } finally {
             s.refreshTestView();
@@ -195,9 +191,9 @@ public final class FileStorage implements Storage {
     }
 
     private void recover() {
-        Listing listing = prepareDirectory();
+        StoreDirectory.Listing listing = directory.prepare();
         List<Long> segments = listing.segments();
-        lock();
+        directory.lock();
         if (!listing.snapshots().isEmpty()) {
             // Only the newest counts: older ones are left by a crash before their deletion. A snapshot is
             // renamed into place only once it is whole and on disk, so damage to it is not a crash's doing.
@@ -339,91 +335,7 @@ public final class FileStorage implements Storage {
             LogFormat.putHardState(buffer, hardState, 0, 0, crc);
             rollOver(buffer.flip());
         }
-        boolean adopt = found.clusterId() == null && options.clusterId() != null;
-        if (found.version() < LogFormat.FORMAT_VERSION || adopt) {
-            FileChannel locked = writeMarker(found.clusterId() != null ? found.clusterId() : options.clusterId());
-            releaseLock();
-            lockChannel = locked;
-            if (found.version() < LogFormat.FORMAT_VERSION) {
-                LOG.log(Level.INFO, () -> dir + ": store format " + found.version() + " upgraded to " + LogFormat.FORMAT_VERSION);
-            }
-        }
-    }
-
-    /**
-     * Writes a marker of this build's format: in full, forced and then renamed into place, so that it is there
-     * whole or not at all. Returns the new marker's channel, locked: the store's lock is a lock on the marker
-     * file, so an open store rewriting its marker takes this channel as its lock, and at every moment whichever
-     * file bears the marker's name is locked by it.
-     */
-    private FileChannel writeMarker(String clusterId) {
-        return files.writeWhole(dir.resolve(LogFormat.MARKER_NAME), LogFormat.marker(clusterId), true);
-    }
-
-    /** What {@link #dir} holds: the numbers of its segments and the indexes of its snapshots, sorted. */
-    private record Listing(List<Long> segments, List<Long> snapshots, LogFormat.Marker marker) {}
-
-    /** Makes {@link #dir} a store if it is new or empty, and deletes temporary files a crash left. */
-    private Listing prepareDirectory() {
-        List<String> names = new ArrayList<>();
-        try {
-            if (!Files.exists(dir)) {
-                Files.createDirectories(dir);
-                if (dir.getParent() != null) files.syncDirectory(dir.getParent());
-            } else if (!Files.isDirectory(dir)) {
-                throw new NotAStoreException(dir, "it is a file, not a directory");
-            }
-            try (Stream<Path> list = Files.list(dir)) {
-                list.forEach(p -> names.add(p.getFileName().toString()));
-            }
-        } catch (IOException e) {
-            throw ioFailure("cannot list", dir, e);
-        }
-        names.sort(null);
-        Path marker = dir.resolve(LogFormat.MARKER_NAME);
-        Path markerTemp = tempOf(marker);
-        LogFormat.Marker found = new LogFormat.Marker(LogFormat.FORMAT_VERSION, options.clusterId());
-        if (names.contains(LogFormat.MARKER_NAME)) {
-            try {
-                found = LogFormat.checkMarker(marker, ByteBuffer.wrap(Files.readAllBytes(marker)));
-            } catch (IOException e) {
-                throw ioFailure("cannot read", marker, e);
-            }
-        } else {
-            List<String> others = names.stream().filter(n -> !n.equals(markerTemp.getFileName().toString())).toList();
-            if (!others.isEmpty()) {
-                throw new NotAStoreException(dir, "it has no " + LogFormat.MARKER_NAME + " marker and is not empty: "
-                        + "it holds " + others.size() + (others.size() == 1 ? " entry (" : " entries (")
-                        + String.join(", ", others.subList(0, Math.min(5, others.size())))
-                        + (others.size() > 5 ? ", ..." : "") + ")");
-            }
-            closeQuietly(writeMarker(options.clusterId())); // a new store: lock() takes the lock below
-        }
-        if (found.clusterId() != null && options.clusterId() != null && !found.clusterId().equals(options.clusterId())) {
-            throw new StorageException(dir + " holds the data of cluster '" + found.clusterId() + "', not of cluster '"
-                    + options.clusterId() + "' as this node was told: refusing to start on another cluster's data");
-        }
-        List<Long> segments = new ArrayList<>();
-        List<Long> snapshots = new ArrayList<>();
-        for (String name : names) {
-            long n = LogFormat.segmentNumber(name);
-            long snap = LogFormat.snapshotIndex(name);
-            if (n > 0) {
-                segments.add(n);
-            } else if (snap > 0) {
-                snapshots.add(snap);
-            } else if (LogFormat.isSegmentTemp(name) || LogFormat.isSnapshotTemp(name)) {
-                // A segment never renamed into place held only a write that never returned; a snapshot
-                // never renamed into place was never installed.
-                Path temp = dir.resolve(name);
-                try {
-                    files.deleteIfExists(temp);
-                } catch (IOException e) {
-                    throw ioFailure("cannot delete", temp, e);
-                }
-            }
-        }
-        return new Listing(segments, snapshots, found);
+        directory.upgradeMarker(found);
     }
 
     @Override
@@ -825,7 +737,7 @@ public final class FileStorage implements Storage {
         } catch (IOException e) {
             throw ioFailure("cannot close", segmentFile, e);
         } finally {
-            releaseLock();
+            directory.release();
         }
     }
 
@@ -870,32 +782,6 @@ public final class FileStorage implements Storage {
             throw new CorruptStoreException(file, 0, "the record of the newest segment is damaged");
         }
         return b.getLong(0);
-    }
-
-    /** Two open stores on one directory would each append to the log as if alone: refuse the second. */
-    private void lock() {
-        Path marker = dir.resolve(LogFormat.MARKER_NAME);
-        lockChannel = files.open(marker, StandardOpenOption.READ);
-        FileLock lock;
-        try {
-            lock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
-        } catch (IOException e) {
-            throw ioFailure("cannot lock", marker, e);
-        }
-        if (lock == null) {
-            releaseLock();
-            throw new StorageException("the store in " + dir + " is already open, in this process or another; "
-                    + "close it first");
-        }
-    }
-
-    private void releaseLock() {
-        if (lockChannel != null) {
-            closeQuietly(lockChannel); // closing the channel releases its lock
-            lockChannel = null;
-        }
     }
 
     /** Brings up to date the copies that tests read of what the store's parts hold. */
