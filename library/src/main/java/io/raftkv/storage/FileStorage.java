@@ -8,21 +8,12 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.zip.CRC32C;
-
-import static io.raftkv.storage.StoreFiles.closeQuietly;
-import static io.raftkv.storage.StoreFiles.ioFailure;
-import static io.raftkv.storage.StoreFiles.tempOf;
-import static io.raftkv.storage.StoreFiles.write;
 
 /**
  * Storage in a directory of its own: a segmented, append-only log in which every record carries a
@@ -131,30 +122,29 @@ public final class FileStorage implements Storage {
     private Path snapshotFile;
     private SnapshotFile.Layout snapshotLayout;
     private long snapshotWriters;
-    /** For each segment on disk, oldest first, its highest entry (or reset) index; {@link Long#MIN_VALUE} if none. */
-    private final TreeMap<Long, Long> segmentMax = new TreeMap<>();
-
-    long segment;
-    private Path segmentFile;
-    FileChannel channel;
-    long segmentSize;
+    private final SegmentSet segments;
 
     private boolean closed;
-    static final String LAST_SEGMENT_NAME = "raftkv.segments";
+    static final String LAST_SEGMENT_NAME = SegmentSet.LAST_SEGMENT_NAME;
     /** The current segment holds a commit-only write that was not forced. */
     private boolean unforced;
     private StorageException failure;
-    /**
-     * How many times a log file was forced to disk; for tests of group commit. A copy of what {@link StoreFiles}
-     * counts, brought up to date by every call that may force.
+    /*
+     * What the tests of this package read of the store's insides (the benchmarks too, of forces): copies of what
+     * its parts hold, brought up to date at the end of open, persist and install. How many times a log file was
+     * forced to disk, for tests of group commit; the current segment's number, channel and size.
      */
     long forces;
+    long segment;
+    FileChannel channel;
+    long segmentSize;
 
     private FileStorage(Path dir, Options options, StoreIo io) {
         this.dir = dir;
         this.options = options;
         this.files = new StoreFiles(dir, options.sync(), io);
         this.directory = new StoreDirectory(files, options.clusterId());
+        this.segments = new SegmentSet(files);
     }
 
     /** Opens the store in {@code dir} with {@link Options#defaults()}; see {@link #open(Path, Options)}. */
@@ -192,7 +182,6 @@ public final class FileStorage implements Storage {
 
     private void recover() {
         StoreDirectory.Listing listing = directory.prepare();
-        List<Long> segments = listing.segments();
         directory.lock();
         if (!listing.snapshots().isEmpty()) {
             // Only the newest counts: older ones are left by a crash before their deletion. A snapshot is
@@ -203,76 +192,20 @@ public final class FileStorage implements Storage {
             snapshot = snapshotLayout.meta();
             snapshotFile = file;
         }
-        long recorded = readLastSegment();
-        long found = segments.isEmpty() ? 0 : segments.get(segments.size() - 1);
-        // A new segment is renamed into place before it is recorded, so the last one found may be
-        // one past the record (a crash in between), never short of it.
-        if (found < recorded) {
-            Path missing = dir.resolve(LogFormat.segmentName(recorded));
-            throw new CorruptStoreException(missing, -1, "this log segment is missing: the store recorded "
-                    + recorded + " segments but holds " + (segments.isEmpty() ? "none"
-                    : "only " + segments.get(0) + ".." + found));
-        }
-        if (found > recorded + 1) {
-            Path extra = dir.resolve(LogFormat.segmentName(found));
-            throw new CorruptStoreException(extra, -1, "the store recorded " + recorded
-                    + " segments, but this one is numbered " + found);
-        }
-        if (segments.isEmpty()) {
-            if (snapshot != null) {
-                throw new CorruptStoreException(dir.resolve(LogFormat.segmentName(1)), -1, "the store holds "
-                        + snapshot + " but no log segment, not even one for its hard state");
-            }
+        long first = segments.check(listing.segments(), snapshot);
+        if (first == 0) {
             hardState = HardState.INITIAL;
             entries = List.of();
-            segment = 1;
-            segmentFile = dir.resolve(LogFormat.segmentName(1));
             buffer.clear();
             LogFormat.putSegmentHeader(buffer, 1, crc);
             LogFormat.putHardState(buffer, hardState, 0, 0, crc);
-            channel = createSegment(segmentFile, buffer.flip());
-            recordLastSegment(1);
-            segmentSize = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
-            segmentMax.put(1L, Long.MIN_VALUE);
+            segments.rollOver(buffer.flip());
             return;
         }
-        long first = segments.get(0);
-        for (int i = 0; i < segments.size(); i++) {
-            if (segments.get(i) != first + i) {
-                Path missing = dir.resolve(LogFormat.segmentName(first + i));
-                throw new CorruptStoreException(missing, -1, "this log segment is missing; the store has "
-                        + segments.size() + " segments numbered " + segments.get(0) + ".."
-                        + segments.get(segments.size() - 1));
-            }
-        }
-        // Segments are deleted only once a snapshot covers them, and a snapshot only once a newer one is in place.
-        if (first != 1 && snapshot == null) {
-            Path missing = dir.resolve(LogFormat.segmentName(1));
-            throw new CorruptStoreException(missing, -1, "this log segment is missing: the store holds no snapshot,"
-                    + " so its log must start at segment 1, but its first segment is " + first);
-        }
-        segment = found;
-        if (segment != recorded) recordLastSegment(segment);
-        segmentFile = dir.resolve(LogFormat.segmentName(segment));
-        LogReplay.Result r = LogReplay.replay(dir, first, segment, snapshot);
+        long found = segments.current();
+        LogReplay.Result r = LogReplay.replay(dir, first, found, snapshot);
         hardState = r.hardState();
-        segmentMax.putAll(r.segmentMaxIndex());
-        channel = files.open(segmentFile);
-        try {
-            if (r.cut() != null) {
-                LogReplay.Cut cut = r.cut();
-                LOG.log(Level.WARNING, () -> cut.file() + ": cutting a torn tail at byte offset " + cut.offset() + " ("
-                        + (cut.fileBytes() - cut.offset()) + " bytes dropped): " + cut.why());
-                channel.truncate(cut.offset());
-                // Appending over a cut that is not yet on disk could, after another crash, leave new
-                // records followed by the rest of the old tail: make the cut durable first.
-                if (options.sync()) channel.force(true);
-            }
-            segmentSize = channel.size();
-        } catch (IOException e) {
-            closeQuietly(channel);
-            throw ioFailure("cannot cut the torn tail of", segmentFile, e);
-        }
+        segments.open(r.segmentMaxIndex(), r.cut());
         try {
             entries = logAfterSnapshot(r, dir.resolve(LogFormat.segmentName(first)));
             if (entries == null) {
@@ -290,15 +223,15 @@ public final class FileStorage implements Storage {
             }
             setTerms(entries);
             if (snapshot != null) {
-                compact();
+                segments.compact(snapshot);
                 for (long older : listing.snapshots()) {
                     if (older < snapshot.index()) deleteQuietly(dir.resolve(LogFormat.snapshotName(older)));
                 }
             }
             // A reset above rolled to a new segment of this format already.
-            upgradeFormat(segment == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.marker());
+            upgradeFormat(segments.current() == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.marker());
         } catch (RuntimeException e) {
-            closeQuietly(channel);
+            segments.closeAfterFailure();
             throw e;
         }
     }
@@ -331,7 +264,7 @@ public final class FileStorage implements Storage {
     private void upgradeFormat(int lastSegmentVersion, LogFormat.Marker found) {
         if (lastSegmentVersion < LogFormat.FORMAT_VERSION) {
             buffer.clear();
-            LogFormat.putSegmentHeader(buffer, segment + 1, crc);
+            LogFormat.putSegmentHeader(buffer, segments.current() + 1, crc);
             LogFormat.putHardState(buffer, hardState, 0, 0, crc);
             rollOver(buffer.flip());
         }
@@ -353,7 +286,7 @@ public final class FileStorage implements Storage {
     public synchronized List<Entry> entries() {
         checkOpen();
         if (entries == null) {
-            LogReplay.Result r = LogReplay.replay(dir, segmentMax.firstKey(), segment, snapshot);
+            LogReplay.Result r = LogReplay.replay(dir, segments.first(), segments.current(), snapshot);
             long base = r.base();
             long from = snapshotIndex() - base; // the position of the first entry after the snapshot
             entries = base < 0 ? List.of() : from <= 0 ? r.entries()
@@ -425,7 +358,7 @@ public final class FileStorage implements Storage {
             throw new IllegalStateException("cannot install " + meta + ": the store already holds " + snapshot);
         }
         if (failure != null) {
-            throw new StorageException("an earlier write to " + segmentFile + " failed; reopen the store", failure);
+            throw new StorageException("an earlier write to " + segments.currentFile() + " failed; reopen the store", failure);
         }
         long at = meta.index() - snapshotIndex(); // the position + 1 of the snapshot's last entry among terms
         boolean holds = meta.index() <= last() && terms[(int) (at - 1)] == meta.term();
@@ -446,7 +379,7 @@ public final class FileStorage implements Storage {
             // before the snapshot does, or a cut could keep the snapshot and lose that write.
             if (unforced) {
                 try {
-                    files.force(segmentFile, channel);
+                    segments.force();
                 } catch (StorageException e) {
                     failure = e;
                     throw e;
@@ -497,7 +430,7 @@ public final class FileStorage implements Storage {
         snapshot = meta;
         snapshotFile = file;
         snapshotLayout = w.layout();
-        compact();
+        segments.compact(snapshot);
         if (previous != null) deleteQuietly(previous);
         if (terms.length > 64 && termCount < terms.length / 4) terms = Arrays.copyOf(terms, Math.max(64, termCount * 2));
     }
@@ -508,46 +441,21 @@ public final class FileStorage implements Storage {
      */
     private void rollWithReset(SnapshotMeta meta) {
         buffer.clear();
-        LogFormat.putSegmentHeader(buffer, segment + 1, crc);
+        LogFormat.putSegmentHeader(buffer, segments.current() + 1, crc);
         LogFormat.putHardState(buffer, hardState, 0, 0, crc);
         LogFormat.putLogReset(buffer, meta.index(), meta.term(), crc);
         rollOver(buffer.flip());
-        segmentMax.replaceAll((n, max) -> Long.MIN_VALUE); // void from now on, whatever they hold
-        segmentMax.put(segment, meta.index());
+        segments.resetTo(meta.index());
     }
 
     /** Cuts the reset that {@link #rollWithReset} wrote, for a snapshot that did not go in place. */
     private void undoReset(StorageException cause) {
-        long resetAt = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
         try {
-            channel.truncate(resetAt);
-            files.force(segmentFile, channel);
-            segmentSize = resetAt;
-            segmentMax.put(segment, Long.MIN_VALUE);
+            segments.cutToOpening();
         } catch (IOException | StorageException e) {
             // Recovery cuts a reset whose snapshot is not in place; until then, no writes.
             cause.addSuppressed(e);
             failure = cause;
-        }
-    }
-
-    /**
-     * Deletes the oldest segments while every entry they hold lies at or below the snapshot, never the
-     * current one: oldest first, so the segments left stay numbered without gaps.
-     */
-    private void compact() {
-        while (segmentMax.size() > 1) {
-            Map.Entry<Long, Long> oldest = segmentMax.firstEntry();
-            if (oldest.getKey() == segment || oldest.getValue() > snapshotIndex()) break;
-            Path file = dir.resolve(LogFormat.segmentName(oldest.getKey()));
-            try {
-                files.deleteIfExists(file);
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, () -> "cannot delete " + file + ", which " + snapshot + " covers: " + e
-                        + "; it stays until the next snapshot or open");
-                return;
-            }
-            segmentMax.pollFirstEntry();
         }
     }
 
@@ -601,7 +509,7 @@ public final class FileStorage implements Storage {
         Objects.requireNonNull(batch, "entries");
         checkOpen();
         if (failure != null) {
-            throw new StorageException("an earlier write to " + segmentFile + " failed; reopen the store", failure);
+            throw new StorageException("an earlier write to " + segments.currentFile() + " failed; reopen the store", failure);
         }
         HardState after = hs != null ? hs : hardState;
         long newLast = validate(after, batch);
@@ -614,13 +522,13 @@ public final class FileStorage implements Storage {
             throw new IllegalArgumentException("a write of " + bytes + " bytes is more than one segment file can hold ("
                     + (LogFormat.MAX_SEGMENT_FILE_BYTES - rollBytes) + ")");
         }
-        boolean roll = segmentSize >= options.segmentBytes()
-                || segmentSize + bytes > LogFormat.MAX_SEGMENT_FILE_BYTES;
+        boolean roll = segments.size() >= options.segmentBytes()
+                || segments.size() + bytes > LogFormat.MAX_SEGMENT_FILE_BYTES;
         ensureCapacity((int) (bytes + (roll ? rollBytes : 0)));
         buffer.clear();
         if (roll) {
             // The new segment opens with the current (durable) hard state, so older ones are never needed for it.
-            LogFormat.putSegmentHeader(buffer, segment + 1, crc);
+            LogFormat.putSegmentHeader(buffer, segments.current() + 1, crc);
             LogFormat.putHardState(buffer, hardState, 0, 0, crc);
         }
         for (Entry e : batch) LogFormat.putEntry(buffer, e, crc);
@@ -634,14 +542,14 @@ public final class FileStorage implements Storage {
                 // An unforced commit-only record is replaced, not followed: what this write says supersedes it,
                 // and a cut could otherwise lose it yet keep this write after it, which recovery would have to
                 // take for damage before a complete write.
-                long at = unforced ? segmentSize - LogFormat.HARD_STATE_RECORD_BYTES : segmentSize;
-                segmentSize = at + write(segmentFile, channel, at, buffer);
+                long at = unforced ? segments.size() - LogFormat.HARD_STATE_RECORD_BYTES : segments.size();
+                segments.writeAt(at, buffer);
                 // A change of the commit index alone promises nothing (commit is volatile state in
                 // Raft; etcd's MustSync skips it too): it rides on the next forced write. Forcing it
                 // would cost every node a second sync per commit, on the client's path.
                 boolean mustSync = !batch.isEmpty() || after.term() != hardState.term()
                         || after.votedFor() != hardState.votedFor();
-                if (mustSync) files.force(segmentFile, channel);
+                if (mustSync) segments.force();
                 unforced = !mustSync;
             }
         } catch (StorageException e) {
@@ -653,7 +561,7 @@ public final class FileStorage implements Storage {
             entries = null;
             termCount = (int) (batch.get(0).index() - snapshotIndex() - 1);
             for (Entry e : batch) addTerm(e.term());
-            segmentMax.merge(segment, newLast, Math::max);
+            segments.wrote(newLast);
         }
         // One huge write should not pin its buffer for the life of the store.
         if (buffer.capacity() > KEPT_BUFFER_BYTES) buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
@@ -697,34 +605,11 @@ public final class FileStorage implements Storage {
 
     /** Moves on to the next segment, whose {@code contents} are its header, the current hard state and this write. */
     private void rollOver(ByteBuffer contents) {
-        long next = segment + 1;
-        Path file = dir.resolve(LogFormat.segmentName(next));
-        long size = contents.remaining();
         // The new segment opens with the current hard state: whatever the old one holds must be on
         // disk before it, or a crash could leave a newer segment after a torn older one.
-        if (unforced) files.force(segmentFile, channel);
+        if (unforced) segments.force();
         unforced = false;
-        FileChannel ch = createSegment(file, contents);
-        try {
-            recordLastSegment(next);
-        } catch (StorageException e) {
-            closeQuietly(ch);
-            throw e;
-        }
-        closeQuietly(channel);
-        channel = ch;
-        segment = next;
-        segmentFile = file;
-        segmentSize = size;
-        segmentMax.put(next, Long.MIN_VALUE);
-    }
-
-    /**
-     * Writes a segment as a temporary file, forces it and renames it into place, so that a segment
-     * exists whole (header and first hard-state record) or not at all; returns it open.
-     */
-    private FileChannel createSegment(Path file, ByteBuffer contents) {
-        return files.writeWhole(file, contents, false);
+        segments.rollOver(contents);
     }
 
     /** Closes the files; the store stays on disk for the next {@link #open}. Closing twice does nothing. */
@@ -733,60 +618,18 @@ public final class FileStorage implements Storage {
         if (closed) return;
         closed = true;
         try {
-            channel.close();
-        } catch (IOException e) {
-            throw ioFailure("cannot close", segmentFile, e);
+            segments.close();
         } finally {
             directory.release();
         }
     }
 
-    /**
-     * The number of the newest segment, kept in its own small file (written whole, then renamed) so
-     * that a missing last segment, or a store stripped of all its segments, is noticed: without it
-     * the store would open as if those writes, and the votes in them, had never happened.
-     */
-    private void recordLastSegment(long n) {
-        Path file = dir.resolve(LAST_SEGMENT_NAME);
-        Path temp = tempOf(file);
-        ByteBuffer b = ByteBuffer.allocate(12);
-        b.putLong(n);
-        crc.reset();
-        crc.update(b.array(), 0, 8);
-        b.putInt((int) crc.getValue());
-        b.flip();
-        FileChannel ch = files.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        try {
-            write(temp, ch, 0, b);
-            files.force(temp, ch);
-        } finally {
-            closeQuietly(ch);
-        }
-        files.move(temp, file);
-        files.syncDirectory(dir);
-    }
-
-    private long readLastSegment() {
-        Path file = dir.resolve(LAST_SEGMENT_NAME);
-        if (!Files.exists(file)) return 0;
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw ioFailure("cannot read", file, e);
-        }
-        ByteBuffer b = ByteBuffer.wrap(bytes);
-        crc.reset();
-        crc.update(bytes, 0, Math.min(8, bytes.length));
-        if (bytes.length != 12 || b.getInt(8) != (int) crc.getValue()) {
-            throw new CorruptStoreException(file, 0, "the record of the newest segment is damaged");
-        }
-        return b.getLong(0);
-    }
-
     /** Brings up to date the copies that tests read of what the store's parts hold. */
     private void refreshTestView() {
         forces = files.forces;
+        segment = segments.current();
+        channel = segments.channel();
+        segmentSize = segments.size();
     }
 
     private void checkOpen() {
