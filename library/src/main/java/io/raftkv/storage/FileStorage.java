@@ -6,7 +6,6 @@ import io.raftkv.raft.SnapshotMeta;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -100,18 +99,14 @@ public final class FileStorage implements Storage {
         }
     }
 
-    private static final int INITIAL_BUFFER_BYTES = 64 << 10;
-    private static final int KEPT_BUFFER_BYTES = 16 << 20;
     private static final System.Logger LOG = System.getLogger(FileStorage.class.getName());
 
     private final Path dir;
     private final Options options;
     private final StoreFiles files;
     private final StoreDirectory directory;
-    private final CRC32C crc = new CRC32C();
-    private ByteBuffer buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
-
-    private HardState hardState;
+    /** Made at open, once the hard state the log holds is known. */
+    private LogWriter writer;
     /** The log after the snapshot as last read from disk; null once a write has changed it. */
     private List<Entry> entries;
     /** The terms of the entries after the snapshot: index {@code snapshotIndex() + 1 + i} at position i. */
@@ -126,9 +121,6 @@ public final class FileStorage implements Storage {
 
     private boolean closed;
     static final String LAST_SEGMENT_NAME = SegmentSet.LAST_SEGMENT_NAME;
-    /** The current segment holds a commit-only write that was not forced. */
-    private boolean unforced;
-    private StorageException failure;
     /*
      * What the tests of this package read of the store's insides (the benchmarks too, of forces): copies of what
      * its parts hold, brought up to date at the end of open, persist and install. How many times a log file was
@@ -194,17 +186,14 @@ public final class FileStorage implements Storage {
         }
         long first = segments.check(listing.segments(), snapshot);
         if (first == 0) {
-            hardState = HardState.INITIAL;
+            writer = new LogWriter(segments, options.segmentBytes(), HardState.INITIAL);
             entries = List.of();
-            buffer.clear();
-            LogFormat.putSegmentHeader(buffer, 1, crc);
-            LogFormat.putHardState(buffer, hardState, 0, 0, crc);
-            segments.rollOver(buffer.flip());
+            writer.startSegment();
             return;
         }
         long found = segments.current();
         LogReplay.Result r = LogReplay.replay(dir, first, found, snapshot);
-        hardState = r.hardState();
+        writer = new LogWriter(segments, options.segmentBytes(), r.hardState());
         segments.open(r.segmentMaxIndex(), r.cut());
         try {
             entries = logAfterSnapshot(r, dir.resolve(LogFormat.segmentName(first)));
@@ -214,11 +203,11 @@ public final class FileStorage implements Storage {
                 // snapshot put in by hand might.
                 LOG.log(Level.WARNING, () -> dir + ": the log does not hold the last entry of " + snapshot
                         + "; dropping it, as installing the snapshot would have");
-                if (hardState.commit() > snapshot.index()) {
+                if (r.hardState().commit() > snapshot.index()) {
                     throw new CorruptStoreException(snapshotFile, -1, "the log diverges from " + snapshot
-                            + " yet the hard state commits " + hardState.commit() + ", beyond it");
+                            + " yet the hard state commits " + r.hardState().commit() + ", beyond it");
                 }
-                rollWithReset(snapshot);
+                writer.startSegmentWithReset(snapshot);
                 entries = List.of();
             }
             setTerms(entries);
@@ -262,19 +251,14 @@ public final class FileStorage implements Storage {
      * store this build opens as it is, and an older build refuses at the new segment's header.
      */
     private void upgradeFormat(int lastSegmentVersion, LogFormat.Marker found) {
-        if (lastSegmentVersion < LogFormat.FORMAT_VERSION) {
-            buffer.clear();
-            LogFormat.putSegmentHeader(buffer, segments.current() + 1, crc);
-            LogFormat.putHardState(buffer, hardState, 0, 0, crc);
-            rollOver(buffer.flip());
-        }
+        if (lastSegmentVersion < LogFormat.FORMAT_VERSION) writer.startSegment();
         directory.upgradeMarker(found);
     }
 
     @Override
     public synchronized HardState hardState() {
         checkOpen();
-        return hardState;
+        return writer.hardState();
     }
 
     /**
@@ -357,14 +341,13 @@ public final class FileStorage implements Storage {
         if (snapshot != null && meta.index() <= snapshot.index()) {
             throw new IllegalStateException("cannot install " + meta + ": the store already holds " + snapshot);
         }
-        if (failure != null) {
-            throw new StorageException("an earlier write to " + segments.currentFile() + " failed; reopen the store", failure);
-        }
+        writer.checkWritable();
         long at = meta.index() - snapshotIndex(); // the position + 1 of the snapshot's last entry among terms
         boolean holds = meta.index() <= last() && terms[(int) (at - 1)] == meta.term();
-        if (!holds && hardState.commit() > meta.index()) {
+        long commit = writer.hardState().commit();
+        if (!holds && commit > meta.index()) {
             throw new IllegalStateException("cannot install " + meta + ": the log diverges from it at or before its"
-                    + " last entry, yet the hard state commits " + hardState.commit() + ", beyond it");
+                    + " last entry, yet the hard state commits " + commit + ", beyond it");
         }
         Path file = dir.resolve(LogFormat.snapshotName(meta.index()));
         try {
@@ -375,29 +358,14 @@ public final class FileStorage implements Storage {
         }
         boolean rolled = false;
         try {
-            // The store comes back as some call left it: a commit-only write not yet forced goes to disk
-            // before the snapshot does, or a cut could keep the snapshot and lose that write.
-            if (unforced) {
-                try {
-                    segments.force();
-                } catch (StorageException e) {
-                    failure = e;
-                    throw e;
-                }
-                unforced = false;
-            }
+            writer.forceUnforced();
             if (!holds) {
-                try {
-                    rollWithReset(meta);
-                } catch (StorageException e) {
-                    failure = e; // the roll-over may have got half-way: the store is as it was on disk, not in memory
-                    throw e;
-                }
+                writer.startSegmentWithReset(meta);
                 rolled = true;
             }
             files.move(w.temp, file);
         } catch (StorageException e) {
-            if (rolled) undoReset(e);
+            if (rolled) writer.undoReset(e);
             w.close();
             throw e;
         }
@@ -407,14 +375,14 @@ public final class FileStorage implements Storage {
         } catch (StorageException e) {
             // The rename may or may not reach the disk: take it back, so the store is what it was (either way,
             // recovery makes a consistent store of what the disk holds), and refuse further writes.
-            failure = e;
+            writer.fail(e);
             try {
                 files.move(file, w.temp);
                 w.close();
             } catch (RuntimeException undo) {
                 e.addSuppressed(undo);
             }
-            if (rolled) undoReset(e);
+            if (rolled) writer.undoReset(e);
             throw e;
         }
         // Installed.
@@ -433,30 +401,6 @@ public final class FileStorage implements Storage {
         segments.compact(snapshot);
         if (previous != null) deleteQuietly(previous);
         if (terms.length > 64 && termCount < terms.length / 4) terms = Arrays.copyOf(terms, Math.max(64, termCount * 2));
-    }
-
-    /**
-     * Rolls over to a new segment that opens with the current hard state and a reset to {@code meta}: the
-     * log before it is void, and it continues after the snapshot. Older segments are then all compactable.
-     */
-    private void rollWithReset(SnapshotMeta meta) {
-        buffer.clear();
-        LogFormat.putSegmentHeader(buffer, segments.current() + 1, crc);
-        LogFormat.putHardState(buffer, hardState, 0, 0, crc);
-        LogFormat.putLogReset(buffer, meta.index(), meta.term(), crc);
-        rollOver(buffer.flip());
-        segments.resetTo(meta.index());
-    }
-
-    /** Cuts the reset that {@link #rollWithReset} wrote, for a snapshot that did not go in place. */
-    private void undoReset(StorageException cause) {
-        try {
-            segments.cutToOpening();
-        } catch (IOException | StorageException e) {
-            // Recovery cuts a reset whose snapshot is not in place; until then, no writes.
-            cause.addSuppressed(e);
-            failure = cause;
-        }
     }
 
     private void deleteQuietly(Path file) {
@@ -508,67 +452,20 @@ public final class FileStorage implements Storage {
     private void append(HardState hs, List<Entry> batch) {
         Objects.requireNonNull(batch, "entries");
         checkOpen();
-        if (failure != null) {
-            throw new StorageException("an earlier write to " + segments.currentFile() + " failed; reopen the store", failure);
-        }
-        HardState after = hs != null ? hs : hardState;
-        long newLast = validate(after, batch);
+        writer.checkWritable();
+        HardState after = hs != null ? hs : writer.hardState();
+        validate(after, batch);
         if (hs == null && batch.isEmpty()) return;
-
-        long bytes = LogFormat.HARD_STATE_RECORD_BYTES;
-        for (Entry e : batch) bytes += LogFormat.entryRecordBytes(e);
-        long rollBytes = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
-        if (bytes + rollBytes > LogFormat.MAX_SEGMENT_FILE_BYTES) {
-            throw new IllegalArgumentException("a write of " + bytes + " bytes is more than one segment file can hold ("
-                    + (LogFormat.MAX_SEGMENT_FILE_BYTES - rollBytes) + ")");
-        }
-        boolean roll = segments.size() >= options.segmentBytes()
-                || segments.size() + bytes > LogFormat.MAX_SEGMENT_FILE_BYTES;
-        ensureCapacity((int) (bytes + (roll ? rollBytes : 0)));
-        buffer.clear();
-        if (roll) {
-            // The new segment opens with the current (durable) hard state, so older ones are never needed for it.
-            LogFormat.putSegmentHeader(buffer, segments.current() + 1, crc);
-            LogFormat.putHardState(buffer, hardState, 0, 0, crc);
-        }
-        for (Entry e : batch) LogFormat.putEntry(buffer, e, crc);
-        // Its first index and count let recovery tell this write, whole, from the tail of one a crash tore.
-        LogFormat.putHardState(buffer, after, batch.isEmpty() ? 0 : batch.get(0).index(), batch.size(), crc);
-        buffer.flip();
-        try {
-            if (roll) {
-                rollOver(buffer);
-            } else {
-                // An unforced commit-only record is replaced, not followed: what this write says supersedes it,
-                // and a cut could otherwise lose it yet keep this write after it, which recovery would have to
-                // take for damage before a complete write.
-                long at = unforced ? segments.size() - LogFormat.HARD_STATE_RECORD_BYTES : segments.size();
-                segments.writeAt(at, buffer);
-                // A change of the commit index alone promises nothing (commit is volatile state in
-                // Raft; etcd's MustSync skips it too): it rides on the next forced write. Forcing it
-                // would cost every node a second sync per commit, on the client's path.
-                boolean mustSync = !batch.isEmpty() || after.term() != hardState.term()
-                        || after.votedFor() != hardState.votedFor();
-                if (mustSync) segments.force();
-                unforced = !mustSync;
-            }
-        } catch (StorageException e) {
-            failure = e;
-            throw e;
-        }
-        hardState = after;
+        writer.append(after, batch);
         if (!batch.isEmpty()) {
             entries = null;
             termCount = (int) (batch.get(0).index() - snapshotIndex() - 1);
             for (Entry e : batch) addTerm(e.term());
-            segments.wrote(newLast);
         }
-        // One huge write should not pin its buffer for the life of the store.
-        if (buffer.capacity() > KEPT_BUFFER_BYTES) buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
     }
 
-    /** Checks a write against the store; returns the last index after it. */
-    private long validate(HardState after, List<Entry> batch) {
+    /** Checks a write against the store. */
+    private void validate(HardState after, List<Entry> batch) {
         long newLast = last();
         if (!batch.isEmpty()) {
             Entry firstEntry = Objects.requireNonNull(batch.get(0), "entry");
@@ -592,24 +489,15 @@ public final class FileStorage implements Storage {
             }
             newLast = first + batch.size() - 1;
         }
-        if (after.term() < hardState.term()) {
-            throw new IllegalArgumentException("the hard state's term may not go back, from " + hardState.term()
+        HardState before = writer.hardState();
+        if (after.term() < before.term()) {
+            throw new IllegalArgumentException("the hard state's term may not go back, from " + before.term()
                     + " to " + after.term());
         }
         if (after.commit() > newLast) {
             throw new IllegalArgumentException("commit index " + after.commit() + " is beyond the last entry, "
                     + newLast + ", the log would hold after this write");
         }
-        return newLast;
-    }
-
-    /** Moves on to the next segment, whose {@code contents} are its header, the current hard state and this write. */
-    private void rollOver(ByteBuffer contents) {
-        // The new segment opens with the current hard state: whatever the old one holds must be on
-        // disk before it, or a crash could leave a newer segment after a torn older one.
-        if (unforced) segments.force();
-        unforced = false;
-        segments.rollOver(contents);
     }
 
     /** Closes the files; the store stays on disk for the next {@link #open}. Closing twice does nothing. */
@@ -634,12 +522,5 @@ public final class FileStorage implements Storage {
 
     private void checkOpen() {
         if (closed) throw new IllegalStateException("the store in " + dir + " is closed");
-    }
-
-    private void ensureCapacity(int bytes) {
-        if (buffer.capacity() < bytes) {
-            int doubled = (int) Math.min(Integer.MAX_VALUE, 2L * buffer.capacity());
-            buffer = ByteBuffer.allocateDirect(Math.max(bytes, doubled));
-        }
     }
 }

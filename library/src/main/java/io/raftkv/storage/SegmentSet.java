@@ -21,12 +21,14 @@ import static io.raftkv.storage.StoreFiles.ioFailure;
  * newest, open to append to), moving on to a new one, and deleting the oldest once a snapshot covers them (oldest
  * first, never the current one, so the segments left stay numbered without gaps). The number of the newest is
  * recorded in a file of its own, {@value #LAST_SEGMENT_NAME}, so that a missing last segment is noticed. What the
- * records in a segment say is {@link LogFormat}'s and {@link LogReplay}'s; what goes into one, {@link FileStorage}'s.
+ * records in a segment say is {@link LogFormat}'s and {@link LogReplay}'s; what goes into one, {@link LogWriter}'s.
  */
 final class SegmentSet {
     /** FileStorage's logger: the store's messages keep one name whichever part logs them. */
     private static final System.Logger LOG = System.getLogger(FileStorage.class.getName());
     static final String LAST_SEGMENT_NAME = "raftkv.segments";
+    /** The bytes that open every segment: its header and a hard-state record. */
+    static final long OPENING_BYTES = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
 
     private final StoreFiles files;
     private final Path dir;
@@ -191,10 +193,9 @@ final class SegmentSet {
 
     /** Cuts the current segment back to its opening (header and hard state), and forces the cut. */
     void cutToOpening() throws IOException {
-        long resetAt = LogFormat.SEGMENT_HEADER_BYTES + LogFormat.HARD_STATE_RECORD_BYTES;
-        channel.truncate(resetAt);
+        channel.truncate(OPENING_BYTES);
         force();
-        segmentSize = resetAt;
+        segmentSize = OPENING_BYTES;
         segmentMax.put(segment, Long.MIN_VALUE);
     }
 
