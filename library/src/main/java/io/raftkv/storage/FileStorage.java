@@ -4,7 +4,6 @@ import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.SnapshotMeta;
 
-import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -112,11 +111,7 @@ public final class FileStorage implements Storage {
     /** The terms of the entries after the snapshot: index {@code snapshotIndex() + 1 + i} at position i. */
     private long[] terms = new long[64];
     private int termCount;
-    /** The newest snapshot, its file and where its data lie; null if none. */
-    private SnapshotMeta snapshot;
-    private Path snapshotFile;
-    private SnapshotFile.Layout snapshotLayout;
-    private long snapshotWriters;
+    private final StoreSnapshot snapshot;
     private final SegmentSet segments;
 
     private boolean closed;
@@ -137,6 +132,7 @@ public final class FileStorage implements Storage {
         this.files = new StoreFiles(dir, options.sync(), io);
         this.directory = new StoreDirectory(files, options.clusterId());
         this.segments = new SegmentSet(files);
+        this.snapshot = new StoreSnapshot(files);
     }
 
     /** Opens the store in {@code dir} with {@link Options#defaults()}; see {@link #open(Path, Options)}. */
@@ -175,16 +171,9 @@ public final class FileStorage implements Storage {
     private void recover() {
         StoreDirectory.Listing listing = directory.prepare();
         directory.lock();
-        if (!listing.snapshots().isEmpty()) {
-            // Only the newest counts: older ones are left by a crash before their deletion. A snapshot is
-            // renamed into place only once it is whole and on disk, so damage to it is not a crash's doing.
-            long index = listing.snapshots().get(listing.snapshots().size() - 1);
-            Path file = dir.resolve(LogFormat.snapshotName(index));
-            snapshotLayout = SnapshotFile.verify(file, index);
-            snapshot = snapshotLayout.meta();
-            snapshotFile = file;
-        }
-        long first = segments.check(listing.segments(), snapshot);
+        snapshot.open(listing.snapshots());
+        SnapshotMeta meta = snapshot.meta();
+        long first = segments.check(listing.segments(), meta);
         if (first == 0) {
             writer = new LogWriter(segments, options.segmentBytes(), HardState.INITIAL);
             entries = List.of();
@@ -192,30 +181,28 @@ public final class FileStorage implements Storage {
             return;
         }
         long found = segments.current();
-        LogReplay.Result r = LogReplay.replay(dir, first, found, snapshot);
+        LogReplay.Result r = LogReplay.replay(dir, first, found, meta);
         writer = new LogWriter(segments, options.segmentBytes(), r.hardState());
         segments.open(r.segmentMaxIndex(), r.cut());
         try {
-            entries = logAfterSnapshot(r, dir.resolve(LogFormat.segmentName(first)));
+            entries = logAfterSnapshot(r, meta, dir.resolve(LogFormat.segmentName(first)));
             if (entries == null) {
                 // The log does not hold the snapshot's last entry: it is a log the snapshot overrides. An
                 // install writes the reset before the snapshot goes in place, so no crash leaves this; a
                 // snapshot put in by hand might.
-                LOG.log(Level.WARNING, () -> dir + ": the log does not hold the last entry of " + snapshot
+                LOG.log(Level.WARNING, () -> dir + ": the log does not hold the last entry of " + meta
                         + "; dropping it, as installing the snapshot would have");
-                if (r.hardState().commit() > snapshot.index()) {
-                    throw new CorruptStoreException(snapshotFile, -1, "the log diverges from " + snapshot
+                if (r.hardState().commit() > meta.index()) {
+                    throw new CorruptStoreException(snapshot.file(), -1, "the log diverges from " + meta
                             + " yet the hard state commits " + r.hardState().commit() + ", beyond it");
                 }
-                writer.startSegmentWithReset(snapshot);
+                writer.startSegmentWithReset(meta);
                 entries = List.of();
             }
             setTerms(entries);
-            if (snapshot != null) {
-                segments.compact(snapshot);
-                for (long older : listing.snapshots()) {
-                    if (older < snapshot.index()) deleteQuietly(dir.resolve(LogFormat.snapshotName(older)));
-                }
+            if (meta != null) {
+                segments.compact(meta);
+                snapshot.deleteOlder(listing.snapshots());
             }
             // A reset above rolled to a new segment of this format already.
             upgradeFormat(segments.current() == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.marker());
@@ -229,7 +216,7 @@ public final class FileStorage implements Storage {
      * The entries after the snapshot in what replay found; null if the log does not hold the snapshot's
      * last entry (so the snapshot overrides it).
      */
-    private List<Entry> logAfterSnapshot(LogReplay.Result r, Path firstSegmentFile) {
+    private static List<Entry> logAfterSnapshot(LogReplay.Result r, SnapshotMeta snapshot, Path firstSegmentFile) {
         List<Entry> log = r.entries();
         if (snapshot == null) return log;
         long s = snapshot.index();
@@ -270,7 +257,7 @@ public final class FileStorage implements Storage {
     public synchronized List<Entry> entries() {
         checkOpen();
         if (entries == null) {
-            LogReplay.Result r = LogReplay.replay(dir, segments.first(), segments.current(), snapshot);
+            LogReplay.Result r = LogReplay.replay(dir, segments.first(), segments.current(), snapshot.meta());
             long base = r.base();
             long from = snapshotIndex() - base; // the position of the first entry after the snapshot
             entries = base < 0 ? List.of() : from <= 0 ? r.entries()
@@ -290,13 +277,13 @@ public final class FileStorage implements Storage {
     }
 
     private long snapshotIndex() {
-        return snapshot == null ? 0 : snapshot.index();
+        return snapshot.index();
     }
 
     @Override
     public synchronized Optional<SnapshotMeta> snapshot() {
         checkOpen();
-        return Optional.ofNullable(snapshot);
+        return Optional.ofNullable(snapshot.meta());
     }
 
     /**
@@ -306,8 +293,7 @@ public final class FileStorage implements Storage {
     @Override
     public synchronized SnapshotReader openSnapshot() {
         checkOpen();
-        if (snapshot == null) throw new IllegalStateException("this store holds no snapshot");
-        return new SnapshotFile.Reader(snapshotFile, snapshotLayout);
+        return snapshot.reader();
     }
 
     /** {@inheritDoc} The bytes go to a temporary file in the store's directory, deleted if not installed. */
@@ -315,18 +301,10 @@ public final class FileStorage implements Storage {
     public synchronized SnapshotWriter createSnapshot(SnapshotMeta meta) {
         Objects.requireNonNull(meta, "meta");
         checkOpen();
-        return new SnapshotFile.Writer(this, meta, dir.resolve(LogFormat.snapshotTempName(meta.index(),
-                ++snapshotWriters)));
+        return snapshot.newWriter(this, meta);
     }
 
-    /**
-     * Installs a finished snapshot (see {@link SnapshotWriter#install()}). In order: the snapshot's file is
-     * completed and forced; a commit-only write not yet forced is forced; if the log does not hold the
-     * snapshot's last entry, the log rolls over to a new segment that opens with a reset to the snapshot
-     * (recovery ignores and cuts a reset whose snapshot is not there); the file is renamed into place and
-     * the directory forced, which is the moment the snapshot is installed; then segments it covers and the
-     * previous snapshot are deleted.
-     */
+    /** Installs a finished snapshot (see {@link SnapshotWriter#install()} and {@link StoreSnapshot#install}). */
     synchronized void install(SnapshotFile.Writer w) {
         try {
             installNow(w);
@@ -338,8 +316,9 @@ public final class FileStorage implements Storage {
     private void installNow(SnapshotFile.Writer w) {
         checkOpen();
         SnapshotMeta meta = w.meta();
-        if (snapshot != null && meta.index() <= snapshot.index()) {
-            throw new IllegalStateException("cannot install " + meta + ": the store already holds " + snapshot);
+        SnapshotMeta held = snapshot.meta();
+        if (held != null && meta.index() <= held.index()) {
+            throw new IllegalStateException("cannot install " + meta + ": the store already holds " + held);
         }
         writer.checkWritable();
         long at = meta.index() - snapshotIndex(); // the position + 1 of the snapshot's last entry among terms
@@ -349,44 +328,7 @@ public final class FileStorage implements Storage {
             throw new IllegalStateException("cannot install " + meta + ": the log diverges from it at or before its"
                     + " last entry, yet the hard state commits " + commit + ", beyond it");
         }
-        Path file = dir.resolve(LogFormat.snapshotName(meta.index()));
-        try {
-            w.finish(options.sync());
-        } catch (StorageException e) {
-            w.close();
-            throw e;
-        }
-        boolean rolled = false;
-        try {
-            writer.forceUnforced();
-            if (!holds) {
-                writer.startSegmentWithReset(meta);
-                rolled = true;
-            }
-            files.move(w.temp, file);
-        } catch (StorageException e) {
-            if (rolled) writer.undoReset(e);
-            w.close();
-            throw e;
-        }
-        w.markInstalled();
-        try {
-            files.syncDirectory(dir);
-        } catch (StorageException e) {
-            // The rename may or may not reach the disk: take it back, so the store is what it was (either way,
-            // recovery makes a consistent store of what the disk holds), and refuse further writes.
-            writer.fail(e);
-            try {
-                files.move(file, w.temp);
-                w.close();
-            } catch (RuntimeException undo) {
-                e.addSuppressed(undo);
-            }
-            if (rolled) writer.undoReset(e);
-            throw e;
-        }
-        // Installed.
-        Path previous = snapshotFile;
+        snapshot.install(w, holds, writer, segments);
         if (holds) {
             termCount -= (int) at;
             System.arraycopy(terms, (int) at, terms, 0, termCount);
@@ -395,21 +337,7 @@ public final class FileStorage implements Storage {
             termCount = 0;
             entries = List.of();
         }
-        snapshot = meta;
-        snapshotFile = file;
-        snapshotLayout = w.layout();
-        segments.compact(snapshot);
-        if (previous != null) deleteQuietly(previous);
         if (terms.length > 64 && termCount < terms.length / 4) terms = Arrays.copyOf(terms, Math.max(64, termCount * 2));
-    }
-
-    private void deleteQuietly(Path file) {
-        try {
-            files.deleteIfExists(file);
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, () -> "cannot delete " + file + ", an older snapshot: " + e
-                    + "; it goes at the next open");
-        }
     }
 
     private void setTerms(List<Entry> log) {
