@@ -4,14 +4,12 @@ import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.SnapshotMeta;
 
-import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.zip.CRC32C;
 
 /**
  * Storage in a directory of its own: a segmented, append-only log in which every record carries a
@@ -98,23 +96,26 @@ public final class FileStorage implements Storage {
         }
     }
 
-    private static final System.Logger LOG = System.getLogger(FileStorage.class.getName());
-
+    /*
+     * This class checks each call against the store and Raft's rules and keeps the terms of the log in memory; its
+     * parts do the rest. StoreRecovery opens a store. StoreDirectory is the directory: its marker and its lock.
+     * SegmentSet is the log's segment files: the current one, roll-over, compaction. LogWriter writes the log: each
+     * persist in one write, forced once. StoreSnapshot is the snapshot and the installation of the next. All of them
+     * change files through StoreFiles; the bytes are LogFormat's, read back by LogReplay and SnapshotFile.
+     */
     private final Path dir;
-    private final Options options;
     private final StoreFiles files;
     private final StoreDirectory directory;
-    /** Made at open, once the hard state the log holds is known. */
-    private LogWriter writer;
+    private final StoreSnapshot snapshot;
+    private final SegmentSet segments;
+    private final LogWriter writer;
     /** The log after the snapshot as last read from disk; null once a write has changed it. */
     private List<Entry> entries;
     /** The terms of the entries after the snapshot: index {@code snapshotIndex() + 1 + i} at position i. */
     private long[] terms = new long[64];
     private int termCount;
-    private final StoreSnapshot snapshot;
-    private final SegmentSet segments;
-
     private boolean closed;
+
     static final String LAST_SEGMENT_NAME = SegmentSet.LAST_SEGMENT_NAME;
     /*
      * What the tests of this package read of the store's insides (the benchmarks too, of forces): copies of what
@@ -126,13 +127,16 @@ public final class FileStorage implements Storage {
     FileChannel channel;
     long segmentSize;
 
-    private FileStorage(Path dir, Options options, StoreIo io) {
-        this.dir = dir;
-        this.options = options;
-        this.files = new StoreFiles(dir, options.sync(), io);
-        this.directory = new StoreDirectory(files, options.clusterId());
-        this.segments = new SegmentSet(files);
-        this.snapshot = new StoreSnapshot(files);
+    private FileStorage(StoreFiles files, StoreRecovery.Recovered recovered) {
+        this.dir = files.dir();
+        this.files = files;
+        this.directory = recovered.directory();
+        this.snapshot = recovered.snapshot();
+        this.segments = recovered.segments();
+        this.writer = recovered.writer();
+        this.entries = recovered.entries();
+        for (Entry e : entries) addTerm(e.term());
+        refreshTestView();
     }
 
     /** Opens the store in {@code dir} with {@link Options#defaults()}; see {@link #open(Path, Options)}. */
@@ -156,90 +160,8 @@ public final class FileStorage implements Storage {
     static FileStorage open(Path dir, Options options, StoreIo io) {
         Objects.requireNonNull(dir, "dir");
         Objects.requireNonNull(options, "options");
-        FileStorage s = new FileStorage(dir.toAbsolutePath().normalize(), options, Objects.requireNonNull(io, "io"));
-        try {
-            s.recover();
-        } catch (RuntimeException e) {
-            s.directory.release();
-            throw e;
-        } finally {
-            s.refreshTestView();
-        }
-        return s;
-    }
-
-    private void recover() {
-        StoreDirectory.Listing listing = directory.prepare();
-        directory.lock();
-        snapshot.open(listing.snapshots());
-        SnapshotMeta meta = snapshot.meta();
-        long first = segments.check(listing.segments(), meta);
-        if (first == 0) {
-            writer = new LogWriter(segments, options.segmentBytes(), HardState.INITIAL);
-            entries = List.of();
-            writer.startSegment();
-            return;
-        }
-        long found = segments.current();
-        LogReplay.Result r = LogReplay.replay(dir, first, found, meta);
-        writer = new LogWriter(segments, options.segmentBytes(), r.hardState());
-        segments.open(r.segmentMaxIndex(), r.cut());
-        try {
-            entries = logAfterSnapshot(r, meta, dir.resolve(LogFormat.segmentName(first)));
-            if (entries == null) {
-                // The log does not hold the snapshot's last entry: it is a log the snapshot overrides. An
-                // install writes the reset before the snapshot goes in place, so no crash leaves this; a
-                // snapshot put in by hand might.
-                LOG.log(Level.WARNING, () -> dir + ": the log does not hold the last entry of " + meta
-                        + "; dropping it, as installing the snapshot would have");
-                if (r.hardState().commit() > meta.index()) {
-                    throw new CorruptStoreException(snapshot.file(), -1, "the log diverges from " + meta
-                            + " yet the hard state commits " + r.hardState().commit() + ", beyond it");
-                }
-                writer.startSegmentWithReset(meta);
-                entries = List.of();
-            }
-            setTerms(entries);
-            if (meta != null) {
-                segments.compact(meta);
-                snapshot.deleteOlder(listing.snapshots());
-            }
-            // A reset above rolled to a new segment of this format already.
-            upgradeFormat(segments.current() == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION, listing.marker());
-        } catch (RuntimeException e) {
-            segments.closeAfterFailure();
-            throw e;
-        }
-    }
-
-    /**
-     * The entries after the snapshot in what replay found; null if the log does not hold the snapshot's
-     * last entry (so the snapshot overrides it).
-     */
-    private static List<Entry> logAfterSnapshot(LogReplay.Result r, SnapshotMeta snapshot, Path firstSegmentFile) {
-        List<Entry> log = r.entries();
-        if (snapshot == null) return log;
-        long s = snapshot.index();
-        long base = r.base();
-        if (base < 0) return List.of(); // no entry and no reset since the deleted segments: nothing after the snapshot
-        if (base > s) {
-            throw new CorruptStoreException(firstSegmentFile, -1, "the log after " + snapshot + " starts at entry "
-                    + (base + 1) + ": entries " + (s + 1) + ".." + base + " are missing");
-        }
-        if (base == s) return log; // its last entry lay in a deleted segment, or a reset put the log there
-        if (base + log.size() < s || log.get((int) (s - base - 1)).term() != snapshot.term()) return null;
-        return List.copyOf(log.subList((int) (s - base), log.size()));
-    }
-
-    /**
-     * Brings a store of an older format up to this one: its next write goes to a new segment of this format
-     * (older segments stay readable until compaction deletes them), then the marker says this format, so that
-     * an older build refuses the store plainly instead of misreading it. A crash between the two leaves a
-     * store this build opens as it is, and an older build refuses at the new segment's header.
-     */
-    private void upgradeFormat(int lastSegmentVersion, LogFormat.Marker found) {
-        if (lastSegmentVersion < LogFormat.FORMAT_VERSION) writer.startSegment();
-        directory.upgradeMarker(found);
+        StoreFiles files = new StoreFiles(dir.toAbsolutePath().normalize(), options.sync(), Objects.requireNonNull(io, "io"));
+        return new FileStorage(files, StoreRecovery.recover(files, options));
     }
 
     @Override
@@ -338,11 +260,6 @@ public final class FileStorage implements Storage {
             entries = List.of();
         }
         if (terms.length > 64 && termCount < terms.length / 4) terms = Arrays.copyOf(terms, Math.max(64, termCount * 2));
-    }
-
-    private void setTerms(List<Entry> log) {
-        termCount = 0;
-        for (Entry e : log) addTerm(e.term());
     }
 
     private void addTerm(long term) {
