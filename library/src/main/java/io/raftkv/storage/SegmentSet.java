@@ -48,8 +48,8 @@ final class SegmentSet {
 
     /**
      * Checks the segments found at open (their numbers, sorted) against the record of the newest, and makes the
-     * newest the current one. Returns the number of the first, or 0 if there is none (a new store, whose first
-     * segment {@link #rollOver} writes).
+     * newest the current one, recording it if a crash came between its rename and its record. Returns the number
+     * of the first, or 0 if there is none (a new store, whose first segment {@link #rollOver} writes).
      *
      * @throws CorruptStoreException if one is missing, or the first one is not 1 though no snapshot covers those before it
      */
