@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.lang.System.Logger.Level;
 
@@ -83,9 +84,6 @@ public final class TcpTransport implements PolledTransport {
     /** Per-peer queue capacity, in messages, when none is given. */
     public static final int DEFAULT_QUEUE_CAPACITY = 4096;
 
-    static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-    /** Below an election timeout's usual range, so a restarted peer is heard from before it campaigns. */
-    static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int CONNECT_TIMEOUT_MILLIS = 1000;
     /** How long after start a peer that was never reached is quietly retried (DEBUG), since peers start in turn. */
     static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -857,7 +855,9 @@ public final class TcpTransport implements PolledTransport {
         ByteBuffer leftover;
         /** The node thread's encoding buffer for direct writes. */
         final ByteBuffer direct = ByteBuffer.allocate(64 * 1024);
-        long backoffNanos = MIN_BACKOFF_NANOS;
+        final Backoff backoff = new Backoff();
+        /** What ends a backoff early: the transport closes, or the peer dialled this node. */
+        final BooleanSupplier backoffCutShort = () -> closed || peerCameUp;
         String lastFailure;
         boolean everConnected;
         long startedNanos;
@@ -947,11 +947,10 @@ public final class TcpTransport implements PolledTransport {
             while (!closed) {
                 SocketChannel ch = dial();
                 if (ch == null) {
-                    pause(backoffNanos);
-                    backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+                    backoff.pause(this, backoffCutShort);
                     continue;
                 }
-                backoffNanos = MIN_BACKOFF_NANOS;
+                backoff.reset();
                 try {
                     serve(ch);
                 } catch (IOException | RuntimeException e) { // whatever it was, the link must come back
@@ -1100,13 +1099,6 @@ public final class TcpTransport implements PolledTransport {
                 LockSupport.parkNanos(this, pause);
                 pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(5));
             }
-        }
-
-        /** Sleeps for the backoff; close() cuts it short. */
-        private void pause(long nanos) {
-            long deadline = System.nanoTime() + nanos;
-            long left;
-            while (!closed && !peerCameUp && (left = deadline - System.nanoTime()) > 0) LockSupport.parkNanos(this, left);
         }
     }
 
