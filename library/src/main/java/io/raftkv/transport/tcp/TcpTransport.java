@@ -88,7 +88,6 @@ public final class TcpTransport implements PolledTransport {
     /** How long after start a peer that was never reached is quietly retried (DEBUG), since peers start in turn. */
     static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
-    private static final long JOIN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final int selfId;
     private final Map<Integer, InetSocketAddress> peers;
@@ -97,10 +96,9 @@ public final class TcpTransport implements PolledTransport {
     private final MessageSink sink;
     private final FrameCodec codec;
     private final int queueCapacity;
-    private final String threadPrefix;
 
     private final Map<Integer, PeerLink> links = new TreeMap<>();
-    private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+    private final TransportThreads threads;
     private final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong refusedConnections = new AtomicLong();
@@ -115,7 +113,6 @@ public final class TcpTransport implements PolledTransport {
     private final Map<Integer, InboundProtocol> others = new ConcurrentHashMap<>();
     /** Where each peer is dialled from: a fixed local address per peer, or none (an ephemeral port). */
     private volatile Map<Integer, InetSocketAddress> dialFrom = Map.of();
-    private ThreadFactory threadFactory = Thread.ofVirtual().factory();
     /** Whether the node's thread reads the peers' connections ({@link #pollInbound()}); fixed before start. */
     private boolean polling;
     /** What the node's thread waits on when polling; null otherwise. */
@@ -159,7 +156,7 @@ public final class TcpTransport implements PolledTransport {
         this.sink = Objects.requireNonNull(sink, "sink");
         this.codec = Objects.requireNonNull(codec, "codec");
         this.queueCapacity = queueCapacity;
-        this.threadPrefix = "raftkv-tcp-" + selfId + "-";
+        this.threads = new TransportThreads(selfId);
         for (var e : new TreeMap<>(this.peers).entrySet()) {
             if (e.getKey() != selfId) links.put(e.getKey(), new PeerLink(e.getKey(), e.getValue()));
         }
@@ -231,7 +228,7 @@ public final class TcpTransport implements PolledTransport {
         Objects.requireNonNull(factory, "factory");
         synchronized (lifecycle) {
             if (started) throw new IllegalStateException("the thread factory must be set before start()");
-            this.threadFactory = factory;
+            threads.factory(factory);
         }
         return this;
     }
@@ -303,7 +300,7 @@ public final class TcpTransport implements PolledTransport {
             }
             server = s;
             started = true;
-            spawn("accept", this::acceptLoop);
+            threads.spawn("accept", this::acceptLoop);
             for (PeerLink link : links.values()) link.start();
             LOG.log(Level.DEBUG, () -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
             return this;
@@ -363,7 +360,7 @@ public final class TcpTransport implements PolledTransport {
 
     /** The threads this transport has started and that have not yet ended. */
     public List<Thread> threads() {
-        return List.copyOf(threads);
+        return threads.list();
     }
 
     /** Closes every socket and joins every thread; later sends are dropped. Idempotent. */
@@ -389,29 +386,9 @@ public final class TcpTransport implements PolledTransport {
         }
         for (PeerLink link : links.values()) link.stop();
         for (Socket s : inbound) closeQuietly(s);
-        long deadline = System.nanoTime() + JOIN_TIMEOUT_NANOS;
-        // Threads may still be starting readers while we join; loop until the set is empty or time is up.
-        while (!threads.isEmpty()) {
-            for (Thread t : List.copyOf(threads)) {
-                if (t == Thread.currentThread()) {
-                    threads.remove(t);
-                    continue;
-                }
-                t.interrupt();
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.log(Level.WARNING, () -> "node " + selfId + ": transport threads did not stop within 5 s: " + threads);
-                    return;
-                }
-                try {
-                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        threads.joinAll(() -> {
             for (Socket s : inbound) closeQuietly(s);
-        }
+        });
     }
 
     @Override
@@ -454,31 +431,6 @@ public final class TcpTransport implements PolledTransport {
         return b.toString();
     }
 
-    // --- threads -------------------------------------------------------------------------------------
-
-    private Thread spawn(String name, Runnable body) {
-        Thread t = unstarted(name, body);
-        t.start();
-        return t;
-    }
-
-    /** A thread of this transport, registered (so close() joins it) but not started. */
-    private Thread unstarted(String name, Runnable body) {
-        Thread t = threadFactory.newThread(() -> {
-            try {
-                body.run();
-            } catch (RuntimeException | Error e) {
-                LOG.log(Level.ERROR, "node " + selfId + ": transport thread " + Thread.currentThread().getName()
-                        + " failed", e);
-            } finally {
-                threads.remove(Thread.currentThread());
-            }
-        });
-        t.setName(threadPrefix + name);
-        threads.add(t);
-        return t;
-    }
-
     // --- accepting side ------------------------------------------------------------------------------
 
     private void acceptLoop() {
@@ -498,7 +450,7 @@ public final class TcpTransport implements PolledTransport {
                 inbound.remove(socket);
                 return;
             }
-            spawn("in-" + socket.getRemoteSocketAddress(), () -> serveInbound(socket));
+            threads.spawn("in-" + socket.getRemoteSocketAddress(), () -> serveInbound(socket));
         }
     }
 
@@ -511,13 +463,13 @@ public final class TcpTransport implements PolledTransport {
             int peer = acceptHandshake(socket, remote, other);
             if (peer == OTHER_PROTOCOL) {
                 socket.setSoTimeout(0);
-                Thread.currentThread().setName(threadPrefix + "client-" + remote);
+                threads.rename("client-" + remote);
                 other[0].serve(socket, new DataInputStream(socket.getInputStream()));
                 handedOver = adopted.remove(socket);
                 return;
             }
             if (peer < 0) return;
-            Thread.currentThread().setName(threadPrefix + "in-" + peer);
+            threads.rename("in-" + peer);
             socket.setSoTimeout(0);
             if (polling) {
                 SocketChannel ch = socket.getChannel();
@@ -871,7 +823,7 @@ public final class TcpTransport implements PolledTransport {
             startedNanos = System.nanoTime();
             // Known before it runs: a peer dialling in may hand it the link (peerCameUp) as soon as it has
             // connected, and a wake-up sent to a writer not yet recorded here would be lost for good.
-            Thread t = unstarted("out-" + peer, this::run);
+            Thread t = threads.unstarted("out-" + peer, this::run);
             writer = t;
             t.start();
         }
