@@ -99,15 +99,8 @@ public final class TcpTransport implements PolledTransport {
 
     private final Map<Integer, PeerLink> links = new TreeMap<>();
     private final TransportThreads threads;
-    private final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong refusedConnections = new AtomicLong();
-    private final AtomicLong badFrames = new AtomicLong();
-    private final AtomicLong misaddressed = new AtomicLong();
-
-    private final AtomicLong cut = new AtomicLong();
-
-    private volatile boolean closed;
+    /** The counters, the filter, the open accepted connections and the closed flag: what the parts share. */
+    private final TransportState state;
     private volatile ServerSocket server;
     /** The other protocols served on this port, by magic; written only before start. */
     private final Map<Integer, InboundProtocol> others = new ConcurrentHashMap<>();
@@ -125,8 +118,6 @@ public final class TcpTransport implements PolledTransport {
     private final Set<Socket> adopted = ConcurrentHashMap.newKeySet();
     /** The thread that polls this transport (the node's), once it has; wake-ups from it are needless. */
     private volatile Thread poller;
-    /** Which links pass messages: every one unless a test cuts some. */
-    private volatile LinkFilter linked = (from, to) -> true;
     private final Object lifecycle = new Object();
     private boolean started;
 
@@ -157,6 +148,7 @@ public final class TcpTransport implements PolledTransport {
         this.codec = Objects.requireNonNull(codec, "codec");
         this.queueCapacity = queueCapacity;
         this.threads = new TransportThreads(selfId);
+        this.state = new TransportState(selfId, clusterId, clusterIdBytes, this.peers, codec);
         for (var e : new TreeMap<>(this.peers).entrySet()) {
             if (e.getKey() != selfId) links.put(e.getKey(), new PeerLink(e.getKey(), e.getValue()));
         }
@@ -243,7 +235,7 @@ public final class TcpTransport implements PolledTransport {
     public TcpTransport pollInbound() {
         synchronized (lifecycle) {
             if (started) throw new IllegalStateException("pollInbound must be called before start()");
-            if (closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
+            if (state.closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
             if (polling) return this;
             try {
                 // Made now, not at start: a node's thread may wait on the transport before it is started.
@@ -263,12 +255,12 @@ public final class TcpTransport implements PolledTransport {
     }
 
     /**
-     * Lets a message from node a to node b pass only while {@code linked.linked(a, b)}: this node drops what
+     * Lets a message from node a to node b pass only while {@code state.linked.linked(a, b)}: this node drops what
      * it would send on a cut link and what it receives on one, while the connections stay up. For partitions
      * in tests of a cluster whose nodes share one host; the filter is asked on every message.
      */
     public void linkFilter(LinkFilter linked) {
-        this.linked = Objects.requireNonNull(linked, "linked");
+        state.linked = Objects.requireNonNull(linked, "linked");
     }
 
     /**
@@ -280,7 +272,7 @@ public final class TcpTransport implements PolledTransport {
      */
     public TcpTransport start() {
         synchronized (lifecycle) {
-            if (closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
+            if (state.closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
             if (started) throw new IllegalStateException("this transport of node " + selfId + " is already started");
             InetSocketAddress given = peers.get(selfId);
             InetSocketAddress address = new InetSocketAddress(given.getHostString(), given.getPort()); // resolved now
@@ -315,17 +307,17 @@ public final class TcpTransport implements PolledTransport {
 
     @Override
     public void send(Message message) {
-        if (closed) {
-            dropped.incrementAndGet();
+        if (state.closed) {
+            state.dropped.incrementAndGet();
             return;
         }
         PeerLink link = links.get(message.to());
-        if (link != null && !linked.linked(selfId, message.to())) {
-            cut.incrementAndGet();
+        if (link != null && !state.linked.linked(selfId, message.to())) {
+            state.cut.incrementAndGet();
             return;
         }
         if (link == null) {
-            dropped.incrementAndGet();
+            state.dropped.incrementAndGet();
             LOG.log(Level.WARNING, () -> "node " + selfId + " dropped a " + message.getClass().getSimpleName()
                     + " to node " + message.to() + ", which is not in its peer map " + new TreeMap<>(peers).keySet());
             return;
@@ -335,27 +327,27 @@ public final class TcpTransport implements PolledTransport {
 
     /** Messages dropped on the sending side: queue full, unknown destination, or sent after close. */
     public long droppedCount() {
-        return dropped.get();
+        return state.dropped.get();
     }
 
     /** Messages dropped, sent or received, because the link filter cut their peer off. */
     public long cutCount() {
-        return cut.get();
+        return state.cut.get();
     }
 
     /** Inbound connections refused at the handshake. */
     public long refusedConnectionCount() {
-        return refusedConnections.get();
+        return state.refusedConnections.get();
     }
 
     /** Inbound connections closed because of a bad frame. */
     public long badFrameCount() {
-        return badFrames.get();
+        return state.badFrames.get();
     }
 
     /** Inbound messages dropped because their {@code to} or {@code from} did not fit the connection. */
     public long misaddressedCount() {
-        return misaddressed.get();
+        return state.misaddressed.get();
     }
 
     /** The threads this transport has started and that have not yet ended. */
@@ -363,12 +355,12 @@ public final class TcpTransport implements PolledTransport {
         return threads.list();
     }
 
-    /** Closes every socket and joins every thread; later sends are dropped. Idempotent. */
+    /** Closes every socket and joins every thread; later sends are state.dropped. Idempotent. */
     @Override
     public void close() {
         synchronized (lifecycle) {
-            if (closed) return;
-            closed = true;
+            if (state.closed) return;
+            state.closed = true;
         }
         closeQuietly(server);
         Selector sel = selector;
@@ -385,15 +377,15 @@ public final class TcpTransport implements PolledTransport {
             closeQuietly(sel);
         }
         for (PeerLink link : links.values()) link.stop();
-        for (Socket s : inbound) closeQuietly(s);
+        for (Socket s : state.inbound) closeQuietly(s);
         threads.joinAll(() -> {
-            for (Socket s : inbound) closeQuietly(s);
+            for (Socket s : state.inbound) closeQuietly(s);
         });
     }
 
     @Override
     public String toString() {
-        return "TcpTransport[node " + selfId + ", cluster " + clusterId + (closed ? ", closed]" : "]");
+        return "TcpTransport[node " + selfId + ", cluster " + clusterId + (state.closed ? ", closed]" : "]");
     }
 
     /** Where a writer that has a backlog is stuck, as the top of its stack; empty when it has none. */
@@ -410,9 +402,9 @@ public final class TcpTransport implements PolledTransport {
      * operator's question "why does node b not hear from node a?".
      */
     public String describe() {
-        StringBuilder b = new StringBuilder("node " + selfId + (closed ? " (closed)" : "") + ": dropped " + dropped.get()
-                + ", cut " + cut.get() + ", bad frames " + badFrames.get() + ", refused " + refusedConnections.get()
-                + ", misaddressed " + misaddressed.get() + ", inbound connections " + inbound.size() + "; links");
+        StringBuilder b = new StringBuilder("node " + selfId + (state.closed ? " (closed)" : "") + ": dropped " + state.dropped.get()
+                + ", cut " + state.cut.get() + ", bad frames " + state.badFrames.get() + ", refused " + state.refusedConnections.get()
+                + ", misaddressed " + state.misaddressed.get() + ", inbound connections " + state.inbound.size() + "; links");
         for (PeerLink link : links.values()) {
             Thread w = link.writer;
             b.append(" [to ").append(link.peer).append(": ")
@@ -435,19 +427,19 @@ public final class TcpTransport implements PolledTransport {
 
     private void acceptLoop() {
         ServerSocket s = server;
-        while (!closed) {
+        while (!state.closed) {
             Socket socket;
             try {
                 socket = s.accept();
             } catch (IOException e) {
-                if (!closed) LOG.log(Level.WARNING, "node " + selfId + ": accept on " + localAddress() + " failed", e);
+                if (!state.closed) LOG.log(Level.WARNING, "node " + selfId + ": accept on " + localAddress() + " failed", e);
                 if (s.isClosed()) return;
                 continue;
             }
-            inbound.add(socket);
-            if (closed) {
+            state.inbound.add(socket);
+            if (state.closed) {
                 closeQuietly(socket);
-                inbound.remove(socket);
+                state.inbound.remove(socket);
                 return;
             }
             threads.spawn("in-" + socket.getRemoteSocketAddress(), () -> serveInbound(socket));
@@ -482,11 +474,11 @@ public final class TcpTransport implements PolledTransport {
             }
             readFrames(socket, peer, remote);
         } catch (IOException e) {
-            if (!closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
+            if (!state.closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
         } finally {
             if (!handedOver) {
                 closeQuietly(socket);
-                inbound.remove(socket);
+                state.inbound.remove(socket);
             }
         }
     }
@@ -555,7 +547,7 @@ public final class TcpTransport implements PolledTransport {
     }
 
     private int refuse(DataOutputStream out, String remote, String why, boolean tell) {
-        refusedConnections.incrementAndGet();
+        state.refusedConnections.incrementAndGet();
         LOG.log(Level.WARNING, () -> "node " + selfId + " (cluster '" + clusterId + "') refused a connection from " + remote
                 + ": " + why);
         if (tell && out != null) {
@@ -570,35 +562,35 @@ public final class TcpTransport implements PolledTransport {
 
     private void readFrames(Socket socket, int peer, String remote) throws IOException {
         FrameReader reader = new FrameReader(socket.getInputStream(), codec);
-        while (!closed) {
+        while (!state.closed) {
             Message m;
             try {
                 m = reader.read();
             } catch (FrameException e) {
-                badFrames.incrementAndGet();
+                state.badFrames.incrementAndGet();
                 LOG.log(Level.WARNING, () -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
                         + "): " + e.getMessage());
                 return;
             } catch (EOFException e) {
-                if (!closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " closed its connection: " + e.getMessage());
+                if (!state.closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " closed its connection: " + e.getMessage());
                 return;
             }
             if (m == null) {
-                if (!closed) LOG.log(Level.DEBUG, () -> "node " + selfId + ": node " + peer + " closed its connection");
+                if (!state.closed) LOG.log(Level.DEBUG, () -> "node " + selfId + ": node " + peer + " closed its connection");
                 return;
             }
             take(m, peer);
         }
     }
 
-    /** Hands a message that came on {@code peer}'s connection to the sink, unless its link is cut or it is misaddressed. */
+    /** Hands a message that came on {@code peer}'s connection to the sink, unless its link is cut or it is state.misaddressed. */
     private void take(Message m, int peer) {
-        if (!linked.linked(peer, selfId)) {
-            cut.incrementAndGet();
+        if (!state.linked.linked(peer, selfId)) {
+            state.cut.incrementAndGet();
             return;
         }
         if (m.to() != selfId || m.from() != peer) {
-            misaddressed.incrementAndGet();
+            state.misaddressed.incrementAndGet();
             LOG.log(Level.WARNING, () -> "node " + selfId + " dropped a " + m.getClass().getSimpleName() + " from "
                     + m.from() + " to " + m.to() + " that came on node " + peer + "'s connection");
             return;
@@ -679,10 +671,10 @@ public final class TcpTransport implements PolledTransport {
         ch.configureBlocking(false);
         adopted.add(socket);
         // From now on the connection is the node thread's to close (or this transport's close, by its key).
-        inbound.remove(socket);
+        state.inbound.remove(socket);
         toRegister.add(new Registration(ch, c, c::close));
         wakeup();
-        if (closed) closeUnregistered(); // close() may have emptied the queue just before this one joined it
+        if (state.closed) closeUnregistered(); // close() may have emptied the queue just before this one joined it
     }
 
     private void closeUnregistered() {
@@ -748,7 +740,7 @@ public final class TcpTransport implements PolledTransport {
                 for (ByteBuffer frame; (frame = frames.next()) != null; ) take(codec.decode(frame), peer);
                 if (n < 0) close(frames.holdsPart() ? "closed its connection inside a frame" : null);
             } catch (FrameException e) {
-                badFrames.incrementAndGet();
+                state.badFrames.incrementAndGet();
                 LOG.log(Level.WARNING, () -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
                         + "): " + e.getMessage());
                 close(null);
@@ -756,7 +748,7 @@ public final class TcpTransport implements PolledTransport {
                 close("its connection failed: " + e);
             } catch (RuntimeException e) {
                 // A codec fault: this connection goes, and the node's thread, which runs this, carries on.
-                badFrames.incrementAndGet();
+                state.badFrames.incrementAndGet();
                 LOG.log(Level.WARNING, "node " + selfId + " closed its connection from node " + peer + " (" + remote
                         + ") on a frame it could not decode", e);
                 close(null);
@@ -770,8 +762,8 @@ public final class TcpTransport implements PolledTransport {
 
         void close(String why) {
             closeQuietly(socket);
-            inbound.remove(socket);
-            if (why != null && !closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " " + why);
+            state.inbound.remove(socket);
+            if (why != null && !state.closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " " + why);
         }
     }
 
@@ -809,7 +801,7 @@ public final class TcpTransport implements PolledTransport {
         final ByteBuffer direct = ByteBuffer.allocate(64 * 1024);
         final Backoff backoff = new Backoff();
         /** What ends a backoff early: the transport closes, or the peer dialled this node. */
-        final BooleanSupplier backoffCutShort = () -> closed || peerCameUp;
+        final BooleanSupplier backoffCutShort = () -> state.closed || peerCameUp;
         String lastFailure;
         boolean everConnected;
         long startedNanos;
@@ -835,7 +827,7 @@ public final class TcpTransport implements PolledTransport {
                 return;
             }
             if (!queue.offer(m)) {
-                long n = dropped.incrementAndGet();
+                long n = state.dropped.incrementAndGet();
                 if (Long.bitCount(n) == 1) { // 1, 2, 4, 8...: a full queue is noticed without flooding the log
                     LOG.log(Level.INFO, () -> "node " + selfId + ": the queue to node " + peer + " is full ("
                             + queueCapacity + " messages); dropped " + n + " messages in all so far");
@@ -857,7 +849,7 @@ public final class TcpTransport implements PolledTransport {
                 buf.flip();
             } catch (RuntimeException e) { // too large for a frame (IllegalArgumentException), or a codec fault
                 owner.set(IDLE);
-                dropped.incrementAndGet();
+                state.dropped.incrementAndGet();
                 LOG.log(Level.WARNING, "node " + selfId + " dropped a message to node " + peer + ": " + e);
                 return;
             }
@@ -896,7 +888,7 @@ public final class TcpTransport implements PolledTransport {
         }
 
         void run() {
-            while (!closed) {
+            while (!state.closed) {
                 SocketChannel ch = dial();
                 if (ch == null) {
                     backoff.pause(this, backoffCutShort);
@@ -906,7 +898,7 @@ public final class TcpTransport implements PolledTransport {
                 try {
                     serve(ch);
                 } catch (IOException | RuntimeException e) { // whatever it was, the link must come back
-                    if (!closed) {
+                    if (!state.closed) {
                         LOG.log(Level.INFO, () -> "node " + selfId + ": the connection to node " + peer + " at " + address
                                 + " failed, reconnecting: " + e);
                     }
@@ -932,7 +924,7 @@ public final class TcpTransport implements PolledTransport {
                 return null;
             }
             channel = ch;
-            if (closed) { // close() may have missed this socket
+            if (state.closed) { // close() may have missed this socket
                 closeQuietly(ch);
                 return null;
             }
@@ -974,7 +966,7 @@ public final class TcpTransport implements PolledTransport {
                 String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
                 // Peers start one after another: not reaching one early on is expected, and only DEBUG.
                 boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
-                if (!closed && !failure.equals(lastFailure)) {
+                if (!state.closed && !failure.equals(lastFailure)) {
                     // Logged once per distinct failure: a peer that is down for a minute logs one line.
                     Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
                             ? Level.WARNING : starting ? Level.DEBUG : Level.INFO;
@@ -992,7 +984,7 @@ public final class TcpTransport implements PolledTransport {
             ByteBuffer out = ByteBuffer.allocate(64 * 1024);
             ByteBuffer probe = ByteBuffer.allocate(1);
             // owner is WRITER here (from the start, or set so before a failed connection was left).
-            while (!closed) {
+            while (!state.closed) {
                 if (owner.get() != WRITER) {
                     LockSupport.park(this);
                     continue;
@@ -1008,7 +1000,7 @@ public final class TcpTransport implements PolledTransport {
                     try {
                         size = codec.encodedSize(m);
                     } catch (IllegalArgumentException e) {
-                        dropped.incrementAndGet();
+                        state.dropped.incrementAndGet();
                         LOG.log(Level.WARNING, "node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
                         continue;
                     }
@@ -1047,7 +1039,7 @@ public final class TcpTransport implements PolledTransport {
             while (true) {
                 ch.write(b);
                 if (!b.hasRemaining()) return;
-                if (closed) throw new IOException("the transport is closed");
+                if (state.closed) throw new IOException("the transport is closed");
                 LockSupport.parkNanos(this, pause);
                 pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(5));
             }
