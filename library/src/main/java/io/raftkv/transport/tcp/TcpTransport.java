@@ -84,10 +84,8 @@ public final class TcpTransport implements PolledTransport {
     /** Per-peer queue capacity, in messages, when none is given. */
     public static final int DEFAULT_QUEUE_CAPACITY = 4096;
 
-    private static final int CONNECT_TIMEOUT_MILLIS = 1000;
-    /** How long after start a peer that was never reached is quietly retried (DEBUG), since peers start in turn. */
-    static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
+    /** How long either side of the peer handshake waits for the other. */
+    static final int HANDSHAKE_TIMEOUT_MILLIS = 2000;
 
     private final int selfId;
     private final Map<Integer, InetSocketAddress> peers;
@@ -150,7 +148,9 @@ public final class TcpTransport implements PolledTransport {
         this.threads = new TransportThreads(selfId);
         this.state = new TransportState(selfId, clusterId, clusterIdBytes, this.peers, codec);
         for (var e : new TreeMap<>(this.peers).entrySet()) {
-            if (e.getKey() != selfId) links.put(e.getKey(), new PeerLink(e.getKey(), e.getValue()));
+            if (e.getKey() != selfId) {
+                links.put(e.getKey(), new PeerLink(state, threads, e.getKey(), e.getValue(), queueCapacity));
+            }
         }
     }
 
@@ -293,7 +293,7 @@ public final class TcpTransport implements PolledTransport {
             server = s;
             started = true;
             threads.spawn("accept", this::acceptLoop);
-            for (PeerLink link : links.values()) link.start();
+            links.forEach((peer, link) -> link.start(dialFrom.get(peer)));
             LOG.log(Level.DEBUG, () -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
             return this;
         }
@@ -388,15 +388,6 @@ public final class TcpTransport implements PolledTransport {
         return "TcpTransport[node " + selfId + ", cluster " + clusterId + (state.closed ? ", closed]" : "]");
     }
 
-    /** Where a writer that has a backlog is stuck, as the top of its stack; empty when it has none. */
-    private static String waitingIn(Thread writer, PeerLink link) {
-        if (link.queue.isEmpty()) return "";
-        StringBuilder b = new StringBuilder(" in");
-        StackTraceElement[] stack = writer.getStackTrace();
-        for (int i = 0; i < Math.min(8, stack.length); i++) b.append(' ').append(stack[i]);
-        return b.toString();
-    }
-
     /**
      * The state of each outgoing link and the counters, in one line: for a test's failure message or an
      * operator's question "why does node b not hear from node a?".
@@ -405,21 +396,7 @@ public final class TcpTransport implements PolledTransport {
         StringBuilder b = new StringBuilder("node " + selfId + (state.closed ? " (closed)" : "") + ": dropped " + state.dropped.get()
                 + ", cut " + state.cut.get() + ", bad frames " + state.badFrames.get() + ", refused " + state.refusedConnections.get()
                 + ", misaddressed " + state.misaddressed.get() + ", inbound connections " + state.inbound.size() + "; links");
-        for (PeerLink link : links.values()) {
-            Thread w = link.writer;
-            b.append(" [to ").append(link.peer).append(": ")
-                    .append(switch (link.owner.get()) {
-                        case PeerLink.IDLE -> "idle";
-                        case PeerLink.DIRECT -> "node writing";
-                        default -> "writer";
-                    })
-                    .append(link.channel != null ? ", connected" : ", not connected")
-                    .append(", queued ").append(link.queue.size())
-                    .append(link.broken ? ", broken" : "")
-                    .append(link.lastFailure != null ? ", last failure " + link.lastFailure : "")
-                    .append(w == null ? ", no writer" : ", writer " + w.getState() + waitingIn(w, link))
-                    .append(']');
-        }
+        for (PeerLink link : links.values()) link.describe(b);
         return b.toString();
     }
 
@@ -767,286 +744,7 @@ public final class TcpTransport implements PolledTransport {
         }
     }
 
-    // --- dialling side -------------------------------------------------------------------------------
-
-    /**
-     * The sending end towards one peer: its queue, its writer thread and its current connection.
-     *
-     * <p>The writer thread dials, handshakes and reconnects. Once connected and with nothing queued, the link
-     * is idle, and the node's thread (the only caller of {@link #send}) writes a message straight into the
-     * socket, non-blocking, instead of waking the writer: a commit crosses two such links, and each wake-up
-     * of another thread costs more than the write. Whatever does not fit the socket's buffer, and every
-     * message that arrives while the writer is busy, goes through the queue and the writer, so a slow peer
-     * never blocks the node. {@code owner} says who may touch the connection: IDLE (nobody: the node may
-     * take it), DIRECT (the node, writing) or WRITER (the writer thread).
-     */
-    private final class PeerLink {
-        static final int IDLE = 0;
-        static final int DIRECT = 1;
-        static final int WRITER = 2;
-
-        final int peer;
-        final InetSocketAddress address;
-        final MpscAtomicArrayQueue<Message> queue = new MpscAtomicArrayQueue<>(queueCapacity);
-        final AtomicInteger owner = new AtomicInteger(WRITER);
-        volatile Thread writer;
-        volatile SocketChannel channel;
-        /** Set by the node when a direct write failed: the writer must reconnect. */
-        volatile boolean broken;
-        /** Set when the peer dialled this node: it is up (perhaps restarted), so backoff ends and a stale connection is checked now. */
-        volatile boolean peerCameUp;
-        /** What a direct write left unwritten, for the writer to finish before anything else; node thread writes it only in DIRECT. */
-        ByteBuffer leftover;
-        /** The node thread's encoding buffer for direct writes. */
-        final ByteBuffer direct = ByteBuffer.allocate(64 * 1024);
-        final Backoff backoff = new Backoff();
-        /** What ends a backoff early: the transport closes, or the peer dialled this node. */
-        final BooleanSupplier backoffCutShort = () -> state.closed || peerCameUp;
-        String lastFailure;
-        boolean everConnected;
-        long startedNanos;
-
-        PeerLink(int peer, InetSocketAddress address) {
-            this.peer = peer;
-            this.address = address;
-        }
-
-        void start() {
-            startedNanos = System.nanoTime();
-            // Known before it runs: a peer dialling in may hand it the link (peerCameUp) as soon as it has
-            // connected, and a wake-up sent to a writer not yet recorded here would be lost for good.
-            Thread t = threads.unstarted("out-" + peer, this::run);
-            writer = t;
-            t.start();
-        }
-
-        /** Called by the node's thread only. */
-        void offer(Message m) {
-            if (owner.get() == IDLE && queue.isEmpty() && owner.compareAndSet(IDLE, DIRECT)) {
-                writeDirect(m);
-                return;
-            }
-            if (!queue.offer(m)) {
-                long n = state.dropped.incrementAndGet();
-                if (Long.bitCount(n) == 1) { // 1, 2, 4, 8...: a full queue is noticed without flooding the log
-                    LOG.log(Level.INFO, () -> "node " + selfId + ": the queue to node " + peer + " is full ("
-                            + queueCapacity + " messages); dropped " + n + " messages in all so far");
-                }
-                return;
-            }
-            // Wake the writer whenever it owns the link or takes it now. An unpark of a writer that is busy only
-            // leaves it a permit; being generous here is what keeps a queued message from waiting on a wake-up
-            // that never comes.
-            if (owner.get() == WRITER || owner.compareAndSet(IDLE, WRITER)) wakeWriter();
-        }
-
-        private void writeDirect(Message m) {
-            ByteBuffer buf;
-            try {
-                int size = codec.encodedSize(m);
-                buf = size <= direct.capacity() ? direct.clear() : ByteBuffer.allocate(size);
-                codec.encode(m, buf);
-                buf.flip();
-            } catch (RuntimeException e) { // too large for a frame (IllegalArgumentException), or a codec fault
-                owner.set(IDLE);
-                state.dropped.incrementAndGet();
-                LOG.log(Level.WARNING, "node " + selfId + " dropped a message to node " + peer + ": " + e);
-                return;
-            }
-            try {
-                SocketChannel ch = channel;
-                if (ch == null) throw new IOException("no connection");
-                ch.write(buf);
-                if (!buf.hasRemaining()) {
-                    owner.set(IDLE);
-                    return;
-                }
-                // The socket's buffer is full: the writer finishes this frame, waiting if it must.
-                leftover = ByteBuffer.allocate(buf.remaining()).put(buf).flip();
-            } catch (IOException | RuntimeException e) {
-                broken = true; // the writer reconnects; the message is lost, and Raft resends
-            }
-            owner.set(WRITER);
-            wakeWriter();
-        }
-
-        /** The peer dialled this node: end a backoff, and have an idle connection checked (it may be the peer's old one). */
-        void peerCameUp() {
-            peerCameUp = true;
-            owner.compareAndSet(IDLE, WRITER);
-            wakeWriter();
-        }
-
-        private void wakeWriter() {
-            Thread w = writer;
-            if (w != null) LockSupport.unpark(w);
-        }
-
-        void stop() {
-            closeQuietly(channel);
-            wakeWriter();
-        }
-
-        void run() {
-            while (!state.closed) {
-                SocketChannel ch = dial();
-                if (ch == null) {
-                    backoff.pause(this, backoffCutShort);
-                    continue;
-                }
-                backoff.reset();
-                try {
-                    serve(ch);
-                } catch (IOException | RuntimeException e) { // whatever it was, the link must come back
-                    if (!state.closed) {
-                        LOG.log(Level.INFO, () -> "node " + selfId + ": the connection to node " + peer + " at " + address
-                                + " failed, reconnecting: " + e);
-                    }
-                } finally {
-                    owner.set(WRITER); // the node must not take a link whose connection is gone
-                    closeQuietly(ch);
-                    channel = null;
-                    leftover = null;
-                    broken = false;
-                }
-            }
-            queue.clear();
-        }
-
-        /** Connects and handshakes, in blocking mode; null (after logging a change of failure) if that failed. */
-        private SocketChannel dial() {
-            peerCameUp = false;
-            SocketChannel ch;
-            try {
-                ch = SocketChannel.open();
-            } catch (IOException e) {
-                lastFailure = "cannot open a socket: " + e.getMessage();
-                return null;
-            }
-            channel = ch;
-            if (state.closed) { // close() may have missed this socket
-                closeQuietly(ch);
-                return null;
-            }
-            try {
-                Socket s = ch.socket();
-                s.setTcpNoDelay(true);
-                InetSocketAddress from = dialFrom.get(peer);
-                if (from != null) {
-                    s.setReuseAddress(true);
-                    s.bind(from);
-                }
-                // Resolved at every dial: a peer's name may not resolve yet when this node starts, or may move.
-                s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
-                s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
-                out.writeInt(HANDSHAKE_MAGIC);
-                out.writeByte(HANDSHAKE_VERSION);
-                out.writeByte(clusterIdBytes.length);
-                out.write(clusterIdBytes);
-                out.writeInt(selfId);
-                out.writeInt(peer);
-                out.flush();
-                DataInputStream in = new DataInputStream(s.getInputStream());
-                String refusal = HandshakeAnswer.read(in);
-                if (refusal != null) {
-                    throw new IOException("node " + peer + " at " + address + " refused this node: " + refusal);
-                }
-                s.setSoTimeout(0);
-                ch.configureBlocking(false);
-                if (lastFailure != null && everConnected) {
-                    LOG.log(Level.INFO, () -> "node " + selfId + " connected to node " + peer + " at " + address);
-                }
-                lastFailure = null;
-                everConnected = true;
-                return ch;
-            } catch (IOException e) {
-                closeQuietly(ch);
-                channel = null;
-                String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
-                // Peers start one after another: not reaching one early on is expected, and only DEBUG.
-                boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
-                if (!state.closed && !failure.equals(lastFailure)) {
-                    // Logged once per distinct failure: a peer that is down for a minute logs one line.
-                    Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
-                            ? Level.WARNING : starting ? Level.DEBUG : Level.INFO;
-                    LOG.log(level, () -> "node " + selfId + " cannot reach node " + peer + " at " + address
-                            + " (retrying with backoff): " + failure);
-                }
-                // Until the grace ends every failure is DEBUG; the first one after it is logged at INFO.
-                lastFailure = starting ? null : failure;
-                return null;
-            }
-        }
-
-        /** Writes for as long as the connection lasts: the queue when the writer owns the link, else parks. */
-        private void serve(SocketChannel ch) throws IOException {
-            ByteBuffer out = ByteBuffer.allocate(64 * 1024);
-            ByteBuffer probe = ByteBuffer.allocate(1);
-            // owner is WRITER here (from the start, or set so before a failed connection was left).
-            while (!state.closed) {
-                if (owner.get() != WRITER) {
-                    LockSupport.park(this);
-                    continue;
-                }
-                if (broken) throw new IOException("a write to node " + peer + " failed");
-                if (leftover != null) {
-                    writeFully(ch, leftover);
-                    leftover = null;
-                }
-                out.clear();
-                for (Message m; (m = queue.relaxedPoll()) != null; ) {
-                    int size;
-                    try {
-                        size = codec.encodedSize(m);
-                    } catch (IllegalArgumentException e) {
-                        state.dropped.incrementAndGet();
-                        LOG.log(Level.WARNING, "node " + selfId + " dropped a message to node " + peer + ": " + e.getMessage());
-                        continue;
-                    }
-                    if (size > out.remaining()) {
-                        writeFully(ch, out.flip());
-                        out.clear();
-                    }
-                    if (size > out.capacity()) {
-                        ByteBuffer big = ByteBuffer.allocate(size);
-                        codec.encode(m, big);
-                        writeFully(ch, big.flip());
-                    } else {
-                        codec.encode(m, out);
-                    }
-                }
-                writeFully(ch, out.flip());
-                // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone.
-                probe.clear();
-                if (ch.read(probe) != 0) throw new IOException("node " + peer + " closed the connection or sent unexpected bytes");
-                owner.set(IDLE);
-                // A message queued after the drain and before IDLE would wait for the next one: take it now.
-                if (!queue.isEmpty() && owner.compareAndSet(IDLE, WRITER)) continue;
-                // Untimed: the node takes idle links itself; a dead peer is found by the next write.
-                LockSupport.park(this);
-            }
-        }
-
-        /**
-         * Writes all of {@code b}, waiting with a growing pause (50 µs to 5 ms) while the socket's buffer is
-         * full. The channel stays non-blocking throughout: the node's thread may write to it as soon as the
-         * link is idle again, and switching a channel's blocking mode under virtual-thread I/O is a hazard
-         * not worth its saving.
-         */
-        private void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
-            long pause = TimeUnit.MICROSECONDS.toNanos(50);
-            while (true) {
-                ch.write(b);
-                if (!b.hasRemaining()) return;
-                if (state.closed) throw new IOException("the transport is closed");
-                LockSupport.parkNanos(this, pause);
-                pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(5));
-            }
-        }
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
+    static void closeQuietly(AutoCloseable c) {
         if (c == null) return;
         try {
             c.close();

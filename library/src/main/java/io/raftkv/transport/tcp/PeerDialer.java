@@ -1,0 +1,122 @@
+package io.raftkv.transport.tcp;
+
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_MAGIC;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_TIMEOUT_MILLIS;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_VERSION;
+
+/**
+ * How a peer link reaches its peer: connects (from the local address it is given, if any), sends the
+ * dialler's half of the handshake (magic, version, cluster id, own id and the id it believes it dials),
+ * reads the answer, and says why when it could not: each distinct failure once, at DEBUG while the node
+ * is starting and its peers may not be up yet, else INFO (WARNING for a refusal).
+ */
+final class PeerDialer {
+    /** The transport's parts log under its name, the one the docs give. */
+    private static final System.Logger LOG = System.getLogger(TcpTransport.class.getName());
+    private static final int CONNECT_TIMEOUT_MILLIS = 1000;
+    /** How long after start a peer that was never reached is quietly retried (DEBUG), since peers start in turn. */
+    static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final TransportState state;
+    private final int selfId;
+    private final int peer;
+    private final InetSocketAddress address;
+    private final byte[] clusterIdBytes;
+    /** The local address to dial from, or null (an ephemeral port); fixed at start. */
+    private InetSocketAddress from;
+    private long startedNanos;
+    /** Why the last dial failed, or null after a good one; written by the link's writer only. */
+    private String lastFailure;
+    private boolean everConnected;
+
+    PeerDialer(TransportState state, int peer, InetSocketAddress address) {
+        this.state = state;
+        this.selfId = state.selfId;
+        this.peer = peer;
+        this.address = address;
+        this.clusterIdBytes = state.clusterIdBytes;
+    }
+
+    /** The link starts: it dials from {@code from} (null: an ephemeral port), and its startup grace begins. */
+    void start(InetSocketAddress from) {
+        this.from = from;
+        startedNanos = System.nanoTime();
+    }
+
+    /** A new channel to dial with, or null (and the reason kept) if none could be opened. */
+    SocketChannel open() {
+        try {
+            return SocketChannel.open();
+        } catch (IOException e) {
+            lastFailure = "cannot open a socket: " + e.getMessage();
+            return null;
+        }
+    }
+
+    /**
+     * Connects {@code ch} to the peer and handshakes, in blocking mode; leaves it non-blocking. On an
+     * exception the caller closes the channel and reports it to {@link #failed}.
+     */
+    void connect(SocketChannel ch) throws IOException {
+        Socket s = ch.socket();
+        s.setTcpNoDelay(true);
+        if (from != null) {
+            s.setReuseAddress(true);
+            s.bind(from);
+        }
+        // Resolved at every dial: a peer's name may not resolve yet when this node starts, or may move.
+        s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
+        s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
+        out.writeInt(HANDSHAKE_MAGIC);
+        out.writeByte(HANDSHAKE_VERSION);
+        out.writeByte(clusterIdBytes.length);
+        out.write(clusterIdBytes);
+        out.writeInt(selfId);
+        out.writeInt(peer);
+        out.flush();
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        String refusal = HandshakeAnswer.read(in);
+        if (refusal != null) {
+            throw new IOException("node " + peer + " at " + address + " refused this node: " + refusal);
+        }
+        s.setSoTimeout(0);
+        ch.configureBlocking(false);
+        if (lastFailure != null && everConnected) {
+            LOG.log(Level.INFO, () -> "node " + selfId + " connected to node " + peer + " at " + address);
+        }
+        lastFailure = null;
+        everConnected = true;
+    }
+
+    /** Logs a failed connect or handshake, once per distinct failure. */
+    void failed(IOException e) {
+        String failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+        // Peers start one after another: not reaching one early on is expected, and only DEBUG.
+        boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
+        if (!state.closed && !failure.equals(lastFailure)) {
+            // Logged once per distinct failure: a peer that is down for a minute logs one line.
+            Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
+                    ? Level.WARNING : starting ? Level.DEBUG : Level.INFO;
+            LOG.log(level, () -> "node " + selfId + " cannot reach node " + peer + " at " + address
+                    + " (retrying with backoff): " + failure);
+        }
+        // Until the grace ends every failure is DEBUG; the first one after it is logged at INFO.
+        lastFailure = starting ? null : failure;
+    }
+
+    /** Why the last dial failed, or null; for {@link TcpTransport#describe()}, from any thread (a racy read). */
+    String lastFailure() {
+        return lastFailure;
+    }
+}
