@@ -91,7 +91,8 @@ public final class TcpTransport implements PolledTransport {
     private final Map<Integer, InetSocketAddress> peers;
     private final String clusterId;
     private final byte[] clusterIdBytes;
-    private final MessageSink sink;
+    /** Where the messages read from peers' connections go. */
+    private final Inbox inbox;
     private final FrameCodec codec;
     private final int queueCapacity;
 
@@ -142,11 +143,12 @@ public final class TcpTransport implements PolledTransport {
             throw new IllegalArgumentException("queueCapacity must be at least 2, was " + queueCapacity);
         }
         this.selfId = selfId;
-        this.sink = Objects.requireNonNull(sink, "sink");
+        Objects.requireNonNull(sink, "sink");
         this.codec = Objects.requireNonNull(codec, "codec");
         this.queueCapacity = queueCapacity;
         this.threads = new TransportThreads(selfId);
         this.state = new TransportState(selfId, clusterId, clusterIdBytes, this.peers, codec);
+        this.inbox = new Inbox(state, sink);
         for (var e : new TreeMap<>(this.peers).entrySet()) {
             if (e.getKey() != selfId) {
                 links.put(e.getKey(), new PeerLink(state, threads, e.getKey(), e.getValue(), queueCapacity));
@@ -443,13 +445,13 @@ public final class TcpTransport implements PolledTransport {
             if (polling) {
                 SocketChannel ch = socket.getChannel();
                 ch.configureBlocking(false);
-                PolledInbound in = new PolledInbound(socket, ch, peer, remote);
+                PolledPeerReader in = new PolledPeerReader(state, inbox, socket, ch, peer, remote);
                 toRegister.add(new Registration(ch, in, in::close));
                 handedOver = true;
                 wakeup();
                 return;
             }
-            readFrames(socket, peer, remote);
+            new PeerStreamReader(state, inbox).readFrames(socket, peer, remote);
         } catch (IOException e) {
             if (!state.closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
         } finally {
@@ -535,48 +537,6 @@ public final class TcpTransport implements PolledTransport {
             }
         }
         return -1;
-    }
-
-    private void readFrames(Socket socket, int peer, String remote) throws IOException {
-        FrameReader reader = new FrameReader(socket.getInputStream(), codec);
-        while (!state.closed) {
-            Message m;
-            try {
-                m = reader.read();
-            } catch (FrameException e) {
-                state.badFrames.incrementAndGet();
-                LOG.log(Level.WARNING, () -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
-                        + "): " + e.getMessage());
-                return;
-            } catch (EOFException e) {
-                if (!state.closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " closed its connection: " + e.getMessage());
-                return;
-            }
-            if (m == null) {
-                if (!state.closed) LOG.log(Level.DEBUG, () -> "node " + selfId + ": node " + peer + " closed its connection");
-                return;
-            }
-            take(m, peer);
-        }
-    }
-
-    /** Hands a message that came on {@code peer}'s connection to the sink, unless its link is cut or it is state.misaddressed. */
-    private void take(Message m, int peer) {
-        if (!state.linked.linked(peer, selfId)) {
-            state.cut.incrementAndGet();
-            return;
-        }
-        if (m.to() != selfId || m.from() != peer) {
-            state.misaddressed.incrementAndGet();
-            LOG.log(Level.WARNING, () -> "node " + selfId + " dropped a " + m.getClass().getSimpleName() + " from "
-                    + m.from() + " to " + m.to() + " that came on node " + peer + "'s connection");
-            return;
-        }
-        try {
-            sink.deliver(m);
-        } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "node " + selfId + ": its sink failed on a message from node " + peer, e);
-        }
     }
 
     // --- inbound connections read by the node's thread (pollInbound) ----------------------------------
@@ -686,7 +646,7 @@ public final class TcpTransport implements PolledTransport {
             SelectionKey key = it.next();
             it.remove();
             if (!key.isValid()) continue;
-            if (key.attachment() instanceof PolledInbound in) {
+            if (key.attachment() instanceof PolledPeerReader in) {
                 if (key.isReadable()) in.read();
             } else {
                 ((PolledConnection) key.attachment()).ready(key);
@@ -694,54 +654,6 @@ public final class TcpTransport implements PolledTransport {
         }
         // What the connections answered while being read goes out before the node's pass, not after it.
         for (PolledConnection c; (c = toFlush.poll()) != null; ) c.flush();
-    }
-
-    /** An accepted peer connection that the node's thread reads: the whole frames that have arrived go to the sink. */
-    private final class PolledInbound {
-        final Socket socket;
-        final SocketChannel channel;
-        final int peer;
-        final String remote;
-        final FrameBuffer frames = new FrameBuffer(codec.maxFrameBytes(), 64 * 1024);
-
-        PolledInbound(Socket socket, SocketChannel channel, int peer, String remote) {
-            this.socket = socket;
-            this.channel = channel;
-            this.peer = peer;
-            this.remote = remote;
-        }
-
-        void read() {
-            try {
-                int n = frames.readFrom(channel);
-                for (ByteBuffer frame; (frame = frames.next()) != null; ) take(codec.decode(frame), peer);
-                if (n < 0) close(frames.holdsPart() ? "closed its connection inside a frame" : null);
-            } catch (FrameException e) {
-                state.badFrames.incrementAndGet();
-                LOG.log(Level.WARNING, () -> "node " + selfId + " closed its connection from node " + peer + " (" + remote
-                        + "): " + e.getMessage());
-                close(null);
-            } catch (IOException e) {
-                close("its connection failed: " + e);
-            } catch (RuntimeException e) {
-                // A codec fault: this connection goes, and the node's thread, which runs this, carries on.
-                state.badFrames.incrementAndGet();
-                LOG.log(Level.WARNING, "node " + selfId + " closed its connection from node " + peer + " (" + remote
-                        + ") on a frame it could not decode", e);
-                close(null);
-            }
-        }
-
-        /** Closes the connection; logs {@code why} (INFO) unless it is null or the transport is closing. */
-        void close() {
-            close(null);
-        }
-
-        void close(String why) {
-            closeQuietly(socket);
-            state.inbound.remove(socket);
-            if (why != null && !state.closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " " + why);
-        }
     }
 
     static void closeQuietly(AutoCloseable c) {
