@@ -105,18 +105,8 @@ public final class TcpTransport implements PolledTransport {
     private final Map<Integer, InboundProtocol> others = new ConcurrentHashMap<>();
     /** Where each peer is dialled from: a fixed local address per peer, or none (an ephemeral port). */
     private volatile Map<Integer, InetSocketAddress> dialFrom = Map.of();
-    /** Whether the node's thread reads the peers' connections ({@link #pollInbound()}); fixed before start. */
-    private boolean polling;
-    /** What the node's thread waits on when polling; null otherwise. */
-    private Selector selector;
-    /** Accepted connections (peers' and adopted ones) the node's thread has yet to register with its selector. */
-    private final Queue<Registration> toRegister = new ConcurrentLinkedQueue<>();
-    /** Adopted connections with something to write, for the node's thread to flush before it waits. */
-    private final Queue<PolledConnection> toFlush = new ConcurrentLinkedQueue<>();
-    /** Sockets that another protocol handed over to the node's thread: their serving thread must not close them. */
-    private final Set<Socket> adopted = ConcurrentHashMap.newKeySet();
-    /** The thread that polls this transport (the node's), once it has; wake-ups from it are needless. */
-    private volatile Thread poller;
+    /** The selector the node's thread serves its connections with, once {@link #pollInbound()} made it; null otherwise. */
+    private ConnectionPoller poller;
     private final Object lifecycle = new Object();
     private boolean started;
 
@@ -238,14 +228,13 @@ public final class TcpTransport implements PolledTransport {
         synchronized (lifecycle) {
             if (started) throw new IllegalStateException("pollInbound must be called before start()");
             if (state.closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
-            if (polling) return this;
+            if (poller != null) return this;
             try {
                 // Made now, not at start: a node's thread may wait on the transport before it is started.
-                selector = Selector.open();
+                poller = new ConnectionPoller(state);
             } catch (IOException e) {
                 throw new UncheckedIOException("node " + selfId + " cannot open a selector for its peers' connections", e);
             }
-            polling = true;
         }
         return this;
     }
@@ -257,7 +246,7 @@ public final class TcpTransport implements PolledTransport {
     }
 
     /**
-     * Lets a message from node a to node b pass only while {@code state.linked.linked(a, b)}: this node drops what
+     * Lets a message from node a to node b pass only while {@code linked.linked(a, b)}: this node drops what
      * it would send on a cut link and what it receives on one, while the connections stay up. For partitions
      * in tests of a cluster whose nodes share one host; the filter is asked on every message.
      */
@@ -282,7 +271,7 @@ public final class TcpTransport implements PolledTransport {
             try {
                 // Polling, a channel's socket, so that an accepted connection has a channel the selector can take.
                 // (Otherwise a plain one: a channel's socket resets, rather than ends, a connection it closes unread.)
-                s = polling ? ServerSocketChannel.open().socket() : new ServerSocket();
+                s = poller != null ? ServerSocketChannel.open().socket() : new ServerSocket();
                 s.setReuseAddress(true);
                 s.bind(address);
             } catch (IOException e) {
@@ -357,7 +346,7 @@ public final class TcpTransport implements PolledTransport {
         return threads.list();
     }
 
-    /** Closes every socket and joins every thread; later sends are state.dropped. Idempotent. */
+    /** Closes every socket and joins every thread; later sends are dropped. Idempotent. */
     @Override
     public void close() {
         synchronized (lifecycle) {
@@ -365,19 +354,7 @@ public final class TcpTransport implements PolledTransport {
             state.closed = true;
         }
         closeQuietly(server);
-        Selector sel = selector;
-        if (sel != null) {
-            // The node's thread has stopped polling: a node closes its transport last.
-            try {
-                for (SelectionKey key : sel.keys()) {
-                    if (key.attachment() instanceof PolledConnection c) c.close();
-                }
-            } catch (java.nio.channels.ClosedSelectorException | java.util.ConcurrentModificationException e) {
-                // closed already, or a registration raced this close: the channels close with their sockets below
-            }
-            closeUnregistered();
-            closeQuietly(sel);
-        }
+        if (poller != null) poller.close();
         for (PeerLink link : links.values()) link.stop();
         for (Socket s : state.inbound) closeQuietly(s);
         threads.joinAll(() -> {
@@ -436,19 +413,17 @@ public final class TcpTransport implements PolledTransport {
                 socket.setSoTimeout(0);
                 threads.rename("client-" + remote);
                 other[0].serve(socket, new DataInputStream(socket.getInputStream()));
-                handedOver = adopted.remove(socket);
+                handedOver = poller != null && poller.releaseAdopted(socket);
                 return;
             }
             if (peer < 0) return;
             threads.rename("in-" + peer);
             socket.setSoTimeout(0);
-            if (polling) {
+            if (poller != null) {
                 SocketChannel ch = socket.getChannel();
                 ch.configureBlocking(false);
-                PolledPeerReader in = new PolledPeerReader(state, inbox, socket, ch, peer, remote);
-                toRegister.add(new Registration(ch, in, in::close));
+                poller.handOver(new PolledPeerReader(state, inbox, socket, ch, peer, remote));
                 handedOver = true;
-                wakeup();
                 return;
             }
             new PeerStreamReader(state, inbox).readFrames(socket, peer, remote);
@@ -543,37 +518,25 @@ public final class TcpTransport implements PolledTransport {
 
     @Override
     public boolean polling() {
-        return polling;
+        return poller != null;
     }
 
     @Override
     public void poll() {
-        serveConnections(false);
+        ConnectionPoller p = poller;
+        if (p != null) p.serve(false);
     }
 
     @Override
     public void await() {
-        serveConnections(true);
-    }
-
-    /** Registers what was handed over, flushes what waits, then serves the ready connections: after waiting for one if {@code block}. */
-    private void serveConnections(boolean block) {
-        Selector sel = selector;
-        if (sel == null) return;
-        try {
-            registerHandedOver(sel);
-            if ((block ? sel.select() : sel.selectNow()) > 0) readReady(sel);
-        } catch (ClosedSelectorException e) {
-            // closed: the node is stopping
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "node " + selfId + ": serving its connections failed", e);
-        }
+        ConnectionPoller p = poller;
+        if (p != null) p.serve(true);
     }
 
     @Override
     public void wakeup() {
-        Selector sel = selector;
-        if (sel != null) sel.wakeup();
+        ConnectionPoller p = poller;
+        if (p != null) p.wakeup();
     }
 
     /**
@@ -603,57 +566,15 @@ public final class TcpTransport implements PolledTransport {
      * @throws IllegalStateException if this transport does not poll
      */
     public void adopt(Socket socket, PolledConnection c) throws IOException {
-        if (!polling) throw new IllegalStateException("node " + selfId + " does not poll its connections");
-        SocketChannel ch = Objects.requireNonNull(socket.getChannel(), "the socket has no channel");
-        ch.configureBlocking(false);
-        adopted.add(socket);
-        // From now on the connection is the node thread's to close (or this transport's close, by its key).
-        state.inbound.remove(socket);
-        toRegister.add(new Registration(ch, c, c::close));
-        wakeup();
-        if (state.closed) closeUnregistered(); // close() may have emptied the queue just before this one joined it
-    }
-
-    private void closeUnregistered() {
-        for (Registration r; (r = toRegister.poll()) != null; ) r.close.run();
+        ConnectionPoller p = poller;
+        if (p == null) throw new IllegalStateException("node " + selfId + " does not poll its connections");
+        p.adopt(socket, c);
     }
 
     /** Has the node's thread call {@code c.flush()} before it next waits; any thread. */
     public void flushSoon(PolledConnection c) {
-        toFlush.add(c);
-        if (Thread.currentThread() != poller) wakeup();
-    }
-
-    /** A channel for the node's thread to register, what to attach to its key, and how to give it up. */
-    private record Registration(SocketChannel channel, Object attachment, Runnable close) {}
-
-    private void registerHandedOver(Selector sel) {
-        if (poller == null) poller = Thread.currentThread();
-        for (Registration r; (r = toRegister.poll()) != null; ) {
-            try {
-                SelectionKey key = r.channel.register(sel, SelectionKey.OP_READ, r.attachment);
-                if (r.attachment instanceof PolledConnection c) c.registered(key);
-            } catch (IOException | RuntimeException e) { // closed meanwhile (the transport is closing, or the peer left)
-                r.close.run();
-            }
-        }
-        for (PolledConnection c; (c = toFlush.poll()) != null; ) c.flush();
-    }
-
-    private void readReady(Selector sel) {
-        var keys = sel.selectedKeys();
-        for (var it = keys.iterator(); it.hasNext(); ) {
-            SelectionKey key = it.next();
-            it.remove();
-            if (!key.isValid()) continue;
-            if (key.attachment() instanceof PolledPeerReader in) {
-                if (key.isReadable()) in.read();
-            } else {
-                ((PolledConnection) key.attachment()).ready(key);
-            }
-        }
-        // What the connections answered while being read goes out before the node's pass, not after it.
-        for (PolledConnection c; (c = toFlush.poll()) != null; ) c.flush();
+        ConnectionPoller p = poller;
+        if (p != null) p.flushSoon(c);
     }
 
     static void closeQuietly(AutoCloseable c) {
