@@ -4,44 +4,22 @@ import io.raftkv.raft.Message;
 import io.raftkv.transport.MessageSink;
 import io.raftkv.transport.PolledTransport;
 import io.raftkv.transport.Transport;
-import org.jctools.queues.atomic.MpscAtomicArrayQueue;
 
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.lang.System.Logger.Level;
 
 /**
  * A {@link Transport} over TCP: blocking sockets on virtual threads, one outgoing connection to each peer.
@@ -71,6 +49,13 @@ import java.lang.System.Logger.Level;
  * </ul>
  * Every thread's name starts with {@code raftkv-tcp-<self id>-}; {@link #close()} closes every socket
  * and joins every thread.
+ *
+ * <p>This class is the facade; each part is a package-private class of its own: {@code Acceptor} (the
+ * listening socket, the handshake and telling peers from other protocols), {@code PeerLink} (the sending
+ * end towards one peer) with its {@code PeerDialer} and {@code Backoff}, {@code PeerStreamReader} and
+ * {@code PolledPeerReader} (reading a peer's connection on a thread of its own or on the node's),
+ * {@code Inbox} (what is read, to the sink), {@code ConnectionPoller} (the node's thread's selector),
+ * {@code TransportThreads}, and {@code TransportState} (what they share). All log under this class's name.
  */
 public final class TcpTransport implements PolledTransport {
     private static final System.Logger LOG = System.getLogger(TcpTransport.class.getName());
@@ -90,17 +75,15 @@ public final class TcpTransport implements PolledTransport {
     private final int selfId;
     private final Map<Integer, InetSocketAddress> peers;
     private final String clusterId;
-    private final byte[] clusterIdBytes;
+    /** The counters, the link filter, the open accepted connections and the closed flag: what the parts share. */
+    private final TransportState state;
+    private final TransportThreads threads;
     /** Where the messages read from peers' connections go. */
     private final Inbox inbox;
-    private final FrameCodec codec;
-    private final int queueCapacity;
-
+    /** The sending end towards each peer, by id. */
     private final Map<Integer, PeerLink> links = new TreeMap<>();
-    private final TransportThreads threads;
-    /** The counters, the filter, the open accepted connections and the closed flag: what the parts share. */
-    private final TransportState state;
-    private volatile ServerSocket server;
+    /** The listening socket, the handshakes and the readers, from start on. */
+    private volatile Acceptor acceptor;
     /** The other protocols served on this port, by magic; written only before start. */
     private final Map<Integer, InboundProtocol> others = new ConcurrentHashMap<>();
     /** Where each peer is dialled from: a fixed local address per peer, or none (an ephemeral port). */
@@ -124,7 +107,7 @@ public final class TcpTransport implements PolledTransport {
                     + " and address; it has ids " + new TreeMap<>(this.peers).keySet());
         }
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
-        this.clusterIdBytes = clusterId.getBytes(StandardCharsets.UTF_8);
+        byte[] clusterIdBytes = clusterId.getBytes(StandardCharsets.UTF_8);
         if (clusterIdBytes.length == 0 || clusterIdBytes.length > MAX_CLUSTER_ID_BYTES) {
             throw new IllegalArgumentException("the cluster id must be 1 to " + MAX_CLUSTER_ID_BYTES
                     + " bytes of UTF-8, was " + clusterIdBytes.length);
@@ -134,10 +117,9 @@ public final class TcpTransport implements PolledTransport {
         }
         this.selfId = selfId;
         Objects.requireNonNull(sink, "sink");
-        this.codec = Objects.requireNonNull(codec, "codec");
-        this.queueCapacity = queueCapacity;
-        this.threads = new TransportThreads(selfId);
+        Objects.requireNonNull(codec, "codec");
         this.state = new TransportState(selfId, clusterId, clusterIdBytes, this.peers, codec);
+        this.threads = new TransportThreads(selfId);
         this.inbox = new Inbox(state, sink);
         for (var e : new TreeMap<>(this.peers).entrySet()) {
             if (e.getKey() != selfId) {
@@ -265,25 +247,10 @@ public final class TcpTransport implements PolledTransport {
         synchronized (lifecycle) {
             if (state.closed) throw new IllegalStateException("this transport of node " + selfId + " is closed");
             if (started) throw new IllegalStateException("this transport of node " + selfId + " is already started");
-            InetSocketAddress given = peers.get(selfId);
-            InetSocketAddress address = new InetSocketAddress(given.getHostString(), given.getPort()); // resolved now
-            ServerSocket s = null;
-            try {
-                // Polling, a channel's socket, so that an accepted connection has a channel the selector can take.
-                // (Otherwise a plain one: a channel's socket resets, rather than ends, a connection it closes unread.)
-                s = poller != null ? ServerSocketChannel.open().socket() : new ServerSocket();
-                s.setReuseAddress(true);
-                s.bind(address);
-            } catch (IOException e) {
-                closeQuietly(s);
-                BindException b = new BindException("node " + selfId + " cannot listen on " + address + ": "
-                        + e.getMessage() + (e instanceof BindException ? " (is another process using that port?)" : ""));
-                b.initCause(e);
-                throw new UncheckedIOException(b);
-            }
-            server = s;
+            Acceptor a = new Acceptor(state, threads, inbox, poller, others, links); // listening, or it threw
+            acceptor = a;
             started = true;
-            threads.spawn("accept", this::acceptLoop);
+            a.start();
             links.forEach((peer, link) -> link.start(dialFrom.get(peer)));
             LOG.log(Level.DEBUG, () -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
             return this;
@@ -292,8 +259,8 @@ public final class TcpTransport implements PolledTransport {
 
     /** The address this transport listens on (with the real port if its configured port was 0), or null before start. */
     public InetSocketAddress localAddress() {
-        ServerSocket s = server;
-        return s == null ? null : (InetSocketAddress) s.getLocalSocketAddress();
+        Acceptor a = acceptor;
+        return a == null ? null : a.localAddress();
     }
 
     @Override
@@ -353,7 +320,8 @@ public final class TcpTransport implements PolledTransport {
             if (state.closed) return;
             state.closed = true;
         }
-        closeQuietly(server);
+        Acceptor a = acceptor;
+        if (a != null) a.close();
         if (poller != null) poller.close();
         for (PeerLink link : links.values()) link.stop();
         for (Socket s : state.inbound) closeQuietly(s);
@@ -379,142 +347,7 @@ public final class TcpTransport implements PolledTransport {
         return b.toString();
     }
 
-    // --- accepting side ------------------------------------------------------------------------------
-
-    private void acceptLoop() {
-        ServerSocket s = server;
-        while (!state.closed) {
-            Socket socket;
-            try {
-                socket = s.accept();
-            } catch (IOException e) {
-                if (!state.closed) LOG.log(Level.WARNING, "node " + selfId + ": accept on " + localAddress() + " failed", e);
-                if (s.isClosed()) return;
-                continue;
-            }
-            state.inbound.add(socket);
-            if (state.closed) {
-                closeQuietly(socket);
-                state.inbound.remove(socket);
-                return;
-            }
-            threads.spawn("in-" + socket.getRemoteSocketAddress(), () -> serveInbound(socket));
-        }
-    }
-
-    private void serveInbound(Socket socket) {
-        String remote = String.valueOf(socket.getRemoteSocketAddress());
-        boolean handedOver = false;
-        try {
-            socket.setTcpNoDelay(true);
-            InboundProtocol[] other = new InboundProtocol[1];
-            int peer = acceptHandshake(socket, remote, other);
-            if (peer == OTHER_PROTOCOL) {
-                socket.setSoTimeout(0);
-                threads.rename("client-" + remote);
-                other[0].serve(socket, new DataInputStream(socket.getInputStream()));
-                handedOver = poller != null && poller.releaseAdopted(socket);
-                return;
-            }
-            if (peer < 0) return;
-            threads.rename("in-" + peer);
-            socket.setSoTimeout(0);
-            if (poller != null) {
-                SocketChannel ch = socket.getChannel();
-                ch.configureBlocking(false);
-                poller.handOver(new PolledPeerReader(state, inbox, socket, ch, peer, remote));
-                handedOver = true;
-                return;
-            }
-            new PeerStreamReader(state, inbox).readFrames(socket, peer, remote);
-        } catch (IOException e) {
-            if (!state.closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
-        } finally {
-            if (!handedOver) {
-                closeQuietly(socket);
-                state.inbound.remove(socket);
-            }
-        }
-    }
-
-    private static final int OTHER_PROTOCOL = -2;
-
-    /**
-     * Returns the peer's id, -1 if it was refused (the refusal is sent, logged and counted), or
-     * {@link #OTHER_PROTOCOL} if the connection opened with the magic of a protocol served also, which it
-     * puts in {@code other[0]}.
-     */
-    private int acceptHandshake(Socket socket, String remote, InboundProtocol[] other) throws IOException {
-        socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-        int magic;
-        int version;
-        String theirCluster;
-        int from;
-        int to;
-        try {
-            magic = in.readInt();
-            other[0] = others.get(magic);
-            if (other[0] != null) return OTHER_PROTOCOL;
-            if (magic != HANDSHAKE_MAGIC) {
-                return refuse(out, remote, String.format("it does not speak the raftkv peer protocol"
-                        + " (handshake magic %08x, expected %08x)", magic, HANDSHAKE_MAGIC), false);
-            }
-            version = in.readUnsignedByte();
-            if (version != HANDSHAKE_VERSION) {
-                return refuse(out, remote, "it speaks handshake version " + version + "; this node speaks "
-                        + HANDSHAKE_VERSION, true);
-            }
-            int n = in.readUnsignedByte();
-            if (n == 0 || n > MAX_CLUSTER_ID_BYTES) {
-                return refuse(out, remote, "its cluster id has " + n + " bytes; 1 to " + MAX_CLUSTER_ID_BYTES
-                        + " are allowed", true);
-            }
-            theirCluster = new String(in.readNBytes(n), StandardCharsets.UTF_8);
-            from = in.readInt();
-            to = in.readInt();
-        } catch (SocketTimeoutException e) {
-            return refuse(null, remote, "it sent no complete handshake within " + HANDSHAKE_TIMEOUT_MILLIS + " ms",
-                    false);
-        } catch (EOFException e) {
-            return refuse(null, remote, "it closed the connection inside the handshake", false);
-        }
-        if (!theirCluster.equals(clusterId)) {
-            return refuse(out, remote, "it is node " + from + " of cluster '" + theirCluster
-                    + "', and this node is in cluster '" + clusterId + "'", true);
-        }
-        if (from == selfId || !peers.containsKey(from)) {
-            return refuse(out, remote, "it says it is node " + from + ", which is not a peer of this node (peers "
-                    + new TreeMap<>(peers).keySet() + ", self " + selfId + ")", true);
-        }
-        if (to != selfId) {
-            return refuse(out, remote, "node " + from + " believes it dialled node " + to + ", but this is node "
-                    + selfId + "; check its peer addresses", true);
-        }
-        out.writeByte(ACCEPTED);
-        out.flush();
-        LOG.log(Level.DEBUG, () -> "node " + selfId + " accepted node " + from + " from " + remote);
-        PeerLink back = links.get(from);
-        if (back != null) back.peerCameUp();
-        return from;
-    }
-
-    private int refuse(DataOutputStream out, String remote, String why, boolean tell) {
-        state.refusedConnections.incrementAndGet();
-        LOG.log(Level.WARNING, () -> "node " + selfId + " (cluster '" + clusterId + "') refused a connection from " + remote
-                + ": " + why);
-        if (tell && out != null) {
-            try {
-                HandshakeAnswer.refuse(out, why);
-            } catch (IOException ignored) {
-                // The connection is being closed anyway.
-            }
-        }
-        return -1;
-    }
-
-    // --- inbound connections read by the node's thread (pollInbound) ----------------------------------
+    // --- connections served by the node's thread (pollInbound) ---------------------------------------
 
     @Override
     public boolean polling() {
@@ -577,6 +410,7 @@ public final class TcpTransport implements PolledTransport {
         if (p != null) p.flushSoon(c);
     }
 
+    /** Closes {@code c}, if any, ignoring what that throws; for every part of the transport. */
     static void closeQuietly(AutoCloseable c) {
         if (c == null) return;
         try {

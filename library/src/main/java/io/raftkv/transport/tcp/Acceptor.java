@@ -1,0 +1,243 @@
+package io.raftkv.transport.tcp;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static io.raftkv.transport.tcp.TcpTransport.ACCEPTED;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_MAGIC;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_TIMEOUT_MILLIS;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_VERSION;
+import static io.raftkv.transport.tcp.TcpTransport.MAX_CLUSTER_ID_BYTES;
+import static io.raftkv.transport.tcp.TcpTransport.closeQuietly;
+
+/**
+ * The node's listening socket and what connects to it. Each accepted connection gets a thread of its own,
+ * which tells by the first four bytes a peer (the peer handshake's magic) from a client of a protocol
+ * served also ({@link TcpTransport#serveAlso}), one port serving both:
+ * <ul>
+ * <li>a client's connection goes to its protocol's {@link InboundProtocol#serve}, on that thread;</li>
+ * <li>a peer's handshake is checked (version, cluster id, its id, the id it believes it dials) and
+ *     answered: one byte, accepted, or a refusal with its reason, which is logged and counted. An
+ *     accepted peer's connection is then read by that thread ({@link PeerStreamReader}) or handed to the
+ *     node's thread ({@link PolledPeerReader}, when polling), and the link back to that peer learns it is
+ *     up ({@link PeerLink#peerCameUp()}).</li>
+ * </ul>
+ */
+final class Acceptor {
+    /** The transport's parts log under its name, the one the docs give. */
+    private static final System.Logger LOG = System.getLogger(TcpTransport.class.getName());
+    private static final int OTHER_PROTOCOL = -2;
+
+    private final TransportState state;
+    private final int selfId;
+    private final String clusterId;
+    private final Map<Integer, InetSocketAddress> peers;
+    private final TransportThreads threads;
+    private final Inbox inbox;
+    private final PeerStreamReader streamReader;
+    /** The node's thread's selector when it polls, else null. */
+    private final ConnectionPoller poller;
+    /** The other protocols served on this port, by magic. */
+    private final Map<Integer, InboundProtocol> others;
+    /** The links to the peers, by id: a peer that dials in is up. */
+    private final Map<Integer, PeerLink> links;
+    private final ServerSocket server;
+
+    /**
+     * Listens on this node's address (from the transport's peer map, resolved now), with a channel's socket
+     * if {@code poller} is not null; {@link #start()} then accepts.
+     *
+     * @throws UncheckedIOException wrapping a {@link BindException} naming the address if it cannot listen there
+     */
+    Acceptor(TransportState state, TransportThreads threads, Inbox inbox, ConnectionPoller poller,
+             Map<Integer, InboundProtocol> others, Map<Integer, PeerLink> links) {
+        this.state = state;
+        this.selfId = state.selfId;
+        this.clusterId = state.clusterId;
+        this.peers = state.peers;
+        this.threads = threads;
+        this.inbox = inbox;
+        this.streamReader = new PeerStreamReader(state, inbox);
+        this.poller = poller;
+        this.others = others;
+        this.links = links;
+        InetSocketAddress given = peers.get(selfId);
+        InetSocketAddress address = new InetSocketAddress(given.getHostString(), given.getPort()); // resolved now
+        ServerSocket s = null;
+        try {
+            // Polling, a channel's socket, so that an accepted connection has a channel the selector can take.
+            // (Otherwise a plain one: a channel's socket resets, rather than ends, a connection it closes unread.)
+            s = poller != null ? ServerSocketChannel.open().socket() : new ServerSocket();
+            s.setReuseAddress(true);
+            s.bind(address);
+        } catch (IOException e) {
+            closeQuietly(s);
+            BindException b = new BindException("node " + selfId + " cannot listen on " + address + ": "
+                    + e.getMessage() + (e instanceof BindException ? " (is another process using that port?)" : ""));
+            b.initCause(e);
+            throw new UncheckedIOException(b);
+        }
+        this.server = s;
+    }
+
+    /** Starts the thread that accepts connections. */
+    void start() {
+        threads.spawn("accept", this::acceptLoop);
+    }
+
+    /** The address this node listens on (with the real port if its configured port was 0). */
+    InetSocketAddress localAddress() {
+        return (InetSocketAddress) server.getLocalSocketAddress();
+    }
+
+    /** Stops listening; the connections accepted are the transport's to close. */
+    void close() {
+        closeQuietly(server);
+    }
+
+    private void acceptLoop() {
+        ServerSocket s = server;
+        while (!state.closed) {
+            Socket socket;
+            try {
+                socket = s.accept();
+            } catch (IOException e) {
+                if (!state.closed) LOG.log(Level.WARNING, "node " + selfId + ": accept on " + localAddress() + " failed", e);
+                if (s.isClosed()) return;
+                continue;
+            }
+            state.inbound.add(socket);
+            if (state.closed) {
+                closeQuietly(socket);
+                state.inbound.remove(socket);
+                return;
+            }
+            threads.spawn("in-" + socket.getRemoteSocketAddress(), () -> serveInbound(socket));
+        }
+    }
+
+    /** Serves one accepted connection, on its own thread: tells what it is, then reads it or hands it on. */
+    private void serveInbound(Socket socket) {
+        String remote = String.valueOf(socket.getRemoteSocketAddress());
+        boolean handedOver = false;
+        try {
+            socket.setTcpNoDelay(true);
+            InboundProtocol[] other = new InboundProtocol[1];
+            int peer = acceptHandshake(socket, remote, other);
+            if (peer == OTHER_PROTOCOL) {
+                socket.setSoTimeout(0);
+                threads.rename("client-" + remote);
+                other[0].serve(socket, new DataInputStream(socket.getInputStream()));
+                handedOver = poller != null && poller.releaseAdopted(socket);
+                return;
+            }
+            if (peer < 0) return;
+            threads.rename("in-" + peer);
+            socket.setSoTimeout(0);
+            if (poller != null) {
+                SocketChannel ch = socket.getChannel();
+                ch.configureBlocking(false);
+                poller.handOver(new PolledPeerReader(state, inbox, socket, ch, peer, remote));
+                handedOver = true;
+                return;
+            }
+            streamReader.readFrames(socket, peer, remote);
+        } catch (IOException e) {
+            if (!state.closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
+        } finally {
+            if (!handedOver) {
+                closeQuietly(socket);
+                state.inbound.remove(socket);
+            }
+        }
+    }
+
+    /**
+     * Returns the peer's id, -1 if it was refused (the refusal is sent, logged and counted), or
+     * {@link #OTHER_PROTOCOL} if the connection opened with the magic of a protocol served also, which it
+     * puts in {@code other[0]}.
+     */
+    private int acceptHandshake(Socket socket, String remote, InboundProtocol[] other) throws IOException {
+        socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+        int magic;
+        int version;
+        String theirCluster;
+        int from;
+        int to;
+        try {
+            magic = in.readInt();
+            other[0] = others.get(magic);
+            if (other[0] != null) return OTHER_PROTOCOL;
+            if (magic != HANDSHAKE_MAGIC) {
+                return refuse(out, remote, String.format("it does not speak the raftkv peer protocol"
+                        + " (handshake magic %08x, expected %08x)", magic, HANDSHAKE_MAGIC), false);
+            }
+            version = in.readUnsignedByte();
+            if (version != HANDSHAKE_VERSION) {
+                return refuse(out, remote, "it speaks handshake version " + version + "; this node speaks "
+                        + HANDSHAKE_VERSION, true);
+            }
+            int n = in.readUnsignedByte();
+            if (n == 0 || n > MAX_CLUSTER_ID_BYTES) {
+                return refuse(out, remote, "its cluster id has " + n + " bytes; 1 to " + MAX_CLUSTER_ID_BYTES
+                        + " are allowed", true);
+            }
+            theirCluster = new String(in.readNBytes(n), StandardCharsets.UTF_8);
+            from = in.readInt();
+            to = in.readInt();
+        } catch (SocketTimeoutException e) {
+            return refuse(null, remote, "it sent no complete handshake within " + HANDSHAKE_TIMEOUT_MILLIS + " ms",
+                    false);
+        } catch (EOFException e) {
+            return refuse(null, remote, "it closed the connection inside the handshake", false);
+        }
+        if (!theirCluster.equals(clusterId)) {
+            return refuse(out, remote, "it is node " + from + " of cluster '" + theirCluster
+                    + "', and this node is in cluster '" + clusterId + "'", true);
+        }
+        if (from == selfId || !peers.containsKey(from)) {
+            return refuse(out, remote, "it says it is node " + from + ", which is not a peer of this node (peers "
+                    + new TreeMap<>(peers).keySet() + ", self " + selfId + ")", true);
+        }
+        if (to != selfId) {
+            return refuse(out, remote, "node " + from + " believes it dialled node " + to + ", but this is node "
+                    + selfId + "; check its peer addresses", true);
+        }
+        out.writeByte(ACCEPTED);
+        out.flush();
+        LOG.log(Level.DEBUG, () -> "node " + selfId + " accepted node " + from + " from " + remote);
+        PeerLink back = links.get(from);
+        if (back != null) back.peerCameUp();
+        return from;
+    }
+
+    private int refuse(DataOutputStream out, String remote, String why, boolean tell) {
+        state.refusedConnections.incrementAndGet();
+        LOG.log(Level.WARNING, () -> "node " + selfId + " (cluster '" + clusterId + "') refused a connection from " + remote
+                + ": " + why);
+        if (tell && out != null) {
+            try {
+                HandshakeAnswer.refuse(out, why);
+            } catch (IOException ignored) {
+                // The connection is being closed anyway.
+            }
+        }
+        return -1;
+    }
+}
