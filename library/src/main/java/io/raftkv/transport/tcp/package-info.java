@@ -7,5 +7,7 @@
  * {@link io.raftkv.transport.tcp.FrameException}. A connection opens with a handshake that names the
  * cluster, so that nodes of another cluster are refused, and a node's port can serve another protocol
  * beside its peers' ({@link io.raftkv.transport.tcp.InboundProtocol}), such as the key-value clients'.
+ * The module {@code io.raftkv} does not export this package: the wire format may change, and socket
+ * mode's API is {@code io.raftkv.kv.net}.
  */
 package io.raftkv.transport.tcp;
