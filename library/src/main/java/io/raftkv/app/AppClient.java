@@ -1,5 +1,6 @@
 package io.raftkv.app;
 
+import io.raftkv.client.Timeouts;
 import io.raftkv.client.CommandFailedException;
 import io.raftkv.client.ClientException;
 import io.raftkv.client.OutcomeUnknownException;
@@ -61,14 +62,8 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
     public AppClient(AppSpec<C, Q, R> spec, AppConnector connector, Duration deadline, Duration attemptTimeout) {
         this.spec = Objects.requireNonNull(spec, "spec");
         this.connector = Objects.requireNonNull(connector, "connector");
-        Objects.requireNonNull(deadline, "deadline");
-        Objects.requireNonNull(attemptTimeout, "attemptTimeout");
-        if (deadline.isNegative() || deadline.isZero()) throw new IllegalArgumentException("deadline must be positive, was " + deadline);
-        if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
-            throw new IllegalArgumentException("attemptTimeout must be positive, was " + attemptTimeout);
-        }
-        this.deadlineNanos = deadline.toNanos();
-        this.attemptNanos = attemptTimeout.toNanos();
+        this.deadlineNanos = Timeouts.positiveNanos(deadline, "deadline");
+        this.attemptNanos = Timeouts.positiveNanos(attemptTimeout, "attemptTimeout");
         this.nodes = List.copyOf(connector.nodes());
         if (nodes.isEmpty()) throw new IllegalArgumentException("the connector names no nodes");
         this.worker = Thread.ofVirtual().name("raftkv-app-client").start(this::work);

@@ -640,7 +640,7 @@ public final class Cluster implements AutoCloseable {
         private ClusterTransport transport = ClusterTransport.IN_MEMORY;
         private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
         private AppSpec<?, ?, ?> app;
-        private NodeListener listener = report -> { };
+        private NodeListener listener;
         private PassObserver passObserver;
 
         private Builder() {}

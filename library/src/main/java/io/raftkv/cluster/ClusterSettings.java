@@ -14,6 +14,7 @@ import java.time.Duration;
  *
  * @param storage      how each node's store is opened (never null here: the builder fills in memory stores)
  * @param app          the application the nodes run, or null for the key-value store
+ * @param listener     told of each node's changes, or null
  * @param passObserver told of each pass's stage times, or null
  */
 record ClusterSettings(int nodes, Duration tickInterval, int electionTicks, int heartbeatTicks, long maxUncommittedBytes,

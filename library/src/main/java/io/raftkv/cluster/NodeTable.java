@@ -75,8 +75,9 @@ final class NodeTable {
                 : new SessionMachine<>(settings.app(), settings.maxSessions());
         RaftNode.Builder b = RaftNode.builder(raft, storage, machine).transport(joint.connect())
                 .tickInterval(settings.tickInterval()).onLeadershipChange(onLeadershipChange)
-                .spinsBeforePark(settings.spinsBeforePark()).threads(threads).snapshotPolicy(settings.snapshots())
-                .listener(settings.listener());
+                .spinsBeforePark(settings.spinsBeforePark()).threads(threads).snapshotPolicy(settings.snapshots());
+        // Only what was asked for: a node with a listener builds a report on every change of leadership.
+        if (settings.listener() != null) b.listener(settings.listener());
         if (settings.passObserver() != null) b.passObserver(settings.passObserver());
         RaftNode node = b.build();
         nodes.set(id, node);

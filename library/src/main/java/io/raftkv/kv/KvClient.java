@@ -1,5 +1,6 @@
 package io.raftkv.kv;
 
+import io.raftkv.client.Timeouts;
 import io.raftkv.client.SessionExpiredException;
 import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.node.Proposal;
@@ -60,14 +61,8 @@ public final class KvClient implements AutoCloseable {
         this.time = time;
         this.connector = Objects.requireNonNull(connector, "connector");
         this.limits = Objects.requireNonNull(limits, "limits");
-        Objects.requireNonNull(deadline, "deadline");
-        Objects.requireNonNull(attemptTimeout, "attemptTimeout");
-        if (deadline.isNegative() || deadline.isZero()) throw new IllegalArgumentException("deadline must be positive, was " + deadline);
-        if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
-            throw new IllegalArgumentException("attemptTimeout must be positive, was " + attemptTimeout);
-        }
-        this.deadlineNanos = deadline.toNanos();
-        this.attemptNanos = attemptTimeout.toNanos();
+        this.deadlineNanos = Timeouts.positiveNanos(deadline, "deadline");
+        this.attemptNanos = Timeouts.positiveNanos(attemptTimeout, "attemptTimeout");
         this.nodes = List.copyOf(connector.nodes());
         if (nodes.isEmpty()) throw new IllegalArgumentException("the connector names no nodes");
         if (time == null) AnswerTimeouts.register(this); // a simulation ends attempts on its own clock

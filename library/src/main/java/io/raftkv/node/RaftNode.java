@@ -767,8 +767,9 @@ public final class RaftNode implements AutoCloseable {
             }
         }
         NodeStatus s = status.read(); // published by this thread: what it shows is the node as it is
-        return new NodeReport(id, alive, s.role(), s.term(), s.leader(), s.lastIndex(), s.commitIndex(), s.appliedIndex(),
-                configuration, committedConfiguration, snapshotStats(), peers);
+        // A node that is not alive leads nobody and knows no leader, even before its stop is published.
+        return new NodeReport(id, alive, alive ? s.role() : Role.FOLLOWER, s.term(), alive ? s.leader() : RaftCore.NONE,
+                s.lastIndex(), s.commitIndex(), s.appliedIndex(), configuration, committedConfiguration, snapshotStats(), peers);
     }
 
     private void tell(NodeReport report) {
@@ -787,9 +788,9 @@ public final class RaftNode implements AutoCloseable {
      */
     public CompletableFuture<NodeReport> report() {
         CompletableFuture<NodeReport> done = new CompletableFuture<>();
-        Runnable stopped = () -> done.complete(new NodeReport(id, false, Role.FOLLOWER, status().term(), RaftCore.NONE,
-                status().lastIndex(), status().commitIndex(), status().appliedIndex(), configuration,
-                committedConfiguration, snapshotStats(), Map.of()));
+        // Stopped: what it last published, read once; buildReport reads only what is published (the core
+        // only for a live leader's peers), so any thread may call it for a node that is not alive.
+        Runnable stopped = () -> done.complete(buildReport(false));
         // Between two passes the published status is the node as it is: the last pass published it.
         if (!enqueue(new Control(c -> done.complete(buildReport(true)), stopped))) {
             stopped.run();
