@@ -1,7 +1,7 @@
 package io.raftkv.cluster;
 
 import io.raftkv.kv.KvConnector;
-import io.raftkv.kv.net.KvSocketServer;
+import io.raftkv.kv.net.internal.KvSocketServer;
 import io.raftkv.transport.MessageSink;
 import io.raftkv.transport.Transport;
 

@@ -1,7 +1,7 @@
 package io.raftkv.cluster;
 
 import io.raftkv.kv.KvConnector;
-import io.raftkv.kv.net.KvSocketServer;
+import io.raftkv.kv.net.internal.KvSocketServer;
 import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.transport.InMemoryNetwork;
 import io.raftkv.transport.tcp.FrameCodec;

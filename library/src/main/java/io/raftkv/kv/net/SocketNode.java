@@ -3,6 +3,7 @@ package io.raftkv.kv.net;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
+import io.raftkv.kv.net.internal.KvSocketServer;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;

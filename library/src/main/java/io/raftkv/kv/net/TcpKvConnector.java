@@ -5,6 +5,7 @@ import io.raftkv.kv.KvException;
 import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.net.internal.ClientFrames;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.FrameException;

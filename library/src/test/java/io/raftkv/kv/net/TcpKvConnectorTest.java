@@ -8,6 +8,7 @@ import io.raftkv.kv.KvException;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.net.internal.ClientFrames;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,7 @@
-package io.raftkv.kv.net;
+package io.raftkv.kv.net.internal;
 
 import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.kv.KvService;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.NotLeaderException;

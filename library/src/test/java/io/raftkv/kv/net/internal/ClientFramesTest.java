@@ -1,7 +1,8 @@
-package io.raftkv.kv.net;
+package io.raftkv.kv.net.internal;
 
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
 import io.raftkv.transport.tcp.FrameCodec;

@@ -1,7 +1,8 @@
-package io.raftkv.kv.net;
+package io.raftkv.kv.net.internal;
 
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
 import io.raftkv.transport.tcp.FrameEnvelope;
@@ -34,18 +35,18 @@ import java.nio.charset.StandardCharsets;
  * Decoding checks every length against the bytes present before allocating, refuses malformed UTF-8 and
  * unknown codes, and reports every fault as a {@link FrameException}.
  */
-final class ClientFrames {
+public final class ClientFrames {
     /** "RKC1": what a client connection sends first, in place of the peer handshake's magic. */
-    static final int MAGIC = 0x524B4331;
-    static final int PROTOCOL_VERSION = 1;
+    public static final int MAGIC = 0x524B4331;
+    public static final int PROTOCOL_VERSION = 1;
     /** The handshake's answer byte for an accepted client (then its node id follows). */
-    static final int ACCEPTED = io.raftkv.transport.tcp.HandshakeAnswer.ACCEPTED;
+    public static final int ACCEPTED = io.raftkv.transport.tcp.HandshakeAnswer.ACCEPTED;
 
-    static final int REQUEST = 64;
-    static final int RESPONSE = 65;
-    static final int STATUS_REQUEST = 66;
-    static final int STATUS_RESPONSE = 67;
-    static final int ADMIN_REQUEST = 68;
+    public static final int REQUEST = 64;
+    public static final int RESPONSE = 65;
+    public static final int STATUS_REQUEST = 66;
+    public static final int STATUS_RESPONSE = 67;
+    public static final int ADMIN_REQUEST = 68;
 
     private static final int OK_NONE = 0, OK_STRING = 1, OK_BOOL = 2, OK_LONG = 3, NOT_LEADER = 4, UNAVAILABLE = 5,
             REFUSED_CODE = 6;
@@ -54,19 +55,19 @@ final class ClientFrames {
     private static final MembershipOp[] OPS = MembershipOp.values();
 
     /** One frame of the client protocol. */
-    sealed interface ClientFrame {
+    public sealed interface ClientFrame {
         long correlation();
     }
 
-    record Request(long correlation, KvRequest request) implements ClientFrame {}
+    public record Request(long correlation, KvRequest request) implements ClientFrame {}
 
-    record Response(long correlation, KvResponse response) implements ClientFrame {}
+    public record Response(long correlation, KvResponse response) implements ClientFrame {}
 
-    record StatusRequest(long correlation) implements ClientFrame {}
+    public record StatusRequest(long correlation) implements ClientFrame {}
 
-    record StatusResponse(long correlation, NodeStatus status) implements ClientFrame {}
+    public record StatusResponse(long correlation, NodeStatus status) implements ClientFrame {}
 
-    record AdminRequest(long correlation, MembershipOp op, int node) implements ClientFrame {}
+    public record AdminRequest(long correlation, MembershipOp op, int node) implements ClientFrame {}
 
     private ClientFrames() {}
 
@@ -77,7 +78,7 @@ final class ClientFrames {
      *
      * @throws IllegalArgumentException if it would exceed {@code maxFrameBytes}
      */
-    static byte[] encode(ClientFrame f, int maxFrameBytes) {
+    public static byte[] encode(ClientFrame f, int maxFrameBytes) {
         byte[][] strings = new byte[2][];
         int body = 8 + switch (f) {
             case Request r -> {
@@ -175,7 +176,7 @@ final class ClientFrames {
     // ---------------------------------------------------------------- decoding
 
     /** Decodes the one frame between {@code frame}'s position and limit. */
-    static ClientFrame decode(ByteBuffer frame, int maxFrameBytes) throws FrameException {
+    public static ClientFrame decode(ByteBuffer frame, int maxFrameBytes) throws FrameException {
         ByteBuffer b = FrameEnvelope.open(frame, maxFrameBytes);
         int type = FrameEnvelope.type(b);
         String name = switch (type) {
