@@ -28,7 +28,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +89,6 @@ public final class RaftNode implements AutoCloseable {
     private volatile Configuration committedConfiguration;
     // Snapshot figures, written by the node's thread only when they change (not once per commit), and put
     // together by snapshotStats().
-    private volatile long snapshotsTaken;
     private volatile long snapshotsInstalled;
     private volatile long publishedSnapshotIndex;
     private volatile long publishedFirstIndex = 1;
@@ -106,17 +104,10 @@ public final class RaftNode implements AutoCloseable {
     private final Map<Long, PendingRead> reads = new HashMap<>();
     private long nextReadContext;
     private long applied;
-    /** Bytes of entries applied since the last snapshot (or since start). */
-    private long appliedSinceSnapshot;
     private final SnapshotSenders snapshotSenders;
     private final SnapshotReceiver snapshotReceiver;
     private final MembershipChanges membership;
-    /** The snapshot being written off the node's thread, or null. */
-    private SnapshotWrite snapshotWrite;
-    /** The size of the newest snapshot taken or installed: the log must grow past it too before the next. */
-    private long lastSnapshotBytes;
-    /** Where snapshots of a frozen state are written off the node's thread. */
-    private final Executor snapshotWriters;
+    private final SnapshotTaker snapshots;
     /** The time, on {@link System#nanoTime}'s scale (a simulation's own clock when it drives the node). */
     private final LongSupplier clock;
 
@@ -131,15 +122,7 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
-    /** A refusal among the answers: not the leader (any more), try {@code leaderHint}. */
-    private record Refusal(int leaderHint) {}
-
-    /**
-     * Answers held back until the node has published the status they reflect: a reply and its result
-     * (a {@link Refusal} for a refusal) at the same position. Two lists rather than a record per answer.
-     */
-    private final ArrayList<Reply> answerReplies = new ArrayList<>();
-    private final ArrayList<Object> answerResults = new ArrayList<>();
+    private final HeldAnswers answers = new HeldAnswers();
 
     /** Whether a recording takes {@link NodePassEvent}s (then passes are timed, and proposals stamped). */
     private static final jdk.jfr.EventType PASS_EVENTS = jdk.jfr.EventType.getEventType(NodePassEvent.class);
@@ -165,7 +148,6 @@ public final class RaftNode implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(threads, "threads");
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.snapshotWriters = Objects.requireNonNull(snapshotWriters, "snapshotWriters");
         if (spinsBeforePark < 0) throw new IllegalArgumentException("spinsBeforePark must be >= 0, was " + spinsBeforePark);
         this.spinsBeforePark = spinsBeforePark;
         this.storage = Objects.requireNonNull(storage, "storage");
@@ -178,11 +160,13 @@ public final class RaftNode implements AutoCloseable {
         this.id = config.id();
         this.tickNanos = tickInterval.toNanos();
         this.membership = new MembershipChanges(id, clock, tickNanos);
+        this.snapshots = new SnapshotTaker(id, storage, stateMachine, snapshotWriters,
+                (action, ifStopped) -> enqueue(new Control(c -> action.run(), ifStopped)));
         Optional<SnapshotMeta> snapshot = storage.snapshot();
         if (snapshot.isPresent()) {
             // The state as of the snapshot; the log after it is applied again as it commits.
             try (SnapshotReader r = storage.openSnapshot(); InputStream in = r.stream()) {
-                lastSnapshotBytes = r.size();
+                snapshots.restored(r.size());
                 stateMachine.restore(in);
             } catch (IOException e) {
                 throw new UncheckedIOException("node " + id + " cannot restore its state from its stored "
@@ -351,7 +335,7 @@ public final class RaftNode implements AutoCloseable {
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
     public SnapshotStats snapshotStats() {
         long entries = Math.max(0, status.read().lastIndex() - publishedFirstIndex + 1);
-        return new SnapshotStats(snapshotsTaken, snapshotsInstalled, publishedSnapshotIndex, entries, publishedLogBytes);
+        return new SnapshotStats(snapshots.taken(), snapshotsInstalled, publishedSnapshotIndex, entries, publishedLogBytes);
     }
 
     /** The state this node last published; cheap, and safe from any thread. */
@@ -548,7 +532,7 @@ public final class RaftNode implements AutoCloseable {
         }
         snapshotReceiver.discardIfComplete();
         if (membership.promoting()) membership.advance(core);
-        maybeSnapshot();
+        snapshots.maybeSnapshot(core, applied, snapshotPolicy);
         publishStatus();
     }
 
@@ -662,28 +646,22 @@ public final class RaftNode implements AutoCloseable {
         }
         for (long ctx : r.droppedReads()) {
             PendingRead pr = reads.remove(ctx);
-            if (pr != null) answer(pr.reply, new Refusal(r.leader()));
+            if (pr != null) refuse(pr.reply, r.leader());
         }
         if (r.role() != Role.LEADER && !proposals.isEmpty()) {
             // Lost leadership: these may yet commit under the next leader, or not; the client retries.
-            for (Proposal p : proposals) answer(p, new Refusal(r.leader()));
+            for (Proposal p : proposals) refuse(p, r.leader());
             proposals.clear();
         }
         if (r.role() != Role.LEADER) loseLeadership(r.leader());
         else snapshotReceiver.close(); // a leader takes no snapshot from anyone: drop a transfer left half done
         core.advance(r);
         long t4 = event == null ? 0 : System.nanoTime();
-        int answered = answerReplies.size();
-        if (!answerReplies.isEmpty()) {
+        int answered = answers.size();
+        if (answered > 0) {
             // Whoever hears of a commit must find it in this node's status.
             publishStatus();
-            for (int i = 0, n = answerReplies.size(); i < n; i++) {
-                Object result = answerResults.get(i);
-                if (result instanceof Refusal refusal) answerReplies.get(i).notLeader(refusal.leaderHint());
-                else answerReplies.get(i).ok(result);
-            }
-            answerReplies.clear();
-            answerResults.clear();
+            answers.deliver();
         }
         if (event != null) {
             event.sendNanos += (t1 - t0) + (t3 - t2);
@@ -701,13 +679,13 @@ public final class RaftNode implements AutoCloseable {
     private void apply(Entry e) {
         Object result = e.kind() == Entry.Kind.COMMAND ? applyCommand(e) : null;
         applied = e.index();
-        appliedSinceSnapshot += e.size();
+        snapshots.applied(e.size());
         if (e.kind() == Entry.Kind.CONFIG) membership.applied(core, e);
         Proposal p;
         while ((p = proposals.peek()) != null && p.index <= e.index()) {
             proposals.poll();
             if (p.index == e.index() && p.term == e.term()) answer(p, result);
-            else answer(p, new Refusal(core.leader())); // its slot went to another leader's entry
+            else refuse(p, core.leader()); // its slot went to another leader's entry
         }
     }
 
@@ -727,8 +705,11 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void answer(Reply reply, Object result) {
-        answerReplies.add(reply);
-        answerResults.add(result);
+        answers.ok(reply, result);
+    }
+
+    private void refuse(Reply reply, int leaderHint) {
+        answers.notLeader(reply, leaderHint);
     }
 
     private void publishStatus() {
@@ -813,112 +794,6 @@ public final class RaftNode implements AutoCloseable {
 
     // ---------------------------------------------------------------- snapshots
 
-    /**
-     * Snapshots the state machine once enough log has been applied since the last snapshot, and compacts.
-     * A state machine that can {@linkplain StateMachine#freeze() freeze} its state is written on a thread
-     * of its own while this one goes on applying; the snapshot is installed and the log compacted back on
-     * this thread. One at a time; should another threshold's worth of log be applied before the write is
-     * done, this thread waits for it, so the log never holds more than about twice the threshold.
-     */
-    private void maybeSnapshot() {
-        SnapshotPolicy policy = snapshotPolicy;
-        // Past the policy's bytes, and past the last snapshot's size: a large state is not rewritten for every
-        // few MiB of log (writing snapshots never costs more than the log they replace).
-        if (appliedSinceSnapshot < Math.max(policy.logBytes(), lastSnapshotBytes) || !stateMachine.canSnapshot()) return;
-        SnapshotWrite inFlight = snapshotWrite;
-        if (inFlight != null) {
-            // A whole threshold applied while the last one is still being written: wait for it (backpressure).
-            inFlight.written.join();
-            completeSnapshotWrite(inFlight);
-        }
-        SnapshotMeta latest = core.latestSnapshot();
-        if (latest != null && latest.index() >= applied) return;
-        SnapshotMeta meta = core.snapshotMeta(applied);
-        StateMachine.Frozen frozen = stateMachine.freeze();
-        if (frozen == null) {
-            SnapshotWriter w = storage.createSnapshot(meta);
-            try {
-                stateMachine.snapshot(w.output());
-                w.output().flush();
-            } catch (IOException e) {
-                w.close();
-                throw new UncheckedIOException("node " + id + " cannot write " + meta + ": " + e.getMessage(), e);
-            }
-            appliedSinceSnapshot = 0;
-            finishSnapshot(meta, w);
-            return;
-        }
-        SnapshotWrite write = new SnapshotWrite(meta, storage.createSnapshot(meta));
-        snapshotWrite = write;
-        appliedSinceSnapshot = 0;
-        try {
-            snapshotWriters.execute(() -> write.run(frozen));
-        } catch (RuntimeException e) {
-            snapshotWrite = null;
-            write.writer.close();
-            throw e;
-        }
-    }
-
-    /** A snapshot being written off the node's thread. */
-    private final class SnapshotWrite {
-        final SnapshotMeta meta;
-        final SnapshotWriter writer;
-        /** Completes once the state is written (or failed to be), before the node's thread hears of it. */
-        final CompletableFuture<Void> written = new CompletableFuture<>();
-        volatile IOException error;
-        /** Set (on the node's thread) once installed or dropped; the writer is closed by then. */
-        volatile boolean done;
-
-        SnapshotWrite(SnapshotMeta meta, SnapshotWriter writer) {
-            this.meta = meta;
-            this.writer = writer;
-        }
-
-        /** On the snapshot's own thread: writes the frozen state, then hands the snapshot back to the node's thread. */
-        void run(StateMachine.Frozen frozen) {
-            try {
-                frozen.writeTo(writer.output());
-                writer.output().flush();
-            } catch (IOException e) {
-                error = e;
-            } catch (RuntimeException e) {
-                error = new IOException(e);
-            }
-            written.complete(null);
-            Runnable dropIfStopped = () -> {
-                if (!done) writer.close();
-            };
-            if (!enqueue(new Control(c -> completeSnapshotWrite(this), dropIfStopped))) dropIfStopped.run();
-        }
-    }
-
-    /** On the node's thread, once a write has ended: installs its snapshot (unless already done). */
-    private void completeSnapshotWrite(SnapshotWrite write) {
-        if (write.done) return;
-        write.done = true;
-        if (snapshotWrite == write) snapshotWrite = null;
-        IOException error = write.error;
-        if (error != null) {
-            write.writer.close();
-            throw new UncheckedIOException("node " + id + " cannot write " + write.meta + ": " + error.getMessage(), error);
-        }
-        finishSnapshot(write.meta, write.writer);
-    }
-
-    /** Installs a written snapshot and compacts, unless a newer one came meanwhile (from a leader); closes the writer. */
-    private void finishSnapshot(SnapshotMeta meta, SnapshotWriter w) {
-        try (w) {
-            SnapshotMeta latest = core.latestSnapshot();
-            if ((latest != null && latest.index() >= meta.index()) || meta.index() < core.log().firstIndex() - 1) return;
-            lastSnapshotBytes = w.size();
-            w.install();
-        }
-        core.snapshotTaken(meta);
-        core.compact(Math.max(core.log().firstIndex() - 1, meta.index() - snapshotPolicy.trailingEntries()));
-        snapshotsTaken++;
-    }
-
     /** Restores the state machine from the snapshot the leader sent, as the core decided, and stores it. */
     private void installReceived(SnapshotMeta meta) {
         try (SnapshotWriter w = snapshotReceiver.take(meta)) {
@@ -928,11 +803,10 @@ public final class RaftNode implements AutoCloseable {
                 throw new UncheckedIOException("node " + id + " cannot restore " + meta + " received from the leader: "
                         + e.getMessage(), e);
             }
-            lastSnapshotBytes = w.size();
+            snapshots.restored(w.size());
             w.install();
         }
         applied = meta.index();
-        appliedSinceSnapshot = 0;
         snapshotsInstalled++;
     }
 
