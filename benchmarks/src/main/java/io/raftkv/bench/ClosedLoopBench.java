@@ -73,6 +73,9 @@ public final class ClosedLoopBench {
         if (valueBytes < 16) throw new IllegalArgumentException("VALUE_BYTES must be >= 16 to hold a distinct counter");
         Files.createDirectories(out);
         boolean verbose = Boolean.getBoolean("bench.verbose");
+        String op = System.getProperty("bench.op", "put");
+        if (!op.equals("put") && !op.equals("get")) throw new IllegalArgumentException("-Dbench.op must be put or get, was " + op);
+        boolean reads = op.equals("get");
 
         Recorder recorder = new Recorder(HIGHEST, 3);
         long stallNanos = Long.getLong("bench.stalls", 0L) * 1_000L;
@@ -87,17 +90,37 @@ public final class ClosedLoopBench {
         double memAlone = probe.sample(20, 20_000);
         try (CommitTarget target = CommitTargets.open(system, nodes, Integer.getInteger("bench.spins", 0))) {
             List<CommitTarget.Writer> writers = new ArrayList<>();
+            List<CommitTarget.Reader> readers = new ArrayList<>();
             for (int i = 0; i < clients; i++) writers.add(target.newWriter());
             for (CommitTarget.Writer w : writers) w.put("warm", prefix + "0000000000000000"); // opens raftkv's session
+            if (reads) {
+                // Every key holds a value before the first read, so each read finds one.
+                if (!writers.isEmpty()) for (String key : keys) writers.get(0).put(key, prefix + "0000000000000000");
+                for (int i = 0; i < clients; i++) readers.add(target.newReader());
+            }
             // With no clients, the run measures what an idle cluster costs (its CPU, above all).
             List<Thread> threads = new ArrayList<>();
             boolean[] running = {true};
             for (int i = 0; i < clients; i++) {
                 CommitTarget.Writer w = writers.get(i);
+                CommitTarget.Reader r = reads ? readers.get(i) : null;
                 long first = (long) i << 40;
                 Runnable loop = () -> {
                     long n = first;
                     byte[] chars = template.clone();
+                    while (running[0] && r != null) {
+                        String key = keys[(int) (n++ & 1023)];
+                        long t0 = System.nanoTime();
+                        try {
+                            if (r.get(key) == null) throw new IllegalStateException("no value for " + key);
+                            long took = System.nanoTime() - t0;
+                            recorder.recordValue(Math.min(took, HIGHEST));
+                            if (stallNanos > 0 && took > stallNanos) stalls.add(new Stall(System.currentTimeMillis(), false, took));
+                        } catch (RuntimeException e) {
+                            errors.increment();
+                            firstError.compareAndSet(null, e);
+                        }
+                    }
                     while (running[0]) {
                         String key = keys[(int) (n & 1023)];
                         // A distinct value per put: the counter in hex in the last 16 chars (one String, one copy).
@@ -196,7 +219,7 @@ public final class ClosedLoopBench {
                             + "live after GC %.1f..%.1f MB | errors %d | new terms %s | memory %.1f ns/load alone, "
                             + "%.1f (%.1f..%.1f) per second, r(commits, memory) %+.2f | core %.3f..%.3f ns/step | carrier parks %,.0f/s "
                             + "(%,.0f..%,.0f), r(commits, parks) %+.2f | %s, JDK %s",
-                    system, nodes, clients, valueBytes, window.getTotalCount() / elapsed, minPerSecond, maxPerSecond,
+                    reads ? system + " get" : system, nodes, clients, valueBytes, window.getTotalCount() / elapsed, minPerSecond, maxPerSecond,
                     window.getValueAtPercentile(50) / 1e3, window.getValueAtPercentile(90) / 1e3,
                     window.getValueAtPercentile(99) / 1e3, window.getValueAtPercentile(99.9) / 1e3,
                     window.getValueAtPercentile(99.99) / 1e3, window.getMaxValue() / 1e3,

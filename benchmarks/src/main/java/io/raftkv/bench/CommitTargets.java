@@ -38,7 +38,9 @@ final class CommitTargets {
             }
             case "microraft" -> {
                 requireNoSpins("MicroRaft", spins);
-                yield new MicroRaftTarget(nodes);
+                // Its reads (ClosedLoopBench -Dbench.op=get): -Dbench.query=LINEARIZABLE (the default) or LEADER_LEASE.
+                yield new MicroRaftTarget(nodes).queryPolicy(
+                        io.microraft.QueryPolicy.valueOf(System.getProperty("bench.query", "LINEARIZABLE")));
             }
             case "jraft" -> {
                 requireNoSpins("SOFAJRaft", spins);

@@ -83,6 +83,13 @@ final class NodeProcessesTarget implements CommitTarget {
         }
     }
 
+    /** A reader, once the cluster has taken a first write (see {@link #newWriter}). */
+    @Override
+    public Reader newReader() {
+        newWriter();
+        return target.newReader();
+    }
+
     /** Closes the connections, stops the processes (SIGTERM, then SIGKILL after 10 s) and deletes their data. */
     @Override
     public void close() {

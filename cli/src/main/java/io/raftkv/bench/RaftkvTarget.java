@@ -56,6 +56,13 @@ public final class RaftkvTarget implements CommitTarget {
     }
 
     @Override
+    public Reader newReader() {
+        KvClient client = cluster.newClient();
+        clients.add(client);
+        return key -> client.get(key).orElse(null);
+    }
+
+    @Override
     public void close() {
         if (ownsCluster) {
             cluster.close();

@@ -59,6 +59,13 @@ public final class SocketClusterTarget implements CommitTarget {
         return client::put;
     }
 
+    @Override
+    public Reader newReader() {
+        KvClient client = new KvClient(connector, KvLimits.DEFAULT, DEADLINE, ATTEMPT);
+        clients.add(client);
+        return key -> client.get(key).orElse(null);
+    }
+
     /** Closes the clients and their connections; the nodes go on running. */
     @Override
     public void close() {

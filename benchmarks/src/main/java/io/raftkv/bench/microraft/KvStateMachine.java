@@ -21,6 +21,13 @@ final class KvStateMachine implements StateMachine {
         }
     }
 
+    /** A query that answers the value of {@code key}, or null. */
+    record Get(String key) {
+        Get {
+            Objects.requireNonNull(key, "key");
+        }
+    }
+
     /** A query that answers a copy of the whole map. */
     enum ReadAll { INSTANCE }
 
@@ -36,10 +43,11 @@ final class KvStateMachine implements StateMachine {
     public Object runOperation(long commitIndex, Object operation) {
         return switch (operation) {
             case Put put -> map.put(put.key(), put.value());
+            case Get get -> map.get(get.key());
             case ReadAll readAll -> Map.copyOf(map);
             case NewTerm newTerm -> null;
             default -> throw new IllegalArgumentException(
-                    "not a key-value operation: " + operation + "; expected Put, ReadAll or NewTerm");
+                    "not a key-value operation: " + operation + "; expected Put, Get, ReadAll or NewTerm");
         };
     }
 

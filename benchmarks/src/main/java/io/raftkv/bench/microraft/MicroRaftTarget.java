@@ -10,6 +10,7 @@ import io.microraft.exception.NotLeaderException;
 import io.microraft.exception.RaftException;
 import io.microraft.executor.impl.DefaultRaftNodeExecutor;
 import io.raftkv.bench.CommitTarget;
+import io.raftkv.bench.microraft.KvStateMachine.Get;
 import io.raftkv.bench.microraft.KvStateMachine.Put;
 import io.raftkv.bench.microraft.KvStateMachine.ReadAll;
 
@@ -51,6 +52,8 @@ public final class MicroRaftTarget implements CommitTarget {
     private final Map<RaftEndpoint, RaftNode> nodes;
     private final LeaderTracker leaders = new LeaderTracker();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** How {@link #newReader()}'s reads are served: LINEARIZABLE (a heartbeat round) or LEADER_LEASE. */
+    private volatile QueryPolicy queryPolicy = QueryPolicy.LINEARIZABLE;
 
     /** Starts {@code nodes} MicroRaft nodes with a short election timeout (see FAST_ELECTION). */
     public MicroRaftTarget(int nodes) {
@@ -109,6 +112,56 @@ public final class MicroRaftTarget implements CommitTarget {
         }
         leaders.await(LeaderTracker.deadline(LEADER_WAIT));
         return this::put;
+    }
+
+    /**
+     * Reads with {@code policy} from now on: {@link QueryPolicy#LINEARIZABLE} (the leader confirms its
+     * leadership with a majority first) or {@link QueryPolicy#LEADER_LEASE} (the leader answers while its
+     * lease lasts). EVENTUAL_CONSISTENCY reads any node's state and is not linearizable: refused.
+     */
+    public MicroRaftTarget queryPolicy(QueryPolicy policy) {
+        if (policy == QueryPolicy.EVENTUAL_CONSISTENCY) {
+            throw new IllegalArgumentException("EVENTUAL_CONSISTENCY is not linearizable; the benchmarks compare"
+                    + " LINEARIZABLE and LEADER_LEASE only");
+        }
+        this.queryPolicy = policy;
+        return this;
+    }
+
+    @Override
+    public Reader newReader() {
+        if (closed.get()) {
+            throw new IllegalStateException("this MicroRaft group is closed");
+        }
+        leaders.await(LeaderTracker.deadline(LEADER_WAIT));
+        QueryPolicy policy = queryPolicy;
+        return key -> get(key, policy);
+    }
+
+    private String get(String key, QueryPolicy policy) {
+        Get get = new Get(key);
+        long deadline = LeaderTracker.deadline(LEADER_WAIT);
+        RaftEndpoint target = leaders.await(deadline);
+        while (true) {
+            try {
+                return nodes.get(target).<String>query(get, policy, Optional.empty(), Optional.empty()).join().getResult();
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause();
+                if (!(cause instanceof NotLeaderException) && !(cause instanceof CannotReplicateException)) {
+                    throw new IllegalStateException("MicroRaft node " + target + " failed a read of " + key, cause);
+                }
+                RaftEndpoint known = ((RaftException) cause).getLeader();
+                RaftEndpoint next = known != null ? known : leaders.await(deadline);
+                if (next.equals(target)) {
+                    if (System.nanoTime() - deadline > 0) {
+                        throw new IllegalStateException(
+                                "MicroRaft did not serve a read of " + key + " within " + LEADER_WAIT, cause);
+                    }
+                    LockSupport.parkNanos(RETRY_PAUSE_NANOS);
+                }
+                target = next;
+            }
+        }
     }
 
     private void put(String key, String value) {
