@@ -38,6 +38,8 @@ public final class RaftkvCommand implements Callable<Integer> {
         // The gRPC front end (src/frontend) is in the command-line jar, not in the library's: add it where it is.
         addIfPresent(cl, "frontend", "io.raftkv.frontend.FrontendCommand");
         addIfPresent(cl, "grpc-server", "io.raftkv.frontend.RaftServerCommand");
+        // The front end starts its servers as raftkv grpc-server processes: it runs, but a person never types it.
+        hide(cl, "grpc-server");
         addIfPresent(cl, "grpc-client", "io.raftkv.frontend.GrpcClientCommand");
         cl.setParameterExceptionHandler(RaftkvCommand::shortError);
         // A bug must not look like an answer (exit 1 is "no such key" for raftkv client): one line, status 70.
@@ -61,6 +63,11 @@ public final class RaftkvCommand implements Callable<Integer> {
         cl.addSubcommand(name, command);
     }
 
+    private static void hide(CommandLine cl, String name) {
+        CommandLine sub = cl.getSubcommands().get(name);
+        if (sub != null) sub.getCommandSpec().usageMessage().hidden(true);
+    }
+
     /**
      * A bad option gets its one-line message and a pointer to the help, not picocli's default of the
      * whole usage text, in which the message is easy to miss; exit status 2.
@@ -76,8 +83,10 @@ public final class RaftkvCommand implements Callable<Integer> {
         return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 
+    /** {@code raftkv} alone prints the usage, as {@code raftkv --help} does (and etcdctl and kubectl): status 0. */
     @Override
     public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand: try 'raftkv cluster'");
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return 0;
     }
 }

@@ -9,6 +9,7 @@ import java.io.StringReader;
 import java.io.StringWriter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RaftkvCommandTest {
@@ -39,9 +40,23 @@ class RaftkvCommandTest {
     }
 
     @Test
-    void withoutASubcommandItSaysWhatIsMissing() {
-        assertEquals(2, execute(""));
-        assertTrue(err.toString().contains("Missing subcommand"), err::toString);
+    void withoutACommandItPrintsTheUsageAndSucceeds() {
+        assertEquals(0, execute(""));
+        assertTrue(out.toString().startsWith("Usage: raftkv "), out::toString);
+        for (String command : new String[] {"cluster", "node", "client", "bench"}) {
+            assertTrue(out.toString().contains("\n  " + command + " "), command + " missing from\n" + out);
+        }
+        assertEquals("", err.toString());
+    }
+
+    @Test
+    void theFrontEndsServerProcessCommandRunsButIsNotListed() {
+        assertEquals(0, execute("", "--help"));
+        assertTrue(out.toString().contains("  frontend "), out::toString);
+        assertFalse(out.toString().contains("grpc-server"), out::toString);
+        out.getBuffer().setLength(0);
+        assertEquals(0, execute("", "grpc-server", "--help"));
+        assertTrue(out.toString().startsWith("Usage: raftkv grpc-server "), out::toString);
     }
 
     @Test
