@@ -60,8 +60,10 @@ public final class HarnessArgs {
             description = "Bytes per value, 0 to " + HarnessConfig.MAX_VALUE_BYTES + " (default: ${DEFAULT-VALUE}).")
     private int valueBytes;
 
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench-results/harness", order = 7,
-            description = "Where the .hgrm files, summary.json and the plot go (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", paramLabel = "DIR", order = 7,
+            description = "Where the .hgrm files, summary.json and the plot go, created if missing (default: a new"
+                    + " directory " + HarnessConfig.DEFAULT_OUTPUT_DIR + "/<date>-<time> under the current one)."
+                    + " The run prints the directory when it starts and when it ends.")
     private Path out;
 
     @Option(names = "--spins", paramLabel = "N", defaultValue = "0", order = 8,
@@ -81,12 +83,13 @@ public final class HarnessArgs {
     /** What the harness runs. */
     public HarnessConfig config() {
         if (duration.isZero()) throw invalid("--duration", "the measured time must be longer than zero");
-        if (out.toString().isBlank()) throw invalid("--out", "a directory is needed");
+        if (out != null && out.toString().isBlank()) throw invalid("--out", "a directory is needed");
         inRange("--clients", clients, 1, HarnessConfig.MAX_CLIENTS);
         inRange("--value-bytes", valueBytes, 0, HarnessConfig.MAX_VALUE_BYTES);
         try {
-            return HarnessConfig.builder().rates(rates).duration(duration).warmup(warmup).maxClients(clients)
-                    .valueBytes(valueBytes).outputDir(out).build();
+            HarnessConfig.Builder b = HarnessConfig.builder().rates(rates).duration(duration).warmup(warmup)
+                    .maxClients(clients).valueBytes(valueBytes);
+            return (out != null ? b.outputDir(out) : b).build();
         } catch (IllegalArgumentException e) {
             throw invalid("--rates", e.getMessage()); // a rate listed twice: the rest is checked above
         }

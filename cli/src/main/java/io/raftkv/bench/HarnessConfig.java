@@ -2,6 +2,9 @@ package io.raftkv.bench;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -59,6 +62,21 @@ public record HarnessConfig(List<Long> rates, Duration warmup, Duration duration
         return new Builder();
     }
 
+    /** A run's directory under {@link #DEFAULT_OUTPUT_DIR}: its local start time, to the second. */
+    private static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+    /** The directory under which a run with no output directory given writes, relative to the current one. */
+    public static final String DEFAULT_OUTPUT_DIR = "bench-out";
+
+    /**
+     * The default output directory of a run started at {@code start}: {@code bench-out/<date>-<time>},
+     * such as {@code bench-out/20250603-140712}, so that a run overwrites neither another run's results
+     * nor files a person keeps.
+     */
+    public static Path newOutputDir(Instant start) {
+        return Path.of(DEFAULT_OUTPUT_DIR, RUN_NAME.format(start.atZone(ZoneId.systemDefault())));
+    }
+
     /** Builds a {@link HarnessConfig}; the defaults are those of {@code LatencyHarnessMain}. */
     public static final class Builder {
         private List<Long> rates = List.of(1_000L, 10_000L);
@@ -66,7 +84,7 @@ public record HarnessConfig(List<Long> rates, Duration warmup, Duration duration
         private Duration duration = Duration.ofSeconds(5);
         private int maxClients = 64;
         private int valueBytes = 128;
-        private Path outputDir = Path.of("bench-results", "harness");
+        private Path outputDir; // null: a new directory under bench-out, named when the configuration is built
 
         private Builder() {}
 
@@ -104,7 +122,7 @@ public record HarnessConfig(List<Long> rates, Duration warmup, Duration duration
             return this;
         }
 
-        /** Where results are written (default {@code bench-results/harness}). */
+        /** Where results are written (default {@link #newOutputDir}, for the time {@link #build()} is called). */
         public Builder outputDir(Path dir) {
             this.outputDir = Objects.requireNonNull(dir, "outputDir");
             return this;
@@ -112,7 +130,8 @@ public record HarnessConfig(List<Long> rates, Duration warmup, Duration duration
 
         /** The configuration; every value is checked here. */
         public HarnessConfig build() {
-            return new HarnessConfig(rates, warmup, duration, maxClients, valueBytes, outputDir);
+            return new HarnessConfig(rates, warmup, duration, maxClients, valueBytes,
+                    outputDir != null ? outputDir : newOutputDir(Instant.now()));
         }
     }
 }

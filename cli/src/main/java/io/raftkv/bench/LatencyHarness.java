@@ -63,6 +63,7 @@ public final class LatencyHarness {
         Instant startedAt = Instant.now();
         Path dir = config.outputDir();
         createDirectories(dir);
+        log.println("writing results to " + dir.toAbsolutePath());
 
         log.printf(Locale.ROOT, "%s (%s): %d clients, %d-byte values, warm-up %s and %s measured per rate%n",
                 target.name(), description, config.maxClients(), config.valueBytes(),

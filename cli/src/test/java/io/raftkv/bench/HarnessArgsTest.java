@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,7 +42,12 @@ class HarnessArgsTest {
         HarnessArgs a = parse();
         assertEquals(3, a.nodes());
         assertEquals(0, a.spins());
-        assertEquals(HarnessConfig.builder().build(), a.config(), "the options' defaults are the builder's");
+        HarnessConfig c = a.config();
+        // No --out: a directory of the run's own under bench-out, named for its start, never a fixed one.
+        assertTrue(c.outputDir().toString().matches("bench-out[/\\\\]\\d{8}-\\d{6}"), c.outputDir()::toString);
+        assertEquals(HarnessConfig.builder().outputDir(c.outputDir()).build(), c, "the options' defaults are the builder's");
+        assertEquals(Path.of("bench-out", "20250603-140712"),
+                HarnessConfig.newOutputDir(LocalDateTime.of(2025, 6, 3, 14, 7, 12).atZone(ZoneId.systemDefault()).toInstant()));
     }
 
     @Test

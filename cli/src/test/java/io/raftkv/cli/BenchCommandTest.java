@@ -68,7 +68,8 @@ class BenchCommandTest {
             assertTrue(help.contains(option), option + " missing from\n" + help);
         }
         for (String dflt : new String[] {"(default: 3)", "(default: 1000,10000)", "(default: 5s)", "(default: 2s)",
-                "(default: 64)", "(default: 128)", "(default: bench-results/harness)", "(default: 0)"}) {
+                "(default: 64)", "(default: 128)", "(default: a new directory bench-out/<date>-<time> under the current one)",
+                "(default: 0)"}) {
             assertTrue(help.contains(dflt), dflt + " missing from\n" + help);
         }
         out.getBuffer().setLength(0);
@@ -89,6 +90,9 @@ class BenchCommandTest {
         assertTrue(Files.exists(results.resolve("latency-percentiles.svg")));
         String printed = out.toString();
         assertTrue(printed.contains("200 writes/s: reached "), printed);
+        assertTrue(printed.startsWith("JVM "), printed);
+        assertTrue(printed.lines().skip(1).findFirst().orElse("").equals("writing results to " + results.toAbsolutePath()),
+                printed);
         assertTrue(printed.contains("results in " + results.toAbsolutePath()), printed);
     }
 
