@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.temporal.TemporalAccessor;
+import java.util.Locale;
 import java.util.Properties;
 
 /**
@@ -25,6 +28,16 @@ public final class LogFormat {
     public static final String ONE_LINE = "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n";
 
     private LogFormat() {}
+
+    /** The time {@code t} as {@link #ONE_LINE} shows it, such as {@code 2025-06-03 14:07:12.431}. */
+    static String time(TemporalAccessor t) {
+        return String.format(Locale.ROOT, "%1$tF %1$tT.%1$tL", t);
+    }
+
+    /** {@link #time} now, in the default time zone as the log records have it, for a line a command prints itself. */
+    static String now() {
+        return time(ZonedDateTime.now());
+    }
 
     /**
      * Sets the one-line format, unless the user chose one already: a {@code -D} of either format property, a

@@ -11,6 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -80,6 +81,12 @@ public final class NodeCommand implements Callable<Integer> {
                     + " copies (default: ${DEFAULT-VALUE}).")
     private String snapshotEvery;
 
+    @Option(names = "--pid-file", paramLabel = "FILE",
+            description = "Write this process's id to FILE at start and remove it at a clean exit (SIGTERM or"
+                    + " Ctrl-C). The node refuses to start if FILE names a running process; a file left by one that"
+                    + " has ended is replaced.")
+    private Path pidFile;
+
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
@@ -103,6 +110,27 @@ public final class NodeCommand implements Callable<Integer> {
         }
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
+        PidFile pid = null;
+        if (pidFile != null) {
+            try {
+                pid = PidFile.claim(pidFile);
+            } catch (IllegalStateException e) {
+                say(err, "raftkv node: " + e.getMessage());
+                return 1;
+            } catch (IOException e) {
+                say(err, "raftkv node: cannot write --pid-file " + pidFile + ": " + e);
+                return 1;
+            }
+        }
+        try {
+            return run(out, err, snapshotBytes, initialVoters, pid);
+        } finally {
+            if (pid != null) pid.release(); // a shutdown hook releases it too, when the JVM is told to stop
+        }
+    }
+
+    private int run(PrintWriter out, PrintWriter err, long snapshotBytes, java.util.Set<Integer> initialVoters,
+                    PidFile pid) throws InterruptedException {
         Semaphore changed = new Semaphore(0);
         SocketNode node;
         try {
@@ -114,23 +142,22 @@ public final class NodeCommand implements Callable<Integer> {
                             .withInitialVoters(initialVoters),
                     changed::release);
         } catch (UncheckedIOException e) {
-            err.println("raftkv node: " + e.getCause().getMessage());
+            say(err, "raftkv node: " + e.getCause().getMessage());
             return 1;
         } catch (StorageException | IllegalArgumentException e) {
-            err.println("raftkv node: " + e.getMessage());
+            say(err, "raftkv node: " + e.getMessage());
             return 1;
         }
-        out.printf("node %d of cluster '%s' listening on %s for peers %s and clients; data in %s%s%n", id, clusterId,
-                node.address(), peers.addresses().keySet(), data, noFsync ? " (no fsync)" : "");
-        out.flush();
+        say(out, String.format("node %d of cluster '%s' listening on %s for peers %s and clients; data in %s%s", id,
+                clusterId, node.address(), peers.addresses().keySet(), data, noFsync ? " (no fsync)" : ""));
 
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             stopping.set(true);
             node.close(); // a graceful stop: the transport, client connections and store are closed in order
-            out.printf("node %d stopped%n", id);
-            out.flush();
+            if (pid != null) pid.release();
+            say(out, "node " + id + " stopped");
             stopped.countDown();
         }, "raftkv-node-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -141,25 +168,32 @@ public final class NodeCommand implements Callable<Integer> {
             changed.tryAcquire(1, TimeUnit.SECONDS);
             changed.drainPermits();
             if (node.failure() != null) {
-                err.println("raftkv node: node " + id + " failed: " + node.failure());
+                say(err, "raftkv node: node " + id + " failed: " + node.failure());
                 return 1;
             }
             NodeStatus s = node.status();
             if (stopping.get()) continue; // what a closing node publishes is not news
             if (shown == null || s.role() != shown.role() || s.term() != shown.term() || s.leader() != shown.leader()) {
-                out.printf("term %d: %s%s%n", s.term(), s.role().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                        s.leader() == 0 ? ", no leader known" : s.leader() == id ? "" : ", leader is node " + s.leader());
-                out.flush();
+                say(out, "term " + s.term() + ": " + s.role().name().toLowerCase(Locale.ROOT).replace('_', '-')
+                        + (s.leader() == 0 ? ", no leader known" : s.leader() == id ? "" : ", leader is node " + s.leader()));
                 shown = s;
             }
             SnapshotStats snapshots = node.snapshotStats();
             if (snapshots.installed() > installedShown) {
                 installedShown = snapshots.installed();
-                out.printf("installed the leader's snapshot up to index %d%n", snapshots.snapshotIndex());
-                out.flush();
+                say(out, "installed the leader's snapshot up to index " + snapshots.snapshotIndex());
             }
         }
         return 0;
+    }
+
+    /**
+     * Prints one line of the node's own, with the time as its log records have it: a node's output and its
+     * logs usually end up in one file, where every line should say when it happened.
+     */
+    private static void say(PrintWriter w, String line) {
+        w.println(LogFormat.now() + " " + line);
+        w.flush();
     }
 
     /** A size such as 65536, 512k, 64m or 1g (binary multiples). */

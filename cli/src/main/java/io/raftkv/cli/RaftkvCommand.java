@@ -21,6 +21,9 @@ public final class RaftkvCommand implements Callable<Integer> {
 
     public static void main(String[] args) {
         LogFormat.useOneLine(); // before any logger exists: node logs get a time on every line
+        // A thread that dies on an exception is a log record with its time, not the JVM's bare stack trace.
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> System.getLogger(RaftkvCommand.class.getName())
+                .log(System.Logger.Level.ERROR, "thread " + t.getName() + " stopped on an exception", e));
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, Charset.defaultCharset()));
         System.exit(commandLine(stdin, ClusterCommand.isTerminal()).execute(args));
     }

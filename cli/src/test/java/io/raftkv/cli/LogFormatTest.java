@@ -26,6 +26,13 @@ class LogFormatTest {
     }
 
     @Test
+    void aLineACommandPrintsItselfHasTheSameTime() {
+        ZonedDateTime t = ZonedDateTime.of(2025, 6, 3, 14, 7, 2, 31_000_000, ZoneOffset.UTC);
+        assertEquals("2025-06-03 14:07:02.031", LogFormat.time(t));
+        assertEquals(String.format(LogFormat.ONE_LINE, t, "", "", "", "", "").substring(0, 23), LogFormat.time(t));
+    }
+
+    @Test
     void setWhenTheUserChoseNothing(@TempDir Path javaHome) {
         Properties system = new Properties();
         system.setProperty("java.home", javaHome.toString()); // a JDK whose conf/logging.properties is missing

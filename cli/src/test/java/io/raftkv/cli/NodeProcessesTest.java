@@ -20,6 +20,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -69,10 +71,11 @@ class NodeProcessesTest {
     @Test
     void aNewLeaderServesAfterSigkillAndTheRestartedNodeCatchesUp(@TempDir Path dir) throws Exception {
         reservePeers(dir, 3);
-        for (int id = 1; id <= 3; id++) startNode(id);
+        for (int id = 1; id <= 3; id++) startNode(id, "--pid-file", pidFile(id).toString());
 
         try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
             int leader = awaitLeader(connector, 0);
+            for (int id = 1; id <= 3; id++) awaitPidFile(id);
             assertEquals(0, client("put", "colour", "blue"), output::toString);
             assertEquals(List.of("blue"), clientOut("get", "colour"));
             assertEquals(0, client("replace", "colour", "green"));
@@ -94,7 +97,9 @@ class NodeProcessesTest {
             // restarted node can only catch up by the leader's snapshot, over TCP, into its file store.
             for (int i = 0; i < 2_000; i++) kv.put("k" + (i % 50), "v" + i);
 
-            startNode(leader); // on the same data directory
+            assertTrue(Files.exists(pidFile(leader)), "SIGKILL leaves the pid file behind");
+            startNode(leader, "--pid-file", pidFile(leader).toString()); // on the same data directory and pid file
+            awaitPidFile(leader); // the file of a process that ended is replaced
             long commit = connector.status(next, WAIT).commitIndex();
             NodeStatus caughtUp = await(() -> {
                 try {
@@ -105,8 +110,9 @@ class NodeProcessesTest {
                 }
             }, "restarted node " + leader + " to apply up to index " + commit);
             assertEquals(Role.FOLLOWER, caughtUp.role());
-            await(() -> output.stream().anyMatch(l -> l.startsWith("[" + leader + "] installed the leader's snapshot up to index"))
-                    ? true : null, "node " + leader + " to say it installed a snapshot; output " + output);
+            await(() -> output.stream().anyMatch(l -> l.matches("\\[" + leader + "] " + NodeCommandTest.TIME
+                            + " installed the leader's snapshot up to index \\d+")) ? true : null,
+                    "node " + leader + " to say it installed a snapshot; output " + output);
             assertEquals(Optional.of("v1999"), kv.get("k49"));
 
             List<String> table = clientOut("status");
@@ -118,8 +124,14 @@ class NodeProcessesTest {
             // SIGTERM through the handle: Process.destroy() would also close our end of its output pipe.
             processes[follower].toHandle().destroy();
             assertTrue(processes[follower].waitFor(10, TimeUnit.SECONDS), "SIGTERM stops the node");
-            await(() -> output.contains("[" + follower + "] node " + follower + " stopped") ? true : null,
+            await(() -> output.stream().anyMatch(l -> l.matches("\\[" + follower + "] " + NodeCommandTest.TIME
+                            + " node " + follower + " stopped")) ? true : null,
                     "node " + follower + " to say it stopped; output " + output);
+            // Its output and its logs, in one stream here as in a log file: a time on every line (but a stack
+            // trace's, which belong to the line above).
+            assertTrue(output.stream().filter(l -> !l.matches("\\[\\d] (\\s.*|Caused by: .*)"))
+                    .allMatch(l -> l.matches("\\[\\d] " + NodeCommandTest.TIME + " .+")), output::toString);
+            assertFalse(Files.exists(pidFile(follower)), "a clean exit removes the pid file");
             kv.put("after", "sigterm"); // two of three still serve
             assertEquals(Optional.of("sigterm"), kv.get("after"));
         }
@@ -230,6 +242,22 @@ class NodeProcessesTest {
                 // the process ended
             }
         });
+    }
+
+    private Path pidFile(int id) {
+        return data.resolve("node-" + id + ".pid");
+    }
+
+    /** Waits until node {@code id}'s pid file names its process. */
+    private void awaitPidFile(int id) {
+        String want = Long.toString(processes[id].pid());
+        await(() -> {
+            try {
+                return Files.readString(pidFile(id)).strip().equals(want) ? true : null;
+            } catch (IOException e) {
+                return null;
+            }
+        }, "node " + id + "'s pid file to name process " + want);
     }
 
     /** A leader other than {@code not} that every reachable node agrees on. */

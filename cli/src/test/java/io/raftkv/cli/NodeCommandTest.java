@@ -1,0 +1,82 @@
+package io.raftkv.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code raftkv node --pid-file}, in this JVM: the refusals, which happen before a node starts. That a
+ * running node writes the file and removes it at SIGTERM is in {@link NodeProcessesTest}.
+ */
+class NodeCommandTest {
+    static final String TIME = "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}";
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int execute(String... args) {
+        CommandLine cl = RaftkvCommand.commandLine(new BufferedReader(new StringReader("")), false);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    private int node(Path dir, Path pidFile) {
+        return execute("node", "--id", "1", "--peers", "1=127.0.0.1:1", "--data", dir.resolve("data").toString(),
+                "--pid-file", pidFile.toString());
+    }
+
+    @Test
+    void aPidFileNamingARunningProcessIsRefusedAndKept(@TempDir Path dir) throws IOException {
+        long running = ProcessHandle.current().parent().orElseThrow().pid(); // whoever started this test JVM
+        Path file = Files.writeString(dir.resolve("node.pid"), running + "\n");
+        assertEquals(1, node(dir, file));
+        // One line, with the time as the node's log records have it.
+        assertTrue(err.toString().strip().matches(TIME + " raftkv node: --pid-file \\S+ names process " + running
+                + ", which is running: is this node running already\\?"), err::toString);
+        assertEquals(running + "\n", Files.readString(file));
+        assertFalse(Files.exists(dir.resolve("data")), "no node was started");
+        assertEquals("", out.toString());
+    }
+
+    @Test
+    void aPidFileHoldingSomethingElseIsLeftAlone(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("notes.txt"), "my notes\n");
+        assertEquals(1, node(dir, file));
+        assertTrue(err.toString().contains("does not hold a process id; it is left as it is"), err::toString);
+        assertEquals("my notes\n", Files.readString(file));
+    }
+
+    @Test
+    void aFileLeftByAProcessThatEndedIsReplacedAndReleasedOnlyByItsOwner(@TempDir Path dir) throws IOException {
+        long me = ProcessHandle.current().pid();
+        Path file = Files.writeString(dir.resolve("node.pid"), "999999999\n"); // above any pid_max: never running
+        PidFile pid = PidFile.claim(file);
+        assertEquals(me + System.lineSeparator(), Files.readString(file));
+        pid.release();
+        assertFalse(Files.exists(file));
+
+        Files.writeString(dir.resolve("empty.pid"), ""); // a start that died between creating and writing it
+        PidFile.claim(dir.resolve("empty.pid")).release();
+
+        PidFile mine = PidFile.claim(file);
+        Files.writeString(file, "999999998\n"); // someone else's now: not ours to remove
+        mine.release();
+        assertEquals("999999998\n", Files.readString(file));
+
+        Path missingDir = dir.resolve("no-such-dir").resolve("node.pid");
+        assertThrows(IOException.class, () -> PidFile.claim(missingDir));
+    }
+}
