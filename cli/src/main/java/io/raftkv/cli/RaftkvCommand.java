@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /** The {@code raftkv} command line; its subcommands do the work. */
 @Command(name = "raftkv", mixinStandardHelpOptions = true, version = "raftkv 0.1.0-SNAPSHOT",
@@ -33,10 +34,15 @@ public final class RaftkvCommand implements Callable<Integer> {
      * only if {@code interactive}.
      */
     public static CommandLine commandLine(BufferedReader in, boolean interactive) {
+        return commandLine(in, interactive, System::getenv);
+    }
+
+    /** As {@link #commandLine(BufferedReader, boolean)}, with the environment variables {@code env} shows. */
+    static CommandLine commandLine(BufferedReader in, boolean interactive, Function<String, String> env) {
         CommandLine cl = new CommandLine(new RaftkvCommand());
         cl.addSubcommand("cluster", new ClusterCommand(in, interactive));
         cl.addSubcommand("node", new NodeCommand());
-        cl.addSubcommand("client", new ClientCommand());
+        cl.addSubcommand("client", new ClientCommand(env));
         cl.addSubcommand("bench", new BenchCommand());
         // The gRPC front end (src/frontend) is in the command-line jar, not in the library's: add it where it is.
         addIfPresent(cl, "frontend", "io.raftkv.frontend.FrontendCommand");

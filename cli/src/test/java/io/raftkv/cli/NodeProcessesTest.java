@@ -196,6 +196,7 @@ class NodeProcessesTest {
             assertEquals(List.of("v42"), clientOut("get", "k42"), "the new node serves what was written before it joined");
 
             assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
+            assertEquals(List.of("{\"voters\":[2,3,4],\"learners\":[]}"), clientOut("members", "--output", "json"));
             // A second removal (say, a retry whose first answer was lost) finds the node gone: done, nothing to do.
             assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
             Run unknown = run(withPeers("add-node", "9"));

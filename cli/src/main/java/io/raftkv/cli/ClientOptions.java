@@ -1,0 +1,73 @@
+package io.raftkv.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.function.Function;
+
+/**
+ * The options every {@code raftkv client} verb shares. They are on {@code raftkv client} and on each verb,
+ * so both {@code raftkv client --peers P get k} (as etcdctl has them) and {@code raftkv client get --peers P k}
+ * work; given in both places, the verb's wins. No default here: {@link #settings} fills in what neither gave.
+ */
+final class ClientOptions {
+    /** The environment variable {@code --peers} defaults to, as etcdctl's endpoints do to ETCDCTL_ENDPOINTS. */
+    static final String PEERS_VARIABLE = "RAFTKV_PEERS";
+    static final String DEFAULT_CLUSTER_ID = "raftkv";
+    static final long DEFAULT_TIMEOUT_MILLIS = 5_000;
+
+    @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...", converter = PeerList.Converter.class,
+            description = "The cluster's nodes and addresses, as given to raftkv node (default: $" + PEERS_VARIABLE + ").")
+    private PeerList peers;
+
+    @Option(names = "--cluster-id", paramLabel = "NAME",
+            description = "The cluster's id, as given to raftkv node (default: " + DEFAULT_CLUSTER_ID + ").")
+    private String clusterId;
+
+    @Option(names = "--timeout-ms", paramLabel = "MS",
+            description = "How long the request may take, retries and leader changes included (default: "
+                    + DEFAULT_TIMEOUT_MILLIS + ").")
+    private Long timeoutMillis;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT",
+            description = "simple (text for people) or json (one JSON value on standard output) (default: simple).")
+    private String output;
+
+    /** What a request goes by: this command's options, then {@code outer}'s (raftkv client's), then the defaults. */
+    record Settings(PeerList peers, String clusterId, Duration timeout, boolean json) {}
+
+    /** Whether this command, {@code outer} or the environment names the peers. */
+    boolean peersGiven(ClientOptions outer, Function<String, String> env) {
+        String fromEnv = env.apply(PEERS_VARIABLE);
+        return peers != null || outer.peers != null || fromEnv != null && !fromEnv.isBlank();
+    }
+
+    /**
+     * The settings of this command under {@code outer}, the peers from {@code env} if neither names them
+     * (check {@link #peersGiven} first).
+     *
+     * @throws CommandLine.ParameterException for a value out of range or one that does not parse
+     */
+    Settings settings(ClientOptions outer, Function<String, String> env, CommandLine cl) {
+        PeerList p = peers != null ? peers : outer.peers;
+        if (p == null) {
+            String fromEnv = env.apply(PEERS_VARIABLE);
+            try {
+                p = PeerList.parse(fromEnv);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "Invalid value of " + PEERS_VARIABLE + ": " + e.getMessage());
+            }
+        }
+        String id = clusterId != null ? clusterId : outer.clusterId != null ? outer.clusterId : DEFAULT_CLUSTER_ID;
+        long ms = timeoutMillis != null ? timeoutMillis : outer.timeoutMillis != null ? outer.timeoutMillis
+                : DEFAULT_TIMEOUT_MILLIS;
+        if (ms < 1) throw new CommandLine.ParameterException(cl, "Invalid value for option '--timeout-ms': must be >= 1");
+        String format = output != null ? output : outer.output != null ? outer.output : "simple";
+        if (!format.equals("simple") && !format.equals("json")) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--output': '" + format
+                    + "'; expected simple or json");
+        }
+        return new Settings(p, id, Duration.ofMillis(ms), format.equals("json"));
+    }
+}
