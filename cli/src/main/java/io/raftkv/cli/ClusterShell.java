@@ -10,6 +10,7 @@ import io.raftkv.cluster.Cluster;
 import io.raftkv.kv.KvClient;
 import io.raftkv.client.SessionExpiredException;
 import io.raftkv.node.NodeStatus;
+import io.raftkv.raft.Configuration;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.StringJoiner;
@@ -156,17 +158,20 @@ public final class ClusterShell {
 
     private void put(String args) {
         String[] kv = keyValue("put", args);
+        sayIfNoMajority("commit");
         client().put(kv[0], kv[1]);
         out.println("ok");
     }
 
     private void get(String args) {
         String key = oneWord("get KEY", args);
+        sayIfNoMajority("confirm the read");
         out.println(client().get(key).orElse("(absent)"));
     }
 
     private void replace(String args) {
         String[] kv = keyValue("replace", args);
+        sayIfNoMajority("commit");
         out.println(client().replace(kv[0], kv[1]) ? "replaced" : "not replaced: " + kv[0] + " is absent");
     }
 
@@ -187,6 +192,7 @@ public final class ClusterShell {
     private void add(String args) {
         noArgs("add", args);
         out.println("adding a node: it joins as a learner and is promoted once it has caught up");
+        sayIfNoMajority("commit the change");
         out.flush();
         int id = cluster.addNode();
         out.println("node " + id + " is a voter; configuration: " + cluster.configuration());
@@ -194,12 +200,40 @@ public final class ClusterShell {
 
     private void remove(String args) {
         int id = nodeId("remove ID", args);
+        sayIfNoMajority("commit the change");
         cluster.removeNode(id);
         out.println("removed node " + id + "; configuration: " + cluster.configuration());
     }
 
+    /**
+     * Hands leadership over, saying first what it waits for; what cannot work (a node that is down, not a
+     * voter or cut off from the leader) is refused at once rather than after the deadline.
+     */
     private void transfer(String args) {
         int id = nodeId("transfer ID", args);
+        if (!cluster.isAlive(id)) throw new IllegalArgumentException("node " + id + " is down: restart it first");
+        Configuration configuration = cluster.configuration();
+        if (!configuration.isVoter(id)) {
+            throw new IllegalArgumentException("node " + id + " is not a voter of " + configuration
+                    + "; only a voter can lead");
+        }
+        OptionalInt now = cluster.leader();
+        if (now.isEmpty()) {
+            out.println("waiting for a leader (" + majorityShortfall().orElse("an election is under way")
+                    + "), then for node " + id + " to catch up with it and take over...");
+        } else if (now.getAsInt() == id) {
+            out.println("node " + id + " leads already, in term " + cluster.status(id).term());
+            return;
+        } else {
+            int leader = now.getAsInt();
+            if (!cluster.linked(leader, id) || !cluster.linked(id, leader)) {
+                throw new IllegalArgumentException("node " + id + " is cut off from the leader, node " + leader
+                        + ": heal the network first");
+            }
+            out.println("waiting for node " + id + " to catch up with node " + leader + " (index "
+                    + cluster.status(id).lastIndex() + " of " + cluster.status(leader).lastIndex() + ") and take over...");
+        }
+        out.flush();
         cluster.transferLeadership(id);
         out.println("node " + id + " leads in term " + cluster.status(id).term());
     }
@@ -212,6 +246,11 @@ public final class ClusterShell {
     private void leader(String args) {
         noArgs("leader", args);
         OptionalInt now = cluster.leader();
+        if (now.isEmpty()) {
+            out.println("waiting up to " + LEADER_WAIT.toSeconds() + " s for a leader ("
+                    + majorityShortfall().orElse("an election is under way") + ")...");
+            out.flush();
+        }
         int id = now.isPresent() ? now.getAsInt() : cluster.awaitLeader(LEADER_WAIT); // NoLeaderException says why not
         out.println("node " + id + " leads in term " + cluster.status(id).term());
     }
@@ -290,6 +329,44 @@ public final class ClusterShell {
                 ResultTable.micros(r.latency().p50()), ResultTable.micros(r.latency().p99()),
                 ResultTable.micros(r.latency().max()));
         r.warning().ifPresent(w -> out.println("  WARNING: " + w));
+    }
+
+    // ---------------------------------------------------------------- waiting
+
+    /**
+     * Before a command that blocks until a majority of the voters acts ({@code what}: commit, confirm the
+     * read), says so if they cannot now, and why: too few nodes up, a partition, or no leader yet.
+     */
+    private void sayIfNoMajority(String what) {
+        majorityShortfall().ifPresent(why -> {
+            out.println("waiting for a majority to " + what + " (" + why + ")...");
+            out.flush();
+        });
+    }
+
+    /**
+     * Why a majority of the voters cannot act now, or empty if they can: a leader that reaches a majority
+     * of the voters, counting itself, with every link both ways.
+     */
+    private Optional<String> majorityShortfall() {
+        Set<Integer> voters = cluster.configuration().voters();
+        List<Integer> up = new ArrayList<>();
+        for (int v : voters) if (cluster.nodeIds().contains(v) && cluster.isAlive(v)) up.add(v);
+        int majority = voters.size() / 2 + 1;
+        String counted = up.size() + " of " + voters.size() + " nodes up";
+        if (up.size() < majority) return Optional.of(counted);
+        OptionalInt leader = cluster.leader();
+        if (leader.isPresent()) {
+            int l = leader.getAsInt();
+            long reached = up.stream().filter(v -> v == l || cluster.linked(l, v) && cluster.linked(v, l)).count();
+            if (reached >= majority) return Optional.empty();
+        }
+        for (int a : up) {
+            for (int b : up) {
+                if (a != b && !cluster.linked(a, b)) return Optional.of(counted + ", the network is partitioned");
+            }
+        }
+        return Optional.of(counted + ", electing a leader");
     }
 
     // ---------------------------------------------------------------- parsing
