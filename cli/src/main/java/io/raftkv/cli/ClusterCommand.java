@@ -9,7 +9,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
 import java.io.Console;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -18,6 +20,8 @@ import java.util.concurrent.Callable;
         description = "Start an embedded cluster in this JVM and open a shell on it (type help there).")
 public final class ClusterCommand implements Callable<Integer> {
     private static final Duration FIRST_LEADER_WAIT = Duration.ofSeconds(5);
+    /** The shell's history, in the home directory, as other shells keep theirs. */
+    static final String HISTORY_FILE = ".raftkv_history";
 
     @Spec
     private CommandSpec spec;
@@ -52,9 +56,30 @@ public final class ClusterCommand implements Callable<Integer> {
             out.printf("started %d nodes (seed %d); node %d leads after %.1f ms; type help for commands%n", nodes, s,
                     leader, (System.nanoTime() - t0) / 1e6);
             out.flush();
-            new ClusterShell(cluster, in, out, interactive).run();
+            ShellInput input = input(out);
+            try {
+                new ClusterShell(cluster, input, out).run();
+            } finally {
+                input.close();
+            }
         }
         return 0;
+    }
+
+    /**
+     * On a terminal, JLine's line editing and history (in {@link #HISTORY_FILE} in the home directory);
+     * else, or if the terminal cannot be driven, plain lines, with a prompt on a terminal.
+     */
+    private ShellInput input(PrintWriter out) {
+        if (interactive) {
+            try {
+                Path history = Path.of(System.getProperty("user.home"), HISTORY_FILE);
+                return new TerminalInput(TerminalInput.systemTerminal(), ClusterShell.COMMANDS, history);
+            } catch (IOException | RuntimeException | LinkageError e) {
+                // No stty, say, or a JLine that wants what is not there: the shell still works, without editing
+            }
+        }
+        return ShellInput.plain(in, out, interactive);
     }
 
     /**

@@ -73,10 +73,13 @@ public final class ClusterShell {
               help                this list
               quit, exit          close the cluster and leave (so does end of input)""";
 
+    /** The command names, for a terminal to complete. */
+    static final List<String> COMMANDS = List.of("put", "get", "replace", "status", "leader", "kill", "restart",
+            "partition", "heal", "add", "remove", "transfer", "members", "bench", "help", "quit", "exit");
+
     private final Cluster cluster;
-    private final BufferedReader in;
+    private final ShellInput in;
     private final PrintWriter out;
-    private final boolean interactive;
     private KvClient client;
 
     /**
@@ -84,22 +87,22 @@ public final class ClusterShell {
      * prompt only if {@code interactive}. It does not close the cluster.
      */
     public ClusterShell(Cluster cluster, BufferedReader in, PrintWriter out, boolean interactive) {
+        this(cluster, ShellInput.plain(in, out, interactive), out);
+    }
+
+    /** A shell over {@code cluster}, reading from {@code in} (a terminal, say) and writing to {@code out}. */
+    ClusterShell(Cluster cluster, ShellInput in, PrintWriter out) {
         this.cluster = cluster;
         this.in = in;
         this.out = out;
-        this.interactive = interactive;
     }
 
     /** Runs commands until {@code quit}, {@code exit} or the end of the input. */
     public void run() {
         while (true) {
-            if (interactive) {
-                out.print(PROMPT);
-                out.flush();
-            }
             String line;
             try {
-                line = in.readLine();
+                line = in.readLine(PROMPT);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read the shell's input", e);
             }
