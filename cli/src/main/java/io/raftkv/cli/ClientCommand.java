@@ -26,8 +26,9 @@ import java.util.function.Function;
 public final class ClientCommand implements Callable<Integer> {
     /** Every verb's footer: what its exit status means. */
     static final String EXIT_STATUS = "Exit status: 0 done; 1 get found no key, or replace found none to replace;"
-            + " 2 bad usage; 3 the cluster could not be reached or did not confirm in time; 4 the cluster refused"
-            + " the request (another cluster id, a value over the limits, an expired session); 70 an internal error.";
+            + " 2 bad usage (a key or value over the client's limits included); 3 the cluster could not be reached or did"
+            + " not confirm in time; 4 the cluster refused the request (another cluster id, a value over the node's limits,"
+            + " an expired session); 70 an internal error.";
 
     @Spec
     private CommandSpec spec;
