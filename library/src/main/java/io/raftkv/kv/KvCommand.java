@@ -9,12 +9,41 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
-/** A write as it is stored in the log: who sent it, its sequence number in that client's session, and what it does. */
-record KvCommand(Op op, long clientId, long seq, String key, String value) {
-    enum Op { PUT, REPLACE, REGISTER }
+/**
+ * A write as it is stored in the log: who sent it, its sequence number in that client's session, and what it
+ * does. All integers big-endian:
+ * <pre>
+ * version uint8 | op uint8 | clientId int64 | seq int64 | key (int32 length | UTF-8) | value (int32 length | UTF-8)
+ *   | a CAS only: expected (int32 length, -1 if the key must be absent | UTF-8)
+ * </pre>
+ * Version 1 has the ops 0 PUT, 1 REPLACE and 2 REGISTER; version 2 adds 3 DELETE (its value empty) and 4 CAS
+ * (with the expected value after the value). A command is written in the oldest version that has its op, so a
+ * PUT, a REPLACE and a registration have the bytes they always had (logs and snapshots written before version 2
+ * read as they did, and a node of an older build reads them), and a node that knows only version 1 refuses a
+ * DELETE or a CAS by its version rather than misreading it.
+ *
+ * @param expected a CAS's expected value, null if it expects the key to be absent; null for every other op
+ */
+record KvCommand(Op op, long clientId, long seq, String key, String value, String expected) {
+    enum Op { PUT, REPLACE, REGISTER, DELETE, CAS }
 
+    /** The version of the ops PUT, REPLACE and REGISTER, and the layout all ops share. */
     private static final byte VERSION = 1;
+    /** The version that adds DELETE and CAS. */
+    private static final byte VERSION_2 = 2;
+    /** How many ops version 1 has: PUT, REPLACE, REGISTER. */
+    private static final int VERSION_1_OPS = 3;
     private static final Op[] OPS = Op.values(); // values() clones its array on every call
+
+    KvCommand {
+        if (expected != null && op != Op.CAS) throw new IllegalArgumentException("a " + op + " carries no expected value");
+        if (op == Op.DELETE && !value.isEmpty()) throw new IllegalArgumentException("a DELETE carries no value");
+    }
+
+    /** Any command but a CAS (whose expected value is then absent). */
+    KvCommand(Op op, long clientId, long seq, String key, String value) {
+        this(op, clientId, seq, key, value, null);
+    }
 
     /** Opens a session; the session's id is the index of this entry in the log (thesis §6.3). No nonce: never deduplicated. */
     static KvCommand register() {
@@ -37,12 +66,13 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
     static final int HEADER = 2 + 8 + 8 + 4;
 
     byte[] encode() {
-        return encode(op, clientId, seq, key, value);
+        return encode(op, clientId, seq, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8),
+                expected == null ? null : expected.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The command's bytes. */
+    /** The command's bytes (not a CAS's: see {@link #encode()}). */
     static byte[] encode(Op op, long clientId, long seq, String key, String value) {
-        return encode(op, clientId, seq, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+        return encode(op, clientId, seq, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8), null);
     }
 
     /**
@@ -57,7 +87,22 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         // the string was ASCII and nothing was replaced. Otherwise check it the slow way.
         if (k.length != key.length() || contains(k, (byte) '?')) limits.checkKey(key); else limits.checkKeyBytes(k.length);
         if (v.length != value.length() || contains(v, (byte) '?')) limits.checkValue(value); else limits.checkValueBytes(v.length);
-        return encode(op, clientId, seq, k, v);
+        return encode(op, clientId, seq, k, v, null);
+    }
+
+    /**
+     * As {@link #encode(Op, long, long, String, String, KvLimits)}, with a CAS's {@code expected} value (null:
+     * the key must be absent) checked as {@link KvLimits#checkExpected} does. Off the hot path: a PUT never
+     * comes here.
+     */
+    static byte[] encode(Op op, long clientId, long seq, String key, String value, String expected, KvLimits limits) {
+        if (expected == null) return encode(op, clientId, seq, key, value, limits);
+        if (op != Op.CAS) throw new IllegalArgumentException("a " + op + " carries no expected value");
+        limits.checkKey(key);
+        limits.checkValue(value);
+        limits.checkExpected(expected);
+        return encode(op, clientId, seq, key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8),
+                expected.getBytes(StandardCharsets.UTF_8));
     }
 
     /**
@@ -71,8 +116,12 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         private static final int MAX_SCRATCH = 16 * 1024;
         private char[] scratch = new char[256];
 
-        /** The command's bytes, its session and sequence number still to be set ({@link #setSession}). */
+        /**
+         * The command's bytes, its session and sequence number still to be set ({@link #setSession}): a PUT or a
+         * REPLACE, the ops whose speed matters (a DELETE or a CAS takes the general path).
+         */
         byte[] encode(Op op, String key, String value, KvLimits limits) {
+            if (op != Op.PUT && op != Op.REPLACE) throw new IllegalArgumentException("the fast encoder takes a PUT or a REPLACE, not a " + op);
             int kLen = key.length();
             int vLen = value.length();
             int longest = Math.max(kLen, vLen);
@@ -104,9 +153,11 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         }
     }
 
-    private static byte[] encode(Op op, long clientId, long seq, byte[] k, byte[] v) {
-        byte[] out = new byte[HEADER + k.length + 4 + v.length];
-        out[0] = VERSION;
+    /** {@code e}: a CAS's expected value, null if it expects absence; ignored for any other op. */
+    private static byte[] encode(Op op, long clientId, long seq, byte[] k, byte[] v, byte[] e) {
+        boolean cas = op == Op.CAS;
+        byte[] out = new byte[HEADER + k.length + 4 + v.length + (cas ? 4 + (e == null ? 0 : e.length) : 0)];
+        out[0] = op.ordinal() < VERSION_1_OPS ? VERSION : VERSION_2;
         out[1] = (byte) op.ordinal();
         LONG.set(out, 2, clientId);
         LONG.set(out, 10, seq);
@@ -115,6 +166,11 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         int at = HEADER + k.length;
         INT.set(out, at, v.length);
         System.arraycopy(v, 0, out, at + 4, v.length);
+        if (cas) {
+            at += 4 + v.length;
+            INT.set(out, at, e == null ? -1 : e.length);
+            if (e != null) System.arraycopy(e, 0, out, at + 4, e.length);
+        }
         return out;
     }
 
@@ -130,11 +186,17 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         return false;
     }
 
-    /** The op of an encoded PUT or REPLACE, or null if {@code command} is not laid out as one. */
+    /**
+     * The op of an encoded client write (a PUT, a REPLACE, a DELETE or a CAS) in a version that has it, or null
+     * if {@code command} is not laid out as one (a registration is not a client's write).
+     */
     static Op writeOp(byte[] command) {
-        if (command.length < HEADER + 4 || command[0] != VERSION) return null;
+        if (command.length < HEADER + 4) return null;
         int op = command[1];
-        return op == Op.PUT.ordinal() ? Op.PUT : op == Op.REPLACE.ordinal() ? Op.REPLACE : null;
+        if (op == Op.PUT.ordinal()) return command[0] == VERSION || command[0] == VERSION_2 ? Op.PUT : null;
+        if (op == Op.REPLACE.ordinal()) return command[0] == VERSION || command[0] == VERSION_2 ? Op.REPLACE : null;
+        if (command[0] != VERSION_2) return null;
+        return op == Op.DELETE.ordinal() ? Op.DELETE : op == Op.CAS.ordinal() ? Op.CAS : null;
     }
 
     /** The session of an encoded command (at least {@link #HEADER} bytes long). */
@@ -155,16 +217,22 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
 
     /**
      * Checks that {@code command} is exactly one well-formed command of {@code op}, {@code clientId} and
-     * {@code seq}, in valid UTF-8, with a key and a value within {@code limits}; throws
+     * {@code seq}, in valid UTF-8, with a key, a value and an expected value within {@code limits}; throws
      * {@link IllegalArgumentException} saying what is wrong otherwise.
      */
     static void check(byte[] command, Op op, long clientId, long seq, KvLimits limits) {
         int kLen = asciiKeyLength(command);
-        if (kLen < 0) {
-            // Not plain ASCII, or not one command: the full parse (which refuses the latter), on the side path.
+        int vLen;
+        int eLen = -1;
+        if (kLen >= 0) {
+            vLen = command.length - HEADER - kLen - 4;
+        } else {
+            // Not plain ASCII, not version 1, or not one command: the full parse (which refuses the last), on the side path.
             Parsed p = new Parsed();
             p.parse(command);
             kLen = p.keyLength;
+            vLen = p.valueLength;
+            eLen = p.expectedLength;
         }
         Op got = OPS[command[1]];
         long gotClient = (long) LONG.get(command, 2);
@@ -174,16 +242,17 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
                     + ") does not match the request (" + op + ", session " + clientId + ", seq " + seq + ")");
         }
         limits.checkKeyBytes(kLen);
-        limits.checkValueBytes(command.length - HEADER - kLen - 4);
+        limits.checkValueBytes(vLen);
+        if (eLen >= 0) limits.checkExpectedBytes(eLen);
     }
 
     /**
-     * The key's length if {@code b} is exactly one command whose key and value are ASCII (the common
-     * case, checked without decoding anything); -1 otherwise, when only the strict decoder can say.
+     * The key's length if {@code b} is exactly one version 1 command whose key and value are ASCII (the
+     * common case, checked without decoding anything); -1 otherwise, when only the strict decoder can say.
      */
     private static int asciiKeyLength(byte[] b) {
         int n = b.length;
-        if (n < HEADER + 4 || b[0] != VERSION || b[1] < 0 || b[1] >= OPS.length) return -1;
+        if (n < HEADER + 4 || b[0] != VERSION || b[1] < 0 || b[1] >= VERSION_1_OPS) return -1;
         int kLen = (int) INT.get(b, 18);
         if (kLen < 0 || kLen > n - HEADER - 4) return -1;
         int vAt = HEADER + kLen + 4;
@@ -216,17 +285,24 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         int keyLength;
         int valueOffset;
         int valueLength;
+        /** A CAS's expected value; its length is -1 if the CAS expects the key to be absent, and for every other op. */
+        int expectedOffset;
+        int expectedLength;
 
         void parse(byte[] b) {
             int kLen = asciiKeyLength(b);
             if (kLen >= 0) {
                 int vAt = HEADER + kLen + 4;
                 set(b, OPS[b[1]], (long) LONG.get(b, 2), (long) LONG.get(b, 10), HEADER, kLen, vAt, b.length - vAt);
+                expectedOffset = 0;
+                expectedLength = -1;
                 return;
             }
-            // Not plain ASCII, or not well formed: the strict decoder says which (and throws if it is not one).
+            // Not plain ASCII, version 2, or not well formed: the strict decoder says which (and throws if it is not one).
             View v = decodeView(b);
             set(b, v.op(), v.clientId(), v.seq(), HEADER, (int) INT.get(b, 18), v.value().offset, v.value().length);
+            expectedOffset = v.expected() == null ? 0 : v.expected().offset;
+            expectedLength = v.expected() == null ? -1 : v.expected().length;
         }
 
         private void set(byte[] b, Op op, long clientId, long seq, int kAt, int kLen, int vAt, int vLen) {
@@ -246,7 +322,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
      * node applies every PUT, and a copy of the value as a String on each would be most of what the
      * state machine allocates.
      */
-    record View(Op op, long clientId, long seq, String key, Utf8 value) {}
+    record View(Op op, long clientId, long seq, String key, Utf8 value, Utf8 expected) {}
 
     /**
      * Valid UTF-8 within an array that nobody changes; decoded only when asked. A class, not a
@@ -281,7 +357,7 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
     /** Reads a command back, refusing (with {@link IllegalArgumentException}) anything that is not exactly one. */
     static KvCommand decode(byte[] bytes) {
         View v = decodeView(bytes);
-        return new KvCommand(v.op, v.clientId, v.seq, v.key, v.value.toString());
+        return new KvCommand(v.op, v.clientId, v.seq, v.key, v.value.toString(), v.expected == null ? null : v.expected.toString());
     }
 
     /** As {@link #decode}, with the same checks, leaving the value in {@code bytes}. */
@@ -289,17 +365,29 @@ record KvCommand(Op op, long clientId, long seq, String key, String value) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         try {
             byte version = b.get();
-            if (version != VERSION) throw new IllegalArgumentException("unknown KV command version " + version);
+            if (version != VERSION && version != VERSION_2) throw new IllegalArgumentException("unknown KV command version " + version);
             int op = b.get();
             if (op < 0 || op >= OPS.length) throw new IllegalArgumentException("unknown KV command op " + op);
+            if (version == VERSION && op >= VERSION_1_OPS) {
+                throw new IllegalArgumentException("KV command op " + op + " (" + OPS[op] + ") came with version 2; this command says version 1");
+            }
             long clientId = b.getLong();
             long seq = b.getLong();
             String key = string(b, "key");
             Utf8 value = utf8(b, "value");
-            if (b.hasRemaining()) {
-                throw new IllegalArgumentException(b.remaining() + " unexpected bytes after the value of a KV command");
+            Utf8 expected = null;
+            if (op == Op.CAS.ordinal()) {
+                if (b.remaining() >= 4 && b.getInt(b.position()) == -1) b.position(b.position() + 4); // absent
+                else expected = utf8(b, "expected value");
             }
-            return new View(OPS[op], clientId, seq, key, value);
+            if (op == Op.DELETE.ordinal() && value.length != 0) {
+                throw new IllegalArgumentException("a KV DELETE carries no value; this one has " + value.length + " bytes");
+            }
+            if (b.hasRemaining()) {
+                throw new IllegalArgumentException(b.remaining() + " unexpected bytes after the "
+                        + (op == Op.CAS.ordinal() ? "expected value" : "value") + " of a KV command");
+            }
+            return new View(OPS[op], clientId, seq, key, value, expected);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("KV command truncated at byte " + b.position() + " of " + bytes.length);
         }

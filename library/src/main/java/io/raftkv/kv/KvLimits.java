@@ -44,4 +44,19 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes) {
             throw new IllegalArgumentException("value is " + n + " bytes in UTF-8; the limit is " + maxValueBytes);
         }
     }
+
+    /**
+     * Checks a CAS's expected value (not null: a null expects absence, and needs no check) against the value
+     * limit: one longer than any value can be stored could never match, and is a mistake to say so.
+     */
+    void checkExpected(String expected) {
+        checkExpectedBytes(encodableLength(expected, "expected value"));
+    }
+
+    /** Checks an expected value of {@code n} UTF-8 bytes against the value limit. */
+    void checkExpectedBytes(int n) {
+        if (n > maxValueBytes) {
+            throw new IllegalArgumentException("expected value is " + n + " bytes in UTF-8; the limit on values is " + maxValueBytes);
+        }
+    }
 }

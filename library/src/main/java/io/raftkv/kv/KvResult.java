@@ -5,8 +5,12 @@ sealed interface KvResult {
     /** A PUT was applied. */
     record Written() implements KvResult {}
 
-    /** A REPLACE was applied; {@code replaced} says whether the key existed. */
-    record Replaced(boolean replaced) implements KvResult {}
+    /**
+     * A conditional write was decided; {@code applied} says whether it changed the map: a REPLACE found the key,
+     * a DELETE found a value to remove, a CAS found the value (or the absence) it expected. One answer for all
+     * three: a session keeps only its last answer, to give it again to a retry of the same write.
+     */
+    record Conditional(boolean applied) implements KvResult {}
 
     /** A session was opened; its id is {@code clientId}. */
     record Registered(long clientId) implements KvResult {}
@@ -20,6 +24,6 @@ sealed interface KvResult {
     Written WRITTEN = new Written();
     SessionExpired SESSION_EXPIRED = new SessionExpired();
     Stale STALE = new Stale();
-    Replaced REPLACED = new Replaced(true);
-    Replaced NOT_REPLACED = new Replaced(false);
+    Conditional APPLIED = new Conditional(true);
+    Conditional NOT_APPLIED = new Conditional(false);
 }

@@ -133,7 +133,7 @@ public final class KvService {
             case null -> KvResponse.Ok.NONE;
             case String value -> new KvResponse.Ok(value);
             case KvResult.Written w -> KvResponse.Ok.NONE;
-            case KvResult.Replaced rep -> new KvResponse.Ok(rep.replaced());
+            case KvResult.Conditional c -> new KvResponse.Ok(c.applied());
             case KvResult.Registered reg -> new KvResponse.Ok(reg.clientId());
             case KvResult.SessionExpired e -> new KvResponse.Refused("session expired");
             case KvResult.Stale s -> new KvResponse.Refused("an older request of this session");

@@ -20,7 +20,8 @@ import java.util.zip.CheckedOutputStream;
  * <pre>
  * magic int32 "RKVS" | version uint8 (2)
  * | sessions int32 | per session, least recently used first: id int64 | nonce int64 (of its registration;
- *                    0 none) | lastSeq int64 | lastResult uint8 (0 none, 1 written, 2 replaced, 3 not replaced)
+ *                    0 none) | lastSeq int64 | lastResult uint8 (0 none, 1 written, 2 applied: a REPLACE,
+ *                    DELETE or CAS that changed the map, 3 not applied)
  * | entries int32 | per entry, by key: key (int32 length | UTF-8) | value (int32 length | UTF-8)
  * | crc int32: CRC32C of every byte before it
  * </pre>
@@ -31,7 +32,7 @@ import java.util.zip.CheckedOutputStream;
 final class KvSnapshot {
     static final int MAGIC = 0x524B5653; // "RKVS"
     static final int VERSION = 2;
-    private static final KvResult[] RESULTS = {null, KvResult.WRITTEN, KvResult.REPLACED, KvResult.NOT_REPLACED};
+    private static final KvResult[] RESULTS = {null, KvResult.WRITTEN, KvResult.APPLIED, KvResult.NOT_APPLIED};
 
     private KvSnapshot() {}
 

@@ -10,9 +10,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The replicated key-value map with its client sessions. A session remembers a client's last
- * sequence number and answer, so that a retried write applies at most once and gets the first
- * answer. Sessions are replicated state: they live and expire by the log alone (least recently used
+ * The replicated key-value map with its client sessions. The writes: PUT; REPLACE (only if the key exists);
+ * DELETE (says whether there was a value); CAS (sets the key only if it holds the expected value, or, expecting
+ * none, only if it is absent; says whether it did). A session remembers a client's last sequence number and
+ * answer, so that a retried write applies at most once and gets the first answer: a retried CAS whose first
+ * answer was lost gets that answer, not a second comparison against what the map holds by then. Sessions are replicated state: they live and expire by the log alone (least recently used
  * beyond {@code maxSessions}), so every node expires the same ones at the same index. A client opens
  * its session with a registration entry whose log index becomes its id (Raft thesis §6.3); a
  * registration carries a nonce, and a retried one finds the session its first try opened.
@@ -59,10 +61,14 @@ public final class KvStateMachine implements StateMachine {
             case REPLACE -> {
                 if (data.containsKey(bytes, c.keyOffset, c.keyLength)) {
                     data.put(bytes, c.keyOffset, c.keyLength, bytes, c.valueOffset, c.valueLength);
-                    yield KvResult.REPLACED;
+                    yield KvResult.APPLIED;
                 }
-                yield KvResult.NOT_REPLACED;
+                yield KvResult.NOT_APPLIED;
             }
+            case DELETE -> data.remove(bytes, c.keyOffset, c.keyLength) ? KvResult.APPLIED : KvResult.NOT_APPLIED;
+            case CAS -> data.compareAndPut(bytes, c.keyOffset, c.keyLength, c.expectedLength < 0 ? null : bytes,
+                    c.expectedOffset, c.expectedLength, bytes, c.valueOffset, c.valueLength)
+                    ? KvResult.APPLIED : KvResult.NOT_APPLIED;
             case REGISTER -> throw new IllegalStateException("handled above");
         };
         s.lastSeq = c.seq;

@@ -65,6 +65,53 @@ final class KvTable {
         return true;
     }
 
+    /**
+     * Stores the value {@code value[vAt, vAt + vLen)} under the key if the key holds exactly the value
+     * {@code expected[eAt, eAt + eLen)}, or, if {@code expected} is null, if the key is absent; returns
+     * whether it did. Neither stored array may change afterwards.
+     */
+    boolean compareAndPut(byte[] key, int kAt, int kLen, byte[] expected, int eAt, int eLen,
+                          byte[] value, int vAt, int vLen) {
+        if (expected == null) return putIfAbsent(key, kAt, kLen, value, vAt, vLen);
+        int slot = find(hash(key, kAt, kLen), key, kAt, kLen);
+        if (keys[slot] == null) return false;
+        int at = valueOffsets[slot];
+        if (!Arrays.equals(valueArrays[slot], at, at + valueLengths[slot], expected, eAt, eAt + eLen)) return false;
+        valueArrays[slot] = value;
+        valueOffsets[slot] = vAt;
+        valueLengths[slot] = vLen;
+        return true;
+    }
+
+    /**
+     * Removes the key; returns whether it was there. The entries after it in its probe run move back into
+     * the gap where they may (backward-shift deletion), so no lookup ever stops short at a hole and no
+     * tombstones pile up.
+     */
+    boolean remove(byte[] key, int kAt, int kLen) {
+        int hole = find(hash(key, kAt, kLen), key, kAt, kLen);
+        if (keys[hole] == null) return false;
+        int mask = keys.length - 1;
+        for (int i = (hole + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
+            // The entry at i may fill the hole if the hole lies on its probe path: between its home slot and i.
+            if (((i - hashes[i]) & mask) >= ((i - hole) & mask)) {
+                keys[hole] = keys[i];
+                hashes[hole] = hashes[i];
+                valueArrays[hole] = valueArrays[i];
+                valueOffsets[hole] = valueOffsets[i];
+                valueLengths[hole] = valueLengths[i];
+                hole = i;
+            }
+        }
+        keys[hole] = null;
+        hashes[hole] = 0;
+        valueArrays[hole] = null; // the command's array may go
+        valueOffsets[hole] = 0;
+        valueLengths[hole] = 0;
+        size--;
+        return true;
+    }
+
     boolean containsKey(byte[] key, int kAt, int kLen) {
         return keys[find(hash(key, kAt, kLen), key, kAt, kLen)] != null;
     }

@@ -400,7 +400,7 @@ class KvClientTimeTest {
                 switch (node) {
                     case 1 -> p.notLeader(3);
                     case 3 -> p.unavailable("leadership lost");
-                    default -> p.ok(c.op() == KvCommand.Op.PUT ? new KvResult.Written() : new KvResult.Replaced(false));
+                    default -> p.ok(c.op() == KvCommand.Op.PUT ? new KvResult.Written() : new KvResult.Conditional(false));
                 }
                 return true;
             }

@@ -25,7 +25,13 @@ class KvCommandTest {
                 new KvCommand(KvCommand.Op.REPLACE, Long.MAX_VALUE, Long.MAX_VALUE, "ключ", "значение"),
                 new KvCommand(KvCommand.Op.PUT, 3, 9, "日本語のキー", "値 😀🎉 é ß"),
                 new KvCommand(KvCommand.Op.REPLACE, 5, 2, "\u0000nul\u0000", "tab\tnew\nline"),
-                new KvCommand(KvCommand.Op.PUT, 6, 1, "k", "x".repeat(100_000)));
+                new KvCommand(KvCommand.Op.PUT, 6, 1, "k", "x".repeat(100_000)),
+                new KvCommand(KvCommand.Op.DELETE, 7, 3, "gone", ""),
+                new KvCommand(KvCommand.Op.DELETE, 7, 4, "", ""),
+                new KvCommand(KvCommand.Op.CAS, 8, 5, "k", "new", "old"),
+                new KvCommand(KvCommand.Op.CAS, 8, 6, "k", "created", null),
+                new KvCommand(KvCommand.Op.CAS, 8, 7, "", "", ""),
+                new KvCommand(KvCommand.Op.CAS, 9, 1, "ключ", "日本 😀", "значение é"));
     }
 
     @ParameterizedTest
@@ -42,12 +48,79 @@ class KvCommandTest {
         p.parse(bytes);
         String key = new String(bytes, p.keyOffset, p.keyLength, java.nio.charset.StandardCharsets.UTF_8);
         String value = new String(bytes, p.valueOffset, p.valueLength, java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(c, new KvCommand(p.op, p.clientId, p.seq, key, value));
+        String expected = p.expectedLength < 0 ? null
+                : new String(bytes, p.expectedOffset, p.expectedLength, java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(c, new KvCommand(p.op, p.clientId, p.seq, key, value, expected));
+    }
+
+    /**
+     * The bytes of a PUT, a REPLACE and a registration as builds before DELETE and CAS wrote them, spelled out:
+     * they decode as they did, and those commands still encode to exactly these bytes (version 1), so a log or
+     * a snapshot written before reads the same, and a node of an older build reads what a newer one writes.
+     */
+    @Test
+    void version1CommandsWrittenBeforeDeleteAndCasExistedDecodeAndEncodeAsBefore() {
+        byte[] put = {1, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 1, 'k', 0, 0, 0, 2, 'v', '1'};
+        byte[] replace = put.clone();
+        replace[1] = 1;
+        byte[] register = {1, 2, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        assertEquals(new KvCommand(KvCommand.Op.PUT, 7, 3, "k", "v1"), KvCommand.decode(put));
+        assertEquals(new KvCommand(KvCommand.Op.REPLACE, 7, 3, "k", "v1"), KvCommand.decode(replace));
+        assertEquals(KvCommand.register(5), KvCommand.decode(register));
+        assertArrayEquals(put, new KvCommand(KvCommand.Op.PUT, 7, 3, "k", "v1").encode());
+        assertArrayEquals(put, KvCommand.encode(KvCommand.Op.PUT, 7, 3, "k", "v1", KvLimits.DEFAULT));
+        byte[] fromEncoder = new KvCommand.Encoder().encode(KvCommand.Op.REPLACE, "k", "v1", KvLimits.DEFAULT);
+        KvCommand.setSession(fromEncoder, 7, 3);
+        assertArrayEquals(replace, fromEncoder);
+        assertArrayEquals(register, KvCommand.register(5).encode());
+    }
+
+    /** DELETE and CAS are version 2, laid out as version 1 with a CAS's expected value after the value. */
+    @Test
+    void deleteAndCasAreVersion2WithTheExpectedValueAfterTheValue() {
+        byte[] delete = {2, 3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 1, 'k', 0, 0, 0, 0};
+        assertArrayEquals(delete, new KvCommand(KvCommand.Op.DELETE, 7, 4, "k", "").encode());
+        byte[] cas = {2, 4, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 'k', 0, 0, 0, 1, 'n', 0, 0, 0, 2, 'o', 'l'};
+        assertArrayEquals(cas, new KvCommand(KvCommand.Op.CAS, 7, 5, "k", "n", "ol").encode());
+        byte[] casAbsent = {2, 4, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 1, 'k', 0, 0, 0, 1, 'n', -1, -1, -1, -1};
+        assertArrayEquals(casAbsent, new KvCommand(KvCommand.Op.CAS, 7, 5, "k", "n", null).encode());
+        assertEquals(new KvCommand(KvCommand.Op.CAS, 7, 5, "k", "n", null), KvCommand.decode(casAbsent));
+        // A version 2 PUT (no writer makes one) reads as the version 1 PUT it equals.
+        byte[] put2 = new KvCommand(KvCommand.Op.PUT, 7, 3, "k", "v").encode();
+        put2[0] = 2;
+        assertEquals(new KvCommand(KvCommand.Op.PUT, 7, 3, "k", "v"), KvCommand.decode(put2));
     }
 
     @Test
-    void theInPlaceParserRefusesWhatTheDecoderRefusesWithTheSameMessage() {
-        byte[] whole = new KvCommand(KvCommand.Op.REPLACE, 12, 34, "key", "value").encode();
+    void aDeleteWithAValueOrACasWithoutItsExpectedValueIsRefused() {
+        byte[] delete = new KvCommand(KvCommand.Op.PUT, 7, 4, "k", "v").encode();
+        delete[0] = 2;
+        delete[1] = 3;
+        assertEquals("a KV DELETE carries no value; this one has 1 bytes",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(delete)).getMessage());
+        byte[] cas = new KvCommand(KvCommand.Op.PUT, 7, 4, "k", "v").encode();
+        cas[0] = 2;
+        cas[1] = 4;
+        assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(cas));
+        byte[] bad = new KvCommand(KvCommand.Op.CAS, 7, 4, "k", "v", "e").encode();
+        ByteBuffer.wrap(bad).putInt(bad.length - 5, -2);
+        assertEquals("bad expected value length -2 in KV command (1 bytes left)",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bad)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new KvCommand(KvCommand.Op.PUT, 1, 1, "k", "v", "e"));
+        assertThrows(IllegalArgumentException.class, () -> new KvCommand(KvCommand.Op.DELETE, 1, 1, "k", "v"));
+    }
+
+    static Stream<KvCommand> damageable() {
+        return Stream.of(new KvCommand(KvCommand.Op.REPLACE, 12, 34, "key", "value"),
+                new KvCommand(KvCommand.Op.DELETE, 12, 34, "key", ""),
+                new KvCommand(KvCommand.Op.CAS, 12, 34, "key", "value", "old"),
+                new KvCommand(KvCommand.Op.CAS, 12, 34, "key", "value", null));
+    }
+
+    @ParameterizedTest
+    @MethodSource("damageable")
+    void theInPlaceParserRefusesWhatTheDecoderRefusesWithTheSameMessage(KvCommand c) {
+        byte[] whole = c.encode();
         for (int n = 0; n <= whole.length + 2; n++) {
             for (int at = 0; at < Math.min(n, whole.length); at++) {
                 // Each prefix (and the whole with bytes after it), with one byte set to each of three bad values.
@@ -153,7 +226,10 @@ class KvCommandTest {
     void anUnknownOpIsRefused() {
         byte[] bytes = new KvCommand(KvCommand.Op.PUT, 1, 1, "a", "1").encode();
         bytes[1] = 3;
-        assertEquals("unknown KV command op 3",
+        assertEquals("KV command op 3 (DELETE) came with version 2; this command says version 1",
+                assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes)).getMessage());
+        bytes[1] = 5;
+        assertEquals("unknown KV command op 5",
                 assertThrows(IllegalArgumentException.class, () -> KvCommand.decode(bytes)).getMessage());
         bytes[1] = -1;
         assertEquals("unknown KV command op -1",
@@ -264,7 +340,7 @@ class KvCommandTest {
      * would be refused; a command of another version is not one, whatever its bytes look like after.
      */
     @Test
-    void writeOpNamesThePutOrReplaceOfThisVersionAndNothingElse() {
+    void writeOpNamesAClientWriteOfAVersionThatHasItAndNothingElse() {
         byte[] shortest = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "", "");
         assertEquals(KvCommand.HEADER + 4, shortest.length);
         assertEquals(KvCommand.Op.PUT, KvCommand.writeOp(shortest));
@@ -272,11 +348,19 @@ class KvCommandTest {
         assertNull(KvCommand.writeOp(KvCommand.register(5).encode()));
         assertNull(KvCommand.writeOp(Arrays.copyOf(shortest, shortest.length - 1)));
         byte[] otherVersion = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "k", "v");
-        otherVersion[0] = 2;
+        otherVersion[0] = 3;
         assertNull(KvCommand.writeOp(otherVersion));
-        byte[] unknownOp = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "k", "v");
-        unknownOp[1] = 3;
+        byte[] deleteAsVersion1 = KvCommand.encode(KvCommand.Op.PUT, 1, 1, "k", "");
+        deleteAsVersion1[1] = 3;
+        assertNull(KvCommand.writeOp(deleteAsVersion1));
+        byte[] unknownOp = new KvCommand(KvCommand.Op.CAS, 1, 1, "k", "v", null).encode();
+        unknownOp[1] = 5;
         assertNull(KvCommand.writeOp(unknownOp));
+        assertEquals(KvCommand.Op.DELETE, KvCommand.writeOp(new KvCommand(KvCommand.Op.DELETE, 1, 1, "", "").encode()));
+        assertEquals(KvCommand.Op.CAS, KvCommand.writeOp(new KvCommand(KvCommand.Op.CAS, 1, 1, "k", "v", "e").encode()));
+        byte[] register2 = KvCommand.register(5).encode();
+        register2[0] = 2;
+        assertNull(KvCommand.writeOp(register2));
     }
 
     /** The session and sequence number read back from the bytes are the ones written, however they got there. */
@@ -324,6 +408,28 @@ class KvCommandTest {
         badUtf8[KvCommand.HEADER + 1] = 'x'; // the second byte of é
         assertEquals("the key of a KV command is not valid UTF-8", assertThrows(IllegalArgumentException.class,
                 () -> KvCommand.check(badUtf8, KvCommand.Op.PUT, 7, 9, limits)).getMessage());
+    }
+
+    /** A CAS's expected value is held to the value limit, at encoding and in check(): a longer one could never match. */
+    @Test
+    void aCasExpectedValueIsCheckedAgainstTheValueLimit() {
+        KvLimits limits = new KvLimits(4, 6);
+        byte[] ok = KvCommand.encode(KvCommand.Op.CAS, 7, 9, "k", "v", "123456", limits);
+        KvCommand.check(ok, KvCommand.Op.CAS, 7, 9, limits);
+        KvCommand.check(KvCommand.encode(KvCommand.Op.CAS, 7, 9, "k", "v", null, limits), KvCommand.Op.CAS, 7, 9, limits);
+        assertEquals("expected value is 7 bytes in UTF-8; the limit on values is 6", assertThrows(IllegalArgumentException.class,
+                () -> KvCommand.encode(KvCommand.Op.CAS, 7, 9, "k", "v", "1234567", limits)).getMessage());
+        assertEquals("expected value has an unpaired surrogate at index 1, which is not valid Unicode",
+                assertThrows(IllegalArgumentException.class,
+                        () -> KvCommand.encode(KvCommand.Op.CAS, 7, 9, "k", "v", "a\ud800", limits)).getMessage());
+        assertEquals("value is 7 bytes in UTF-8; the limit is 6", assertThrows(IllegalArgumentException.class,
+                () -> KvCommand.encode(KvCommand.Op.CAS, 7, 9, "k", "1234567", "e", limits)).getMessage());
+        byte[] tooLong = new KvCommand(KvCommand.Op.CAS, 7, 9, "k", "v", "1234567").encode();
+        assertEquals("expected value is 7 bytes in UTF-8; the limit on values is 6", assertThrows(IllegalArgumentException.class,
+                () -> KvCommand.check(tooLong, KvCommand.Op.CAS, 7, 9, limits)).getMessage());
+        byte[] delete = new KvCommand(KvCommand.Op.DELETE, 7, 9, "abcde", "").encode();
+        assertEquals("key is 5 bytes in UTF-8; the limit is 4", assertThrows(IllegalArgumentException.class,
+                () -> KvCommand.check(delete, KvCommand.Op.DELETE, 7, 9, limits)).getMessage());
     }
 
     /**

@@ -29,7 +29,7 @@ public final class KvSimCommands {
     /** The lincheck output of a write's answer: "ok" for a PUT, "true"/"false" for a REPLACE; null for any other. */
     public static String output(Object result) {
         if (result instanceof KvResult.Written) return "ok";
-        if (result instanceof KvResult.Replaced r) return Boolean.toString(r.replaced());
+        if (result instanceof KvResult.Conditional c) return Boolean.toString(c.applied());
         return null;
     }
 }

@@ -56,11 +56,52 @@ class KvSnapshotTest {
         assertEquals(3, restored.size());
         assertEquals(2, restored.sessionCount());
         // A retry of the last write of each session gets the first answer and does not apply again.
-        assertEquals(KvResult.NOT_REPLACED, restored.apply(7, replace(1, 2, "missing", "x")));
+        assertEquals(KvResult.NOT_APPLIED, restored.apply(7, replace(1, 2, "missing", "x")));
         assertEquals(KvResult.WRITTEN, restored.apply(8, put(2, 2, "b", "")));
         assertEquals(KvResult.STALE, restored.apply(9, put(1, 1, "a", "again")));
         assertEquals("alpha", restored.query("a"));
         assertEquals(KvResult.SESSION_EXPIRED, restored.apply(10, put(3, 1, "a", "x")));
+    }
+
+    /**
+     * Deleted keys are gone from a snapshot (a state reached by deleting gives the bytes of one that never had
+     * them), and the answers of a DELETE and a CAS survive it: a retry after the restore gets them again.
+     */
+    @Test
+    void deletedKeysAreNotInASnapshotAndDeleteAndCasAnswersSurviveIt() throws IOException {
+        KvStateMachine m = sample(10);
+        m.apply(7, put(1, 3, "temp", "t"));
+        m.apply(8, new KvCommand(KvCommand.Op.DELETE, 1, 4, "temp", "").encode());
+        assertEquals(KvResult.APPLIED, m.apply(9, new KvCommand(KvCommand.Op.CAS, 2, 3, "a", "beta", "alpha").encode()));
+        KvStateMachine direct = new KvStateMachine(10);
+        direct.apply(1, KvCommand.register().encode());
+        direct.apply(2, KvCommand.register().encode());
+        direct.apply(3, put(1, 1, "a", "beta"));
+        direct.apply(4, put(2, 1, "ü-key", "välue ✓"));
+        direct.apply(5, put(2, 2, "b", ""));
+        KvStateMachine restored = new KvStateMachine(10);
+        restored.restore(new ByteArrayInputStream(snapshot(m)));
+        assertNull(restored.query("temp"));
+        assertEquals("beta", restored.query("a"));
+        assertEquals(3, restored.size());
+        assertEquals(KvResult.APPLIED, restored.apply(10, new KvCommand(KvCommand.Op.DELETE, 1, 4, "temp", "").encode()));
+        assertEquals(KvResult.APPLIED, restored.apply(11, new KvCommand(KvCommand.Op.CAS, 2, 3, "a", "beta", "alpha").encode()));
+        assertEquals("beta", restored.query("a"));
+        // The map's entries (the bytes after the sessions) are those of a map that never held "temp".
+        byte[] a = snapshot(m);
+        byte[] b = snapshot(direct);
+        int entriesA = a.length - 4 - entryBytes(a);
+        int entriesB = b.length - 4 - entryBytes(b);
+        assertArrayEquals(Arrays.copyOfRange(a, entriesA, a.length - 4), Arrays.copyOfRange(b, entriesB, b.length - 4));
+    }
+
+    /** The length of a snapshot's entries section: count, then each key and value. */
+    private static int entryBytes(byte[] snapshot) {
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(snapshot);
+        buf.position(5);
+        int sessions = buf.getInt();
+        buf.position(buf.position() + sessions * (8 + 8 + 8 + 1));
+        return snapshot.length - 4 - buf.position();
     }
 
     @Test

@@ -35,6 +35,15 @@ class KvStateMachineTest {
         return new KvCommand(KvCommand.Op.REPLACE, client, seq, key, value).encode();
     }
 
+    private static byte[] delete(long client, long seq, String key) {
+        return new KvCommand(KvCommand.Op.DELETE, client, seq, key, "").encode();
+    }
+
+    /** A CAS of {@code key} from {@code expected} (null: absent) to {@code value}. */
+    private static byte[] cas(long client, long seq, String key, String expected, String value) {
+        return new KvCommand(KvCommand.Op.CAS, client, seq, key, value, expected).encode();
+    }
+
     // ---------------------------------------------------------------- sessions
 
     @Test
@@ -116,7 +125,7 @@ class KvStateMachineTest {
     void replaceOfAnAbsentKeySaysSoAndDoesNotCreateIt() {
         KvStateMachine sm = new KvStateMachine();
         sm.apply(1, register());
-        assertEquals(KvResult.NOT_REPLACED, sm.apply(2, replace(1, 1, "a", "1")));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(2, replace(1, 1, "a", "1")));
         assertNull(sm.query("a"));
         assertEquals(0, sm.size());
     }
@@ -126,7 +135,7 @@ class KvStateMachineTest {
         KvStateMachine sm = new KvStateMachine();
         sm.apply(1, register());
         sm.apply(2, put(1, 1, "a", "1"));
-        assertEquals(KvResult.REPLACED, sm.apply(3, replace(1, 2, "a", "2")));
+        assertEquals(KvResult.APPLIED, sm.apply(3, replace(1, 2, "a", "2")));
         assertEquals("2", sm.query("a"));
     }
 
@@ -136,8 +145,67 @@ class KvStateMachineTest {
         sm.apply(1, register());
         sm.apply(2, put(1, 1, "", ""));
         assertEquals("", sm.query(""));
-        assertEquals(KvResult.REPLACED, sm.apply(3, replace(1, 2, "", "x")));
+        assertEquals(KvResult.APPLIED, sm.apply(3, replace(1, 2, "", "x")));
         assertEquals("x", sm.query(""));
+    }
+
+    @Test
+    void deleteRemovesAKeyAndSaysWhetherThereWasOne() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "a", "1"));
+        assertEquals(KvResult.APPLIED, sm.apply(3, delete(1, 2, "a")));
+        assertNull(sm.query("a"));
+        assertEquals(0, sm.size());
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(4, delete(1, 3, "a")), "nothing left to delete");
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(5, delete(1, 4, "never")));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(6, replace(1, 5, "a", "x")), "a deleted key is absent to REPLACE");
+        assertEquals(KvResult.WRITTEN, sm.apply(7, put(1, 6, "a", "again")));
+        assertEquals("again", sm.query("a"));
+    }
+
+    @Test
+    void casSetsOnlyWhenTheKeyHoldsExactlyTheExpectedValue() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "a", "1"));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(3, cas(1, 2, "a", "2", "x")));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(4, cas(1, 3, "a", "1 ", "x")), "a prefix or a longer value is another value");
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(5, cas(1, 4, "a", "", "x")));
+        assertEquals("1", sm.query("a"));
+        assertEquals(KvResult.APPLIED, sm.apply(6, cas(1, 5, "a", "1", "2")));
+        assertEquals("2", sm.query("a"));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(7, cas(1, 6, "b", "1", "x")), "an absent key holds no value to match");
+        assertNull(sm.query("b"));
+    }
+
+    @Test
+    void casExpectingNoValueCreatesAnAbsentKeyAndLeavesAPresentOneAlone() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        assertEquals(KvResult.APPLIED, sm.apply(2, cas(1, 1, "a", null, "first")));
+        assertEquals("first", sm.query("a"));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(3, cas(1, 2, "a", null, "second")));
+        assertEquals("first", sm.query("a"));
+        sm.apply(4, put(1, 3, "e", ""));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(5, cas(1, 4, "e", null, "x")), "an empty value is a value, not absence");
+        assertEquals(KvResult.APPLIED, sm.apply(6, cas(1, 5, "e", "", "x")));
+        assertEquals("x", sm.query("e"));
+        sm.apply(7, delete(1, 6, "a"));
+        assertEquals(KvResult.APPLIED, sm.apply(8, cas(1, 7, "a", null, "reborn")), "a deleted key is absent");
+        assertEquals("reborn", sm.query("a"));
+    }
+
+    @Test
+    void casAndDeleteOfKeysAndValuesOutsideAsciiCompareTheirUtf8() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, put(1, 1, "ключ", "значение ✓"));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(3, cas(1, 2, "ключ", "значение ✗", "x")));
+        assertEquals(KvResult.APPLIED, sm.apply(4, cas(1, 3, "ключ", "значение ✓", "日本")));
+        assertEquals("日本", sm.query("ключ"));
+        assertEquals(KvResult.APPLIED, sm.apply(5, delete(1, 4, "ключ")));
+        assertNull(sm.query("ключ"));
     }
 
     // ---------------------------------------------------------------- at most once
@@ -175,10 +243,10 @@ class KvStateMachineTest {
         sm.apply(1, register());
         sm.apply(2, register());
         sm.apply(3, put(1, 1, "a", "0"));
-        assertEquals(KvResult.REPLACED, sm.apply(4, replace(1, 2, "a", "mine")));
+        assertEquals(KvResult.APPLIED, sm.apply(4, replace(1, 2, "a", "mine")));
         sm.apply(5, put(2, 1, "a", "theirs"));
 
-        assertEquals(KvResult.REPLACED, sm.apply(6, replace(1, 2, "a", "mine")));
+        assertEquals(KvResult.APPLIED, sm.apply(6, replace(1, 2, "a", "mine")));
         assertEquals("theirs", sm.query("a"));
     }
 
@@ -187,12 +255,48 @@ class KvStateMachineTest {
         KvStateMachine sm = new KvStateMachine();
         sm.apply(1, register());
         sm.apply(2, register());
-        assertEquals(KvResult.NOT_REPLACED, sm.apply(3, replace(1, 1, "a", "mine")));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(3, replace(1, 1, "a", "mine")));
         sm.apply(4, put(2, 1, "a", "theirs"));
 
         // Had it applied again it would now replace; the first answer stands.
-        assertEquals(KvResult.NOT_REPLACED, sm.apply(5, replace(1, 1, "a", "mine")));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(5, replace(1, 1, "a", "mine")));
         assertEquals("theirs", sm.query("a"));
+    }
+
+    /**
+     * A CAS whose answer was lost and whose retry arrives after the value moved back to what it expected: the
+     * retry gets the first answer (true), and sets nothing again. Evaluated afresh it would set the key a second
+     * time, over another client's write that came in between.
+     */
+    @Test
+    void aRetriedCasGetsItsFirstAnswerAndIsNotEvaluatedAgain() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, register());
+        sm.apply(3, put(1, 1, "a", "old"));
+        assertEquals(KvResult.APPLIED, sm.apply(4, cas(1, 2, "a", "old", "mine")));
+        sm.apply(5, put(2, 1, "a", "old")); // back to what the CAS expected
+        assertEquals(KvResult.APPLIED, sm.apply(6, cas(1, 2, "a", "old", "mine")));
+        assertEquals("old", sm.query("a"), "the retry set nothing");
+
+        // And one that failed still fails on its retry, though it would now succeed.
+        sm.apply(7, put(2, 2, "b", "other"));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(8, cas(1, 3, "b", "expected", "mine")));
+        sm.apply(9, put(2, 3, "b", "expected"));
+        assertEquals(KvResult.NOT_APPLIED, sm.apply(10, cas(1, 3, "b", "expected", "mine")));
+        assertEquals("expected", sm.query("b"));
+    }
+
+    @Test
+    void aRetriedDeleteGetsItsFirstAnswerAndDeletesNothingWrittenSince() {
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(1, register());
+        sm.apply(2, register());
+        sm.apply(3, put(1, 1, "a", "1"));
+        assertEquals(KvResult.APPLIED, sm.apply(4, delete(1, 2, "a")));
+        sm.apply(5, put(2, 1, "a", "theirs"));
+        assertEquals(KvResult.APPLIED, sm.apply(6, delete(1, 2, "a")), "the first answer");
+        assertEquals("theirs", sm.query("a"), "the retry must not delete a later write");
     }
 
     // ---------------------------------------------------------------- expiry
@@ -261,7 +365,12 @@ class KvStateMachineTest {
             if (seq == 0 || random.nextInt(5) != 0) seqs.set(c, ++seq); // else a retry of the last one
             String key = "k" + random.nextInt(10);
             String value = "v" + index;
-            log.add(random.nextBoolean() ? put(clients.get(c), seq, key, value) : replace(clients.get(c), seq, key, value));
+            log.add(switch (random.nextInt(4)) {
+                case 0 -> put(clients.get(c), seq, key, value);
+                case 1 -> replace(clients.get(c), seq, key, value);
+                case 2 -> delete(clients.get(c), seq, key);
+                default -> cas(clients.get(c), seq, key, random.nextBoolean() ? null : "v" + (index - 1 - random.nextInt(4)), value);
+            });
         }
         return log;
     }
