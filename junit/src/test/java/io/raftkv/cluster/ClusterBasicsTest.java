@@ -26,6 +26,22 @@ class ClusterBasicsTest {
     }
 
     @Test
+    void deleteAndCompareAndSetOnAThreeNodeCluster(@RaftCluster(nodes = 3) Cluster cluster) {
+        KvClient client = cluster.newClient();
+        assertFalse(client.delete("k"), "nothing to delete");
+        assertFalse(client.compareAndSet("k", "v0", "v1"), "an absent key holds no value to match");
+        assertTrue(client.compareAndSet("k", null, "v1"), "expecting absence creates the key");
+        assertFalse(client.compareAndSet("k", null, "v2"));
+        assertFalse(client.compareAndSet("k", "v0", "v2"));
+        assertEquals(Optional.of("v1"), client.get("k"));
+        assertTrue(client.compareAndSet("k", "v1", "v2"));
+        assertEquals(Optional.of("v2"), cluster.newClient().get("k"), "another client reads it");
+        assertTrue(client.delete("k"));
+        assertEquals(Optional.empty(), client.get("k"));
+        assertFalse(client.replace("k", "v3"), "a deleted key is absent");
+    }
+
+    @Test
     void anAcknowledgedWriteIsAlreadyInItsLeadersPublishedStatus(@RaftCluster(nodes = 3) Cluster cluster) {
         KvClient client = cluster.newClient();
         client.put("warm", "up"); // opens the session

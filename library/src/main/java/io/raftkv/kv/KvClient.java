@@ -72,7 +72,7 @@ public final class KvClient implements AutoCloseable {
     public void put(String key, String value) {
         turn.lock();
         try {
-            write(KvRequest.Kind.PUT, key, value, encode(KvCommand.Op.PUT, key, value));
+            write(KvRequest.Kind.PUT, key, value, null, encode(KvCommand.Op.PUT, key, value));
         } finally {
             turn.unlock();
         }
@@ -82,7 +82,48 @@ public final class KvClient implements AutoCloseable {
     public boolean replace(String key, String value) {
         turn.lock();
         try {
-            return (Boolean) write(KvRequest.Kind.REPLACE, key, value, encode(KvCommand.Op.REPLACE, key, value));
+            return (Boolean) write(KvRequest.Kind.REPLACE, key, value, null, encode(KvCommand.Op.REPLACE, key, value));
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /**
+     * Removes {@code key}; returns whether it held a value (false: it was absent, and nothing changed), as
+     * etcd's delete counts the keys it deleted and Redis's DEL the keys it removed. Applied at most once: a
+     * retry after a lost answer gets the first answer, so a delete that removed a value says true even if the
+     * key was written again since.
+     */
+    public boolean delete(String key) {
+        if (key == null) throw new NullPointerException("key must not be null");
+        turn.lock();
+        try {
+            byte[] command = KvCommand.encode(KvCommand.Op.DELETE, 0, 0, key, "", limits); // checks the key
+            return (Boolean) write(KvRequest.Kind.DELETE, key, null, null, command);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /**
+     * Sets {@code key} to {@code newValue} only if it holds {@code expected} now, or, if {@code expected} is
+     * null, only if the key is absent (create if absent, as etcd's transaction on a create revision of 0 or
+     * Redis's SET NX); returns whether it set it. Values are compared exactly (as Strings, by their UTF-8
+     * bytes), and an empty value is a value, not absence: expecting "" never matches an absent key. The
+     * comparison and the write are one step of the log, so no other write comes between them.
+     * Applied at most once: a retry after a lost answer gets the first answer, not a second comparison
+     * against what the key holds by then.
+     *
+     * @throws IllegalArgumentException if the key, the new value or the expected value is past the limits
+     *                                  (an expected value longer than any value could never match)
+     */
+    public boolean compareAndSet(String key, String expected, String newValue) {
+        if (key == null) throw new NullPointerException("key must not be null");
+        if (newValue == null) throw new NullPointerException("newValue must not be null (delete removes a key)");
+        turn.lock();
+        try {
+            byte[] command = KvCommand.encode(KvCommand.Op.CAS, 0, 0, key, newValue, expected, limits);
+            return (Boolean) write(KvRequest.Kind.CAS, key, newValue, expected, command);
         } finally {
             turn.unlock();
         }
@@ -93,7 +134,7 @@ public final class KvClient implements AutoCloseable {
         limits.checkKey(key);
         turn.lock();
         try {
-            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, null, now());
+            Object v = call(new KvRequest(KvRequest.Kind.GET, 0, 0, key, null), null, KvRequest.Kind.GET, key, null, null, now());
             return Optional.ofNullable((String) v);
         } finally {
             turn.unlock();
@@ -112,7 +153,8 @@ public final class KvClient implements AutoCloseable {
         return encoder.encode(op, key, value, limits);
     }
 
-    private Object write(KvRequest.Kind kind, String key, String value, byte[] command) {
+    /** {@code expected}: a CAS's expected value (null: absent); null for the other writes. */
+    private Object write(KvRequest.Kind kind, String key, String value, String expected, byte[] command) {
         long start = now(); // one deadline for the whole call, opening the session included
         boolean renewed = false;
         while (true) {
@@ -120,7 +162,8 @@ public final class KvClient implements AutoCloseable {
                 // A nonce per registration, sent with each of its tries: a retry after a lost answer gets the session
                 // the first try opened, not a second one (which would sit unused and push a live session out).
                 long nonce = time == null ? registrationNonce() : time.nonce();
-                sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, nonce, 0, null, null), null, kind, key, null, start);
+                sessionId = (Long) call(new KvRequest(KvRequest.Kind.REGISTER, nonce, 0, null, null), null, kind, key, null, null,
+                        start);
                 seq = 0;
             }
             // A new sequence number per write; every retry of this write carries the same one.
@@ -128,7 +171,7 @@ public final class KvClient implements AutoCloseable {
             KvCommand.setSession(command, sessionId, seq);
             try {
                 // No request object unless a connector needs one: a node in this process takes the command alone.
-                return call(null, command, kind, key, value, start);
+                return call(null, command, kind, key, value, expected, start);
             } catch (SessionExpiredException e) {
                 // The cluster evicted this session. If this write was sent once, that one try was refused, so
                 // nothing of it was applied: it may go again, once, under a new session. After more tries an
@@ -157,9 +200,11 @@ public final class KvClient implements AutoCloseable {
 
     /**
      * Sends {@code request} (or, if it is null, the write {@code command} of {@code kind} on {@code key} and
-     * {@code value}, under this client's session and sequence number) until a node answers it.
+     * {@code value} (and a CAS's {@code expected}), under this client's session and sequence number) until a
+     * node answers it.
      */
-    private Object call(KvRequest request, byte[] command, KvRequest.Kind kind, String key, String value, long start) {
+    private Object call(KvRequest request, byte[] command, KvRequest.Kind kind, String key, String value, String expected,
+                        long start) {
         attemptsOfCurrent = 0;
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
@@ -191,7 +236,7 @@ public final class KvClient implements AutoCloseable {
             if (command == null) {
                 connector.send(target, request, answer);
             } else if (!connector.propose(target, command, answer)) {
-                if (request == null) request = new KvRequest(kind, sessionId, seq, key, value); // once per write
+                if (request == null) request = new KvRequest(kind, sessionId, seq, key, value, expected); // once per write
                 connector.send(target, request, command, answer);
             }
             KvResponse response;

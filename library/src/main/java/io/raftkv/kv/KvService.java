@@ -7,7 +7,7 @@ import io.raftkv.node.Reply;
 import java.util.Objects;
 import java.util.function.Consumer;
 
-/** Serves key-value requests on one node: writes go through the log, GET through ReadIndex. */
+/** Serves key-value requests on one node: writes (PUT, REPLACE, DELETE, CAS) go through the log, GET through ReadIndex. */
 public final class KvService {
     private final RaftNode node;
     private final KvLimits limits;
@@ -25,25 +25,36 @@ public final class KvService {
      */
     public void handle(KvRequest request, byte[] command, Consumer<KvResponse> reply) {
         Objects.requireNonNull(reply, "reply");
-        if (command == null || request == null
-                || (request.kind() != KvRequest.Kind.PUT && request.kind() != KvRequest.Kind.REPLACE)) {
+        KvCommand.Op op = request == null ? null : writeOp(request.kind());
+        if (command == null || op == null) {
             handle(request, reply);
             return;
         }
-        proposeChecked(command, request.kind() == KvRequest.Kind.PUT ? KvCommand.Op.PUT : KvCommand.Op.REPLACE,
-                request.clientId(), request.seq(), reply);
+        proposeChecked(command, op, request.clientId(), request.seq(), reply);
+    }
+
+    /** The command op of a write request's kind, or null if the kind is not a client's write. */
+    private static KvCommand.Op writeOp(KvRequest.Kind kind) {
+        return switch (kind) {
+            case PUT -> KvCommand.Op.PUT;
+            case REPLACE -> KvCommand.Op.REPLACE;
+            case DELETE -> KvCommand.Op.DELETE;
+            case CAS -> KvCommand.Op.CAS;
+            case GET, REGISTER -> null;
+            case null -> null;
+        };
     }
 
     /**
      * Handles a write whose command a client in this process has encoded, session and sequence number set,
-     * with no request beside it ({@link KvConnector#propose}): the command says what it is (a PUT or a
-     * REPLACE), and is checked as {@link #handle(KvRequest, byte[], Consumer)} checks it.
+     * with no request beside it ({@link KvConnector#propose}): the command says what it is (a PUT, a REPLACE,
+     * a DELETE or a CAS), and is checked as {@link #handle(KvRequest, byte[], Consumer)} checks it.
      */
     public void propose(byte[] command, Consumer<KvResponse> reply) {
         Objects.requireNonNull(reply, "reply");
         KvCommand.Op op = command == null ? null : KvCommand.writeOp(command);
         if (op == null) {
-            reply.accept(new KvResponse.Refused("not the command of a PUT or a REPLACE"));
+            reply.accept(new KvResponse.Refused("not the command of a PUT, a REPLACE, a DELETE or a CAS"));
             return;
         }
         proposeChecked(command, op, KvCommand.clientId(command), KvCommand.seq(command), reply);
@@ -77,12 +88,12 @@ public final class KvService {
         Reply r = toReply(reply);
         switch (request.kind()) {
             case GET -> node.read(request.key(), r);
-            case PUT, REPLACE -> {
+            case PUT, REPLACE, DELETE, CAS -> {
                 byte[] command;
                 try {
-                    // Checks the key and the value against the limits in the same pass.
-                    command = KvCommand.encode(request.kind() == KvRequest.Kind.PUT ? KvCommand.Op.PUT : KvCommand.Op.REPLACE,
-                            request.clientId(), request.seq(), request.key(), request.value(), limits);
+                    // Checks the key, the value and a CAS's expected value against the limits as it encodes them.
+                    command = KvCommand.encode(writeOp(request.kind()), request.clientId(), request.seq(), request.key(),
+                            request.kind() == KvRequest.Kind.DELETE ? "" : request.value(), request.expected(), limits);
                 } catch (IllegalArgumentException e) {
                     reply.accept(new KvResponse.Refused(e.getMessage()));
                     return;
@@ -116,10 +127,17 @@ public final class KvService {
         if (request == null || request.kind() == null) return "request and its kind must not be null";
         try {
             if (request.kind() == KvRequest.Kind.GET) limits.checkKey(request.key());
-            if (request.kind() == KvRequest.Kind.PUT || request.kind() == KvRequest.Kind.REPLACE) {
+            if (request.expected() != null && request.kind() != KvRequest.Kind.CAS) {
+                return "only a CAS carries an expected value, not a " + request.kind();
+            }
+            if (writeOp(request.kind()) != null) {
                 // The key and the value are checked as they are encoded.
                 if (request.key() == null) return "key must not be null";
-                if (request.value() == null) return "value must not be null";
+                if (request.kind() == KvRequest.Kind.DELETE) {
+                    if (request.value() != null) return "a DELETE carries no value";
+                } else if (request.value() == null) {
+                    return "value must not be null";
+                }
                 if (request.seq() < 1) return "a write needs a sequence number >= 1, was " + request.seq();
             }
         } catch (RuntimeException e) {

@@ -41,11 +41,17 @@ class FileClusterTest {
             KvClient client = cluster.newClient();
             for (int i = 0; i < 20; i++) client.put("k" + i, "v" + i);
             assertTrue(client.replace("k0", "replaced"));
+            assertTrue(client.delete("k1"));
+            assertTrue(client.compareAndSet("k2", "v2", "swapped"));
+            assertTrue(client.compareAndSet("new", null, "created"));
         }
         try (Cluster again = Cluster.builder().nodes(3).storage(dir).start()) {
             KvClient client = again.newClient();
             assertEquals(Optional.of("replaced"), client.get("k0"));
-            for (int i = 1; i < 20; i++) assertEquals(Optional.of("v" + i), client.get("k" + i));
+            assertEquals(Optional.empty(), client.get("k1"), "the delete was replayed from the log");
+            assertEquals(Optional.of("swapped"), client.get("k2"));
+            assertEquals(Optional.of("created"), client.get("new"));
+            for (int i = 3; i < 20; i++) assertEquals(Optional.of("v" + i), client.get("k" + i));
             client.put("after", "restart");
             assertEquals(Optional.of("restart"), client.get("after"));
         }

@@ -74,12 +74,12 @@ class KvClientTest {
         }
     }
 
-    /** How a working leader answers: a session for REGISTER, done for PUT, true for REPLACE, "v" for GET. */
+    /** How a working leader answers: a session for REGISTER, done for PUT, true for REPLACE, DELETE and CAS, "v" for GET. */
     static KvResponse leaderAnswer(KvRequest r) {
         return switch (r.kind()) {
             case REGISTER -> new KvResponse.Ok(SESSION);
             case PUT -> new KvResponse.Ok(null);
-            case REPLACE -> new KvResponse.Ok(Boolean.TRUE);
+            case REPLACE, DELETE, CAS -> new KvResponse.Ok(Boolean.TRUE);
             case GET -> new KvResponse.Ok("v");
         };
     }
@@ -236,6 +236,34 @@ class KvClientTest {
         try (KvClient client = patientClient(cluster)) {
             assertFalse(client.replace("k", "v"));
         }
+    }
+
+    @Test
+    void deleteAndCompareAndSetSendTheirRequestsInTheSessionAndReturnWhatTheClusterAnswered() {
+        FakeCluster cluster = new FakeCluster(List.of(1), (node, r) ->
+                r.kind() == KvRequest.Kind.CAS && r.expected() == null ? new KvResponse.Ok(Boolean.FALSE) : leaderAnswer(r));
+        try (KvClient client = patientClient(cluster)) {
+            assertTrue(client.delete("a"));
+            assertTrue(client.compareAndSet("a", "old", "new"));
+            assertFalse(client.compareAndSet("b", null, "created"));
+        }
+        List<KvRequest> writes = cluster.sent().stream().map(Sent::request).filter(r -> r.kind() != KvRequest.Kind.REGISTER).toList();
+        assertEquals(List.of(new KvRequest(KvRequest.Kind.DELETE, SESSION, 1, "a", null),
+                new KvRequest(KvRequest.Kind.CAS, SESSION, 2, "a", "new", "old"),
+                new KvRequest(KvRequest.Kind.CAS, SESSION, 3, "b", "created", null)), writes);
+    }
+
+    @Test
+    void aCasRetriedAfterATimeoutCarriesTheSameSequenceNumberAndExpectedValue() {
+        // Node 1 opens the session, then stops answering writes; node 2 answers everything.
+        FakeCluster cluster = new FakeCluster(List.of(1, 2), (node, r) ->
+                node == 2 || r.kind() == KvRequest.Kind.REGISTER ? leaderAnswer(r) : null);
+        try (KvClient client = client(cluster, SLOW.toMillis(), 20)) {
+            assertTrue(client.compareAndSet("k", "old", "new"));
+        }
+        List<KvRequest> tries = cluster.sent(KvRequest.Kind.CAS).stream().map(Sent::request).distinct().toList();
+        assertEquals(List.of(new KvRequest(KvRequest.Kind.CAS, SESSION, 1, "k", "new", "old")), tries);
+        assertTrue(cluster.sent(KvRequest.Kind.CAS).size() >= 2, "tried again after the first attempt timed out");
     }
 
     @Test
@@ -478,6 +506,11 @@ class KvClientTest {
             assertEquals("key must not be null", assertThrows(NullPointerException.class, () -> client.replace(null, "v")).getMessage());
             assertEquals("value must not be null", assertThrows(NullPointerException.class, () -> client.replace("k", null)).getMessage());
             assertEquals("key must not be null", assertThrows(NullPointerException.class, () -> client.get(null)).getMessage());
+            assertEquals("key must not be null", assertThrows(NullPointerException.class, () -> client.delete(null)).getMessage());
+            assertEquals("key must not be null",
+                    assertThrows(NullPointerException.class, () -> client.compareAndSet(null, "e", "v")).getMessage());
+            assertEquals("newValue must not be null (delete removes a key)",
+                    assertThrows(NullPointerException.class, () -> client.compareAndSet("k", "e", null)).getMessage());
         }
         assertEquals(List.of(), cluster.sent());
     }
@@ -493,6 +526,11 @@ class KvClientTest {
             assertThrows(IllegalArgumentException.class, () -> client.replace("€€", "v"));
             assertThrows(IllegalArgumentException.class, () -> client.replace("k", "vvvvv"));
             assertThrows(IllegalArgumentException.class, () -> client.get("kkkk"));
+            assertThrows(IllegalArgumentException.class, () -> client.delete("kkkk"));
+            assertThrows(IllegalArgumentException.class, () -> client.compareAndSet("kkkk", "e", "v"));
+            assertThrows(IllegalArgumentException.class, () -> client.compareAndSet("k", "e", "vvvvv"));
+            assertEquals("expected value is 5 bytes in UTF-8; the limit on values is 4",
+                    assertThrows(IllegalArgumentException.class, () -> client.compareAndSet("k", "eeeee", "v")).getMessage());
         }
         assertEquals(List.of(), cluster.sent());
     }

@@ -111,6 +111,50 @@ class KvServiceTest {
     }
 
     @Test
+    void deleteAndCasRequestsMapToTheStateMachineAndBack() {
+        startLoneNode(10, true);
+        long session = register();
+        call(put(session, 1, "a", "1"));
+        assertEquals(new KvResponse.Ok(false), call(new KvRequest(KvRequest.Kind.CAS, session, 2, "a", "x", "other")));
+        assertEquals(new KvResponse.Ok(true), call(new KvRequest(KvRequest.Kind.CAS, session, 3, "a", "2", "1")));
+        assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+        assertEquals(new KvResponse.Ok(true), call(new KvRequest(KvRequest.Kind.CAS, session, 4, "b", "new", null)));
+        assertEquals(new KvResponse.Ok(false), call(new KvRequest(KvRequest.Kind.CAS, session, 5, "b", "again", null)));
+        assertEquals(new KvResponse.Ok(true), call(new KvRequest(KvRequest.Kind.DELETE, session, 6, "a", null)));
+        assertEquals(new KvResponse.Ok(false), call(new KvRequest(KvRequest.Kind.DELETE, session, 7, "a", null)));
+        assertEquals(new KvResponse.Ok(null), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+        assertEquals(new KvResponse.Ok("new"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "b", null)));
+    }
+
+    @Test
+    void aRetriedCasGetsItsFirstAnswer() {
+        startLoneNode(10, true);
+        long session = register();
+        call(put(session, 1, "a", "1"));
+        KvRequest cas = new KvRequest(KvRequest.Kind.CAS, session, 2, "a", "2", "1");
+        assertEquals(new KvResponse.Ok(true), call(cas));
+        assertEquals(new KvResponse.Ok(true), call(cas), "the retry is answered as the first try, not compared again");
+        assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
+    }
+
+    @Test
+    void badDeleteAndCasRequestsAreRefusedWithTheReason() {
+        startLoneNode(10, true);
+        assertEquals(new KvResponse.Refused("a DELETE carries no value"), call(new KvRequest(KvRequest.Kind.DELETE, 2, 1, "k", "v")));
+        assertEquals(new KvResponse.Refused("key must not be null"), call(new KvRequest(KvRequest.Kind.DELETE, 2, 1, null, null)));
+        assertEquals(new KvResponse.Refused("a write needs a sequence number >= 1, was 0"),
+                call(new KvRequest(KvRequest.Kind.DELETE, 2, 0, "k", null)));
+        assertEquals(new KvResponse.Refused("key is 9 bytes in UTF-8; the limit is 8"),
+                call(new KvRequest(KvRequest.Kind.DELETE, 2, 1, "123456789", null)));
+        assertEquals(new KvResponse.Refused("value must not be null"), call(new KvRequest(KvRequest.Kind.CAS, 2, 1, "k", null, "e")));
+        assertEquals(new KvResponse.Refused("expected value is 17 bytes in UTF-8; the limit on values is 16"),
+                call(new KvRequest(KvRequest.Kind.CAS, 2, 1, "k", "v", "x".repeat(17))));
+        assertEquals(new KvResponse.Refused("only a CAS carries an expected value, not a PUT"),
+                call(new KvRequest(KvRequest.Kind.PUT, 2, 1, "k", "v", "e")));
+        assertEquals(1, storage.lastIndex(), "nothing but the leader's no-op reached the log");
+    }
+
+    @Test
     void aRetryGetsTheFirstAnswerAndAnOlderRequestIsRefused() {
         startLoneNode(10, true);
         long session = register();
@@ -229,11 +273,17 @@ class KvServiceTest {
         assertEquals(new KvResponse.Ok(null), propose(KvCommand.encode(KvCommand.Op.PUT, session, 1, "a", "1")));
         assertEquals(new KvResponse.Ok(true), propose(KvCommand.encode(KvCommand.Op.REPLACE, session, 2, "a", "2")));
         assertEquals(new KvResponse.Ok("2"), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "a", null)));
-        assertEquals(before + 2, storage.lastIndex());
+        assertEquals(new KvResponse.Ok(true), propose(new KvCommand(KvCommand.Op.CAS, session, 3, "c", "x", null).encode()));
+        assertEquals(new KvResponse.Ok(true), propose(new KvCommand(KvCommand.Op.DELETE, session, 4, "c", "").encode()));
+        assertEquals(new KvResponse.Ok(null), call(new KvRequest(KvRequest.Kind.GET, 0, 0, "c", null)));
+        assertEquals(new KvResponse.Refused("expected value is 17 bytes in UTF-8; the limit on values is 16"),
+                propose(new KvCommand(KvCommand.Op.CAS, session, 5, "c", "x", "x".repeat(17)).encode()));
+        assertEquals(before + 4, storage.lastIndex(), "the refused CAS reached no entry");
+        before += 2; // the CAS and the DELETE
 
         // Not a write, not one command, past the limits, bad UTF-8, no sequence number: refused, nothing logged.
-        assertEquals(new KvResponse.Refused("not the command of a PUT or a REPLACE"), propose(KvCommand.register().encode()));
-        assertEquals(new KvResponse.Refused("not the command of a PUT or a REPLACE"), propose(new byte[3]));
+        assertEquals(new KvResponse.Refused("not the command of a PUT, a REPLACE, a DELETE or a CAS"), propose(KvCommand.register().encode()));
+        assertEquals(new KvResponse.Refused("not the command of a PUT, a REPLACE, a DELETE or a CAS"), propose(new byte[3]));
         byte[] good = KvCommand.encode(KvCommand.Op.PUT, session, 3, "a", "3");
         assertTrue(propose(java.util.Arrays.copyOf(good, good.length - 1)) instanceof KvResponse.Refused);
         assertEquals(new KvResponse.Refused("key is 9 bytes in UTF-8; the limit is 8"),
@@ -271,7 +321,7 @@ class KvServiceTest {
     @Test
     void proposingNoCommandIsRefusedAsNotAWrite() {
         startLoneNode(10, true);
-        assertEquals(new KvResponse.Refused("not the command of a PUT or a REPLACE"), propose(null));
+        assertEquals(new KvResponse.Refused("not the command of a PUT, a REPLACE, a DELETE or a CAS"), propose(null));
         assertEquals(1, storage.lastIndex(), "nothing but the leader's no-op reached the log");
     }
 
