@@ -121,6 +121,57 @@ class TcpKvConnectorTest {
     }
 
     @Test
+    void deleteAndCompareAndSetGoOverTheSocketProtocol() {
+        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow())) {
+            KvClient client = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
+            assertTrue(client.compareAndSet("k", null, "created"));
+            assertEquals(false, client.compareAndSet("k", null, "again"));
+            assertEquals(false, client.compareAndSet("k", "other", "x"));
+            assertTrue(client.compareAndSet("k", "created", "välue ✓"));
+            assertEquals(Optional.of("välue ✓"), cluster.newClient().get("k"), "the cluster's own client sees it");
+            assertTrue(client.delete("k"));
+            assertEquals(false, client.delete("k"));
+            assertEquals(Optional.empty(), client.get("k"));
+        }
+    }
+
+    /**
+     * A client of the first protocol version (before DELETE and CAS) is refused at the handshake, and told
+     * both versions and which side to upgrade; so is one newer than the node. Raw sockets, since every client
+     * of this build speaks the current version.
+     */
+    @Test
+    void aClientOfAnotherProtocolVersionIsRefusedAtTheHandshakeNamingBothVersions() throws Exception {
+        int leader = cluster.awaitLeader(WAIT);
+        String older = handshakeAnswer(leader, 1);
+        assertEquals("it speaks client protocol version 1, and this node speaks only version 2: the client is older than"
+                + " the node; upgrade the client (version 2 added DELETE and CAS)", older);
+        String newer = handshakeAnswer(leader, 3);
+        assertTrue(newer.startsWith("it speaks client protocol version 3, and this node speaks only version 2: the client"
+                + " is newer than the node; upgrade the node"), newer);
+        assertEquals(null, handshakeAnswer(leader, ClientFrames.PROTOCOL_VERSION), "the current version is accepted");
+        KvClient client = cluster.newClient();
+        client.put("still", "serving");
+        assertEquals(Optional.of("serving"), client.get("still"));
+    }
+
+    /** The node's answer to a handshake naming {@code version}: null if accepted, else its reason. */
+    private String handshakeAnswer(int node, int version) throws Exception {
+        try (Socket s = new Socket()) {
+            s.connect(addresses.get(node), 2000);
+            s.setSoTimeout(10_000);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            byte[] id = cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);
+            out.writeInt(ClientFrames.MAGIC);
+            out.writeByte(version);
+            out.writeByte(id.length);
+            out.write(id);
+            out.flush();
+            return io.raftkv.transport.tcp.HandshakeAnswer.read(new DataInputStream(s.getInputStream()));
+        }
+    }
+
+    @Test
     void aNodeThatNeverAnswersTheHandshakeCostsACallItsDeadlineAndNoMore() throws Exception {
         // A bound port that never accepts: the kernel completes the TCP handshake, raftkv's never comes
         // (a stopped process looks like this). The dial must not hold the caller past its deadline.

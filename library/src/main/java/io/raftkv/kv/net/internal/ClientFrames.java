@@ -21,8 +21,10 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Bodies, big-endian; every one starts with a correlation id the client picks and the answer repeats:
  * <pre>
- * 64 request          corr int64 | kind uint8 (0 GET, 1 PUT, 2 REPLACE, 3 REGISTER) | clientId int64 | seq int64
- *                     | key string | value string; a REGISTER's clientId is its registration nonce (0: none)
+ * 64 request          corr int64 | kind uint8 (0 GET, 1 PUT, 2 REPLACE, 3 REGISTER, 4 DELETE, 5 CAS) | clientId int64
+ *                     | seq int64 | key string | value string | a CAS only: expected string (none: the key must be
+ *                     absent); a REGISTER's clientId is its registration nonce (0: none); a DELETE has no value
+ *                     and a CAS's value is its new value
  * 65 response         corr int64 | code uint8, then by code: 0 OK (no value) | 1 OK string | 2 OK bool uint8
  *                     | 3 OK int64 | 4 NOT_LEADER hint int32 | 5 UNAVAILABLE reason string | 6 REFUSED reason string
  * 66 status request   corr int64
@@ -34,11 +36,16 @@ import java.nio.charset.StandardCharsets;
  * </pre>
  * Decoding checks every length against the bytes present before allocating, refuses malformed UTF-8 and
  * unknown codes, and reports every fault as a {@link FrameException}.
+ *
+ * <p>{@link #PROTOCOL_VERSION} is what a client's handshake names; a node serves only its own version and
+ * refuses any other at the handshake, with a reason that names both. Version 2 added DELETE and CAS (and a
+ * CAS's expected value); version 1 had the rest, laid out the same.
  */
 public final class ClientFrames {
     /** "RKC1": what a client connection sends first, in place of the peer handshake's magic. */
     public static final int MAGIC = 0x524B4331;
-    public static final int PROTOCOL_VERSION = 1;
+    /** The version of the client protocol these frames are: 2 (version 1 had no DELETE and no CAS). */
+    public static final int PROTOCOL_VERSION = 2;
     /** The handshake's answer byte for an accepted client (then its node id follows). */
     public static final int ACCEPTED = io.raftkv.transport.tcp.HandshakeAnswer.ACCEPTED;
 
@@ -76,15 +83,22 @@ public final class ClientFrames {
     /**
      * The frame of {@code f}.
      *
-     * @throws IllegalArgumentException if it would exceed {@code maxFrameBytes}
+     * @throws IllegalArgumentException if it would exceed {@code maxFrameBytes}, or is a request other than a
+     *                                  CAS that carries an expected value
      */
     public static byte[] encode(ClientFrame f, int maxFrameBytes) {
         byte[][] strings = new byte[2][];
+        byte[] expected = null; // a CAS's
         int body = 8 + switch (f) {
             case Request r -> {
                 strings[0] = utf8(r.request().key());
                 strings[1] = utf8(r.request().value());
-                yield 1 + 8 + 8 + size(strings[0]) + size(strings[1]);
+                boolean cas = r.request().kind() == KvRequest.Kind.CAS;
+                if (cas) expected = utf8(r.request().expected());
+                else if (r.request().expected() != null) {
+                    throw new IllegalArgumentException("only a CAS carries an expected value, not a " + r.request().kind());
+                }
+                yield 1 + 8 + 8 + size(strings[0]) + size(strings[1]) + (cas ? size(expected) : 0);
             }
             case Response r -> 1 + switch (r.response()) {
                 case KvResponse.Ok ok -> switch (ok.value()) {
@@ -118,6 +132,7 @@ public final class ClientFrames {
                 b.put((byte) q.kind().ordinal()).putLong(q.clientId()).putLong(q.seq());
                 putString(b, strings[0]);
                 putString(b, strings[1]);
+                if (q.kind() == KvRequest.Kind.CAS) putString(b, expected);
             }
             case Response r -> {
                 switch (r.response()) {
@@ -202,7 +217,8 @@ public final class ClientFrames {
                 long seq = b.getLong();
                 String key = getString(b, "key");
                 String value = getString(b, "value");
-                yield new Request(corr, new KvRequest(KINDS[kind], clientId, seq, key, value));
+                String expected = KINDS[kind] == KvRequest.Kind.CAS ? getString(b, "expected value") : null;
+                yield new Request(corr, new KvRequest(KINDS[kind], clientId, seq, key, value, expected));
             }
             case RESPONSE -> {
                 need(b, 1, name);

@@ -47,9 +47,10 @@ import java.lang.System.Logger.Level;
  * and the client follows it.
  *
  * <p>A connection opens with the client magic, a version and the cluster id; the node answers accepted
- * (with its id) or refused (with the reason). Requests may be pipelined: answers carry the request's
- * correlation id and come in the order they are ready. Answers are written by a thread of the
- * connection's own, so a slow client never blocks the node that answers it. At most
+ * (with its id) or refused (with the reason: a client of another protocol version is told both versions).
+ * Requests may be pipelined: answers carry the request's correlation id and come in the order they are
+ * ready. Answers are written by a thread of the connection's own, so a slow client never blocks the node
+ * that answers it. At most
  * {@value #MAX_IN_FLIGHT} requests per connection are unanswered or unwritten at once: beyond that the
  * node stops reading from the connection (TCP then holds the client back), so a client that does not
  * read its answers cannot grow the node's memory. A client that closes its sending side still gets
@@ -326,7 +327,7 @@ public final class KvSocketServer implements InboundProtocol {
             int n = in.readUnsignedByte();
             String theirs = new String(in.readNBytes(n), StandardCharsets.UTF_8);
             if (version != ClientFrames.PROTOCOL_VERSION) {
-                why = "it speaks client protocol version " + version + "; this node speaks " + ClientFrames.PROTOCOL_VERSION;
+                why = versionMismatch(version);
             } else if (!theirs.equals(clusterId)) {
                 why = "it is a client of cluster '" + theirs + "', and this node is in cluster '" + clusterId + "'";
             } else {
@@ -345,6 +346,18 @@ public final class KvSocketServer implements InboundProtocol {
         out.flush();
         socket.setSoTimeout(0);
         return true;
+    }
+
+    /**
+     * Why a client of another protocol version is refused, naming both versions and which side to upgrade:
+     * a node serves one version, so that an older client never has a request it cannot express (a DELETE,
+     * a CAS) misread, and learns at once what is wrong rather than at its first request.
+     */
+    static String versionMismatch(int clientVersion) {
+        int ours = ClientFrames.PROTOCOL_VERSION;
+        return "it speaks client protocol version " + clientVersion + ", and this node speaks only version " + ours
+                + (clientVersion < ours ? ": the client is older than the node; upgrade the client (version 2 added DELETE and CAS)"
+                        : ": the client is newer than the node; upgrade the node, or use a client of the node's release");
     }
 
     private void refuse(DataOutputStream out, String remote, String why) throws IOException {

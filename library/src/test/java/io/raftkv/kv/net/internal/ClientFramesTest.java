@@ -27,6 +27,10 @@ class ClientFramesTest {
             new ClientFrames.Request(2, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null)),
             new ClientFrames.Request(3, new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null)),
             new ClientFrames.Request(Long.MAX_VALUE, new KvRequest(KvRequest.Kind.REPLACE, -1, Long.MIN_VALUE, "", "")),
+            new ClientFrames.Request(18, new KvRequest(KvRequest.Kind.DELETE, 7, 4, "gone", null)),
+            new ClientFrames.Request(19, new KvRequest(KvRequest.Kind.CAS, 7, 5, "k", "new ✓", "öld")),
+            new ClientFrames.Request(20, new KvRequest(KvRequest.Kind.CAS, 7, 6, "k", "created", null)),
+            new ClientFrames.Request(21, new KvRequest(KvRequest.Kind.CAS, 7, 7, "", "", "")),
             new ClientFrames.Response(4, new KvResponse.Ok(null)),
             new ClientFrames.Response(5, new KvResponse.Ok("v")),
             new ClientFrames.Response(6, new KvResponse.Ok(true)),
@@ -64,6 +68,37 @@ class ClientFramesTest {
             assertEquals(f, back);
             assertArrayEquals(bytes, ClientFrames.encode(back, MAX), f.toString());
         }
+    }
+
+    /**
+     * Version 2's request: a CAS carries its expected value as a third string after the value (-1: the key must
+     * be absent), and only a CAS does; the other kinds are laid out as in version 1.
+     */
+    @Test
+    void aCasRequestCarriesItsExpectedValueAfterTheValueAndNoOtherKindCarriesOne() throws FrameException {
+        byte[] cas = ClientFrames.encode(new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.CAS, 7, 5, "k", "n", "ol")), MAX);
+        ByteBuffer body = ByteBuffer.wrap(cas, 6, cas.length - 10);
+        assertEquals(1, body.getLong());
+        assertEquals(5, body.get(), "CAS is kind 5");
+        body.position(body.position() + 16);
+        assertEquals(1, body.getInt());
+        assertEquals('k', body.get());
+        assertEquals(1, body.getInt());
+        assertEquals('n', body.get());
+        assertEquals(2, body.getInt());
+        assertEquals('o', body.get());
+        assertEquals('l', body.get());
+        assertEquals(0, body.remaining());
+        byte[] absent = ClientFrames.encode(new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.CAS, 7, 5, "k", "n", null)), MAX);
+        assertEquals(-1, ByteBuffer.wrap(absent).getInt(absent.length - 8), "no expected value: the key must be absent");
+        byte[] delete = ClientFrames.encode(new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.DELETE, 7, 5, "k", null)), MAX);
+        byte[] put = ClientFrames.encode(new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.PUT, 7, 5, "k", null)), MAX);
+        assertEquals(put.length, delete.length, "a DELETE is laid out as any other request");
+        assertEquals(4, delete[6 + 8]);
+        var e = assertThrows(IllegalArgumentException.class, () -> ClientFrames.encode(
+                new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.PUT, 7, 5, "k", "v", "e")), MAX));
+        assertEquals("only a CAS carries an expected value, not a PUT", e.getMessage());
+        assertEquals(2, ClientFrames.PROTOCOL_VERSION);
     }
 
     @Test
