@@ -33,7 +33,7 @@ class BruteForceAgreementTest {
                 + verdicts[1] + " not, all agreed");
     }
 
-    /** Up to 8 operations on one or two keys, with outputs drawn at random, so often wrong. */
+    /** Up to 8 operations of every kind on one or two keys, with outputs drawn at random, so often wrong. */
     private static List<Operation> randomHistory(Random random) {
         int size = 1 + random.nextInt(8);
         int keys = 1 + random.nextInt(2);
@@ -43,13 +43,15 @@ class BruteForceAgreementTest {
             long ret = random.nextInt(5) == 0 ? Operation.PENDING : call + random.nextInt(8);
             String key = "k" + random.nextInt(keys);
             String value = "v" + random.nextInt(4);
-            OpKind kind = OpKind.values()[random.nextInt(3)];
+            OpKind kind = OpKind.values()[random.nextInt(OpKind.values().length)];
             String read = random.nextInt(4) == 0 ? null : "v" + random.nextInt(5);
+            String answer = ret == Operation.PENDING ? null : Boolean.toString(random.nextBoolean());
             history.add(switch (kind) {
                 case PUT -> new Operation(i, call, ret, kind, key, value, ret == Operation.PENDING ? null : "ok");
                 case GET -> new Operation(i, call, ret, kind, key, null, ret == Operation.PENDING ? null : read);
-                case REPLACE -> new Operation(i, call, ret, kind, key, value,
-                        ret == Operation.PENDING ? null : Boolean.toString(random.nextBoolean()));
+                case REPLACE -> new Operation(i, call, ret, kind, key, value, answer);
+                case DELETE -> new Operation(i, call, ret, kind, key, null, answer);
+                case CAS -> new Operation(i, call, ret, kind, key, value, answer, read); // expects absence a quarter of the time
             });
         }
         return history;
@@ -119,6 +121,21 @@ class BruteForceAgreementTest {
                     return false;
                 }
                 if (current != null) {
+                    store.put(op.key(), op.input());
+                }
+            }
+            case DELETE -> {
+                if (!op.pending() && Boolean.parseBoolean(op.output()) != (current != null)) {
+                    return false;
+                }
+                store.remove(op.key());
+            }
+            case CAS -> {
+                boolean matches = Objects.equals(current, op.expected());
+                if (!op.pending() && Boolean.parseBoolean(op.output()) != matches) {
+                    return false;
+                }
+                if (matches) {
                     store.put(op.key(), op.input());
                 }
             }

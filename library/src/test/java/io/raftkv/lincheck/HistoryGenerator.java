@@ -18,16 +18,18 @@ final class HistoryGenerator {
         final OpKind kind;
         final String key;
         final String input;
+        final String expected;
         final double point;
         String output;
 
-        Draft(int client, long call, long ret, OpKind kind, String key, String input, double point) {
+        Draft(int client, long call, long ret, OpKind kind, String key, String input, String expected, double point) {
             this.client = client;
             this.call = call;
             this.ret = ret;
             this.kind = kind;
             this.key = key;
             this.input = input;
+            this.expected = expected;
             this.point = point;
         }
 
@@ -55,6 +57,9 @@ final class HistoryGenerator {
         }
         List<Draft> drafts = new ArrayList<>(size);
         int written = 0;
+        // The value each key was last given by a write drafted so far: what a CAS mostly expects, so that
+        // some succeed (the write may not have landed yet, or been overwritten: then the CAS fails).
+        Map<String, String> lastDrafted = new HashMap<>();
         for (int i = 0; i < size; i++) {
             // The client that has been idle longest goes next, so about `clients` operations overlap.
             int client = 0;
@@ -68,16 +73,21 @@ final class HistoryGenerator {
             long ret = call + duration;
             clock[client] = ret + random.nextInt(6);
             int roll = random.nextInt(100);
-            OpKind kind = roll < 35 ? OpKind.PUT : roll < 80 ? OpKind.GET : OpKind.REPLACE;
+            OpKind kind = roll < 30 ? OpKind.PUT : roll < 70 ? OpKind.GET : roll < 80 ? OpKind.REPLACE
+                    : roll < 88 ? OpKind.DELETE : OpKind.CAS;
             String key = "k" + random.nextInt(keys);
-            String input = kind == OpKind.GET ? null : "v" + written++;
+            String input = kind == OpKind.GET || kind == OpKind.DELETE ? null : "v" + written++;
+            String expected = kind != OpKind.CAS ? null : random.nextInt(4) == 0 ? null : lastDrafted.get(key);
+            if (input != null) {
+                lastDrafted.put(key, input);
+            }
             double point = call + (0.01 + 0.98 * random.nextDouble()) * duration;
             if (random.nextInt(100) < 3) {
                 // The client gives up; the operation may still land, possibly long after.
                 ret = Operation.PENDING;
                 point = random.nextBoolean() ? Double.NaN : call + 0.5 + random.nextInt(200);
             }
-            drafts.add(new Draft(client, call, ret, kind, key, input, point));
+            drafts.add(new Draft(client, call, ret, kind, key, input, expected, point));
         }
         List<Draft> effective = new ArrayList<>();
         for (Draft d : drafts) {
@@ -101,12 +111,23 @@ final class HistoryGenerator {
                     }
                     d.output = Boolean.toString(current != null);
                 }
+                case DELETE -> {
+                    store.remove(d.key);
+                    d.output = Boolean.toString(current != null);
+                }
+                case CAS -> {
+                    boolean matches = java.util.Objects.equals(current, d.expected);
+                    if (matches) {
+                        store.put(d.key, d.input);
+                    }
+                    d.output = Boolean.toString(matches);
+                }
             }
         }
         List<Operation> history = new ArrayList<>(size);
         for (Draft d : drafts) {
             history.add(new Operation(d.client, d.call, d.ret, d.kind, d.key, d.input,
-                    d.ret == Operation.PENDING ? null : d.output));
+                    d.ret == Operation.PENDING ? null : d.output, d.expected));
         }
         return history;
     }

@@ -11,11 +11,15 @@ import java.util.Locale;
  *
  * <p>A history is an array of objects such as
  * {@code {"client":1,"call":10,"return":25,"op":"put","key":"k","input":"v","output":"ok"}}, one per
- * line; a pending operation has {@code "return":null}.
+ * line; a pending operation has {@code "return":null}. The ops are "put", "get", "replace", "delete" and
+ * "cas"; a "cas" also has {@code "expected"}, the value it expected (null: the key absent), and no other
+ * op has that field.
  */
 public final class HistoryJson {
 
-    private static final String[] FIELDS = {"client", "call", "return", "op", "key", "input", "output"};
+    private static final String[] FIELDS = {"client", "call", "return", "op", "key", "input", "output", "expected"};
+    /** The index of "expected" in {@link #FIELDS}: the one field only a "cas" has. */
+    private static final int EXPECTED = 7;
 
     private HistoryJson() {
     }
@@ -36,6 +40,10 @@ public final class HistoryJson {
             appendQuoted(op.input(), out);
             out.append(",\"output\":");
             appendQuoted(op.output(), out);
+            if (op.kind() == OpKind.CAS) {
+                out.append(",\"expected\":");
+                appendQuoted(op.expected(), out);
+            }
             out.append('}');
         }
         out.append(history.isEmpty() ? "]\n" : "\n]\n");
@@ -172,7 +180,7 @@ public final class HistoryJson {
                 }
             }
             for (int f = 0; f < FIELDS.length; f++) {
-                if (!seen[f]) {
+                if (!seen[f] && f != EXPECTED) {
                     throw error(start, "operation " + index + " has no " + quote(FIELDS[f]) + " field");
                 }
             }
@@ -183,8 +191,15 @@ public final class HistoryJson {
             String key = requireString(values[4], "key", index, start);
             String input = optionalString(values[5], "input", index, start);
             String output = optionalString(values[6], "output", index, start);
+            if (kind == OpKind.CAS && !seen[EXPECTED]) {
+                throw error(start, "operation " + index + " is a cas and has no \"expected\" field (null: the key absent)");
+            }
+            if (kind != OpKind.CAS && seen[EXPECTED]) {
+                throw error(start, "operation " + index + " has an \"expected\" field, which only a cas has");
+            }
+            String expected = optionalString(values[EXPECTED], "expected", index, start);
             try {
-                return new Operation(client, call, ret, kind, key, input, output);
+                return new Operation(client, call, ret, kind, key, input, output, expected);
             } catch (IllegalArgumentException e) {
                 throw error(start, "operation " + index + " is invalid: " + e.getMessage());
             }
@@ -318,8 +333,10 @@ public final class HistoryJson {
                 case "put" -> OpKind.PUT;
                 case "get" -> OpKind.GET;
                 case "replace" -> OpKind.REPLACE;
+                case "delete" -> OpKind.DELETE;
+                case "cas" -> OpKind.CAS;
                 default -> throw error(at, "field \"op\" of operation " + index
-                        + " must be \"put\", \"get\" or \"replace\", not " + quote(name));
+                        + " must be \"put\", \"get\", \"replace\", \"delete\" or \"cas\", not " + quote(name));
             };
         }
 

@@ -28,6 +28,23 @@ class HistoryJsonTest {
     }
 
     @Test
+    void aCasCarriesItsExpectedValueAndADeleteNoInput() {
+        List<Operation> history = List.of(
+                Operation.cas(1, 10, 25, "k", "old", "new", true),
+                Operation.pendingCas(2, 12, "k", null, "created"),
+                Operation.delete(3, 30, 40, "k", false));
+        String json = HistoryJson.toJson(history);
+        assertEquals("[\n"
+                + "{\"client\":1,\"call\":10,\"return\":25,\"op\":\"cas\",\"key\":\"k\",\"input\":\"new\",\"output\":\"true\","
+                + "\"expected\":\"old\"},\n"
+                + "{\"client\":2,\"call\":12,\"return\":null,\"op\":\"cas\",\"key\":\"k\",\"input\":\"created\",\"output\":null,"
+                + "\"expected\":null},\n"
+                + "{\"client\":3,\"call\":30,\"return\":40,\"op\":\"delete\",\"key\":\"k\",\"input\":null,\"output\":\"false\"}\n"
+                + "]\n", json);
+        assertEquals(history, HistoryJson.parse(json));
+    }
+
+    @Test
     void writeAndToJsonAgree() throws IOException {
         List<Operation> history = HistoryGenerator.linearizable(new Random(3), 50, 3, 4);
         StringWriter out = new StringWriter();
@@ -109,7 +126,7 @@ class HistoryJsonTest {
         "[{\"client\":9999999999,\"call\":10,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
         "[{\"client\":1,\"call\":-,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
         "[{\"client\":1,\"call\":null,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
-        "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"delete\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
+        "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"append\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
         "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"PUT\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
         "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"put\",\"key\":null,\"input\":\"v\",\"output\":\"ok\"}]",
         "[{\"client\":1,\"call\":30,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
@@ -124,6 +141,10 @@ class HistoryJsonTest {
         "[{client:1,\"call\":10,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
         "[{\"client\":true,\"call\":10,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\"}]",
         "[" + GOOD + " " + GOOD + "]",
+        "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"cas\",\"key\":\"k\",\"input\":\"v\",\"output\":\"true\"}]",
+        "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"put\",\"key\":\"k\",\"input\":\"v\",\"output\":\"ok\",\"expected\":null}]",
+        "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"delete\",\"key\":\"k\",\"input\":\"v\",\"output\":\"true\"}]",
+        "[{\"client\":1,\"call\":10,\"return\":25,\"op\":\"delete\",\"key\":\"k\",\"input\":null,\"output\":\"ok\"}]",
         "[[]]",
     })
     void badJsonIsRejectedWithAClearMessage(String json) {
@@ -134,9 +155,9 @@ class HistoryJsonTest {
     @Test
     void badJsonMessagesSayWhereAndWhy() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HistoryJson.parse(
-                "[\n" + GOOD + ",\n" + GOOD.replace("\"put\"", "\"delete\"") + "\n]"));
+                "[\n" + GOOD + ",\n" + GOOD.replace("\"put\"", "\"append\"") + "\n]"));
         assertEquals("bad history JSON at line 3, column 1: field \"op\" of operation 1 must be"
-                + " \"put\", \"get\" or \"replace\", not \"delete\"", e.getMessage());
+                + " \"put\", \"get\", \"replace\", \"delete\" or \"cas\", not \"append\"", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> HistoryJson.parse(null));
     }
 }

@@ -4,11 +4,11 @@ import java.util.List;
 
 /** What recording clients did, in numbers: for the line a randomized run prints. */
 public record HistorySummary(int operations, int completed, int pendingWrites, int droppedGets, int gets, int puts,
-                             int replaces) {
+                             int replaces, int deletes, int cases) {
 
     /** Counts {@code history}, plus {@code droppedGets} reads that failed and were not recorded. */
     public static HistorySummary of(List<Operation> history, int droppedGets) {
-        int completed = 0, pending = 0, gets = 0, puts = 0, replaces = 0;
+        int completed = 0, pending = 0, gets = 0, puts = 0, replaces = 0, deletes = 0, cases = 0;
         for (Operation op : history) {
             if (op.pending()) pending++;
             else completed++;
@@ -16,9 +16,12 @@ public record HistorySummary(int operations, int completed, int pendingWrites, i
                 case GET -> gets++;
                 case PUT -> puts++;
                 case REPLACE -> replaces++;
+                case DELETE -> deletes++;
+                case CAS -> cases++;
             }
         }
-        return new HistorySummary(history.size() + droppedGets, completed, pending, droppedGets, gets, puts, replaces);
+        return new HistorySummary(history.size() + droppedGets, completed, pending, droppedGets, gets, puts, replaces,
+                deletes, cases);
     }
 
     /** Counts the histories of {@code clients} and their dropped reads. */
@@ -28,7 +31,8 @@ public record HistorySummary(int operations, int completed, int pendingWrites, i
 
     @Override
     public String toString() {
-        return operations + " operations (" + gets + " GET, " + puts + " PUT, " + replaces + " REPLACE recorded): "
+        return operations + " operations (" + gets + " GET, " + puts + " PUT, " + replaces + " REPLACE, " + deletes
+                + " DELETE, " + cases + " CAS recorded): "
                 + completed + " completed, " + pendingWrites + " writes pending (outcome unknown), " + droppedGets
                 + " GETs dropped (failed)";
     }

@@ -23,8 +23,10 @@ import java.util.Set;
  * is exponential in their number once a history is broken. Instead the search tries completed
  * operations before pending ones, stops as soon as only pending operations remain (they fit in
  * any order), and places a pending operation only right before one that sees its effect (see
- * {@link #restrictionAfterPending}). Any linearization can be rearranged into that form by moving
- * each pending operation whose effect nobody sees to the end, where it is always allowed.
+ * {@link #forbiddenAfterPending}). Any linearization can be rearranged into that form: a pending
+ * operation whose effect the next one overwrites is dropped (it never took effect), and one followed
+ * by a completed operation that neither sees nor changes its effect moves past it, towards the end,
+ * where it is always allowed.
  */
 final class KeySearch {
 
@@ -36,14 +38,16 @@ final class KeySearch {
     private static final byte PUT = 0;
     private static final byte GET = 1;
     private static final byte REPLACE = 2;
+    private static final byte DELETE = 3;
+    private static final byte CAS = 4;
 
-    private static final int REPLACE_FALSE = 0;
-    private static final int REPLACE_TRUE = 1;
-    private static final int REPLACE_UNKNOWN = 2;
+    /** The output of a REPLACE, DELETE or CAS: whether it took effect, or unknown (pending). */
+    private static final int FALSE = 0;
+    private static final int TRUE = 1;
+    private static final int UNKNOWN = 2;
 
-    /** What a just-linearized pending operation forbids to come next: both, or just the first. */
-    private static final int FORBID_PUT = 1;
-    private static final int FORBID_REPLACE = 2;
+    /** The restriction of a state not right after a pending operation: none. */
+    private static final int UNRESTRICTED = -1;
 
     /** How many operations of the longest prefix a failure report lists. */
     private static final int PREFIX_SHOWN = 20;
@@ -57,6 +61,8 @@ final class KeySearch {
     private final byte[] kind;
     private final int[] input;
     private final int[] output;
+    /** A CAS's expected value (ABSENT: it expects the key absent). */
+    private final int[] expected;
     private final List<String> values = new ArrayList<>();
 
     private final boolean[] pending;
@@ -75,18 +81,40 @@ final class KeySearch {
 
     KeySearch(String key, List<Operation> keyHistory) {
         this.key = key;
-        this.ops = withoutUnseenPendingWrites(keyHistory);
-        this.unseen = keyHistory.size() - ops.size();
-        this.n = this.ops.size();
+        // Compiled once over the whole history, then cut down to the operations that matter.
+        int all = keyHistory.size();
+        byte[] allKind = new byte[all];
+        int[] allInput = new int[all];
+        int[] allOutput = new int[all];
+        int[] allExpected = new int[all];
+        compileModel(keyHistory, allKind, allInput, allOutput, allExpected);
+        boolean[] keep = seenPendingWrites(keyHistory, allKind, allInput, allOutput, allExpected);
+        List<Operation> kept = new ArrayList<>(all);
+        for (int i = 0; i < all; i++) {
+            if (keep[i]) {
+                kept.add(keyHistory.get(i));
+            }
+        }
+        this.ops = kept;
+        this.unseen = all - kept.size();
+        this.n = kept.size();
         this.kind = new byte[n];
         this.input = new int[n];
         this.output = new int[n];
-        compileModel();
+        this.expected = new int[n];
         this.pending = new boolean[n];
         int count = 0;
-        for (int i = 0; i < n; i++) {
-            pending[i] = ops.get(i).pending();
-            count += pending[i] ? 1 : 0;
+        for (int i = 0, j = 0; i < all; i++) {
+            if (!keep[i]) {
+                continue;
+            }
+            kind[j] = allKind[i];
+            input[j] = allInput[i];
+            output[j] = allOutput[i];
+            expected[j] = allExpected[i];
+            pending[j] = keyHistory.get(i).pending();
+            count += pending[j] ? 1 : 0;
+            j++;
         }
         this.pendingCount = count;
         this.head = 2 * n;
@@ -96,57 +124,129 @@ final class KeySearch {
     }
 
     /**
-     * Leaves out each pending write that no operation could observe right after it: no completed
-     * GET reads its value, and for a PUT no REPLACE could find the key present because of it. The
-     * search would only ever place such a write at the end, which is the same as never.
+     * Which operations to keep: all but each pending write that no operation could observe right after it,
+     * whatever the key held before it (see {@link #observes}). The search would only ever place such a write
+     * at the end, which is the same as never.
      */
-    private static List<Operation> withoutUnseenPendingWrites(List<Operation> ops) {
-        Map<String, Long> lastRead = new HashMap<>();
-        long lastPresenceCheck = Long.MIN_VALUE;
-        boolean anyPending = false;
-        for (Operation op : ops) {
-            anyPending |= op.pending();
-            if (op.kind() == OpKind.GET && !op.pending() && op.output() != null) {
-                lastRead.merge(op.output(), op.returnTime(), Math::max);
-            } else if (op.kind() == OpKind.REPLACE && (op.pending() || "true".equals(op.output()))) {
-                lastPresenceCheck = Math.max(lastPresenceCheck, op.returnTime());
+    private boolean[] seenPendingWrites(List<Operation> all, byte[] kinds, int[] inputs, int[] outputs, int[] expecteds) {
+        int count = all.size();
+        boolean[] keep = new boolean[count];
+        Integer[] byReturn = null;
+        // The values the key can hold: those some operation writes (it starts absent). A value no operation
+        // names stands for every such value, since the model only compares values.
+        int other = values.size();
+        boolean[] written = new boolean[other + 1];
+        int writtenCount = 0;
+        for (int i = 0; i < count; i++) {
+            if (inputs[i] > 0 && !written[inputs[i]]) {
+                written[inputs[i]] = true;
+                writtenCount++;
             }
         }
-        if (!anyPending) {
-            return ops;
-        }
-        List<Operation> kept = new ArrayList<>(ops.size());
-        for (Operation op : ops) {
-            // An observer must not have returned before the write was called.
-            boolean seen = !op.pending()
-                    || lastRead.getOrDefault(op.input(), Long.MIN_VALUE) >= op.callTime()
-                    || (op.kind() == OpKind.PUT && lastPresenceCheck >= op.callTime());
-            if (seen) {
-                kept.add(op);
+        for (int w = 0; w < count; w++) {
+            Operation write = all.get(w);
+            if (!write.pending()) {
+                keep[w] = true;
+                continue;
+            }
+            if (byReturn == null) {
+                byReturn = new Integer[count];
+                for (int i = 0; i < count; i++) {
+                    byReturn[i] = i;
+                }
+                // Latest return first: an observer must not have returned before the write was called.
+                Arrays.sort(byReturn, Comparator.<Integer>comparingLong(i -> all.get(i).returnTime()).reversed());
+            }
+            for (int q : byReturn) {
+                if (all.get(q).returnTime() < write.callTime()) {
+                    break;
+                }
+                if (q != w && observes(q, w, other, written, writtenCount, kinds, inputs, outputs, expecteds, all)) {
+                    keep[w] = true;
+                    break;
+                }
             }
         }
-        return kept;
+        return keep;
     }
 
-    private void compileModel() {
+    /**
+     * Whether operation {@code q}, right after the pending operation {@code w}, could see its effect for some
+     * value the key held before {@code w}: that value ranges over absence, the values the two name that some
+     * operation writes, and {@code other}, which stands for any other written value (if there is one).
+     */
+    private static boolean observes(int q, int w, int other, boolean[] written, int writtenCount, byte[] kinds,
+                                    int[] inputs, int[] outputs, int[] expecteds, List<Operation> all) {
+        int[] candidates = {ABSENT, inputs[w], expecteds[w], inputs[q], expecteds[q], kinds[q] == GET ? outputs[q] : -1, other};
+        int named = 0;
+        for (int i = 1; i < candidates.length - 1; i++) {
+            int c = candidates[i];
+            boolean repeat = false;
+            for (int j = 1; j < i; j++) {
+                repeat |= candidates[j] == c;
+            }
+            if (c > 0 && written[c] && !repeat) {
+                named++;
+            } else {
+                candidates[i] = -1; // not a value the key can hold, or tried already
+            }
+        }
+        if (named == writtenCount) {
+            candidates[candidates.length - 1] = -1; // every written value is named: there is no other
+        }
+        boolean qPending = all.get(q).pending();
+        for (int before : candidates) {
+            if (before < 0) {
+                continue;
+            }
+            int after = step(before, w, kinds, inputs, outputs, expecteds);
+            if (after == before) {
+                continue; // it changed nothing: no effect to see
+            }
+            int next = step(after, q, kinds, inputs, outputs, expecteds);
+            // A pending operation that would change nothing is never placed (it can wait until the end).
+            if (next != REJECT && !(qPending && next == after)
+                    && !forbidden(before, after, q, qPending, kinds, inputs, outputs, expecteds)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Interns every value the operations name, and fills in each operation's kind, input, output and expected value. */
+    private void compileModel(List<Operation> all, byte[] kinds, int[] inputs, int[] outputs, int[] expecteds) {
         Map<String, Integer> ids = new HashMap<>();
         values.add(null);
-        for (int i = 0; i < n; i++) {
-            Operation op = ops.get(i);
+        for (int i = 0; i < all.size(); i++) {
+            Operation op = all.get(i);
+            // Unused fields stay -1, which no state is.
+            inputs[i] = -1;
+            outputs[i] = -1;
+            expecteds[i] = -1;
+            int answer = op.pending() ? UNKNOWN : "true".equals(op.output()) ? TRUE : FALSE;
             switch (op.kind()) {
                 case PUT -> {
-                    kind[i] = PUT;
-                    input[i] = valueId(op.input(), ids);
+                    kinds[i] = PUT;
+                    inputs[i] = valueId(op.input(), ids);
                 }
                 case GET -> {
-                    kind[i] = GET;
-                    output[i] = op.output() == null ? ABSENT : valueId(op.output(), ids);
+                    kinds[i] = GET;
+                    outputs[i] = op.output() == null ? ABSENT : valueId(op.output(), ids);
                 }
                 case REPLACE -> {
-                    kind[i] = REPLACE;
-                    input[i] = valueId(op.input(), ids);
-                    output[i] = op.pending() ? REPLACE_UNKNOWN
-                            : "true".equals(op.output()) ? REPLACE_TRUE : REPLACE_FALSE;
+                    kinds[i] = REPLACE;
+                    inputs[i] = valueId(op.input(), ids);
+                    outputs[i] = answer;
+                }
+                case DELETE -> {
+                    kinds[i] = DELETE;
+                    outputs[i] = answer;
+                }
+                case CAS -> {
+                    kinds[i] = CAS;
+                    inputs[i] = valueId(op.input(), ids);
+                    expecteds[i] = op.expected() == null ? ABSENT : valueId(op.expected(), ids);
+                    outputs[i] = answer;
                 }
             }
         }
@@ -186,13 +286,28 @@ final class KeySearch {
 
     /** The value after operation {@code op} runs in {@code state}, or {@link #REJECT} if its output rules that out. */
     private int step(int state, int op) {
+        return step(state, op, kind, input, output, expected);
+    }
+
+    private static int step(int state, int op, byte[] kind, int[] input, int[] output, int[] expected) {
+        int answer = output[op];
         return switch (kind[op]) {
             case PUT -> input[op];
-            case GET -> state == output[op] ? state : REJECT;
-            default -> switch (output[op]) {
-                case REPLACE_TRUE -> state != ABSENT ? input[op] : REJECT;
-                case REPLACE_FALSE -> state == ABSENT ? ABSENT : REJECT;
+            case GET -> state == answer ? state : REJECT;
+            case REPLACE -> switch (answer) {
+                case TRUE -> state != ABSENT ? input[op] : REJECT;
+                case FALSE -> state == ABSENT ? ABSENT : REJECT;
                 default -> state == ABSENT ? ABSENT : input[op];
+            };
+            case DELETE -> switch (answer) {
+                case TRUE -> state != ABSENT ? ABSENT : REJECT;
+                case FALSE -> state == ABSENT ? ABSENT : REJECT;
+                default -> ABSENT;
+            };
+            default -> switch (answer) { // CAS
+                case TRUE -> state == expected[op] ? input[op] : REJECT;
+                case FALSE -> state != expected[op] ? state : REJECT;
+                default -> state == expected[op] ? input[op] : state;
             };
         };
     }
@@ -206,7 +321,8 @@ final class KeySearch {
         int depth = 0;
         int state = ABSENT;
         int completedLeft = n - pendingCount;
-        int restriction = 0;
+        // What the key held before the pending operation just linearized, or UNRESTRICTED.
+        int restriction = UNRESTRICTED;
         long steps = 0;
         // Pass 0 tries completed operations, pass 1 pending ones: a pending operation can always be
         // put off to the end, so trying it early mostly multiplies the states explored.
@@ -218,18 +334,19 @@ final class KeySearch {
             }
             if ((entry & 1) == 0) {
                 int op = entry >> 1;
-                if (pending[op] != (pass == 1) || (restriction & forbids(op)) != 0) {
+                if (pending[op] != (pass == 1)
+                        || (restriction != UNRESTRICTED && forbiddenAfterPending(restriction, state, op))) {
                     entry = next[entry];
                     continue;
                 }
                 int after = step(state, op);
                 // A pending operation that changes nothing can wait until the end.
                 if (after != REJECT && !(pending[op] && after == state)) {
-                    int restrictionAfter = pending[op] ? restrictionAfterPending(state, after) : 0;
+                    int restrictionAfter = pending[op] ? state : UNRESTRICTED;
                     linearized[op >>> 6] |= 1L << op;
                     // The restriction is part of the state: a restricted state failing proves
                     // nothing about the same state unrestricted.
-                    if (cache.add(new CacheKey(linearized.clone(), after * 4 + restrictionAfter))) {
+                    if (cache.add(new CacheKey(linearized.clone(), after, restrictionAfter))) {
                         stackOp[depth] = op;
                         stackState[depth] = state;
                         depth++;
@@ -264,8 +381,7 @@ final class KeySearch {
                 if (!pending[op]) {
                     completedLeft++;
                 }
-                restriction = depth > 0 && pending[stackOp[depth - 1]]
-                        ? restrictionAfterPending(stackState[depth - 1], state) : 0;
+                restriction = depth > 0 && pending[stackOp[depth - 1]] ? stackState[depth - 1] : UNRESTRICTED;
                 entry = 2 * op;
                 unlift(entry);
                 entry = next[entry];
@@ -277,20 +393,30 @@ final class KeySearch {
                 "key " + HistoryJson.quote(key) + ": linearizable (" + operations(n) + ", " + steps + " search steps)");
     }
 
-    private int forbids(int op) {
-        return kind[op] == PUT ? FORBID_PUT : kind[op] == REPLACE ? FORBID_REPLACE : 0;
+    /** Whether {@code op} may not come right after a pending operation that took the key from {@code before} to {@code after}. */
+    private boolean forbiddenAfterPending(int before, int after, int op) {
+        return forbidden(before, after, op, pending[op], kind, input, output, expected);
     }
 
     /**
-     * What may come right after a pending operation took the key from {@code before} to {@code after}.
+     * Whether operation {@code q} may not come right after a pending operation that took the key from
+     * {@code before} to {@code after}: the search only tries orders where the pending operation could not be
+     * moved out of the way, so a pending operation must be followed by one that sees its effect.
      *
-     * <p>If the next operation would act the same had the pending one not happened yet, the pending
-     * one could move to the very end instead; the search only tries orders where it cannot, so a
-     * pending operation must be followed by one that sees its effect: a GET of its value, or a
-     * REPLACE if it changed whether the key is present.
+     * <p>It could be moved if {@code q} would end in the same value had the pending one not happened yet
+     * (a PUT, a DELETE, a REPLACE that keeps the key present): the pending one is then overwritten, and may as
+     * well never have taken effect. It could also be moved if {@code q} is completed and, run before it,
+     * would change nothing and still be allowed (a CAS that fails both ways): the pending one then moves
+     * past {@code q}, towards the end. (Two pending operations are never swapped: they could swap back.)
      */
-    private static int restrictionAfterPending(int before, int after) {
-        return FORBID_PUT | ((before == ABSENT) == (after == ABSENT) ? FORBID_REPLACE : 0);
+    private static boolean forbidden(int before, int after, int q, boolean qPending, byte[] kind, int[] input, int[] output,
+                                     int[] expected) {
+        int withoutIt = step(before, q, kind, input, output, expected);
+        if (withoutIt == REJECT) {
+            return false;
+        }
+        int withIt = step(after, q, kind, input, output, expected);
+        return withoutIt == withIt || (!qPending && withoutIt == before && withIt == after);
     }
 
     private void lift(int call) {
@@ -367,7 +493,9 @@ final class KeySearch {
         return switch (kind[op]) {
             case GET -> "cannot: it " + (output[op] == ABSENT ? "found the key absent"
                     : "read " + HistoryJson.quote(values.get(output[op]))) + ", but " + actual;
-            case REPLACE -> "cannot: it returned " + (output[op] == REPLACE_TRUE ? "true" : "false") + ", but " + actual;
+            case REPLACE, DELETE -> "cannot: it returned " + (output[op] == TRUE ? "true" : "false") + ", but " + actual;
+            case CAS -> "cannot: it returned " + (output[op] == TRUE ? "true" : "false") + " expecting "
+                    + (expected[op] == ABSENT ? "the key absent" : HistoryJson.quote(values.get(expected[op]))) + ", but " + actual;
             default -> "cannot happen here";
         };
     }
@@ -387,18 +515,20 @@ final class KeySearch {
     private static final class CacheKey {
         private final long[] linearized;
         private final int state;
+        private final int restriction;
         private final int hash;
 
-        CacheKey(long[] linearized, int state) {
+        CacheKey(long[] linearized, int state, int restriction) {
             this.linearized = linearized;
             this.state = state;
-            this.hash = 31 * Arrays.hashCode(linearized) + state;
+            this.restriction = restriction;
+            this.hash = 31 * (31 * Arrays.hashCode(linearized) + state) + restriction;
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof CacheKey other && other.hash == hash && other.state == state
-                    && Arrays.equals(other.linearized, linearized);
+                    && other.restriction == restriction && Arrays.equals(other.linearized, linearized);
         }
 
         @Override

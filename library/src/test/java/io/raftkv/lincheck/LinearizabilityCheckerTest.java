@@ -1,6 +1,10 @@
 package io.raftkv.lincheck;
 
+import static io.raftkv.lincheck.Operation.cas;
+import static io.raftkv.lincheck.Operation.delete;
 import static io.raftkv.lincheck.Operation.get;
+import static io.raftkv.lincheck.Operation.pendingCas;
+import static io.raftkv.lincheck.Operation.pendingDelete;
 import static io.raftkv.lincheck.Operation.pendingGet;
 import static io.raftkv.lincheck.Operation.pendingPut;
 import static io.raftkv.lincheck.Operation.pendingReplace;
@@ -177,6 +181,126 @@ class LinearizabilityCheckerTest {
         assertTrue(LinearizabilityChecker.check(history, 2_000_000).ok());
         history.add(get(102, 6000, 6010, "k", "v3"));
         CheckResult result = LinearizabilityChecker.check(history, 2_000_000);
+        assertEquals(CheckResult.Verdict.NOT_LINEARIZABLE, result.verdict(), result.explanation());
+    }
+
+    // ---------------------------------------------------------------- DELETE and CAS
+
+    @Test
+    void deleteAndCasFollowTheModelInASequentialHistory() {
+        assertLinearizable(List.of(
+                cas(1, 0, 1, "k", "a", "x", false),
+                cas(1, 2, 3, "k", null, "a", true),
+                cas(2, 4, 5, "k", null, "b", false),
+                cas(2, 6, 7, "k", "a", "b", true),
+                get(1, 8, 9, "k", "b"),
+                delete(1, 10, 11, "k", true),
+                delete(2, 12, 13, "k", false),
+                get(2, 14, 15, "k", null),
+                replace(1, 16, 17, "k", "c", false),
+                cas(1, 18, 19, "k", null, "c", true),
+                get(2, 20, 21, "k", "c")));
+    }
+
+    /**
+     * Two clients that both read "a" and both CAS it to their own value, both told they won: only one can
+     * have found "a" there. The checker must reject it; it is the lost update a CAS exists to prevent.
+     */
+    @Test
+    void twoCasesThatBothWinTheSameExpectedValueAreNotLinearizable() {
+        CheckResult result = assertNotLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                cas(2, 20, 40, "k", "a", "b", true),
+                cas(3, 20, 40, "k", "a", "c", true)), "k");
+        assertTrue(result.explanation().contains("cannot: it returned true expecting \"a\", but the value is"),
+                result.explanation());
+        // One of them losing is fine, whichever it is.
+        assertLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                cas(2, 20, 40, "k", "a", "b", true),
+                cas(3, 20, 40, "k", "a", "c", false),
+                get(1, 50, 60, "k", "b")));
+    }
+
+    @Test
+    void aCasThatFailsAgainstTheValueItExpectedIsNotLinearizable() {
+        assertNotLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                cas(2, 20, 30, "k", "a", "b", false)), "k");
+        assertNotLinearizable(List.of(
+                get(1, 0, 10, "k", null),
+                cas(2, 20, 30, "k", null, "b", false)), "k");
+    }
+
+    @Test
+    void aCasThatSucceedsOnAnAbsentKeyExpectingAValueIsNotLinearizable() {
+        CheckResult result = assertNotLinearizable(List.of(
+                delete(1, 0, 10, "k", false),
+                cas(2, 20, 30, "k", "a", "b", true)), "k");
+        assertTrue(result.explanation().contains("but the key is absent"), result.explanation());
+    }
+
+    @Test
+    void aReadAfterASuccessfulCasMustSeeItsValue() {
+        assertNotLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                cas(2, 20, 30, "k", "a", "b", true),
+                get(3, 40, 50, "k", "a")), "k");
+    }
+
+    @Test
+    void deleteThatFindsAKeyAbsentAfterACompletedPutIsNotLinearizable() {
+        assertNotLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                delete(2, 20, 30, "k", false)), "k");
+        assertNotLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                delete(2, 20, 30, "k", true),
+                get(3, 40, 50, "k", "a")), "k");
+    }
+
+    @Test
+    void pendingDeletesAndCasesMayHaveHappenedOrNot() {
+        assertLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                pendingDelete(2, 20, "k"),
+                get(3, 30, 40, "k", "a"),
+                get(3, 50, 60, "k", null)));
+        assertLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                pendingDelete(2, 20, "k"),
+                get(3, 30, 40, "k", "a")));
+        assertLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                pendingCas(2, 20, "k", "a", "b"),
+                cas(3, 30, 40, "k", "b", "c", true),
+                get(3, 50, 60, "k", "c")));
+        assertNotLinearizable(List.of(
+                put(1, 0, 10, "k", "a"),
+                pendingCas(2, 20, "k", "x", "b"),
+                get(3, 30, 40, "k", "b")), "k");
+    }
+
+    /**
+     * Many writes that timed out early, each followed only by CASes that fail whatever the key holds or by
+     * reads of other values: none can be seen, so they cost the search nothing, and a stale read at the end
+     * is still found at once.
+     */
+    @Test
+    void pendingWritesFollowedByFailingCasesDoNotMakeTheSearchExponential() {
+        List<Operation> history = new ArrayList<>();
+        for (int c = 0; c < 40; c++) {
+            history.add(pendingPut(c, c, "k", "lost" + c));
+            history.add(pendingCas(c + 100, c, "k", "v" + c, "lostcas" + c));
+        }
+        for (int i = 0; i < 50; i++) {
+            history.add(put(200, 100 + 20 * i, 110 + 20 * i, "k", "v" + i));
+            history.add(cas(201, 100 + 20 * i, 115 + 20 * i, "k", "never", "x", false));
+            history.add(get(202, 100 + 20 * i, 115 + 20 * i, "k", "v" + i));
+        }
+        assertTrue(LinearizabilityChecker.check(history, 200_000).ok());
+        history.add(get(202, 6000, 6010, "k", "v3"));
+        CheckResult result = LinearizabilityChecker.check(history, 200_000);
         assertEquals(CheckResult.Verdict.NOT_LINEARIZABLE, result.verdict(), result.explanation());
     }
 

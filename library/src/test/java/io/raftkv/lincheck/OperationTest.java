@@ -17,6 +17,14 @@ class OperationTest {
         assertEquals("false", Operation.replace(1, 0, 1, "k", "v", false).output());
         assertNull(Operation.get(1, 0, 1, "k", null).output());
         assertNull(Operation.get(1, 0, 1, "k", null).input());
+        assertEquals("true", Operation.delete(1, 0, 1, "k", true).output());
+        assertNull(Operation.delete(1, 0, 1, "k", true).input());
+        Operation cas = Operation.cas(1, 0, 1, "k", "old", "new", false);
+        assertEquals("false", cas.output());
+        assertEquals("new", cas.input());
+        assertEquals("old", cas.expected());
+        assertNull(Operation.pendingCas(1, 0, "k", null, "new").expected());
+        assertNull(Operation.put(1, 0, 1, "k", "v").expected());
     }
 
     @Test
@@ -50,6 +58,11 @@ class OperationTest {
         assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.PUT, "k", "v", "done"));
         assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.REPLACE, "k", "v", "yes"));
         assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.REPLACE, "k", "v", null));
+        assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.DELETE, "k", "v", "true"));
+        assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.DELETE, "k", null, "ok"));
+        assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.CAS, "k", null, "true", "e"));
+        assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.CAS, "k", "v", "ok", "e"));
+        assertThrows(IllegalArgumentException.class, () -> new Operation(1, 0, 1, OpKind.PUT, "k", "v", "ok", "e"));
     }
 
     @Test
@@ -58,5 +71,8 @@ class OperationTest {
         assertEquals("client 3, 10..25: get(\"k\") -> absent", Operation.get(3, 10, 25, "k", null).toString());
         assertEquals("client 3, 10..?: replace(\"k\", \"v\") -> ? (pending)",
                 Operation.pendingReplace(3, 10, "k", "v").toString());
+        assertEquals("client 3, 10..25: cas(\"k\", \"old\", \"new\") -> true", Operation.cas(3, 10, 25, "k", "old", "new", true).toString());
+        assertEquals("client 3, 10..?: cas(\"k\", absent, \"new\") -> ? (pending)", Operation.pendingCas(3, 10, "k", null, "new").toString());
+        assertEquals("client 3, 10..25: delete(\"k\") -> false", Operation.delete(3, 10, 25, "k", false).toString());
     }
 }

@@ -60,6 +60,12 @@ final class SimStateMachine {
                 if (present) kv.put(c.key(), c.value());
                 yield Boolean.toString(present);
             }
+            case DELETE -> Boolean.toString(kv.remove(c.key()) != null);
+            case CAS -> {
+                boolean matches = Objects.equals(kv.get(c.key()), c.expected());
+                if (matches) kv.put(c.key(), c.value());
+                yield Boolean.toString(matches);
+            }
             case GET -> throw new IllegalStateException("GET is never written to the log");
         };
         sessionSeq.put(c.clientId(), c.seq());
