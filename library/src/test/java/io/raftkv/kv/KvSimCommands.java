@@ -16,6 +16,15 @@ public final class KvSimCommands {
         return new KvCommand(KvCommand.Op.REPLACE, session, seq, key, value).encode();
     }
 
+    public static byte[] delete(long session, long seq, String key) {
+        return new KvCommand(KvCommand.Op.DELETE, session, seq, key, "").encode();
+    }
+
+    /** A CAS of {@code key} from {@code expected} (null: absent) to {@code value}. */
+    public static byte[] cas(long session, long seq, String key, String expected, String value) {
+        return new KvCommand(KvCommand.Op.CAS, session, seq, key, value, expected).encode();
+    }
+
     /** The session a registration opened, or 0 if {@code result} is not a registration's answer. */
     public static long registered(Object result) {
         return result instanceof KvResult.Registered r ? r.clientId() : 0;
@@ -26,7 +35,7 @@ public final class KvSimCommands {
         return result instanceof KvResult.SessionExpired;
     }
 
-    /** The lincheck output of a write's answer: "ok" for a PUT, "true"/"false" for a REPLACE; null for any other. */
+    /** The lincheck output of a write's answer: "ok" for a PUT, "true"/"false" for a REPLACE, DELETE or CAS; null for any other. */
     public static String output(Object result) {
         if (result instanceof KvResult.Written) return "ok";
         if (result instanceof KvResult.Conditional c) return Boolean.toString(c.applied());

@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A client that issues random PUT, GET and REPLACE on a few keys, with values no other write uses, until
- * stopped, and records each call as an {@link Operation} for the linearizability checker: what the
+ * A client that issues random PUT, GET, REPLACE, DELETE and CAS on a few keys, with values no other write
+ * uses, until stopped (a CAS mostly expects the value this client last saw for the key, so that some succeed), and records each call as an {@link Operation} for the linearizability checker: what the
  * embedded nemesis test and the network-namespace run both drive their clusters with.
  *
  * <p>Run it on a thread of its own; read {@link #history()} after that thread has ended.
@@ -28,6 +28,8 @@ public final class RecordingClient implements Runnable {
     private final AtomicBoolean stop;
     private final long pacingMaxNanos;
     private final List<Operation> history = new ArrayList<>();
+    /** The value this client last read or wrote for each key (absent: null), which its CASes expect. */
+    private final java.util.Map<String, String> lastSeen = new java.util.HashMap<>();
     private int droppedGets;
     private volatile Throwable failure;
 
@@ -73,23 +75,37 @@ public final class RecordingClient implements Runnable {
                 String key = keys.get(random.nextInt(keys.size()));
                 String value = "c" + id + "-" + n;
                 int dice = random.nextInt(100);
+                String expected = dice >= 88 && random.nextInt(4) != 0 ? lastSeen.get(key) : null;
                 long call = System.nanoTime();
                 try {
                     if (dice < 40) {
                         Optional<String> got = client.get(key);
                         history.add(Operation.get(id, call, System.nanoTime(), key, got.orElse(null)));
-                    } else if (dice < 75) {
+                        lastSeen.put(key, got.orElse(null));
+                    } else if (dice < 65) {
                         client.put(key, value);
                         history.add(Operation.put(id, call, System.nanoTime(), key, value));
-                    } else {
+                        lastSeen.put(key, value);
+                    } else if (dice < 80) {
                         boolean replaced = client.replace(key, value);
                         history.add(Operation.replace(id, call, System.nanoTime(), key, value, replaced));
+                        if (replaced) lastSeen.put(key, value);
+                    } else if (dice < 88) {
+                        boolean deleted = client.delete(key);
+                        history.add(Operation.delete(id, call, System.nanoTime(), key, deleted));
+                        lastSeen.put(key, null);
+                    } else {
+                        boolean set = client.compareAndSet(key, expected, value);
+                        history.add(Operation.cas(id, call, System.nanoTime(), key, expected, value, set));
+                        if (set) lastSeen.put(key, value);
                     }
                 } catch (OutcomeUnknownException e) {
                     // A read nobody saw constrains nothing; a write may take effect at any time after its call, or never.
                     if (dice < 40) droppedGets++;
-                    else if (dice < 75) history.add(Operation.pendingPut(id, call, key, value));
-                    else history.add(Operation.pendingReplace(id, call, key, value));
+                    else if (dice < 65) history.add(Operation.pendingPut(id, call, key, value));
+                    else if (dice < 80) history.add(Operation.pendingReplace(id, call, key, value));
+                    else if (dice < 88) history.add(Operation.pendingDelete(id, call, key));
+                    else history.add(Operation.pendingCas(id, call, key, expected, value));
                 }
                 // Workload pacing, not a wait: it keeps the history (and the time to check it) bounded.
                 if (pacingMaxNanos > 0) LockSupport.parkNanos(random.nextLong(pacingMaxNanos + 1));
@@ -116,26 +132,32 @@ public final class RecordingClient implements Runnable {
 
     /**
      * What the final reads (by {@code finalReader}) say was lost: a key that ends absent although a write
-     * of it was acknowledged, or ends with a value no write of it wrote. Empty if nothing was. The
-     * linearizability check covers this too; this says it plainly.
+     * of it was acknowledged and no delete could have removed it, or ends with a value no write of it wrote.
+     * Empty if nothing was. The linearizability check covers this too; this says it plainly.
      */
     public static List<String> lostWrites(List<Operation> history, List<String> keys, int finalReader) {
         List<String> problems = new ArrayList<>();
         for (String key : keys) {
             Set<String> written = new HashSet<>();
             boolean acknowledged = false;
+            boolean mayBeDeleted = false;
             Operation last = null;
             for (Operation op : history) {
                 if (!op.key().equals(key)) continue;
                 if (op.clientId() == finalReader) last = op;
-                else if (op.kind() != OpKind.GET) {
+                else if (op.kind() == OpKind.DELETE) {
+                    mayBeDeleted |= op.pending() || "true".equals(op.output());
+                } else if (op.kind() != OpKind.GET) {
                     written.add(op.input());
                     if (!op.pending() && (op.kind() == OpKind.PUT || "true".equals(op.output()))) acknowledged = true;
                 }
             }
             if (last == null) problems.add("no final read of " + key);
             else if (last.output() == null) {
-                if (acknowledged) problems.add("key " + key + " is absent at the end, but a write of it was acknowledged");
+                if (acknowledged && !mayBeDeleted) {
+                    problems.add("key " + key + " is absent at the end, but a write of it was acknowledged and no delete"
+                            + " could have removed it");
+                }
             } else if (!written.contains(last.output())) {
                 problems.add("key " + key + " ends as " + last.output() + ", which no write of it wrote");
             }

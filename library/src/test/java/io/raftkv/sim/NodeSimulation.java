@@ -854,6 +854,10 @@ final class NodeSimulation {
         int afterHeal = -1;
         String current = "nothing";
         private int done;
+        /** Writes of REPLACE's old share that are a DELETE or a CAS instead, one of each in turn. */
+        private int rareWrites;
+        /** The value this client last read or wrote for each key (absent: null), which its CASes expect. */
+        private final java.util.Map<String, String> lastSeen = new java.util.HashMap<>();
         /** Its own draws, apart from the simulation's: a run with library clients differs from one without only
          *  by what they do, not by every later draw of the faults. */
         private final SplittableRandom own;
@@ -921,21 +925,43 @@ final class NodeSimulation {
         private void operation() {
             String key = KEYS[own.nextInt(KEYS.length)];
             int pick = own.nextInt(10);
+            // The draws are those of before DELETE and CAS (a seed runs as it did); REPLACE's second tenth
+            // is a DELETE or a CAS in turn.
+            OpKind kind = pick < 5 ? OpKind.PUT : pick < 6 ? OpKind.REPLACE : pick < 7
+                    ? (rareWrites++ % 2 == 0 ? OpKind.DELETE : OpKind.CAS) : OpKind.GET;
             String value = "k" + id + "-" + (++done);
+            String expected = kind == OpKind.CAS ? lastSeen.get(key) : null;
             boolean mustFinish = healed;
             if (!healed) opsIssued++;
             long call = now;
-            current = (pick < 5 ? "put " : pick < 7 ? "replace " : "get ") + key;
+            current = kind.name().toLowerCase(java.util.Locale.ROOT) + " " + key;
             try {
-                if (pick < 5) {
-                    client.put(key, value);
-                    history.add(Operation.put(id, call, now, key, value));
-                } else if (pick < 7) {
-                    boolean replaced = client.replace(key, value);
-                    history.add(Operation.replace(id, call, now, key, value, replaced));
-                } else {
-                    String got = client.get(key).orElse(null);
-                    history.add(Operation.get(id, call, now, key, got));
+                switch (kind) {
+                    case PUT -> {
+                        client.put(key, value);
+                        history.add(Operation.put(id, call, now, key, value));
+                        lastSeen.put(key, value);
+                    }
+                    case REPLACE -> {
+                        boolean replaced = client.replace(key, value);
+                        history.add(Operation.replace(id, call, now, key, value, replaced));
+                        if (replaced) lastSeen.put(key, value);
+                    }
+                    case DELETE -> {
+                        boolean deleted = client.delete(key);
+                        history.add(Operation.delete(id, call, now, key, deleted));
+                        lastSeen.put(key, null);
+                    }
+                    case CAS -> {
+                        boolean set = client.compareAndSet(key, expected, value);
+                        history.add(Operation.cas(id, call, now, key, expected, value, set));
+                        if (set) lastSeen.put(key, value);
+                    }
+                    default -> {
+                        String got = client.get(key).orElse(null);
+                        history.add(Operation.get(id, call, now, key, got));
+                        lastSeen.put(key, got);
+                    }
                 }
             } catch (OutcomeUnknownException | SessionExpiredException e) {
                 // Not known whether it took effect (a read constrains nothing): it may have, at any time after its call.
@@ -945,8 +971,13 @@ final class NodeSimulation {
                     throw new SafetyViolation("liveness", "seed " + params.seed() + ": library client " + id + "'s " + current
                             + ", called after the faults healed, did not finish: " + e.getMessage());
                 }
-                if (pick < 5) history.add(Operation.pendingPut(id, call, key, value));
-                else if (pick < 7) history.add(Operation.pendingReplace(id, call, key, value));
+                switch (kind) {
+                    case PUT -> history.add(Operation.pendingPut(id, call, key, value));
+                    case REPLACE -> history.add(Operation.pendingReplace(id, call, key, value));
+                    case DELETE -> history.add(Operation.pendingDelete(id, call, key));
+                    case CAS -> history.add(Operation.pendingCas(id, call, key, expected, value));
+                    default -> { } // a read nobody saw constrains nothing
+                }
             }
             if (healed && afterHeal > 0 && mustFinish) afterHeal--;
             current = "nothing";
@@ -1040,10 +1071,16 @@ final class NodeSimulation {
             this.target = randomNode().id;
         }
 
-        record Op(OpKind kind, String key, String value, byte[] command, long call, boolean register) {
+        /** Writes of REPLACE's old share that are a DELETE or a CAS instead, one of each in turn. */
+        int rareWrites;
+        /** The value this client last read or wrote for each key (absent: null), which its CASes expect. */
+        final java.util.Map<String, String> lastSeen = new java.util.HashMap<>();
+
+        record Op(OpKind kind, String key, String value, String expected, byte[] command, long call, boolean register) {
             @Override
             public String toString() {
-                return register ? "register" : kind + " " + key + (value != null ? "=" + value : "");
+                return register ? "register" : kind + " " + key + (kind == OpKind.CAS ? " if " + expected : "")
+                        + (value != null ? "=" + value : "");
             }
         }
 
@@ -1057,17 +1094,24 @@ final class NodeSimulation {
             }
             if (session == 0) {
                 nonce = random.nextLong() | 1;
-                op = new Op(null, "", null, KvSimCommands.register(nonce), now, true);
+                op = new Op(null, "", null, null, KvSimCommands.register(nonce), now, true);
             } else {
                 String key = KEYS[random.nextInt(KEYS.length)];
                 int pick = random.nextInt(10);
                 String value = "c" + id + "-" + (++done);
+                // The draws are those of before DELETE and CAS (a seed runs as it did); REPLACE's second tenth
+                // is a DELETE or a CAS in turn.
                 if (pick < 5) {
-                    op = new Op(OpKind.PUT, key, value, KvSimCommands.put(session, ++seq, key, value), now, false);
+                    op = new Op(OpKind.PUT, key, value, null, KvSimCommands.put(session, ++seq, key, value), now, false);
+                } else if (pick < 6) {
+                    op = new Op(OpKind.REPLACE, key, value, null, KvSimCommands.replace(session, ++seq, key, value), now, false);
+                } else if (pick < 7 && rareWrites++ % 2 == 0) {
+                    op = new Op(OpKind.DELETE, key, null, null, KvSimCommands.delete(session, ++seq, key), now, false);
                 } else if (pick < 7) {
-                    op = new Op(OpKind.REPLACE, key, value, KvSimCommands.replace(session, ++seq, key, value), now, false);
+                    String expected = lastSeen.get(key);
+                    op = new Op(OpKind.CAS, key, value, expected, KvSimCommands.cas(session, ++seq, key, expected, value), now, false);
                 } else {
-                    op = new Op(OpKind.GET, key, null, null, now, false);
+                    op = new Op(OpKind.GET, key, null, null, null, now, false);
                 }
                 opsIssued++;
             }
@@ -1117,16 +1161,20 @@ final class NodeSimulation {
                 seq = 0;
             } else if (sent.kind() == OpKind.GET) {
                 history.add(new Operation(id, sent.call(), now, OpKind.GET, sent.key(), null, (String) result));
+                lastSeen.put(sent.key(), (String) result);
                 finished();
             } else if (KvSimCommands.expired(result)) {
                 // The session was evicted: whether this write was applied before cannot be known.
-                history.add(new Operation(id, sent.call(), Operation.PENDING, sent.kind(), sent.key(), sent.value(), null));
+                history.add(new Operation(id, sent.call(), Operation.PENDING, sent.kind(), sent.key(), sent.value(), null,
+                        sent.expected()));
                 session = 0;
                 finished();
             } else {
                 String out = KvSimCommands.output(result);
                 if (out == null) throw new AssertionError("seed " + params.seed() + ": " + sent + " answered " + result);
-                history.add(new Operation(id, sent.call(), now, sent.kind(), sent.key(), sent.value(), out));
+                history.add(new Operation(id, sent.call(), now, sent.kind(), sent.key(), sent.value(), out, sent.expected()));
+                if (sent.kind() == OpKind.DELETE) lastSeen.put(sent.key(), null);
+                else if (sent.kind() == OpKind.PUT || "true".equals(out)) lastSeen.put(sent.key(), sent.value());
                 finished();
             }
             at(now + random.nextInt(20), this::next);
@@ -1138,7 +1186,7 @@ final class NodeSimulation {
 
         void recordUnfinished() {
             if (op != null && !op.register()) {
-                history.add(new Operation(id, op.call(), Operation.PENDING, op.kind(), op.key(), op.value(), null));
+                history.add(new Operation(id, op.call(), Operation.PENDING, op.kind(), op.key(), op.value(), null, op.expected()));
             }
         }
     }

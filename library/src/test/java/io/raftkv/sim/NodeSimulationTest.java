@@ -61,6 +61,8 @@ class NodeSimulationTest {
         long start = System.nanoTime();
         long ops = 0, cuts = 0, pauses = 0, ioErrors = 0, partitions = 0, taken = 0, installed = 0, leaders = 0;
         long transfers = 0, added = 0, removed = 0, lost = 0, changeCrashes = 0, slowDisks = 0, slowSyncs = 0, midWriteCuts = 0;
+        // Answers of the conditional writes, by kind and answer: each must occur, or the checker saw none of it.
+        java.util.Map<String, Long> conditional = new java.util.TreeMap<>();
         for (long seed = first; seed < first + seeds; seed++) {
             Path dir = tmp.resolve("seed-" + seed);
             NodeSimulation.Result r;
@@ -72,6 +74,11 @@ class NodeSimulationTest {
             CheckResult check = LinearizabilityChecker.check(r.history());
             if (!check.ok()) fail("seed " + seed + " (replay: -Dnodesim.seed=" + seed + "): " + check.explanation());
             ops += r.history().size();
+            for (io.raftkv.lincheck.Operation op : r.history()) {
+                if (op.kind() == io.raftkv.lincheck.OpKind.DELETE || op.kind() == io.raftkv.lincheck.OpKind.CAS) {
+                    conditional.merge(op.kind() + " " + (op.pending() ? "pending" : op.output()), 1L, Long::sum);
+                }
+            }
             transfers += r.transfers();
             added += r.nodesAdded();
             removed += r.nodesRemoved();
@@ -96,7 +103,13 @@ class NodeSimulationTest {
                         + "mid-change; %d slow disks, %d slow forced writes, %d power cuts during one%n", seeds, first, seconds, seeds / seconds, ops,
                 leaders, cuts, pauses, ioErrors, partitions, transfers, taken, installed, added, removed, lost, changeCrashes,
                 slowDisks, slowSyncs, midWriteCuts);
+        System.out.println("NodeSimulationTest: DELETE and CAS answers " + conditional);
         assertTrue(ops > 0);
+        if (seeds >= 20) {
+            for (String answer : new String[] {"DELETE true", "DELETE false", "CAS true", "CAS false"}) {
+                assertTrue(conditional.getOrDefault(answer, 0L) > 0, "no " + answer + " in " + seeds + " seeds: " + conditional);
+            }
+        }
     }
 
     /** The first of {@code seeds} seeds from 1 whose run breaks a check with {@code defect} on, or fails the test. */

@@ -757,7 +757,7 @@ final class Simulation {
                     pendingWrites.put(key, req);
                     return;
                 }
-                SimCommand c = new SimCommand(req.client, req.seq, req.kind, req.key, req.value);
+                SimCommand c = new SimCommand(req.client, req.seq, req.kind, req.key, req.value, req.expected);
                 long index = core.propose(c.encode());
                 if (index == RaftCore.REJECTED) {
                     sendToClient(req.client, Reply.redirect(req, core.leader()));
@@ -922,7 +922,7 @@ final class Simulation {
     // ---------------------------------------------------------------- clients
 
     /** A client request on the simulated wire; {@code attempt} tells a reply to an old try from the current one. */
-    private record Request(int client, long attempt, long seq, OpKind kind, String key, String value) {}
+    private record Request(int client, long attempt, long seq, OpKind kind, String key, String value, String expected) {}
 
     private record Reply(int client, long attempt, boolean ok, String output, int leaderHint) {
         static Reply ok(Request r, String output) {
@@ -948,6 +948,10 @@ final class Simulation {
         long deadline;
         int target;
         boolean done;
+        /** Writes of the kind that was REPLACE alone before: every other one is a DELETE or a CAS. */
+        int rareWrites;
+        /** The value this client last read or wrote for each key (absent: null), which its CASes expect. */
+        final Map<String, String> lastSeen = new HashMap<>();
 
         SimClient(int id) {
             this.id = id;
@@ -962,18 +966,22 @@ final class Simulation {
             opsIssued++;
             String key = "k" + random.nextInt(8);
             int p = random.nextInt(10);
-            OpKind kind = p < 4 ? OpKind.PUT : p < 8 ? OpKind.GET : OpKind.REPLACE;
-            String value = kind == OpKind.GET ? null : "c" + id + "-" + (seq + 1);
+            // The same draws as before DELETE and CAS (a seed's faults and timing stay as they were): the
+            // last tenth, REPLACE's, is shared by REPLACE, DELETE and CAS in turn.
+            OpKind kind = p < 4 ? OpKind.PUT : p < 8 ? OpKind.GET : p < 9 ? OpKind.REPLACE
+                    : rareWrites++ % 2 == 0 ? OpKind.DELETE : OpKind.CAS;
+            String value = kind == OpKind.GET || kind == OpKind.DELETE ? null : "c" + id + "-" + (seq + 1);
+            String expected = kind == OpKind.CAS ? lastSeen.get(key) : null;
             if (kind != OpKind.GET) seq++;
             callTime = now;
             callStamp = ++historyClock;
             deadline = now + GIVE_UP_AFTER;
-            current = new Request(id, attempt, seq, kind, key, value);
+            current = new Request(id, attempt, seq, kind, key, value, expected);
             trySend();
         }
 
         private void trySend() {
-            Request r = new Request(id, ++attempt, current.seq, current.kind, current.key, current.value);
+            Request r = new Request(id, ++attempt, current.seq, current.kind, current.key, current.value, current.expected);
             current = r;
             sendToNode(target, r);
             schedule(ATTEMPT_TIMEOUT, Kind.CLIENT_TIMEOUT, id, r.attempt, null);
@@ -983,7 +991,16 @@ final class Simulation {
             if (current == null || reply.attempt() != current.attempt) return;
             if (reply.ok()) {
                 long ret = ++historyClock;
-                history.add(new Operation(id, callStamp, ret, current.kind, current.key, current.value, reply.output()));
+                history.add(new Operation(id, callStamp, ret, current.kind, current.key, current.value, reply.output(),
+                        current.expected));
+                switch (current.kind) {
+                    case GET -> lastSeen.put(current.key, reply.output());
+                    case PUT -> lastSeen.put(current.key, current.value);
+                    case DELETE -> lastSeen.put(current.key, null);
+                    case REPLACE, CAS -> {
+                        if ("true".equals(reply.output())) lastSeen.put(current.key, current.value);
+                    }
+                }
                 current = null;
                 schedule(random.nextInt(5), Kind.CLIENT_NEXT, id, 0, null);
             } else {
@@ -1006,7 +1023,8 @@ final class Simulation {
                             + ", after the faults healed at " + healedAt);
                 }
                 // Outcome unknown: the write may still take effect, at any time after its call.
-                history.add(new Operation(id, callStamp, Operation.PENDING, current.kind, current.key, current.value, null));
+                history.add(new Operation(id, callStamp, Operation.PENDING, current.kind, current.key, current.value, null,
+                        current.expected));
                 current = null;
                 schedule(random.nextInt(5), Kind.CLIENT_NEXT, id, 0, null);
                 return;

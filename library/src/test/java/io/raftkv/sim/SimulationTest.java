@@ -4,6 +4,7 @@ import io.raftkv.raft.DefectSeam;
 import io.raftkv.lincheck.CheckResult;
 import io.raftkv.lincheck.HistoryJson;
 import io.raftkv.lincheck.LinearizabilityChecker;
+import io.raftkv.lincheck.OpKind;
 import io.raftkv.raft.RaftConfig;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -174,6 +175,16 @@ class SimulationTest {
         assertEquals(a.history(), b.history());
         assertTrue(a.history().size() >= 300, "a seed issues at least 300 operations, got " + a.history().size());
         assertTrue(a.faults() > 0, "seed 42 injects faults");
+        // Every kind of operation is in it, and the conditional writes both succeed and fail.
+        for (OpKind kind : OpKind.values()) {
+            assertTrue(a.history().stream().anyMatch(op -> op.kind() == kind), "seed 42 issues a " + kind);
+        }
+        for (OpKind kind : new OpKind[] {OpKind.DELETE, OpKind.CAS}) {
+            for (String answer : new String[] {"true", "false"}) {
+                assertTrue(a.history().stream().anyMatch(op -> op.kind() == kind && answer.equals(op.output())),
+                        "seed 42 has a " + kind + " that answered " + answer);
+            }
+        }
     }
 
     /** Finds the first seed in [1, limit] whose run fails, trying a batch of seeds at a time in parallel. */
