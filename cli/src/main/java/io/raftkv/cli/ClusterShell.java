@@ -50,6 +50,9 @@ public final class ClusterShell {
 
     private static final Pattern COMMAND = Pattern.compile("\\s*(\\S+)\\s*(.*)");
     private static final Pattern KEY_VALUE = Pattern.compile("(\\S+)\\s+(.*\\S)\\s*");
+    private static final Pattern KEY_EXPECTED_VALUE = Pattern.compile("(\\S+)\\s+(\\S+)\\s+(.*\\S)\\s*");
+    /** What {@code cas} takes for EXPECTED to mean "only if the key is absent": what {@code get} prints for one. */
+    static final String ABSENT = "(absent)";
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     private static final String HELP = """
@@ -57,6 +60,10 @@ public final class ClusterShell {
               put KEY VALUE       set KEY; VALUE is the rest of the line and may hold spaces
               get KEY             read KEY (linearizable)
               replace KEY VALUE   set KEY only if it exists
+              del KEY             remove KEY; says whether it held a value
+              cas KEY EXPECTED NEW
+                                  set KEY to NEW only if it holds EXPECTED (one word; (absent): only if KEY
+                                  is absent); NEW is the rest of the line
               status              one line per node: alive, role, term, leader, last/commit/applied index
               leader              the leader a majority recognises (waits up to 2 s for one)
               kill ID             crash node ID (its storage is kept)
@@ -126,6 +133,8 @@ public final class ClusterShell {
                 case "put" -> put(args);
                 case "get" -> get(args);
                 case "replace" -> replace(args);
+                case "del", "delete" -> delete(args);
+                case "cas" -> compareAndSet(args);
                 case "status" -> status(args);
                 case "leader" -> leader(args);
                 case "kill" -> kill(args);
@@ -176,6 +185,22 @@ public final class ClusterShell {
         String[] kv = keyValue("replace", args);
         sayIfNoMajority("commit");
         out.println(client().replace(kv[0], kv[1]) ? "replaced" : "not replaced: " + kv[0] + " is absent");
+    }
+
+    private void delete(String args) {
+        String key = oneWord("del KEY", args);
+        out.println(client().delete(key) ? "deleted" : "not deleted: " + key + " is absent");
+    }
+
+    private void compareAndSet(String args) {
+        Matcher m = KEY_EXPECTED_VALUE.matcher(args);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("usage: cas KEY EXPECTED NEW (EXPECTED " + ABSENT + ": only if KEY is absent)");
+        }
+        String key = m.group(1);
+        String expected = m.group(2).equals(ABSENT) ? null : m.group(2);
+        boolean set = client().compareAndSet(key, expected, m.group(3));
+        out.println(set ? "set" : expected == null ? "not set: " + key + " exists" : "not set: " + key + " does not hold " + expected);
     }
 
     private KvClient client() {

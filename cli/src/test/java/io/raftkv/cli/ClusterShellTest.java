@@ -83,6 +83,27 @@ class ClusterShellTest {
     }
 
     @Test
+    void delRemovesAKeyAndCasSetsOnlyWhatItExpects() {
+        start(Cluster.builder().nodes(3));
+        assertEquals("not deleted: k is absent", run("del k"));
+        assertEquals("not set: k does not hold v0", run("cas k v0 v1"));
+        assertEquals("set", run("cas k (absent) first value"), "(absent) expects the key absent; NEW is the rest of the line");
+        assertEquals("first value", run("get k"));
+        assertEquals("not set: k exists", run("cas k (absent) again"));
+        assertEquals("not set: k does not hold first", run("cas k first second"));
+        assertEquals("ok", run("put k one"));
+        assertEquals("set", run("cas k one two"));
+        assertEquals("two", run("get k"));
+        assertEquals("deleted", run("del k"));
+        assertEquals("(absent)", run("get k"));
+        assertEquals("not deleted: k is absent", run("delete k"));
+        assertEquals("error: usage: del KEY", run("del"));
+        assertEquals("error: usage: del KEY", run("del two words"));
+        assertEquals("error: usage: cas KEY EXPECTED NEW (EXPECTED (absent): only if KEY is absent)", run("cas k v"));
+        assertTrue(run("help").contains("cas KEY EXPECTED NEW"));
+    }
+
+    @Test
     void nodesAreAddedRemovedAndHandedLeadershipFromTheShell() {
         start(Cluster.builder().nodes(3));
         assertEquals("ok", run("put k v"));
