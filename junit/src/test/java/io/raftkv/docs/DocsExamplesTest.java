@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -90,6 +91,17 @@ class DocsExamplesTest {
         client.put("k", "v");
         cluster.kill(cluster.awaitLeader(Duration.ofSeconds(5)));
         assertEquals(Optional.of("v"), client.get("k"));
+    }
+
+    @Test
+    void theKeyValueOperations(@RaftCluster(nodes = 3) Cluster cluster) {
+        KvClient client = cluster.newClient();
+        assertTrue(client.compareAndSet("lock", null, "owner-1"));      // created: "lock" was absent
+        assertFalse(client.compareAndSet("lock", null, "owner-2"));     // it exists now
+        assertFalse(client.compareAndSet("lock", "owner-2", "owner-3")); // it holds "owner-1"
+        assertTrue(client.compareAndSet("lock", "owner-1", "owner-2"));
+        assertTrue(client.delete("lock"));                              // it held a value
+        assertFalse(client.delete("lock"));                             // nothing left to delete
     }
 
     @Test
