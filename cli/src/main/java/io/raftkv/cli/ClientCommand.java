@@ -19,13 +19,14 @@ import java.util.function.Function;
 @Command(name = "client", mixinStandardHelpOptions = true,
         description = {"Send one request to a cluster in socket mode. The options go before the command"
                 + " (raftkv client --peers ... get KEY) or after it; 'raftkv client COMMAND --help' tells more."},
-        subcommands = {ClientVerbs.Put.class, ClientVerbs.Get.class, ClientVerbs.Replace.class,
+        subcommands = {ClientVerbs.Put.class, ClientVerbs.Get.class, ClientVerbs.Replace.class, ClientVerbs.Delete.class,
+                ClientVerbs.CompareAndSet.class,
                 ClientVerbs.Status.class, ClientVerbs.Members.class, ClientVerbs.AddNode.class,
                 ClientVerbs.RemoveNode.class, ClientVerbs.TransferLeader.class},
         footer = {"", ClientCommand.EXIT_STATUS})
 public final class ClientCommand implements Callable<Integer> {
     /** Every verb's footer: what its exit status means. */
-    static final String EXIT_STATUS = "Exit status: 0 done; 1 get found no key, or replace found none to replace;"
+    static final String EXIT_STATUS = "Exit status: 0 done; 1 get found no key, replace or del none, or cas another value;"
             + " 2 bad usage (a key or value over the client's limits included); 3 the cluster could not be reached or did"
             + " not confirm in time; 4 the cluster refused the request (another cluster id, a value over the node's limits,"
             + " an expired session); 70 an internal error.";

@@ -4,6 +4,7 @@ import io.raftkv.kv.KvException;
 import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.node.NodeStatus;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
@@ -72,6 +73,55 @@ final class ClientVerbs {
                 return nothing("not replaced: no key " + key, object("key", key, "replaced", false));
             }
             return done("replaced", object("key", key, "replaced", true));
+        }
+    }
+
+    @Command(name = "del", mixinStandardHelpOptions = true,
+            description = "Remove KEY; prints deleted, or exits with status 1 if KEY held no value.",
+            footer = {"", ClientCommand.EXIT_STATUS})
+    static final class Delete extends ClientVerb {
+        @Parameters(index = "0", paramLabel = "KEY")
+        private String key;
+
+        @Override
+        int run() {
+            if (!kv().delete(key)) return nothing("not deleted: no key " + key, object("key", key, "deleted", false));
+            return done("deleted", object("key", key, "deleted", true));
+        }
+    }
+
+    @Command(name = "cas", mixinStandardHelpOptions = true,
+            description = {"Compare and set: set KEY to NEW only if it holds EXPECTED (with --absent, only if KEY"
+                    + " holds no value; then give KEY NEW only). Prints set, or exits with status 1 if KEY held"
+                    + " something else. Retried after a lost answer, it is still applied once."},
+            footer = {"", ClientCommand.EXIT_STATUS})
+    static final class CompareAndSet extends ClientVerb {
+        @Option(names = "--absent", description = "Set KEY only if it holds no value.")
+        private boolean absent;
+
+        @Parameters(paramLabel = "KEY EXPECTED NEW", arity = "2..3",
+                description = "KEY EXPECTED NEW, or KEY NEW with --absent.")
+        private List<String> words;
+
+        @Override
+        void check(ClientOptions.Settings settings) {
+            if (words.size() != (absent ? 2 : 3)) {
+                throw usage(absent ? "cas --absent takes KEY NEW, got " + words.size() + " arguments"
+                        : "cas takes KEY EXPECTED NEW (or --absent KEY NEW), got " + words.size() + " arguments");
+            }
+        }
+
+        @Override
+        int run() {
+            int want = absent ? 2 : 3;
+            String key = words.get(0);
+            String expected = absent ? null : words.get(1);
+            String value = words.get(want - 1);
+            if (!kv().compareAndSet(key, expected, value)) {
+                String why = absent ? key + " holds a value" : key + " does not hold " + expected;
+                return nothing("not set: " + why, object("key", key, "set", false));
+            }
+            return done("set", object("key", key, "set", true));
         }
     }
 

@@ -85,6 +85,30 @@ class ClientCommandTest {
     }
 
     @Test
+    void delAndCasSayWhetherTheyDidWithStatusOneWhenNot() {
+        String[] c = {"client", "--peers", peers, "--cluster-id", clusterId};
+        assertEquals(0, execute(concat(c, "cas", "--absent", "lock", "alice")), err::toString);
+        assertEquals("set", out());
+        assertEquals(1, execute(concat(c, "cas", "--absent", "lock", "bob")));
+        assertEquals("not set: lock holds a value", err());
+        assertEquals(1, execute(concat(c, "cas", "lock", "bob", "carol")));
+        assertEquals("not set: lock does not hold bob", err());
+        assertEquals(0, execute(concat(c, "cas", "lock", "alice", "carol")), err::toString);
+        assertEquals(0, execute(concat(c, "get", "lock")));
+        assertEquals("carol", out());
+        assertEquals(0, execute(concat(c, "-o", "json", "del", "lock")), err::toString);
+        assertEquals("{\"key\":\"lock\",\"deleted\":true}", out());
+        assertEquals(1, execute(concat(c, "del", "lock")));
+        assertEquals("not deleted: no key lock", err());
+        assertEquals(1, execute(concat(c, "get", "lock")));
+
+        assertEquals(2, execute(concat(c, "cas", "lock", "only-two")));
+        assertTrue(err().startsWith("cas takes KEY EXPECTED NEW (or --absent KEY NEW), got 2 arguments"), err());
+        assertEquals(2, execute(concat(c, "cas", "--absent", "lock", "a", "b")));
+        assertTrue(err().startsWith("cas --absent takes KEY NEW, got 3 arguments"), err());
+    }
+
+    @Test
     void nothingToReadOrReplaceIsStatusOneWithTheReasonOnStandardError() {
         assertEquals(1, execute("client", "--peers", peers, "--cluster-id", clusterId, "get", "absent"));
         assertEquals("", out());
@@ -158,7 +182,7 @@ class ClientCommandTest {
 
     @Test
     void eachVerbHasItsOwnHelpAndTheClientListsThem() {
-        for (String verb : new String[] {"put", "get", "replace", "status", "members", "add-node", "remove-node",
+        for (String verb : new String[] {"put", "get", "replace", "del", "cas", "status", "members", "add-node", "remove-node",
                 "transfer-leader"}) {
             assertEquals(0, execute("client", verb, "--help"), verb);
             String help = out().replaceAll("\\s+", " ");
@@ -175,7 +199,7 @@ class ClientCommandTest {
     @Test
     void badUsageIsStatusTwoBeforeAnythingIsSent() {
         assertEquals(2, execute("client", "--peers", peers, "frobnicate", "k"));
-        assertTrue(err().startsWith("Unknown command 'frobnicate': expected put, get, replace, status, members,"
+        assertTrue(err().startsWith("Unknown command 'frobnicate': expected put, get, replace, del, cas, status, members,"
                 + " add-node, remove-node or transfer-leader"), err());
         assertEquals(2, execute("client", "--peers", peers, "get"));
         assertTrue(err().startsWith("Missing required parameter: 'KEY'"), err());
