@@ -25,10 +25,12 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code raftkv node}: runs one node of a cluster in socket mode until SIGTERM or SIGINT, printing a line
- * whenever its role, term or leader changes.
+ * whenever its role, term or leader changes. It stops gracefully: a leader first hands leadership over.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
-        description = "Run one node of a cluster in socket mode (one per process or host) until SIGTERM or Ctrl-C.")
+        description = {"Run one node of a cluster in socket mode (one per process or host) until SIGTERM or Ctrl-C.",
+                "It stops gracefully: a leader first hands leadership to the voter whose log is most up to date, so"
+                        + " the cluster does not wait an election timeout for a new one."})
 public final class NodeCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
@@ -155,7 +157,10 @@ public final class NodeCommand implements Callable<Integer> {
         AtomicBoolean stopping = new AtomicBoolean();
         Thread hook = new Thread(() -> {
             stopping.set(true);
-            node.close(); // a graceful stop: the transport, client connections and store are closed in order
+            // A graceful stop: a leader hands leadership over first; then the transport, client connections and
+            // store are closed in order.
+            int to = node.stopGracefully();
+            if (to != 0) say(out, "node " + id + " handed leadership to node " + to);
             if (pid != null) pid.release();
             say(out, "node " + id + " stopped");
             stopped.countDown();

@@ -58,8 +58,8 @@ import java.util.function.Consumer;
  * A whole Raft cluster inside one JVM, running the key-value store or your own {@link AppSpec application}
  * ({@link Builder#app}): N nodes, each on its own virtual thread, joined
  * by an in-memory network that can partition, cut, drop and delay, or by TCP on loopback ports
- * ({@link Builder#transport}). Nodes can be killed (volatile state lost, storage kept) and restarted;
- * in memory, nodes can be added and removed while the cluster runs (one at a time, through the log:
+ * ({@link Builder#transport}). Nodes can be killed (volatile state lost, storage kept) or stopped gracefully
+ * ({@link #stop}), and restarted; in memory, nodes can be added and removed while the cluster runs (one at a time, through the log:
  * {@link #addNode()}, {@link #removeNode(int)}), and leadership handed over ({@link #transferLeadership(int)}).
  * Clients reach every live node; partitions cut the nodes off from each other, not from clients.
  */
@@ -545,6 +545,35 @@ public final class Cluster implements AutoCloseable {
     public synchronized void kill(int id) {
         checkNode(id);
         nodes.kill(id);
+    }
+
+    /**
+     * Stops node {@code id} gracefully, as a node should be stopped for maintenance: if it leads, it first hands
+     * leadership to the voter whose log is most up to date and waits, at most a few election timeouts, until
+     * that one leads (so the others need not wait an election timeout for a leader); then it stops as
+     * {@link #kill} does, its storage kept, and {@link #restart} starts it again.
+     *
+     * @throws IllegalStateException if it is down already
+     */
+    public void stop(int id) {
+        RaftNode n;
+        synchronized (this) {
+            checkNode(id);
+            n = nodes.node(id);
+            if (n == null) throw new IllegalStateException("node " + id + " is already down");
+        }
+        // Not under the cluster's lock: the hand-over takes some round trips, and the cluster serves meanwhile.
+        Duration handOver = config.tickInterval().multipliedBy(config.electionTicks() * 4L);
+        try {
+            n.handOverLeadership(handOver).get(handOver.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // Not handed over in time: it stops all the same, and the others elect a leader as after a crash.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            if (nodes.node(id) == n) kill(id);
+        }
     }
 
     /** Starts a killed (or failed) node again, reopening its storage. */

@@ -34,8 +34,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -107,6 +110,7 @@ public final class RaftNode implements AutoCloseable {
     private final SnapshotSenders snapshotSenders;
     private final SnapshotReceiver snapshotReceiver;
     private final MembershipChanges membership;
+    private final LeadershipHandOver handOver;
     private final SnapshotTaker snapshots;
     /** The time, on {@link System#nanoTime}'s scale (a simulation's own clock when it drives the node). */
     private final LongSupplier clock;
@@ -160,6 +164,7 @@ public final class RaftNode implements AutoCloseable {
         this.id = config.id();
         this.tickNanos = tickInterval.toNanos();
         this.membership = new MembershipChanges(id, clock, tickNanos);
+        this.handOver = new LeadershipHandOver(id, clock);
         this.snapshots = new SnapshotTaker(id, storage, stateMachine, snapshotWriters,
                 (action, ifStopped) -> enqueue(new Control(c -> action.run(), ifStopped)));
         Optional<SnapshotMeta> snapshot = storage.snapshot();
@@ -300,6 +305,52 @@ public final class RaftNode implements AutoCloseable {
                 () -> done.completeExceptionally(new NotLeaderException(id, 0)));
         if (!enqueue(start)) start.refused().run();
         return done;
+    }
+
+    /**
+     * Asks this node, if it leads, to hand leadership over before it stops: to the voter whose log is most up
+     * to date (the leader brings it up to date if need be and tells it to campaign at once, thesis §3.10), so
+     * that the cluster need not wait an election timeout for a new leader. Proposals are refused meanwhile.
+     * The future completes with the new leader's id once this node knows it; at once with
+     * {@link RaftCore#NONE} if this node does not lead or is the only voter; or fails with a
+     * {@link java.util.concurrent.TimeoutException} if no other node leads within {@code timeout} (the transfer
+     * is then given up, and this node leads on if it still does).
+     */
+    public CompletableFuture<Integer> handOverLeadership(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        long deadline = clock.getAsLong() + timeout.toNanos();
+        Control start = new Control(c -> handOver.start(c, done, deadline), () -> done.complete(RaftCore.NONE));
+        if (!enqueue(start)) start.refused().run();
+        return done;
+    }
+
+    /**
+     * Stops the node gracefully: a leader first hands leadership over ({@link #handOverLeadership}), waiting at
+     * most {@code handOverTimeout} for another node to lead; a follower just stops. Then as {@link #close()}.
+     * Returns the node it handed leadership to, or {@link RaftCore#NONE} if it did not lead or the hand-over
+     * did not finish in time (then the others elect a leader once their election timeout passes).
+     */
+    public int stopGracefully(Duration handOverTimeout) {
+        long start = System.nanoTime();
+        int to = RaftCore.NONE;
+        try {
+            // The node's thread gives up at the deadline; the margin is for a thread that is stuck.
+            to = handOverLeadership(handOverTimeout).get(handOverTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            if (to != RaftCore.NONE) {
+                int leader = to;
+                LOG.log(Level.INFO, () -> "node " + id + " handed leadership to node " + leader + " in "
+                        + Duration.ofNanos(System.nanoTime() - start).toMillis() + " ms, and stops");
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            String why = e instanceof ExecutionException ? e.getCause().getMessage() : "its thread did not answer";
+            LOG.log(Level.WARNING, () -> "node " + id + " stops without handing leadership over (" + why
+                    + "): the others elect a leader after their election timeout");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // close() at once, as asked
+        }
+        close();
+        return to;
     }
 
     /** The configuration in force at this node: the last one in its log, committed or not. */
@@ -532,6 +583,7 @@ public final class RaftNode implements AutoCloseable {
         }
         snapshotReceiver.discardIfComplete();
         if (membership.promoting()) membership.advance(core);
+        if (handOver.pending()) handOver.advance(core);
         snapshots.maybeSnapshot(core, applied, snapshotPolicy);
         publishStatus();
     }
@@ -785,6 +837,7 @@ public final class RaftNode implements AutoCloseable {
         for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
         reads.clear();
         loseLeadership(RaftCore.NONE);
+        handOver.stopped();
         snapshotReceiver.close();
     }
 

@@ -103,4 +103,36 @@ class ClusterLifecycleTest {
             assertTrue(t.getMessage().contains("closed"), t.getMessage());
         }
     }
+
+    /**
+     * A leader stopped gracefully hands over before it goes: with an election timeout of two seconds at least, a
+     * new leader one term on within less than that was handed the lead, not elected after a timeout.
+     */
+    @Test
+    void aLeaderStoppedGracefullyHandsOverWithoutAnElectionTimeoutAndAFollowerJustStops() {
+        Duration electionTimeout = Duration.ofSeconds(2);
+        try (Cluster cluster = Cluster.builder().nodes(3).tickInterval(Duration.ofMillis(10)).electionTicks(200).start()) {
+            int leader = cluster.awaitLeader(WAIT);
+            KvClient client = cluster.newClient();
+            client.put("before", "stop");
+            long term = cluster.status(leader).term();
+
+            long start = System.nanoTime();
+            cluster.stop(leader);
+            int next = cluster.awaitLeader(WAIT);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertTrue(took.compareTo(electionTimeout) < 0, "a new leader after " + took.toMillis() + " ms");
+            assertTrue(next != leader && !cluster.isAlive(leader), cluster.statuses()::toString);
+            assertEquals(term + 1, cluster.status(next).term(), "one election, the one the leader asked for");
+            client.put("after", "stop");
+
+            cluster.restart(leader);
+            int follower = cluster.nodeIds().stream().filter(id -> id != next).findFirst().orElseThrow();
+            cluster.stop(follower);
+            assertFalse(cluster.isAlive(follower));
+            assertEquals(next, cluster.awaitLeader(WAIT), "a follower just stops");
+            assertEquals(term + 1, cluster.status(next).term());
+            assertEquals(Optional.of("stop"), client.get("after"));
+        }
+    }
 }

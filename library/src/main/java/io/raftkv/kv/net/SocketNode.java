@@ -44,6 +44,8 @@ public final class SocketNode implements AutoCloseable {
     private final Storage storage;
     private final RaftNode node;
     private final Map<Integer, InetSocketAddress> peers;
+    /** How long {@link #close()} lets a leader take to hand leadership over: a few election timeouts. */
+    private final Duration handOverTimeout;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
@@ -106,11 +108,16 @@ public final class SocketNode implements AutoCloseable {
         }
     }
 
-    private SocketNode(int id, Storage storage, RaftNode node, Map<Integer, InetSocketAddress> peers) {
+    /** Election timeouts a leader that {@link #close() closes} may take to hand leadership over. */
+    static final int HAND_OVER_ELECTION_TIMEOUTS = 4;
+
+    private SocketNode(int id, Storage storage, RaftNode node, Map<Integer, InetSocketAddress> peers,
+                       Duration handOverTimeout) {
         this.id = id;
         this.storage = storage;
         this.node = node;
         this.peers = peers;
+        this.handOverTimeout = handOverTimeout;
     }
 
     /**
@@ -168,7 +175,8 @@ public final class SocketNode implements AutoCloseable {
             server.attach(new KvService(node, options.limits()), node::status);
             server.attachMembership(node, peers.keySet());
             node.start();
-            return new SocketNode(id, storage, node, Map.copyOf(peers));
+            return new SocketNode(id, storage, node, Map.copyOf(peers),
+                    options.tickInterval().multipliedBy((long) options.electionTicks() * HAND_OVER_ELECTION_TIMEOUTS));
         } catch (RuntimeException e) {
             storage.close();
             throw e;
@@ -243,12 +251,29 @@ public final class SocketNode implements AutoCloseable {
         return node.failure();
     }
 
-    /** Stops the node (its thread, transport and client connections) and closes its store. Idempotent. */
+    /** Stops the node gracefully: {@link #stopGracefully()}. Idempotent. */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) return;
+        stopGracefully();
+    }
+
+    /** {@link #stopGracefully(Duration)}, giving a leader a few election timeouts to hand leadership over. */
+    public int stopGracefully() {
+        return stopGracefully(handOverTimeout);
+    }
+
+    /**
+     * Stops the node (its thread, transport and client connections) and closes its store. A leader first hands
+     * leadership to the voter whose log is most up to date and waits, at most {@code handOverTimeout}, until
+     * that one leads (see {@link RaftNode#handOverLeadership}): the cluster goes on without waiting an election
+     * timeout for a new leader, and clients see a pause of a few round trips. A follower just stops. Returns the
+     * node it handed leadership to, or 0 if none (it did not lead, or not in time). Does nothing the second time.
+     */
+    public int stopGracefully(Duration handOverTimeout) {
+        Objects.requireNonNull(handOverTimeout, "handOverTimeout");
+        if (!closed.compareAndSet(false, true)) return 0;
         try {
-            node.close();
+            return node.stopGracefully(handOverTimeout);
         } finally {
             storage.close();
         }
