@@ -164,7 +164,7 @@ public final class RaftNode implements AutoCloseable {
         this.id = config.id();
         this.tickNanos = tickInterval.toNanos();
         this.membership = new MembershipChanges(id, clock, tickNanos);
-        this.handOver = new LeadershipHandOver(id, clock);
+        this.handOver = new LeadershipHandOver(id, clock, config.electionTicks() * tickNanos);
         this.snapshots = new SnapshotTaker(id, storage, stateMachine, snapshotWriters,
                 (action, ifStopped) -> enqueue(new Control(c -> action.run(), ifStopped)));
         Optional<SnapshotMeta> snapshot = storage.snapshot();

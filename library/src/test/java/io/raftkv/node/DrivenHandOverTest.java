@@ -45,6 +45,35 @@ class DrivenHandOverTest {
     }
 
     @Test
+    void aTargetThatIsDownIsPassedOverAfterAnElectionTimeoutForTheNext() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        c.elect(1);
+        c.put(1, 1);
+        c.isolated.add(2); // down, though its log matched the leader's as far as node 3's did: the first pick
+        CompletableFuture<Integer> done = c.node(1).handOverLeadership(Duration.ofSeconds(5));
+        c.settle();
+        c.ticks(DrivenCluster.ELECTION_TICKS - 1);
+        assertFalse(done.isDone(), "node 2 has its election timeout");
+        c.tick();
+        assertEquals(3, done.getNow(-1));
+        assertEquals(Role.LEADER, c.node(3).status().role());
+    }
+
+    @Test
+    void aLeaderNewInOfficeTurnsToTheVoterItHearsFromFirst() {
+        DrivenCluster c = new DrivenCluster(THREE);
+        // Elected without an answer to its first appends yet: it knows neither follower's log.
+        c.drop = m -> m instanceof io.raftkv.raft.Message.AppendResponse;
+        c.elect(1);
+        c.isolated.add(2); // and node 2, its first pick (the lowest id of a tie), is down
+        CompletableFuture<Integer> done = c.node(1).handOverLeadership(Duration.ofSeconds(5));
+        c.settle();
+        c.drop = m -> false;
+        for (int i = 0; i < 3 && !done.isDone(); i++) c.tick(); // a heartbeat round: node 3 answers
+        assertEquals(3, done.getNow(-1), "node 3's log turned out to match further: it took node 2's place at once");
+    }
+
+    @Test
     void aFollowerOrALeaderAloneHasNothingToHandOver() {
         DrivenCluster c = new DrivenCluster(THREE);
         c.elect(1);
