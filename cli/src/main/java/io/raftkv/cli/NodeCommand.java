@@ -89,6 +89,14 @@ public final class NodeCommand implements Callable<Integer> {
                     + " has ended is replaced.")
     private Path pidFile;
 
+    @Option(names = "--force-new-cluster",
+            description = "Last resort after losing a majority of the voters for good: make this node a cluster of"
+                    + " itself alone from its own data before it starts (its whole log kept and committed; what the"
+                    + " lost nodes had and it had not is lost), then run as usual. Refused on a node with no data."
+                    + " Never start the lost nodes on their old data again: wipe them, start them with --voters"
+                    + " naming this node, and add them back one at a time (raftkv client add-node).")
+    private boolean forceNewCluster;
+
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
@@ -109,6 +117,10 @@ public final class NodeCommand implements Callable<Integer> {
         if (!peers.addresses().keySet().containsAll(initialVoters)) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
                     + " names nodes that are not in --peers " + peers.addresses().keySet());
+        }
+        if (forceNewCluster && !initialVoters.isEmpty() && !initialVoters.equals(java.util.Set.of(id))) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
+                    + "; with --force-new-cluster this node becomes the only first voter: give --voters " + id + " or none");
         }
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
@@ -134,19 +146,22 @@ public final class NodeCommand implements Callable<Integer> {
     private int run(PrintWriter out, PrintWriter err, long snapshotBytes, java.util.Set<Integer> initialVoters,
                     PidFile pid) throws InterruptedException {
         Semaphore changed = new Semaphore(0);
+        SocketNode.Options options = SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
+                .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
+                .withPlatformThreads(threads.equals("platform"))
+                .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
+                .withInitialVoters(initialVoters);
         SocketNode node;
         try {
-            node = SocketNode.start(id, peers.addresses(), data,
-                    SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
-                            .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
-                            .withPlatformThreads(threads.equals("platform"))
-                            .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
-                            .withInitialVoters(initialVoters),
-                    changed::release);
+            if (forceNewCluster) {
+                // Loudly, on the error stream: this may have lost writes, and whoever reads the log must see it.
+                say(err, "raftkv node: --force-new-cluster: " + SocketNode.forceNewCluster(id, data, options).describe());
+            }
+            node = SocketNode.start(id, peers.addresses(), data, options, changed::release);
         } catch (UncheckedIOException e) {
             say(err, "raftkv node: " + e.getCause().getMessage());
             return 1;
-        } catch (StorageException | IllegalArgumentException e) {
+        } catch (StorageException | IllegalArgumentException | IllegalStateException e) {
             say(err, "raftkv node: " + e.getMessage());
             return 1;
         }

@@ -4,6 +4,7 @@ import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.KvService;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.kv.net.internal.KvSocketServer;
+import io.raftkv.node.ForceNewCluster;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;
@@ -193,37 +194,89 @@ public final class SocketNode implements AutoCloseable {
      * different set and elect a second leader. A {@code --voters} that differs from the record is refused.
      */
     static Set<Integer> firstVoters(Path dataDir, Set<Integer> asked, Set<Integer> given) {
+        Set<Integer> stored = recordedFirstVoters(dataDir);
+        if (!stored.isEmpty()) {
+            if (!asked.isEmpty() && !new TreeSet<>(asked).equals(stored)) {
+                throw new IllegalArgumentException("this node's data in " + dataDir + " belongs to a cluster whose first"
+                        + " voters are " + stored + ", not " + new TreeSet<>(asked) + "; the first voters never change"
+                        + " (membership changes go through raftkv client add-node / remove-node)");
+            }
+            return stored;
+        }
+        recordFirstVoters(dataDir, given);
+        return Set.copyOf(given);
+    }
+
+    /** The first voters recorded in {@code dataDir}, in order; empty if none are. */
+    private static Set<Integer> recordedFirstVoters(Path dataDir) {
         Path file = dataDir.resolve(FIRST_VOTERS_FILE);
         try {
-            if (Files.exists(file)) {
-                Set<Integer> stored = new TreeSet<>();
-                for (String part : Files.readString(file, StandardCharsets.US_ASCII).strip().split(",")) {
-                    stored.add(Integer.parseInt(part.strip()));
-                }
-                if (!asked.isEmpty() && !new TreeSet<>(asked).equals(stored)) {
-                    throw new IllegalArgumentException("this node's data in " + dataDir + " belongs to a cluster whose first"
-                            + " voters are " + stored + ", not " + new TreeSet<>(asked) + "; the first voters never change"
-                            + " (membership changes go through raftkv client add-node / remove-node)");
-                }
-                return stored;
+            if (!Files.exists(file)) return Set.of();
+            Set<Integer> stored = new TreeSet<>();
+            for (String part : Files.readString(file, StandardCharsets.US_ASCII).strip().split(",")) {
+                stored.add(Integer.parseInt(part.strip()));
             }
+            return stored;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file + " does not hold a list of node ids: " + e.getMessage());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Records {@code voters} as the first voters in {@code dataDir}: written aside, forced, then renamed over the record. */
+    private static void recordFirstVoters(Path dataDir, Set<Integer> voters) {
+        Path file = dataDir.resolve(FIRST_VOTERS_FILE);
+        try {
             StringJoiner j = new StringJoiner(",", "", "\n");
-            for (int v : new TreeSet<>(given)) j.add(Integer.toString(v));
+            for (int v : new TreeSet<>(voters)) j.add(Integer.toString(v));
             Path temp = dataDir.resolve(FIRST_VOTERS_FILE + ".tmp");
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE)) {
                 ch.write(ByteBuffer.wrap(j.toString().getBytes(StandardCharsets.US_ASCII)));
                 ch.force(true);
             }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             try (FileChannel dir = FileChannel.open(dataDir, StandardOpenOption.READ)) {
                 dir.force(true);
             }
-            return Set.copyOf(given);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(file + " does not hold a list of node ids: " + e.getMessage());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot read or write " + file + ": " + e.getMessage(), e);
+            throw new java.io.UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The last resort after the cluster has lost a majority of its voters for good: rewrites this node's store in
+     * {@code dataDir} so that it is a cluster of node {@code id} alone ({@link ForceNewCluster}: its whole log is
+     * kept and committed, and a configuration entry naming it the only voter appended), and records it as the
+     * first voters. Then {@link #start} it, with the same peers: it elects itself and serves, and the others,
+     * wiped, rejoin as new members: started with {@link Options#withInitialVoters} of this node alone (so that
+     * they wait to be added rather than campaign) and added one at a time. Writes the lost nodes committed and
+     * this one never received are lost; see {@link ForceNewCluster}. Running it again on a store it rewrote
+     * changes nothing.
+     *
+     * @throws IllegalStateException if {@code dataDir} holds no store, or one with no log and no snapshot
+     * @throws io.raftkv.storage.StorageException if the store cannot be opened (another cluster's, say)
+     */
+    public static ForceNewCluster.Outcome forceNewCluster(int id, Path dataDir, Options options) {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(options, "options");
+        boolean empty;
+        try (var list = Files.isDirectory(dataDir) ? Files.list(dataDir) : java.util.stream.Stream.<Path>empty()) {
+            empty = list.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + dataDir + ": " + e.getMessage(), e);
+        }
+        if (empty) {
+            // Refused before FileStorage.open, which would make a new, empty store here.
+            throw new IllegalStateException("there is no data in " + dataDir + " to force a new cluster from: a node"
+                    + " with none joins a cluster as a new member");
+        }
+        try (Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync())
+                .withClusterId(options.clusterId()))) {
+            ForceNewCluster.Outcome outcome = ForceNewCluster.rewrite(storage, id, recordedFirstVoters(dataDir));
+            recordFirstVoters(dataDir, Set.of(id));
+            return outcome;
         }
     }
 
