@@ -190,8 +190,10 @@ final class Acceptor {
             }
             version = in.readUnsignedByte();
             if (version != HANDSHAKE_VERSION) {
-                return refuse(out, remote, "it speaks handshake version " + version + "; this node speaks "
-                        + HANDSHAKE_VERSION, true);
+                // Said so that it reads right in the dialler's log too, where "this node" is the other one.
+                return refuse(out, remote, "it speaks peer handshake version " + version + ", "
+                        + (version > HANDSHAKE_VERSION ? "newer" : "older") + " than the version " + HANDSHAKE_VERSION
+                        + " that node " + selfId + " speaks; node " + selfId + " cannot talk to it", true);
             }
             int n = in.readUnsignedByte();
             if (n == 0 || n > MAX_CLUSTER_ID_BYTES) {

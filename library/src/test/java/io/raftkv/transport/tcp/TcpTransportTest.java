@@ -239,6 +239,25 @@ class TcpTransportTest {
         assertTrue(in1.stream().allMatch(m -> m instanceof Heartbeat h && h.readRound() != 99));
     }
 
+    /** A node of a build whose peer handshake is newer is refused, with both versions in the answer. */
+    @Test
+    void aPeerOfANewerHandshakeVersionIsRefusedWithBothVersions() throws Exception {
+        Map<Integer, InetSocketAddress> peers = addresses(1, 2);
+        TcpTransport node1 = transport(1, peers, "c", new ConcurrentLinkedQueue<>()).start();
+        try (Socket s = new Socket()) {
+            s.connect(peers.get(1));
+            java.io.DataOutputStream d = new java.io.DataOutputStream(s.getOutputStream());
+            d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION + 1);
+            d.flush(); // what follows the version in a newer handshake is not this build's to read
+            String refusal = HandshakeAnswer.read(new java.io.DataInputStream(s.getInputStream()));
+            assertEquals("it speaks peer handshake version " + (TcpTransport.HANDSHAKE_VERSION + 1) + ", newer than the"
+                    + " version " + TcpTransport.HANDSHAKE_VERSION + " that node 1 speaks; node 1 cannot talk to it", refusal);
+            assertClosed(s);
+        }
+        assertEquals(1, node1.refusedConnectionCount());
+    }
+
     @Test
     void aPeerIsDialledFromItsLocalAddressAgainAfterARestart() throws Exception {
         Map<Integer, InetSocketAddress> peers = addresses(1, 2);
