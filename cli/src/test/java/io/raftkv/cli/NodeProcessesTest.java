@@ -212,6 +212,111 @@ class NodeProcessesTest {
         }
     }
 
+    /**
+     * A rolling restart, as an upgrade does it: each node in turn stopped with SIGTERM and started again on its
+     * data, the leader last, while a client writes without pause. Elections here wait 3 to 6 s, so a leader that
+     * merely stopped would leave the writes that long without one; stopped with SIGTERM it hands leadership
+     * over first: the next leader is one term on, and the writes never pause for as long as an election timeout.
+     */
+    @Test
+    void aRollingRestartKeepsServingWritesAndTheLeaderHandsOverOnSigterm(@TempDir Path dir) throws Exception {
+        Duration electionTimeout = Duration.ofSeconds(3); // 600 ticks of 5 ms, at least
+        reservePeers(dir, 3);
+        for (int id = 1; id <= 3; id++) startNode(id, "--election-ticks", "600");
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
+            int leader = awaitLeader(connector, 0);
+            long term = connector.status(leader, WAIT).term();
+            Writer writer = new Writer(new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500)));
+            writer.awaitMore(20);
+
+            for (int id : peers.keySet()) if (id != leader) restart(connector, id, leader);
+            assertEquals(term, connector.status(leader, WAIT).term(), "the followers' restarts cost no election");
+
+            sigterm(leader);
+            int next = awaitLeader(connector, leader);
+            assertEquals(term + 1, connector.status(next, WAIT).term(), "one election: the one the leader asked for");
+            await(() -> output.stream().anyMatch(l -> l.matches("\\[" + leader + "] " + NodeCommandTest.TIME
+                            + " node " + leader + " handed leadership to node " + next)) ? true : null,
+                    "node " + leader + " to say it handed over; output " + output);
+            startNode(leader, "--election-ticks", "600");
+            awaitCaughtUp(connector, leader, next);
+            writer.awaitMore(20);
+
+            Duration gap = writer.stop();
+            System.out.println("rolling restart: " + writer.acknowledged + " writes, the longest gap " + gap.toMillis() + " ms");
+            assertTrue(gap.compareTo(electionTimeout) < 0, "the writes paused for " + gap.toMillis() + " ms");
+            KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
+            assertEquals(Optional.of(Long.toString(writer.acknowledged - 1)), kv.get("w"), "every write acknowledged is there");
+        }
+    }
+
+    /** Stops node {@code id} with SIGTERM, starts it again on its data, and waits until it has caught up with {@code leader}. */
+    private void restart(TcpKvConnector connector, int id, int leader) throws Exception {
+        sigterm(id);
+        startNode(id, "--election-ticks", "600");
+        awaitCaughtUp(connector, id, leader);
+    }
+
+    private void sigterm(int id) throws InterruptedException {
+        // Through the handle: Process.destroy() would also close our end of its output pipe.
+        processes[id].toHandle().destroy();
+        assertTrue(processes[id].waitFor(30, TimeUnit.SECONDS), "SIGTERM stops node " + id);
+    }
+
+    private void awaitCaughtUp(TcpKvConnector connector, int id, int leader) {
+        long commit = connector.status(leader, WAIT).commitIndex();
+        await(() -> {
+            try {
+                return connector.status(id, Duration.ofSeconds(1)).appliedIndex() >= commit ? true : null;
+            } catch (KvException e) {
+                return null; // still starting
+            }
+        }, "node " + id + " to apply up to index " + commit);
+    }
+
+    /** A client that writes key "w" over and over (0, 1, 2, ...) on a thread of its own, and times the gaps. */
+    private static final class Writer {
+        private final Thread thread;
+        private volatile boolean stop;
+        private volatile long acknowledged;
+        private volatile long longestGapNanos;
+        private volatile Throwable failure;
+
+        Writer(KvClient kv) {
+            thread = Thread.ofPlatform().name("rolling-restart-writer").start(() -> {
+                long last = System.nanoTime();
+                try {
+                    for (long i = 0; !stop; i++) {
+                        kv.put("w", Long.toString(i));
+                        long now = System.nanoTime();
+                        longestGapNanos = Math.max(longestGapNanos, now - last);
+                        last = now;
+                        acknowledged = i + 1;
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            });
+        }
+
+        /** Waits until {@code n} more writes are acknowledged. */
+        void awaitMore(int n) {
+            long target = acknowledged + n;
+            await(() -> {
+                if (failure != null) fail("a write failed", failure);
+                return acknowledged >= target ? true : null;
+            }, n + " more writes");
+        }
+
+        /** Stops writing; the longest time between two acknowledgements. */
+        Duration stop() throws InterruptedException {
+            stop = true;
+            thread.join(WAIT.toMillis());
+            if (failure != null) fail("a write failed", failure);
+            return Duration.ofNanos(longestGapNanos);
+        }
+    }
+
     // ---------------------------------------------------------------- processes
 
     /** Loopback addresses for nodes 1..n, and the --peers list that names them; data under {@code dir}. */
