@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code raftkv node --pid-file}, in this JVM: the refusals, which happen before a node starts. That a
- * running node writes the file and removes it at SIGTERM is in {@link NodeProcessesTest}.
+ * {@code raftkv node --pid-file} and {@code --force-new-cluster}, in this JVM: the refusals, which happen before a
+ * node starts. That a running node writes the file and removes it at SIGTERM is in {@link NodeProcessesTest}.
  */
 class NodeCommandTest {
     static final String TIME = "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}";
@@ -78,5 +78,19 @@ class NodeCommandTest {
 
         Path missingDir = dir.resolve("no-such-dir").resolve("node.pid");
         assertThrows(IOException.class, () -> PidFile.claim(missingDir));
+    }
+
+    @Test
+    void forceNewClusterIsRefusedOnANodeWithNoDataAndWithOtherVoters(@TempDir Path dir) {
+        Path data = dir.resolve("data");
+        assertEquals(1, execute("node", "--id", "1", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2", "--data", data.toString(),
+                "--force-new-cluster"));
+        assertTrue(err.toString().strip().matches(TIME + " raftkv node: there is no data in \\S+ to force a new cluster"
+                + " from: a node with none joins a cluster as a new member"), err::toString);
+        assertFalse(Files.exists(data), "nothing was created");
+        assertEquals(2, execute("node", "--id", "1", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2", "--data", data.toString(),
+                "--force-new-cluster", "--voters", "1,2"));
+        assertTrue(err.toString().contains("with --force-new-cluster this node becomes the only first voter: give"
+                + " --voters 1 or none"), err::toString);
     }
 }
