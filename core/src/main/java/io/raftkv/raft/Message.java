@@ -42,6 +42,25 @@ public sealed interface Message {
     /** The answer to a {@link Heartbeat}, echoing its read round. */
     record HeartbeatResponse(int from, int to, long term, long readRound) implements Message {}
 
+    /**
+     * A follower's request for a read index on behalf of a read it serves itself (etcd's MsgReadIndex):
+     * {@code context} names the read, and the leader's {@link ReadIndexResponse} repeats it.
+     */
+    record ReadIndexRequest(int from, int to, long term, long context) implements Message {}
+
+    /**
+     * The leader's answer to a {@link ReadIndexRequest}: once the follower has applied {@code index}, the read
+     * named by {@code context} may be served from its state machine. An {@code index} of 0 is a refusal (the
+     * sender does not lead, or no longer does): the follower reports the read as dropped, and its reader tries
+     * again. A leader grants only once it has committed an entry of its term, so a granted index is at least 1.
+     */
+    record ReadIndexResponse(int from, int to, long term, long context, long index) implements Message {
+        /** Whether the leader confirmed the read (rather than refused it). */
+        public boolean granted() {
+            return index > 0;
+        }
+    }
+
     /** Tells a caught-up follower to start an election at once, to take over leadership (thesis §3.10). */
     record TimeoutNow(int from, int to, long term) implements Message {}
 

@@ -15,6 +15,8 @@ public final class RaftConfig {
     final Set<Integer> voters;
     /** {@link Builder#maxUncommittedBytes}'s default: 8 MiB. */
     public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 8L << 20;
+    /** {@link Builder#clockDriftTicks}'s default: 2 ticks. */
+    public static final int DEFAULT_CLOCK_DRIFT_TICKS = 2;
 
     final int electionTicks;
     final int heartbeatTicks;
@@ -24,6 +26,8 @@ public final class RaftConfig {
     final long maxUncommittedBytes;
     final boolean preVote;
     final boolean checkQuorum;
+    final ReadPolicy readPolicy;
+    final int clockDriftTicks;
     final RandomGenerator random;
     final Defect defect;
 
@@ -58,6 +62,8 @@ public final class RaftConfig {
         this.maxUncommittedBytes = b.maxUncommittedBytes;
         this.preVote = b.preVote;
         this.checkQuorum = b.checkQuorum;
+        this.readPolicy = b.readPolicy;
+        this.clockDriftTicks = b.clockDriftTicks;
         this.random = b.random;
         this.defect = b.defect;
     }
@@ -76,6 +82,8 @@ public final class RaftConfig {
     public long maxUncommittedBytes() { return maxUncommittedBytes; }
     public boolean preVote() { return preVote; }
     public boolean checkQuorum() { return checkQuorum; }
+    public ReadPolicy readPolicy() { return readPolicy; }
+    public int clockDriftTicks() { return clockDriftTicks; }
     Defect defect() { return defect; }
 
     /** Builds a {@link RaftConfig}, checking every value as it is set. */
@@ -91,6 +99,8 @@ public final class RaftConfig {
         private long maxUncommittedBytes = DEFAULT_MAX_UNCOMMITTED_BYTES;
         private boolean preVote = true;
         private boolean checkQuorum = true;
+        private ReadPolicy readPolicy = ReadPolicy.READ_INDEX;
+        private int clockDriftTicks = DEFAULT_CLOCK_DRIFT_TICKS;
         private Defect defect = Defect.NONE;
 
         private Builder(int id, Set<Integer> voters, RandomGenerator random) {
@@ -162,6 +172,29 @@ public final class RaftConfig {
             return this;
         }
 
+        /**
+         * How a leader confirms a read (default {@link ReadPolicy#READ_INDEX}). {@link ReadPolicy#LEASE} needs
+         * {@link #checkQuorum} on, and an election timeout longer than {@link #clockDriftTicks}; {@link #build()}
+         * refuses it otherwise.
+         */
+        public Builder readPolicy(ReadPolicy policy) {
+            this.readPolicy = Objects.requireNonNull(policy, "readPolicy");
+            return this;
+        }
+
+        /**
+         * What a {@link ReadPolicy#LEASE} lease leaves out of the election timeout, in ticks (default
+         * {@value RaftConfig#DEFAULT_CLOCK_DRIFT_TICKS}): by how many ticks, over one election timeout, the
+         * leader's clock may fall behind a voter's, counting the tick either clock may be off by where the
+         * lease starts and where the voter's wait does. A runtime that ticks on a shared, steady clock (as
+         * {@code RaftNode} does) needs 2; clocks of different speeds need more. Unused with ReadIndex.
+         */
+        public Builder clockDriftTicks(int t) {
+            if (t < 1) throw new IllegalArgumentException("clockDriftTicks must be >= 1, was " + t);
+            this.clockDriftTicks = t;
+            return this;
+        }
+
         /** Test-only: switches on a known protocol bug; see {@link Defect}. */
         Builder defectForTesting(Defect d) {
             this.defect = Objects.requireNonNull(d, "defect");
@@ -172,6 +205,15 @@ public final class RaftConfig {
             if (heartbeatTicks >= electionTicks) {
                 throw new IllegalArgumentException("heartbeatTicks (" + heartbeatTicks
                         + ") must be smaller than electionTicks (" + electionTicks + ")");
+            }
+            if (readPolicy == ReadPolicy.LEASE && !checkQuorum) {
+                throw new IllegalArgumentException("ReadPolicy.LEASE needs checkQuorum: a lease rests on voters refusing"
+                        + " to vote for another leader within an election timeout of hearing from theirs, which they do"
+                        + " only with CheckQuorum on; turn checkQuorum on, or read with READ_INDEX");
+            }
+            if (readPolicy == ReadPolicy.LEASE && clockDriftTicks >= electionTicks) {
+                throw new IllegalArgumentException("ReadPolicy.LEASE needs clockDriftTicks (" + clockDriftTicks
+                        + ") below electionTicks (" + electionTicks + "): a lease lasts electionTicks - clockDriftTicks ticks");
             }
             return new RaftConfig(this);
         }

@@ -5,6 +5,8 @@ import io.raftkv.raft.Message.AppendResponse;
 import io.raftkv.raft.Message.Heartbeat;
 import io.raftkv.raft.Message.HeartbeatResponse;
 import io.raftkv.raft.Message.InstallSnapshot;
+import io.raftkv.raft.Message.ReadIndexRequest;
+import io.raftkv.raft.Message.ReadIndexResponse;
 import io.raftkv.raft.Message.SnapshotChunk;
 import io.raftkv.raft.Message.SnapshotChunkAck;
 import io.raftkv.raft.Message.TimeoutNow;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntToLongFunction;
 
 /**
  * The Raft state machine of one node: pure and deterministic. It owns no thread, clock, I/O or
@@ -70,14 +73,27 @@ public final class RaftCore {
     /** Bytes of the entries this leader appended in its term and has not yet committed. */
     private long uncommittedBytes;
 
-    // Reads: waiting for committedInTerm, then for a heartbeat round acknowledged by a majority.
-    private final ArrayDeque<Long> readsAwaitingTermCommit = new ArrayDeque<>();
+    // Reads: waiting for committedInTerm, then for a heartbeat round acknowledged by a majority (or the lease).
+    private final ArrayDeque<PendingRead> readsAwaitingTermCommit = new ArrayDeque<>();
     private final ArrayDeque<PendingRead> readsAwaitingQuorum = new ArrayDeque<>();
     private final ArrayList<ReadState> readsConfirmed = new ArrayList<>();
     private final DoubleBuffer<Long> readsDropped = new DoubleBuffer<>();
     private final Map<Integer, Long> ackedReadRound = new HashMap<>();
     private long readRound;
     private boolean readRoundDue;
+    /** A follower's reads that wait for the leader's {@link ReadIndexResponse}, oldest first. */
+    private final ArrayDeque<ForwardedRead> readsForwarded = new ArrayDeque<>();
+
+    // Leases (ReadPolicy.LEASE); see readIndex for the rule.
+    /** Ticks since this core was made: the only clock it has, and what leases are measured in. */
+    private long ticks;
+    private final LeaderLease lease;
+    private final IntToLongFunction ackedRoundOf = v -> ackedReadRound.getOrDefault(v, 0L);
+    /**
+     * LEASE: ticks a restarted voter still refuses to vote for another, as it would in the lease of a leader it
+     * heard from before its crash (whose acknowledgement promised that, and which it no longer remembers).
+     */
+    private int quietTicks;
 
     // Output. What accumulates between two ready() calls is double-buffered (see DoubleBuffer); the rest is
     // filled afresh by ready() into buffers it empties first, so a steady pass allocates no lists and no Ready.
@@ -118,7 +134,11 @@ public final class RaftCore {
         }
     }
 
-    private record PendingRead(long context, long index, long round) {}
+    /** A read a leader confirms: its own ({@code from} is this node) or a follower's, which it answers by message. */
+    private record PendingRead(int from, long context, long index, long round) {}
+
+    /** A follower's read, asked of the leader at tick {@code askedAt}. */
+    private record ForwardedRead(long context, long askedAt) {}
 
     /** Starts a node from what it persisted; pass {@link HardState#INITIAL} and no entries for a new node. */
     public RaftCore(RaftConfig config, HardState persisted, List<Entry> persistedLog) {
@@ -151,6 +171,9 @@ public final class RaftCore {
         this.term = persisted.term();
         this.votedFor = persisted.votedFor();
         this.reportedHardState = persisted;
+        this.lease = new LeaderLease(config.electionTicks, config.clockDriftTicks);
+        // Term 0: it never acknowledged a heartbeat, which under LEASE goes out only once its term is durable.
+        if (config.readPolicy == ReadPolicy.LEASE && persisted.term() > 0) quietTicks = config.electionTicks;
         resetTimers();
     }
 
@@ -158,7 +181,15 @@ public final class RaftCore {
 
     /** Advances logical time by one tick: elections and heartbeats are counted in ticks. */
     public void tick() {
-        if (role == Role.LEADER) tickLeader(); else tickElection();
+        ticks++;
+        if (quietTicks > 0) quietTicks--;
+        if (!readsForwarded.isEmpty()) expireForwardedReads();
+        if (role == Role.LEADER) {
+            lease.tick(ticks, readRound);
+            tickLeader();
+        } else {
+            tickElection();
+        }
     }
 
     private void tickElection() {
@@ -215,6 +246,9 @@ public final class RaftCore {
                 send(new AppendResponse(id, m.from(), term, false, 0, 0, 0));
             } else if (m instanceof VoteRequest vr && vr.preVote()) {
                 send(new VoteResponse(id, m.from(), term, false, true));
+            } else if (m instanceof ReadIndexRequest r) {
+                // A follower of a stale term asks: refuse, in our term, so that it learns it is behind.
+                send(new ReadIndexResponse(id, m.from(), term, r.context(), 0));
             }
             return;
         }
@@ -253,18 +287,66 @@ public final class RaftCore {
     }
 
     /**
-     * Asks for a linearizable read. Returns false if this node is not the leader. Otherwise the read
-     * is released in a later {@link Ready#readStates()} (or {@link Ready#droppedReads()} if leadership
-     * is lost first) under the same {@code context}.
+     * Asks for a linearizable read, named by {@code context}. Returns false if this node can take none: it is
+     * a candidate, or a follower that knows no leader. Otherwise the read is released in a later
+     * {@link Ready#readStates()} once this node has applied the index it may be served at, or reported in
+     * {@link Ready#droppedReads()} if that cannot be had (the reader may try again).
+     *
+     * <p><b>On the leader</b> a read waits until the leader has committed an entry of its term (thesis §6.4:
+     * before that it does not know the commit index), then takes the commit index, and is confirmed once the
+     * leader knows no other leader can have committed past it:
+     * <ul>
+     *   <li>{@link ReadPolicy#READ_INDEX}: by a round of heartbeats sent after the read arrived, acknowledged by
+     *       a majority of the configuration in force;</li>
+     *   <li>{@link ReadPolicy#LEASE} (thesis §6.4.1): at once, if the leader holds its lease; else as ReadIndex.
+     *       The lease starts at the tick the leader sent the newest heartbeat round that a majority of the voters
+     *       in force (itself counted, if it is one) has acknowledged, and holds while the leader's tick count is
+     *       below <i>start + electionTicks - clockDriftTicks</i>.</li>
+     * </ul>
+     * Why the lease is safe: with CheckQuorum a voter that heard from its leader refuses, for electionTicks of
+     * its own ticks, to vote for another (or to campaign), and its acknowledgement came after the round was
+     * sent. So another leader needs a vote from someone in that majority after that voter's wait, which runs
+     * at least as long, in real time, as the lease: the lease leaves out the drift of the leader's clock
+     * behind the voter's, and the tick either clock may be off by. Configurations change one server at a
+     * time, so a majority of the one in force overlaps a majority of any other a rival could be elected by
+     * (there is no joint configuration). What would break the promise is left out:
+     * <ul>
+     *   <li>only heartbeats say which round they answer, so appends renew no lease (heartbeats go every
+     *       heartbeatTicks anyway), and rounds of an earlier term count for nothing;</li>
+     *   <li>a leadership transfer lets its target campaign past the voters' wait: from the moment a leader
+     *       starts one it serves no lease read for the rest of its term (its TimeoutNow may arrive late);</li>
+     *   <li>a voter that crashed forgot its promise: restarted from a term above 0 it waits electionTicks
+     *       before it votes for another or campaigns, and it acknowledges a heartbeat only once its term is
+     *       durable (else it might restart at term 0, with nothing to remember);</li>
+     *   <li>reads that waited for the first commit of the term are confirmed by a heartbeat round: a runtime
+     *       may reach that commit after a long write, with its clock behind;</li>
+     *   <li>a leader that steps down drops its unconfirmed reads, as with ReadIndex.</li>
+     * </ul>
+     * A runtime must tick a lease-reading leader as often as its real clock says before it hands it a read (or
+     * a follower's {@link ReadIndexRequest}): ticks it skipped would lengthen the lease in real time.
+     *
+     * <p><b>On a follower</b> the read is forwarded to the leader in a {@link ReadIndexRequest} (etcd's
+     * MsgReadIndex), which confirms it as its own (from its lease, under LEASE) and answers with its commit
+     * index; the follower releases the read once it has applied that far. It is dropped if the leader
+     * refuses it, if no answer comes within electionTicks ticks (requests and answers may be lost), or if the
+     * follower's term or role changes first.
      */
     public boolean readIndex(long context) {
-        if (role != Role.LEADER) return false;
-        if (!committedInTerm) {
-            readsAwaitingTermCommit.add(context);
-        } else {
-            awaitQuorum(context);
+        switch (role) {
+            case LEADER -> {
+                leaderRead(id, context);
+                return true;
+            }
+            case FOLLOWER -> {
+                if (leader == NONE) return false;
+                readsForwarded.add(new ForwardedRead(context, ticks));
+                send(new ReadIndexRequest(id, leader, term, context));
+                return true;
+            }
+            default -> {
+                return false;
+            }
         }
-        return true;
     }
 
     /**
@@ -279,6 +361,7 @@ public final class RaftCore {
         if (target == id) return true;
         if (target == transferTarget) return true; // under way: a retry must not keep refusing proposals for ever
         transferTarget = target;
+        lease.forfeit(); // the target's campaign will pass the voters' wait: see readIndex
         electionElapsed = 0;
         Progress pr = progress.get(target);
         if (pr.match == log.lastIndex()) {
@@ -292,10 +375,13 @@ public final class RaftCore {
     /**
      * Starts an election now, as if the election timeout had passed (with PreVote if configured).
      * A runtime uses it to elect a first leader without waiting a timeout; it does nothing on a
-     * leader or on a node that is not a voter.
+     * leader, on a node that is not a voter, or under {@link ReadPolicy#LEASE} on one that heard from a
+     * leader within the election timeout (or restarted within one): that leader's lease counts on it.
      */
     public void campaign() {
         if (role == Role.LEADER || !promotable()) return;
+        // A voter in a leader's lease (or quiet after a restart) must not elect another: see readIndex.
+        if (config.readPolicy == ReadPolicy.LEASE && inLease()) return;
         electionElapsed = 0;
         campaign(config.preVote, false);
     }
@@ -404,7 +490,7 @@ public final class RaftCore {
     /** Whether {@link #ready()} would return anything. */
     public boolean hasReady() {
         return !messages.pending().isEmpty() || !messagesAfterPersist.pending().isEmpty() || replicationDue || snapshotToInstall != null
-                || removedLeaderMustStepDown() || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || !readsConfirmed.isEmpty()
+                || removedLeaderMustStepDown() || readRoundDue || log.hasUnstable() || log.hasCommittedToApply() || hasReleasableRead()
                 || !readsDropped.pending().isEmpty() || hardStateChanged() || role != reportedRole || leader != reportedLeader;
     }
 
@@ -455,6 +541,17 @@ public final class RaftCore {
         }
     }
 
+    /**
+     * Whether a confirmed read can be released by the next ready: its index is committed (and so applied by
+     * then). A follower's may wait for a commit index it has not yet heard of, and must not make a ready meanwhile.
+     */
+    private boolean hasReleasableRead() {
+        for (int i = 0, n = readsConfirmed.size(); i < n; i++) {
+            if (readsConfirmed.get(i).index() <= log.committed()) return true;
+        }
+        return false;
+    }
+
     private void releaseReads(OutList<ReadState> out) {
         if (readsConfirmed.isEmpty()) return;
         var it = readsConfirmed.iterator();
@@ -470,6 +567,8 @@ public final class RaftCore {
     // ---------------------------------------------------------------- roles
 
     private void becomeFollower(long newTerm, int newLeader) {
+        // Reads forwarded to the leader of another term, or to no leader, would wait for nothing.
+        if (newTerm != term || newLeader != leader) dropForwardedReads();
         if (newTerm != term) {
             term = newTerm;
             votedFor = NONE;
@@ -484,6 +583,7 @@ public final class RaftCore {
     }
 
     private void becomePreCandidate() {
+        dropForwardedReads();
         role = Role.PRE_CANDIDATE;
         leader = NONE;
         votes.clear();
@@ -491,6 +591,7 @@ public final class RaftCore {
     }
 
     private void becomeCandidate() {
+        dropForwardedReads();
         term++;
         votedFor = id;
         role = Role.CANDIDATE;
@@ -507,6 +608,7 @@ public final class RaftCore {
         progress.clear();
         ackedReadRound.clear();
         committedInTerm = false;
+        lease.start(ticks, readRound);
         long next = log.lastIndex() + 1;
         for (int v : configuration.members()) {
             Progress pr = new Progress(next, config.maxInflightMessages);
@@ -595,6 +697,10 @@ public final class RaftCore {
             case TimeoutNow t -> {
                 if (promotable()) campaign(false, true);
             }
+            case ReadIndexRequest r -> send(new ReadIndexResponse(id, r.from(), term, r.context(), 0)); // not the leader
+            case ReadIndexResponse r -> {
+                if (r.from() == leader) readAnswered(r);
+            }
             default -> { }
         }
     }
@@ -616,12 +722,19 @@ public final class RaftCore {
             case VoteResponse v -> {
                 if (v.preVote() == (role == Role.PRE_CANDIDATE)) recordVote(v.from(), v.granted());
             }
+            case ReadIndexRequest r -> send(new ReadIndexResponse(id, r.from(), term, r.context(), 0)); // not the leader
             default -> { }
         }
     }
 
     private void stepLeader(Message m) {
         Progress pr = progress.get(m.from());
+        if (m instanceof ReadIndexRequest r) {
+            // A member's read is confirmed as our own; a node outside the configuration would never catch up to it.
+            if (pr == null) send(new ReadIndexResponse(id, r.from(), term, r.context(), 0));
+            else leaderRead(r.from(), r.context());
+            return;
+        }
         if (pr == null) return;
         switch (m) {
             case AppendResponse r -> {
@@ -665,6 +778,7 @@ public final class RaftCore {
                     replicateTo(h.from(), true);
                 }
                 ackedReadRound.merge(h.from(), h.readRound(), Math::max);
+                lease.invalidate();
                 confirmReads();
             }
             default -> { }
@@ -726,6 +840,7 @@ public final class RaftCore {
             }
             progress.keySet().removeIf(p -> p != id && !c.contains(p));
             ackedReadRound.keySet().removeIf(p -> !c.contains(p));
+            lease.invalidate(); // a majority of other voters now
             replicationDue = true;
             maybeCommit(); // a smaller majority may already hold more
             confirmReads();
@@ -800,7 +915,12 @@ public final class RaftCore {
         log.commitTo(index);
         if (!committedInTerm && log.term(log.committed()) == term) {
             committedInTerm = true;
-            while (!readsAwaitingTermCommit.isEmpty()) awaitQuorum(readsAwaitingTermCommit.poll());
+            // By a heartbeat round, not the lease: this commit may reach a runtime after a long write, its
+            // clock not yet caught up (see readIndex).
+            while (!readsAwaitingTermCommit.isEmpty()) {
+                PendingRead r = readsAwaitingTermCommit.poll();
+                awaitQuorum(r.from, r.context);
+            }
         }
     }
 
@@ -822,10 +942,21 @@ public final class RaftCore {
 
     // ---------------------------------------------------------------- reads
 
-    private void awaitQuorum(long context) {
+    /** A leader takes a read, its own or the follower {@code from}'s; see {@link #readIndex}. */
+    private void leaderRead(int from, long context) {
+        if (!committedInTerm) {
+            readsAwaitingTermCommit.add(new PendingRead(from, context, 0, 0));
+        } else if (leaseHeld()) {
+            confirmRead(from, context, log.committed());
+        } else {
+            awaitQuorum(from, context);
+        }
+    }
+
+    private void awaitQuorum(int from, long context) {
         // Confirmed by the next heartbeat round, sent at the latest with the next ready.
         long round = config.defect == RaftConfig.Defect.CONFIRM_READ_BY_EARLIER_ROUND ? readRound : readRound + 1;
-        readsAwaitingQuorum.add(new PendingRead(context, log.committed(), round));
+        readsAwaitingQuorum.add(new PendingRead(from, context, log.committed(), round));
         readRoundDue = true;
         confirmReads();
     }
@@ -835,15 +966,57 @@ public final class RaftCore {
             PendingRead r = readsAwaitingQuorum.peek();
             if (!Quorum.hasMajority(configuration.voters(), v -> v == id || ackedReadRound.getOrDefault(v, 0L) >= r.round)) return;
             readsAwaitingQuorum.poll();
-            readsConfirmed.add(new ReadState(r.context, r.index));
+            confirmRead(r.from, r.context, r.index);
         }
     }
 
+    /** A read confirmed at {@code index}: released here once applied, or told to the follower that asked. */
+    private void confirmRead(int from, long context, long index) {
+        if (from == id) readsConfirmed.add(new ReadState(context, index));
+        else send(new ReadIndexResponse(id, from, term, context, index));
+    }
+
     private void dropPendingReads() {
-        readsAwaitingTermCommit.forEach(readsDropped.pending()::append);
+        for (PendingRead r : readsAwaitingTermCommit) dropRead(r);
         readsAwaitingTermCommit.clear();
-        for (PendingRead r : readsAwaitingQuorum) readsDropped.pending().append(r.context);
+        for (PendingRead r : readsAwaitingQuorum) dropRead(r);
         readsAwaitingQuorum.clear();
+    }
+
+    private void dropRead(PendingRead r) {
+        if (r.from == id) readsDropped.pending().append(r.context);
+        else send(new ReadIndexResponse(id, r.from, term, r.context, 0)); // the follower's reader tries again sooner
+    }
+
+    /** Whether this leader may confirm a read at once, from its lease; see {@link #readIndex}. */
+    private boolean leaseHeld() {
+        if (config.readPolicy != ReadPolicy.LEASE) return false;
+        int[] voters = voterIds(); // first: it makes the scratch space, which nothing else uses meanwhile
+        return lease.held(ticks, id, voters, ackedRoundOf, matchScratch);
+    }
+
+    /** A follower hears from the leader on a read it forwarded. */
+    private void readAnswered(ReadIndexResponse r) {
+        for (var it = readsForwarded.iterator(); it.hasNext(); ) {
+            ForwardedRead f = it.next();
+            if (f.context != r.context()) continue;
+            it.remove();
+            if (r.granted()) readsConfirmed.add(new ReadState(f.context, r.index()));
+            else readsDropped.pending().append(f.context);
+            return;
+        }
+        // Not waiting (any more): a duplicate, or an answer after the read was dropped.
+    }
+
+    /** Drops forwarded reads the leader has not answered within an election timeout: lost, or never to come. */
+    private void expireForwardedReads() {
+        while (!readsForwarded.isEmpty() && ticks - readsForwarded.peek().askedAt >= config.electionTicks) {
+            readsDropped.pending().append(readsForwarded.poll().context);
+        }
+    }
+
+    private void dropForwardedReads() {
+        while (!readsForwarded.isEmpty()) readsDropped.pending().append(readsForwarded.poll().context);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -858,7 +1031,11 @@ public final class RaftCore {
             case Heartbeat h -> role == Role.LEADER;
             case TimeoutNow t -> role == Role.LEADER;
             case InstallSnapshot s -> role == Role.LEADER;
-            case HeartbeatResponse h -> true;
+            // Under LEASE an acknowledgement promises not to vote for another within the election timeout, a
+            // promise a restart keeps only if the term it was made in is durable (see readIndex).
+            case HeartbeatResponse h -> config.readPolicy != ReadPolicy.LEASE;
+            case ReadIndexRequest r -> true;
+            case ReadIndexResponse r -> true;
             case VoteRequest v -> v.preVote();
             case VoteResponse v -> v.preVote();
             default -> false;
@@ -874,8 +1051,9 @@ public final class RaftCore {
         return active;
     }
 
+    /** Whether this node refuses to help elect another leader: it heard from one within the election timeout. */
     private boolean inLease() {
-        return config.checkQuorum && leader != NONE && electionElapsed < config.electionTicks;
+        return config.checkQuorum && ((leader != NONE && electionElapsed < config.electionTicks) || quietTicks > 0);
     }
 
     private boolean promotable() {

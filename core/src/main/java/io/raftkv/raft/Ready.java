@@ -19,9 +19,10 @@ import java.util.List;
  *   <li>call {@link RaftCore#advance(Ready)}.</li>
  * </ol>
  * {@link #droppedReads()} are reads this node can no longer serve (it lost leadership before a majority
- * confirmed it): answer them with a redirect. A read whose confirmation completed before the node lost
- * leadership is still released in {@link #readStates()}, possibly after the node became a follower;
- * it is linearizable all the same. {@link #role()}, {@link #term()} and {@link #leader()} describe the node afterwards.
+ * confirmed it; or, for a read a follower forwarded to its leader, the leader refused it, did not answer within
+ * an election timeout, or a new term began): answer them with a redirect, and the reader may try again. A read
+ * whose confirmation completed before the node lost leadership is still released in {@link #readStates()},
+ * possibly after the node became a follower; it is linearizable all the same. {@link #role()}, {@link #term()} and {@link #leader()} describe the node afterwards.
  *
  * <p><b>Lifetime.</b> The Ready that {@link RaftCore#ready()} returns, and its lists, belong to the core,
  * which refills them on its next {@code ready()}: so that the steady state allocates no output objects

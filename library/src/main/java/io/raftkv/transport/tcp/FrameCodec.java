@@ -8,6 +8,8 @@ import io.raftkv.raft.Message.AppendResponse;
 import io.raftkv.raft.Message.Heartbeat;
 import io.raftkv.raft.Message.HeartbeatResponse;
 import io.raftkv.raft.Message.InstallSnapshot;
+import io.raftkv.raft.Message.ReadIndexRequest;
+import io.raftkv.raft.Message.ReadIndexResponse;
 import io.raftkv.raft.Message.SnapshotChunk;
 import io.raftkv.raft.Message.SnapshotChunkAck;
 import io.raftkv.raft.Message.TimeoutNow;
@@ -31,7 +33,7 @@ import java.util.List;
  * 4        version  uint8  {@value #VERSION}
  * 5        type     uint8  1 VoteRequest, 2 VoteResponse, 3 AppendRequest, 4 AppendResponse,
  *                          5 Heartbeat, 6 HeartbeatResponse, 7 TimeoutNow, 8 InstallSnapshot,
- *                          9 SnapshotChunk, 10 SnapshotChunkAck
+ *                          9 SnapshotChunk, 10 SnapshotChunkAck, 11 ReadIndexRequest, 12 ReadIndexResponse
  * 6        body     type-specific, below
  * 4+length-4  crc   int32  CRC32C of version, type and body (bytes 4 to 4+length-4)
  * </pre>
@@ -52,6 +54,8 @@ import java.util.List;
  * SnapshotChunk      snapshot | size int64 | offset int64 | crc int32 | dataLength int32 | data
  *                    (offset + dataLength &lt;= size)                                  60 + config + data
  * SnapshotChunkAck   snapshotIndex int64 (&gt;= 1) | received int64 (&gt;= 0)                                    32
+ * ReadIndexRequest   context int64                                                                           24
+ * ReadIndexResponse  context int64 | index int64 (&gt;= 0; 0 is a refusal)                                      32
  * </pre>
  * Flag bits not listed must be 0. The encoding is canonical: a frame that decodes re-encodes to the
  * same bytes.
@@ -87,6 +91,8 @@ public final class FrameCodec {
     static final int INSTALL_SNAPSHOT = 8;
     static final int SNAPSHOT_CHUNK = 9;
     static final int SNAPSHOT_CHUNK_ACK = 10;
+    static final int READ_INDEX_REQUEST = 11;
+    static final int READ_INDEX_RESPONSE = 12;
 
     private static final int COMMON = 4 + 4 + 8;
     private static final int VOTE_REQUEST_BODY = COMMON + 8 + 8 + 1;
@@ -100,6 +106,8 @@ public final class FrameCodec {
     private static final int SNAPSHOT_META_FIXED = 8 + 8 + 4;
     private static final int CHUNK_FIXED = 8 + 8 + 4 + 4;
     private static final int SNAPSHOT_CHUNK_ACK_BODY = COMMON + 8 + 8;
+    private static final int READ_INDEX_REQUEST_BODY = COMMON + 8;
+    private static final int READ_INDEX_RESPONSE_BODY = COMMON + 8 + 8;
 
     private static final byte KIND_NOOP = 0;
     private static final byte KIND_COMMAND = 1;
@@ -150,6 +158,8 @@ public final class FrameCodec {
             case InstallSnapshot m -> COMMON + metaSize(m.snapshot());
             case SnapshotChunk m -> COMMON + metaSize(m.snapshot()) + CHUNK_FIXED + (long) m.data().length;
             case SnapshotChunkAck m -> SNAPSHOT_CHUNK_ACK_BODY;
+            case ReadIndexRequest m -> READ_INDEX_REQUEST_BODY;
+            case ReadIndexResponse m -> READ_INDEX_RESPONSE_BODY;
         };
         long size = BODY_OFFSET + body + CRC_BYTES;
         if (size > maxFrameBytes) {
@@ -241,6 +251,14 @@ public final class FrameCodec {
                     putCommon(dst, m);
                     dst.putLong(m.snapshotIndex()).putLong(m.received());
                 }
+                case ReadIndexRequest m -> {
+                    putCommon(dst, m);
+                    dst.putLong(m.context());
+                }
+                case ReadIndexResponse m -> {
+                    putCommon(dst, m);
+                    dst.putLong(m.context()).putLong(m.index());
+                }
             }
             FrameEnvelope.seal(dst, start);
             return size;
@@ -274,6 +292,8 @@ public final class FrameCodec {
             case InstallSnapshot m -> INSTALL_SNAPSHOT;
             case SnapshotChunk m -> SNAPSHOT_CHUNK;
             case SnapshotChunkAck m -> SNAPSHOT_CHUNK_ACK;
+            case ReadIndexRequest m -> READ_INDEX_REQUEST;
+            case ReadIndexResponse m -> READ_INDEX_RESPONSE;
         };
     }
 
@@ -345,8 +365,21 @@ public final class FrameCodec {
                 if (received < 0) throw new FrameException(at + 8, "received " + received + " bytes; it must be >= 0");
                 yield new SnapshotChunkAck(from, to, term, index, received);
             }
+            case READ_INDEX_REQUEST -> {
+                bodySize(b, READ_INDEX_REQUEST_BODY, "ReadIndexRequest");
+                yield new ReadIndexRequest(b.getInt(), b.getInt(), b.getLong(), b.getLong());
+            }
+            case READ_INDEX_RESPONSE -> {
+                bodySize(b, READ_INDEX_RESPONSE_BODY, "ReadIndexResponse");
+                int from = b.getInt(), to = b.getInt();
+                long term = b.getLong(), context = b.getLong();
+                int at = b.position();
+                long index = b.getLong();
+                if (index < 0) throw new FrameException(at, "read index " + index + "; it must be >= 0 (0 for a refusal)");
+                yield new ReadIndexResponse(from, to, term, context, index);
+            }
             default -> throw new FrameException(LENGTH_BYTES + 1, "unknown message type " + type
-                    + "; the known types are " + VOTE_REQUEST + " to " + SNAPSHOT_CHUNK_ACK);
+                    + "; the known types are " + VOTE_REQUEST + " to " + READ_INDEX_RESPONSE);
         };
         frame.position(frame.limit());
         return message;

@@ -68,9 +68,13 @@ class TcpKvConnectorTest {
         try (TcpKvConnector connector = new TcpKvConnector(Map.of(follower, addresses.get(follower), leader,
                 addresses.get(leader)), cluster.clusterId().orElseThrow())) {
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
-            connector.send(follower, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), answer::complete);
+            connector.send(follower, new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), answer::complete);
             KvResponse r = answer.orTimeout(10, TimeUnit.SECONDS).join();
-            assertEquals(new KvResponse.NotLeader(leader), r, "a follower names the leader");
+            assertEquals(new KvResponse.NotLeader(leader), r, "a follower names the leader for a write");
+            CompletableFuture<KvResponse> read = new CompletableFuture<>();
+            connector.send(follower, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), read::complete);
+            assertEquals(KvResponse.Ok.NONE, read.orTimeout(10, TimeUnit.SECONDS).join(),
+                    "a read it serves itself, with the leader's read index");
 
             KvClient client = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
             client.put("k", "v");

@@ -6,6 +6,8 @@ import io.raftkv.raft.Message.AppendRequest;
 import io.raftkv.raft.Message.AppendResponse;
 import io.raftkv.raft.Message.Heartbeat;
 import io.raftkv.raft.Message.HeartbeatResponse;
+import io.raftkv.raft.Message.ReadIndexRequest;
+import io.raftkv.raft.Message.ReadIndexResponse;
 import io.raftkv.raft.Message.TimeoutNow;
 import io.raftkv.raft.Message.VoteRequest;
 import io.raftkv.raft.Message.VoteResponse;
@@ -40,6 +42,8 @@ class FrameCodecFuzzTest {
     private static final long ALLOCATION_PER_FRAME_BYTE = 4;
     private static final int[] INTERESTING_INTS = {0, 1, -1, 2, 5, 6, 7, 21, 255, 256, Integer.MAX_VALUE,
             Integer.MIN_VALUE, Integer.MAX_VALUE - 3, 1 << 20, 16 << 20, (16 << 20) - 4, (16 << 20) - 3, 1020, 1021};
+    /** The types whose bodies are of fixed size or entries, which random bodies of a frame's size exercise. */
+    private static final int[] RANDOM_BODY_TYPES = {1, 2, 3, 4, 5, 6, 7, FrameCodec.READ_INDEX_REQUEST, FrameCodec.READ_INDEX_RESPONSE};
     private static final byte[] INTERESTING_BYTES = {0, 1, 2, 3, 7, 8, 0x7F, (byte) 0x80, (byte) 0xFF};
 
     enum Mutation {
@@ -188,7 +192,7 @@ class FrameCodecFuzzTest {
         private Message randomMessage() {
             int from = anyInt(), to = anyInt();
             long term = anyLong();
-            return switch (random.nextInt(7)) {
+            return switch (random.nextInt(8)) {
                 case 0 -> new VoteRequest(from, to, term, anyLong(), anyLong(), random.nextBoolean(), random.nextBoolean());
                 case 1 -> new VoteResponse(from, to, term, random.nextBoolean(), random.nextBoolean());
                 case 2, 3 -> {
@@ -209,6 +213,8 @@ class FrameCodecFuzzTest {
                 case 4 -> new AppendResponse(from, to, term, random.nextBoolean(), anyLong(), anyLong(), anyLong());
                 case 5 -> random.nextBoolean() ? new Heartbeat(from, to, term, anyLong(), anyLong())
                         : new HeartbeatResponse(from, to, term, anyLong());
+                case 6 -> random.nextBoolean() ? new ReadIndexRequest(from, to, term, anyLong())
+                        : new ReadIndexResponse(from, to, term, anyLong(), random.nextBoolean() ? 0 : random.nextLong(Long.MAX_VALUE));
                 default -> new TimeoutNow(from, to, term);
             };
         }
@@ -263,7 +269,7 @@ class FrameCodecFuzzTest {
                     yield f;
                 }
                 case TYPE_OR_VERSION_CHANGED -> {
-                    f[random.nextInt(4) == 0 ? 4 : 5] = random.nextBoolean() ? (byte) random.nextInt(10) : (byte) random.nextInt();
+                    f[random.nextInt(4) == 0 ? 4 : 5] = random.nextBoolean() ? (byte) random.nextInt(14) : (byte) random.nextInt();
                     yield withCrc(f);
                 }
                 case SPLICED -> {
@@ -282,7 +288,7 @@ class FrameCodecFuzzTest {
                     byte[] r = new byte[10 + random.nextInt(120)];
                     random.nextBytes(r);
                     r[4] = FrameCodec.VERSION;
-                    r[5] = (byte) (1 + random.nextInt(7));
+                    r[5] = (byte) RANDOM_BODY_TYPES[random.nextInt(RANDOM_BODY_TYPES.length)];
                     yield withCrc(withLength(r));
                 }
             };

@@ -62,7 +62,12 @@ class FrameCodecTest {
                 new HeartbeatResponse(3, 1, 7, 99),
                 new HeartbeatResponse(3, 1, -7, Long.MIN_VALUE),
                 new TimeoutNow(1, 2, 7),
-                new TimeoutNow(0, 0, 0));
+                new TimeoutNow(0, 0, 0),
+                new io.raftkv.raft.Message.ReadIndexRequest(2, 1, 7, 42),
+                new io.raftkv.raft.Message.ReadIndexRequest(0, -1, Long.MIN_VALUE, Long.MIN_VALUE),
+                new io.raftkv.raft.Message.ReadIndexResponse(1, 2, 7, 42, 12),
+                new io.raftkv.raft.Message.ReadIndexResponse(1, 2, 7, -1, 0),
+                new io.raftkv.raft.Message.ReadIndexResponse(1, 2, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE));
     }
 
     @ParameterizedTest
@@ -188,11 +193,11 @@ class FrameCodecTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 11, 127, 255})
+    @ValueSource(ints = {0, 13, 127, 255})
     void aFrameOfAnUnknownTypeIsRefused(int type) {
         byte[] f = heartbeat();
         f[5] = (byte) type;
-        refused(withCrc(f), 5, "unknown message type " + type, "1 to 10");
+        refused(withCrc(f), 5, "unknown message type " + type, "1 to 12");
     }
 
     @Test
@@ -281,6 +286,13 @@ class FrameCodecTest {
         byte[] g = codec.encode(new io.raftkv.raft.Message.SnapshotChunkAck(1, 2, 3, 40, 100));
         ByteBuffer.wrap(g).putLong(6 + 16, 0);
         refused(withCrc(g), 6 + 16, "snapshot index 0; it must be >= 1");
+    }
+
+    @Test
+    void aNegativeReadIndexIsRefused() {
+        byte[] f = codec.encode(new io.raftkv.raft.Message.ReadIndexResponse(1, 2, 3, 4, 5));
+        ByteBuffer.wrap(f).putLong(6 + 16 + 8, -1);
+        refused(withCrc(f), 6 + 16 + 8, "read index -1; it must be >= 0 (0 for a refusal)");
     }
 
     @Test
