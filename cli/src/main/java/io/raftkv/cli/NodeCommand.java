@@ -4,6 +4,7 @@ import io.raftkv.kv.net.SocketNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.node.NodeStatus;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.storage.StorageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -62,6 +63,18 @@ public final class NodeCommand implements Callable<Integer> {
             description = "Election timeout in ticks, randomized in [T, 2T) (default: ${DEFAULT-VALUE}).")
     private int electionTicks;
 
+    @Option(names = "--reads", defaultValue = "read-index", paramLabel = "POLICY",
+            description = "read-index or lease: how the leader confirms a linearizable read. read-index asks a majority"
+                    + " with a heartbeat round per batch of reads; lease answers from the leader's lease, with no round,"
+                    + " and assumes the hosts' clocks drift apart by at most --clock-drift-ticks over an election"
+                    + " timeout. Give every node the same (default: ${DEFAULT-VALUE}).")
+    private String reads;
+
+    @Option(names = "--clock-drift-ticks", defaultValue = "2", paramLabel = "T",
+            description = "With --reads lease, the ticks a lease leaves out of the election timeout for the hosts'"
+                    + " clocks to drift apart; below --election-ticks (default: ${DEFAULT-VALUE}).")
+    private int clockDriftTicks;
+
     @Option(names = "--threads", defaultValue = "platform", paramLabel = "KIND",
             description = "platform or virtual: the kind of thread the node loop, its ticker and its sockets run on."
                     + " On platform threads the node's own thread reads and writes its peers' and clients'"
@@ -108,6 +121,10 @@ public final class NodeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--threads': '" + threads
                     + "'; expected virtual or platform");
         }
+        if (!reads.equals("read-index") && !reads.equals("lease")) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--reads': '" + reads
+                    + "'; expected read-index or lease");
+        }
         if (tickMillis < 1) throw new CommandLine.ParameterException(cl, "Invalid value for option '--tick-ms': must be >= 1");
         if (electionTicks < 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--election-ticks': must be >= 2");
@@ -150,7 +167,8 @@ public final class NodeCommand implements Callable<Integer> {
                 .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
                 .withPlatformThreads(threads.equals("platform"))
                 .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
-                .withInitialVoters(initialVoters);
+                .withInitialVoters(initialVoters)
+                .withReadPolicy(reads.equals("lease") ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX, clockDriftTicks);
         SocketNode node;
         try {
             if (forceNewCluster) {

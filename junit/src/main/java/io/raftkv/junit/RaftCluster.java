@@ -2,6 +2,7 @@ package io.raftkv.junit;
 
 import io.raftkv.app.AppSpec;
 import io.raftkv.cluster.ClusterTransport;
+import io.raftkv.raft.ReadPolicy;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.annotation.ElementType;
@@ -31,6 +32,9 @@ public @interface RaftCluster {
 
     /** {@return the election timeout in ticks} */
     int electionTicks() default 10;
+
+    /** {@return how the leader confirms reads: ReadIndex, or its lease (see {@code Cluster.Builder#readPolicy})} */
+    ReadPolicy readPolicy() default ReadPolicy.READ_INDEX;
 
     /** {@return whether to wait for a leader before the test starts} */
     boolean awaitLeader() default true;

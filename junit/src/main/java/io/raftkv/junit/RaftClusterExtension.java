@@ -37,7 +37,8 @@ public final class RaftClusterExtension implements ParameterResolver {
         Cluster cluster;
         try {
             Cluster.Builder builder = Cluster.builder().nodes(spec.nodes()).seed(seed).transport(transport)
-                    .tickInterval(Duration.ofMillis(spec.tickMillis())).electionTicks(spec.electionTicks());
+                    .tickInterval(Duration.ofMillis(spec.tickMillis())).electionTicks(spec.electionTicks())
+                    .readPolicy(spec.readPolicy());
             if (spec.app() != RaftCluster.KeyValueStore.class) builder.app(newSpec(spec.app()));
             cluster = builder.start();
         } catch (ParameterResolutionException e) {

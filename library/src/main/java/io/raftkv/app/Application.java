@@ -27,8 +27,9 @@ public interface Application<C, Q, R> {
     R apply(C command);
 
     /**
-     * Answers a query, without changing the state. Called once the query is linearizable: the node leads,
-     * a majority has confirmed it, and it has applied every command committed before the query came. A
+     * Answers a query, without changing the state. Called once the query is linearizable: the leader has
+     * confirmed it (a majority answered it, or the leader's lease holds; a follower asks the leader), and this
+     * node has applied every command committed before the query came. A
      * {@link RuntimeException} thrown here reaches the client as a {@link CommandFailedException}.
      */
     R query(Q query);

@@ -21,6 +21,7 @@ import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.raft.Role;
 import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.MemoryStorage;
@@ -657,6 +658,8 @@ public final class Cluster implements AutoCloseable {
         private Duration tickInterval = Duration.ofMillis(5);
         private int electionTicks = 10;
         private int heartbeatTicks = 1;
+        private ReadPolicy readPolicy = ReadPolicy.READ_INDEX;
+        private int clockDriftTicks = RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS;
         private long maxUncommittedBytes = RaftConfig.DEFAULT_MAX_UNCOMMITTED_BYTES;
         private long seed = System.nanoTime();
         private StorageFactory storage;
@@ -744,6 +747,28 @@ public final class Cluster implements AutoCloseable {
         public Builder heartbeatTicks(int t) {
             if (t < 1) throw new IllegalArgumentException("heartbeatTicks must be >= 1, was " + t);
             this.heartbeatTicks = t;
+            return this;
+        }
+
+        /**
+         * How the leader confirms a linearizable read (default {@link ReadPolicy#READ_INDEX}: a heartbeat round to
+         * a majority per batch of reads). {@link ReadPolicy#LEASE} answers from the leader's lease, with no round,
+         * and assumes the nodes' clocks drift apart by at most {@link #clockDriftTicks} ticks over an election
+         * timeout. Reads go to whichever node the client asks: a follower serves one with the leader's read index.
+         */
+        public Builder readPolicy(ReadPolicy policy) {
+            this.readPolicy = Objects.requireNonNull(policy, "readPolicy");
+            return this;
+        }
+
+        /**
+         * Under {@link ReadPolicy#LEASE}, the ticks a lease leaves out of the election timeout for the nodes'
+         * clocks to drift apart (default {@value RaftConfig#DEFAULT_CLOCK_DRIFT_TICKS}, which the nodes of one
+         * process, on one clock, need); must be below {@link #electionTicks}. Unused with ReadIndex.
+         */
+        public Builder clockDriftTicks(int t) {
+            if (t < 1) throw new IllegalArgumentException("clockDriftTicks must be >= 1, was " + t);
+            this.clockDriftTicks = t;
             return this;
         }
 
@@ -847,13 +872,17 @@ public final class Cluster implements AutoCloseable {
                 throw new IllegalArgumentException("heartbeatTicks (" + heartbeatTicks + ") must be below electionTicks ("
                         + electionTicks + ")");
             }
+            if (readPolicy == ReadPolicy.LEASE && clockDriftTicks >= electionTicks) {
+                throw new IllegalArgumentException("ReadPolicy.LEASE needs clockDriftTicks (" + clockDriftTicks
+                        + ") below electionTicks (" + electionTicks + "): a lease lasts electionTicks - clockDriftTicks ticks");
+            }
             StorageFactory stores = storage;
             if (stores == null) {
                 // In memory, one store per node, kept across kill and restart (closing it empties nothing).
                 Map<Integer, Storage> memory = new HashMap<>();
                 stores = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
             }
-            Cluster c = new Cluster(new ClusterSettings(nodes, tickInterval, electionTicks, heartbeatTicks,
+            Cluster c = new Cluster(new ClusterSettings(nodes, tickInterval, electionTicks, heartbeatTicks, readPolicy, clockDriftTicks,
                     maxUncommittedBytes, seed, stores, limits, maxSessions, clientDeadline, clientAttemptTimeout,
                     spinsBeforePark, platformThreads, transport, snapshots, app, listener, passObserver));
             try {

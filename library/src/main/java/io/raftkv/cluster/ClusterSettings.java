@@ -5,6 +5,7 @@ import io.raftkv.kv.KvLimits;
 import io.raftkv.node.NodeListener;
 import io.raftkv.node.PassObserver;
 import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.raft.ReadPolicy;
 
 import java.time.Duration;
 
@@ -17,7 +18,8 @@ import java.time.Duration;
  * @param listener     told of each node's changes, or null
  * @param passObserver told of each pass's stage times, or null
  */
-record ClusterSettings(int nodes, Duration tickInterval, int electionTicks, int heartbeatTicks, long maxUncommittedBytes,
+record ClusterSettings(int nodes, Duration tickInterval, int electionTicks, int heartbeatTicks, ReadPolicy readPolicy,
+                       int clockDriftTicks, long maxUncommittedBytes,
                        long seed, StorageFactory storage, KvLimits limits, int maxSessions, Duration clientDeadline,
                        Duration clientAttemptTimeout, int spinsBeforePark, boolean platformThreads,
                        ClusterTransport transport, SnapshotPolicy snapshots, AppSpec<?, ?, ?> app, NodeListener listener,

@@ -68,6 +68,7 @@ final class NodeTable {
         storages[id] = storage;
         RaftConfig raft = RaftConfig.builder(id, initialVoters, new SplittableRandom(seeds.nextLong()))
                 .electionTicks(settings.electionTicks()).heartbeatTicks(settings.heartbeatTicks())
+                .readPolicy(settings.readPolicy()).clockDriftTicks(settings.clockDriftTicks())
                 .maxUncommittedBytes(settings.maxUncommittedBytes()).build();
         ThreadFactory threads = settings.platformThreads() ? Thread.ofPlatform().daemon().factory() : Thread.ofVirtual().factory();
         ClusterWiring.Joint joint = wiring.join(id, threads);

@@ -7,7 +7,11 @@ import io.raftkv.node.Reply;
 import java.util.Objects;
 import java.util.function.Consumer;
 
-/** Serves key-value requests on one node: writes (PUT, REPLACE, DELETE, CAS) go through the log, GET through ReadIndex. */
+/**
+ * Serves key-value requests on one node: writes (PUT, REPLACE, DELETE, CAS) go through the log (a follower
+ * names the leader), GET through a read the leader confirms (ReadIndex, or its lease), which a follower
+ * serves too.
+ */
 public final class KvService {
     private final RaftNode node;
     private final KvLimits limits;

@@ -11,6 +11,7 @@ import io.raftkv.raft.Message.SnapshotChunkAck;
 import io.raftkv.raft.Progress;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.RaftCore;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.raft.ReadState;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
@@ -114,6 +115,10 @@ public final class RaftNode implements AutoCloseable {
     private final SnapshotTaker snapshots;
     /** The time, on {@link System#nanoTime}'s scale (a simulation's own clock when it drives the node). */
     private final LongSupplier clock;
+    /** Whether the core reads by lease ({@link ReadPolicy#LEASE}): then a leader's ticks follow {@link #clock} closely. */
+    private final boolean leaseReads;
+    /** Under lease reads, the tick interval of {@link #clock} the core's clock was last brought up to. */
+    private long tickedInterval;
 
     private record Read(Object query, Reply reply) {}
 
@@ -163,6 +168,8 @@ public final class RaftNode implements AutoCloseable {
         }
         this.id = config.id();
         this.tickNanos = tickInterval.toNanos();
+        this.leaseReads = config.readPolicy() == ReadPolicy.LEASE;
+        this.tickedInterval = Math.floorDiv(clock.getAsLong(), tickNanos);
         this.membership = new MembershipChanges(id, clock, tickNanos);
         this.handOver = new LeadershipHandOver(id, clock, config.electionTicks() * tickNanos);
         this.snapshots = new SnapshotTaker(id, storage, stateMachine, snapshotWriters,
@@ -256,7 +263,12 @@ public final class RaftNode implements AutoCloseable {
         if (!enqueue(proposal)) proposal.notLeader(RaftCore.NONE);
     }
 
-    /** Runs a linearizable read: {@code query} is passed to the state machine once ReadIndex allows. */
+    /**
+     * Runs a linearizable read: {@code query} is passed to the state machine once the read is confirmed (by
+     * ReadIndex, or the leader's lease under {@link ReadPolicy#LEASE}) and applied here. A follower serves it
+     * too, with the read index it asks the leader for; {@code reply} hears {@link Reply#notLeader} if this node
+     * knows no leader, or the leader refused or did not answer (ask again, here or elsewhere).
+     */
     public void read(Object query, Reply reply) {
         Objects.requireNonNull(reply, "reply");
         if (!enqueue(new Read(query, reply))) reply.notLeader(RaftCore.NONE);
@@ -563,10 +575,7 @@ public final class RaftNode implements AutoCloseable {
         timing = event;
         if (event != null) event.begin();
         drainInbox();
-        if (tickDue.getAndSet(false)) {
-            core.tick();
-            snapshotSenders.tick(core);
-        }
+        tickAsDue(tickDue.getAndSet(false));
         if (event != null) {
             long t = System.nanoTime();
             while (core.hasReady()) {
@@ -586,6 +595,33 @@ public final class RaftNode implements AutoCloseable {
         if (handOver.pending()) handOver.advance(core);
         snapshots.maybeSnapshot(core, applied, snapshotPolicy);
         publishStatus();
+    }
+
+    /**
+     * Ticks the core if the ticker said a tick is due ({@code flagged}): once, however many intervals passed, so
+     * that a stalled node does not time out every election at once. A lease-reading leader is the exception:
+     * its lease must not outlast, in real time, the voters' wait it rests on, so it is ticked once for every
+     * interval of {@link #clock} that passed (up to an election timeout, which ends any lease) before it checks
+     * a read, and whenever the ticker calls. A slow clock on any other node only makes it wait longer.
+     */
+    private void tickAsDue(boolean flagged) {
+        if (!leaseReads) {
+            if (flagged) tickOnce();
+            return;
+        }
+        long interval = Math.floorDiv(clock.getAsLong(), tickNanos);
+        long passed = interval - tickedInterval;
+        if (passed > 0) tickedInterval = interval;
+        if (core.role() == Role.LEADER) {
+            for (long n = Math.min(passed, core.config().electionTicks()); n > 0; n--) tickOnce();
+        } else if (flagged) {
+            tickOnce();
+        }
+    }
+
+    private void tickOnce() {
+        core.tick();
+        snapshotSenders.tick(core);
     }
 
     private void drainInbox() {
@@ -614,6 +650,7 @@ public final class RaftNode implements AutoCloseable {
                     }
                 }
                 case Read r -> {
+                    if (leaseReads) tickAsDue(false); // a lease is checked on a clock up to date
                     long ctx = ++nextReadContext;
                     if (core.readIndex(ctx)) reads.put(ctx, new PendingRead(r.query, r.reply));
                     else r.reply.notLeader(core.leader());
@@ -633,7 +670,10 @@ public final class RaftNode implements AutoCloseable {
                     // Only this node's receiver makes one, once it holds the bytes: one off the wire has none.
                     LOG.log(Level.DEBUG, () -> "node " + id + " drops an InstallSnapshot that came without its chunks: " + is);
                 }
-                case Message m -> core.step(m);
+                case Message m -> {
+                    if (leaseReads && m instanceof Message.ReadIndexRequest) tickAsDue(false); // as for a read of our own
+                    core.step(m);
+                }
                 default -> throw new IllegalStateException("unknown inbox item " + item);
             }
         }

@@ -19,7 +19,10 @@ public interface StateMachine {
      */
     Object apply(long index, byte[] command);
 
-    /** Answers a read; called only once the read is linearizable (ReadIndex confirmed and applied). */
+    /**
+     * Answers a read; called only once the read is linearizable: confirmed by the leader (ReadIndex, or its
+     * lease), and everything committed before it applied here, on the leader or on a follower.
+     */
     Object query(Object query);
 
     /** Whether {@link #snapshot} and {@link #restore} work; a node never snapshots a machine that says no. */

@@ -10,6 +10,7 @@ import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.tcp.FrameCodec;
@@ -55,9 +56,11 @@ public final class SocketNode implements AutoCloseable {
      * ones, and when it snapshots.
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
-                          KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters) {
+                          KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters,
+                          ReadPolicy readPolicy, int clockDriftTicks) {
         public Options {
             Objects.requireNonNull(clusterId, "clusterId");
+            Objects.requireNonNull(readPolicy, "readPolicy");
             Objects.requireNonNull(tickInterval, "tickInterval");
             Objects.requireNonNull(limits, "limits");
             Objects.requireNonNull(snapshots, "snapshots");
@@ -66,27 +69,32 @@ public final class SocketNode implements AutoCloseable {
 
         /**
          * Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on,
-         * platform threads (the node's thread serving its connections itself), {@link SnapshotPolicy#defaults()}.
+         * platform threads (the node's thread serving its connections itself), {@link SnapshotPolicy#defaults()},
+         * reads by ReadIndex.
          */
         public static Options defaults() {
             return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, true, SnapshotPolicy.defaults(),
-                    Set.of());
+                    Set.of(), ReadPolicy.READ_INDEX, RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS);
         }
 
         public Options withClusterId(String id) {
-            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots, initialVoters);
+            return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots, initialVoters,
+                    readPolicy, clockDriftTicks);
         }
 
         public Options withSync(boolean s) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots, initialVoters);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots, initialVoters,
+                    readPolicy, clockDriftTicks);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
-            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots, initialVoters);
+            return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots, initialVoters,
+                    readPolicy, clockDriftTicks);
         }
 
         public Options withPlatformThreads(boolean platform) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots, initialVoters);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots, initialVoters,
+                    readPolicy, clockDriftTicks);
         }
 
         /**
@@ -97,11 +105,22 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withInitialVoters(Set<Integer> voters) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    voters);
+                    voters, readPolicy, clockDriftTicks);
+        }
+
+        /**
+         * How the leader confirms reads (see {@link RaftConfig.Builder#readPolicy}); under {@link ReadPolicy#LEASE}
+         * the lease leaves {@code clockDriftTicks} ticks of the election timeout for the hosts' clocks to drift apart.
+         * Every node of a cluster should be started with the same.
+         */
+        public Options withReadPolicy(ReadPolicy policy, int clockDriftTicks) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
+                    initialVoters, policy, clockDriftTicks);
         }
 
         public Options withSnapshots(SnapshotPolicy policy) {
-            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy, initialVoters);
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy, initialVoters,
+                    readPolicy, clockDriftTicks);
         }
 
         ThreadFactory threadFactory() {
@@ -159,7 +178,8 @@ public final class SocketNode implements AutoCloseable {
         try {
             voters = firstVoters(dataDir, options.initialVoters(), voters);
             RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
-                    .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks()).build();
+                    .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks())
+                    .readPolicy(options.readPolicy()).clockDriftTicks(options.clockDriftTicks()).build();
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
             RaftNode node = RaftNode.builder(config, storage, new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS))
