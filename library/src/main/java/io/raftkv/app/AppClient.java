@@ -4,6 +4,7 @@ import io.raftkv.client.Timeouts;
 import io.raftkv.client.CommandFailedException;
 import io.raftkv.client.ClientException;
 import io.raftkv.client.OutcomeUnknownException;
+import io.raftkv.client.ReadFrom;
 import io.raftkv.client.SessionExpiredException;
 import io.raftkv.node.Reply;
 
@@ -23,7 +24,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A client of a cluster that runs an {@link Application}. It finds the leader and follows redirects; it
  * retries a command with the same sequence number of its session, so the command applies at most once
- * and every try gets the first answer; a query is served linearizably by the leader (ReadIndex). A call
+ * and every try gets the first answer; a query is served linearizably by the leader, or with
+ * {@link #readFrom readFrom(ReadFrom.ANY)} by every node in turn (a follower with the leader's read index). A call
  * that no node confirms within the deadline fails with {@link OutcomeUnknownException}: a command may
  * then have been applied or not, and will not be applied twice. What the application threw fails the
  * call with {@link CommandFailedException}.
@@ -47,6 +49,7 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
     private final LinkedBlockingQueue<Call> calls = new LinkedBlockingQueue<>();
     private final Thread worker;
     private volatile boolean closed;
+    private volatile ReadFrom readFrom = ReadFrom.LEADER;
 
     // The worker's own state.
     private List<Integer> nodes;
@@ -91,6 +94,15 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
     public CompletableFuture<R> query(Q query) {
         Objects.requireNonNull(query, "query");
         return enqueue(new Call(null, query, query));
+    }
+
+    /**
+     * Sends queries to the nodes {@code where} says from now on (default {@link ReadFrom#LEADER}); every node
+     * answers them linearizably. Returns this client.
+     */
+    public AppClient<C, Q, R> readFrom(ReadFrom where) {
+        this.readFrom = Objects.requireNonNull(where, "where");
+        return this;
     }
 
     /** {@link #submit} and wait: the answer, or the exception the future failed with. */
@@ -226,6 +238,8 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
         String what = call.describe() + (registering ? " (opening a session)" : "");
         String unknown = entry != null ? "it may or may not have been applied, and will not be applied twice"
                 : "nothing was read";
+        // A query spread over the nodes goes to each in turn, and what answers it says nothing of who leads.
+        boolean spread = entry == null && readFrom == ReadFrom.ANY;
         while (true) {
             if (closed) {
                 if (!sent) throw new IllegalStateException("this client is closed");
@@ -237,7 +251,7 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
                         + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknown
                         + (lastProblem == null ? "" : " (last problem: " + lastProblem + ")"));
             }
-            int target = leaderGuess;
+            int target = spread ? 0 : leaderGuess;
             if (target == 0) {
                 target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
                 if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
@@ -260,7 +274,7 @@ public final class AppClient<C, Q, R> implements AutoCloseable {
             }
             switch (response) {
                 case Ok ok -> {
-                    leaderGuess = target;
+                    if (!spread) leaderGuess = target;
                     return ok.result();
                 }
                 case NotLeader nl -> {

@@ -3,6 +3,7 @@ package io.raftkv.kv;
 import io.raftkv.client.Timeouts;
 import io.raftkv.client.SessionExpiredException;
 import io.raftkv.client.OutcomeUnknownException;
+import io.raftkv.client.ReadFrom;
 import io.raftkv.node.Proposal;
 
 import java.time.Duration;
@@ -21,8 +22,9 @@ import java.util.function.Consumer;
  * write with the same sequence number, so that the write applies at most once; after its deadline
  * it throws {@link OutcomeUnknownException}. Should the cluster evict its session (it keeps a bounded
  * number), a write refused on its only try is sent again under a new session; one tried more than
- * once throws {@link SessionExpiredException}, since an earlier try may have been applied. One request
- * at a time: calls from several threads take turns, so give each concurrent worker its own client.
+ * once throws {@link SessionExpiredException}, since an earlier try may have been applied. Reads go to the
+ * leader, or with {@link #readFrom readFrom(ReadFrom.ANY)} to every node in turn. One request at a time: calls
+ * from several threads take turns, so give each concurrent worker its own client.
  */
 public final class KvClient implements AutoCloseable {
     private final KvConnector connector;
@@ -43,6 +45,7 @@ public final class KvClient implements AutoCloseable {
     private int nextNode;
     private volatile boolean closed;
     private volatile PendingAnswer inFlight;
+    private volatile ReadFrom readFrom = ReadFrom.LEADER;
     private int attemptsOfCurrent;
     /** Waits in a row in which spinning (a platform thread's) did not see the answer; see PendingAnswer. */
     private int spinMisses;
@@ -129,7 +132,16 @@ public final class KvClient implements AutoCloseable {
         }
     }
 
-    /** The value of {@code key}, read linearizably (ReadIndex on the leader). */
+    /**
+     * Sends reads to the nodes {@code where} says from now on (default {@link ReadFrom#LEADER}); every node
+     * answers them linearizably. Returns this client.
+     */
+    public KvClient readFrom(ReadFrom where) {
+        this.readFrom = Objects.requireNonNull(where, "where");
+        return this;
+    }
+
+    /** The value of {@code key}, read linearizably: from the leader, or from any node (see {@link #readFrom}). */
     public Optional<String> get(String key) {
         limits.checkKey(key);
         turn.lock();
@@ -210,6 +222,8 @@ public final class KvClient implements AutoCloseable {
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
         boolean sent = false;
         String lastProblem = null; // what went wrong last, for the message if the deadline passes
+        // A read spread over the nodes goes to each in turn, and what answers it says nothing of who leads.
+        boolean spread = request != null && request.kind() == KvRequest.Kind.GET && readFrom == ReadFrom.ANY;
         while (true) {
             if (closed) {
                 if (!sent) throw new IllegalStateException("this client is closed");
@@ -222,7 +236,7 @@ public final class KvClient implements AutoCloseable {
                         + Duration.ofNanos(deadlineNanos).toMillis() + " ms; " + unknownOutcome(request)
                         + (lastProblem == null ? "" : " (last problem: " + lastProblem + ")"));
             }
-            int target = leaderGuess;
+            int target = spread ? 0 : leaderGuess;
             if (target == 0) {
                 target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
                 if (target == silent && nodes.size() > 1) target = nodes.get(Math.floorMod(nextNode++, nodes.size()));
@@ -270,7 +284,7 @@ public final class KvClient implements AutoCloseable {
             }
             switch (response) {
                 case KvResponse.Ok ok -> {
-                    leaderGuess = target;
+                    if (!spread) leaderGuess = target;
                     return ok.value();
                 }
                 case KvResponse.NotLeader nl -> {
