@@ -10,6 +10,7 @@ import io.raftkv.raft.Message;
 import io.raftkv.raft.Progress;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.RaftCore;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.raft.ReadState;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
@@ -50,7 +51,7 @@ final class Simulation {
 
     /** What a run is made of; everything derives from the seed unless a test overrides it. */
     record Params(long seed, int nodes, int clients, int operations, DefectSeam.Defect defect, boolean faults,
-                  boolean staleReads, boolean leaderChurn, boolean snapshots, boolean membership) {
+                  boolean staleReads, boolean leaderChurn, boolean snapshots, boolean membership, Reads reads) {
         /**
          * The run a seed stands for: a quarter of seeds crash new leaders again and again; three in four
          * take snapshots and compact their logs; half change their membership.
@@ -62,16 +63,17 @@ final class Simulation {
             int clients = 2 + r.nextInt(5);
             boolean snapshots = r.nextInt(4) != 0;
             boolean membership = r.nextBoolean();
-            return new Params(seed, nodes, clients, 300, DefectSeam.Defect.NONE, true, false, churn, snapshots, membership);
+            return new Params(seed, nodes, clients, 300, DefectSeam.Defect.NONE, true, false, churn, snapshots, membership,
+                    Reads.LEADER_READ_INDEX);
         }
 
         Params withDefect(DefectSeam.Defect d) {
-            return new Params(seed, nodes, clients, operations, d, faults, staleReads, leaderChurn, snapshots, membership);
+            return new Params(seed, nodes, clients, operations, d, faults, staleReads, leaderChurn, snapshots, membership, reads);
         }
 
         /** A known-bad server that answers GET from whatever node it reaches, without ReadIndex. */
         Params withStaleReads() {
-            return new Params(seed, nodes, clients, operations, defect, faults, true, leaderChurn, snapshots, membership);
+            return new Params(seed, nodes, clients, operations, defect, faults, true, leaderChurn, snapshots, membership, reads);
         }
 
         /**
@@ -79,17 +81,57 @@ final class Simulation {
          * from the others': the ground on which the paper's Figure 8 is built.
          */
         Params withLeaderChurn() {
-            return new Params(seed, 5, clients, operations, defect, faults, staleReads, true, snapshots, membership);
+            return new Params(seed, 5, clients, operations, defect, faults, staleReads, true, snapshots, membership, reads);
         }
 
         /** Snapshots, compaction and membership changes on, whatever the seed drew. */
         Params withSnapshotsAndMembership() {
-            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, true, true);
+            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, true, true, reads);
         }
 
         /** Neither snapshots nor membership changes: the cluster of fixed membership and whole logs. */
         Params withoutSnapshotsOrMembership() {
-            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, false, false);
+            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, false, false, reads);
+        }
+
+        /** How reads go: see {@link Reads}. */
+        Params withReads(Reads r) {
+            return new Params(seed, nodes, clients, operations, defect, faults, staleReads, leaderChurn, snapshots, membership, r);
+        }
+    }
+
+    /**
+     * How the cluster reads and how its clocks run. By default (and in every run {@link Params#of} makes) GETs go
+     * to the leader the client knows, confirmed by ReadIndex, and each node ticks every {@link #TICK} time units
+     * give or take one. Otherwise each node's clock is steady (tick k at its start + k times its period) at a
+     * rate of its own: its period, drawn from the seed, lies between {@link #TICK} and {@code 1 + clockDrift}
+     * times that (0.1: the slowest clock loses up to a tenth of a tick per tick on the fastest); leaders may read
+     * by lease, whose drift bound is {@code driftBoundTicks}; and GETs may go to any node, a follower asking the
+     * leader for a read index.
+     */
+    record Reads(boolean lease, double clockDrift, int driftBoundTicks, boolean fromAnyNode) {
+        static final Reads LEADER_READ_INDEX = new Reads(false, 0, 0, false);
+
+        Reads {
+            if (clockDrift < 0) throw new IllegalArgumentException("clockDrift must be >= 0, was " + clockDrift);
+        }
+
+        /** Whether each node's clock runs steadily at a rate of its own (else ticks jitter around the nominal one). */
+        boolean steadyClocks() {
+            return lease || clockDrift > 0;
+        }
+
+        /**
+         * The smallest drift bound that keeps leases safe when every tick period lies between {@link #TICK} and
+         * {@code 1 + clockDrift} times that: a leader that sent a round at time s reads from its lease at most until
+         * its (electionTicks - D)-th tick after, by s + 1 + (E - D) * slowest period (the 1 for rounding a tick to
+         * the time unit); a voter that heard the round (after s) votes for another no sooner than its E-th tick
+         * after, which is at least (E - 1) * fastest period - 1 after it heard. The first must come strictly before
+         * the second.
+         */
+        static int safeDriftBound(double clockDrift) {
+            double slowest = TICK * (1 + clockDrift), fastest = TICK;
+            return (int) Math.floor(ELECTION_TICKS - ((ELECTION_TICKS - 1) * fastest - 1) / slowest) + 1;
         }
     }
 
@@ -157,7 +199,7 @@ final class Simulation {
         this.maxEntriesPerMessage = leaderChurn ? pick(1, 1, 2, 8) : pick(1, 2, 8, 256);
         this.maxInflight = pick(1, 2, 16, 256);
         this.preVote = random.nextInt(4) != 0;
-        this.checkQuorum = random.nextInt(4) != 0;
+        this.checkQuorum = random.nextInt(4) != 0 || params.reads().lease(); // leases need it (the draw stays)
         this.maxDelay = pick(2, 10, 30);
         this.maxDiskLatency = pick(1, 4, maxDelay);
         this.dropRate = params.faults() ? random.nextDouble() * 0.1 : 0;
@@ -171,10 +213,15 @@ final class Simulation {
         this.clients = new SimClient[params.clients()];
         for (int c = 0; c < clients.length; c++) clients[c] = new SimClient(c + 1);
         log("seed %d: %d nodes, %d clients, %d ops, maxEntries %d, maxInflight %d, preVote %b, checkQuorum %b, "
-                        + "delay<=%d, disk<=%d, drop %.3f, dup %.3f, churn %b, snapshot every %d, membership %b, defect %s",
+                        + "delay<=%d, disk<=%d, drop %.3f, dup %.3f, churn %b, snapshot every %d, membership %b, defect %s, %s",
                 params.seed(), params.nodes(), params.clients(), params.operations(), maxEntriesPerMessage, maxInflight,
                 preVote, checkQuorum, maxDelay, maxDiskLatency, dropRate, duplicateRate, leaderChurn, snapshotEvery,
-                params.membership(), params.defect());
+                params.membership(), params.defect(), params.reads());
+        if (params.reads().steadyClocks()) {
+            StringBuilder periods = new StringBuilder();
+            for (int id = 1; id < nodes.size(); id++) periods.append(String.format(" %d:%.3f", id, nodes.get(id).tickPeriod));
+            log("tick periods%s", periods);
+        }
     }
 
     private int pick(int... choices) {
@@ -260,7 +307,7 @@ final class Simulation {
                     n.afterInput();
                     n.maybeSnapshot();
                 }
-                schedule(TICK - 1 + random.nextInt(3), Kind.TICK, e.target, 0, null);
+                schedule(n.nextTickIn(), Kind.TICK, e.target, 0, null);
             }
             case DELIVER -> {
                 Message m;
@@ -380,7 +427,9 @@ final class Simulation {
         if (healed) return;
         faultCount++;
         List<Integer> ids = activeIds();
-        switch (random.nextInt(9)) {
+        // Runs on steady clocks (leases, drift) have one more fault: the leader cut off, whose lease must run out in
+        // time. The others draw as they always did.
+        switch (random.nextInt(params.reads().steadyClocks() ? 10 : 9)) {
             case 0 -> { // partition into two random groups
                 cutLinks.clear();
                 Set<Integer> side = new HashSet<>();
@@ -433,6 +482,19 @@ final class Simulation {
                         log("FAULT crash leader %d with unforced writes", i);
                         s.crash();
                         schedule(20 + random.nextInt(400), Kind.RESTART, i, 0, null);
+                        break;
+                    }
+                }
+            }
+            case 9 -> { // isolate the leader: the others elect another while it may still read from its lease
+                for (int i : ids) {
+                    SimNode s = nodes.get(i);
+                    if (s.core != null && s.core.role() == Role.LEADER) {
+                        for (int o : ids) {
+                            cutLinks.add(link(i, o));
+                            cutLinks.add(link(o, i));
+                        }
+                        log("FAULT isolate leader %d", i);
                         break;
                     }
                 }
@@ -499,10 +561,25 @@ final class Simulation {
         long snapshotSendSeq;
         /** The highest commit index of this node, as leader, checked against the disks (this incarnation). */
         long durableChecked;
+        // A steady clock (Reads.steadyClocks): its period, when it ticked first, and how often since.
+        final double tickPeriod;
+        long firstTickAt = -1;
+        long ticksSinceFirst;
 
         SimNode(int id, Set<Integer> bootstrap) {
             this.id = id;
             this.bootstrap = Set.copyOf(bootstrap);
+            // Drawn only for such runs: the runs Params.of makes draw exactly what they always did.
+            this.tickPeriod = params.reads().steadyClocks()
+                    ? TICK * (1 + params.reads().clockDrift() * random.nextDouble()) : TICK;
+        }
+
+        /** How long until this node's next tick, once it has ticked now. */
+        long nextTickIn() {
+            if (!params.reads().steadyClocks()) return TICK - 1 + random.nextInt(3);
+            if (firstTickAt < 0) firstTickAt = now;
+            ticksSinceFirst++;
+            return Math.max(1, firstTickAt + (long) Math.floor(ticksSinceFirst * tickPeriod) - now);
         }
 
         void start() {
@@ -511,7 +588,9 @@ final class Simulation {
             RaftConfig config = DefectSeam.with(RaftConfig.builder(id, bootstrap, new SplittableRandom(random.nextLong()))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(2)
                     .maxEntriesPerMessage(maxEntriesPerMessage).maxBytesPerMessage(4096)
-                    .maxInflightMessages(maxInflight).preVote(preVote).checkQuorum(checkQuorum), params.defect()).build();
+                    .maxInflightMessages(maxInflight).preVote(preVote).checkQuorum(checkQuorum)
+                    .readPolicy(params.reads().lease() ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX)
+                    .clockDriftTicks(Math.max(1, params.reads().driftBoundTicks())), params.defect()).build();
             SimSnapshot snap = disk.snapshot();
             List<Entry> tail = disk.log();
             core = new RaftCore(config, disk.hardState(), snap == null ? null : snap.meta(), tail);
@@ -983,7 +1062,8 @@ final class Simulation {
         private void trySend() {
             Request r = new Request(id, ++attempt, current.seq, current.kind, current.key, current.value, current.expected);
             current = r;
-            sendToNode(target, r);
+            // A read may go anywhere: a follower asks the leader for a read index.
+            sendToNode(r.kind == OpKind.GET && params.reads().fromAnyNode() ? randomActive() : target, r);
             schedule(ATTEMPT_TIMEOUT, Kind.CLIENT_TIMEOUT, id, r.attempt, null);
         }
 

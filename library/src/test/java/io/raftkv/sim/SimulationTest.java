@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>{@code -Dsim.seeds=N} runs N seeds (default 2000); {@code -Dsim.seed=S} replays seed S alone,
  * and with {@code -Dsim.trace=true} prints its trace. A seed draws whether it takes snapshots and changes
  * its membership; {@code -Dsim.snapshotsAndMembership=true} (or {@code false}) forces both on (or off), and
- * {@code -Dsim.defect=NAME} and {@code -Dsim.churn=true} replay a seed of the defect tests below.
+ * {@code -Dsim.defect=NAME} and {@code -Dsim.churn=true} replay a seed of the defect tests below;
+ * {@code -Dsim.reads=within} one of the read test's seeds, with the reads and clocks it draws.
  */
 class SimulationTest {
 
@@ -87,7 +88,54 @@ class SimulationTest {
         if (Boolean.getBoolean("sim.churn")) p = p.withLeaderChurn();
         String defect = System.getProperty("sim.defect", "");
         if (!defect.isBlank()) p = p.withDefect(DefectSeam.Defect.valueOf(defect.trim()));
+        String reads = System.getProperty("sim.reads", "").trim();
+        if (reads.equals("within")) p = p.withReads(readsWithinTheBound(seed));
         return p;
+    }
+
+    /**
+     * The reads of a seed of {@link #readsByLeaseAndFromFollowersOnDriftingClocksStayLinearizable}: by lease in
+     * three seeds of four (else ReadIndex), from any node in three of four, on clocks the slowest of which loses 0
+     * to 30% of a tick per tick on the fastest, the lease's drift bound large enough for that drift.
+     */
+    static Simulation.Reads readsWithinTheBound(long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed ^ 0x4EAD5L);
+        double drift = r.nextInt(4) * 0.1;
+        return new Simulation.Reads(r.nextInt(4) != 0, drift, Simulation.Reads.safeDriftBound(drift), r.nextInt(4) != 0);
+    }
+
+    @Test
+    void theDriftBoundThatKeepsLeasesSafeGrowsWithTheDrift() {
+        assertEquals(2, Simulation.Reads.safeDriftBound(0), "a tick of rounding on either side");
+        assertEquals(3, Simulation.Reads.safeDriftBound(0.1));
+        assertEquals(4, Simulation.Reads.safeDriftBound(0.3));
+        assertEquals(8, Simulation.Reads.safeDriftBound(3));
+    }
+
+    /**
+     * Leases and reads served by followers, with faults, crashes, leadership transfers, snapshots and membership
+     * changes, on clocks of different speeds: every history linearizable, as long as the lease's drift bound
+     * covers how far the clocks drift apart. {@code -Dsim.readSeeds=N} runs N seeds (default 400).
+     */
+    @Test
+    void readsByLeaseAndFromFollowersOnDriftingClocksStayLinearizable() {
+        int seeds = Integer.getInteger("sim.readSeeds", 400);
+        long start = System.nanoTime();
+        List<Outcome> failures = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong ops = new AtomicLong();
+        LongStream.rangeClosed(1, seeds).parallel().forEach(seed -> {
+            Outcome o = runSeed(Simulation.Params.of(seed).withReads(readsWithinTheBound(seed)), null);
+            ops.addAndGet(o.ops());
+            if (o.failure() != null) failures.add(o);
+        });
+        System.out.printf("reads by lease and from followers, drifting clocks: %d seeds, %d operations in %.1f s%n", seeds,
+                ops.get(), (System.nanoTime() - start) / 1e9);
+        if (!failures.isEmpty()) {
+            failures.sort((a, b) -> Long.compare(a.seed(), b.seed()));
+            Outcome first = failures.get(0);
+            fail(failures.size() + " of " + seeds + " seeds failed; seed " + first.seed() + " (" + readsWithinTheBound(first.seed())
+                    + "): " + first.failure() + "\n" + replayHint(first.seed()) + " -Dsim.reads=within");
+        }
     }
 
     @Test
