@@ -6,6 +6,8 @@ import io.raftkv.lincheck.HistorySummary;
 import io.raftkv.lincheck.LinearizabilityChecker;
 import io.raftkv.lincheck.Operation;
 import io.raftkv.lincheck.RecordingClient;
+import io.raftkv.client.ReadFrom;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.raft.Role;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
@@ -37,13 +39,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Clients on virtual threads read and write a few keys while a nemesis partitions, isolates, kills,
  * restarts, heals and degrades the network of a real 5-node cluster; the recorded history must be
- * linearizable, and no acknowledged write may be lost.
+ * linearizable, and no acknowledged write may be lost. One mode reads by lease, the clients sending their
+ * reads to every node in turn, so that followers serve them.
  *
  * <p>{@code -Dnemesis.seed=N} replays the nemesis's schedule (which fault, on which nodes, after what
  * pause) and seeds the cluster; thread timing still differs from run to run. {@code -Dnemesis.seconds=S}
  * sets how long the nemesis runs (default 10).
  */
-@ParameterizedClass(name = "{0}, platform threads {1}")
+@ParameterizedClass(name = "{0}, platform threads {1}, reads by {2} from {3}")
 @MethodSource("modes")
 class NemesisTest {
     /** In memory and over TCP on loopback; over TCP the network's drop, delay, duplicate and reorder are not there. */
@@ -52,10 +55,18 @@ class NemesisTest {
     /** Over TCP on platform threads, each node's own thread serves its connections (a selector, no reader threads). */
     @Parameter(1)
     boolean platformThreads;
+    /** How the leader confirms reads. */
+    @Parameter(2)
+    ReadPolicy readPolicy;
+    /** Where the clients send their reads: with ANY, followers serve reads with the leader's read index. */
+    @Parameter(3)
+    ReadFrom readFrom;
 
     static Stream<Arguments> modes() {
-        return Stream.of(Arguments.of(ClusterTransport.IN_MEMORY, false), Arguments.of(ClusterTransport.TCP, false),
-                Arguments.of(ClusterTransport.TCP, true));
+        return Stream.of(Arguments.of(ClusterTransport.IN_MEMORY, false, ReadPolicy.READ_INDEX, ReadFrom.LEADER),
+                Arguments.of(ClusterTransport.TCP, false, ReadPolicy.READ_INDEX, ReadFrom.LEADER),
+                Arguments.of(ClusterTransport.TCP, true, ReadPolicy.READ_INDEX, ReadFrom.LEADER),
+                Arguments.of(ClusterTransport.IN_MEMORY, false, ReadPolicy.LEASE, ReadFrom.ANY));
     }
 
     private static final int NODES = 5;
@@ -76,11 +87,12 @@ class NemesisTest {
     void historiesUnderANemesisAreLinearizableAndLoseNoAcknowledgedWrite() throws Exception {
         long seed = seedProperty();
         Duration duration = Duration.ofMillis((long) (Double.parseDouble(System.getProperty("nemesis.seconds", "10")) * 1000));
-        System.out.println("NemesisTest (" + transport + (platformThreads ? ", platform threads" : "") + "): seed " + seed + ", nemesis for " + duration.toMillis() + " ms; replay with"
+        System.out.println("NemesisTest (" + transport + (platformThreads ? ", platform threads" : "") + ", reads by "
+                + readPolicy + " from " + readFrom + "): seed " + seed + ", nemesis for " + duration.toMillis() + " ms; replay with"
                 + " ./mvn21 test -Dtest=NemesisTest -Dnemesis.seed=" + seed);
 
         try (Cluster cluster = Cluster.builder().nodes(NODES).seed(seed).transport(transport).platformThreads(platformThreads)
-                .start()) {
+                .readPolicy(readPolicy).start()) {
             cluster.awaitLeader(WAIT);
             List<Operation> history = new ArrayList<>();
             Nemesis nemesis = new Nemesis(cluster, new SplittableRandom(seed), transport == ClusterTransport.IN_MEMORY);
@@ -88,7 +100,7 @@ class NemesisTest {
                 AtomicBoolean stop = new AtomicBoolean();
                 List<RecordingClient> workers = new ArrayList<>();
                 for (int c = 0; c < CLIENTS; c++) {
-                    workers.add(new RecordingClient(c, cluster.newClient(CLIENT_DEADLINE), KEYS, new SplittableRandom(seed + 1 + c),
+                    workers.add(new RecordingClient(c, cluster.newClient(CLIENT_DEADLINE).readFrom(readFrom), KEYS, new SplittableRandom(seed + 1 + c),
                             stop, PACING_MAX_NANOS));
                 }
                 List<Thread> threads = new ArrayList<>();
