@@ -1,12 +1,14 @@
 package io.raftkv.docs;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftkv.client.ReadFrom;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.junit.RaftCluster;
 import io.raftkv.kv.KvClient;
 import io.raftkv.micrometer.RaftkvMeters;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.node.SnapshotPolicy;
+import io.raftkv.raft.ReadPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,6 +73,15 @@ class DocsExamplesTest {
             cluster.restart(leader);
             NodeStatus s = cluster.status(2);
             int added = cluster.addNode();        // one server at a time, through the log
+        }
+    }
+
+    @Test
+    void readsByLeaseFromEveryNode() {
+        try (Cluster cluster = Cluster.builder().nodes(3).readPolicy(ReadPolicy.LEASE).start()) {
+            KvClient client = cluster.newClient().readFrom(ReadFrom.ANY); // reads go to every node in turn
+            client.put("k", "v");
+            assertEquals(Optional.of("v"), client.get("k"));             // linearizable, whichever node answers
         }
     }
 
