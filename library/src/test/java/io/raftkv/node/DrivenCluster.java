@@ -62,6 +62,7 @@ final class DrivenCluster {
     }
     long now = 1_000_000_000L;
     private final Set<Integer> firstVoters;
+    private final java.util.function.UnaryOperator<RaftConfig.Builder> tweak;
     private SnapshotPolicy policy = SnapshotPolicy.defaults();
 
     /** A state machine that adds up the first byte of each command; snapshots and restores its sum and count. */
@@ -121,7 +122,13 @@ final class DrivenCluster {
     }
 
     DrivenCluster(Set<Integer> voters) {
+        this(voters, b -> b);
+    }
+
+    /** The nodes' Raft settings, besides their timing, changed by {@code tweak}: for nodes added later too. */
+    DrivenCluster(Set<Integer> voters, java.util.function.UnaryOperator<RaftConfig.Builder> tweak) {
         this.firstVoters = Set.copyOf(voters);
+        this.tweak = tweak;
         for (int id : voters) add(id);
     }
 
@@ -147,8 +154,8 @@ final class DrivenCluster {
     }
 
     RaftNode add(int id) {
-        RaftConfig config = RaftConfig.builder(id, firstVoters, new SplittableRandom(31L * id))
-                .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();
+        RaftConfig config = tweak.apply(RaftConfig.builder(id, firstVoters, new SplittableRandom(31L * id))
+                .electionTicks(ELECTION_TICKS).heartbeatTicks(1)).build();
         MemoryStorage storage = new MemoryStorage();
         Counter machine = new Counter(snapshots);
         ArrayDeque<Runnable> writes = new ArrayDeque<>();

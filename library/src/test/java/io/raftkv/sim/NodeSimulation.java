@@ -24,6 +24,7 @@ import io.raftkv.raft.ConfigChange;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.raft.Role;
 import io.raftkv.storage.SimulatedDisk;
 import io.raftkv.transport.Transport;
@@ -83,7 +84,7 @@ final class NodeSimulation {
 
     record Params(long seed, int nodes, int clients, int operations, boolean preVote, boolean checkQuorum,
                   int maxSessions, long snapshotBytes, int chunkBytes, int trailingEntries, boolean membership,
-                  int libraryClients, DefectSeam.Defect defect) {
+                  int libraryClients, DefectSeam.Defect defect, boolean leaseReads) {
         static Params of(long seed) {
             SplittableRandom r = new SplittableRandom(seed);
             int nodes = r.nextBoolean() ? 3 : 5;
@@ -92,7 +93,7 @@ final class NodeSimulation {
             // A quarter of the runs keep fewer sessions than there are clients: sessions get evicted.
             int maxSessions = r.nextInt(4) == 0 ? clients - 1 : 64;
             Params p = new Params(seed, nodes, clients, 120, preVote, preVote || r.nextBoolean(), maxSessions,
-                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, 0, DefectSeam.Defect.NONE);
+                    300 + r.nextInt(3000), 64 + r.nextInt(512), r.nextInt(6), false, 0, DefectSeam.Defect.NONE, false);
             // Drawn last, so that what was drawn before stays as it was for each seed: half the runs change the
             // membership, and two thirds add one or two of the library's own clients to the simulated ones.
             if (r.nextBoolean()) p = p.withMembership();
@@ -102,19 +103,28 @@ final class NodeSimulation {
         /** The same run with a deliberate defect in the core, to show the checks catch it. */
         Params withDefect(DefectSeam.Defect d) {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
-                    trailingEntries, membership, libraryClients, d);
+                    trailingEntries, membership, libraryClients, d, leaseReads);
         }
 
         /** The same run with {@code n} of the library's own clients ({@code KvClient}) besides the simulated ones. */
         Params withLibraryClients(int n) {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
-                    trailingEntries, membership, n, defect);
+                    trailingEntries, membership, n, defect, leaseReads);
         }
 
         /** The same run with an operator changing the membership through the leader during the faults. */
         Params withMembership() {
             return new Params(seed, nodes, clients, operations, preVote, checkQuorum, maxSessions, snapshotBytes, chunkBytes,
-                    trailingEntries, true, libraryClients, defect);
+                    trailingEntries, true, libraryClients, defect, leaseReads);
+        }
+
+        /**
+         * The same run with the leaders reading by lease ({@code ReadPolicy.LEASE}, CheckQuorum on): a leader
+         * paused past its lease, whose clock ran on meanwhile, must find it gone when it resumes.
+         */
+        Params withLeaseReads() {
+            return new Params(seed, nodes, clients, operations, preVote, true, maxSessions, snapshotBytes, chunkBytes,
+                    trailingEntries, membership, libraryClients, defect, true);
         }
     }
 
@@ -608,7 +618,8 @@ final class NodeSimulation {
             // As Cluster starts a node: from the first configuration, whatever its id (the log says the rest).
             RaftConfig config = DefectSeam.with(RaftConfig.builder(id, firstVoters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(1)
-                    .preVote(params.preVote()).checkQuorum(params.checkQuorum()), params.defect()).build();
+                    .preVote(params.preVote()).checkQuorum(params.checkQuorum())
+                    .readPolicy(params.leaseReads() ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX), params.defect()).build();
             Transport transport = new Transport() {
                 final int myLife = life;
 

@@ -112,6 +112,34 @@ class NodeSimulationTest {
         }
     }
 
+    /**
+     * Leases on whole nodes: the leader is often paused (a long GC, a stopped VM) while clients keep asking it;
+     * the simulated clock runs on meanwhile, and a resumed leader must count those ticks before it reads from
+     * its lease. {@code -Dnodesim.leaseSeeds=N} runs N seeds (default 20).
+     */
+    @Test
+    void leaseReadsOnWholeNodesStayLinearizableThroughPausesOfTheLeader() {
+        int seeds = Integer.getInteger("nodesim.leaseSeeds", 20);
+        long start = System.nanoTime();
+        long ops = 0, pauses = 0;
+        for (long seed = 1; seed <= seeds; seed++) {
+            Path dir = tmp.resolve("lease-" + seed);
+            NodeSimulation.Result r;
+            try {
+                r = new NodeSimulation(NodeSimulation.Params.of(seed).withLeaseReads(), dir).run();
+            } catch (RuntimeException | AssertionError e) {
+                throw new AssertionError("lease seed " + seed + ": " + e, e);
+            }
+            CheckResult check = LinearizabilityChecker.check(r.history());
+            if (!check.ok()) fail("lease seed " + seed + ": " + check.explanation());
+            ops += r.history().size();
+            pauses += r.pauses();
+            delete(dir);
+        }
+        System.out.printf("NodeSimulationTest, lease reads: %d seeds in %.1f s: %d client operations, %d pauses%n", seeds,
+                (System.nanoTime() - start) / 1e9, ops, pauses);
+    }
+
     /** The first of {@code seeds} seeds from 1 whose run breaks a check with {@code defect} on, or fails the test. */
     private String firstCaught(DefectSeam.Defect defect, int seeds) {
         for (long seed = 1; seed <= seeds; seed++) {
