@@ -113,6 +113,23 @@ class KvClientTest {
     }
 
     @Test
+    void readsFromAnyNodeGoToEveryNodeInTurnWhileWritesStayWithTheLeader() {
+        FakeCluster cluster = new FakeCluster(List.of(1, 2, 3), (node, r) -> r.kind() == KvRequest.Kind.GET
+                ? new KvResponse.Ok("v" + node) : node == 2 ? leaderAnswer(r) : new KvResponse.NotLeader(2));
+        java.util.Set<String> seen = new java.util.TreeSet<>();
+        try (KvClient client = patientClient(cluster).readFrom(io.raftkv.client.ReadFrom.ANY)) {
+            client.put("k", "v");
+            for (int i = 0; i < 6; i++) seen.add(client.get("k").orElseThrow());
+            client.put("k", "w");
+        }
+        assertEquals(java.util.Set.of("v1", "v2", "v3"), seen, "every node answered some");
+        List<Sent> sent = cluster.sent();
+        assertEquals(new Sent(2, sent.get(sent.size() - 1).request()), sent.get(sent.size() - 1),
+                "a read's answer said nothing of who leads: the write went straight to the leader");
+        assertEquals(KvRequest.Kind.GET, sent.get(sent.size() - 2).kind());
+    }
+
+    @Test
     void withoutAHintItTriesTheNextNode() {
         FakeCluster cluster = new FakeCluster(List.of(1, 2, 3),
                 (node, r) -> node == 3 ? leaderAnswer(r) : new KvResponse.NotLeader(0));
