@@ -40,6 +40,11 @@ import java.util.concurrent.locks.LockSupport;
  * {@code OUT_DIR/LABEL.hlog}; {@code ClosedLoopBench plot OUT_DIR TITLE} draws every .hlog there (all the
  * windows of a file together) as one percentile plot, {@code plot.svg}.
  *
+ * <p>{@code -Dbench.op=get} times linearizable reads instead of puts (every key is written once first): raftkv's
+ * read policy by {@code -Dbench.readPolicy=READ_INDEX|LEASE} (in one JVM; node processes take
+ * {@code -Dbench.nodeArgs="--reads lease"}) and where its clients read by {@code -Dbench.readFrom=LEADER|ANY};
+ * MicroRaft's query policy by {@code -Dbench.query=LINEARIZABLE|LEADER_LEASE}.
+ *
  * <p>To find what stalls a commit: {@code -Dbench.stalls=MICROS} lists every commit slower than that, with
  * the wall-clock time it ended (to set beside a JFR recording's GC pauses and safepoints), and runs a
  * hiccup meter: a platform thread that parks for 1 ms at a time and records how late it wakes, which

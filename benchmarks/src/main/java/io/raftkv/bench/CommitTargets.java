@@ -2,7 +2,9 @@ package io.raftkv.bench;
 
 import io.raftkv.bench.jraft.JraftTarget;
 import io.raftkv.bench.microraft.MicroRaftTarget;
+import io.raftkv.client.ReadFrom;
 import io.raftkv.cluster.Cluster;
+import io.raftkv.raft.ReadPolicy;
 import io.raftkv.cluster.ClusterTransport;
 
 /** Opens the {@link CommitTarget} a benchmark's {@code system} parameter names, so every benchmark builds them alike. */
@@ -24,7 +26,8 @@ final class CommitTargets {
      */
     static CommitTarget open(String system, int nodes, int spins) {
         return switch (system) {
-            case "raftkv" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins));
+            case "raftkv" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
+                    .readPolicy(readPolicy()), readFrom());
             // The same nodes over TCP on loopback in this JVM: what the sockets, frames and extra threads cost.
             case "raftkv-tcp" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
                     .transport(ClusterTransport.TCP));
@@ -49,6 +52,19 @@ final class CommitTargets {
             default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, "
                     + "raftkv-tcp-platform, raftkv-procs, raftkv-procs-platform, microraft or jraft");
         };
+    }
+
+    /**
+     * The read policy of a raftkv cluster a read benchmark opens: {@code -Dbench.readPolicy=READ_INDEX} (the
+     * default) or {@code LEASE}.
+     */
+    static ReadPolicy readPolicy() {
+        return ReadPolicy.valueOf(System.getProperty("bench.readPolicy", "READ_INDEX"));
+    }
+
+    /** Where a raftkv reader sends its reads: {@code -Dbench.readFrom=LEADER} (the default) or {@code ANY}. */
+    static ReadFrom readFrom() {
+        return ReadFrom.valueOf(System.getProperty("bench.readFrom", "LEADER"));
     }
 
     private static void requireNoSpins(String peer, int spins) {

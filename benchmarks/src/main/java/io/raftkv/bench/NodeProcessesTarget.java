@@ -83,11 +83,14 @@ final class NodeProcessesTarget implements CommitTarget {
         }
     }
 
-    /** A reader, once the cluster has taken a first write (see {@link #newWriter}). */
+    /**
+     * A reader, once the cluster has taken a first write (see {@link #newWriter}), reading from where
+     * {@code -Dbench.readFrom} says; the nodes' read policy is theirs ({@code -Dbench.nodeArgs="--reads lease"}).
+     */
     @Override
     public Reader newReader() {
         newWriter();
-        return target.newReader();
+        return target.newReader(CommitTargets.readFrom());
     }
 
     /** Closes the connections, stops the processes (SIGTERM, then SIGKILL after 10 s) and deletes their data. */

@@ -1,5 +1,6 @@
 package io.raftkv.bench;
 
+import io.raftkv.client.ReadFrom;
 import io.raftkv.cluster.Cluster;
 import io.raftkv.kv.KvClient;
 
@@ -13,9 +14,16 @@ public final class RaftkvTarget implements CommitTarget {
     private final Cluster cluster;
     private final boolean ownsCluster;
     private final Queue<KvClient> clients = new ConcurrentLinkedQueue<>();
+    private final ReadFrom readFrom;
 
     /** Starts {@code builder}'s cluster and waits for its leader; {@link #close} closes the cluster. */
     public RaftkvTarget(Cluster.Builder builder) {
+        this(builder, ReadFrom.LEADER);
+    }
+
+    /** As {@link #RaftkvTarget(Cluster.Builder)}, its readers reading from {@code readFrom}. */
+    public RaftkvTarget(Cluster.Builder builder, ReadFrom readFrom) {
+        this.readFrom = Objects.requireNonNull(readFrom, "readFrom");
         this.cluster = builder.start();
         this.ownsCluster = true;
         try {
@@ -27,6 +35,7 @@ public final class RaftkvTarget implements CommitTarget {
     }
 
     private RaftkvTarget(Cluster cluster) {
+        this.readFrom = ReadFrom.LEADER;
         this.cluster = cluster;
         this.ownsCluster = false;
     }
@@ -57,7 +66,7 @@ public final class RaftkvTarget implements CommitTarget {
 
     @Override
     public Reader newReader() {
-        KvClient client = cluster.newClient();
+        KvClient client = cluster.newClient().readFrom(readFrom);
         clients.add(client);
         return key -> client.get(key).orElse(null);
     }

@@ -1,5 +1,6 @@
 package io.raftkv.bench;
 
+import io.raftkv.client.ReadFrom;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.net.TcpKvConnector;
@@ -61,7 +62,12 @@ public final class SocketClusterTarget implements CommitTarget {
 
     @Override
     public Reader newReader() {
-        KvClient client = new KvClient(connector, KvLimits.DEFAULT, DEADLINE, ATTEMPT);
+        return newReader(ReadFrom.LEADER);
+    }
+
+    /** A reader that sends its reads to the leader, or to every node in turn. */
+    public Reader newReader(ReadFrom readFrom) {
+        KvClient client = new KvClient(connector, KvLimits.DEFAULT, DEADLINE, ATTEMPT).readFrom(readFrom);
         clients.add(client);
         return key -> client.get(key).orElse(null);
     }
