@@ -219,12 +219,13 @@ public final class ClosedLoopBench {
             for (Thread t : threads) t.join(10_000);
 
             String summary = String.format(Locale.ROOT,
-                    "%s %d nodes %d clients %d B: %,.0f commits/s (per second %,d..%,d) | p50 %.1f p90 %.1f p99 %.1f "
+                    "%s %d nodes %d clients %d B: %,.0f %s/s (per second %,d..%,d) | p50 %.1f p90 %.1f p99 %.1f "
                             + "p99.9 %.1f p99.99 %.1f worst %.1f us | CPU %.2f cores | GC %d ms in %d collections | "
                             + "live after GC %.1f..%.1f MB | errors %d | new terms %s | memory %.1f ns/load alone, "
                             + "%.1f (%.1f..%.1f) per second, r(commits, memory) %+.2f | core %.3f..%.3f ns/step | carrier parks %,.0f/s "
                             + "(%,.0f..%,.0f), r(commits, parks) %+.2f | %s, JDK %s",
-                    reads ? system + " get" : system, nodes, clients, valueBytes, window.getTotalCount() / elapsed, minPerSecond, maxPerSecond,
+                    reads ? system + " get" : system, nodes, clients, valueBytes, window.getTotalCount() / elapsed,
+                    reads ? "reads" : "commits", minPerSecond, maxPerSecond,
                     window.getValueAtPercentile(50) / 1e3, window.getValueAtPercentile(90) / 1e3,
                     window.getValueAtPercentile(99) / 1e3, window.getValueAtPercentile(99.9) / 1e3,
                     window.getValueAtPercentile(99.99) / 1e3, window.getMaxValue() / 1e3,
