@@ -27,7 +27,27 @@ public final class LogFormat {
     /** Date, time to the millisecond, level, logger name, message, then the stack trace if there is one. */
     public static final String ONE_LINE = "%1$tF %1$tT.%1$tL %4$s %3$s: %5$s%6$s%n";
 
+    private static final String MANAGER = "java.util.logging.manager";
+    private static final String EXIT_AWARE_MANAGER = "io.raftkv.cli.ExitAwareLogManager";
+
     private LogFormat() {}
+
+    /**
+     * Makes {@link ExitAwareLogManager} the JVM's log manager, so that what a node logs while it stops is not
+     * lost to the JDK's reset at exit; unless the user chose a manager, or the system class loader cannot see
+     * it (as under a build tool's class loader, where java.util.logging would complain and fall back). Call it
+     * before anything logs. Named here, not in that class: touching it would initialize
+     * {@code java.util.logging.LogManager}, its superclass, which reads the property once, as it initializes.
+     */
+    static void holdLogsAtExit() {
+        if (System.getProperty(MANAGER) != null) return;
+        try {
+            Class.forName(EXIT_AWARE_MANAGER, false, ClassLoader.getSystemClassLoader());
+        } catch (ClassNotFoundException e) {
+            return;
+        }
+        System.setProperty(MANAGER, EXIT_AWARE_MANAGER);
+    }
 
     /** The time {@code t} as {@link #ONE_LINE} shows it, such as {@code 2025-06-03 14:07:12.431}. */
     static String time(TemporalAccessor t) {

@@ -189,15 +189,20 @@ public final class NodeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         Thread hook = new Thread(() -> {
-            stopping.set(true);
-            // A graceful stop: a leader hands leadership over first; then the transport, client connections and
-            // store are closed in order.
-            int to = node.stopGracefully();
-            if (to != 0) say(out, "node " + id + " handed leadership to node " + to);
-            if (pid != null) pid.release();
-            say(out, "node " + id + " stopped");
-            stopped.countDown();
+            try {
+                stopping.set(true);
+                // A graceful stop: a leader hands leadership over first; then the transport, client connections
+                // and store are closed in order.
+                int to = node.stopGracefully();
+                if (to != 0) say(out, "node " + id + " handed leadership to node " + to);
+                if (pid != null) pid.release();
+                say(out, "node " + id + " stopped");
+                stopped.countDown();
+            } finally {
+                ExitAwareLogManager.done(); // what the node logged while stopping has gone out
+            }
         }, "raftkv-node-shutdown");
+        ExitAwareLogManager.holdAtExit();
         Runtime.getRuntime().addShutdownHook(hook);
 
         NodeStatus shown = null;

@@ -21,6 +21,7 @@ public final class RaftkvCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     public static void main(String[] args) {
+        LogFormat.holdLogsAtExit(); // before any logger exists: what a node logs as it stops is not lost
         LogFormat.useOneLine(); // before any logger exists: node logs get a time on every line
         // A thread that dies on an exception is a log record with its time, not the JVM's bare stack trace.
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> System.getLogger(RaftkvCommand.class.getName())

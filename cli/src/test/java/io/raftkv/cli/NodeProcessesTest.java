@@ -238,6 +238,11 @@ class NodeProcessesTest {
             await(() -> output.stream().anyMatch(l -> l.matches("\\[" + leader + "] " + NodeCommandTest.TIME
                             + " node " + leader + " handed leadership to node " + next)) ? true : null,
                     "node " + leader + " to say it handed over; output " + output);
+            // The library's own record of it, logged while the JVM shuts down, is not lost to the JDK's reset.
+            await(() -> output.stream().anyMatch(l -> l.matches("\\[" + leader + "] " + NodeCommandTest.TIME
+                            + " INFO io.raftkv.node.RaftNode: node " + leader + " handed leadership to node " + next
+                            + " in \\d+ ms, and stops")) ? true : null,
+                    "node " + leader + "'s log to record the hand-over; output " + output);
             startNode(leader, "--election-ticks", "600");
             awaitCaughtUp(connector, leader, next);
             writer.awaitMore(20);
