@@ -202,8 +202,8 @@ public final class NodeCommand implements Callable<Integer> {
                 ExitAwareLogManager.done(); // what the node logged while stopping has gone out
             }
         }, "raftkv-node-shutdown");
-        ExitAwareLogManager.holdAtExit();
         Runtime.getRuntime().addShutdownHook(hook);
+        ExitAwareLogManager.holdAtExit(); // after the hook is in: a SIGTERM before it would leave no one to say done
 
         NodeStatus shown = null;
         long installedShown = 0;

@@ -238,6 +238,11 @@ public final class RaftCore {
             }
             boolean preVoteTraffic = (m instanceof VoteRequest vr && vr.preVote())
                     || (m instanceof VoteResponse vresp && vresp.preVote() && vresp.granted());
+            if (!preVoteTraffic && config.readPolicy == ReadPolicy.LEASE && leader != NONE && inLease() && !fromLeader(m)) {
+                // A higher term that names no leader (a late answer, a refusal) must not release this voter
+                // from its promise to the leader it heard from: that leader's lease counts on it (see readIndex).
+                quietTicks = Math.max(quietTicks, config.electionTicks - electionElapsed);
+            }
             // A leader's message names its sender as leader in the handler it goes on to below.
             if (!preVoteTraffic) becomeFollower(m.term(), NONE);
         } else if (m.term() < term) {
@@ -318,6 +323,9 @@ public final class RaftCore {
      *   <li>a voter that crashed forgot its promise: restarted from a term above 0 it waits electionTicks
      *       before it votes for another or campaigns, and it acknowledges a heartbeat only once its term is
      *       durable (else it might restart at term 0, with nothing to remember);</li>
+     *   <li>a voter in a leader's lease that meets a higher term in a message no leader sent (a late answer,
+     *       a refusal) takes the term but keeps its promise: it votes for no one new until the rest of its
+     *       election timeout has passed;</li>
      *   <li>reads that waited for the first commit of the term are confirmed by a heartbeat round: a runtime
      *       may reach that commit after a long write, with its clock behind;</li>
      *   <li>a leader that steps down drops its unconfirmed reads, as with ReadIndex.</li>
@@ -658,10 +666,14 @@ public final class RaftCore {
     }
 
     private void handleVoteRequest(VoteRequest m) {
-        boolean canVote = votedFor == m.from()
+        // Under LEASE a voter keeping a promise (restarted, or taken into a term no leader named) elects no one
+        // new in the term it took: a leader whose lease it acknowledged may still be reading from it.
+        boolean promised = config.readPolicy == ReadPolicy.LEASE && quietTicks > 0 && !m.preVote() && !m.transfer()
+                && votedFor != m.from();
+        boolean canVote = !promised && (votedFor == m.from()
                 || (votedFor == NONE && leader == NONE)
                 || (m.preVote() && m.term() > term)
-                || (config.defect == RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM && !m.preVote() && leader == NONE);
+                || (config.defect == RaftConfig.Defect.GRANT_TWO_VOTES_PER_TERM && !m.preVote() && leader == NONE));
         boolean upToDate = log.isUpToDate(m.lastLogIndex(), m.lastLogTerm())
                 || config.defect == RaftConfig.Defect.VOTE_FOR_STALE_LOGS;
         if (canVote && upToDate) {
@@ -1052,6 +1064,11 @@ public final class RaftCore {
     }
 
     /** Whether this node refuses to help elect another leader: it heard from one within the election timeout. */
+    /** Whether {@code m} can come only from the leader of its term, which a majority has elected. */
+    private static boolean fromLeader(Message m) {
+        return m instanceof AppendRequest || m instanceof Heartbeat || m instanceof InstallSnapshot || m instanceof TimeoutNow;
+    }
+
     private boolean inLease() {
         return config.checkQuorum && ((leader != NONE && electionElapsed < config.electionTicks) || quietTicks > 0);
     }

@@ -236,4 +236,37 @@ class RaftLeaseReadTest {
         // ReadIndex does without both.
         RaftConfig.builder(1, Set.of(1, 2, 3), new SplittableRandom(1)).checkQuorum(false).build();
     }
+
+    /**
+     * A voter in leader 1's lease meets a higher term in a message no leader sent (node 3's late refusal of a
+     * read-index request it was sent when it led): it takes the term, but elects no one new, in that term or a
+     * later one, until its election timeout since leader 1's heartbeat has passed, so the lease stays sound.
+     */
+    @Test
+    void aHigherTermNoLeaderSentDoesNotReleaseAVoterFromItsPromise() {
+        TestNetwork net = stableCluster(3, LEASE_READS);
+        net.heartbeatFrom(1); // nodes 2 and 3 acknowledge a round: node 1 holds its lease
+        long t = net.core(1).term();
+        net.isolate(1);
+
+        RaftCore voter = net.core(2);
+        voter.step(new Message.ReadIndexResponse(3, 2, t + 1, 99, 0));
+        assertEquals(t + 1, voter.term(), "the higher term is taken");
+        long last = net.core(3).log().lastIndex(), lastTerm = net.core(3).log().lastTerm();
+        voter.step(new VoteRequest(3, 2, t + 1, last, lastTerm, false, false));
+        voter.step(new VoteRequest(3, 2, t + 2, last, lastTerm, false, false));
+        Ready r = voter.ready();
+        assertFalse(granted(r), "no vote for node 3 within the election timeout of node 1's heartbeat");
+        voter.advance(r);
+
+        // Once that timeout has passed, the promise is kept and node 3 may be elected.
+        for (int i = 0; i < ELECTION_TICKS; i++) voter.tick();
+        voter.step(new VoteRequest(3, 2, voter.term() + 1, last, lastTerm, false, false));
+        assertTrue(granted(voter.ready()), "after the timeout node 2 votes again");
+    }
+
+    private static boolean granted(Ready r) {
+        return r.messages().stream().anyMatch(m -> m instanceof VoteResponse v && v.granted() && !v.preVote())
+                || r.messagesAfterPersist().stream().anyMatch(m -> m instanceof VoteResponse v && v.granted() && !v.preVote());
+    }
 }
