@@ -53,12 +53,13 @@ public final class SocketNode implements AutoCloseable {
     /**
      * How a node runs: the cluster id its handshakes carry, its clock, whether it syncs the disk, whether
      * its threads (node loop, ticker, socket readers and writers) are platform threads rather than virtual
-     * ones, and when it snapshots.
+     * ones, when it snapshots, and who may make admin requests.
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
                           KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters,
-                          ReadPolicy readPolicy, int clockDriftTicks) {
+                          ReadPolicy readPolicy, int clockDriftTicks, AdminAccess adminAccess) {
         public Options {
+            Objects.requireNonNull(adminAccess, "adminAccess");
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(readPolicy, "readPolicy");
             Objects.requireNonNull(tickInterval, "tickInterval");
@@ -70,31 +71,32 @@ public final class SocketNode implements AutoCloseable {
         /**
          * Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on,
          * platform threads (the node's thread serving its connections itself), {@link SnapshotPolicy#defaults()},
-         * reads by ReadIndex.
+         * reads by ReadIndex, admin requests from the node's own host only.
          */
         public static Options defaults() {
             return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, true, SnapshotPolicy.defaults(),
-                    Set.of(), ReadPolicy.READ_INDEX, RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS);
+                    Set.of(), ReadPolicy.READ_INDEX, RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS,
+                    AdminAccess.loopbackOnly());
         }
 
         public Options withClusterId(String id) {
             return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks);
+                    readPolicy, clockDriftTicks, adminAccess);
         }
 
         public Options withSync(boolean s) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks);
+                    readPolicy, clockDriftTicks, adminAccess);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
             return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks);
+                    readPolicy, clockDriftTicks, adminAccess);
         }
 
         public Options withPlatformThreads(boolean platform) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks);
+                    readPolicy, clockDriftTicks, adminAccess);
         }
 
         /**
@@ -105,7 +107,7 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withInitialVoters(Set<Integer> voters) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    voters, readPolicy, clockDriftTicks);
+                    voters, readPolicy, clockDriftTicks, adminAccess);
         }
 
         /**
@@ -115,12 +117,21 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withReadPolicy(ReadPolicy policy, int clockDriftTicks) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    initialVoters, policy, clockDriftTicks);
+                    initialVoters, policy, clockDriftTicks, adminAccess);
         }
 
         public Options withSnapshots(SnapshotPolicy policy) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy, initialVoters,
-                    readPolicy, clockDriftTicks);
+                    readPolicy, clockDriftTicks, adminAccess);
+        }
+
+        /**
+         * Who may change the membership and move leadership ({@link AdminAccess}): by default clients on the
+         * node's own host only; give every node of a cluster the same.
+         */
+        public Options withAdminAccess(AdminAccess access) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
+                    initialVoters, readPolicy, clockDriftTicks, access);
         }
 
         ThreadFactory threadFactory() {
@@ -195,6 +206,7 @@ public final class SocketNode implements AutoCloseable {
                     .snapshotPolicy(options.snapshots()).build();
             server.attach(new KvService(node, options.limits()), node::status);
             server.attachMembership(node, peers.keySet());
+            server.adminAccess(options.adminAccess());
             node.start();
             return new SocketNode(id, storage, node, Map.copyOf(peers),
                     options.tickInterval().multipliedBy((long) options.electionTicks() * HAND_OVER_ELECTION_TIMEOUTS));

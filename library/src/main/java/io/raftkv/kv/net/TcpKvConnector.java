@@ -66,6 +66,8 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
     private final Map<Integer, Channel> channels = new TreeMap<>();
     private final AtomicLong correlations = new AtomicLong();
     private volatile boolean closed;
+    /** What admin requests present: the cluster's admin token, or null for none. */
+    private volatile String adminToken;
 
     /** A connector to the nodes at {@code addresses} (node id to its address) of cluster {@code clusterId}. */
     public TcpKvConnector(Map<Integer, InetSocketAddress> addresses, String clusterId) {
@@ -82,6 +84,17 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
         for (int id : ids) channels.put(id, new Channel(id, this.addresses.get(id)));
+    }
+
+    /**
+     * Has every admin request ({@link #membership}) present {@code token}, the cluster's admin token (see
+     * {@link AdminAccess}); null presents none.
+     *
+     * @return this connector
+     */
+    public TcpKvConnector adminToken(String token) {
+        this.adminToken = token;
+        return this;
     }
 
     @Override
@@ -137,7 +150,8 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
      *
      * @throws OutcomeUnknownException if no leader confirmed it within {@code timeout} (a change may still
      *                                 happen: read the members before trying again)
-     * @throws KvException             if the leader refused it (not a member, the last voter, ...)
+     * @throws KvException             if the leader refused it (not a member, the last voter, ...), or a node did:
+     *                                 it needs the admin token ({@link #adminToken}) and got none or another
      */
     public String membership(MembershipOp op, int node, Duration timeout) {
         Objects.requireNonNull(op, "op");
@@ -147,7 +161,7 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         while (System.nanoTime() - deadline < 0) {
             Channel c = channels.get(next);
             CompletableFuture<Object> answer = new CompletableFuture<>();
-            c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, node), answer::complete);
+            c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, node, adminToken), answer::complete);
             Object a;
             try {
                 a = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);

@@ -140,7 +140,7 @@ class TcpKvConnectorTest {
     }
 
     /**
-     * A client of the first protocol version (before DELETE and CAS) is refused at the handshake, and told
+     * A client of an earlier protocol version (before DELETE and CAS, before the admin token) is refused at the handshake, and told
      * both versions and which side to upgrade; so is one newer than the node. Raw sockets, since every client
      * of this build speaks the current version.
      */
@@ -148,10 +148,13 @@ class TcpKvConnectorTest {
     void aClientOfAnotherProtocolVersionIsRefusedAtTheHandshakeNamingBothVersions() throws Exception {
         int leader = cluster.awaitLeader(WAIT);
         String older = handshakeAnswer(leader, 1);
-        assertEquals("it speaks client protocol version 1, and this node speaks only version 2: the client is older than"
-                + " the node; upgrade the client (version 2 added DELETE and CAS)", older);
-        String newer = handshakeAnswer(leader, 3);
-        assertTrue(newer.startsWith("it speaks client protocol version 3, and this node speaks only version 2: the client"
+        assertEquals("it speaks client protocol version 1, and this node speaks only version 3: the client is older than"
+                + " the node; upgrade the client (version 3 added the admin token to admin requests, version 2 DELETE and"
+                + " CAS)", older);
+        assertTrue(handshakeAnswer(leader, 2).startsWith("it speaks client protocol version 2, and this node speaks only"
+                + " version 3: the client is older than the node; upgrade the client"));
+        String newer = handshakeAnswer(leader, 4);
+        assertTrue(newer.startsWith("it speaks client protocol version 4, and this node speaks only version 3: the client"
                 + " is newer than the node; upgrade the node"), newer);
         assertEquals(null, handshakeAnswer(leader, ClientFrames.PROTOCOL_VERSION), "the current version is accepted");
         KvClient client = cluster.newClient();

@@ -30,22 +30,27 @@ import java.nio.charset.StandardCharsets;
  * 66 status request   corr int64
  * 67 status response  corr int64 | id int32 | alive uint8 | role uint8 (Role ordinal) | term int64 | leader int32
  *                     | lastIndex int64 | commitIndex int64 | appliedIndex int64
- * 68 admin request    corr int64 | op uint8 (0 MEMBERS, 1 ADD_VOTER, 2 REMOVE, 3 TRANSFER) | node int32 (&gt;= 0);
- *                     answered by a response (65): OK with the configuration as a string, or NOT_LEADER, ...
+ * 68 admin request    corr int64 | op uint8 (0 MEMBERS, 1 ADD_VOTER, 2 REMOVE, 3 TRANSFER) | node int32 (&gt;= 0)
+ *                     | admin token string (none: -1); answered by a response (65): OK with the configuration as a
+ *                     string, or NOT_LEADER, ..., or REFUSED when the node does not take admin requests from this client
  * string              length int32 (-1 for none) | UTF-8 bytes
  * </pre>
  * Decoding checks every length against the bytes present before allocating, refuses malformed UTF-8 and
  * unknown codes, and reports every fault as a {@link FrameException}.
  *
  * <p>{@link #PROTOCOL_VERSION} is what a client's handshake names; a node serves only its own version and
- * refuses any other at the handshake, with a reason that names both. Version 2 added DELETE and CAS (and a
- * CAS's expected value); version 1 had the rest, laid out the same.
+ * refuses any other at the handshake, with a reason that names both. Version 3 added the admin token to the
+ * admin request; version 2 added DELETE and CAS (and a CAS's expected value); version 1 had the rest, laid out
+ * the same.
  */
 public final class ClientFrames {
     /** "RKC1": what a client connection sends first, in place of the peer handshake's magic. */
     public static final int MAGIC = 0x524B4331;
-    /** The version of the client protocol these frames are: 2 (version 1 had no DELETE and no CAS). */
-    public static final int PROTOCOL_VERSION = 2;
+    /**
+     * The version of the client protocol these frames are: 3 (version 2 had no admin token, version 1 no DELETE
+     * and no CAS).
+     */
+    public static final int PROTOCOL_VERSION = 3;
     /** The handshake's answer byte for an accepted client (then its node id follows). */
     public static final int ACCEPTED = io.raftkv.transport.tcp.HandshakeAnswer.ACCEPTED;
 
@@ -74,7 +79,20 @@ public final class ClientFrames {
 
     public record StatusResponse(long correlation, NodeStatus status) implements ClientFrame {}
 
-    public record AdminRequest(long correlation, MembershipOp op, int node) implements ClientFrame {}
+    /** An admin request; {@code token} is the admin token the client presents, or null for none. */
+    public record AdminRequest(long correlation, MembershipOp op, int node, String token) implements ClientFrame {
+        /** One that presents no admin token. */
+        public AdminRequest(long correlation, MembershipOp op, int node) {
+            this(correlation, op, node, null);
+        }
+
+        /** Leaves the token out: it is a secret, and records end up in logs. */
+        @Override
+        public String toString() {
+            return "AdminRequest[correlation=" + correlation + ", op=" + op + ", node=" + node
+                    + (token == null ? ", no token]" : ", a token]");
+        }
+    }
 
     private ClientFrames() {}
 
@@ -115,7 +133,7 @@ public final class ClientFrames {
             };
             case StatusRequest s -> 0;
             case StatusResponse s -> 4 + 1 + 1 + 8 + 4 + 8 + 8 + 8;
-            case AdminRequest a -> 1 + 4;
+            case AdminRequest a -> 1 + 4 + size(strings[0] = utf8(a.token()));
         };
         long size = (long) FrameEnvelope.OVERHEAD + body;
         if (size > maxFrameBytes) {
@@ -151,7 +169,7 @@ public final class ClientFrames {
                 }
             }
             case StatusRequest s -> { }
-            case AdminRequest a -> b.put((byte) a.op().ordinal()).putInt(a.node());
+            case AdminRequest a -> putString(b.put((byte) a.op().ordinal()).putInt(a.node()), strings[0]);
             case StatusResponse s -> {
                 NodeStatus n = s.status();
                 b.putInt(n.id()).put((byte) (n.alive() ? 1 : 0)).put((byte) n.role().ordinal()).putLong(n.term())
@@ -255,7 +273,7 @@ public final class ClientFrames {
                 if (op >= OPS.length) throw new FrameException(at, "admin op " + op + "; the ops are 0 to " + (OPS.length - 1));
                 int node = b.getInt();
                 if (node < 0) throw new FrameException(at + 1, "node id " + node + " is negative");
-                yield new AdminRequest(corr, OPS[op], node);
+                yield new AdminRequest(corr, OPS[op], node, getString(b, "admin token"));
             }
             default -> {
                 need(b, 42, name);

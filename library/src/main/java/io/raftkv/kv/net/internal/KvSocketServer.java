@@ -1,6 +1,7 @@
 package io.raftkv.kv.net.internal;
 
 import io.raftkv.kv.KvResponse;
+import io.raftkv.kv.net.AdminAccess;
 import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.kv.KvService;
 import io.raftkv.node.NodeStatus;
@@ -22,6 +23,7 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -83,6 +85,7 @@ public final class KvSocketServer implements InboundProtocol {
     private volatile Supplier<NodeStatus> status;
     private volatile RaftNode membership;
     private volatile Set<Integer> knownNodes = Set.of();
+    private volatile AdminAccess adminAccess = AdminAccess.loopbackOnly();
     /** The transport whose node's thread serves the connections, if it polls; else each has threads of its own. */
     private volatile TcpTransport servedBy;
 
@@ -122,6 +125,14 @@ public final class KvSocketServer implements InboundProtocol {
     public void attachMembership(RaftNode node, Set<Integer> knownNodes) {
         this.knownNodes = Set.copyOf(knownNodes);
         this.membership = Objects.requireNonNull(node, "node");
+    }
+
+    /**
+     * Who may make admin requests (every membership request but the list of members); until this is called,
+     * clients on the node's own host only ({@link AdminAccess#loopbackOnly()}).
+     */
+    public void adminAccess(AdminAccess access) {
+        this.adminAccess = Objects.requireNonNull(access, "access");
     }
 
     /**
@@ -209,7 +220,7 @@ public final class KvSocketServer implements InboundProtocol {
                 } catch (InterruptedException e) { // the transport is closing: it interrupts its threads
                     return false;
                 }
-                if (!dispatch(frame, answers, remote, false)) return false;
+                if (!dispatch(frame, answers, remote, socket.getInetAddress(), false)) return false;
             }
         } finally {
             answers.stop();
@@ -224,14 +235,24 @@ public final class KvSocketServer implements InboundProtocol {
     /**
      * Hands one request to the service (or answers it), its answer to go to {@code answers}; false if the
      * connection must close. {@code adminOffThread}: run membership requests on a thread of their own, since
-     * the caller is the node's thread and must not wait on the node.
+     * the caller is the node's thread and must not wait on the node. {@code from}: the client's address, for
+     * {@link AdminAccess}.
      */
-    private boolean dispatch(ClientFrames.ClientFrame frame, AnswerSink answers, String remote, boolean adminOffThread) {
+    private boolean dispatch(ClientFrames.ClientFrame frame, AnswerSink answers, String remote, InetAddress from,
+                             boolean adminOffThread) {
         switch (frame) {
             case ClientFrames.Request r -> handle(r, answers);
             case ClientFrames.AdminRequest a -> {
-                if (adminOffThread) threads.newThread(() -> admin(a, answers)).start();
-                else admin(a, answers);
+                String refused = a.op() == MembershipOp.MEMBERS ? null : adminAccess.refusal(nodeId, a.token(), from);
+                if (refused != null) {
+                    LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a " + a.op() + " request from " + remote
+                            + ": " + refused);
+                    answers.offer(new ClientFrames.Response(a.correlation(), new KvResponse.Refused(refused)));
+                } else if (adminOffThread) {
+                    threads.newThread(() -> admin(a, answers)).start();
+                } else {
+                    admin(a, answers);
+                }
             }
             case ClientFrames.StatusRequest s -> {
                 Supplier<NodeStatus> st = status;
@@ -356,7 +377,8 @@ public final class KvSocketServer implements InboundProtocol {
     static String versionMismatch(int clientVersion) {
         int ours = ClientFrames.PROTOCOL_VERSION;
         return "it speaks client protocol version " + clientVersion + ", and this node speaks only version " + ours
-                + (clientVersion < ours ? ": the client is older than the node; upgrade the client (version 2 added DELETE and CAS)"
+                + (clientVersion < ours ? ": the client is older than the node; upgrade the client (version 3 added the"
+                        + " admin token to admin requests, version 2 DELETE and CAS)"
                         : ": the client is newer than the node; upgrade the node, or use a client of the node's release");
     }
 
@@ -529,7 +551,7 @@ public final class KvSocketServer implements InboundProtocol {
                 for (ByteBuffer raw; (raw = in.next()) != null; ) {
                     ClientFrames.ClientFrame frame = ClientFrames.decode(raw, maxFrameBytes);
                     unanswered++;
-                    if (!dispatch(frame, this, remote, true)) {
+                    if (!dispatch(frame, this, remote, socket.getInetAddress(), true)) {
                         close();
                         return;
                     }

@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -44,7 +45,9 @@ class ClientFramesTest {
             new ClientFrames.AdminRequest(14, MembershipOp.MEMBERS, 0),
             new ClientFrames.AdminRequest(15, MembershipOp.ADD_VOTER, 4),
             new ClientFrames.AdminRequest(16, MembershipOp.REMOVE, Integer.MAX_VALUE),
-            new ClientFrames.AdminRequest(17, MembershipOp.TRANSFER, 2));
+            new ClientFrames.AdminRequest(17, MembershipOp.TRANSFER, 2),
+            new ClientFrames.AdminRequest(22, MembershipOp.REMOVE, 3, "s3cret ✓"),
+            new ClientFrames.AdminRequest(23, MembershipOp.ADD_VOTER, 5, ""));
 
     @Test
     void anAdminRequestWithAnUnknownOpOrANegativeNodeIsRefused() {
@@ -98,7 +101,21 @@ class ClientFramesTest {
         var e = assertThrows(IllegalArgumentException.class, () -> ClientFrames.encode(
                 new ClientFrames.Request(1, new KvRequest(KvRequest.Kind.PUT, 7, 5, "k", "v", "e")), MAX));
         assertEquals("only a CAS carries an expected value, not a PUT", e.getMessage());
-        assertEquals(2, ClientFrames.PROTOCOL_VERSION);
+    }
+
+    /** Version 3's admin request: the admin token after the node id, -1 for none; never in the record's text. */
+    @Test
+    void anAdminRequestCarriesItsTokenAfterTheNodeAndDoesNotPrintIt() throws FrameException {
+        byte[] none = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3), MAX);
+        assertEquals(-1, ByteBuffer.wrap(none).getInt(6 + 8 + 1 + 4), "no token");
+        byte[] with = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3, "zq9"), MAX);
+        ByteBuffer body = ByteBuffer.wrap(with, 6 + 8 + 1 + 4, with.length - 10 - 8 - 1 - 4);
+        assertEquals(3, body.getInt());
+        assertEquals('z', body.get());
+        var decoded = (ClientFrames.AdminRequest) ClientFrames.decode(ByteBuffer.wrap(with), MAX);
+        assertEquals("zq9", decoded.token());
+        assertFalse(decoded.toString().contains("zq9"), decoded::toString);
+        assertEquals(3, ClientFrames.PROTOCOL_VERSION);
     }
 
     @Test
