@@ -3,6 +3,7 @@ package io.raftkv.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Function;
 
@@ -14,6 +15,8 @@ import java.util.function.Function;
 final class ClientOptions {
     /** The environment variable {@code --peers} defaults to, as etcdctl's endpoints do to ETCDCTL_ENDPOINTS. */
     static final String PEERS_VARIABLE = "RAFTKV_PEERS";
+    /** The environment variable {@code --admin-token-file} defaults to. */
+    static final String ADMIN_TOKEN_VARIABLE = "RAFTKV_ADMIN_TOKEN_FILE";
     static final String DEFAULT_CLUSTER_ID = "raftkv";
     static final long DEFAULT_TIMEOUT_MILLIS = 5_000;
 
@@ -30,12 +33,17 @@ final class ClientOptions {
                     + DEFAULT_TIMEOUT_MILLIS + ").")
     private Long timeoutMillis;
 
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "A file that holds the cluster's admin token, as given to raftkv node: add-node, remove-node"
+                    + " and transfer-leader present it (default: $" + ADMIN_TOKEN_VARIABLE + ").")
+    private Path adminTokenFile;
+
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT",
             description = "simple (text for people) or json (one JSON value on standard output) (default: simple).")
     private String output;
 
     /** What a request goes by: this command's options, then {@code outer}'s (raftkv client's), then the defaults. */
-    record Settings(PeerList peers, String clusterId, Duration timeout, boolean json) {}
+    record Settings(PeerList peers, String clusterId, Duration timeout, boolean json, Path adminTokenFile) {}
 
     /** Whether this command, {@code outer} or the environment names the peers. */
     boolean peersGiven(ClientOptions outer, Function<String, String> env) {
@@ -68,6 +76,9 @@ final class ClientOptions {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--output': '" + format
                     + "'; expected simple or json");
         }
-        return new Settings(p, id, Duration.ofMillis(ms), format.equals("json"));
+        Path tokenFile = adminTokenFile != null ? adminTokenFile : outer.adminTokenFile;
+        String tokenFromEnv = env.apply(ADMIN_TOKEN_VARIABLE);
+        if (tokenFile == null && tokenFromEnv != null && !tokenFromEnv.isBlank()) tokenFile = Path.of(tokenFromEnv.strip());
+        return new Settings(p, id, Duration.ofMillis(ms), format.equals("json"), tokenFile);
     }
 }

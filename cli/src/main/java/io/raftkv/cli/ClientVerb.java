@@ -4,6 +4,7 @@ import io.raftkv.client.ClientException;
 import io.raftkv.client.OutcomeUnknownException;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.net.AdminAccess;
 import io.raftkv.kv.net.TcpKvConnector;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
@@ -12,6 +13,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -77,6 +79,21 @@ abstract class ClientVerb implements Callable<Integer> {
 
     TcpKvConnector connector() {
         return connector;
+    }
+
+    /**
+     * The admin token in --admin-token-file (or the file $RAFTKV_ADMIN_TOKEN_FILE names), or null if neither
+     * names one; read only by the verbs that present it, so that a token file elsewhere never stops a get.
+     *
+     * @throws CommandLine.ParameterException if the file cannot be read or is empty
+     */
+    String adminToken() {
+        if (settings.adminTokenFile() == null) return null;
+        try {
+            return AdminAccess.readToken(settings.adminTokenFile());
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            throw usage("Invalid value for option '--admin-token-file': " + e.getMessage());
+        }
     }
 
     /** A key-value client over the connection, made on first use. */

@@ -218,7 +218,7 @@ final class ClientVerbs {
 
         @Override
         int run() {
-            String configuration = connector().membership(op, node, settings().timeout());
+            String configuration = connector().adminToken(adminToken()).membership(op, node, settings().timeout());
             return done(configuration, configurationJson(configuration));
         }
     }

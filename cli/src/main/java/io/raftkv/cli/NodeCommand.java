@@ -1,5 +1,6 @@
 package io.raftkv.cli;
 
+import io.raftkv.kv.net.AdminAccess;
 import io.raftkv.kv.net.SocketNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
@@ -110,6 +111,18 @@ public final class NodeCommand implements Callable<Integer> {
                     + " naming this node, and add them back one at a time (raftkv client add-node).")
     private boolean forceNewCluster;
 
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "A file that holds the cluster's admin token (its text, surrounding white space left out):"
+                    + " membership changes and leadership transfers are taken only from clients that present it"
+                    + " (raftkv client --admin-token-file). Give every node the same; keep the file readable by"
+                    + " the node's user only. Without it, admin requests are taken only from clients on this host.")
+    private Path adminTokenFile;
+
+    @Option(names = "--allow-unauthenticated-admin",
+            description = "Without --admin-token-file, take admin requests from any client that reaches the node,"
+                    + " not only from this host: only on a network where every client is trusted.")
+    private boolean allowUnauthenticatedAdmin;
+
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
@@ -139,8 +152,20 @@ public final class NodeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
                     + "; with --force-new-cluster this node becomes the only first voter: give --voters " + id + " or none");
         }
+        if (adminTokenFile != null && allowUnauthenticatedAdmin) {
+            throw new CommandLine.ParameterException(cl, "--admin-token-file and --allow-unauthenticated-admin exclude"
+                    + " each other: with a token, admin requests need it");
+        }
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
+        AdminAccess admin;
+        try {
+            admin = adminTokenFile != null ? AdminAccess.tokenFile(adminTokenFile)
+                    : allowUnauthenticatedAdmin ? AdminAccess.anyone() : AdminAccess.loopbackOnly();
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            say(err, "raftkv node: " + e.getMessage());
+            return 1;
+        }
         PidFile pid = null;
         if (pidFile != null) {
             try {
@@ -154,20 +179,20 @@ public final class NodeCommand implements Callable<Integer> {
             }
         }
         try {
-            return run(out, err, snapshotBytes, initialVoters, pid);
+            return run(out, err, snapshotBytes, initialVoters, admin, pid);
         } finally {
             if (pid != null) pid.release(); // a shutdown hook releases it too, when the JVM is told to stop
         }
     }
 
     private int run(PrintWriter out, PrintWriter err, long snapshotBytes, java.util.Set<Integer> initialVoters,
-                    PidFile pid) throws InterruptedException {
+                    AdminAccess admin, PidFile pid) throws InterruptedException {
         Semaphore changed = new Semaphore(0);
         SocketNode.Options options = SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
                 .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
                 .withPlatformThreads(threads.equals("platform"))
                 .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
-                .withInitialVoters(initialVoters)
+                .withInitialVoters(initialVoters).withAdminAccess(admin)
                 .withReadPolicy(reads.equals("lease") ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX, clockDriftTicks);
         SocketNode node;
         try {

@@ -218,6 +218,24 @@ class ClientCommandTest {
         assertEquals("", out());
     }
 
+    /**
+     * The admin token file comes from --admin-token-file or $RAFTKV_ADMIN_TOKEN_FILE and is read only by the verbs
+     * that present it: one that cannot be read fails those with status 2, and leaves the others alone.
+     */
+    @Test
+    void anAdminTokenFileThatCannotBeReadIsBadUsageOfTheAdminVerbsOnly() {
+        env = Map.of("RAFTKV_ADMIN_TOKEN_FILE", "/nonexistent/raftkv-admin-token");
+        assertEquals(2, execute("client", "--peers", peers, "--cluster-id", clusterId, "remove-node", "2"));
+        assertTrue(err().startsWith("Invalid value for option '--admin-token-file': cannot read the admin token file"
+                + " /nonexistent/raftkv-admin-token"), err());
+        assertEquals(0, execute("client", "--peers", peers, "--cluster-id", clusterId, "put", "token", "not needed"), err());
+        env = Map.of();
+        assertEquals(2, execute("client", "--peers", peers, "--cluster-id", clusterId, "transfer-leader",
+                "--admin-token-file", "/nonexistent/other", "2"));
+        assertTrue(err().startsWith("Invalid value for option '--admin-token-file': cannot read the admin token file"
+                + " /nonexistent/other"), err());
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code raftkv node --pid-file} and {@code --force-new-cluster}, in this JVM: the refusals, which happen before a
+ * {@code raftkv node --pid-file}, {@code --force-new-cluster} and {@code --admin-token-file}, in this JVM: the refusals, which happen before a
  * node starts. That a running node writes the file and removes it at SIGTERM is in {@link NodeProcessesTest}.
  */
 class NodeCommandTest {
@@ -92,5 +92,23 @@ class NodeCommandTest {
                 "--force-new-cluster", "--voters", "1,2"));
         assertTrue(err.toString().contains("with --force-new-cluster this node becomes the only first voter: give"
                 + " --voters 1 or none"), err::toString);
+    }
+
+    @Test
+    void anAdminTokenFileThatIsMissingOrEmptyOrGivenWithUnauthenticatedAdminIsRefused(@TempDir Path dir) throws IOException {
+        Path data = dir.resolve("data");
+        assertEquals(1, execute("node", "--id", "1", "--peers", "1=127.0.0.1:1", "--data", data.toString(),
+                "--admin-token-file", dir.resolve("none").toString()));
+        assertTrue(err.toString().strip().matches(TIME + " raftkv node: cannot read the admin token file \\S+none: .+"),
+                err::toString);
+        Path empty = Files.writeString(dir.resolve("empty"), " \n");
+        assertEquals(1, execute("node", "--id", "1", "--peers", "1=127.0.0.1:1", "--data", data.toString(),
+                "--admin-token-file", empty.toString()));
+        assertTrue(err.toString().contains("raftkv node: the admin token file " + empty + " is empty"), err::toString);
+        assertEquals(2, execute("node", "--id", "1", "--peers", "1=127.0.0.1:1", "--data", data.toString(),
+                "--admin-token-file", empty.toString(), "--allow-unauthenticated-admin"));
+        assertTrue(err.toString().contains("--admin-token-file and --allow-unauthenticated-admin exclude each other"),
+                err::toString);
+        assertFalse(Files.exists(data), "nothing was created");
     }
 }

@@ -178,31 +178,44 @@ class NodeProcessesTest {
 
     /**
      * Membership from the command line: four addresses known to all, three voters at first; node 4 is
-     * added (learner, caught up, promoted), handed leadership, and another node is removed.
+     * added (learner, caught up, promoted), handed leadership, and another node is removed. The nodes hold an
+     * admin token: a client without it, or with another, is refused and changes nothing.
      */
     @Test
     void nodesAreAddedRemovedAndHandedLeadershipFromTheCommandLine(@TempDir Path dir) throws Exception {
         reservePeers(dir, 4);
-        for (int id = 1; id <= 3; id++) startNode(id, "--voters", "1,2,3");
+        Path token = Files.writeString(dir.resolve("admin-token"), "s3cret\n");
+        Path wrong = Files.writeString(dir.resolve("wrong-token"), "guess\n");
+        String tokenFlag = "--admin-token-file";
+        for (int id = 1; id <= 3; id++) startNode(id, "--voters", "1,2,3", tokenFlag, token.toString());
         try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
             awaitLeader(connector, 0);
-            assertEquals(List.of("voters [1, 2, 3]"), clientOut("members"));
+            assertEquals(List.of("voters [1, 2, 3]"), clientOut("members"), "anyone may list the members");
             for (int i = 0; i < 100; i++) assertEquals(0, client("put", "k" + i, "v" + i));
 
-            startNode(4, "--voters", "1,2,3"); // outside the configuration: it waits to be added
-            assertEquals(List.of("voters [1, 2, 3, 4]"), clientOut("add-node", "4"));
-            assertEquals(0, client("transfer-leader", "4"), output::toString);
+            Run plain = run(withPeers("remove-node", "1"));
+            assertEquals(4, plain.code, plain.err);
+            assertTrue(plain.err.contains("admin requests need the cluster's admin token; this node was started with"
+                    + " --admin-token-file"), plain.err);
+            Run guessed = run(withPeers(tokenFlag, wrong.toString(), "remove-node", "1"));
+            assertEquals(4, guessed.code, guessed.err);
+            assertTrue(guessed.err.contains("the token this request carried is not it"), guessed.err);
+            assertEquals(List.of("voters [1, 2, 3]"), clientOut("members"), "nothing changed");
+
+            startNode(4, "--voters", "1,2,3", tokenFlag, token.toString()); // outside the configuration: it waits to be added
+            assertEquals(List.of("voters [1, 2, 3, 4]"), clientOut(tokenFlag, token.toString(), "add-node", "4"));
+            assertEquals(0, client("transfer-leader", tokenFlag, token.toString(), "4"), output::toString);
             assertEquals(4, awaitLeader(connector, 0));
             assertEquals(List.of("v42"), clientOut("get", "k42"), "the new node serves what was written before it joined");
 
-            assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
+            assertEquals(List.of("voters [2, 3, 4]"), clientOut(tokenFlag, token.toString(), "remove-node", "1"));
             assertEquals(List.of("{\"voters\":[2,3,4],\"learners\":[]}"), clientOut("members", "--output", "json"));
             // A second removal (say, a retry whose first answer was lost) finds the node gone: done, nothing to do.
-            assertEquals(List.of("voters [2, 3, 4]"), clientOut("remove-node", "1"));
+            assertEquals(List.of("voters [2, 3, 4]"), clientOut(tokenFlag, token.toString(), "remove-node", "1"));
             Run unknown = run(withPeers("add-node", "9"));
             assertEquals(2, unknown.code);
             assertTrue(unknown.err.contains("node 9 is not in --peers"), unknown.err);
-            Run stranger = run(withPeers("transfer-leader", "1"));
+            Run stranger = run(withPeers(tokenFlag, token.toString(), "transfer-leader", "1"));
             assertEquals(4, stranger.code, stranger.err);
             assertTrue(stranger.err.contains("not a voter"), stranger.err);
 
