@@ -24,11 +24,13 @@ import io.raftkv.transport.PolledTransport;
 import io.raftkv.transport.Transport;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +125,17 @@ public final class RaftNode implements AutoCloseable {
     private record Read(Object query, Reply reply) {}
 
     private record PendingRead(Object query, Reply reply) {}
+
+    /** The query of a {@link #backup()}: a read whose answer is the state itself, as of an index it names. */
+    private static final Object BACKUP = new Object();
+    /** Backups whose read is confirmed, taken once this pass has applied what it commits; node's thread only. */
+    private final List<Reply> backupsDue = new ArrayList<>();
+
+    /**
+     * A copy of the state machine's state ({@code state}, written once, on any thread) as of {@code meta}'s
+     * index: the whole state after applying every entry up to it, and nothing after.
+     */
+    public record Backup(SnapshotMeta meta, StateMachine.Frozen state) {}
 
     /** Work for the node's thread; {@code refused} runs instead if the node stops before taking it. */
     private record Control(Consumer<RaftCore> action, Runnable refused) {
@@ -272,6 +285,60 @@ public final class RaftNode implements AutoCloseable {
     public void read(Object query, Reply reply) {
         Objects.requireNonNull(reply, "reply");
         if (!enqueue(new Read(query, reply))) reply.notLeader(RaftCore.NONE);
+    }
+
+    /**
+     * A consistent copy of the whole state: confirmed as a linearizable read is (so it holds every write
+     * acknowledged before the call, on a follower too), then frozen as of the index applied here
+     * ({@link StateMachine#freeze()}, or {@link StateMachine#snapshot} into memory if it cannot freeze). Write
+     * the {@link Backup#state()} off the node's thread. Fails with {@link NotLeaderException} if no leader
+     * confirmed the read (ask again), with {@link UnsupportedOperationException} if the state machine cannot
+     * be snapshotted, and with {@link IllegalStateException} if its snapshot failed.
+     */
+    public CompletableFuture<Backup> backup() {
+        CompletableFuture<Backup> done = new CompletableFuture<>();
+        if (!stateMachine.canSnapshot()) {
+            done.completeExceptionally(new UnsupportedOperationException("node " + id + "'s state machine ("
+                    + stateMachine.getClass().getName() + ") cannot be snapshotted, so it cannot be backed up"));
+            return done;
+        }
+        read(BACKUP, new Reply() {
+            @Override
+            public void ok(Object result) {
+                done.complete((Backup) result);
+            }
+
+            @Override
+            public void notLeader(int leaderHint) {
+                done.completeExceptionally(new NotLeaderException(id, leaderHint));
+            }
+
+            @Override
+            public void unavailable(String reason) {
+                done.completeExceptionally(new IllegalStateException(reason));
+            }
+        });
+        return done;
+    }
+
+    /** Answers the backups due, each with the state frozen as of the index applied now; on the node's thread. */
+    private void takeBackups() {
+        for (Reply r : backupsDue) {
+            try {
+                SnapshotMeta meta = core.snapshotMeta(applied);
+                StateMachine.Frozen frozen = stateMachine.freeze();
+                if (frozen == null) {
+                    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                    stateMachine.snapshot(bytes);
+                    byte[] state = bytes.toByteArray();
+                    frozen = out -> out.write(state);
+                }
+                r.ok(new Backup(meta, frozen));
+            } catch (IOException | RuntimeException e) {
+                r.unavailable("node " + id + " could not snapshot its state for a backup: " + e);
+            }
+        }
+        backupsDue.clear();
     }
 
     /** Starts an election at once instead of waiting for the election timeout. */
@@ -593,6 +660,7 @@ public final class RaftNode implements AutoCloseable {
         snapshotReceiver.discardIfComplete();
         if (membership.promoting()) membership.advance(core);
         if (handOver.pending()) handOver.advance(core);
+        if (!backupsDue.isEmpty()) takeBackups();
         snapshots.maybeSnapshot(core, applied, snapshotPolicy);
         publishStatus();
     }
@@ -734,7 +802,9 @@ public final class RaftNode implements AutoCloseable {
         List<ReadState> readStates = r.readStates();
         for (int i = 0, n = readStates.size(); i < n; i++) {
             PendingRead pr = reads.remove(readStates.get(i).context());
-            if (pr != null) answer(pr.reply, stateMachine.query(pr.query));
+            if (pr == null) continue;
+            if (pr.query == BACKUP) backupsDue.add(pr.reply); // once the core has advanced to what is applied
+            else answer(pr.reply, stateMachine.query(pr.query));
         }
         for (long ctx : r.droppedReads()) {
             PendingRead pr = reads.remove(ctx);
@@ -876,6 +946,8 @@ public final class RaftNode implements AutoCloseable {
         proposals.clear();
         for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
         reads.clear();
+        for (Reply r : backupsDue) r.notLeader(RaftCore.NONE);
+        backupsDue.clear();
         loseLeadership(RaftCore.NONE);
         handOver.stopped();
         snapshotReceiver.close();

@@ -9,9 +9,14 @@ import io.raftkv.node.NodeStatus;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.HardState;
 import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.RaftCore;
+import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.ReadPolicy;
 import io.raftkv.storage.FileStorage;
+import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.TcpTransport;
@@ -310,6 +315,61 @@ public final class SocketNode implements AutoCloseable {
             recordFirstVoters(dataDir, Set.of(id));
             return outcome;
         }
+    }
+
+    /**
+     * Seeds a new store in {@code dataDir} from the backup in {@code backupFile} ({@link BackupFile}), as the store
+     * of a new cluster whose only voter is node {@code id}: its snapshot is the backup's state, as of the backup's
+     * index and term, and it records {@code id} as the first voter. Then {@link #start} it: it elects itself and
+     * serves the backed-up data; more nodes join as new members (started with {@link Options#withInitialVoters}
+     * of this node alone, then added). Everything is checked before anything is written: the backup's CRC, and
+     * that its state is a key-value snapshot. Returns what was restored, in a sentence.
+     *
+     * @throws IllegalStateException    if {@code dataDir} exists and is not empty: a backup seeds a new store only
+     * @throws IllegalArgumentException if the file is not a backup, or is damaged (the message says how)
+     * @throws java.io.UncheckedIOException if the file cannot be read or the store written
+     */
+    public static String restore(int id, Path backupFile, Path dataDir, Options options) {
+        Objects.requireNonNull(backupFile, "backupFile");
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(options, "options");
+        try (var list = Files.isDirectory(dataDir) ? Files.list(dataDir) : java.util.stream.Stream.<Path>empty()) {
+            if (Files.exists(dataDir) && !Files.isDirectory(dataDir) || list.findAny().isPresent()) {
+                throw new IllegalStateException(dataDir + " is not empty: a backup is restored only into a new, empty"
+                        + " data directory (a node's data is never overwritten)");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + dataDir + ": " + e.getMessage(), e);
+        }
+        BackupFile backup = BackupFile.read(backupFile);
+        try {
+            new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS).restore(new java.io.ByteArrayInputStream(backup.state()));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(backupFile + " is damaged: its state is not a key-value snapshot: "
+                    + e.getMessage());
+        }
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + dataDir + ": " + e.getMessage(), e);
+        }
+        try (Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync())
+                .withClusterId(options.clusterId()))) {
+            SnapshotMeta meta = new SnapshotMeta(backup.index(), backup.term(), Configuration.ofVoters(Set.of(id)));
+            try (SnapshotWriter w = storage.createSnapshot(meta)) {
+                w.output().write(backup.state());
+                w.output().flush();
+                w.install();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the snapshot into " + dataDir + ": " + e.getMessage(), e);
+            }
+            // Its term is the backup's: a node whose term were behind its own log's last term could append entries
+            // of an older term after it.
+            storage.persist(new HardState(backup.term(), RaftCore.NONE, backup.index()), java.util.List.of());
+        }
+        recordFirstVoters(dataDir, Set.of(id));
+        return "restored " + backup.describe() + " from " + backupFile + " into " + dataDir + ", as a new cluster of node "
+                + id + " alone";
     }
 
     public int id() {

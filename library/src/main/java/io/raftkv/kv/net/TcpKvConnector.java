@@ -197,6 +197,98 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         throw new OutcomeUnknownException(op + " was not confirmed within " + timeout.toMillis() + " ms (" + last + ")");
     }
 
+    /**
+     * Takes a backup of the cluster's state from the leader (redirects followed), presenting the admin token
+     * ({@link #adminToken}): the leader confirms it as a linearizable read, so it holds every write acknowledged
+     * before the call, and freezes its state as of the index it has applied; the state comes in chunks and is
+     * checked against the leader's CRC. Write it with {@link BackupFile#write}.
+     *
+     * @throws OutcomeUnknownException if no leader answered within {@code timeout}, or the connection failed on the way
+     * @throws KvException             if the leader refused it (no admin token, say), or the state came damaged
+     */
+    public BackupFile backup(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int next = ids.get(0);
+        String last = "no node answered";
+        while (System.nanoTime() - deadline < 0) {
+            Object a = ask(next, new ClientFrames.BackupRequest(correlations.incrementAndGet(), adminToken, 0, 0), deadline);
+            switch (a) {
+                case null -> last = "node " + next + " did not answer in time";
+                case ClientFrames.BackupChunk first -> {
+                    return readBackup(next, first, deadline);
+                }
+                case KvResponse.Refused r -> throw new KvException(r.reason());
+                case KvResponse.NotLeader nl -> {
+                    last = "node " + next + " is not the leader";
+                    next = nl.leaderHint() > 0 && channels.containsKey(nl.leaderHint()) ? nl.leaderHint()
+                            : ids.get((ids.indexOf(next) + 1) % ids.size());
+                    if (nl.leaderHint() == 0) pause(deadline); // an election is under way
+                }
+                case KvResponse.Unavailable u -> {
+                    last = u.reason();
+                    next = ids.get((ids.indexOf(next) + 1) % ids.size());
+                    pause(deadline);
+                }
+                default -> last = "node " + next + " answered " + a;
+            }
+        }
+        throw new OutcomeUnknownException("no backup was taken within " + timeout.toMillis() + " ms (" + last + ")");
+    }
+
+    /** The rest of the backup whose first chunk node {@code node} sent, chunk by chunk from the same node. */
+    private BackupFile readBackup(int node, ClientFrames.BackupChunk first, long deadline) {
+        if (first.size() > Integer.MAX_VALUE - 64) {
+            throw new KvException("node " + node + "'s state is " + first.size() + " bytes, more than a backup file holds");
+        }
+        byte[] state = new byte[(int) first.size()];
+        ClientFrames.BackupChunk c = first;
+        int at = 0;
+        while (true) {
+            if (c.backup() != first.backup() || c.offset() != at || c.size() != first.size() || c.index() != first.index()) {
+                throw new KvException("node " + node + " sent " + c + " where the chunk of backup " + first.backup()
+                        + " at offset " + at + " was due");
+            }
+            System.arraycopy(c.bytes(), 0, state, at, c.bytes().length);
+            at += c.bytes().length;
+            if (at == state.length) break;
+            if (c.bytes().length == 0) throw new KvException("node " + node + " sent an empty chunk of backup " + first.backup());
+            Object a = ask(node, new ClientFrames.BackupRequest(correlations.incrementAndGet(), adminToken, first.backup(), at),
+                    deadline);
+            switch (a) {
+                case ClientFrames.BackupChunk next -> c = next;
+                case null -> throw new OutcomeUnknownException("node " + node + " did not send the rest of backup "
+                        + first.backup() + " in time (" + at + " of " + state.length + " bytes came)");
+                case KvResponse.Refused r -> throw new KvException(r.reason());
+                case KvResponse.Unavailable u -> throw new OutcomeUnknownException("reading backup " + first.backup()
+                        + " from node " + node + " failed after " + at + " of " + state.length + " bytes: " + u.reason());
+                default -> throw new KvException("node " + node + " answered a backup request with " + a);
+            }
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(state);
+        if ((int) crc.getValue() != first.crc()) {
+            throw new KvException("backup " + first.backup() + " from node " + node + " arrived damaged: its CRC does not"
+                    + " match; take it again");
+        }
+        return new BackupFile(clusterId, first.index(), first.term(), state);
+    }
+
+    /** Sends {@code frame} to {@code node} and waits for its answer until {@code deadline}; null if none came. */
+    private Object ask(int node, ClientFrames.ClientFrame frame, long deadline) {
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        channels.get(node).send(frame, answer::complete);
+        try {
+            return answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OutcomeUnknownException("interrupted while waiting for node " + node);
+        } catch (ExecutionException e) {
+            return new KvResponse.Unavailable(String.valueOf(e.getCause()));
+        }
+    }
+
     private void awaitLeader(int node, long deadline) {
         while (System.nanoTime() - deadline < 0) {
             try {
@@ -436,6 +528,7 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                     Object answer = switch (frame) {
                         case ClientFrames.Response r -> r.response();
                         case ClientFrames.StatusResponse st -> st.status();
+                        case ClientFrames.BackupChunk c -> c;
                         default -> throw new FrameException(0, "node " + node + " sent a "
                                 + frame.getClass().getSimpleName() + ", which only clients send");
                     };

@@ -33,6 +33,11 @@ import java.nio.charset.StandardCharsets;
  * 68 admin request    corr int64 | op uint8 (0 MEMBERS, 1 ADD_VOTER, 2 REMOVE, 3 TRANSFER) | node int32 (&gt;= 0)
  *                     | admin token string (none: -1); answered by a response (65): OK with the configuration as a
  *                     string, or NOT_LEADER, ..., or REFUSED when the node does not take admin requests from this client
+ * 69 backup request   corr int64 | admin token string | backup int64 (0: take a new one) | offset int64 (&gt;= 0);
+ *                     an admin request too: answered by a backup chunk, or a response (65) NOT_LEADER, REFUSED, ...
+ * 70 backup chunk     corr int64 | backup int64 (&gt; 0) | index int64 | term int64 | size int64 (of the whole state)
+ *                     | crc int32 (CRC32C of the whole state) | offset int64 | bytes (length int32 | bytes): the
+ *                     state's bytes from offset on
  * string              length int32 (-1 for none) | UTF-8 bytes
  * </pre>
  * Decoding checks every length against the bytes present before allocating, refuses malformed UTF-8 and
@@ -59,6 +64,8 @@ public final class ClientFrames {
     public static final int STATUS_REQUEST = 66;
     public static final int STATUS_RESPONSE = 67;
     public static final int ADMIN_REQUEST = 68;
+    public static final int BACKUP_REQUEST = 69;
+    public static final int BACKUP_CHUNK = 70;
 
     private static final int OK_NONE = 0, OK_STRING = 1, OK_BOOL = 2, OK_LONG = 3, NOT_LEADER = 4, UNAVAILABLE = 5,
             REFUSED_CODE = 6;
@@ -91,6 +98,37 @@ public final class ClientFrames {
         public String toString() {
             return "AdminRequest[correlation=" + correlation + ", op=" + op + ", node=" + node
                     + (token == null ? ", no token]" : ", a token]");
+        }
+    }
+
+    /** Asks the leader for the state from {@code offset} on, of backup {@code backup} or (0) of a new one. */
+    public record BackupRequest(long correlation, String token, long backup, long offset) implements ClientFrame {
+        @Override
+        public String toString() {
+            return "BackupRequest[correlation=" + correlation + ", backup=" + backup + ", offset=" + offset
+                    + (token == null ? ", no token]" : ", a token]");
+        }
+    }
+
+    /** Bytes of backup {@code backup}'s state (as of {@code index}, of {@code size} bytes and CRC32C {@code crc}) from {@code offset} on. */
+    public record BackupChunk(long correlation, long backup, long index, long term, long size, int crc, long offset,
+                              byte[] bytes) implements ClientFrame {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof BackupChunk c && c.correlation == correlation && c.backup == backup && c.index == index
+                    && c.term == term && c.size == size && c.crc == crc && c.offset == offset
+                    && java.util.Arrays.equals(c.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(correlation, backup, index, term, size, crc, offset) * 31 + java.util.Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public String toString() {
+            return "BackupChunk[correlation=" + correlation + ", backup=" + backup + ", index=" + index + ", term=" + term
+                    + ", size=" + size + ", offset=" + offset + ", " + bytes.length + " bytes]";
         }
     }
 
@@ -134,6 +172,8 @@ public final class ClientFrames {
             case StatusRequest s -> 0;
             case StatusResponse s -> 4 + 1 + 1 + 8 + 4 + 8 + 8 + 8;
             case AdminRequest a -> 1 + 4 + size(strings[0] = utf8(a.token()));
+            case BackupRequest r -> size(strings[0] = utf8(r.token())) + 8 + 8;
+            case BackupChunk c -> 8 + 8 + 8 + 8 + 4 + 8 + 4 + c.bytes().length;
         };
         long size = (long) FrameEnvelope.OVERHEAD + body;
         if (size > maxFrameBytes) {
@@ -170,6 +210,12 @@ public final class ClientFrames {
             }
             case StatusRequest s -> { }
             case AdminRequest a -> putString(b.put((byte) a.op().ordinal()).putInt(a.node()), strings[0]);
+            case BackupRequest r -> {
+                putString(b, strings[0]);
+                b.putLong(r.backup()).putLong(r.offset());
+            }
+            case BackupChunk c -> b.putLong(c.backup()).putLong(c.index()).putLong(c.term()).putLong(c.size()).putInt(c.crc())
+                    .putLong(c.offset()).putInt(c.bytes().length).put(c.bytes());
             case StatusResponse s -> {
                 NodeStatus n = s.status();
                 b.putInt(n.id()).put((byte) (n.alive() ? 1 : 0)).put((byte) n.role().ordinal()).putLong(n.term())
@@ -187,6 +233,8 @@ public final class ClientFrames {
             case StatusRequest s -> STATUS_REQUEST;
             case StatusResponse s -> STATUS_RESPONSE;
             case AdminRequest a -> ADMIN_REQUEST;
+            case BackupRequest r -> BACKUP_REQUEST;
+            case BackupChunk c -> BACKUP_CHUNK;
         };
     }
 
@@ -218,8 +266,10 @@ public final class ClientFrames {
             case STATUS_REQUEST -> "status request";
             case STATUS_RESPONSE -> "status response";
             case ADMIN_REQUEST -> "admin request";
+            case BACKUP_REQUEST -> "backup request";
+            case BACKUP_CHUNK -> "backup chunk";
             default -> throw new FrameException(FrameEnvelope.LENGTH_BYTES + 1, "unknown client frame type " + type
-                    + "; the known types are " + REQUEST + " to " + ADMIN_REQUEST);
+                    + "; the known types are " + REQUEST + " to " + BACKUP_CHUNK);
         };
         need(b, 8, name);
         long corr = b.getLong();
@@ -274,6 +324,36 @@ public final class ClientFrames {
                 int node = b.getInt();
                 if (node < 0) throw new FrameException(at + 1, "node id " + node + " is negative");
                 yield new AdminRequest(corr, OPS[op], node, getString(b, "admin token"));
+            }
+            case BACKUP_REQUEST -> {
+                String token = getString(b, "admin token");
+                need(b, 16, name);
+                int at = b.position();
+                long backup = b.getLong();
+                long offset = b.getLong();
+                if (backup < 0) throw new FrameException(at, "backup " + backup + " is negative");
+                if (offset < 0) throw new FrameException(at + 8, "offset " + offset + " is negative");
+                yield new BackupRequest(corr, token, backup, offset);
+            }
+            case BACKUP_CHUNK -> {
+                need(b, 8 + 8 + 8 + 8 + 4 + 8 + 4, name);
+                int at = b.position();
+                long backup = b.getLong();
+                long index = b.getLong();
+                long term = b.getLong();
+                long size = b.getLong();
+                int crc = b.getInt();
+                long offset = b.getLong();
+                int n = b.getInt();
+                if (backup < 1 || index < 1 || term < 1 || size < 0 || offset < 0 || n < 0 || n > b.remaining()
+                        || offset > size - n) {
+                    throw new FrameException(at, "a backup chunk of backup " + backup + ", index " + index + ", term " + term
+                            + ", " + n + " bytes at offset " + offset + " of " + size + " (" + b.remaining() + " present)"
+                            + " is out of range");
+                }
+                byte[] bytes = new byte[n];
+                b.get(bytes);
+                yield new BackupChunk(corr, backup, index, term, size, crc, offset, bytes);
             }
             default -> {
                 need(b, 42, name);

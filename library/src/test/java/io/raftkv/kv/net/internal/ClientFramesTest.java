@@ -47,7 +47,11 @@ class ClientFramesTest {
             new ClientFrames.AdminRequest(16, MembershipOp.REMOVE, Integer.MAX_VALUE),
             new ClientFrames.AdminRequest(17, MembershipOp.TRANSFER, 2),
             new ClientFrames.AdminRequest(22, MembershipOp.REMOVE, 3, "s3cret ✓"),
-            new ClientFrames.AdminRequest(23, MembershipOp.ADD_VOTER, 5, ""));
+            new ClientFrames.AdminRequest(23, MembershipOp.ADD_VOTER, 5, ""),
+            new ClientFrames.BackupRequest(24, "s3cret", 0, 0),
+            new ClientFrames.BackupRequest(25, null, 7, 1 << 20),
+            new ClientFrames.BackupChunk(26, 7, 42, 3, 5, 0x1234abcd, 2, new byte[] {3, 4, 5}),
+            new ClientFrames.BackupChunk(27, 1, 1, 1, 0, 0, 0, new byte[0]));
 
     @Test
     void anAdminRequestWithAnUnknownOpOrANegativeNodeIsRefused() {
@@ -61,6 +65,20 @@ class ClientFramesTest {
         resealCrc(node);
         e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(node), MAX));
         assertTrue(e.getMessage().contains("node id -2 is negative"), e.getMessage());
+    }
+
+    @Test
+    void aBackupChunkPastItsStateOrABackupRequestAtANegativeOffsetIsRefused() {
+        byte[] chunk = ClientFrames.encode(new ClientFrames.BackupChunk(1, 7, 42, 3, 5, 0, 2, new byte[] {3, 4, 5}), MAX);
+        ByteBuffer.wrap(chunk).putLong(6 + 8 + 8 + 8 + 8 + 8 + 4, 3); // 3 bytes at offset 3 of 5
+        resealCrc(chunk);
+        FrameException e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(chunk), MAX));
+        assertTrue(e.getMessage().contains("3 bytes at offset 3 of 5 (3 present) is out of range"), e.getMessage());
+        byte[] request = ClientFrames.encode(new ClientFrames.BackupRequest(1, null, 7, 0), MAX);
+        ByteBuffer.wrap(request).putLong(request.length - 4 - 8, -1);
+        resealCrc(request);
+        e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(request), MAX));
+        assertTrue(e.getMessage().contains("offset -1 is negative"), e.getMessage());
     }
 
     @Test
