@@ -22,7 +22,7 @@ import java.util.function.Function;
         subcommands = {ClientVerbs.Put.class, ClientVerbs.Get.class, ClientVerbs.Replace.class, ClientVerbs.Delete.class,
                 ClientVerbs.CompareAndSet.class,
                 ClientVerbs.Status.class, ClientVerbs.Members.class, ClientVerbs.AddNode.class,
-                ClientVerbs.RemoveNode.class, ClientVerbs.TransferLeader.class},
+                ClientVerbs.RemoveNode.class, ClientVerbs.TransferLeader.class, ClientVerbs.Snapshot.class},
         footer = {"", ClientCommand.EXIT_STATUS})
 public final class ClientCommand implements Callable<Integer> {
     /** Every verb's footer: what its exit status means. */

@@ -34,8 +34,8 @@ final class ClientOptions {
     private Long timeoutMillis;
 
     @Option(names = "--admin-token-file", paramLabel = "FILE",
-            description = "A file that holds the cluster's admin token, as given to raftkv node: add-node, remove-node"
-                    + " and transfer-leader present it (default: $" + ADMIN_TOKEN_VARIABLE + ").")
+            description = "A file that holds the cluster's admin token, as given to raftkv node: add-node, remove-node,"
+                    + " transfer-leader and snapshot save present it (default: $" + ADMIN_TOKEN_VARIABLE + ").")
     private Path adminTokenFile;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT",

@@ -111,6 +111,14 @@ public final class NodeCommand implements Callable<Integer> {
                     + " naming this node, and add them back one at a time (raftkv client add-node).")
     private boolean forceNewCluster;
 
+    @Option(names = "--restore", paramLabel = "FILE",
+            description = "Start a new cluster from a backup (raftkv client snapshot save FILE): seed the empty --data"
+                    + " with FILE's state, as a cluster of this node alone, then run as usual. Refused if --data is not"
+                    + " empty or FILE is damaged (its CRC is checked). Add more nodes as for --force-new-cluster: on"
+                    + " empty --data, with --voters naming this node, then raftkv client add-node. Once only: take it"
+                    + " out of the command line after the first start.")
+    private Path restore;
+
     @Option(names = "--admin-token-file", paramLabel = "FILE",
             description = "A file that holds the cluster's admin token (its text, surrounding white space left out):"
                     + " membership changes and leadership transfers are taken only from clients that present it"
@@ -147,6 +155,14 @@ public final class NodeCommand implements Callable<Integer> {
         if (!peers.addresses().keySet().containsAll(initialVoters)) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
                     + " names nodes that are not in --peers " + peers.addresses().keySet());
+        }
+        if (restore != null && forceNewCluster) {
+            throw new CommandLine.ParameterException(cl, "--restore and --force-new-cluster exclude each other: --restore"
+                    + " starts a new cluster from a backup, on empty --data");
+        }
+        if (restore != null && !initialVoters.isEmpty() && !initialVoters.equals(java.util.Set.of(id))) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
+                    + "; with --restore this node becomes the only first voter: give --voters " + id + " or none");
         }
         if (forceNewCluster && !initialVoters.isEmpty() && !initialVoters.equals(java.util.Set.of(id))) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
@@ -199,6 +215,14 @@ public final class NodeCommand implements Callable<Integer> {
             if (forceNewCluster) {
                 // Loudly, on the error stream: this may have lost writes, and whoever reads the log must see it.
                 say(err, "raftkv node: --force-new-cluster: " + SocketNode.forceNewCluster(id, data, options).describe());
+            }
+            if (restore != null) {
+                try {
+                    say(out, "raftkv node: --restore: " + SocketNode.restore(id, restore, data, options));
+                } catch (UncheckedIOException e) {
+                    say(err, "raftkv node: " + e.getMessage()); // it names the file; its cause may not
+                    return 1;
+                }
             }
             node = SocketNode.start(id, peers.addresses(), data, options, changed::release);
         } catch (UncheckedIOException e) {

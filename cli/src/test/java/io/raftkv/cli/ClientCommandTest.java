@@ -183,7 +183,7 @@ class ClientCommandTest {
     @Test
     void eachVerbHasItsOwnHelpAndTheClientListsThem() {
         for (String verb : new String[] {"put", "get", "replace", "del", "cas", "status", "members", "add-node", "remove-node",
-                "transfer-leader"}) {
+                "transfer-leader", "snapshot"}) {
             assertEquals(0, execute("client", verb, "--help"), verb);
             String help = out().replaceAll("\\s+", " ");
             assertTrue(help.startsWith("Usage: raftkv client " + verb + " "), help);
@@ -200,7 +200,7 @@ class ClientCommandTest {
     void badUsageIsStatusTwoBeforeAnythingIsSent() {
         assertEquals(2, execute("client", "--peers", peers, "frobnicate", "k"));
         assertTrue(err().startsWith("Unknown command 'frobnicate': expected put, get, replace, del, cas, status, members,"
-                + " add-node, remove-node or transfer-leader"), err());
+                + " add-node, remove-node, transfer-leader or snapshot"), err());
         assertEquals(2, execute("client", "--peers", peers, "get"));
         assertTrue(err().startsWith("Missing required parameter: 'KEY'"), err());
         assertEquals(2, execute("client", "--peers", peers, "get", "a", "b"));
@@ -210,6 +210,10 @@ class ClientCommandTest {
         assertTrue(err().startsWith("node 9 is not in --peers [1, 2, 3]"), err());
         assertEquals(2, execute("client", "--peers", peers, "remove-node", "one"));
         assertTrue(err().contains("'one' is not an int"), err());
+        assertEquals(2, execute("client", "--peers", peers, "snapshot", "load", "backup.rkvb"));
+        assertTrue(err().startsWith("Unknown snapshot command 'load': expected save"), err());
+        assertEquals(2, execute("client", "--peers", peers, "snapshot", "save", "/nonexistent/dir/backup.rkvb"));
+        assertTrue(err().startsWith("cannot write /nonexistent/dir/backup.rkvb: there is no directory /nonexistent/dir"), err());
         assertEquals(2, execute("client", "--peers", peers, "--timeout-ms", "0", "status"));
         assertTrue(err().startsWith("Invalid value for option '--timeout-ms': must be >= 1"), err());
         assertEquals(2, execute("client", "status", "--peers", "1=localhost"));

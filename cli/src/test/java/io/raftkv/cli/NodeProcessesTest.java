@@ -226,6 +226,49 @@ class NodeProcessesTest {
     }
 
     /**
+     * Backup and restore from the command line: a backup saved with {@code raftkv client snapshot save} (an admin
+     * request: refused without the token) starts a new node with {@code raftkv node --restore} that serves the
+     * data; a damaged backup is refused before anything starts.
+     */
+    @Test
+    void aBackupSavedFromTheCommandLineStartsANewClusterWithItsData(@TempDir Path dir) throws Exception {
+        reservePeers(dir, 1);
+        String token = Files.writeString(dir.resolve("admin-token"), "s3cret\n").toString();
+        startNode(1, "--admin-token-file", token);
+        Path backup = dir.resolve("backup.rkvb");
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
+            awaitLeader(connector, 0);
+            for (int i = 0; i < 50; i++) assertEquals(0, client("put", "k" + i, "v" + i));
+            Run plain = run(withPeers("snapshot", "save", backup.toString()));
+            assertEquals(4, plain.code, plain.err);
+            assertTrue(plain.err.contains("admin requests need the cluster's admin token"), plain.err);
+            assertFalse(Files.exists(backup));
+            List<String> saved = clientOut("--admin-token-file", token, "snapshot", "save", backup.toString());
+            assertTrue(saved.getFirst().matches("saved index \\d+ \\(term \\d+\\) of cluster 'raftkv', \\d+ bytes of state"
+                    + " to " + Pattern.quote(backup.toString())), saved::toString);
+        }
+        processes[1].destroyForcibly();
+        assertTrue(processes[1].waitFor(10, TimeUnit.SECONDS));
+
+        byte[] bytes = Files.readAllBytes(backup);
+        bytes[bytes.length / 2] ^= 1;
+        Path damaged = Files.write(dir.resolve("damaged.rkvb"), bytes);
+        Run refused = run("node", "--id", "1", "--peers", peerList, "--data", dir.resolve("other").toString(),
+                "--restore", damaged.toString());
+        assertEquals(1, refused.code, refused.err);
+        assertTrue(refused.err.contains("raftkv node: " + damaged + " is damaged: its CRC does not match"), refused.err);
+        assertFalse(Files.exists(dir.resolve("other")), "nothing was created");
+
+        startNode(1, dir.resolve("restored"), "--restore", backup.toString(), "--admin-token-file", token);
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
+            awaitLeader(connector, 0);
+            assertEquals(List.of("v42"), clientOut("get", "k42"), "the restored node serves the backed-up data");
+            assertEquals(0, client("put", "after", "restore"));
+            assertEquals(List.of("voters [1]"), clientOut("members"));
+        }
+    }
+
+    /**
      * A rolling restart, as an upgrade does it: each node in turn stopped with SIGTERM and started again on its
      * data, the leader last, while a client writes without pause. Elections here wait 3 to 6 s, so a leader that
      * merely stopped would leave the writes that long without one; stopped with SIGTERM it hands leadership
@@ -347,10 +390,14 @@ class NodeProcessesTest {
     }
 
     private void startNode(int id, String... extra) throws IOException {
+        startNode(id, data.resolve("node-" + id), extra);
+    }
+
+    private void startNode(int id, Path dataDir, String... extra) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
-                "--peers", peerList, "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--snapshot-every", "16k",
+                "--peers", peerList, "--data", dataDir.toString(), "--no-fsync", "--snapshot-every", "16k",
                 // Node 3 on platform threads, the others on virtual ones: the two kinds must work together.
                 "--threads", id == 3 ? "platform" : "virtual"));
         cmd.addAll(List.of(extra));
