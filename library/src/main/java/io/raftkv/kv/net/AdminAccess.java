@@ -11,12 +11,13 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
 
 /**
- * Who a socket-mode node lets make admin requests (membership changes, leadership transfer): clients that
+ * Who a socket-mode node lets make admin requests (membership changes, leadership transfer, backups): clients that
  * present the cluster's admin token, or, on a node started without one, clients on its own host only
  * (unless told to trust every client). Listing the members is not an admin request: anyone may.
  *
  * <p>Loopback only is the default because a node without a token has no way to tell an operator from
- * anyone else who reaches its port, and removing voters or moving leadership can take a cluster down;
+ * anyone else who reaches its port, removing voters or moving leadership can take a cluster down, and a
+ * backup hands out all its data;
  * an operator on the node's own host is someone who could stop the process anyway.
  */
 public final class AdminAccess {

@@ -131,7 +131,7 @@ public final class SocketNode implements AutoCloseable {
         }
 
         /**
-         * Who may change the membership and move leadership ({@link AdminAccess}): by default clients on the
+         * Who may change the membership, move leadership and take backups ({@link AdminAccess}): by default clients on the
          * node's own host only; give every node of a cluster the same.
          */
         public Options withAdminAccess(AdminAccess access) {

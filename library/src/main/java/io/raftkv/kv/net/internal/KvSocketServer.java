@@ -86,6 +86,7 @@ public final class KvSocketServer implements InboundProtocol {
     private volatile RaftNode membership;
     private volatile Set<Integer> knownNodes = Set.of();
     private volatile AdminAccess adminAccess = AdminAccess.loopbackOnly();
+    private final BackupServer backups;
     /** The transport whose node's thread serves the connections, if it polls; else each has threads of its own. */
     private volatile TcpTransport servedBy;
 
@@ -100,6 +101,7 @@ public final class KvSocketServer implements InboundProtocol {
         this.nodeId = nodeId;
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.maxFrameBytes = maxFrameBytes;
+        this.backups = new BackupServer(nodeId, threads);
     }
 
     /** Starts answering with {@code service}, and status requests with {@code status}. */
@@ -128,7 +130,7 @@ public final class KvSocketServer implements InboundProtocol {
     }
 
     /**
-     * Who may make admin requests (every membership request but the list of members); until this is called,
+     * Who may make admin requests (every membership request but the list of members, and backups); until this is called,
      * clients on the node's own host only ({@link AdminAccess#loopbackOnly()}).
      */
     public void adminAccess(AdminAccess access) {
@@ -260,7 +262,15 @@ public final class KvSocketServer implements InboundProtocol {
                     LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a backup request from " + remote + ": " + refused);
                     answers.offer(new ClientFrames.Response(b.correlation(), new KvResponse.Refused(refused)));
                 } else {
-                    backup(b, answers); // never waits: the state is written on a thread of its own
+                    RaftNode node = membership;
+                    if (node == null) {
+                        answers.offer(new ClientFrames.Response(b.correlation(),
+                                new KvResponse.Refused("node " + nodeId + " does not serve backups")));
+                    } else if (adminOffThread) { // copying a chunk is no work for the node's thread
+                        threads.newThread(() -> backups.serve(node, b, answers::offer)).start();
+                    } else {
+                        backups.serve(node, b, answers::offer);
+                    }
                 }
             }
             case ClientFrames.StatusRequest s -> {
@@ -347,91 +357,6 @@ public final class KvSocketServer implements InboundProtocol {
             };
             answers.offer(new ClientFrames.Response(a.correlation(), r));
         });
-    }
-
-    /** Bytes of a backup's state one chunk carries: well inside a frame. */
-    static final int BACKUP_CHUNK_BYTES = 1 << 20;
-
-    /**
-     * A backup being read by a client: its state in memory, until the last chunk is read or another backup
-     * replaces it (one at a time: each holds a copy of the whole state).
-     */
-    private record HeldBackup(long id, long index, long term, byte[] state, int crc) {}
-
-    private final java.util.concurrent.atomic.AtomicLong backups = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicReference<HeldBackup> heldBackup =
-            new java.util.concurrent.atomic.AtomicReference<>();
-
-    /**
-     * Answers a backup request: for backup 0 the leader takes a new one (confirmed as a linearizable read, frozen
-     * at the index applied, written to memory off the node's thread) and answers its first chunk; for another, the
-     * chunk at the offset asked of the backup held, if it still is.
-     */
-    private void backup(ClientFrames.BackupRequest b, AnswerSink answers) {
-        RaftNode node = membership;
-        if (node == null) {
-            answers.offer(new ClientFrames.Response(b.correlation(),
-                    new KvResponse.Refused("node " + nodeId + " does not serve backups")));
-            return;
-        }
-        if (b.backup() != 0) {
-            HeldBackup h = heldBackup.get();
-            if (h == null || h.id() != b.backup()) {
-                answers.offer(new ClientFrames.Response(b.correlation(), new KvResponse.Refused("node " + nodeId
-                        + " no longer holds backup " + b.backup() + " (another backup replaced it, or the node restarted);"
-                        + " start the backup again")));
-                return;
-            }
-            answers.offer(chunk(b.correlation(), h, b.offset()));
-            return;
-        }
-        NodeStatus s = node.status();
-        if (s.role() != Role.LEADER) {
-            answers.offer(new ClientFrames.Response(b.correlation(), new KvResponse.NotLeader(s.leader())));
-            return;
-        }
-        node.backup().whenCompleteAsync((taken, e) -> {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null ? ce.getCause() : e;
-            if (cause != null) {
-                answers.offer(new ClientFrames.Response(b.correlation(), switch (cause) {
-                    case NotLeaderException nl -> new KvResponse.NotLeader(nl.leaderHint());
-                    case UnsupportedOperationException u -> new KvResponse.Refused(u.getMessage());
-                    default -> new KvResponse.Unavailable(String.valueOf(cause.getMessage()));
-                }));
-                return;
-            }
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            try {
-                taken.state().writeTo(bytes);
-            } catch (IOException | RuntimeException ex) {
-                answers.offer(new ClientFrames.Response(b.correlation(), new KvResponse.Unavailable("node " + nodeId
-                        + " could not write its state for a backup: " + ex)));
-                return;
-            }
-            byte[] state = bytes.toByteArray();
-            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-            crc.update(state);
-            HeldBackup h = new HeldBackup(backups.incrementAndGet(), taken.meta().index(), taken.meta().term(), state,
-                    (int) crc.getValue());
-            heldBackup.set(h);
-            LOG.log(Level.INFO, () -> "node " + nodeId + " took backup " + h.id() + " as of index " + h.index() + " (term "
-                    + h.term() + "), " + state.length + " bytes, for a client");
-            answers.offer(chunk(b.correlation(), h, 0));
-        }, runnable -> threads.newThread(runnable).start());
-    }
-
-    /** The chunk of {@code h} at {@code offset}; the last one lets go of the backup. */
-    private ClientFrames.ClientFrame chunk(long correlation, HeldBackup h, long offset) {
-        if (offset > h.state().length) {
-            return new ClientFrames.Response(correlation, new KvResponse.Refused("offset " + offset + " is past the end of"
-                    + " backup " + h.id() + ", of " + h.state().length + " bytes"));
-        }
-        int n = (int) Math.min(BACKUP_CHUNK_BYTES, h.state().length - offset);
-        byte[] bytes = java.util.Arrays.copyOfRange(h.state(), (int) offset, (int) offset + n);
-        if (offset + n == h.state().length) {
-            heldBackup.compareAndSet(h, null); // read to the end: its memory goes
-        }
-        return new ClientFrames.BackupChunk(correlation, h.id(), h.index(), h.term(), h.state().length, h.crc(), offset, bytes);
     }
 
     private boolean handshake(Socket socket, DataInputStream in, DataOutputStream out, String remote) throws IOException {
