@@ -1,9 +1,12 @@
 package io.raftkv.raft;
 
 import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -11,9 +14,18 @@ import java.util.TreeSet;
  * which receive the log but neither vote nor count (a new server catching up, thesis §4.2.1). The two sets
  * are disjoint and there is at least one voter. Changed one server at a time by {@link Entry.Kind#CONFIG}
  * entries, each taking effect as soon as it is in a log (thesis chapter 4).
+ *
+ * <p>A member may carry a context: an opaque string of printable ASCII the core stores with the configuration
+ * and hands back, never reads (as etcd's ConfChange context). The runtime keeps each member's address there, so that every
+ * node learns where a new member listens from the log itself.
  */
-public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners) {
+public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners, SortedMap<Integer, String> contexts) {
+    /** Ids only: what every build wrote and still writes for a configuration without contexts. */
     private static final byte FORMAT = 1;
+    /** Ids, then each member's context. */
+    private static final byte FORMAT_WITH_CONTEXTS = 2;
+    /** The longest context, in characters (printable ASCII: one byte each). */
+    public static final int MAX_CONTEXT_BYTES = 1024;
 
     public Configuration {
         voters = copy(voters, "voters");
@@ -24,6 +36,41 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
                 throw new IllegalArgumentException("node " + l + " cannot be both a voter and a learner");
             }
         }
+        Objects.requireNonNull(contexts, "contexts");
+        TreeMap<Integer, String> cs = new TreeMap<>();
+        for (Map.Entry<Integer, String> e : contexts.entrySet()) {
+            Integer id = Objects.requireNonNull(e.getKey(), "contexts must not have a null id");
+            if (!voters.contains(id) && !learners.contains(id)) {
+                throw new IllegalArgumentException("node " + id + " has a context but is not a member");
+            }
+            cs.put(id, checkContext(e.getValue()));
+        }
+        contexts = Collections.unmodifiableSortedMap(cs);
+    }
+
+    /** These voters and learners, with no contexts. */
+    public Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners) {
+        this(voters, learners, new TreeMap<>());
+    }
+
+    /**
+     * {@code context} if it is one a configuration can carry: printable ASCII (0x20 to 0x7E), at most
+     * {@link #MAX_CONTEXT_BYTES} characters. ASCII keeps the core free of charsets, and one context one byte string.
+     */
+    static String checkContext(String context) {
+        Objects.requireNonNull(context, "context");
+        if (context.length() > MAX_CONTEXT_BYTES) {
+            throw new IllegalArgumentException("a member's context is at most " + MAX_CONTEXT_BYTES + " characters, was "
+                    + context.length());
+        }
+        for (int i = 0; i < context.length(); i++) {
+            char c = context.charAt(i);
+            if (c < 0x20 || c > 0x7E) {
+                throw new IllegalArgumentException("a member's context must be printable ASCII; '" + context + "' has"
+                        + " character " + (int) c + " at " + i);
+            }
+        }
+        return context;
     }
 
     private static SortedSet<Integer> copy(Set<Integer> ids, String what) {
@@ -40,6 +87,16 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
     /** Only these voters, no learners. */
     public static Configuration ofVoters(Set<Integer> voters) {
         return new Configuration(new TreeSet<>(voters), new TreeSet<>());
+    }
+
+    /** These voters, no learners, each with its context (every key a voter). */
+    public static Configuration ofVoters(Map<Integer, String> votersWithContexts) {
+        return new Configuration(new TreeSet<>(votersWithContexts.keySet()), new TreeSet<>(), new TreeMap<>(votersWithContexts));
+    }
+
+    /** Member {@code id}'s context, or null if it has none (or is not a member). */
+    public String context(int id) {
+        return contexts.get(id);
     }
 
     public boolean isVoter(int id) {
@@ -73,6 +130,7 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
         int id = change.node();
         TreeSet<Integer> v = new TreeSet<>(voters);
         TreeSet<Integer> l = new TreeSet<>(learners);
+        TreeMap<Integer, String> cs = new TreeMap<>(contexts);
         switch (change.kind()) {
             case ADD_LEARNER -> {
                 if (contains(id)) {
@@ -80,6 +138,7 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
                             + " in " + this);
                 }
                 l.add(id);
+                if (change.context() != null) cs.put(id, change.context());
             }
             case PROMOTE -> {
                 if (!isLearner(id)) {
@@ -96,27 +155,44 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
                 }
                 v.remove(id);
                 l.remove(id);
+                cs.remove(id);
             }
         }
-        return new Configuration(v, l);
+        return new Configuration(v, l, cs);
     }
 
     /**
      * The bytes of a {@link Entry.Kind#CONFIG} entry and of a snapshot's configuration, big-endian:
-     * format uint8 (1) | voters int32 | voter ids int32... | learners int32 | learner ids int32...
+     * format uint8 (1) | voters int32 | voter ids int32... | learners int32 | learner ids int32...; with contexts,
+     * format 2 and then contexts int32 | (id int32 | length uint16 | ASCII bytes)... in id order. A configuration
+     * without contexts is written as format 1, byte for byte as before contexts existed.
      */
     public byte[] encode() {
         byte[] out = new byte[encodedSize()];
-        out[0] = FORMAT;
+        out[0] = contexts.isEmpty() ? FORMAT : FORMAT_WITH_CONTEXTS;
         int at = putInt(out, 1, voters.size());
         for (int v : voters) at = putInt(out, at, v);
         at = putInt(out, at, learners.size());
         for (int l : learners) at = putInt(out, at, l);
+        if (contexts.isEmpty()) return out;
+        at = putInt(out, at, contexts.size());
+        for (Map.Entry<Integer, String> e : contexts.entrySet()) {
+            at = putInt(out, at, e.getKey());
+            String text = e.getValue();
+            out[at] = (byte) (text.length() >>> 8);
+            out[at + 1] = (byte) text.length();
+            for (int i = 0; i < text.length(); i++) out[at + 2 + i] = (byte) text.charAt(i);
+            at += 2 + text.length();
+        }
         return out;
     }
 
     public int encodedSize() {
-        return 1 + 4 + 4 * voters.size() + 4 + 4 * learners.size();
+        int size = 1 + 4 + 4 * voters.size() + 4 + 4 * learners.size();
+        if (contexts.isEmpty()) return size;
+        size += 4;
+        for (String c : contexts.values()) size += 4 + 2 + c.length();
+        return size;
     }
 
     /**
@@ -128,17 +204,54 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
         if (bytes.length < 1 + 4 + 4) {
             throw new IllegalArgumentException("a configuration cut short: " + bytes.length + " bytes");
         }
-        if (bytes[0] != FORMAT) {
-            throw new IllegalArgumentException("unknown configuration format " + bytes[0] + " (this build reads " + FORMAT + ")");
+        if (bytes[0] != FORMAT && bytes[0] != FORMAT_WITH_CONTEXTS) {
+            throw new IllegalArgumentException("unknown configuration format " + bytes[0] + " (this build reads " + FORMAT
+                    + " and " + FORMAT_WITH_CONTEXTS + ")");
         }
         int[] at = {1};
         TreeSet<Integer> v = readIds(bytes, at, "voters");
         TreeSet<Integer> l = readIds(bytes, at, "learners");
+        TreeMap<Integer, String> cs = bytes[0] == FORMAT_WITH_CONTEXTS ? readContexts(bytes, at) : new TreeMap<>();
         if (at[0] != bytes.length) {
             throw new IllegalArgumentException("a configuration of " + bytes.length + " bytes has " + (bytes.length - at[0])
                     + " bytes after its end");
         }
-        return new Configuration(v, l);
+        return new Configuration(v, l, cs);
+    }
+
+    private static TreeMap<Integer, String> readContexts(byte[] b, int[] at) {
+        if (b.length - at[0] < 4) throw new IllegalArgumentException("a configuration cut short before its contexts");
+        int n = getInt(b, at[0]);
+        at[0] += 4;
+        if (n < 1 || n > (b.length - at[0]) / 6) {
+            throw new IllegalArgumentException("a configuration claims " + n + " contexts in " + (b.length - at[0]) + " bytes");
+        }
+        TreeMap<Integer, String> out = new TreeMap<>();
+        int previous = 0;
+        for (int i = 0; i < n; i++) {
+            if (b.length - at[0] < 6) throw new IllegalArgumentException("a configuration cut short in its contexts");
+            int id = getInt(b, at[0]);
+            int length = (b[at[0] + 4] & 0xFF) << 8 | (b[at[0] + 5] & 0xFF);
+            at[0] += 6;
+            if (id <= previous) {
+                throw new IllegalArgumentException("a configuration's contexts must be by node ids >= 1 in ascending order,"
+                        + " found " + id + " after " + previous);
+            }
+            if (length > b.length - at[0]) {
+                throw new IllegalArgumentException("node " + id + "'s context claims " + length + " bytes of the "
+                        + (b.length - at[0]) + " left");
+            }
+            char[] text = new char[length];
+            for (int c = 0; c < length; c++) text[c] = (char) (b[at[0] + c] & 0xFF);
+            try {
+                out.put(id, checkContext(new String(text)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("node " + id + "'s context: " + e.getMessage());
+            }
+            at[0] += length;
+            previous = id;
+        }
+        return out;
     }
 
     private static TreeSet<Integer> readIds(byte[] b, int[] at, String what) {
@@ -177,6 +290,7 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
 
     @Override
     public String toString() {
-        return learners.isEmpty() ? "voters " + voters : "voters " + voters + " learners " + learners;
+        String ids = learners.isEmpty() ? "voters " + voters : "voters " + voters + " learners " + learners;
+        return contexts.isEmpty() ? ids : ids + " at " + contexts;
     }
 }

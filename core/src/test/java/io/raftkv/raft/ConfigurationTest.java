@@ -3,6 +3,7 @@ package io.raftkv.raft;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
@@ -47,10 +48,48 @@ class ConfigurationTest {
     }
 
     @Test
+    void aMembersContextComesWithItsAdditionStaysThroughPromotionAndGoesWithItsRemoval() {
+        Configuration c = Configuration.ofVoters(Map.of(1, "a:1", 2, "b:2", 3, "c:3"));
+        Configuration added = c.apply(ConfigChange.addLearner(4, "d:4"));
+        assertEquals("d:4", added.context(4));
+        assertEquals("d:4", added.apply(ConfigChange.promote(4)).context(4));
+        Configuration removed = added.apply(ConfigChange.promote(4)).apply(ConfigChange.remove(1));
+        assertEquals(Map.of(2, "b:2", 3, "c:3", 4, "d:4"), removed.contexts());
+        assertEquals(null, THREE.apply(ConfigChange.addLearner(4)).context(4));
+        assertThrows(IllegalArgumentException.class, () -> new ConfigChange(ConfigChange.Kind.PROMOTE, 4, "d:4"));
+        assertThrows(IllegalArgumentException.class, () -> ConfigChange.addLearner(4, "x".repeat(Configuration.MAX_CONTEXT_BYTES + 1)));
+        assertThrows(IllegalArgumentException.class, () -> ConfigChange.addLearner(4, "höst:1"), "printable ASCII only");
+        assertThrows(IllegalArgumentException.class, () -> ConfigChange.addLearner(4, "a\nb"), "printable ASCII only");
+        assertThrows(IllegalArgumentException.class, () -> new Configuration(new TreeSet<>(Set.of(1)), new TreeSet<>(),
+                new java.util.TreeMap<>(Map.of(2, "b:2"))), "only a member has a context");
+    }
+
+    @Test
+    void aConfigurationWithoutContextsKeepsItsOldBytesAndOneWithThemRoundTrips() {
+        assertEquals(1, THREE.encode()[0], "no contexts: the format every store already holds");
+        Configuration c = Configuration.ofVoters(Map.of(1, "[::1]:7001", 2, "", 3, "c:3")).apply(ConfigChange.addLearner(9));
+        byte[] bytes = c.encode();
+        assertEquals(2, bytes[0]);
+        assertEquals(c.encodedSize(), bytes.length);
+        assertEquals(c, Configuration.decode(bytes));
+        assertArrayEquals(bytes, Configuration.decode(bytes).encode(), "one configuration, one byte string");
+        for (int n = 0; n < bytes.length; n++) {
+            byte[] cut = Arrays.copyOf(bytes, n);
+            assertThrows(IllegalArgumentException.class, () -> Configuration.decode(cut), "cut at " + n);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Configuration.decode(Arrays.copyOf(bytes, bytes.length + 1)));
+    }
+
+    @Test
     void randomBytesNeverDecodeToSomethingInvalid() {
+        randomBytesNeverDecodeToSomethingInvalid(THREE.apply(ConfigChange.addLearner(4)).encode());
+        randomBytesNeverDecodeToSomethingInvalid(Configuration.ofVoters(Map.of(1, "a:1", 2, "b:22"))
+                .apply(ConfigChange.addLearner(4, "d:4")).encode());
+    }
+
+    private static void randomBytesNeverDecodeToSomethingInvalid(byte[] base) {
         long seed = System.nanoTime();
         SplittableRandom r = new SplittableRandom(seed);
-        byte[] base = THREE.apply(ConfigChange.addLearner(4)).encode();
         for (int i = 0; i < 100_000; i++) {
             byte[] b = base.clone();
             b[r.nextInt(b.length)] = (byte) r.nextInt(256);
