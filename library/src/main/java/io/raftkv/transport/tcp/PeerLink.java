@@ -58,6 +58,8 @@ final class PeerLink {
     private final Backoff backoff = new Backoff();
     /** What ends a backoff early: the transport closes, or the peer dialled this node. */
     private final BooleanSupplier backoffCutShort;
+    /** Set once, when the peer leaves the transport while it goes on: the writer ends as on close. */
+    private volatile boolean retired;
 
     /** The link to {@code peer} at {@code address}, queueing at most {@code queueCapacity} messages. */
     PeerLink(TransportState state, TransportThreads threads, int peer, InetSocketAddress address, int queueCapacity) {
@@ -70,7 +72,7 @@ final class PeerLink {
         this.address = address;
         this.dialer = new PeerDialer(state, peer, address);
         this.queue = new MpscAtomicArrayQueue<>(queueCapacity);
-        this.backoffCutShort = () -> state.closed || peerCameUp;
+        this.backoffCutShort = () -> done() || peerCameUp;
     }
 
     /** Starts the writer, which dials the peer from {@code from} (null: an ephemeral port). */
@@ -150,8 +152,19 @@ final class PeerLink {
         wakeWriter();
     }
 
+    /** Stops this link for good, the transport going on: its peer left the configuration, or moved. */
+    void retire() {
+        retired = true;
+        stop();
+    }
+
+    /** Whether the writer should end: the transport is closed or this link retired. */
+    private boolean done() {
+        return state.closed || retired;
+    }
+
     private void run() {
-        while (!state.closed) {
+        while (!done()) {
             SocketChannel ch = dial();
             if (ch == null) {
                 backoff.pause(this, backoffCutShort);
@@ -161,7 +174,7 @@ final class PeerLink {
             try {
                 serve(ch);
             } catch (IOException | RuntimeException e) { // whatever it was, the link must come back
-                if (!state.closed) {
+                if (!done()) {
                     LOG.log(Level.INFO, () -> "node " + selfId + ": the connection to node " + peer + " at " + address
                             + " failed, reconnecting: " + e);
                 }
@@ -182,7 +195,7 @@ final class PeerLink {
         SocketChannel ch = dialer.open();
         if (ch == null) return null;
         channel = ch;
-        if (state.closed) { // close() may have missed this socket
+        if (done()) { // close() or retire() may have missed this socket
             closeQuietly(ch);
             return null;
         }
@@ -202,7 +215,7 @@ final class PeerLink {
         ByteBuffer out = ByteBuffer.allocate(64 * 1024);
         ByteBuffer probe = ByteBuffer.allocate(1);
         // owner is WRITER here (from the start, or set so before a failed connection was left).
-        while (!state.closed) {
+        while (!done()) {
             if (owner.get() != WRITER) {
                 LockSupport.park(this);
                 continue;
@@ -257,7 +270,7 @@ final class PeerLink {
         while (true) {
             ch.write(b);
             if (!b.hasRemaining()) return;
-            if (state.closed) throw new IOException("the transport is closed");
+            if (done()) throw new IOException("the transport is closed or the link retired");
             LockSupport.parkNanos(this, pause);
             pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(5));
         }

@@ -80,8 +80,9 @@ public final class TcpTransport implements PolledTransport {
     private final TransportThreads threads;
     /** Where the messages read from peers' connections go. */
     private final Inbox inbox;
-    /** The sending end towards each peer, by id. */
-    private final Map<Integer, PeerLink> links = new TreeMap<>();
+    /** The sending end towards each peer, by id; changed by {@link #setPeer} and {@link #removePeer}. */
+    private final Map<Integer, PeerLink> links = new ConcurrentHashMap<>();
+    private final int queueCapacity;
     /** The listening socket, the handshakes and the readers, from start on. */
     private volatile Acceptor acceptor;
     /** The other protocols served on this port, by magic; written only before start. */
@@ -101,7 +102,8 @@ public final class TcpTransport implements PolledTransport {
     /** As {@link #TcpTransport(int, Map, String, MessageSink)}, with a codec and a per-peer queue capacity (at least 2). */
     public TcpTransport(int selfId, Map<Integer, InetSocketAddress> peers, String clusterId, MessageSink sink,
                         FrameCodec codec, int queueCapacity) {
-        this.peers = Map.copyOf(Objects.requireNonNull(peers, "peers"));
+        // Concurrent: the acceptor checks who dials in against the peers the node may add or remove meanwhile.
+        this.peers = new ConcurrentHashMap<>(Objects.requireNonNull(peers, "peers"));
         if (!this.peers.containsKey(selfId)) {
             throw new IllegalArgumentException("the peer map must include this node's own id " + selfId
                     + " and address; it has ids " + new TreeMap<>(this.peers).keySet());
@@ -116,6 +118,7 @@ public final class TcpTransport implements PolledTransport {
             throw new IllegalArgumentException("queueCapacity must be at least 2, was " + queueCapacity);
         }
         this.selfId = selfId;
+        this.queueCapacity = queueCapacity;
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(codec, "codec");
         this.state = new TransportState(selfId, clusterId, clusterIdBytes, this.peers, codec);
@@ -174,7 +177,7 @@ public final class TcpTransport implements PolledTransport {
         for (int peer : localAddresses.keySet()) {
             if (!links.containsKey(peer)) {
                 throw new IllegalArgumentException("node " + peer + " is not a peer of node " + selfId + " (peers "
-                        + links.keySet() + "); it has no link to dial from a local address");
+                        + new java.util.TreeSet<>(links.keySet()) + "); it has no link to dial from a local address");
             }
         }
         synchronized (lifecycle) {
@@ -255,6 +258,46 @@ public final class TcpTransport implements PolledTransport {
             LOG.log(Level.DEBUG, () -> "node " + selfId + " of cluster " + clusterId + " listens on " + localAddress());
             return this;
         }
+    }
+
+    /**
+     * Makes node {@code id} a peer at {@code address}, or moves it there: from now on messages to it are sent
+     * there and its connections accepted. Called when the configuration gains a member; setting a peer to the
+     * address it has already changes nothing.
+     *
+     * @throws IllegalArgumentException if {@code id} is this node's own
+     */
+    public void setPeer(int id, InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        if (id == selfId) throw new IllegalArgumentException("node " + selfId + " cannot be its own peer");
+        synchronized (lifecycle) {
+            if (state.closed || address.equals(peers.get(id))) return;
+            PeerLink old = links.remove(id);
+            if (old != null) old.retire();
+            peers.put(id, address);
+            PeerLink link = new PeerLink(state, threads, id, address, queueCapacity);
+            links.put(id, link);
+            if (started) link.start(dialFrom.get(id));
+        }
+        LOG.log(Level.INFO, () -> "node " + selfId + " has node " + id + " as a peer at " + address);
+    }
+
+    /**
+     * Drops node {@code id} as a peer: its link closes, messages to it are dropped, and its new connections
+     * refused. Called when it leaves the configuration. Does nothing if it is not a peer.
+     */
+    public void removePeer(int id) {
+        synchronized (lifecycle) {
+            if (id == selfId || peers.remove(id) == null) return;
+            PeerLink old = links.remove(id);
+            if (old != null) old.retire();
+        }
+        LOG.log(Level.INFO, () -> "node " + selfId + " dropped node " + id + " as a peer");
+    }
+
+    /** Every node's address by id, this node's included, as they are now. */
+    public Map<Integer, InetSocketAddress> peers() {
+        return Map.copyOf(peers);
     }
 
     /** The address this transport listens on (with the real port if its configured port was 0), or null before start. */

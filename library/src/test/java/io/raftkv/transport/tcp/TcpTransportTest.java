@@ -170,6 +170,40 @@ class TcpTransportTest {
     }
 
     @Test
+    void aPeerAddedWhileRunningIsReachedAndAcceptedAndOneRemovedIsDroppedAndRefused() throws IOException {
+        Map<Integer, InetSocketAddress> all = addresses(1, 2);
+        ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Message> in2 = new ConcurrentLinkedQueue<>();
+        // Each knows only itself, as a node does before the configuration names the other.
+        TcpTransport one = transport(1, Map.of(1, all.get(1)), "c", in1).start();
+        TcpTransport two = transport(2, Map.of(2, all.get(2)), "c", in2).start();
+        one.send(hb(1, 2, 0));
+        assertEquals(1, one.droppedCount(), "not a peer yet");
+
+        one.setPeer(2, all.get(2));
+        two.setPeer(1, all.get(1));
+        one.setPeer(2, all.get(2)); // the same again: nothing changes
+        assertEquals(all, one.peers());
+        one.send(hb(1, 2, 1));
+        await("a message to the added peer", () -> !in2.isEmpty());
+        two.send(hb(2, 1, 1));
+        await("its answer", () -> !in1.isEmpty());
+
+        long refusedBefore = one.refusedConnectionCount();
+        one.removePeer(2);
+        assertEquals(Map.of(1, all.get(1)), one.peers());
+        long dropped = one.droppedCount();
+        one.send(hb(1, 2, 2));
+        assertEquals(dropped + 1, one.droppedCount(), "a removed peer's messages are dropped");
+        // Node 2 still sends: its old connection may carry a message or two, but once it is gone, node 2 cannot dial in again.
+        two.close();
+        TcpTransport again = transport(2, all, "c", in2).start();
+        again.send(hb(2, 1, 3));
+        await("node 2's next connection refused", () -> one.refusedConnectionCount() > refusedBefore);
+        assertThrows(IllegalArgumentException.class, () -> one.setPeer(1, all.get(2)));
+    }
+
+    @Test
     void aPeerThatStartsLateIsReachedAfterReconnecting() throws IOException {
         Map<Integer, InetSocketAddress> peers = addresses(1, 2);
         ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
