@@ -105,8 +105,11 @@ public final class ForceNewCluster {
             LOG.log(Level.WARNING, same::describe);
             return same;
         }
-        Entry alone = new Entry(lastIndex + 1, Math.max(hs.term(), lastTerm), Entry.Kind.CONFIG,
-                Configuration.ofVoters(Set.of(node)).encode());
+        // Its address, if the configuration kept one, stays with it: nodes joining later learn it from the log.
+        String context = before == null ? null : before.context(node);
+        Configuration survivor = context == null ? Configuration.ofVoters(Set.of(node))
+                : Configuration.ofVoters(java.util.Map.of(node, context));
+        Entry alone = new Entry(lastIndex + 1, Math.max(hs.term(), lastTerm), Entry.Kind.CONFIG, survivor.encode());
         // The entry first, then the commit index that covers it: a store that kept a commit index beyond its
         // log (a torn write, on storage that is not write-atomic) must not be left by this either.
         storage.persist(null, List.of(alone));

@@ -23,6 +23,8 @@ final class MembershipChanges {
     /** A server being added as a voter. */
     private static final class Promotion {
         final int node;
+        /** What the configuration is to keep for it (its address), or null. */
+        final String context;
         final CompletableFuture<Configuration> done;
         final long deadline;
         /** The leader's last index when the current catch-up round began, and when that was; 0 before the first. */
@@ -31,8 +33,9 @@ final class MembershipChanges {
         /** Whether this promotion has seen the node in the configuration (as a learner); if it goes, it was removed. */
         boolean seenAsMember;
 
-        Promotion(int node, CompletableFuture<Configuration> done, long deadline) {
+        Promotion(int node, String context, CompletableFuture<Configuration> done, long deadline) {
             this.node = node;
+            this.context = context;
             this.done = done;
             this.deadline = deadline;
         }
@@ -68,14 +71,17 @@ final class MembershipChanges {
         }
     }
 
-    /** Starts adding {@code node} as a voter, to be done (or given up, with a TimeoutException) by {@code deadline}. */
-    void startPromotion(RaftCore core, int node, CompletableFuture<Configuration> done, long deadline) {
+    /**
+     * Starts adding {@code node} as a voter, with {@code context} (or none: null) in the configuration, to be done
+     * (or given up, with a TimeoutException) by {@code deadline}.
+     */
+    void startPromotion(RaftCore core, int node, String context, CompletableFuture<Configuration> done, long deadline) {
         if (promotion != null) {
             done.completeExceptionally(new IllegalStateException("node " + promotion.node + " is being added already"));
         } else if (core.role() != Role.LEADER) {
             done.completeExceptionally(new NotLeaderException(id, core.leader()));
         } else {
-            promotion = new Promotion(node, done, deadline);
+            promotion = new Promotion(node, context, done, deadline);
             advance(core);
         }
     }
@@ -129,7 +135,7 @@ final class MembershipChanges {
                             + " was removed while it was being added"));
                     return;
                 }
-                core.proposeConfigChange(ConfigChange.addLearner(p.node));
+                core.proposeConfigChange(new ConfigChange(ConfigChange.Kind.ADD_LEARNER, p.node, p.context));
                 return;
             }
             p.seenAsMember = true;

@@ -104,6 +104,10 @@ public final class RaftNode implements AutoCloseable {
     private NodeListener listener;
     /** Told of each pass's stage times; null for none (then passes are timed only while JFR records them). */
     private PassObserver passObserver;
+    /** Told of each configuration before anything is sent under it; null for none. Set before the node starts. */
+    private java.util.function.Consumer<Configuration> onConfiguration;
+    /** The configuration {@link #onConfiguration} was last told of; owned by the node's thread. */
+    private Configuration routedConfiguration;
 
     // Owned by the node's thread.
     private final ArrayDeque<Proposal> proposals = new ArrayDeque<>();
@@ -376,11 +380,20 @@ public final class RaftNode implements AutoCloseable {
      * if the learner has not caught up within {@code catchUp} (it then stays a learner).
      */
     public CompletableFuture<Configuration> addVoter(int node, Duration catchUp) {
+        return addVoter(node, null, catchUp);
+    }
+
+    /**
+     * As {@link #addVoter(int, Duration)}, the node joining as a learner with {@code context} (null: none) in the
+     * configuration: in socket mode, the address it listens on, from which every member learns where it is.
+     */
+    public CompletableFuture<Configuration> addVoter(int node, String context, Duration catchUp) {
         Objects.requireNonNull(catchUp, "catchUp");
         if (node < 1) throw new IllegalArgumentException("node id must be >= 1, was " + node);
+        if (context != null) ConfigChange.addLearner(node, context); // checked here, not on the node's thread
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         long deadline = clock.getAsLong() + catchUp.toNanos();
-        Control start = new Control(c -> membership.startPromotion(c, node, done, deadline),
+        Control start = new Control(c -> membership.startPromotion(c, node, context, done, deadline),
                 () -> done.completeExceptionally(new NotLeaderException(id, 0)));
         if (!enqueue(start)) start.refused().run();
         return done;
@@ -769,6 +782,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void handle(Ready r) {
+        routeConfiguration();
         NodePassEvent event = timing;
         long t0 = event == null ? 0 : System.nanoTime();
         // Indexed loops over the ready's lists (all random access): an iterator per list per pass is what
@@ -794,6 +808,7 @@ public final class RaftNode implements AutoCloseable {
             storage.persist(r.hardState(), r.entries());
         }
         long t2 = event == null ? 0 : System.nanoTime();
+        if (r.snapshot() != null) routeConfiguration(); // an installed snapshot may name other members
         List<Message> later = r.messagesAfterPersist();
         for (int i = 0, n = later.size(); i < n; i++) transport.send(later.get(i));
         long t3 = event == null ? 0 : System.nanoTime();
@@ -872,6 +887,18 @@ public final class RaftNode implements AutoCloseable {
 
     private void refuse(Reply reply, int leaderHint) {
         answers.notLeader(reply, leaderHint);
+    }
+
+    /**
+     * Tells {@link #onConfiguration} of the core's configuration if it changed: before any message goes out under
+     * it, so that a transport that follows the configuration knows a new member's address first. One reference
+     * comparison a ready batch otherwise.
+     */
+    private void routeConfiguration() {
+        Configuration c = core.configuration();
+        if (c == routedConfiguration || onConfiguration == null) return;
+        routedConfiguration = c;
+        onConfiguration.accept(c);
     }
 
     private void publishStatus() {
@@ -996,6 +1023,7 @@ public final class RaftNode implements AutoCloseable {
         private Runnable onLeadershipChange = () -> { };
         private NodeListener listener;
         private PassObserver passObserver;
+        private java.util.function.Consumer<Configuration> onConfiguration;
         private LongSupplier clock = System::nanoTime;
         private Executor snapshotWriters;
         private int spinsBeforePark;
@@ -1037,6 +1065,17 @@ public final class RaftNode implements AutoCloseable {
          */
         public Builder listener(NodeListener l) {
             this.listener = Objects.requireNonNull(l, "listener");
+            return this;
+        }
+
+        /**
+         * Told, on the node's thread, of the configuration in force (the last in its log, committed or not)
+         * whenever it changes, and first when the node handles its first ready batch: before any message is
+         * sent under it. A transport that follows the members (their addresses being in the configuration's
+         * contexts) is kept up to date this way. It must not block.
+         */
+        public Builder onConfiguration(java.util.function.Consumer<Configuration> c) {
+            this.onConfiguration = Objects.requireNonNull(c, "onConfiguration");
             return this;
         }
 
@@ -1099,6 +1138,7 @@ public final class RaftNode implements AutoCloseable {
                     .snapshotPolicy(snapshotPolicy);
             node.listener = listener; // before the node's thread starts, which then sees it
             node.passObserver = passObserver;
+            node.onConfiguration = onConfiguration;
             return node;
         }
     }

@@ -9,5 +9,12 @@ public enum MembershipOp {
     /** Take a node out of the configuration. */
     REMOVE,
     /** Hand leadership to a voter. */
-    TRANSFER
+    TRANSFER,
+    /** Make a node a voter, as {@link #ADD_VOTER}, at the address it gives: every member learns it from the log. */
+    ADD_VOTER_AT,
+    /**
+     * The configuration this node has in force, with every member's address ({@link MemberList}): answered by any
+     * node, so that a client or a joining node that knows one address finds the rest.
+     */
+    ADDRESSES
 }

@@ -10,6 +10,7 @@ import io.raftkv.node.RaftNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.Configuration;
+import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.RaftCore;
@@ -31,6 +32,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -51,6 +53,7 @@ public final class SocketNode implements AutoCloseable {
     private final Storage storage;
     private final RaftNode node;
     private final Map<Integer, InetSocketAddress> peers;
+    private final MemberRoutes routes;
     /** How long {@link #close()} lets a leader take to hand leadership over: a few election timeouts. */
     private final Duration handOverTimeout;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -147,9 +150,10 @@ public final class SocketNode implements AutoCloseable {
     /** Election timeouts a leader that {@link #close() closes} may take to hand leadership over. */
     static final int HAND_OVER_ELECTION_TIMEOUTS = 4;
 
-    private SocketNode(int id, Storage storage, RaftNode node, Map<Integer, InetSocketAddress> peers,
+    private SocketNode(int id, Storage storage, RaftNode node, Map<Integer, InetSocketAddress> peers, MemberRoutes routes,
                        Duration handOverTimeout) {
         this.id = id;
+        this.routes = routes;
         this.storage = storage;
         this.node = node;
         this.peers = peers;
@@ -188,16 +192,67 @@ public final class SocketNode implements AutoCloseable {
             throw new IllegalArgumentException("the initial voters " + new TreeSet<>(voters) + " are not all among the peers "
                     + new TreeMap<>(peers).keySet());
         }
+        return start(id, peers, voters, false, dataDir, options, onChange, setUp);
+    }
+
+    /**
+     * Starts a node that joins a running cluster knowing only {@code seeds}, the addresses of some of its nodes:
+     * it asks them for the members and their addresses ({@link TcpKvConnector#members}), starts outside the
+     * configuration (it never campaigns), listening on {@code address}, and asks the leader to make it a voter at
+     * that address (a learner first, promoted once it has caught up); every member learns the address from the
+     * configuration entry. Started again on its data after it joined (a seed still has to answer), it finds itself
+     * a member and just runs.
+     *
+     * @throws io.raftkv.kv.KvException if no seed answered, or the leader refused to add it (the message says why)
+     * @throws io.raftkv.client.OutcomeUnknownException if no leader confirmed the addition within {@code timeout}: it
+     *     may still be added; join again (a learner already is promoted)
+     */
+    public static SocketNode join(int id, InetSocketAddress address, List<InetSocketAddress> seeds, Path dataDir,
+                                  Options options, Runnable onChange, Duration timeout) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(options, "options");
+        MemberList members = TcpKvConnector.members(seeds, options.clusterId(), timeout);
+        Map<Integer, InetSocketAddress> peers = new TreeMap<>(members.addresses());
+        peers.put(id, address);
+        // Until the leader's log reaches it, the node stands the seed's voters in for the configuration: it is not
+        // among them (unless it is a voter already), so it never campaigns.
+        SocketNode node = start(id, peers, members.voters(), true, dataDir, options, onChange, t -> t);
+        if (members.voters().contains(id)) return node;
+        Map<Integer, InetSocketAddress> others = new TreeMap<>(members.addresses());
+        others.remove(id);
+        try (TcpKvConnector cluster = new TcpKvConnector(others.isEmpty() ? Map.of(0, seeds.get(0)) : others,
+                options.clusterId())) {
+            cluster.addVoterAt(id, address, timeout);
+            return node;
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+    }
+
+    private static SocketNode start(int id, Map<Integer, InetSocketAddress> peers, Set<Integer> voters, boolean joining,
+                                    Path dataDir, Options options, Runnable onChange, UnaryOperator<TcpTransport> setUp) {
         // The store records the cluster's id: a node started on another cluster's data is refused, not joined.
         Storage storage = FileStorage.open(dataDir, FileStorage.Options.defaults().withSync(options.sync())
                 .withClusterId(options.clusterId()));
         try {
-            voters = firstVoters(dataDir, options.initialVoters(), voters);
+            if (Files.exists(dataDir.resolve(FIRST_VOTERS_FILE))) {
+                // A store from before the first voters were a configuration entry: its record still rules.
+                voters = firstVoters(dataDir, options.initialVoters(), voters);
+            } else if (isNew(storage) && !joining) {
+                // A first voter writes the first configuration; a node outside it records the voters it waits
+                // under, so that a restart with other --voters cannot make it a voter of its own making.
+                if (voters.contains(id)) bootstrap(storage, voters, peers);
+                else voters = firstVoters(dataDir, options.initialVoters(), voters);
+            }
+            // Otherwise the configuration is in the log or the snapshot (or comes with them, for a node joining):
+            // the voters below only stand for it until then, and a node outside them never campaigns.
             RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
                     .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks())
                     .readPolicy(options.readPolicy()).clockDriftTicks(options.clockDriftTicks()).build();
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
+            MemberRoutes routes = new MemberRoutes(id, peers);
             RaftNode node = RaftNode.builder(config, storage, new KvStateMachine(KvStateMachine.DEFAULT_MAX_SESSIONS))
                     .transport(sink -> {
                         TcpTransport t = new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
@@ -205,20 +260,41 @@ public final class SocketNode implements AutoCloseable {
                         // A platform node thread may block in a selector: it serves its peers' and clients'
                         // connections itself.
                         if (options.platformThreads()) server.servedBy(t.pollInbound());
-                        return setUp.apply(t).start();
+                        TcpTransport started = setUp.apply(t).start();
+                        routes.attach(started);
+                        return started;
                     })
+                    .onConfiguration(routes::follow)
                     .tickInterval(options.tickInterval()).onLeadershipChange(onChange).threads(threads)
                     .snapshotPolicy(options.snapshots()).build();
             server.attach(new KvService(node, options.limits()), node::status);
-            server.attachMembership(node, peers.keySet());
+            server.attachMembership(node, peers);
             server.adminAccess(options.adminAccess());
             node.start();
-            return new SocketNode(id, storage, node, Map.copyOf(peers),
+            return new SocketNode(id, storage, node, Map.copyOf(peers), routes,
                     options.tickInterval().multipliedBy((long) options.electionTicks() * HAND_OVER_ELECTION_TIMEOUTS));
         } catch (RuntimeException e) {
             storage.close();
             throw e;
         }
+    }
+
+    /** Whether {@code storage} holds nothing yet: no term, no log, no snapshot. */
+    private static boolean isNew(Storage storage) {
+        return storage.hardState().equals(HardState.INITIAL) && storage.entries().isEmpty() && storage.snapshot().isEmpty();
+    }
+
+    /**
+     * Writes the cluster's first configuration into a new store as its first entry (index 1, term 1, committed),
+     * as etcd bootstraps: the first voters, each with its address as its context. Every first voter writes the
+     * same entry (they are started with the same peers and voters), so their logs agree from the start, and
+     * from then on a node learns every member's address from the log.
+     */
+    private static void bootstrap(Storage storage, Set<Integer> voters, Map<Integer, InetSocketAddress> peers) {
+        TreeMap<Integer, String> contexts = new TreeMap<>();
+        for (int v : voters) contexts.put(v, MemberAddress.format(peers.get(v)));
+        Entry first = new Entry(1, 1, Entry.Kind.CONFIG, Configuration.ofVoters(contexts).encode());
+        storage.persist(new HardState(1, RaftCore.NONE, 1), List.of(first));
     }
 
     /** The file beside the store that records the voters the cluster started with. */
@@ -379,6 +455,14 @@ public final class SocketNode implements AutoCloseable {
     /** The address it listens on, for peers and clients. */
     public InetSocketAddress address() {
         return peers.get(id);
+    }
+
+    /**
+     * The nodes its transport exchanges messages with now, this one included, by id: the members of its
+     * configuration, each at the address the configuration gives it (else the one it was started with).
+     */
+    public Map<Integer, InetSocketAddress> peers() {
+        return routes.peers();
     }
 
     /** What the node last published: role, term, leader, indexes. */

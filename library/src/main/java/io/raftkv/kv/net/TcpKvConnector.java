@@ -24,6 +24,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,6 +51,12 @@ import java.lang.System.Logger.Level;
  * {@link KvResponse.Unavailable} with the reason, so the client moves on to the next node; a node that
  * failed is dialled again at most every {@value #REDIAL_MILLIS} ms. A node that refuses the handshake
  * (another cluster) answers {@link KvResponse.Refused}: that is final. One reader thread per connection.
+ *
+ * <p>A connector made by {@link #discover}, or told to {@link #followMembership()}, keeps its node list on the
+ * cluster's membership: when a client finds no leader among the nodes it knows, or
+ * a node names a leader it does not know, the connector asks a node for the members and their addresses
+ * ({@link MembershipOp#ADDRESSES}, in the background, at most every {@value #REFRESH_MILLIS} ms) and takes them
+ * as its nodes. So a connector made from one seed address ({@link #discover}) keeps working as members come and go.
  */
 public final class TcpKvConnector implements KvConnector, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(TcpKvConnector.class.getName());
@@ -58,12 +65,20 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
     /** Beyond this many unanswered requests on one connection it is reset, failing them: nothing piles up forever. */
     static final int MAX_PENDING = 65536;
 
-    private final Map<Integer, InetSocketAddress> addresses;
-    private final List<Integer> ids;
+    /** How often, at most, the node list is asked for again. */
+    static final long REFRESH_MILLIS = 200;
+
+    /** The nodes, in id order, and their connections; both replaced together (under {@link #refreshLock}) by a refresh. */
+    private volatile List<Integer> ids;
+    private volatile Map<Integer, Channel> channels;
+    private final Object refreshLock = new Object();
+    private final AtomicBoolean refreshing = new AtomicBoolean();
+    /** Whether the node list follows the members; off for a connector given fixed addresses until told otherwise. */
+    private volatile boolean following;
+    private volatile long lastRefreshNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(REFRESH_MILLIS);
     private final String clusterId;
     private final int maxFrameBytes;
     private final ThreadFactory threads;
-    private final Map<Integer, Channel> channels = new TreeMap<>();
     private final AtomicLong correlations = new AtomicLong();
     private volatile boolean closed;
     /** What admin requests present: the cluster's admin token, or null for none. */
@@ -79,11 +94,79 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         Objects.requireNonNull(addresses, "addresses");
         this.threads = Objects.requireNonNull(threads, "threads");
         if (addresses.isEmpty()) throw new IllegalArgumentException("name at least one node's address");
-        this.addresses = Map.copyOf(addresses);
-        this.ids = List.copyOf(new TreeMap<>(addresses).keySet());
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.maxFrameBytes = FrameCodec.DEFAULT_MAX_FRAME_BYTES;
-        for (int id : ids) channels.put(id, new Channel(id, this.addresses.get(id)));
+        TreeMap<Integer, Channel> cs = new TreeMap<>();
+        for (var e : new TreeMap<>(addresses).entrySet()) cs.put(e.getKey(), new Channel(e.getKey(), e.getValue()));
+        this.channels = Collections.unmodifiableMap(cs);
+        this.ids = List.copyOf(cs.keySet());
+    }
+
+    /**
+     * A connector to the cluster that one of {@code seeds} belongs to: it asks them in turn for the members and
+     * their addresses, and connects to those.
+     *
+     * @throws KvException if no seed answered within {@code timeout}, with what each said
+     */
+    public static TcpKvConnector discover(List<InetSocketAddress> seeds, String clusterId, Duration timeout) {
+        MemberList members = members(seeds, clusterId, timeout);
+        if (members.addresses().isEmpty()) throw new KvException("the seeds " + seeds + " know no member's address");
+        return new TcpKvConnector(members.addresses(), clusterId).followMembership();
+    }
+
+    /**
+     * Has the node list follow the cluster's members from now on (see the class comment): for nodes whose
+     * addresses, as the members know them, are the ones this connector should dial.
+     *
+     * @return this connector
+     */
+    public TcpKvConnector followMembership() {
+        following = true;
+        return this;
+    }
+
+    /**
+     * The members, with their addresses, that one of {@code seeds} (any node of the cluster) has in force, asking
+     * them in turn until one answers.
+     *
+     * @throws KvException if none answered within {@code timeout}, with what each said
+     */
+    public static MemberList members(List<InetSocketAddress> seeds, String clusterId, Duration timeout) {
+        if (seeds.isEmpty()) throw new IllegalArgumentException("name at least one seed address");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        StringBuilder failures = new StringBuilder();
+        do {
+            for (InetSocketAddress seed : seeds) {
+                // Node id 0: whichever node listens there.
+                try (TcpKvConnector probe = new TcpKvConnector(Map.of(0, seed), clusterId)) {
+                    Object a = probe.ask(0, MembershipOp.ADDRESSES, Duration.ofNanos(Math.max(1, Math.min(
+                            deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)))));
+                    if (a instanceof KvResponse.Ok ok && ok.value() instanceof String text) return MemberList.parse(text);
+                    if (a instanceof KvResponse.Refused r) throw new KvException(seed + " refused: " + r.reason());
+                    failures.append(failures.isEmpty() ? "" : "; ").append(seed).append(": ").append(a);
+                }
+            }
+            pause(deadline);
+        } while (System.nanoTime() - deadline < 0);
+        throw new KvException("no seed told the members within " + timeout.toMillis() + " ms (" + failures + ")");
+    }
+
+    /** Sends one admin request for {@code op} to {@code node} and waits for its answer, or a description of why none came. */
+    private Object ask(int node, MembershipOp op, Duration timeout) {
+        Channel c = channels.get(node);
+        if (c == null) return new KvResponse.Unavailable("no node " + node + " among " + ids);
+        CompletableFuture<Object> answer = new CompletableFuture<>();
+        c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, 0), answer::complete);
+        try {
+            return answer.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return "no answer within " + timeout.toMillis() + " ms";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        } catch (ExecutionException e) {
+            return String.valueOf(e.getCause());
+        }
     }
 
     /**
@@ -99,13 +182,75 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
 
     @Override
     public List<Integer> nodes() {
+        // A client asks again after a round that found no leader: the members may have changed meanwhile.
+        refreshSoon();
         return ids;
+    }
+
+    /** Asks for the members again, in the background, unless a refresh is under way or one was done just now. */
+    private void refreshSoon() {
+        if (!following || closed || System.nanoTime() - lastRefreshNanos < TimeUnit.MILLISECONDS.toNanos(REFRESH_MILLIS)) return;
+        if (!refreshing.compareAndSet(false, true)) return;
+        lastRefreshNanos = System.nanoTime();
+        threads.newThread(() -> {
+            try {
+                refresh();
+            } finally {
+                lastRefreshNanos = System.nanoTime();
+                refreshing.set(false);
+            }
+        }).start();
+    }
+
+    /** Asks the known nodes in turn for the members, and takes the first answer as the node list. */
+    private void refresh() {
+        for (int node : ids) {
+            if (closed) return;
+            Object a = ask(node, MembershipOp.ADDRESSES, Duration.ofSeconds(1));
+            if (!(a instanceof KvResponse.Ok ok && ok.value() instanceof String text)) continue;
+            MemberList members;
+            try {
+                members = MemberList.parse(text);
+            } catch (IllegalArgumentException e) {
+                LOG.log(Level.WARNING, () -> "node " + node + " answered the members with " + text + ": " + e.getMessage());
+                continue;
+            }
+            if (!members.addresses().isEmpty()) follow(members.addresses());
+            return;
+        }
+    }
+
+    /** Makes {@code addresses} the node list: connections to new nodes (or new addresses) made, to departed ones closed. */
+    private void follow(Map<Integer, InetSocketAddress> addresses) {
+        List<Channel> gone = new ArrayList<>();
+        synchronized (refreshLock) {
+            if (closed) return;
+            TreeMap<Integer, Channel> next = new TreeMap<>();
+            for (var e : addresses.entrySet()) {
+                Channel c = channels.get(e.getKey());
+                next.put(e.getKey(), c != null && c.address.equals(e.getValue()) ? c : new Channel(e.getKey(), e.getValue()));
+            }
+            for (Channel c : channels.values()) if (next.get(c.node) != c) gone.add(c);
+            if (gone.isEmpty() && next.keySet().equals(channels.keySet())) return;
+            channels = Collections.unmodifiableMap(next);
+            ids = List.copyOf(next.keySet());
+        }
+        LOG.log(Level.DEBUG, () -> "the cluster's nodes are now " + addresses);
+        for (Channel c : gone) {
+            c.lock.lock();
+            try {
+                c.reset(null, "node " + c.node + " at " + c.address + " is no longer a member");
+            } finally {
+                c.lock.unlock();
+            }
+        }
     }
 
     @Override
     public void send(int node, KvRequest request, Consumer<KvResponse> reply) {
         Channel c = channels.get(node);
         if (c == null) {
+            refreshSoon(); // a leader this connector does not know yet
             reply.accept(new KvResponse.Unavailable("no node " + node + " among " + ids));
             return;
         }
@@ -154,14 +299,32 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
      *                                 it needs the admin token ({@link #adminToken}) and got none or another
      */
     public String membership(MembershipOp op, int node, Duration timeout) {
+        if (op == MembershipOp.ADD_VOTER_AT) throw new IllegalArgumentException("ADD_VOTER_AT needs an address: addVoterAt");
+        return membership(op, node, null, timeout);
+    }
+
+    /**
+     * Asks the leader to make node {@code node} a voter at {@code address} (a learner first, promoted once it has
+     * caught up), as {@link #membership}: every member learns the address from the configuration entry.
+     */
+    public String addVoterAt(int node, InetSocketAddress address, Duration timeout) {
+        return membership(MembershipOp.ADD_VOTER_AT, node, MemberAddress.format(address), timeout);
+    }
+
+    private String membership(MembershipOp op, int node, String address, Duration timeout) {
         Objects.requireNonNull(op, "op");
         long deadline = System.nanoTime() + timeout.toNanos();
         int next = ids.get(0);
         String last = "no node answered";
         while (System.nanoTime() - deadline < 0) {
             Channel c = channels.get(next);
+            if (c == null) { // it left the node list meanwhile
+                next = ids.get(0);
+                continue;
+            }
             CompletableFuture<Object> answer = new CompletableFuture<>();
-            c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, node, adminToken), answer::complete);
+            c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, node, address, adminToken),
+                    answer::complete);
             Object a;
             try {
                 a = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -182,6 +345,7 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                 case KvResponse.Refused r -> throw new KvException(r.reason());
                 case KvResponse.NotLeader nl -> {
                     last = "node " + next + " is not the leader";
+                    if (nl.leaderHint() > 0 && !channels.containsKey(nl.leaderHint())) refreshSoon();
                     next = nl.leaderHint() > 0 && channels.containsKey(nl.leaderHint()) ? nl.leaderHint()
                             : ids.get((ids.indexOf(next) + 1) % ids.size());
                     if (nl.leaderHint() == 0) pause(deadline); // an election is under way
@@ -310,7 +474,9 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
     /** Closes every connection; requests waiting for an answer get {@link KvResponse.Unavailable}. */
     @Override
     public void close() {
-        closed = true;
+        synchronized (refreshLock) {
+            closed = true;
+        }
         for (Channel c : channels.values()) {
             Thread reader;
             Thread dialler;
@@ -475,7 +641,8 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                     failure = new KvResponse.Refused("node " + node + " at " + address + " refused this client: " + reason);
                 } else {
                     int id = in.readInt();
-                    if (id != node) throw new IOException("it says it is node " + id + ", not node " + node);
+                    // Node 0: a seed, whichever node it is.
+                    if (node != 0 && id != node) throw new IOException("it says it is node " + id + ", not node " + node);
                     s.setSoTimeout(0);
                 }
             } catch (IOException | RuntimeException e) {

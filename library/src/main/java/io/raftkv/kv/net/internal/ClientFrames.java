@@ -30,9 +30,10 @@ import java.nio.charset.StandardCharsets;
  * 66 status request   corr int64
  * 67 status response  corr int64 | id int32 | alive uint8 | role uint8 (Role ordinal) | term int64 | leader int32
  *                     | lastIndex int64 | commitIndex int64 | appliedIndex int64
- * 68 admin request    corr int64 | op uint8 (0 MEMBERS, 1 ADD_VOTER, 2 REMOVE, 3 TRANSFER) | node int32 (&gt;= 0)
- *                     | admin token string (none: -1); answered by a response (65): OK with the configuration as a
- *                     string, or NOT_LEADER, ..., or REFUSED when the node does not take admin requests from this client
+ * 68 admin request    corr int64 | op uint8 (0 MEMBERS, 1 ADD_VOTER, 2 REMOVE, 3 TRANSFER, 4 ADD_VOTER_AT, 5 ADDRESSES)
+ *                     | node int32 (&gt;= 0) | admin token string (none: -1) | an ADD_VOTER_AT only: address string
+ *                     (host:port); answered by a response (65): OK with the configuration as a string, or NOT_LEADER,
+ *                     ..., or REFUSED when the node does not take admin requests from this client
  * 69 backup request   corr int64 | admin token string | backup int64 (0: take a new one) | offset int64 (&gt;= 0);
  *                     an admin request too: answered by a backup chunk, or a response (65) NOT_LEADER, REFUSED, ...
  * 70 backup chunk     corr int64 | backup int64 (&gt; 0) | index int64 | term int64 | size int64 (of the whole state)
@@ -45,8 +46,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>{@link #PROTOCOL_VERSION} is what a client's handshake names; a node serves only its own version and
  * refuses any other at the handshake, with a reason that names both. Version 3 added the admin token to the
- * admin request; version 2 added DELETE and CAS (and a CAS's expected value); version 1 had the rest, laid out
- * the same.
+ * admin request, the admin ops ADD_VOTER_AT and ADDRESSES, and backups; version 2 added DELETE and CAS (and a
+ * CAS's expected value); version 1 had the rest, laid out the same.
  */
 public final class ClientFrames {
     /** "RKC1": what a client connection sends first, in place of the peer handshake's magic. */
@@ -86,18 +87,29 @@ public final class ClientFrames {
 
     public record StatusResponse(long correlation, NodeStatus status) implements ClientFrame {}
 
-    /** An admin request; {@code token} is the admin token the client presents, or null for none. */
-    public record AdminRequest(long correlation, MembershipOp op, int node, String token) implements ClientFrame {
-        /** One that presents no admin token. */
+    /**
+     * An admin request: a membership operation; {@code address} is an {@link MembershipOp#ADD_VOTER_AT}'s
+     * (host:port), null for the others; {@code token} is the admin token the client presents, or null for none.
+     */
+    public record AdminRequest(long correlation, MembershipOp op, int node, String address, String token)
+            implements ClientFrame {
+        public AdminRequest {
+            if ((op == MembershipOp.ADD_VOTER_AT) != (address != null)) {
+                throw new IllegalArgumentException("an address goes with ADD_VOTER_AT, and only with it; " + op + " had "
+                        + (address == null ? "none" : address));
+            }
+        }
+
+        /** An operation without an address, presenting no admin token. */
         public AdminRequest(long correlation, MembershipOp op, int node) {
-            this(correlation, op, node, null);
+            this(correlation, op, node, null, null);
         }
 
         /** Leaves the token out: it is a secret, and records end up in logs. */
         @Override
         public String toString() {
             return "AdminRequest[correlation=" + correlation + ", op=" + op + ", node=" + node
-                    + (token == null ? ", no token]" : ", a token]");
+                    + (address == null ? "" : ", address=" + address) + (token == null ? ", no token]" : ", a token]");
         }
     }
 
@@ -171,7 +183,8 @@ public final class ClientFrames {
             };
             case StatusRequest s -> 0;
             case StatusResponse s -> 4 + 1 + 1 + 8 + 4 + 8 + 8 + 8;
-            case AdminRequest a -> 1 + 4 + size(strings[0] = utf8(a.token()));
+            case AdminRequest a -> 1 + 4 + size(strings[0] = utf8(a.token()))
+                    + (a.address() == null ? 0 : size(strings[1] = utf8(a.address())));
             case BackupRequest r -> size(strings[0] = utf8(r.token())) + 8 + 8;
             case BackupChunk c -> 8 + 8 + 8 + 8 + 4 + 8 + 4 + c.bytes().length;
         };
@@ -209,7 +222,10 @@ public final class ClientFrames {
                 }
             }
             case StatusRequest s -> { }
-            case AdminRequest a -> putString(b.put((byte) a.op().ordinal()).putInt(a.node()), strings[0]);
+            case AdminRequest a -> {
+                putString(b.put((byte) a.op().ordinal()).putInt(a.node()), strings[0]);
+                if (a.address() != null) putString(b, strings[1]);
+            }
             case BackupRequest r -> {
                 putString(b, strings[0]);
                 b.putLong(r.backup()).putLong(r.offset());
@@ -323,7 +339,9 @@ public final class ClientFrames {
                 if (op >= OPS.length) throw new FrameException(at, "admin op " + op + "; the ops are 0 to " + (OPS.length - 1));
                 int node = b.getInt();
                 if (node < 0) throw new FrameException(at + 1, "node id " + node + " is negative");
-                yield new AdminRequest(corr, OPS[op], node, getString(b, "admin token"));
+                String token = getString(b, "admin token");
+                String address = OPS[op] == MembershipOp.ADD_VOTER_AT ? requireString(b, "address") : null;
+                yield new AdminRequest(corr, OPS[op], node, address, token);
             }
             case BACKUP_REQUEST -> {
                 String token = getString(b, "admin token");

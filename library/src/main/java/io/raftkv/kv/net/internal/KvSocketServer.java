@@ -2,6 +2,8 @@ package io.raftkv.kv.net.internal;
 
 import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.net.AdminAccess;
+import io.raftkv.kv.net.MemberAddress;
+import io.raftkv.kv.net.MemberList;
 import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.kv.KvService;
 import io.raftkv.node.NodeStatus;
@@ -24,6 +26,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -31,6 +34,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -87,6 +91,8 @@ public final class KvSocketServer implements InboundProtocol {
     private volatile Set<Integer> knownNodes = Set.of();
     private volatile AdminAccess adminAccess = AdminAccess.loopbackOnly();
     private final BackupServer backups;
+    /** The addresses the node was started with: those of members whose configuration carries none. */
+    private volatile Map<Integer, InetSocketAddress> knownAddresses = Map.of();
     /** The transport whose node's thread serves the connections, if it polls; else each has threads of its own. */
     private volatile TcpTransport servedBy;
 
@@ -135,6 +141,16 @@ public final class KvSocketServer implements InboundProtocol {
      */
     public void adminAccess(AdminAccess access) {
         this.adminAccess = Objects.requireNonNull(access, "access");
+    }
+
+    /**
+     * As {@link #attachMembership(RaftNode, Set)}, the known nodes with their addresses: an
+     * {@link MembershipOp#ADDRESSES} answer names them for members whose configuration entry carries none.
+     * Nodes at other addresses are added with {@link MembershipOp#ADD_VOTER_AT}.
+     */
+    public void attachMembership(RaftNode node, Map<Integer, InetSocketAddress> known) {
+        this.knownAddresses = Map.copyOf(known);
+        attachMembership(node, known.keySet());
     }
 
     /**
@@ -245,7 +261,7 @@ public final class KvSocketServer implements InboundProtocol {
         switch (frame) {
             case ClientFrames.Request r -> handle(r, answers);
             case ClientFrames.AdminRequest a -> {
-                String refused = a.op() == MembershipOp.MEMBERS ? null : adminAccess.refusal(nodeId, a.token(), from);
+                String refused = a.op() == MembershipOp.MEMBERS || a.op() == MembershipOp.ADDRESSES ? null : adminAccess.refusal(nodeId, a.token(), from);
                 if (refused != null) {
                     LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a " + a.op() + " request from " + remote
                             + ": " + refused);
@@ -320,7 +336,21 @@ public final class KvSocketServer implements InboundProtocol {
                     new KvResponse.Refused("node " + nodeId + " does not serve membership changes")));
             return;
         }
-        if (a.op() != MembershipOp.MEMBERS && !knownNodes.contains(a.node())) {
+        if (a.op() == MembershipOp.ADDRESSES) {
+            // Any node answers with what it has in force: enough to find the others, and the leader among them.
+            answers.offer(new ClientFrames.Response(a.correlation(),
+                    new KvResponse.Ok(MemberList.of(node.configuration(), knownAddresses).encode())));
+            return;
+        }
+        if (a.op() == MembershipOp.ADD_VOTER_AT) {
+            try {
+                MemberAddress.parse(a.address());
+            } catch (IllegalArgumentException e) {
+                answers.offer(new ClientFrames.Response(a.correlation(), new KvResponse.Refused(e.getMessage())));
+                return;
+            }
+        } else if (a.op() == MembershipOp.ADD_VOTER && !knownNodes.contains(a.node())) {
+            // Removing or handing over to a member needs no address: the configuration has it.
             answers.offer(new ClientFrames.Response(a.correlation(), new KvResponse.Refused("node " + a.node()
                     + " is not among the nodes this cluster knows the addresses of " + new java.util.TreeSet<>(knownNodes))));
             return;
@@ -334,6 +364,7 @@ public final class KvSocketServer implements InboundProtocol {
         CompletableFuture<Configuration> done = switch (a.op()) {
             case MEMBERS -> CompletableFuture.completedFuture(node.configuration());
             case ADD_VOTER -> node.addVoter(a.node(), CATCH_UP);
+            case ADD_VOTER_AT -> node.addVoter(a.node(), a.address(), CATCH_UP);
             // Done once the committed configuration lacks it (a retry after a lost answer finds it so); while
             // only the configuration in force lacks it, the removal is not committed and the client asks again.
             case REMOVE -> node.removeMember(a.node());
@@ -346,11 +377,13 @@ public final class KvSocketServer implements InboundProtocol {
                 node.transferLeadership(a.node());
                 yield CompletableFuture.completedFuture(c); // the client waits until the target leads
             }
+            case ADDRESSES -> throw new AssertionError(); // answered above
         };
         done.whenComplete((c, e) -> {
             Throwable cause = e instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null ? ce.getCause() : e;
             KvResponse r = switch (cause) {
-                case null -> new KvResponse.Ok(c.toString());
+                // Ids only, as before addresses were in the configuration: ADDRESSES gives those.
+                case null -> new KvResponse.Ok(new Configuration(c.voters(), c.learners()).toString());
                 case NotLeaderException nl -> new KvResponse.NotLeader(nl.leaderHint());
                 case IllegalArgumentException iae -> new KvResponse.Refused(iae.getMessage());
                 default -> new KvResponse.Unavailable(cause.getMessage() == null ? cause.toString() : cause.getMessage());

@@ -46,8 +46,11 @@ class ClientFramesTest {
             new ClientFrames.AdminRequest(15, MembershipOp.ADD_VOTER, 4),
             new ClientFrames.AdminRequest(16, MembershipOp.REMOVE, Integer.MAX_VALUE),
             new ClientFrames.AdminRequest(17, MembershipOp.TRANSFER, 2),
-            new ClientFrames.AdminRequest(22, MembershipOp.REMOVE, 3, "s3cret ✓"),
-            new ClientFrames.AdminRequest(23, MembershipOp.ADD_VOTER, 5, ""),
+            new ClientFrames.AdminRequest(18, MembershipOp.ADD_VOTER_AT, 6, "10.0.0.6:7001", null),
+            new ClientFrames.AdminRequest(19, MembershipOp.ADDRESSES, 0),
+            new ClientFrames.AdminRequest(28, MembershipOp.ADD_VOTER_AT, 7, "h:7007", "s3cret"),
+            new ClientFrames.AdminRequest(22, MembershipOp.REMOVE, 3, null, "s3cret ✓"),
+            new ClientFrames.AdminRequest(23, MembershipOp.ADD_VOTER, 5, null, ""),
             new ClientFrames.BackupRequest(24, "s3cret", 0, 0),
             new ClientFrames.BackupRequest(25, null, 7, 1 << 20),
             new ClientFrames.BackupChunk(26, 7, 42, 3, 5, 0x1234abcd, 2, new byte[] {3, 4, 5}),
@@ -79,6 +82,22 @@ class ClientFramesTest {
         resealCrc(request);
         e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(request), MAX));
         assertTrue(e.getMessage().contains("offset -1 is negative"), e.getMessage());
+    }
+
+    @Test
+    void onlyAnAdditionByAddressCarriesAnAddress() {
+        assertThrows(IllegalArgumentException.class, () -> new ClientFrames.AdminRequest(1, MembershipOp.ADD_VOTER_AT, 6));
+        assertThrows(IllegalArgumentException.class,
+                () -> new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 6, "h:1", null));
+        byte[] none = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.ADD_VOTER_AT, 6, "h:1", null), MAX);
+        // After the header (6), correlation (8), op (1), node (4) and the token (none: its length, -1): the address.
+        ByteBuffer.wrap(none).putInt(6 + 8 + 1 + 4 + 4, -1); // the address string's length: none
+        byte[] cut = java.util.Arrays.copyOf(none, none.length - 3); // "h:1" gone: keep the CRC at the end
+        System.arraycopy(none, none.length - 4, cut, cut.length - 4, 4);
+        ByteBuffer.wrap(cut).putInt(0, cut.length - 4);
+        resealCrc(cut);
+        FrameException e = assertThrows(FrameException.class, () -> ClientFrames.decode(ByteBuffer.wrap(cut), MAX));
+        assertTrue(e.getMessage().contains("address must be present"), e.getMessage());
     }
 
     @Test
@@ -126,7 +145,7 @@ class ClientFramesTest {
     void anAdminRequestCarriesItsTokenAfterTheNodeAndDoesNotPrintIt() throws FrameException {
         byte[] none = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3), MAX);
         assertEquals(-1, ByteBuffer.wrap(none).getInt(6 + 8 + 1 + 4), "no token");
-        byte[] with = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3, "zq9"), MAX);
+        byte[] with = ClientFrames.encode(new ClientFrames.AdminRequest(1, MembershipOp.REMOVE, 3, null, "zq9"), MAX);
         ByteBuffer body = ByteBuffer.wrap(with, 6 + 8 + 1 + 4, with.length - 10 - 8 - 1 - 4);
         assertEquals(3, body.getInt());
         assertEquals('z', body.get());
