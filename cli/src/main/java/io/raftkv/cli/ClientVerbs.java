@@ -2,6 +2,7 @@ package io.raftkv.cli;
 
 import io.raftkv.kv.KvException;
 import io.raftkv.kv.net.BackupFile;
+import io.raftkv.kv.net.MemberAddress;
 import io.raftkv.kv.net.MembershipOp;
 import io.raftkv.node.NodeStatus;
 import picocli.CommandLine.Command;
@@ -175,11 +176,38 @@ final class ClientVerbs {
 
     @Command(name = "add-node", mixinStandardHelpOptions = true,
             description = {"Make node ID a voter: it joins as a learner and is promoted once it has caught up."
-                    + " ID must be in --peers, as in every node's. Prints the configuration afterwards."},
+                    + " With --address, the configuration keeps where it listens and every member learns it from"
+                    + " there; without, ID must be in --peers, as in every node's. Prints the configuration afterwards."},
             footer = {"", ClientCommand.EXIT_STATUS})
     static final class AddNode extends MembershipVerb {
+        @Option(names = "--address", paramLabel = "HOST:PORT", description = "The address node ID listens on.")
+        private String address;
+
         AddNode() {
             super(MembershipOp.ADD_VOTER);
+        }
+
+        @Override
+        void check(ClientOptions.Settings settings) {
+            if (address == null) {
+                if (!settings.peers().addresses().containsKey(node)) {
+                    throw usage("node " + node + " is not in --peers " + settings.peers().addresses().keySet()
+                            + "; give its --address, or name it in every node's --peers");
+                }
+                return;
+            }
+            try {
+                MemberAddress.parse(address);
+            } catch (IllegalArgumentException e) {
+                throw usage("--address: " + e.getMessage());
+            }
+        }
+
+        @Override
+        int run() {
+            if (address == null) return super.run();
+            String configuration = connector().addVoterAt(node, MemberAddress.parse(address), settings().timeout());
+            return done(configuration, configurationJson(configuration));
         }
     }
 
@@ -239,23 +267,15 @@ final class ClientVerbs {
         }
     }
 
-    /** A membership change of one node, which must be in --peers: every node's address must be known. */
+    /** A membership change of one node. */
     abstract static class MembershipVerb extends ClientVerb {
         private final MembershipOp op;
 
-        @Parameters(index = "0", paramLabel = "ID", description = "The node's id, as in --peers.")
-        private int node;
+        @Parameters(index = "0", paramLabel = "ID", description = "The node's id.")
+        int node;
 
         MembershipVerb(MembershipOp op) {
             this.op = op;
-        }
-
-        @Override
-        void check(ClientOptions.Settings settings) {
-            if (!settings.peers().addresses().containsKey(node)) {
-                throw usage("node " + node + " is not in --peers " + settings.peers().addresses().keySet()
-                        + "; every node's address must be known to the cluster");
-            }
         }
 
         @Override

@@ -40,10 +40,20 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--id", required = true, paramLabel = "ID", description = "This node's id: one of the ids in --peers.")
     private int id;
 
-    @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...", converter = PeerList.Converter.class,
+    @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...", converter = PeerList.Converter.class,
             description = "Every node of the cluster, this one included, with the address it listens on for peers"
-                    + " and clients, e.g. 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001.")
+                    + " and clients, e.g. 1=10.0.0.1:7001,2=10.0.0.2:7001,3=10.0.0.3:7001. Required unless --join.")
     private PeerList peers;
+
+    @Option(names = "--join", split = ",", paramLabel = "HOST:PORT,...",
+            description = "Join a running cluster instead: ask these nodes (any member serves as a seed) for the members"
+                    + " and their addresses, then ask the leader to add this node as a voter at --address (a learner"
+                    + " first, promoted once it has caught up). Every member learns the address from the log.")
+    private java.util.List<String> join;
+
+    @Option(names = "--address", paramLabel = "HOST:PORT",
+            description = "With --join: the address this node listens on for peers and clients, as the others reach it.")
+    private String address;
 
     @Option(names = "--data", required = true, paramLabel = "DIR",
             description = "Where this node keeps its log and term/vote (created if missing; reused on restart).")
@@ -134,6 +144,21 @@ public final class NodeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         CommandLine cl = spec.commandLine();
+        if (join != null) {
+            if (peers != null || address == null) {
+                throw new CommandLine.ParameterException(cl, "--join takes --address HOST:PORT (this node's) and no --peers:"
+                        + " the members and their addresses come from the seeds");
+            }
+            java.util.Map<Integer, java.net.InetSocketAddress> self = new java.util.TreeMap<>();
+            self.put(id, parseAddress(cl, "--address", address));
+            peers = new PeerList(self);
+            seeds = new java.util.ArrayList<>();
+            for (String seed : join) seeds.add(parseAddress(cl, "--join", seed));
+        } else if (peers == null) {
+            throw new CommandLine.ParameterException(cl, "Missing required option: '--peers=ID=HOST:PORT,...' (or --join)");
+        } else if (address != null) {
+            throw new CommandLine.ParameterException(cl, "--address goes with --join; without it, this node's address is in --peers");
+        }
         if (!peers.addresses().containsKey(id)) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--id': node " + id
                     + " is not in --peers " + peers.addresses().keySet());
@@ -224,16 +249,18 @@ public final class NodeCommand implements Callable<Integer> {
                     return 1;
                 }
             }
-            node = SocketNode.start(id, peers.addresses(), data, options, changed::release);
+            node = seeds != null
+                    ? SocketNode.join(id, peers.addresses().get(id), seeds, data, options, changed::release, JOIN_TIMEOUT)
+                    : SocketNode.start(id, peers.addresses(), data, options, changed::release);
         } catch (UncheckedIOException e) {
             say(err, "raftkv node: " + e.getCause().getMessage());
             return 1;
-        } catch (StorageException | IllegalArgumentException | IllegalStateException e) {
+        } catch (StorageException | IllegalArgumentException | IllegalStateException | io.raftkv.client.ClientException e) {
             say(err, "raftkv node: " + e.getMessage());
             return 1;
         }
         say(out, String.format("node %d of cluster '%s' listening on %s for peers %s and clients; data in %s%s", id,
-                clusterId, node.address(), peers.addresses().keySet(), data, noFsync ? " (no fsync)" : ""));
+                clusterId, node.address(), node.peers().keySet(), data, noFsync ? " (no fsync)" : ""));
 
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
@@ -277,6 +304,20 @@ public final class NodeCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** How long --join waits for a seed to answer and for the leader to add this node. */
+    static final Duration JOIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The seeds --join names, parsed; null without --join. */
+    private java.util.List<java.net.InetSocketAddress> seeds;
+
+    private static java.net.InetSocketAddress parseAddress(CommandLine cl, String option, String value) {
+        try {
+            return io.raftkv.kv.net.MemberAddress.parse(value.strip());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '" + option + "': " + e.getMessage());
+        }
     }
 
     /**

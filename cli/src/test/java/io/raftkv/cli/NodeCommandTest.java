@@ -111,4 +111,15 @@ class NodeCommandTest {
                 err::toString);
         assertFalse(Files.exists(data), "nothing was created");
     }
+
+    @Test
+    void joinTakesItsOwnAddressAndNoPeersAndASeedThatDoesNotAnswerIsAClearError(@TempDir Path dir) {
+        Path data = dir.resolve("data");
+        assertEquals(2, execute("node", "--id", "4", "--join", "127.0.0.1:1", "--data", data.toString()));
+        assertTrue(err.toString().contains("--join takes --address HOST:PORT"), err::toString);
+        assertEquals(2, execute("node", "--id", "4", "--data", data.toString()));
+        assertTrue(err.toString().contains("Missing required option: '--peers=ID=HOST:PORT,...' (or --join)"), err::toString);
+        assertEquals(2, execute("node", "--id", "4", "--join", "nowhere", "--address", "127.0.0.1:7004", "--data", data.toString()));
+        assertTrue(err.toString().contains("Invalid value for option '--join': 'nowhere' is not an address"), err::toString);
+    }
 }

@@ -31,6 +31,8 @@ public final class RecordingClient implements Runnable {
     /** The value this client last read or wrote for each key (absent: null), which its CASes expect. */
     private final java.util.Map<String, String> lastSeen = new java.util.HashMap<>();
     private int droppedGets;
+    /** Operations answered so far: readable from any thread while the client runs. */
+    private volatile int completed;
     private volatile Throwable failure;
 
     /**
@@ -56,6 +58,11 @@ public final class RecordingClient implements Runnable {
     /** The operations recorded, in the order this client issued them. */
     public List<Operation> history() {
         return history;
+    }
+
+    /** How many operations were answered so far; safe to read while the client runs (to wait for progress). */
+    public int completed() {
+        return completed;
     }
 
     /** GETs that failed (outcome unknown): they constrain nothing, so they are counted, not recorded. */
@@ -99,6 +106,7 @@ public final class RecordingClient implements Runnable {
                         history.add(Operation.cas(id, call, System.nanoTime(), key, expected, value, set));
                         if (set) lastSeen.put(key, value);
                     }
+                    completed++; // one writer: this thread
                 } catch (OutcomeUnknownException e) {
                     // A read nobody saw constrains nothing; a write may take effect at any time after its call, or never.
                     if (dice < 40) droppedGets++;

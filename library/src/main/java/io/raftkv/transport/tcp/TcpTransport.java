@@ -295,9 +295,9 @@ public final class TcpTransport implements PolledTransport {
         LOG.log(Level.INFO, () -> "node " + selfId + " dropped node " + id + " as a peer");
     }
 
-    /** Every node's address by id, this node's included, as they are now. */
+    /** Every node's address by id, this node's included, as they are now, in id order. */
     public Map<Integer, InetSocketAddress> peers() {
-        return Map.copyOf(peers);
+        return java.util.Collections.unmodifiableMap(new TreeMap<>(peers));
     }
 
     /** The address this transport listens on (with the real port if its configured port was 0), or null before start. */
