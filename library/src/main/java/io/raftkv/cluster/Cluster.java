@@ -6,6 +6,7 @@ import io.raftkv.app.AppSpec;
 import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.net.MemberAddress;
 import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.KvService;
@@ -411,23 +412,20 @@ public final class Cluster implements AutoCloseable {
      *
      * @throws IllegalStateException if it is not a voter within {@code timeout}; it then stays in the
      *                               cluster, as a learner or outside the configuration: remove it or retry
-     * @throws UnsupportedOperationException in TCP mode, whose nodes' addresses are fixed at start
      */
     public int addNode(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         int id;
         synchronized (this) {
             checkOpen();
-            if (wiring instanceof TcpWiring) {
-                throw new UnsupportedOperationException("adding nodes needs the in-memory transport: over TCP every"
-                        + " node's peer addresses are fixed when the cluster starts");
-            }
             if (nextId > MAX_NODE_ID) throw new IllegalStateException("node ids are used up (at most " + MAX_NODE_ID + ")");
             id = nextId++;
             members.add(id);
             nodes.start(id);
         }
-        retryAtLeader("add node " + id, timeout, (leader, left) -> leader.addVoter(id, left));
+        // Over TCP the configuration keeps where it listens, as a socket-mode node's does; in memory it has no address.
+        String context = wiring.address(id).map(MemberAddress::format).orElse(null);
+        retryAtLeader("add node " + id, timeout, (leader, left) -> leader.addVoter(id, context, left));
         return id;
     }
 

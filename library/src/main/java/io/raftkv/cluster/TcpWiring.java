@@ -10,9 +10,11 @@ import io.raftkv.transport.tcp.TcpTransport;
 
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -23,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class TcpWiring implements ClusterWiring {
     private final InMemoryNetwork cuts;
     private final boolean platformThreads;
+    /** Each node's address, by id: reserved at start, and for a node added later when it first joins. */
     private final Map<Integer, InetSocketAddress> addresses;
     private final String clusterId;
     private final TcpKvConnector connector;
@@ -32,7 +35,7 @@ final class TcpWiring implements ClusterWiring {
     TcpWiring(int nodes, InMemoryNetwork cuts, SplittableRandom seeds, boolean platformThreads) {
         this.cuts = cuts;
         this.platformThreads = platformThreads;
-        this.addresses = Map.copyOf(LoopbackPorts.reserve(nodes));
+        this.addresses = new ConcurrentHashMap<>(LoopbackPorts.reserve(nodes));
         this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
         // On platform threads the clients' connection readers are too: the OS wakes one directly when an answer lands.
         this.connector = platformThreads
@@ -42,9 +45,21 @@ final class TcpWiring implements ClusterWiring {
 
     @Override
     public Joint join(int id, ThreadFactory threads) {
+        if (!addresses.containsKey(id)) {
+            // A node added to the running cluster: a port of its own, which the running nodes (all in this JVM) and
+            // the clients learn at once. Its configuration entry carries the address too (Cluster.addNode).
+            InetSocketAddress a = LoopbackPorts.reserve(List.of(id)).get(id);
+            addresses.put(id, a);
+            for (int other = 1; other < transports.length(); other++) {
+                TcpTransport t = transports.get(other);
+                if (t != null && other != id) t.setPeer(id, a);
+            }
+            connector.setNode(id, a);
+        }
+        Map<Integer, InetSocketAddress> known = Map.copyOf(addresses);
         KvSocketServer server = new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
         return new Joint(sink -> {
-            TcpTransport t = new TcpTransport(id, addresses, clusterId, sink).serveAlso(server).threadFactory(threads);
+            TcpTransport t = new TcpTransport(id, known, clusterId, sink).serveAlso(server).threadFactory(threads);
             // On platform threads the node's thread serves its connections itself, as a socket-mode node does.
             if (platformThreads) server.servedBy(t.pollInbound());
             t.linkFilter(cuts::linked);
@@ -75,7 +90,7 @@ final class TcpWiring implements ClusterWiring {
 
     @Override
     public Optional<InetSocketAddress> address(int id) {
-        return Optional.of(addresses.get(id));
+        return Optional.ofNullable(addresses.get(id));
     }
 
     @Override

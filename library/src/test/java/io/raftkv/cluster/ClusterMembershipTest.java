@@ -127,6 +127,30 @@ class ClusterMembershipTest {
     }
 
     @Test
+    void overTcpNodesAreAddedAtAddressesOfTheirOwnUntilNoneOfTheFirstIsLeftAndTheHistoryIsLinearizable() throws Exception {
+        long seed = seed();
+        System.out.println("ClusterMembershipTest (TCP): seed " + seed + "; replay with -Dmembership.seed=" + seed);
+        try (Cluster cluster = Cluster.builder().nodes(3).seed(seed).transport(ClusterTransport.TCP).electionTicks(50).start()) {
+            cluster.awaitLeader(WAIT);
+            Workload load = new Workload(cluster, seed, TimeUnit.MILLISECONDS.toNanos(1));
+            int four = cluster.addNode();
+            int five = cluster.addNode();
+            assertEquals(Set.of(1, 2, 3, four, five), cluster.configuration().voters());
+            String at = cluster.address(four).map(io.raftkv.kv.net.MemberAddress::format).orElseThrow();
+            assertEquals(at, cluster.configuration().context(four), "the configuration keeps where it listens");
+            cluster.removeNode(1);
+            int six = cluster.addNode();
+            cluster.removeNode(2);
+            cluster.removeNode(3);
+            assertEquals(Set.of(four, five, six), cluster.configuration().voters());
+            awaitCommits(cluster, 100);
+            List<Operation> history = load.finish(cluster);
+            System.out.println("ClusterMembershipTest (TCP): seed " + seed + "; " + HistorySummary.of(history, load.workers));
+            Workload.check(history, seed, "");
+        }
+    }
+
+    @Test
     void aNewNodeCatchesUpBySnapshotWhenTheLeaderHasCompacted() {
         try (Cluster cluster = Cluster.builder().nodes(3).snapshots(SMALL).start()) {
             KvClient client = cluster.newClient();

@@ -220,6 +220,20 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
         }
     }
 
+    /**
+     * Adds node {@code id} at {@code address} to the node list, or moves it there: for whoever starts a node and
+     * knows its address before the members say so.
+     */
+    public void setNode(int id, InetSocketAddress address) {
+        Objects.requireNonNull(address, "address");
+        synchronized (refreshLock) {
+            Map<Integer, InetSocketAddress> next = new TreeMap<>();
+            for (Channel c : channels.values()) next.put(c.node, c.address);
+            next.put(id, address);
+            follow(next);
+        }
+    }
+
     /** Makes {@code addresses} the node list: connections to new nodes (or new addresses) made, to departed ones closed. */
     private void follow(Map<Integer, InetSocketAddress> addresses) {
         List<Channel> gone = new ArrayList<>();
