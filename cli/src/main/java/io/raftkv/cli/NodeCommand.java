@@ -96,8 +96,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--voters", split = ",", paramLabel = "ID,...",
             description = "The voters a new cluster starts with, among --peers (default: every peer); give every"
                     + " node, those added later too, the same list. A peer left out starts outside the cluster,"
-                    + " never campaigns, and joins when the leader adds it (raftkv client add-node ID). A node's"
-                    + " first start records them in --data; later starts use the record and refuse another list.")
+                    + " never campaigns, and joins when the leader adds it (raftkv client add-node ID); it records"
+                    + " them in --data, and later starts use the record and refuse another list. The first voters"
+                    + " write them, with their addresses, as the first entry of their logs.")
     private java.util.List<Integer> voters;
 
     @Option(names = "--snapshot-every", defaultValue = "8m", paramLabel = "SIZE",

@@ -110,8 +110,9 @@ public final class SocketNode implements AutoCloseable {
         /**
          * The voters a new cluster starts with, a subset of the peers; empty (the default) means every peer.
          * A peer outside them starts outside the configuration and never campaigns until the leader adds it
-         * ({@code raftkv client add-node}). A node's first start records them in its data directory; later
-         * starts use the record, and refuse a different non-empty set: the first voters never change.
+         * ({@code raftkv client add-node}); it records them in its data directory, and its later starts use the
+         * record and refuse a different non-empty set. The first voters write them, each with its address, as
+         * the first configuration entry of their logs.
          */
         public Options withInitialVoters(Set<Integer> voters) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
