@@ -54,6 +54,10 @@ class FrameCodecTest {
                 new AppendRequest(1, 2, 7, 9, 6, List.of(noop(10, 7)), 9),
                 new AppendRequest(1, 2, 7, 9, 6, List.of(noop(10, 7), command(11, 7, 0), command(12, 7, 1),
                         command(13, 7, 128), command(Long.MAX_VALUE, Long.MAX_VALUE, 4096)), 12),
+                // A configuration entry whose members carry their addresses (format 2), as a join by address appends.
+                new AppendRequest(1, 2, 7, 9, 6, List.of(new io.raftkv.raft.Entry(10, 7, io.raftkv.raft.Entry.Kind.CONFIG,
+                        io.raftkv.raft.Configuration.ofVoters(java.util.Map.of(1, "10.0.0.1:7001", 2, "[::1]:7002"))
+                                .apply(io.raftkv.raft.ConfigChange.addLearner(3, "db3:7001")).encode())), 9),
                 new AppendResponse(2, 1, 7, true, 12, 0, 0),
                 new AppendResponse(2, 1, 7, false, 12, 4, 3),
                 new AppendResponse(2, 1, 7, false, -1, Long.MIN_VALUE, Long.MAX_VALUE),
