@@ -359,13 +359,16 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                 case KvResponse.Refused r -> throw new KvException(r.reason());
                 case KvResponse.NotLeader nl -> {
                     last = "node " + next + " is not the leader";
-                    if (nl.leaderHint() > 0 && !channels.containsKey(nl.leaderHint())) refreshSoon();
+                    // It names a leader this connector does not know, or none (a removed node never learns of
+                    // another): the members may have changed.
+                    if (!channels.containsKey(nl.leaderHint())) refreshSoon();
                     next = nl.leaderHint() > 0 && channels.containsKey(nl.leaderHint()) ? nl.leaderHint()
                             : ids.get((ids.indexOf(next) + 1) % ids.size());
                     if (nl.leaderHint() == 0) pause(deadline); // an election is under way
                 }
                 case KvResponse.Unavailable u -> {
                     last = u.reason();
+                    refreshSoon();
                     next = ids.get((ids.indexOf(next) + 1) % ids.size());
                     pause(deadline);
                 }

@@ -7,7 +7,9 @@ import java.lang.System.Logger.Level;
 
 /**
  * Where the messages that arrive on peers' connections go: to the node's sink, unless the link filter
- * cuts their peer off or they are misaddressed (their {@code to} is not this node, or their {@code from}
+ * cuts their peer off or their peer is no longer one (it left the configuration: a removed server that
+ * never learnt of its removal would otherwise disrupt the others with its elections, thesis §4.2.3), or they
+ * are misaddressed (their {@code to} is not this node, or their {@code from}
  * not the peer whose connection they came on), both counted. Called by whichever thread reads the
  * connection: its reader, or the node's own when it polls.
  */
@@ -27,7 +29,7 @@ final class Inbox {
 
     /** Hands a message that came on {@code peer}'s connection to the sink, unless its link is cut or it is misaddressed. */
     void take(Message m, int peer) {
-        if (!state.linked.linked(peer, selfId)) {
+        if (!state.linked.linked(peer, selfId) || !state.peers.containsKey(peer)) {
             state.cut.incrementAndGet();
             return;
         }

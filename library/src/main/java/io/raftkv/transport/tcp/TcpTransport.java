@@ -283,8 +283,8 @@ public final class TcpTransport implements PolledTransport {
     }
 
     /**
-     * Drops node {@code id} as a peer: its link closes, messages to it are dropped, and its new connections
-     * refused. Called when it leaves the configuration. Does nothing if it is not a peer.
+     * Drops node {@code id} as a peer: its link closes, messages to it are dropped, messages from it (on a
+     * connection it opened before) are dropped too, and its new connections refused. Called when it leaves the configuration. Does nothing if it is not a peer.
      */
     public void removePeer(int id) {
         synchronized (lifecycle) {
@@ -331,7 +331,7 @@ public final class TcpTransport implements PolledTransport {
         return state.dropped.get();
     }
 
-    /** Messages dropped, sent or received, because the link filter cut their peer off. */
+    /** Messages dropped, sent or received, because the link filter cut their peer off, or received from a node no longer a peer. */
     public long cutCount() {
         return state.cut.get();
     }
