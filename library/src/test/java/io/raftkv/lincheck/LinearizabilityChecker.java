@@ -1,10 +1,12 @@
 package io.raftkv.lincheck;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Decides whether a key-value history is linearizable.
@@ -54,6 +56,12 @@ public final class LinearizabilityChecker {
         }
         CheckResult unknown = null;
         for (Map.Entry<String, List<Operation>> part : byKey.entrySet()) {
+            CheckResult unwritten = readOfAValueNeverWritten(part.getKey(), part.getValue());
+            if (unwritten != null) {
+                return unwritten;
+            }
+        }
+        for (Map.Entry<String, List<Operation>> part : byKey.entrySet()) {
             CheckResult result = new KeySearch(part.getKey(), part.getValue()).run(maxSearchSteps);
             if (result.verdict() == CheckResult.Verdict.NOT_LINEARIZABLE) {
                 return result;
@@ -68,5 +76,26 @@ public final class LinearizabilityChecker {
         return new CheckResult(CheckResult.Verdict.LINEARIZABLE, null,
                 "linearizable: " + kept + " operations on " + byKey.size() + " keys"
                         + (kept == history.size() ? "" : " (" + (history.size() - kept) + " pending gets ignored)"));
+    }
+
+    /**
+     * A completed GET of {@code key} that returned a value no operation on the key ever wrote, pending writes
+     * included: no order of the operations explains it, so the search need not try them all (with many
+     * pending writes it could spend its whole budget doing so). Null if every value read was written.
+     */
+    private static CheckResult readOfAValueNeverWritten(String key, List<Operation> ops) {
+        Set<String> written = new HashSet<>();
+        for (Operation op : ops) {
+            if (op.input() != null) {
+                written.add(op.input());
+            }
+        }
+        for (Operation op : ops) {
+            if (op.kind() == OpKind.GET && !op.pending() && op.output() != null && !written.contains(op.output())) {
+                return new CheckResult(CheckResult.Verdict.NOT_LINEARIZABLE, key, "key " + HistoryJson.quote(key)
+                        + ": " + op + " read " + HistoryJson.quote(op.output()) + ", a value no operation on the key wrote");
+            }
+        }
+        return null;
     }
 }
