@@ -149,8 +149,8 @@ class TcpKvConnectorTest {
         int leader = cluster.awaitLeader(WAIT);
         String older = handshakeAnswer(leader, 1);
         assertEquals("it speaks client protocol version 1, and this node speaks only version 3: the client is older than"
-                + " the node; upgrade the client (version 3 added the admin token to admin requests, version 2 DELETE and"
-                + " CAS)", older);
+                + " the node; upgrade the client (version 3 added the admin token, membership by address and backups,"
+                + " version 2 DELETE and CAS)", older);
         assertTrue(handshakeAnswer(leader, 2).startsWith("it speaks client protocol version 2, and this node speaks only"
                 + " version 3: the client is older than the node; upgrade the client"));
         String newer = handshakeAnswer(leader, 4);

@@ -261,7 +261,9 @@ public final class KvSocketServer implements InboundProtocol {
         switch (frame) {
             case ClientFrames.Request r -> handle(r, answers);
             case ClientFrames.AdminRequest a -> {
-                String refused = a.op() == MembershipOp.MEMBERS || a.op() == MembershipOp.ADDRESSES ? null : adminAccess.refusal(nodeId, a.token(), from);
+                // Who the members are, and where, is anyone's to ask; changing them is an admin's.
+                boolean open = a.op() == MembershipOp.MEMBERS || a.op() == MembershipOp.ADDRESSES;
+                String refused = open ? null : adminAccess.refusal(nodeId, a.token(), from);
                 if (refused != null) {
                     LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a " + a.op() + " request from " + remote
                             + ": " + refused);
@@ -430,7 +432,7 @@ public final class KvSocketServer implements InboundProtocol {
         int ours = ClientFrames.PROTOCOL_VERSION;
         return "it speaks client protocol version " + clientVersion + ", and this node speaks only version " + ours
                 + (clientVersion < ours ? ": the client is older than the node; upgrade the client (version 3 added the"
-                        + " admin token to admin requests, version 2 DELETE and CAS)"
+                        + " admin token, membership by address and backups, version 2 DELETE and CAS)"
                         : ": the client is newer than the node; upgrade the node, or use a client of the node's release");
     }
 
