@@ -24,14 +24,11 @@ import io.raftkv.transport.PolledTransport;
 import io.raftkv.transport.Transport;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -111,8 +108,7 @@ public final class RaftNode implements AutoCloseable {
 
     // Owned by the node's thread.
     private final ArrayDeque<Proposal> proposals = new ArrayDeque<>();
-    private final Map<Long, PendingRead> reads = new HashMap<>();
-    private long nextReadContext;
+    private final PendingReads reads;
     private long applied;
     private final SnapshotSenders snapshotSenders;
     private final SnapshotReceiver snapshotReceiver;
@@ -128,12 +124,6 @@ public final class RaftNode implements AutoCloseable {
 
     private record Read(Object query, Reply reply) {}
 
-    private record PendingRead(Object query, Reply reply) {}
-
-    /** The query of a {@link #backup()}: a read whose answer is the state itself, as of an index it names. */
-    private static final Object BACKUP = new Object();
-    /** Backups whose read is confirmed, taken once this pass has applied what it commits; node's thread only. */
-    private final List<Reply> backupsDue = new ArrayList<>();
 
     /**
      * A copy of the state machine's state ({@code state}, written once, on any thread) as of {@code meta}'s
@@ -189,6 +179,7 @@ public final class RaftNode implements AutoCloseable {
         this.tickedInterval = Math.floorDiv(clock.getAsLong(), tickNanos);
         this.membership = new MembershipChanges(id, clock, tickNanos);
         this.handOver = new LeadershipHandOver(id, clock, config.electionTicks() * tickNanos);
+        this.reads = new PendingReads(id);
         this.snapshots = new SnapshotTaker(id, storage, stateMachine, snapshotWriters,
                 (action, ifStopped) -> enqueue(new Control(c -> action.run(), ifStopped)));
         Optional<SnapshotMeta> snapshot = storage.snapshot();
@@ -306,43 +297,8 @@ public final class RaftNode implements AutoCloseable {
                     + stateMachine.getClass().getName() + ") cannot be snapshotted, so it cannot be backed up"));
             return done;
         }
-        read(BACKUP, new Reply() {
-            @Override
-            public void ok(Object result) {
-                done.complete((Backup) result);
-            }
-
-            @Override
-            public void notLeader(int leaderHint) {
-                done.completeExceptionally(new NotLeaderException(id, leaderHint));
-            }
-
-            @Override
-            public void unavailable(String reason) {
-                done.completeExceptionally(new IllegalStateException(reason));
-            }
-        });
+        read(PendingReads.BACKUP, PendingReads.completing(done, id));
         return done;
-    }
-
-    /** Answers the backups due, each with the state frozen as of the index applied now; on the node's thread. */
-    private void takeBackups() {
-        for (Reply r : backupsDue) {
-            try {
-                SnapshotMeta meta = core.snapshotMeta(applied);
-                StateMachine.Frozen frozen = stateMachine.freeze();
-                if (frozen == null) {
-                    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                    stateMachine.snapshot(bytes);
-                    byte[] state = bytes.toByteArray();
-                    frozen = out -> out.write(state);
-                }
-                r.ok(new Backup(meta, frozen));
-            } catch (IOException | RuntimeException e) {
-                r.unavailable("node " + id + " could not snapshot its state for a backup: " + e);
-            }
-        }
-        backupsDue.clear();
     }
 
     /** Starts an election at once instead of waiting for the election timeout. */
@@ -673,7 +629,7 @@ public final class RaftNode implements AutoCloseable {
         snapshotReceiver.discardIfComplete();
         if (membership.promoting()) membership.advance(core);
         if (handOver.pending()) handOver.advance(core);
-        if (!backupsDue.isEmpty()) takeBackups();
+        if (reads.backupsDue()) reads.takeBackups(core, applied, stateMachine);
         snapshots.maybeSnapshot(core, applied, snapshotPolicy);
         publishStatus();
     }
@@ -732,8 +688,8 @@ public final class RaftNode implements AutoCloseable {
                 }
                 case Read r -> {
                     if (leaseReads) tickAsDue(false); // a lease is checked on a clock up to date
-                    long ctx = ++nextReadContext;
-                    if (core.readIndex(ctx)) reads.put(ctx, new PendingRead(r.query, r.reply));
+                    long ctx = reads.nextContext();
+                    if (core.readIndex(ctx)) reads.waiting(ctx, r.query, r.reply);
                     else r.reply.notLeader(core.leader());
                 }
                 case Control c -> c.action.accept(core);
@@ -816,14 +772,12 @@ public final class RaftNode implements AutoCloseable {
         for (int i = 0, n = committed.size(); i < n; i++) apply(committed.get(i));
         List<ReadState> readStates = r.readStates();
         for (int i = 0, n = readStates.size(); i < n; i++) {
-            PendingRead pr = reads.remove(readStates.get(i).context());
-            if (pr == null) continue;
-            if (pr.query == BACKUP) backupsDue.add(pr.reply); // once the core has advanced to what is applied
-            else answer(pr.reply, stateMachine.query(pr.query));
+            PendingReads.Read pr = reads.confirmed(readStates.get(i).context()); // a backup waits for the pass's end
+            if (pr != null) answer(pr.reply(), stateMachine.query(pr.query()));
         }
         for (long ctx : r.droppedReads()) {
-            PendingRead pr = reads.remove(ctx);
-            if (pr != null) refuse(pr.reply, r.leader());
+            PendingReads.Read pr = reads.dropped(ctx);
+            if (pr != null) refuse(pr.reply(), r.leader());
         }
         if (r.role() != Role.LEADER && !proposals.isEmpty()) {
             // Lost leadership: these may yet commit under the next leader, or not; the client retries.
@@ -971,10 +925,7 @@ public final class RaftNode implements AutoCloseable {
     private void failEverything() {
         for (Proposal p : proposals) p.notLeader(RaftCore.NONE);
         proposals.clear();
-        for (PendingRead r : reads.values()) r.reply.notLeader(RaftCore.NONE);
-        reads.clear();
-        for (Reply r : backupsDue) r.notLeader(RaftCore.NONE);
-        backupsDue.clear();
+        reads.refuseAll();
         loseLeadership(RaftCore.NONE);
         handOver.stopped();
         snapshotReceiver.close();
