@@ -8,7 +8,7 @@ import java.util.Locale;
  * Writes a harness sweep's results, configuration and machine as one JSON document (by hand: the
  * shape is fixed and small, and a JSON library would be one more dependency).
  */
-final class SummaryJson {
+public final class SummaryJson {
     private SummaryJson() {}
 
     static String of(String target, String description, HarnessConfig config, Instant startedAt,
@@ -74,7 +74,8 @@ final class SummaryJson {
         return String.format(Locale.ROOT, "%.3f", d);
     }
 
-    static String quote(String s) {
+    /** {@code s} as a JSON string: quoted, with quotes, backslashes and control characters escaped. */
+    public static String quote(String s) {
         StringBuilder b = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -1,7 +1,6 @@
 package io.raftkv.cli;
 
 import java.util.Collection;
-import java.util.Locale;
 import java.util.Map;
 
 /** JSON text for {@code raftkv client --output json}: objects with their fields in the order given, on one line. */
@@ -66,21 +65,6 @@ final class JsonText {
     }
 
     static String quote(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
-        }
-        return b.append('"').toString();
+        return io.raftkv.bench.SummaryJson.quote(s); // one JSON escaper for the command line
     }
 }
