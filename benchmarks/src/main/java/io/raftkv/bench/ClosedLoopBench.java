@@ -113,28 +113,20 @@ public final class ClosedLoopBench {
                 Runnable loop = () -> {
                     long n = first;
                     byte[] chars = template.clone();
-                    while (running[0] && r != null) {
-                        String key = keys[(int) (n++ & 1023)];
-                        long t0 = System.nanoTime();
-                        try {
-                            if (r.get(key) == null) throw new IllegalStateException("no value for " + key);
-                            long took = System.nanoTime() - t0;
-                            recorder.recordValue(Math.min(took, HIGHEST));
-                            if (stallNanos > 0 && took > stallNanos) stalls.add(new Stall(System.currentTimeMillis(), false, took));
-                        } catch (RuntimeException e) {
-                            errors.increment();
-                            firstError.compareAndSet(null, e);
-                        }
-                    }
                     while (running[0]) {
                         String key = keys[(int) (n & 1023)];
-                        // A distinct value per put: the counter in hex in the last 16 chars (one String, one copy).
-                        long x = n++;
-                        for (int d = chars.length - 1; d >= chars.length - 16; d--, x >>>= 4) chars[d] = HEX[(int) (x & 15)];
-                        String value = new String(chars, java.nio.charset.StandardCharsets.ISO_8859_1);
+                        String value = null;
+                        if (r == null) {
+                            // A distinct value per put: the counter in hex in the last 16 chars (one String, one copy).
+                            long x = n;
+                            for (int d = chars.length - 1; d >= chars.length - 16; d--, x >>>= 4) chars[d] = HEX[(int) (x & 15)];
+                            value = new String(chars, java.nio.charset.StandardCharsets.ISO_8859_1);
+                        }
+                        n++;
                         long t0 = System.nanoTime();
                         try {
-                            w.put(key, value);
+                            if (r == null) w.put(key, value);
+                            else if (r.get(key) == null) throw new IllegalStateException("no value for " + key);
                             long took = System.nanoTime() - t0;
                             recorder.recordValue(Math.min(took, HIGHEST));
                             if (stallNanos > 0 && took > stallNanos) stalls.add(new Stall(System.currentTimeMillis(), false, took));
