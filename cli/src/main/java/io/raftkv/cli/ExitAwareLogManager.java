@@ -10,8 +10,9 @@ import java.util.logging.Logger;
  * SIGTERM is not lost. The JDK resets every handler from a shutdown hook of its own, and shutdown hooks
  * run at the same time: a node's graceful stop (handing leadership over, closing its store) ran in
  * {@code raftkv node}'s hook while the JDK's closed the handlers under it, and its records went nowhere.
- * {@link LogFormat#holdLogsAtExit()} installs it. Its reset at exit waits, within a bound, until the command that asked it to {@link #holdAtExit()}
- * says its own shutdown work is {@link #done()}; at any other time it resets at once, as the JDK's does.
+ * {@link LogFormat#holdLogsAtExit()} installs it. Its reset at exit waits, within a bound, until the command
+ * that asked it to {@link #holdAtExit()} says its own shutdown work is {@link #done()}; at any other time it
+ * resets at once, as the JDK's does.
  */
 public final class ExitAwareLogManager extends LogManager {
     /** The longest the reset at exit waits for a command's shutdown work: the JVM must still end. */
