@@ -38,7 +38,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 import java.lang.System.Logger.Level;
 
 /**
@@ -328,34 +330,32 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
     private String membership(MembershipOp op, int node, String address, Duration timeout) {
         Objects.requireNonNull(op, "op");
         long deadline = System.nanoTime() + timeout.toNanos();
+        String configuration = fromLeader(corr -> new ClientFrames.AdminRequest(corr, op, node, address, adminToken), deadline,
+                (from, a) -> a instanceof KvResponse.Ok ok ? (String) ok.value() : null,
+                op + " was not confirmed within " + timeout.toMillis() + " ms");
+        if (op == MembershipOp.TRANSFER) awaitLeader(node, deadline);
+        return configuration;
+    }
+
+    /**
+     * Sends the frame {@code request} makes (from a fresh correlation id) to the node this connector takes for
+     * the leader, following redirects and trying the next node when one cannot answer, until {@code accept}
+     * takes an answer (it returns null for one it does not: that node is asked again) or {@code deadline}
+     * passes. A refusal is thrown as a {@link KvException}; no accepted answer in time, as an
+     * {@link OutcomeUnknownException} that says {@code failure} and the last problem.
+     */
+    private <R> R fromLeader(LongFunction<ClientFrames.ClientFrame> request, long deadline,
+                             BiFunction<Integer, Object, R> accept, String failure) {
         int next = ids.get(0);
         String last = "no node answered";
         while (System.nanoTime() - deadline < 0) {
-            Channel c = channels.get(next);
-            if (c == null) { // it left the node list meanwhile
+            if (!channels.containsKey(next)) { // it left the node list meanwhile
                 next = ids.get(0);
                 continue;
             }
-            CompletableFuture<Object> answer = new CompletableFuture<>();
-            c.send(new ClientFrames.AdminRequest(correlations.incrementAndGet(), op, node, address, adminToken),
-                    answer::complete);
-            Object a;
-            try {
-                a = answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                break;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new OutcomeUnknownException("interrupted while asking for " + op);
-            } catch (ExecutionException e) {
-                a = new KvResponse.Unavailable(String.valueOf(e.getCause()));
-            }
+            Object a = ask(next, request.apply(correlations.incrementAndGet()), deadline);
             switch (a) {
-                case KvResponse.Ok ok -> {
-                    if (op != MembershipOp.TRANSFER) return (String) ok.value();
-                    awaitLeader(node, deadline);
-                    return (String) ok.value();
-                }
+                case null -> last = "node " + next + " did not answer in time";
                 case KvResponse.Refused r -> throw new KvException(r.reason());
                 case KvResponse.NotLeader nl -> {
                     last = "node " + next + " is not the leader";
@@ -372,10 +372,14 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                     next = ids.get((ids.indexOf(next) + 1) % ids.size());
                     pause(deadline);
                 }
-                default -> last = "node " + next + " answered " + a;
+                default -> {
+                    R accepted = accept.apply(next, a);
+                    if (accepted != null) return accepted;
+                    last = "node " + next + " answered " + a;
+                }
             }
         }
-        throw new OutcomeUnknownException(op + " was not confirmed within " + timeout.toMillis() + " ms (" + last + ")");
+        throw new OutcomeUnknownException(failure + " (" + last + ")");
     }
 
     /**
@@ -389,31 +393,9 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
      */
     public BackupFile backup(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        int next = ids.get(0);
-        String last = "no node answered";
-        while (System.nanoTime() - deadline < 0) {
-            Object a = ask(next, new ClientFrames.BackupRequest(correlations.incrementAndGet(), adminToken, 0, 0), deadline);
-            switch (a) {
-                case null -> last = "node " + next + " did not answer in time";
-                case ClientFrames.BackupChunk first -> {
-                    return readBackup(next, first, deadline);
-                }
-                case KvResponse.Refused r -> throw new KvException(r.reason());
-                case KvResponse.NotLeader nl -> {
-                    last = "node " + next + " is not the leader";
-                    next = nl.leaderHint() > 0 && channels.containsKey(nl.leaderHint()) ? nl.leaderHint()
-                            : ids.get((ids.indexOf(next) + 1) % ids.size());
-                    if (nl.leaderHint() == 0) pause(deadline); // an election is under way
-                }
-                case KvResponse.Unavailable u -> {
-                    last = u.reason();
-                    next = ids.get((ids.indexOf(next) + 1) % ids.size());
-                    pause(deadline);
-                }
-                default -> last = "node " + next + " answered " + a;
-            }
-        }
-        throw new OutcomeUnknownException("no backup was taken within " + timeout.toMillis() + " ms (" + last + ")");
+        return fromLeader(corr -> new ClientFrames.BackupRequest(corr, adminToken, 0, 0), deadline,
+                (from, a) -> a instanceof ClientFrames.BackupChunk first ? readBackup(from, first, deadline) : null,
+                "no backup was taken within " + timeout.toMillis() + " ms");
     }
 
     /** The rest of the backup whose first chunk node {@code node} sent, chunk by chunk from the same node. */
