@@ -14,8 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -478,15 +476,7 @@ class NodeProcessesTest {
         return all.toArray(String[]::new);
     }
 
-    private record Run(int code, String out, String err) {}
-
     private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = RaftkvCommand.commandLine(new BufferedReader(new java.io.StringReader("")), false);
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return Run.run(args);
     }
 }
