@@ -11,7 +11,7 @@ import java.security.cert.Certificate;
 
 /**
  * One TCP connection, accepted or dialled, in clear ({@link PlainConnection}) or under TLS
- * ({@code TlsConnection}): what the transport's parts, and the protocols served beside the peers', read
+ * ({@link TlsConnection}): what the transport's parts, and the protocols served beside the peers', read
  * and write through, so that none of them needs to know which.
  *
  * <p>Two ways to use it, as its socket's channel is blocking or not:

@@ -1,0 +1,532 @@
+package io.raftkv.transport.tcp;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.Security;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * {@link TlsConnection} over loopback sockets, with the certificates of {@code src/test/resources/tls}: the
+ * handshake and its failures, blocking and selector-driven I/O, back-pressure, full duplex, close.
+ *
+ * <p>The data sent and the sizes of the writes come from a seed, printed; {@code -Dtls.seed=S} replays S.
+ * The JDK's TLS 1.3 key limit is lowered to 512 KiB so that the megabytes sent make both sides update
+ * their keys (when this class is the first in its JVM to use TLS: the JDK reads the limit once).
+ */
+class TlsConnectionTest {
+    private static final char[] PASSWORD = "changeit".toCharArray();
+    private static final int TIMEOUT_MILLIS = 10_000;
+    private static final int MEGABYTES = 1 << 20;
+    private static final long SEED = seed();
+
+    static {
+        Security.setProperty("jdk.tls.keyLimits",
+                "AES/GCM/NoPadding KeyUpdate 2^19, ChaCha20-Poly1305 KeyUpdate 2^19");
+    }
+
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private final Random random = new Random(SEED);
+
+    private static long seed() {
+        String given = System.getProperty("tls.seed", "").trim();
+        return given.isEmpty() ? System.nanoTime() : Long.parseLong(given);
+    }
+
+    @BeforeAll
+    static void printSeed() {
+        System.out.println("TlsConnectionTest: seed " + SEED + "; replay with -Dtls.seed=" + SEED);
+    }
+
+    @AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
+    }
+
+    // ---- the handshake ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void mutualAuthenticationThenDataBothWays(String protocol) throws Exception {
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), protocol, false)) {
+            assertEquals(protocol, pair.serverEngine.getSession().getProtocol());
+            assertEquals("CN=operator", subject(pair.server.peerCertificates()));
+            assertEquals("CN=raftkv node", subject(pair.client.peerCertificates()));
+            assertTrue(pair.server.secure());
+            assertNull(pair.server.channel(), "accepted by a plain server socket");
+            assertEquals(String.valueOf(pair.client.socket().getRemoteSocketAddress()), pair.client.toString());
+
+            pair.client.outputStream().write("hello from the client".getBytes(StandardCharsets.UTF_8));
+            assertEquals("hello from the client", text(pair.server.inputStream(), 21));
+            pair.server.outputStream().write("and from the node".getBytes(StandardCharsets.UTF_8));
+            assertEquals("and from the node", text(pair.client.inputStream(), 17));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void aClientWhoseCertificateTheNodeDoesNotTrustIsRefused(String protocol) throws Exception {
+        ServerSocket listener = listen();
+        CountDownLatch clientSawIt = new CountDownLatch(1);
+        Future<IOException> server = threads.submit(() -> {
+            try (TlsConnection connection = accept(listener, context("node", "ca"), protocol)) {
+                IOException failure = assertThrows(IOException.class, connection::handshake);
+                clientSawIt.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS); // it reads the alert before we close
+                return failure;
+            } finally {
+                listener.close();
+            }
+        });
+        try (TlsConnection client = dial(listener, context("stranger", "ca", true), protocol)) {
+            // In TLS 1.3 the client's part of the handshake ends before the node has checked its certificate:
+            // then the refusal comes with the first read.
+            IOException failure = assertThrows(IOException.class, () -> {
+                client.handshake();
+                client.inputStream().read();
+            });
+            clientSawIt.countDown();
+            System.out.println("TlsConnectionTest: " + protocol + " stranger refused; the client hears: " + failure.getMessage());
+            assertMentionsCertificate(failure);
+        }
+        IOException serverFailure = server.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        System.out.println("TlsConnectionTest: " + protocol + " stranger refused; the node says: " + serverFailure.getMessage());
+        assertTrue(serverFailure instanceof SSLHandshakeException, String.valueOf(serverFailure));
+        assertMentionsCertificate(serverFailure);
+    }
+
+    @Test
+    void aClientInClearTextIsToldApart() throws Exception {
+        try (ServerSocket listener = listen()) {
+            Future<IOException> server = threads.submit(() -> {
+                try (TlsConnection connection = accept(listener, context("node", "ca"), "TLSv1.3")) {
+                    return assertThrows(IOException.class, connection::handshake);
+                }
+            });
+            try (Socket client = new Socket(listener.getInetAddress(), listener.getLocalPort())) {
+                OutputStream out = client.getOutputStream();
+                out.write(new byte[] {0x52, 0x4B, 0x56, 0x31});
+                out.write("this is not TLS, just some clear text".getBytes(StandardCharsets.US_ASCII));
+                IOException failure = server.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                assertTrue(failure.getMessage().contains("does not speak TLS"), failure.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void aSilentClientTimesOut() throws Exception {
+        try (ServerSocket listener = listen();
+             Socket client = new Socket(listener.getInetAddress(), listener.getLocalPort());
+             Socket accepted = listener.accept()) {
+            accepted.setSoTimeout(200);
+            TlsConnection connection = new TlsConnection(accepted, serverEngine(context("node", "ca"), "TLSv1.3"), null);
+            SocketTimeoutException failure = assertThrows(SocketTimeoutException.class, connection::handshake);
+            assertTrue(failure.getMessage().startsWith("no complete TLS handshake within 200 ms"), failure.getMessage());
+            assertEquals(200, accepted.getSoTimeout(), "the socket's timeout is left as it was");
+            assertTrue(client.isConnected());
+        }
+    }
+
+    // ---- non-blocking ----
+
+    @ParameterizedTest
+    @ValueSource(ints = {64 * 1024, 7})
+    void aSelectorDrivenReaderReceivesEverything(int dstSize) throws Exception {
+        byte[] data = randomBytes(dstSize > 1000 ? 6 * MEGABYTES : 2 * MEGABYTES);
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", true)) {
+            Future<?> writer = threads.submit(() -> {
+                writeInRandomChunks(pair.client.outputStream(), data, new Random(SEED + 1));
+                return null;
+            });
+            pair.server.channel().configureBlocking(false);
+            try (Selector selector = Selector.open()) {
+                pair.server.channel().register(selector, SelectionKey.OP_READ);
+                ByteBuffer dst = ByteBuffer.allocate(dstSize);
+                byte[] received = readWithSelector(pair.server, selector, dst, data.length);
+                writer.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                assertArrayEquals(data, received, "seed " + SEED);
+
+                pair.client.close();
+                assertEquals(0, readWithSelector(pair.server, selector, dst, Integer.MAX_VALUE).length, "the end");
+                assertEquals(-1, pair.server.read(dst));
+            }
+        }
+    }
+
+    @Test
+    void aNonBlockingWriterHoldsWhatTheSocketDoesNotTakeUntilTheReaderResumes() throws Exception {
+        byte[] data = randomBytes(4 * MEGABYTES);
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", true)) {
+            CountDownLatch resume = new CountDownLatch(1);
+            Future<byte[]> reader = threads.submit(() -> {
+                assertTrue(resume.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "the writer never felt back-pressure");
+                return pair.client.inputStream().readNBytes(data.length);
+            });
+            TlsConnection writer = pair.server;
+            writer.channel().configureBlocking(false);
+            int tookLess = 0;
+            int flushFalse = 0;
+            try (Selector selector = Selector.open()) {
+                SelectionKey key = writer.channel().register(selector, 0);
+                ByteBuffer src = ByteBuffer.wrap(data);
+                while (true) {
+                    if (src.hasRemaining()) {
+                        int offered = Math.min(src.remaining(), 1 + random.nextInt(100_000));
+                        ByteBuffer chunk = src.slice(src.position(), offered);
+                        int took = writer.write(chunk);
+                        assertEquals(took, chunk.position());
+                        src.position(src.position() + took);
+                        if (took < offered) tookLess++;
+                    }
+                    boolean flushed = writer.flush();
+                    if (flushed && !src.hasRemaining()) break;
+                    if (!flushed) {
+                        flushFalse++;
+                        resume.countDown();
+                        key.interestOps(SelectionKey.OP_WRITE);
+                        awaitSelected(selector, "writable");
+                        key.interestOps(0);
+                    }
+                }
+            }
+            assertTrue(tookLess > 0 && flushFalse > 0, "took less " + tookLess + " times, flush false " + flushFalse);
+            assertArrayEquals(data, reader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
+        }
+    }
+
+    @Test
+    void theDiallersProbeSeesNothingUntilTheNodeCloses() throws Exception {
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", true)) {
+            TlsConnection probe = pair.client;
+            probe.channel().configureBlocking(false);
+            ByteBuffer one = ByteBuffer.allocate(1);
+            try (Selector selector = Selector.open()) {
+                probe.channel().register(selector, SelectionKey.OP_READ);
+                awaitSelected(selector, "the node's session tickets"); // TLS 1.3 sends them after the handshake
+                assertEquals(0, probe.read(one), "session tickets are not data");
+                assertFalse(probe.hasBufferedInput());
+                assertEquals(0, one.position());
+
+                pair.server.close();
+                int n;
+                while ((n = probe.read(one)) == 0) {
+                    assertFalse(probe.hasBufferedInput());
+                    awaitSelected(selector, "the node's close");
+                }
+                assertEquals(-1, n);
+                assertEquals(-1, probe.read(one), "the end stays the end");
+            }
+        }
+    }
+
+    // ---- both ways at once, and close ----
+
+    @Test
+    void fullDuplexWithAReaderAndAWriterOnEachSide() throws Exception {
+        byte[] toServer = randomBytes(5 * MEGABYTES);
+        byte[] toClient = randomBytes(5 * MEGABYTES);
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", false)) {
+            Future<?> clientWriter = threads.submit(writer(pair.client, toServer, SEED + 2));
+            Future<?> serverWriter = threads.submit(writer(pair.server, toClient, SEED + 3));
+            Future<byte[]> serverReader = threads.submit(() -> pair.server.inputStream().readNBytes(toServer.length));
+            Future<byte[]> clientReader = threads.submit(() -> pair.client.inputStream().readNBytes(toClient.length));
+            clientWriter.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            serverWriter.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            assertArrayEquals(toServer, serverReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
+            assertArrayEquals(toClient, clientReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
+            System.out.println("TlsConnectionTest: key updates sent after the handshake: client "
+                    + pair.client.postHandshakeWraps() + ", node " + pair.server.postHandshakeWraps());
+        }
+    }
+
+    @Test
+    void closeEndsTheOtherSidesStreamAndMayBeRepeated() throws Exception {
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", true)) {
+            pair.server.outputStream().write(7); // a request and its answer, as a client's session goes
+            assertEquals(7, pair.client.inputStream().read());
+            pair.client.outputStream().write(42);
+            pair.client.close();
+            pair.client.close();
+            assertFalse(pair.client.isOpen());
+            assertThrows(ClosedChannelException.class, () -> pair.client.read(ByteBuffer.allocate(1)));
+
+            InputStream in = pair.server.inputStream();
+            assertEquals(42, in.read());
+            assertEquals(-1, in.read());
+            assertEquals(-1, pair.server.read(ByteBuffer.allocate(1)));
+        }
+    }
+
+    // ---- fixtures ----
+
+    /** Two connections over loopback, handshaken; the node's accepted by a server socket with a channel or not. */
+    private record Pair(TlsConnection client, TlsConnection server, SSLEngine serverEngine) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            try {
+                client.close();
+            } finally {
+                server.close();
+            }
+        }
+    }
+
+    private Pair connect(SSLContext serverContext, SSLContext clientContext, String protocol, boolean channels)
+            throws Exception {
+        SSLEngine serverEngine = serverEngine(serverContext, protocol);
+        Future<TlsConnection> server;
+        TlsConnection client;
+        if (channels) {
+            try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+                listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                server = threads.submit(acceptAndHandshake(() -> listener.accept().socket(), serverEngine));
+                SocketChannel channel = SocketChannel.open();
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, 32 * 1024); // back-pressure comes soon
+                channel.connect(listener.getLocalAddress());
+                client = handshaken(channel.socket(), clientContext, protocol);
+            }
+        } else {
+            try (ServerSocket listener = listen()) {
+                server = threads.submit(acceptAndHandshake(listener::accept, serverEngine));
+                client = handshaken(new Socket(listener.getInetAddress(), listener.getLocalPort()), clientContext, protocol);
+            }
+        }
+        return new Pair(client, server.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), serverEngine);
+    }
+
+    private static TlsConnection handshaken(Socket socket, SSLContext context, String protocol) throws IOException {
+        TlsConnection client = new TlsConnection(socket, clientEngine(context, protocol), null);
+        socket.setSoTimeout(TIMEOUT_MILLIS);
+        client.handshake();
+        return client;
+    }
+
+    /** Accepts as the node does: reads the first four bytes in clear, then hands them to the connection. */
+    private static Callable<TlsConnection> acceptAndHandshake(Callable<Socket> accept, SSLEngine engine) {
+        return () -> {
+            Socket socket = accept.call();
+            socket.setSendBufferSize(32 * 1024);
+            socket.setSoTimeout(TIMEOUT_MILLIS);
+            byte[] first = socket.getInputStream().readNBytes(4);
+            TlsConnection connection = new TlsConnection(socket, engine, ByteBuffer.wrap(first));
+            connection.handshake();
+            return connection;
+        };
+    }
+
+    private static TlsConnection accept(ServerSocket listener, SSLContext context, String protocol) throws IOException {
+        Socket socket = listener.accept();
+        socket.setSoTimeout(TIMEOUT_MILLIS);
+        byte[] first = socket.getInputStream().readNBytes(4);
+        return new TlsConnection(socket, serverEngine(context, protocol), ByteBuffer.wrap(first));
+    }
+
+    private static TlsConnection dial(ServerSocket listener, SSLContext context, String protocol) throws IOException {
+        Socket socket = new Socket(listener.getInetAddress(), listener.getLocalPort());
+        socket.setSoTimeout(TIMEOUT_MILLIS);
+        return new TlsConnection(socket, clientEngine(context, protocol), null);
+    }
+
+    private static ServerSocket listen() throws IOException {
+        return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    }
+
+    private static SSLEngine serverEngine(SSLContext context, String protocol) {
+        SSLEngine engine = context.createSSLEngine();
+        engine.setUseClientMode(false);
+        engine.setNeedClientAuth(true);
+        engine.setEnabledProtocols(new String[] {protocol});
+        return engine;
+    }
+
+    private static SSLEngine clientEngine(SSLContext context, String protocol) {
+        SSLEngine engine = context.createSSLEngine("127.0.0.1", 0);
+        engine.setUseClientMode(true);
+        engine.setEnabledProtocols(new String[] {protocol});
+        return engine;
+    }
+
+    /** A context with {@code keys}.p12's key and certificate, trusting what {@code trust}.p12 holds. */
+    private static SSLContext context(String keys, String trust) throws Exception {
+        return context(keys, trust, false);
+    }
+
+    /**
+     * As above; {@code anyIssuer}: the client presents its certificate even if the node asks for another CA's
+     * (the JDK's key manager would present none, and the node would only say that none came).
+     */
+    private static SSLContext context(String keys, String trust, boolean anyIssuer) throws Exception {
+        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keyManagers.init(keyStore(keys), PASSWORD);
+        KeyManager[] managers = keyManagers.getKeyManagers();
+        if (anyIssuer) managers = new KeyManager[] {new AnyIssuer((X509ExtendedKeyManager) managers[0])};
+        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance("PKIX");
+        trustManagers.init(keyStore(trust));
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(managers, trustManagers.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A client's key manager that ignores which CAs the server asks for. */
+    private static final class AnyIssuer extends X509ExtendedKeyManager {
+        private final X509ExtendedKeyManager keys;
+
+        AnyIssuer(X509ExtendedKeyManager keys) {
+            this.keys = keys;
+        }
+
+        @Override
+        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+            return keys.chooseEngineClientAlias(keyType, null, engine);
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return keys.getClientAliases(keyType, null);
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return keys.chooseClientAlias(keyType, null, socket);
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return keys.getServerAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return keys.chooseServerAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return keys.getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return keys.getPrivateKey(alias);
+        }
+    }
+
+    private static KeyStore keyStore(String name) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = TlsConnectionTest.class.getResourceAsStream("/tls/" + name + ".p12")) {
+            if (in == null) throw new IllegalStateException("no test key store tls/" + name + ".p12");
+            store.load(in, PASSWORD);
+        }
+        return store;
+    }
+
+    private static String subject(Certificate[] chain) {
+        assertTrue(chain != null && chain.length > 0, "a verified peer chain");
+        return ((X509Certificate) chain[0]).getSubjectX500Principal().getName();
+    }
+
+    private static void assertMentionsCertificate(IOException failure) {
+        String messages = "";
+        for (Throwable t = failure; t != null; t = t.getCause()) messages += t.getMessage() + " / ";
+        assertTrue(messages.toLowerCase().contains("certificate"), messages);
+    }
+
+    private static String text(InputStream in, int length) throws IOException {
+        return new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    private byte[] randomBytes(int length) {
+        byte[] bytes = new byte[length];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static Callable<Void> writer(TlsConnection connection, byte[] data, long seed) {
+        return () -> {
+            writeInRandomChunks(connection.outputStream(), data, new Random(seed));
+            return null;
+        };
+    }
+
+    private static void writeInRandomChunks(OutputStream out, byte[] data, Random sizes) throws IOException {
+        for (int at = 0; at < data.length; ) {
+            int n = Math.min(data.length - at, 1 + sizes.nextInt(sizes.nextBoolean() ? 100 : 70_000));
+            out.write(data, at, n);
+            at += n;
+        }
+        out.flush();
+    }
+
+    /** Reads as a selector-driven thread does, into {@code dst}, until {@code length} bytes or the end. */
+    private static byte[] readWithSelector(TlsConnection connection, Selector selector, ByteBuffer dst, int length)
+            throws IOException {
+        ByteArrayOutputStream received = new ByteArrayOutputStream();
+        while (received.size() < length) {
+            dst.clear().limit(Math.min(dst.capacity(), length - received.size()));
+            int n = connection.read(dst);
+            if (n > 0) {
+                assertEquals(n, dst.position());
+                received.write(dst.array(), 0, n);
+            } else if (n < 0) {
+                break;
+            } else {
+                assertFalse(connection.hasBufferedInput(), "read 0 though it says input is held");
+                awaitSelected(selector, "readable");
+            }
+        }
+        return received.toByteArray();
+    }
+
+    private static void awaitSelected(Selector selector, String what) throws IOException {
+        selector.selectedKeys().clear();
+        if (selector.select(TIMEOUT_MILLIS) == 0 && selector.selectedKeys().isEmpty()) {
+            fail("not " + what + " within " + TIMEOUT_MILLIS + " ms");
+        }
+        selector.selectedKeys().clear();
+    }
+}
