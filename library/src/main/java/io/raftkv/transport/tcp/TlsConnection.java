@@ -29,39 +29,32 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * <p>{@link #handshake()} comes first, blocking, through the socket's streams so that its
  * {@code SO_TIMEOUT} bounds it. Then, as the socket's channel is blocking (or absent) or not, {@link #read}
  * and {@link #write} block or never do. A reader and a writer may work at once: each side has its own
- * lock and its own buffers, sized from the session once and reused. What TLS 1.3 sends after the
- * handshake (session tickets, key updates) is handled here, unseen by the caller: a read that only met
- * such records returns 0, and the answer a key update asks for goes out through the write side.
+ * lock and its own buffers ({@link TlsRecords}), sized from the session once and reused. What TLS 1.3
+ * sends after the handshake (session tickets, key updates) is handled here, unseen by the caller: a read
+ * that only met such records returns 0, and the answer a key update asks for goes out through the write
+ * side (at once if no writer is at work, else first in the writer's next write).
  */
 public final class TlsConnection implements Connection {
     private static final System.Logger LOG = System.getLogger(TlsConnection.class.getName());
-    /** How long {@link #close()} gives the close_notify alert to leave (and waits for a writer to step aside). */
+    /** How long {@link #close()} gives close_notify to leave (and waits for a writer to step aside). */
     static final long CLOSE_NOTIFY_WAIT_MILLIS = 100;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-    /** A TLS record's header: type (1), version (2), length (2). */
-    private static final int RECORD_HEADER_BYTES = 5;
 
     private final Socket socket;
     private final SocketChannel channel;
     private final SSLEngine engine;
+    private final TlsRecords records;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final TlsStreams streams = new TlsStreams(this);
-
-    /** Encrypted bytes received and not yet unwrapped, kept ready to fill (position = bytes held). Read side. */
-    private ByteBuffer netIn;
-    /** Decrypted bytes not yet read, kept ready to drain (position..limit). Read side. */
-    private ByteBuffer appIn;
-    /** Encrypted bytes not yet written, kept ready to drain (position..limit). Write side. */
-    private ByteBuffer netOut;
     /** The socket's streams, taken at the handshake while the channel blocks. */
     private InputStream socketIn;
     private OutputStream socketOut;
     private volatile boolean handshaken;
     /** Read side: close_notify or the end of the stream was met; reads return -1 from now on. */
     private boolean inboundDone;
-    /** Handshake messages wrapped after the handshake (key updates answered, say), for tests. */
+    /** Write side: handshake messages wrapped after the handshake (key updates), for tests. */
     private int postHandshakeWraps;
 
     /**
@@ -73,22 +66,19 @@ public final class TlsConnection implements Connection {
      *                    empty if none); its remaining bytes are copied
      */
     public TlsConnection(Socket socket, SSLEngine engine, ByteBuffer alreadyRead) {
-        if (socket == null || engine == null) throw new NullPointerException("a TLS connection needs a socket and an engine");
+        if (socket == null || engine == null) {
+            throw new NullPointerException("a TLS connection needs a socket and an engine");
+        }
         this.socket = socket;
         this.channel = socket.getChannel();
         this.engine = engine;
-        int packetSize = engine.getSession().getPacketBufferSize();
-        int given = alreadyRead == null ? 0 : alreadyRead.remaining();
-        this.netIn = ByteBuffer.allocate(Math.max(packetSize, given));
-        if (given > 0) netIn.put(alreadyRead.duplicate());
-        this.appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize()).flip();
-        this.netOut = ByteBuffer.allocate(packetSize).flip();
+        this.records = new TlsRecords(engine, alreadyRead);
     }
 
     /**
      * Runs the TLS handshake, blocking (its channel, if any, must be blocking); a second call does nothing.
      * Its network I/O goes through the socket's streams, and the whole handshake must end within the
-     * socket's {@code SO_TIMEOUT}, if set.
+     * socket's {@code SO_TIMEOUT}, if set. After a failure the connection is of no use: close it.
      *
      * @throws SocketTimeoutException if no complete handshake came within that time
      * @throws EOFException           if the other side closed inside the handshake
@@ -97,222 +87,20 @@ public final class TlsConnection implements Connection {
      * @throws IOException            if the socket failed
      */
     public void handshake() throws IOException {
-        if (channel != null && !channel.isBlocking()) {
-            throw new IllegalBlockingModeException();
-        }
+        if (!blockingMode()) throw new IllegalBlockingModeException();
         readLock.lock();
         writeLock.lock();
         try {
             if (handshaken) return;
             if (closed.get()) throw new ClosedChannelException();
-            int timeoutMillis = socket.getSoTimeout();
             socketIn = socket.getInputStream();
             socketOut = socket.getOutputStream();
-            try {
-                new TlsHandshake(timeoutMillis).run();
-            } catch (SocketTimeoutException e) {
-                throw (IOException) new SocketTimeoutException(
-                        "no complete TLS handshake within " + timeoutMillis + " ms from " + peer()).initCause(e);
-            } catch (SSLException e) {
-                sendAlertQuietly();
-                throw handshakeFailure(e);
-            } finally {
-                restoreTimeout(timeoutMillis);
-            }
+            new TlsHandshake(socket, records, socketIn, socketOut).run();
             handshaken = true;
         } finally {
             writeLock.unlock();
             readLock.unlock();
         }
-    }
-
-    /** Gives the socket back the timeout the handshake's deadline changed, unless it is closed by now. */
-    private void restoreTimeout(int timeoutMillis) {
-        try {
-            socket.setSoTimeout(timeoutMillis);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, "could not restore the timeout of {0}: {1}", peer(), e);
-        }
-    }
-
-    /** The exception a handshake's {@code SSLException} becomes: the engine's reason, and who failed. */
-    private SSLHandshakeException handshakeFailure(SSLException e) {
-        String reason = e.getMessage();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String m = t.getMessage();
-            if (m != null && (m.contains("nrecognized SSL message") || m.contains("plaintext connection"))) {
-                reason = "it does not speak TLS (" + m + ")";
-                break;
-            }
-        }
-        SSLHandshakeException failure = new SSLHandshakeException("TLS handshake with " + peer() + " failed: " + reason);
-        failure.initCause(e);
-        return failure;
-    }
-
-    /** After a failed handshake, sends the alert the engine has for the other side, if it can. */
-    private void sendAlertQuietly() {
-        try {
-            for (int i = 0; i < 4 && !engine.isOutboundDone(); i++) {
-                wrapInto(EMPTY);
-            }
-            writeAllHeld();
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "could not send a TLS alert to {0}: {1}", peer(), e);
-        }
-    }
-
-    /** The handshake's loop, over the socket's blocking streams, within one deadline. */
-    private final class TlsHandshake {
-        private final int timeoutMillis;
-        private final long deadline;
-
-        TlsHandshake(int timeoutMillis) {
-            this.timeoutMillis = timeoutMillis;
-            this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        }
-
-        void run() throws IOException {
-            engine.beginHandshake();
-            HandshakeStatus status = engine.getHandshakeStatus();
-            while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING) {
-                switch (status) {
-                    case NEED_WRAP -> {
-                        SSLEngineResult result = wrapInto(EMPTY);
-                        if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-                            writeAllHeld();
-                            throw new SSLHandshakeException("the TLS engine closed inside the handshake");
-                        }
-                        status = result.getHandshakeStatus();
-                    }
-                    case NEED_UNWRAP, NEED_UNWRAP_AGAIN -> status = unwrapOrReceive();
-                    case NEED_TASK -> status = runTasks();
-                    default -> throw new IllegalStateException("unexpected TLS handshake status " + status);
-                }
-            }
-            writeAllHeld();
-        }
-
-        /** Unwraps a handshake record, or, when none is whole, sends what is held and receives more. */
-        private HandshakeStatus unwrapOrReceive() throws IOException {
-            SSLEngineResult result = unwrapInto(appIn);
-            switch (result.getStatus()) {
-                case BUFFER_UNDERFLOW -> {
-                    writeAllHeld(); // this side's flight first: the other side waits for it
-                    if (receive() < 0) {
-                        throw new EOFException(peer() + " closed the connection inside the TLS handshake");
-                    }
-                }
-                case BUFFER_OVERFLOW -> appIn = grownForApp(appIn);
-                case CLOSED -> throw new EOFException(peer() + " closed the TLS session inside the handshake");
-                case OK -> { }
-            }
-            return result.getHandshakeStatus() == HandshakeStatus.NEED_TASK || result.getStatus() != SSLEngineResult.Status.OK
-                    ? engine.getHandshakeStatus() : result.getHandshakeStatus();
-        }
-
-        /** Reads from the socket's stream into {@link #netIn}, within what is left of the deadline. */
-        private int receive() throws IOException {
-            if (timeoutMillis > 0) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) throw new SocketTimeoutException("handshake deadline passed");
-                socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
-            }
-            return readFromStream();
-        }
-    }
-
-    /** Runs the engine's delegated tasks on this thread: the status after them. */
-    private HandshakeStatus runTasks() {
-        Runnable task;
-        while ((task = engine.getDelegatedTask()) != null) {
-            task.run();
-        }
-        return engine.getHandshakeStatus();
-    }
-
-    /** Reads what the socket's stream has (blocking) into {@link #netIn}, grown first if full. */
-    private int readFromStream() throws IOException {
-        if (!netIn.hasRemaining()) netIn = grownForPacket(netIn);
-        int n = socketIn.read(netIn.array(), netIn.arrayOffset() + netIn.position(), netIn.remaining());
-        if (n > 0) netIn.position(netIn.position() + n);
-        return n;
-    }
-
-    /** Unwraps what {@link #netIn} holds into {@code dst} (ready to fill), runs the tasks it asks for. */
-    private SSLEngineResult unwrapInto(ByteBuffer dst) throws SSLException {
-        netIn.flip();
-        SSLEngineResult result;
-        try {
-            if (dst == appIn) {
-                appIn.compact();
-                try {
-                    result = engine.unwrap(netIn, appIn);
-                } finally {
-                    appIn.flip();
-                }
-            } else {
-                result = engine.unwrap(netIn, dst);
-            }
-        } finally {
-            netIn.compact();
-        }
-        if (result.getHandshakeStatus() == HandshakeStatus.NEED_TASK) runTasks();
-        return result;
-    }
-
-    /** Wraps {@code src} after what {@link #netOut} holds, growing it if a record would not fit. */
-    private SSLEngineResult wrapInto(ByteBuffer src) throws SSLException {
-        while (true) {
-            netOut.compact();
-            SSLEngineResult result;
-            try {
-                result = engine.wrap(src, netOut);
-            } finally {
-                netOut.flip();
-            }
-            if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                ByteBuffer bigger = ByteBuffer.allocate(netOut.remaining() + engine.getSession().getPacketBufferSize());
-                netOut = bigger.put(netOut).flip();
-                continue;
-            }
-            if (result.getHandshakeStatus() == HandshakeStatus.NEED_TASK) runTasks();
-            return result;
-        }
-    }
-
-    /** Writes all of {@link #netOut} through the socket's blocking stream. */
-    private void writeAllHeld() throws IOException {
-        if (!netOut.hasRemaining()) return;
-        socketOut.write(netOut.array(), netOut.arrayOffset() + netOut.position(), netOut.remaining());
-        netOut.position(netOut.limit());
-    }
-
-    /** Writes what the socket takes of {@link #netOut} (all of it when blocking): true if nothing is left. */
-    private boolean sendHeld(boolean blocking) throws IOException {
-        if (blocking) {
-            writeAllHeld();
-            return true;
-        }
-        while (netOut.hasRemaining()) {
-            if (channel.write(netOut) == 0) return false;
-        }
-        return true;
-    }
-
-    private ByteBuffer grownForPacket(ByteBuffer held) throws SSLException {
-        int size = engine.getSession().getPacketBufferSize();
-        if (size <= held.capacity()) {
-            throw new SSLException("a TLS record from " + peer() + " is larger than the session's "
-                    + size + "-byte packets");
-        }
-        return ByteBuffer.allocate(size).put(held.flip());
-    }
-
-    /** {@code held}, ready to drain, in a buffer big enough for the session's largest record. */
-    private ByteBuffer grownForApp(ByteBuffer held) {
-        int size = Math.max(engine.getSession().getApplicationBufferSize(), held.remaining() + held.capacity());
-        return ByteBuffer.allocate(size).put(held).flip();
     }
 
     /** Whether reads and writes block: the socket has no channel, or a blocking one. */
@@ -323,6 +111,11 @@ public final class TlsConnection implements Connection {
     private void checkReady() throws IOException {
         if (closed.get()) throw new ClosedChannelException();
         if (!handshaken) throw new IllegalStateException("TLS connection to " + peer() + ": handshake() first");
+    }
+
+    /** An engine's failure after the handshake, with whom it happened. */
+    private SSLException failure(SSLException e) {
+        return new SSLException("TLS connection to " + peer() + ": " + e.getMessage(), e);
     }
 
     @Override
@@ -338,51 +131,40 @@ public final class TlsConnection implements Connection {
         }
     }
 
-    /** An engine's failure after the handshake, with whom it happened. */
-    private SSLException failure(SSLException e) {
-        return new SSLException("TLS connection to " + peer() + ": " + e.getMessage(), e);
-    }
-
     /** Reads for {@link #read}, under the read lock: held bytes first, then whole records, then the socket. */
     private int unwrapForReader(ByteBuffer dst) throws IOException {
-        if (appIn.hasRemaining()) return drainAppIn(dst);
+        if (records.held() > 0) return records.drainHeld(dst);
         if (!dst.hasRemaining()) return 0;
         if (inboundDone) return -1;
         boolean blocking = blockingMode();
         boolean intoDst = true; // straight into dst, unless a record would not fit there
         while (true) {
-            SSLEngineResult result = unwrapInto(intoDst ? dst : appIn);
-            HandshakeStatus hs = result.getHandshakeStatus();
-            if (hs == HandshakeStatus.NEED_WRAP) answerHandshake();
+            SSLEngineResult result = records.unwrap(intoDst ? dst : null);
+            if (result.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) answerHandshake();
             switch (result.getStatus()) {
                 case OK -> {
-                    if (result.bytesProduced() > 0) return intoDst ? result.bytesProduced() : drainAppIn(dst);
-                    // a record for TLS itself (a session ticket, a key update): look for the next one
+                    if (result.bytesProduced() > 0) return intoDst ? result.bytesProduced() : records.drainHeld(dst);
+                    if (result.bytesConsumed() == 0) {
+                        throw new SSLException("the TLS engine unwraps nothing: " + result); // rather than spin
+                    }
+                    // a record for TLS itself (a session ticket, a key update): on to the next one
                 }
                 case CLOSED -> {
                     inboundDone = true;
-                    if (result.bytesProduced() > 0) return intoDst ? result.bytesProduced() : drainAppIn(dst);
+                    if (result.bytesProduced() > 0) return intoDst ? result.bytesProduced() : records.drainHeld(dst);
                     return -1;
                 }
                 case BUFFER_OVERFLOW -> {
                     if (intoDst) intoDst = false;
-                    else appIn = grownForApp(appIn);
+                    else records.growHeld();
                 }
                 case BUFFER_UNDERFLOW -> {
-                    int n = blocking ? readFromStream() : readFromChannel();
+                    int n = blocking ? records.receive(socketIn) : records.receive(channel);
                     if (n < 0) return endOfStream();
                     if (n == 0) return 0;
                 }
             }
-            if (result.getStatus() == SSLEngineResult.Status.OK && result.bytesConsumed() == 0) {
-                throw new SSLException("the TLS engine unwraps nothing: " + result); // rather than spin
-            }
         }
-    }
-
-    private int readFromChannel() throws IOException {
-        if (!netIn.hasRemaining()) netIn = grownForPacket(netIn);
-        return channel.read(netIn);
     }
 
     /** The socket's stream ended without close_notify: the end all the same. */
@@ -396,35 +178,32 @@ public final class TlsConnection implements Connection {
         return -1;
     }
 
-    private int drainAppIn(ByteBuffer dst) {
-        int n = Math.min(appIn.remaining(), dst.remaining());
-        int limit = appIn.limit();
-        appIn.limit(appIn.position() + n);
-        dst.put(appIn);
-        appIn.limit(limit);
-        return n;
-    }
-
     /**
      * The engine, reading, has handshake messages to send (a key update's answer, or close_notify's in TLS
-     * 1.2): sends them if no writer is at work; if one is, its next wrap sends them first.
+     * 1.2): sends them if no writer is at work; if one is, its next wrap sends them first. A failure to send
+     * is left for the writer to meet: the reader still has what arrived to give.
      */
     private void answerHandshake() throws SSLException {
         if (!writeLock.tryLock()) return;
         try {
-            if (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && !engine.isOutboundDone()) {
-                wrapInto(EMPTY);
-                postHandshakeWraps++;
-                try {
-                    sendHeld(blockingMode());
-                } catch (IOException e) {
-                    // The reader still has what arrived to give; the writer meets this failure at its next write.
-                    LOG.log(System.Logger.Level.DEBUG, "could not answer {0}''s TLS handshake message: {1}", peer(), e);
-                }
+            if (engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP || engine.isOutboundDone()) return;
+            records.wrap(EMPTY);
+            postHandshakeWraps++;
+            try {
+                sendHeld(blockingMode());
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.DEBUG, "could not answer {0}''s TLS handshake message: {1}", peer(), e);
             }
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /** Writes what the socket takes of the held records (all of them when blocking): true if none is left. */
+    private boolean sendHeld(boolean blocking) throws IOException {
+        if (!blocking) return records.send(channel);
+        records.sendAll(socketOut);
+        return true;
     }
 
     @Override
@@ -436,15 +215,15 @@ public final class TlsConnection implements Connection {
             if (!sendHeld(blocking)) return 0;
             int taken = 0;
             while (src.hasRemaining()) {
-                SSLEngineResult result = wrapInto(src);
+                SSLEngineResult result = records.wrap(src);
                 if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
-                    throw new SSLException("TLS connection to " + peer() + " is closed for writing");
+                    throw new ClosedChannelException(); // closed here, or the other side's close_notify in TLS 1.2
                 }
-                if (result.bytesConsumed() == 0 && result.bytesProduced() == 0) {
-                    throw new SSLException("the TLS engine wraps nothing: " + result);
+                if (result.bytesConsumed() == 0) {
+                    if (result.bytesProduced() == 0) throw new SSLException("the TLS engine wraps nothing: " + result);
+                    postHandshakeWraps++; // the engine sent a handshake message (a key update) first
                 }
                 taken += result.bytesConsumed();
-                if (result.bytesProduced() > 0 && result.bytesConsumed() == 0) postHandshakeWraps++;
                 if (!sendHeld(blocking)) break;
             }
             return taken;
@@ -461,10 +240,12 @@ public final class TlsConnection implements Connection {
         try {
             if (closed.get()) throw new ClosedChannelException();
             if (handshaken && engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP && !engine.isOutboundDone()) {
-                wrapInto(EMPTY); // a key update's answer a reader left to the writer
+                records.wrap(EMPTY); // a key update's answer a reader left to the writer
                 postHandshakeWraps++;
             }
             return sendHeld(blockingMode());
+        } catch (SSLException e) {
+            throw failure(e);
         } finally {
             writeLock.unlock();
         }
@@ -474,11 +255,7 @@ public final class TlsConnection implements Connection {
     public boolean hasBufferedInput() {
         readLock.lock();
         try {
-            if (appIn.hasRemaining()) return true;
-            int held = netIn.position();
-            if (inboundDone || held < RECORD_HEADER_BYTES) return false;
-            int length = ((netIn.get(3) & 0xff) << 8) | (netIn.get(4) & 0xff);
-            return held >= RECORD_HEADER_BYTES + length;
+            return records.held() > 0 || !inboundDone && records.wholeRecordArrived();
         } finally {
             readLock.unlock();
         }
@@ -488,13 +265,13 @@ public final class TlsConnection implements Connection {
     int available() {
         if (!readLock.tryLock()) return 0;
         try {
-            return appIn.remaining();
+            return records.held();
         } finally {
             readLock.unlock();
         }
     }
 
-    /** How many handshake messages went out after the handshake: key updates, for tests. */
+    /** How many handshake messages went out after the handshake (key updates), for tests. */
     int postHandshakeWraps() {
         writeLock.lock();
         try {
@@ -546,7 +323,9 @@ public final class TlsConnection implements Connection {
 
     /**
      * Sends close_notify if it can at once (one attempt when the channel does not block; at most
-     * {@value #CLOSE_NOTIFY_WAIT_MILLIS} ms when it does), then closes the socket. A second call does nothing.
+     * {@value #CLOSE_NOTIFY_WAIT_MILLIS} ms when it does), drops what arrived unread if no reader is at
+     * work (a socket closed with unread bytes resets the connection, and the other side would lose what
+     * it had not read yet), then closes the socket. A second call does nothing.
      */
     @Override
     public void close() throws IOException {
@@ -558,32 +337,6 @@ public final class TlsConnection implements Connection {
             }
         } finally {
             socket.close();
-        }
-    }
-
-    /**
-     * Reads and drops what already arrived and will not be read (a session ticket, a key update, data), if
-     * no reader is at work: a socket closed with unread bytes resets the connection, and the other side
-     * would lose what it had not read yet.
-     */
-    private void discardUnread() {
-        if (!readLock.tryLock()) return;
-        try {
-            netIn.clear();
-            if (blockingMode()) {
-                int n;
-                while ((n = Math.min(socketIn.available(), netIn.capacity())) > 0) {
-                    socketIn.readNBytes(netIn.array(), netIn.arrayOffset(), n);
-                }
-            } else {
-                for (int i = 0; i < 64 && channel.read(netIn) > 0; i++) { // a sender that never stops is not waited for
-                    netIn.clear();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "could not drain {0}''s unread bytes: {1}", peer(), e);
-        } finally {
-            readLock.unlock();
         }
     }
 
@@ -608,7 +361,7 @@ public final class TlsConnection implements Connection {
             if (!writeLock.tryLock(CLOSE_NOTIFY_WAIT_MILLIS, TimeUnit.MILLISECONDS)) return;
             try {
                 engine.closeOutbound();
-                wrapInto(EMPTY);
+                records.wrap(EMPTY);
                 sendHeld(blockingMode());
             } finally {
                 writeLock.unlock();
@@ -617,6 +370,18 @@ public final class TlsConnection implements Connection {
             LOG.log(System.Logger.Level.DEBUG, "could not send close_notify to {0}: {1}", peer(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void discardUnread() {
+        if (!readLock.tryLock()) return;
+        try {
+            if (blockingMode()) records.discard(socketIn);
+            else records.discard(channel);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "could not drain {0}''s unread bytes: {1}", peer(), e);
+        } finally {
+            readLock.unlock();
         }
     }
 
