@@ -1,5 +1,6 @@
 package io.raftkv.frontend;
 
+import io.raftkv.transport.tcp.Connection;
 import io.raftkv.transport.tcp.InboundProtocol;
 
 import java.io.DataInputStream;
@@ -42,7 +43,8 @@ final class GrpcSplice implements InboundProtocol {
     }
 
     @Override
-    public void serve(Socket socket, DataInputStream in) throws IOException {
+    public void serve(Connection connection, DataInputStream in) throws IOException {
+        Socket socket = connection.socket();
         InetSocketAddress to;
         try {
             to = target.get(5, TimeUnit.SECONDS);
@@ -60,8 +62,8 @@ final class GrpcSplice implements InboundProtocol {
             toServer.flush();
             Thread back = Thread.ofVirtual().name("grpc-splice-back").start(() -> {
                 try {
-                    copy(inner.getInputStream(), socket.getOutputStream());
-                    socket.shutdownOutput();
+                    copy(inner.getInputStream(), connection.outputStream());
+                    if (!connection.secure()) socket.shutdownOutput(); // under TLS, the connection's close ends it
                 } catch (IOException ignored) {
                     // Either side went away; the forward copy ends too.
                 }

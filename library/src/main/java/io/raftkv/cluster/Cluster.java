@@ -28,6 +28,7 @@ import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.MemoryStorage;
 import io.raftkv.storage.Storage;
 import io.raftkv.transport.InMemoryNetwork;
+import io.raftkv.transport.TlsConfig;
 
 import java.net.InetSocketAddress;
 
@@ -92,7 +93,7 @@ public final class Cluster implements AutoCloseable {
         this.members.addAll(ids);
         this.nextId = settings.nodes() + 1;
         this.wiring = settings.transport() == ClusterTransport.TCP
-                ? new TcpWiring(settings.nodes(), network, seeds, settings.platformThreads())
+                ? new TcpWiring(settings.nodes(), network, seeds, settings.platformThreads(), settings.tls())
                 : new MemoryWiring(network);
         this.nodes = new NodeTable(settings, wiring, initialVoters, seeds, leadership::signal);
     }
@@ -667,6 +668,7 @@ public final class Cluster implements AutoCloseable {
         private Duration clientAttemptTimeout = Duration.ofMillis(300);
         private int spinsBeforePark;
         private boolean platformThreads;
+        private TlsConfig tls;
         private ClusterTransport transport = ClusterTransport.IN_MEMORY;
         private SnapshotPolicy snapshots = SnapshotPolicy.defaults();
         private AppSpec<?, ?, ?> app;
@@ -864,6 +866,20 @@ public final class Cluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * In TCP mode, runs every connection, the nodes' and the clients', under TLS with {@code config}
+         * (its certificate serves every node and the clients, so it must have one); null (the default) runs
+         * in clear. In memory there is nothing to protect, and it is refused.
+         */
+        public Builder tls(TlsConfig config) {
+            if (config != null && !config.hasIdentity()) {
+                throw new IllegalArgumentException("the cluster's TLS needs a certificate and key for its nodes; " + config
+                        + " has none");
+            }
+            this.tls = config;
+            return this;
+        }
+
         /** Starts the nodes; one campaigns at once, so a leader follows within a few round trips. */
         public Cluster start() {
             if (heartbeatTicks >= electionTicks) {
@@ -874,6 +890,10 @@ public final class Cluster implements AutoCloseable {
                 throw new IllegalArgumentException("ReadPolicy.LEASE needs clockDriftTicks (" + clockDriftTicks
                         + ") below electionTicks (" + electionTicks + "): a lease lasts electionTicks - clockDriftTicks ticks");
             }
+            if (tls != null && transport != ClusterTransport.TCP) {
+                throw new IllegalArgumentException("TLS is for TCP mode (transport(ClusterTransport.TCP)); the nodes of an"
+                        + " in-memory cluster exchange no bytes to protect");
+            }
             StorageFactory stores = storage;
             if (stores == null) {
                 // In memory, one store per node, kept across kill and restart (closing it empties nothing).
@@ -882,7 +902,7 @@ public final class Cluster implements AutoCloseable {
             }
             Cluster c = new Cluster(new ClusterSettings(nodes, tickInterval, electionTicks, heartbeatTicks, readPolicy, clockDriftTicks,
                     maxUncommittedBytes, seed, stores, limits, maxSessions, clientDeadline, clientAttemptTimeout,
-                    spinsBeforePark, platformThreads, transport, snapshots, app, listener, passObserver));
+                    spinsBeforePark, platformThreads, transport, snapshots, app, listener, passObserver, tls));
             try {
                 c.startAll();
             } catch (RuntimeException e) {

@@ -1,5 +1,7 @@
 package io.raftkv.cluster;
 
+import io.raftkv.transport.TlsConfig;
+
 import io.raftkv.app.AppSpec;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.node.NodeListener;
@@ -23,7 +25,7 @@ record ClusterSettings(int nodes, Duration tickInterval, int electionTicks, int 
                        long seed, StorageFactory storage, KvLimits limits, int maxSessions, Duration clientDeadline,
                        Duration clientAttemptTimeout, int spinsBeforePark, boolean platformThreads,
                        ClusterTransport transport, SnapshotPolicy snapshots, AppSpec<?, ?, ?> app, NodeListener listener,
-                       PassObserver passObserver) {
+                       PassObserver passObserver, TlsConfig tls) {
 
     /** How long one attempt of a client with {@code deadline} waits for a node: the attempt timeout, or less. */
     Duration attemptTimeout(Duration deadline) {

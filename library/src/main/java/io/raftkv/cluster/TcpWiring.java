@@ -4,6 +4,7 @@ import io.raftkv.kv.KvConnector;
 import io.raftkv.kv.net.internal.KvSocketServer;
 import io.raftkv.kv.net.TcpKvConnector;
 import io.raftkv.transport.InMemoryNetwork;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.LoopbackPorts;
 import io.raftkv.transport.tcp.TcpTransport;
@@ -29,11 +30,14 @@ final class TcpWiring implements ClusterWiring {
     private final Map<Integer, InetSocketAddress> addresses;
     private final String clusterId;
     private final TcpKvConnector connector;
+    /** TLS for the nodes and the clients, or null: in clear. */
+    private final TlsConfig tls;
     /** Each running node's transport, for {@link #describe}. */
     private final AtomicReferenceArray<TcpTransport> transports = new AtomicReferenceArray<>(Cluster.MAX_NODE_ID + 1);
 
-    TcpWiring(int nodes, InMemoryNetwork cuts, SplittableRandom seeds, boolean platformThreads) {
+    TcpWiring(int nodes, InMemoryNetwork cuts, SplittableRandom seeds, boolean platformThreads, TlsConfig tls) {
         this.cuts = cuts;
+        this.tls = tls;
         this.platformThreads = platformThreads;
         this.addresses = new ConcurrentHashMap<>(LoopbackPorts.reserve(nodes));
         this.clusterId = "raftkv-embedded-" + Long.toHexString(seeds.nextLong());
@@ -41,6 +45,7 @@ final class TcpWiring implements ClusterWiring {
         this.connector = platformThreads
                 ? new TcpKvConnector(addresses, clusterId, Thread.ofPlatform().daemon().factory())
                 : new TcpKvConnector(addresses, clusterId);
+        connector.tls(tls);
     }
 
     @Override
@@ -60,6 +65,7 @@ final class TcpWiring implements ClusterWiring {
         KvSocketServer server = new KvSocketServer(id, clusterId, FrameCodec.DEFAULT_MAX_FRAME_BYTES);
         return new Joint(sink -> {
             TcpTransport t = new TcpTransport(id, known, clusterId, sink).serveAlso(server).threadFactory(threads);
+            if (tls != null) t.secure(tls);
             // On platform threads the node's thread serves its connections itself, as a socket-mode node does.
             if (platformThreads) server.servedBy(t.pollInbound());
             t.linkFilter(cuts::linked);

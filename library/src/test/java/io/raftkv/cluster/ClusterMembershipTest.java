@@ -128,9 +128,32 @@ class ClusterMembershipTest {
 
     @Test
     void overTcpNodesAreAddedAtAddressesOfTheirOwnUntilNoneOfTheFirstIsLeftAndTheHistoryIsLinearizable() throws Exception {
+        replaceEveryNodeOverTcp(Cluster.builder(), "TCP");
+    }
+
+    /** The same under mutual TLS, the nodes' own threads serving their connections as socket mode does by default. */
+    @Test
+    void overTlsToo() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("src/test/resources/tls");
+        io.raftkv.transport.TlsConfig tls = io.raftkv.transport.TlsConfig.fromPkcs12(dir.resolve("node.p12"),
+                "changeit".toCharArray(), dir.resolve("ca.pem"));
+        replaceEveryNodeOverTcp(Cluster.builder().tls(tls).platformThreads(true), "TLS");
+    }
+
+    @Test
+    void tlsIsRefusedInMemory() {
+        java.nio.file.Path dir = java.nio.file.Path.of("src/test/resources/tls");
+        io.raftkv.transport.TlsConfig tls = io.raftkv.transport.TlsConfig.fromPkcs12(dir.resolve("node.p12"),
+                "changeit".toCharArray(), dir.resolve("ca.pem"));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Cluster.builder().tls(tls).start());
+        assertTrue(e.getMessage().contains("TLS is for TCP mode"), e.getMessage());
+    }
+
+    private static void replaceEveryNodeOverTcp(Cluster.Builder builder, String mode) throws Exception {
         long seed = seed();
-        System.out.println("ClusterMembershipTest (TCP): seed " + seed + "; replay with -Dmembership.seed=" + seed);
-        try (Cluster cluster = Cluster.builder().nodes(3).seed(seed).transport(ClusterTransport.TCP).electionTicks(50).start()) {
+        System.out.println("ClusterMembershipTest (" + mode + "): seed " + seed + "; replay with -Dmembership.seed=" + seed);
+        try (Cluster cluster = builder.nodes(3).seed(seed).transport(ClusterTransport.TCP).electionTicks(50).start()) {
             cluster.awaitLeader(WAIT);
             Workload load = new Workload(cluster, seed, TimeUnit.MILLISECONDS.toNanos(1));
             int four = cluster.addNode();
@@ -145,7 +168,7 @@ class ClusterMembershipTest {
             assertEquals(Set.of(four, five, six), cluster.configuration().voters());
             awaitCommits(cluster, 100);
             List<Operation> history = load.finish(cluster);
-            System.out.println("ClusterMembershipTest (TCP): seed " + seed + "; " + HistorySummary.of(history, load.workers));
+            System.out.println("ClusterMembershipTest (" + mode + "): seed " + seed + "; " + HistorySummary.of(history, load.workers));
             Workload.check(history, seed, "");
         }
     }

@@ -13,7 +13,8 @@ import java.util.Objects;
 /**
  * Who a socket-mode node lets make admin requests (membership changes, leadership transfer, backups): clients that
  * present the cluster's admin token, or, on a node started without one, clients on its own host only
- * (unless told to trust every client). Listing the members is not an admin request: anyone may.
+ * (unless told to trust every client); and, on a node that runs TLS, clients that present a certificate the
+ * node trusts, whatever else. Listing the members is not an admin request: anyone may.
  *
  * <p>Loopback only is the default because a node without a token has no way to tell an operator from
  * anyone else who reaches its port, removing voters or moving leadership can take a cluster down, and a
@@ -24,7 +25,7 @@ public final class AdminAccess {
     /** What a refusal tells a client without the token, on a node that has one. */
     static final String NEED_TOKEN = "admin requests need the cluster's admin token; this node was started with"
             + " --admin-token-file (give the client the same token: raftkv client --admin-token-file FILE, or"
-            + " RAFTKV_ADMIN_TOKEN_FILE)";
+            + " RAFTKV_ADMIN_TOKEN_FILE; or, on a cluster that runs TLS, a client certificate the cluster trusts)";
 
     private enum Mode { TOKEN, LOOPBACK_ONLY, ANYONE }
 
@@ -96,6 +97,16 @@ public final class AdminAccess {
      * none), or null if it takes it. The token is compared in constant time.
      */
     public String refusal(int nodeId, String token, InetAddress remote) {
+        return refusal(nodeId, token, remote, false);
+    }
+
+    /**
+     * As {@link #refusal(int, String, InetAddress)}, for a client that {@code certified}: presented, over
+     * TLS, a certificate the node trusts. Such a client is an administrator whatever the mode: the cluster's
+     * certificate authority vouches for it as it does for the nodes.
+     */
+    public String refusal(int nodeId, String token, InetAddress remote, boolean certified) {
+        if (certified) return null;
         return switch (mode) {
             case ANYONE -> null;
             case LOOPBACK_ONLY -> remote != null && remote.isLoopbackAddress() ? null

@@ -19,6 +19,7 @@ import io.raftkv.raft.ReadPolicy;
 import io.raftkv.storage.FileStorage;
 import io.raftkv.storage.SnapshotWriter;
 import io.raftkv.storage.Storage;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.TcpTransport;
 
@@ -61,11 +62,11 @@ public final class SocketNode implements AutoCloseable {
     /**
      * How a node runs: the cluster id its handshakes carry, its clock, whether it syncs the disk, whether
      * its threads (node loop, ticker, socket readers and writers) are platform threads rather than virtual
-     * ones, when it snapshots, and who may make admin requests.
+     * ones, when it snapshots, who may make admin requests, and whether it runs TLS (null: in clear).
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
                           KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters,
-                          ReadPolicy readPolicy, int clockDriftTicks, AdminAccess adminAccess) {
+                          ReadPolicy readPolicy, int clockDriftTicks, AdminAccess adminAccess, TlsConfig tls) {
         public Options {
             Objects.requireNonNull(adminAccess, "adminAccess");
             Objects.requireNonNull(clusterId, "clusterId");
@@ -84,27 +85,27 @@ public final class SocketNode implements AutoCloseable {
         public static Options defaults() {
             return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, true, SnapshotPolicy.defaults(),
                     Set.of(), ReadPolicy.READ_INDEX, RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS,
-                    AdminAccess.loopbackOnly());
+                    AdminAccess.loopbackOnly(), null);
         }
 
         public Options withClusterId(String id) {
             return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess);
+                    readPolicy, clockDriftTicks, adminAccess, tls);
         }
 
         public Options withSync(boolean s) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess);
+                    readPolicy, clockDriftTicks, adminAccess, tls);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
             return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess);
+                    readPolicy, clockDriftTicks, adminAccess, tls);
         }
 
         public Options withPlatformThreads(boolean platform) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess);
+                    readPolicy, clockDriftTicks, adminAccess, tls);
         }
 
         /**
@@ -116,7 +117,7 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withInitialVoters(Set<Integer> voters) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    voters, readPolicy, clockDriftTicks, adminAccess);
+                    voters, readPolicy, clockDriftTicks, adminAccess, tls);
         }
 
         /**
@@ -126,12 +127,12 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withReadPolicy(ReadPolicy policy, int clockDriftTicks) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    initialVoters, policy, clockDriftTicks, adminAccess);
+                    initialVoters, policy, clockDriftTicks, adminAccess, tls);
         }
 
         public Options withSnapshots(SnapshotPolicy policy) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess);
+                    readPolicy, clockDriftTicks, adminAccess, tls);
         }
 
         /**
@@ -140,7 +141,17 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withAdminAccess(AdminAccess access) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    initialVoters, readPolicy, clockDriftTicks, access);
+                    initialVoters, readPolicy, clockDriftTicks, access, tls);
+        }
+
+        /**
+         * Runs every connection, peers' and clients', under TLS with {@code config} ({@link TcpTransport#secure}):
+         * it must hold this node's certificate and key and the certificates the cluster trusts; null (the
+         * default) runs in clear. Give every node of a cluster TLS, or none.
+         */
+        public Options withTls(TlsConfig config) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
+                    initialVoters, readPolicy, clockDriftTicks, adminAccess, config);
         }
 
         ThreadFactory threadFactory() {
@@ -212,7 +223,7 @@ public final class SocketNode implements AutoCloseable {
                                   Options options, Runnable onChange, Duration timeout) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(options, "options");
-        MemberList members = TcpKvConnector.members(seeds, options.clusterId(), timeout);
+        MemberList members = TcpKvConnector.members(seeds, options.clusterId(), timeout, options.tls());
         Map<Integer, InetSocketAddress> peers = new TreeMap<>(members.addresses());
         peers.put(id, address);
         // Until the leader's log reaches it, the node stands the seed's voters in for the configuration: it is not
@@ -222,7 +233,7 @@ public final class SocketNode implements AutoCloseable {
         Map<Integer, InetSocketAddress> others = new TreeMap<>(members.addresses());
         others.remove(id);
         try (TcpKvConnector cluster = new TcpKvConnector(others.isEmpty() ? Map.of(0, seeds.get(0)) : others,
-                options.clusterId())) {
+                options.clusterId()).tls(options.tls())) {
             cluster.addVoterAt(id, address, timeout);
             return node;
         } catch (RuntimeException e) {
@@ -258,6 +269,7 @@ public final class SocketNode implements AutoCloseable {
                     .transport(sink -> {
                         TcpTransport t = new TcpTransport(id, peers, options.clusterId(), sink).serveAlso(server)
                                 .threadFactory(threads);
+                        if (options.tls() != null) t.secure(options.tls());
                         // A platform node thread may block in a selector: it serves its peers' and clients'
                         // connections itself.
                         if (options.platformThreads()) server.servedBy(t.pollInbound());

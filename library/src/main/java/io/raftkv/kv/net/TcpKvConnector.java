@@ -7,6 +7,7 @@ import io.raftkv.kv.KvRequest;
 import io.raftkv.kv.KvResponse;
 import io.raftkv.kv.net.internal.ClientFrames;
 import io.raftkv.node.NodeStatus;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.transport.tcp.FrameCodec;
 import io.raftkv.transport.tcp.FrameException;
 import io.raftkv.transport.tcp.FrameReader;
@@ -85,6 +86,8 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
     private volatile boolean closed;
     /** What admin requests present: the cluster's admin token, or null for none. */
     private volatile String adminToken;
+    /** TLS for every connection, or null: in clear. */
+    private volatile TlsConfig tls;
 
     /** A connector to the nodes at {@code addresses} (node id to its address) of cluster {@code clusterId}. */
     public TcpKvConnector(Map<Integer, InetSocketAddress> addresses, String clusterId) {
@@ -111,9 +114,18 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
      * @throws KvException if no seed answered within {@code timeout}, with what each said
      */
     public static TcpKvConnector discover(List<InetSocketAddress> seeds, String clusterId, Duration timeout) {
-        MemberList members = members(seeds, clusterId, timeout);
+        return discover(seeds, clusterId, timeout, null);
+    }
+
+    /**
+     * As {@link #discover(List, String, Duration)}, over TLS ({@link #tls}) if {@code tls} is not null.
+     *
+     * @throws KvException if no seed answered within {@code timeout}, with what each said
+     */
+    public static TcpKvConnector discover(List<InetSocketAddress> seeds, String clusterId, Duration timeout, TlsConfig tls) {
+        MemberList members = members(seeds, clusterId, timeout, tls);
         if (members.addresses().isEmpty()) throw new KvException("the seeds " + seeds + " know no member's address");
-        return new TcpKvConnector(members.addresses(), clusterId).followMembership();
+        return new TcpKvConnector(members.addresses(), clusterId).tls(tls).followMembership();
     }
 
     /**
@@ -134,13 +146,22 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
      * @throws KvException if none answered within {@code timeout}, with what each said
      */
     public static MemberList members(List<InetSocketAddress> seeds, String clusterId, Duration timeout) {
+        return members(seeds, clusterId, timeout, null);
+    }
+
+    /**
+     * As {@link #members(List, String, Duration)}, over TLS ({@link #tls}) if {@code tls} is not null.
+     *
+     * @throws KvException if none answered within {@code timeout}, with what each said
+     */
+    public static MemberList members(List<InetSocketAddress> seeds, String clusterId, Duration timeout, TlsConfig tls) {
         if (seeds.isEmpty()) throw new IllegalArgumentException("name at least one seed address");
         long deadline = System.nanoTime() + timeout.toNanos();
         StringBuilder failures = new StringBuilder();
         do {
             for (InetSocketAddress seed : seeds) {
                 // Node id 0: whichever node listens there.
-                try (TcpKvConnector probe = new TcpKvConnector(Map.of(0, seed), clusterId)) {
+                try (TcpKvConnector probe = new TcpKvConnector(Map.of(0, seed), clusterId).tls(tls)) {
                     Object a = probe.ask(0, MembershipOp.ADDRESSES, Duration.ofNanos(Math.max(1, Math.min(
                             deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)))));
                     if (a instanceof KvResponse.Ok ok && ok.value() instanceof String text) return MemberList.parse(text);
@@ -179,6 +200,18 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
      */
     public TcpKvConnector adminToken(String token) {
         this.adminToken = token;
+        return this;
+    }
+
+    /**
+     * Runs every connection from now on under TLS with {@code tls}: the nodes' certificates are checked
+     * against its trusted ones, and its certificate, if it has one, is presented (one the nodes trust makes
+     * this client an administrator, see {@link AdminAccess}). Null: in clear. Set it before the first request.
+     *
+     * @return this connector
+     */
+    public TcpKvConnector tls(TlsConfig tls) {
+        this.tls = tls;
         return this;
     }
 
@@ -615,16 +648,27 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
 
         /** The dialling thread: connects and handshakes without the lock, then sends or fails what waits. */
         private void dial() {
-            Socket s = new Socket();
+            Socket plain = new Socket();
+            Socket s = plain; // or TLS over it
             Object failure = null; // an Unavailable or a Refused for whatever waits, if the dial failed
             String why = null;
             DataInputStream in = null;
             DataOutputStream o = null;
             try {
-                s.setTcpNoDelay(true);
+                plain.setTcpNoDelay(true);
                 // Resolved at every dial: a host name may not resolve yet when the client starts, or may move.
-                s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
-                s.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+                plain.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
+                plain.setSoTimeout(CONNECT_TIMEOUT_MILLIS);
+                TlsConfig t = tls;
+                if (t != null) {
+                    try {
+                        s = t.dial(plain, address.getHostString(), address.getPort());
+                    } catch (IOException e) {
+                        throw new IOException("the TLS handshake failed: " + e.getMessage()
+                                + (e.getMessage() != null && e.getMessage().contains("Remote host terminated")
+                                ? " (does the node run TLS?)" : ""), e);
+                    }
+                }
                 o = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 64 * 1024));
                 byte[] cluster = clusterId.getBytes(StandardCharsets.UTF_8);
                 o.writeInt(ClientFrames.MAGIC);
@@ -656,11 +700,12 @@ public final class TcpKvConnector implements KvConnector, AutoCloseable {
                 waiting.clear();
                 if (failure == null && closed) failure = new KvResponse.Unavailable("the connector is closed");
                 if (failure == null) {
-                    socket = s;
+                    Socket connected = s;
+                    socket = connected;
                     out = o;
                     lastFailure = null;
                     DataInputStream answers = in;
-                    reader = threads.newThread(() -> readAnswers(s, answers));
+                    reader = threads.newThread(() -> readAnswers(connected, answers));
                     reader.setName("raftkv-client-in-" + node);
                     reader.start();
                     for (Waiting w : ready) {

@@ -1,5 +1,6 @@
 package io.raftkv.transport.tcp;
 
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -11,8 +12,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,6 +42,8 @@ final class Acceptor {
     /** The transport's parts log under its name, the one the docs give. */
     private static final System.Logger LOG = System.getLogger(TcpTransport.class.getName());
     private static final int OTHER_PROTOCOL = -2;
+    /** The first byte of a TLS connection: a handshake record. */
+    private static final int TLS_HANDSHAKE_RECORD = 0x16;
 
     private final TransportState state;
     private final int selfId;
@@ -134,14 +137,19 @@ final class Acceptor {
     private void serveInbound(Socket socket) {
         String remote = String.valueOf(socket.getRemoteSocketAddress());
         boolean handedOver = false;
+        Connection conn = null;
         try {
             socket.setTcpNoDelay(true);
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            conn = open(socket, remote);
+            if (conn == null) return;
+            DataInputStream in = new DataInputStream(conn.inputStream());
             InboundProtocol[] other = new InboundProtocol[1];
-            int peer = acceptHandshake(socket, remote, other);
+            int peer = acceptHandshake(conn, in, remote, other);
             if (peer == OTHER_PROTOCOL) {
                 socket.setSoTimeout(0);
                 threads.rename("client-" + remote);
-                other[0].serve(socket, new DataInputStream(socket.getInputStream()));
+                other[0].serve(conn, in);
                 handedOver = poller != null && poller.releaseAdopted(socket);
                 return;
             }
@@ -149,17 +157,17 @@ final class Acceptor {
             threads.rename("in-" + peer);
             socket.setSoTimeout(0);
             if (poller != null) {
-                SocketChannel ch = socket.getChannel();
-                ch.configureBlocking(false);
-                poller.handOver(new PolledPeerReader(state, inbox, socket, ch, peer, remote));
+                conn.channel().configureBlocking(false);
+                poller.handOver(new PolledPeerReader(state, inbox, conn, peer, remote));
                 handedOver = true;
                 return;
             }
-            streamReader.readFrames(socket, peer, remote);
+            streamReader.readFrames(conn, peer, remote);
         } catch (IOException e) {
             if (!state.closed) LOG.log(Level.INFO, "node " + selfId + ": connection from " + remote + " failed: " + e);
         } finally {
             if (!handedOver) {
+                closeQuietly(conn); // under TLS, says so first (close_notify)
                 closeQuietly(socket);
                 state.inbound.remove(socket);
             }
@@ -167,14 +175,48 @@ final class Acceptor {
     }
 
     /**
+     * The connection to serve: the socket as it is, or, when this transport runs TLS, the TLS connection
+     * over it once its handshake is done; null if it was refused (logged and counted). A TLS node tells a
+     * dialler that speaks in clear (its first four bytes are a magic this port serves) why it is refused,
+     * in clear, so that its operator reads the reason in the dialler's log.
+     */
+    private Connection open(Socket socket, String remote) throws IOException {
+        if (state.tls == null) return new PlainConnection(socket);
+        byte[] first;
+        try {
+            first = socket.getInputStream().readNBytes(4);
+        } catch (SocketTimeoutException e) {
+            refuse(null, remote, "it sent nothing within " + HANDSHAKE_TIMEOUT_MILLIS + " ms", false);
+            return null;
+        }
+        if (first.length < 4) {
+            refuse(null, remote, "it closed the connection before its handshake", false);
+            return null;
+        }
+        int magic = ByteBuffer.wrap(first).getInt();
+        if (magic == HANDSHAKE_MAGIC || others.containsKey(magic)) {
+            refuse(new DataOutputStream(socket.getOutputStream()), remote, "it speaks in clear, and node " + selfId
+                    + " takes only TLS connections; give it the cluster's TLS settings", true);
+            return null;
+        }
+        TlsConnection tls = new TlsConnection(socket, state.tls.serverEngine(), ByteBuffer.wrap(first));
+        try {
+            tls.handshake();
+        } catch (IOException e) {
+            refuse(null, remote, "the TLS handshake failed: " + e.getMessage(), false);
+            return null;
+        }
+        return tls;
+    }
+
+    /**
      * Returns the peer's id, -1 if it was refused (the refusal is sent, logged and counted), or
      * {@link #OTHER_PROTOCOL} if the connection opened with the magic of a protocol served also, which it
      * puts in {@code other[0]}.
      */
-    private int acceptHandshake(Socket socket, String remote, InboundProtocol[] other) throws IOException {
-        socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-        DataInputStream in = new DataInputStream(socket.getInputStream());
-        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+    private int acceptHandshake(Connection conn, DataInputStream in, String remote, InboundProtocol[] other)
+            throws IOException {
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(conn.outputStream()));
         int magic;
         int version;
         String theirCluster;
@@ -185,8 +227,10 @@ final class Acceptor {
             other[0] = others.get(magic);
             if (other[0] != null) return OTHER_PROTOCOL;
             if (magic != HANDSHAKE_MAGIC) {
+                String tlsHint = state.tls == null && (magic >>> 24) == TLS_HANDSHAKE_RECORD
+                        ? "; it seems to speak TLS, and node " + selfId + " runs without TLS" : "";
                 return refuse(out, remote, String.format("it does not speak the raftkv peer protocol"
-                        + " (handshake magic %08x, expected %08x)", magic, HANDSHAKE_MAGIC), false);
+                        + " (handshake magic %08x, expected %08x)%s", magic, HANDSHAKE_MAGIC, tlsHint), false);
             }
             version = in.readUnsignedByte();
             if (version != HANDSHAKE_VERSION) {
@@ -216,6 +260,10 @@ final class Acceptor {
         if (from == selfId || !peers.containsKey(from)) {
             return refuse(out, remote, "it says it is node " + from + ", which is not a peer of this node (peers "
                     + new TreeMap<>(peers).keySet() + ", self " + selfId + ")", true);
+        }
+        if (conn.secure() && conn.peerCertificates() == null) {
+            return refuse(out, remote, "node " + from + " presented no certificate; peers must present one that the"
+                    + " cluster trusts (mutual TLS)", true);
         }
         if (to != selfId) {
             return refuse(out, remote, "node " + from + " believes it dialled node " + to + ", but this is node "

@@ -69,18 +69,19 @@ final class ConnectionPoller {
 
     /** Hands a peer's connection, its handshake done, to the node's thread. */
     void handOver(PolledPeerReader in) {
-        toRegister.add(new Registration(in.channel, in, in::close));
+        toRegister.add(new Registration(in.connection, in, in::close));
         wakeup();
     }
 
     /** See {@link TcpTransport#adopt}. */
-    void adopt(Socket socket, PolledConnection c) throws IOException {
-        SocketChannel ch = Objects.requireNonNull(socket.getChannel(), "the socket has no channel");
+    void adopt(Connection conn, PolledConnection c) throws IOException {
+        Socket socket = conn.socket();
+        SocketChannel ch = Objects.requireNonNull(conn.channel(), "the socket has no channel");
         ch.configureBlocking(false);
         adopted.add(socket);
         // From now on the connection is the node thread's to close (or this transport's close, by its key).
         state.inbound.remove(socket);
-        toRegister.add(new Registration(ch, c, c::close));
+        toRegister.add(new Registration(conn, c, c::close));
         wakeup();
         if (state.closed) closeUnregistered(); // close() may have emptied the queue just before this one joined it
     }
@@ -115,15 +116,21 @@ final class ConnectionPoller {
         for (Registration r; (r = toRegister.poll()) != null; ) r.close.run();
     }
 
-    /** A channel for the node's thread to register, what to attach to its key, and how to give it up. */
-    private record Registration(SocketChannel channel, Object attachment, Runnable close) {}
+    /** A connection for the node's thread to register, what to attach to its key, and how to give it up. */
+    private record Registration(Connection connection, Object attachment, Runnable close) {}
 
     private void registerHandedOver(Selector sel) {
         if (poller == null) poller = Thread.currentThread();
         for (Registration r; (r = toRegister.poll()) != null; ) {
             try {
-                SelectionKey key = r.channel.register(sel, SelectionKey.OP_READ, r.attachment);
+                SelectionKey key = r.connection.channel().register(sel, SelectionKey.OP_READ, r.attachment);
                 if (r.attachment instanceof PolledConnection c) c.registered(key);
+                // What arrived with the handshake and was read along with it (whole TLS records) is not news to
+                // the selector: it is read now.
+                if (r.connection.hasBufferedInput()) {
+                    if (r.attachment instanceof PolledPeerReader in) in.read();
+                    else ((PolledConnection) r.attachment).ready(key);
+                }
             } catch (IOException | RuntimeException e) { // closed meanwhile (the transport is closing, or the peer left)
                 r.close.run();
             }

@@ -2,7 +2,6 @@ package io.raftkv.transport.tcp;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.net.Socket;
 
 /**
  * Another protocol served on a node's peer port, told apart by the first four bytes a connection sends
@@ -13,8 +12,9 @@ public interface InboundProtocol {
     int magic();
 
     /**
-     * Serves one connection until it ends, on a thread of the transport's own; the magic has been read from
-     * {@code in}. The transport closes the socket when this returns and when it closes itself.
+     * Serves one connection until it ends, on a thread of the transport's own. The connection is in clear or,
+     * on a transport that runs TLS, under TLS with its handshake done; {@code in} reads it, and the magic has
+     * been read from it. The transport closes the socket when this returns and when it closes itself.
      */
-    void serve(Socket socket, DataInputStream in) throws IOException;
+    void serve(Connection connection, DataInputStream in) throws IOException;
 }

@@ -64,10 +64,11 @@ final class PeerDialer {
     }
 
     /**
-     * Connects {@code ch} to the peer and handshakes, in blocking mode; leaves it non-blocking. On an
-     * exception the caller closes the channel and reports it to {@link #failed}.
+     * Connects {@code ch} to the peer and handshakes (under TLS first, if the transport runs it), in
+     * blocking mode; leaves it non-blocking, and returns the connection to write through. On an exception
+     * the caller closes the channel and reports it to {@link #failed}.
      */
-    void connect(SocketChannel ch) throws IOException {
+    Connection connect(SocketChannel ch) throws IOException {
         Socket s = ch.socket();
         s.setTcpNoDelay(true);
         if (from != null) {
@@ -77,7 +78,8 @@ final class PeerDialer {
         // Resolved at every dial: a peer's name may not resolve yet when this node starts, or may move.
         s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), CONNECT_TIMEOUT_MILLIS);
         s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream()));
+        Connection c = state.tls == null ? new PlainConnection(s) : secure(s);
+        DataOutputStream out = new DataOutputStream(new BufferedOutputStream(c.outputStream()));
         out.writeInt(HANDSHAKE_MAGIC);
         out.writeByte(HANDSHAKE_VERSION);
         out.writeByte(clusterIdBytes.length);
@@ -85,7 +87,7 @@ final class PeerDialer {
         out.writeInt(selfId);
         out.writeInt(peer);
         out.flush();
-        DataInputStream in = new DataInputStream(s.getInputStream());
+        DataInputStream in = new DataInputStream(c.inputStream());
         String refusal = HandshakeAnswer.read(in);
         if (refusal != null) {
             throw new IOException("node " + peer + " at " + address + " refused this node: " + refusal);
@@ -97,6 +99,18 @@ final class PeerDialer {
         }
         lastFailure = null;
         everConnected = true;
+        return c;
+    }
+
+    /** TLS over the connected socket, its handshake done: this node presents its certificate and checks the peer's. */
+    private Connection secure(Socket s) throws IOException {
+        TlsConnection tls = new TlsConnection(s, state.tls.clientEngine(address.getHostString(), address.getPort()), null);
+        try {
+            tls.handshake();
+        } catch (IOException e) {
+            throw new IOException("the TLS handshake with node " + peer + " at " + address + " failed: " + e.getMessage(), e);
+        }
+        return tls;
     }
 
     /** Logs a failed connect or handshake, once per distinct failure. */

@@ -46,7 +46,10 @@ final class PeerLink {
     private final MpscAtomicArrayQueue<Message> queue;
     private final AtomicInteger owner = new AtomicInteger(WRITER);
     private volatile Thread writer;
+    /** The socket being dialled or connected, for {@link #stop()} to close. */
     private volatile SocketChannel channel;
+    /** The connection once dialled and handshaken, to write through; null otherwise. */
+    private volatile Connection connection;
     /** Set by the node when a direct write failed: the writer must reconnect. */
     private volatile boolean broken;
     /** Set when the peer dialled this node: it is up (perhaps restarted), so backoff ends and a stale connection is checked now. */
@@ -119,14 +122,14 @@ final class PeerLink {
             return;
         }
         try {
-            SocketChannel ch = channel;
-            if (ch == null) throw new IOException("no connection");
-            ch.write(buf);
-            if (!buf.hasRemaining()) {
+            Connection c = connection;
+            if (c == null) throw new IOException("no connection");
+            c.write(buf);
+            if (!buf.hasRemaining() && c.flush()) {
                 owner.set(IDLE);
                 return;
             }
-            // The socket's buffer is full: the writer finishes this frame, waiting if it must.
+            // The socket's buffer is full: the writer finishes this frame (or what TLS holds of it), waiting if it must.
             leftover = ByteBuffer.allocate(buf.remaining()).put(buf).flip();
         } catch (IOException | RuntimeException e) {
             broken = true; // the writer reconnects; the message is lost, and Raft resends
@@ -165,7 +168,7 @@ final class PeerLink {
 
     private void run() {
         while (!done()) {
-            SocketChannel ch = dial();
+            Connection ch = dial();
             if (ch == null) {
                 backoff.pause(this, backoffCutShort);
                 continue;
@@ -180,6 +183,7 @@ final class PeerLink {
                 }
             } finally {
                 owner.set(WRITER); // the node must not take a link whose connection is gone
+                connection = null;
                 closeQuietly(ch);
                 channel = null;
                 leftover = null;
@@ -190,7 +194,7 @@ final class PeerLink {
     }
 
     /** Connects and handshakes, in blocking mode; null (after logging a change of failure) if that failed. */
-    private SocketChannel dial() {
+    private Connection dial() {
         peerCameUp = false;
         SocketChannel ch = dialer.open();
         if (ch == null) return null;
@@ -200,8 +204,9 @@ final class PeerLink {
             return null;
         }
         try {
-            dialer.connect(ch);
-            return ch;
+            Connection c = dialer.connect(ch);
+            connection = c;
+            return c;
         } catch (IOException e) {
             closeQuietly(ch);
             channel = null;
@@ -211,7 +216,7 @@ final class PeerLink {
     }
 
     /** Writes for as long as the connection lasts: the queue when the writer owns the link, else parks. */
-    private void serve(SocketChannel ch) throws IOException {
+    private void serve(Connection ch) throws IOException {
         ByteBuffer out = ByteBuffer.allocate(64 * 1024);
         ByteBuffer probe = ByteBuffer.allocate(1);
         // owner is WRITER here (from the start, or set so before a failed connection was left).
@@ -248,7 +253,8 @@ final class PeerLink {
                 }
             }
             writeFully(ch, out.flip());
-            // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone.
+            // The acceptor never writes after the handshake: readable bytes or EOF mean it is gone. (Under TLS,
+            // records of the protocol's own, such as session tickets, read as nothing.)
             probe.clear();
             if (ch.read(probe) != 0) throw new IOException("node " + peer + " closed the connection or sent unexpected bytes");
             owner.set(IDLE);
@@ -260,16 +266,16 @@ final class PeerLink {
     }
 
     /**
-     * Writes all of {@code b}, waiting with a growing pause (50 µs to 5 ms) while the socket's buffer is
+     * Writes all of {@code b} (and what the connection held of earlier writes), waiting with a growing pause (50 µs to 5 ms) while the socket's buffer is
      * full. The channel stays non-blocking throughout: the node's thread may write to it as soon as the
      * link is idle again, and switching a channel's blocking mode under virtual-thread I/O is a hazard
      * not worth its saving.
      */
-    private void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
+    private void writeFully(Connection ch, ByteBuffer b) throws IOException {
         long pause = TimeUnit.MICROSECONDS.toNanos(50);
         while (true) {
-            ch.write(b);
-            if (!b.hasRemaining()) return;
+            if (b.hasRemaining()) ch.write(b);
+            if (!b.hasRemaining() && ch.flush()) return;
             if (done()) throw new IOException("the transport is closed or the link retired");
             LockSupport.parkNanos(this, pause);
             pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(5));

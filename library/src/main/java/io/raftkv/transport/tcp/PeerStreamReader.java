@@ -5,7 +5,6 @@ import io.raftkv.raft.Message;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.net.Socket;
 
 /**
  * Reads an accepted peer connection on a thread of its own: frame after frame from the blocking socket
@@ -27,8 +26,8 @@ final class PeerStreamReader {
     }
 
     /** Reads {@code peer}'s connection, which came from {@code remote}, until it ends. */
-    void readFrames(Socket socket, int peer, String remote) throws IOException {
-        FrameReader reader = new FrameReader(socket.getInputStream(), state.codec);
+    void readFrames(Connection conn, int peer, String remote) throws IOException {
+        FrameReader reader = new FrameReader(conn.inputStream(), state.codec);
         while (!state.closed) {
             Message m;
             try {

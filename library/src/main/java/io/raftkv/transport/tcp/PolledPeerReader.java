@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 
 import static io.raftkv.transport.tcp.TcpTransport.closeQuietly;
 
@@ -23,19 +22,19 @@ final class PolledPeerReader {
     private final FrameCodec codec;
     private final Inbox inbox;
     private final Socket socket;
-    final SocketChannel channel;
+    final Connection connection;
     private final int peer;
     private final String remote;
     private final FrameBuffer frames;
 
     /** {@code peer}'s connection, which came from {@code remote}; its channel is non-blocking already. */
-    PolledPeerReader(TransportState state, Inbox inbox, Socket socket, SocketChannel channel, int peer, String remote) {
+    PolledPeerReader(TransportState state, Inbox inbox, Connection connection, int peer, String remote) {
         this.state = state;
         this.selfId = state.selfId;
         this.codec = state.codec;
         this.inbox = inbox;
-        this.socket = socket;
-        this.channel = channel;
+        this.socket = connection.socket();
+        this.connection = connection;
         this.peer = peer;
         this.remote = remote;
         this.frames = new FrameBuffer(codec.maxFrameBytes(), 64 * 1024);
@@ -44,8 +43,11 @@ final class PolledPeerReader {
     /** Reads what has arrived; called by the node's thread when the channel is readable. */
     void read() {
         try {
-            int n = frames.readFrom(channel);
-            for (ByteBuffer frame; (frame = frames.next()) != null; ) inbox.take(codec.decode(frame), peer);
+            int n;
+            do { // again while the connection holds what the selector no longer reports (TLS)
+                n = frames.readFrom(connection);
+                for (ByteBuffer frame; (frame = frames.next()) != null; ) inbox.take(codec.decode(frame), peer);
+            } while (n > 0 && connection.hasBufferedInput());
             if (n < 0) close(frames.holdsPart() ? "closed its connection inside a frame" : null);
         } catch (FrameException e) {
             state.badFrames.incrementAndGet();
@@ -69,6 +71,7 @@ final class PolledPeerReader {
     }
 
     void close(String why) {
+        closeQuietly(connection);
         closeQuietly(socket);
         state.inbound.remove(socket);
         if (why != null && !state.closed) LOG.log(Level.INFO, () -> "node " + selfId + ": node " + peer + " " + why);

@@ -3,6 +3,7 @@ package io.raftkv.transport.tcp;
 import io.raftkv.raft.Message;
 import io.raftkv.transport.MessageSink;
 import io.raftkv.transport.PolledTransport;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.transport.Transport;
 
 import java.io.IOException;
@@ -224,6 +225,33 @@ public final class TcpTransport implements PolledTransport {
         return this;
     }
 
+    /**
+     * Runs every connection of this transport under TLS ({@code tls} must have an identity): peers
+     * authenticate each other with their certificates (mutual TLS), a peer without a certificate the
+     * cluster trusts is refused, and so is anything that dials in clear, the clients of the protocols served
+     * also included (they must use TLS too). Set before {@link #start()}.
+     *
+     * @return this transport
+     * @throws IllegalArgumentException if {@code tls} has no identity to present
+     */
+    public TcpTransport secure(TlsConfig tls) {
+        Objects.requireNonNull(tls, "tls");
+        if (!tls.hasIdentity()) {
+            throw new IllegalArgumentException("a node's TLS needs its own certificate and key, to present to its peers;"
+                    + " " + tls + " has none");
+        }
+        synchronized (lifecycle) {
+            if (started) throw new IllegalStateException("secure must be called before start()");
+            state.tls = tls;
+        }
+        return this;
+    }
+
+    /** Whether this transport runs TLS ({@link #secure}). */
+    public boolean secured() {
+        return state.tls != null;
+    }
+
     /** Which directed links between nodes pass messages. */
     @FunctionalInterface
     public interface LinkFilter {
@@ -423,7 +451,10 @@ public final class TcpTransport implements PolledTransport {
         /** The connection's key, once registered (interested in reading); before any other call. */
         void registered(SelectionKey key);
 
-        /** The channel is ready for what {@code key.readyOps()} says. */
+        /**
+         * The channel is ready for what {@code key.readyOps()} says, or the connection holds bytes to read
+         * that the selector does not report ({@link Connection#hasBufferedInput()}): read them too.
+         */
         void ready(SelectionKey key);
 
         /** Writes what it has to write, as far as the socket takes it; called after {@link #flushSoon}. */
@@ -441,10 +472,10 @@ public final class TcpTransport implements PolledTransport {
      *
      * @throws IllegalStateException if this transport does not poll
      */
-    public void adopt(Socket socket, PolledConnection c) throws IOException {
+    public void adopt(Connection conn, PolledConnection c) throws IOException {
         ConnectionPoller p = poller;
         if (p == null) throw new IllegalStateException("node " + selfId + " does not poll its connections");
-        p.adopt(socket, c);
+        p.adopt(conn, c);
     }
 
     /** Has the node's thread call {@code c.flush()} before it next waits; any thread. */

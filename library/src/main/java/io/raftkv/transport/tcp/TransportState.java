@@ -1,5 +1,7 @@
 package io.raftkv.transport.tcp;
 
+import io.raftkv.transport.TlsConfig;
+
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Map;
@@ -34,6 +36,8 @@ final class TransportState {
 
     /** Accepted connections that no one else has taken over: the transport's close closes them. */
     final Set<Socket> inbound = ConcurrentHashMap.newKeySet();
+    /** TLS for every connection, in and out, or null: in clear. Set before the transport starts. */
+    volatile TlsConfig tls;
     /** Which links pass messages: every one unless a test cuts some. */
     volatile TcpTransport.LinkFilter linked = (from, to) -> true;
     /** Set once, by the transport's close; every part stops when it sees it. */

@@ -42,8 +42,9 @@ class AdminTokenSocketTest {
 
             KvException none = assertThrows(KvException.class, () -> plain.membership(MembershipOp.REMOVE, 3, WAIT));
             assertEquals("admin requests need the cluster's admin token; this node was started with --admin-token-file"
-                    + " (give the client the same token: raftkv client --admin-token-file FILE, or RAFTKV_ADMIN_TOKEN_FILE),"
-                    + " and this request carried none", none.getMessage());
+                    + " (give the client the same token: raftkv client --admin-token-file FILE, or RAFTKV_ADMIN_TOKEN_FILE;"
+                    + " or, on a cluster that runs TLS, a client certificate the cluster trusts), and this request carried none",
+                    none.getMessage());
             KvException other = assertThrows(KvException.class, () -> wrong.membership(MembershipOp.REMOVE, 3, WAIT));
             assertTrue(other.getMessage().endsWith("and the token this request carried is not it"), other.getMessage());
             assertThrows(KvException.class, () -> plain.membership(MembershipOp.TRANSFER, 2, WAIT));

@@ -25,7 +25,7 @@ class PolledTcpTransportTest extends TcpTransportTest {
 
     @Override
     TcpTransport transport(int id, Map<Integer, InetSocketAddress> peers, String cluster, ConcurrentLinkedQueue<Message> inbox) {
-        TcpTransport t = new TcpTransport(id, peers, cluster, inbox::add).pollInbound();
+        TcpTransport t = secured(new TcpTransport(id, peers, cluster, inbox::add).pollInbound());
         closedAfter(t);
         // As a node's loop: poll, then wait on the transport (a wake-up ends the wait).
         drivers.add(Thread.ofPlatform().daemon().name("node-" + id + "-loop").start(() -> {

@@ -2,6 +2,7 @@ package io.raftkv.transport.tcp;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.Message;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.raft.Message.AppendRequest;
 import io.raftkv.raft.Message.Heartbeat;
 import io.raftkv.raft.Message.VoteRequest;
@@ -67,7 +68,38 @@ class TcpTransportTest {
 
     TcpTransport transport(int id, Map<Integer, InetSocketAddress> peers, String cluster,
                            ConcurrentLinkedQueue<Message> inbox) {
-        return closedAfter(new TcpTransport(id, peers, cluster, inbox::add));
+        return closedAfter(secured(new TcpTransport(id, peers, cluster, inbox::add)));
+    }
+
+    /** The TLS the transports run, or null: in clear. The TLS subclasses run every test again under TLS. */
+    TlsConfig tls() {
+        return null;
+    }
+
+    /** {@code t}, set to run {@link #tls()} if there is one. */
+    final TcpTransport secured(TcpTransport t) {
+        return tls() == null ? t : t.secure(tls());
+    }
+
+    /** A connection to {@code to} as a test plays a peer or a client by hand: under TLS, with the handshake done. */
+    final Socket dial(InetSocketAddress to) throws IOException {
+        Socket s = new Socket();
+        s.connect(to);
+        if (tls() == null) return s;
+        s.setSoTimeout((int) WAIT.toMillis());
+        return tls().dial(s, to.getHostString(), to.getPort());
+    }
+
+    /** A connection a test accepted as a peer played by hand: under TLS, with the handshake done. */
+    final Socket accepted(Socket s) throws IOException {
+        if (tls() == null) return s;
+        javax.net.ssl.SSLSocket server = (javax.net.ssl.SSLSocket) tls().context().getSocketFactory()
+                .createSocket(s, null, false);
+        server.setUseClientMode(false);
+        server.setNeedClientAuth(true);
+        s.setSoTimeout((int) WAIT.toMillis());
+        server.startHandshake();
+        return server;
     }
 
     private static void await(String what, BooleanSupplier condition) {
@@ -240,15 +272,13 @@ class TcpTransportTest {
         await("the first message", () -> in1.size() == 1);
 
         // Not a raftkv peer at all: refused at the handshake.
-        try (Socket s = new Socket()) {
-            s.connect(peers.get(1));
+        try (Socket s = dial(peers.get(1))) {
             s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             assertClosed(s);
         }
         // A valid handshake followed by a bad frame: the connection is closed after the handshake.
-        try (Socket s = new Socket()) {
-            s.connect(peers.get(1));
+        try (Socket s = dial(peers.get(1))) {
             OutputStream out = s.getOutputStream();
             java.io.DataOutputStream d = new java.io.DataOutputStream(out);
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
@@ -278,8 +308,7 @@ class TcpTransportTest {
     void aPeerOfANewerHandshakeVersionIsRefusedWithBothVersions() throws Exception {
         Map<Integer, InetSocketAddress> peers = addresses(1, 2);
         TcpTransport node1 = transport(1, peers, "c", new ConcurrentLinkedQueue<>()).start();
-        try (Socket s = new Socket()) {
-            s.connect(peers.get(1));
+        try (Socket s = dial(peers.get(1))) {
             java.io.DataOutputStream d = new java.io.DataOutputStream(s.getOutputStream());
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
             d.writeByte(TcpTransport.HANDSHAKE_VERSION + 1);
@@ -300,18 +329,18 @@ class TcpTransportTest {
             node2.setReuseAddress(true);
             node2.bind(peers.get(2)); // node 2 played by hand, to see where node 1 dials from
             TcpTransport first = transport(1, peers, "c", new ConcurrentLinkedQueue<>()).dialFrom(Map.of(2, from)).start();
-            try (Socket s = node2.accept()) {
+            try (Socket raw = node2.accept(); Socket s = accepted(raw)) {
                 acceptHandshake(s);
-                assertEquals(from.getPort(), s.getPort(), "node 1 dials node 2 from the port it was given");
+                assertEquals(from.getPort(), raw.getPort(), "node 1 dials node 2 from the port it was given");
             }
             // Node 1 goes away first (its end of the connection lingers in TIME_WAIT) and starts again: it must
             // still be able to dial from the same port.
             first.close();
             transport(1, peers, "c", new ConcurrentLinkedQueue<>()).dialFrom(Map.of(2, from)).start();
             node2.setSoTimeout((int) WAIT.toMillis());
-            try (Socket s = node2.accept()) {
+            try (Socket raw = node2.accept(); Socket s = accepted(raw)) {
                 acceptHandshake(s);
-                assertEquals(from.getPort(), s.getPort(), "and again after its restart");
+                assertEquals(from.getPort(), raw.getPort(), "and again after its restart");
             }
         }
         ConcurrentLinkedQueue<Message> none = new ConcurrentLinkedQueue<>();
@@ -338,8 +367,7 @@ class TcpTransportTest {
         TcpTransport node = transport(1, peers, "c", new ConcurrentLinkedQueue<>())
                 .serveAlso(new Answering(0x41414141, 'a')).serveAlso(new Answering(0x42424242, 'b')).start();
         for (String magic : List.of("AAAA", "BBBB", "AAAA")) {
-            try (Socket s = new Socket()) {
-                s.connect(peers.get(1));
+            try (Socket s = dial(peers.get(1))) {
                 s.getOutputStream().write(magic.getBytes(StandardCharsets.US_ASCII));
                 s.getOutputStream().flush();
                 assertEquals(Character.toLowerCase(magic.charAt(0)), s.getInputStream().read());
@@ -354,9 +382,9 @@ class TcpTransportTest {
     /** A protocol that answers one byte to a connection that opens with its magic. */
     private record Answering(int magic, int answer) implements InboundProtocol {
         @Override
-        public void serve(Socket socket, java.io.DataInputStream in) throws IOException {
-            socket.getOutputStream().write(answer);
-            socket.getOutputStream().flush();
+        public void serve(Connection connection, java.io.DataInputStream in) throws IOException {
+            connection.outputStream().write(answer);
+            connection.outputStream().flush();
         }
     }
 
@@ -365,8 +393,7 @@ class TcpTransportTest {
         Map<Integer, InetSocketAddress> peers = addresses(1, 2, 3);
         ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
         TcpTransport node1 = transport(1, peers, "c", in1).start();
-        try (Socket s = new Socket()) {
-            s.connect(peers.get(1));
+        try (Socket s = dial(peers.get(1))) {
             java.io.DataOutputStream d = new java.io.DataOutputStream(s.getOutputStream());
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
             d.writeByte(TcpTransport.HANDSHAKE_VERSION);

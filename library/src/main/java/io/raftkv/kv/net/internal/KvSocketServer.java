@@ -16,6 +16,7 @@ import io.raftkv.transport.tcp.FrameException;
 import io.raftkv.transport.tcp.FrameReader;
 import io.raftkv.transport.tcp.HandshakeAnswer;
 import io.raftkv.transport.tcp.InboundProtocol;
+import io.raftkv.transport.tcp.Connection;
 import io.raftkv.transport.tcp.TcpTransport;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
@@ -25,13 +26,11 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -171,21 +170,22 @@ public final class KvSocketServer implements InboundProtocol {
     }
 
     @Override
-    public void serve(Socket socket, DataInputStream in) throws IOException {
+    public void serve(Connection conn, DataInputStream in) throws IOException {
         if (connections.incrementAndGet() > MAX_CONNECTIONS) {
             connections.decrementAndGet();
-            refuseNow(socket, in, "it already serves " + MAX_CONNECTIONS + " client connections");
+            refuseNow(conn, in, "it already serves " + MAX_CONNECTIONS + " client connections");
             return;
         }
         boolean handedOver = false;
         try {
-            handedOver = serveConnection(socket, in);
+            handedOver = serveConnection(conn, in);
         } finally {
             if (!handedOver) connections.decrementAndGet(); // else when the node's thread closes it
         }
     }
 
-    private void refuseNow(Socket socket, DataInputStream in, String why) throws IOException {
+    private void refuseNow(Connection conn, DataInputStream in, String why) throws IOException {
+        Socket socket = conn.socket();
         socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
         try {
             in.readUnsignedByte();
@@ -193,20 +193,22 @@ public final class KvSocketServer implements InboundProtocol {
         } catch (IOException e) {
             return;
         }
-        refuse(new DataOutputStream(socket.getOutputStream()), String.valueOf(socket.getRemoteSocketAddress()), why);
+        refuse(new DataOutputStream(new BufferedOutputStream(conn.outputStream())), String.valueOf(socket.getRemoteSocketAddress()),
+                why);
     }
 
     /** Serves the connection until it ends, or hands it to the node's thread: then returns true at once. */
-    private boolean serveConnection(Socket socket, DataInputStream in) throws IOException {
+    private boolean serveConnection(Connection conn, DataInputStream in) throws IOException {
+        Socket socket = conn.socket();
         String remote = String.valueOf(socket.getRemoteSocketAddress());
-        DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-        if (!handshake(socket, in, out, remote)) return false;
+        OutputStream buffered = new BufferedOutputStream(conn.outputStream(), 64 * 1024);
+        if (!handshake(socket, in, new DataOutputStream(buffered), remote)) return false;
         TcpTransport t = servedBy;
         if (t != null && t.polling()) {
-            t.adopt(socket, new PolledClient(socket, remote, t));
+            t.adopt(conn, new PolledClient(conn, remote, t));
             return true;
         }
-        Answers answers = new Answers(socket, new BufferedOutputStream(socket.getOutputStream(), 64 * 1024), remote);
+        Answers answers = new Answers(conn, buffered, remote);
         Thread writer = threads.newThread(answers::run);
         writer.setName("raftkv-kv-" + nodeId + "-out-" + remote);
         answers.writer = writer; // before it runs, so that no wake-up meant for it can miss it
@@ -238,7 +240,7 @@ public final class KvSocketServer implements InboundProtocol {
                 } catch (InterruptedException e) { // the transport is closing: it interrupts its threads
                     return false;
                 }
-                if (!dispatch(frame, answers, remote, socket.getInetAddress(), false)) return false;
+                if (!dispatch(frame, answers, remote, conn, false)) return false;
             }
         } finally {
             answers.stop();
@@ -253,17 +255,17 @@ public final class KvSocketServer implements InboundProtocol {
     /**
      * Hands one request to the service (or answers it), its answer to go to {@code answers}; false if the
      * connection must close. {@code adminOffThread}: run membership requests on a thread of their own, since
-     * the caller is the node's thread and must not wait on the node. {@code from}: the client's address, for
-     * {@link AdminAccess}.
+     * the caller is the node's thread and must not wait on the node. {@code from}: the client's connection
+     * (its address, and the certificate it presented, if any), for {@link AdminAccess}.
      */
-    private boolean dispatch(ClientFrames.ClientFrame frame, AnswerSink answers, String remote, InetAddress from,
+    private boolean dispatch(ClientFrames.ClientFrame frame, AnswerSink answers, String remote, Connection from,
                              boolean adminOffThread) {
         switch (frame) {
             case ClientFrames.Request r -> handle(r, answers);
             case ClientFrames.AdminRequest a -> {
                 // Who the members are, and where, is anyone's to ask; changing them is an admin's.
                 boolean open = a.op() == MembershipOp.MEMBERS || a.op() == MembershipOp.ADDRESSES;
-                String refused = open ? null : adminAccess.refusal(nodeId, a.token(), from);
+                String refused = open ? null : refusal(a.token(), from);
                 if (refused != null) {
                     LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a " + a.op() + " request from " + remote
                             + ": " + refused);
@@ -275,7 +277,7 @@ public final class KvSocketServer implements InboundProtocol {
                 }
             }
             case ClientFrames.BackupRequest b -> {
-                String refused = adminAccess.refusal(nodeId, b.token(), from);
+                String refused = refusal(b.token(), from);
                 if (refused != null) {
                     LOG.log(Level.WARNING, () -> "node " + nodeId + " refused a backup request from " + remote + ": " + refused);
                     answers.offer(new ClientFrames.Response(b.correlation(), new KvResponse.Refused(refused)));
@@ -394,6 +396,11 @@ public final class KvSocketServer implements InboundProtocol {
         });
     }
 
+    /** Why an admin request carrying {@code token} from {@code from} is refused, or null if it is taken. */
+    private String refusal(String token, Connection from) {
+        return adminAccess.refusal(nodeId, token, from.socket().getInetAddress(), from.peerCertificates() != null);
+    }
+
     private boolean handshake(Socket socket, DataInputStream in, DataOutputStream out, String remote) throws IOException {
         socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
         String why;
@@ -447,14 +454,14 @@ public final class KvSocketServer implements InboundProtocol {
         /** A permit per request read and not yet answered on the wire: given back once its answer is flushed. */
         final Semaphore room = new Semaphore(MAX_IN_FLIGHT);
         final AtomicBoolean idle = new AtomicBoolean();
-        final Socket socket;
+        final Connection conn;
         final OutputStream out;
         final String remote;
         volatile Thread writer;
         volatile boolean stopped;
 
-        Answers(Socket socket, OutputStream out, String remote) {
-            this.socket = socket;
+        Answers(Connection conn, OutputStream out, String remote) {
+            this.conn = conn;
             this.out = out;
             this.remote = remote;
         }
@@ -516,7 +523,7 @@ public final class KvSocketServer implements InboundProtocol {
             } catch (IOException e) {
                 LOG.log(Level.DEBUG, () -> "node " + nodeId + ": writing to client " + remote + " failed", e);
                 try {
-                    socket.close(); // ends the reading side too
+                    conn.close(); // ends the reading side too
                 } catch (IOException ignored) {
                     // It is unusable either way.
                 }
@@ -544,8 +551,7 @@ public final class KvSocketServer implements InboundProtocol {
      * stops reading while too much is unanswered or unwritten.
      */
     private final class PolledClient implements TcpTransport.PolledConnection, AnswerSink {
-        final Socket socket;
-        final SocketChannel channel;
+        final Connection conn;
         final String remote;
         final TcpTransport transport;
         final MpscUnboundedAtomicArrayQueue<ClientFrames.ClientFrame> answers = new MpscUnboundedAtomicArrayQueue<>(256);
@@ -560,10 +566,11 @@ public final class KvSocketServer implements InboundProtocol {
         int unanswered;
         /** The client has closed its sending side: answer what it asked, then close. */
         boolean inputEnded;
+        /** Whether the connection holds nothing of what was written to it (TLS may hold a record the socket did not take). */
+        boolean flushed = true;
 
-        PolledClient(Socket socket, String remote, TcpTransport transport) {
-            this.socket = socket;
-            this.channel = socket.getChannel();
+        PolledClient(Connection conn, String remote, TcpTransport transport) {
+            this.conn = conn;
             this.remote = remote;
             this.transport = transport;
         }
@@ -584,7 +591,7 @@ public final class KvSocketServer implements InboundProtocol {
         public void ready(SelectionKey k) {
             try {
                 if (k.isWritable()) write();
-                if (!closed.get() && k.isValid() && k.isReadable()) read();
+                if (!closed.get() && k.isValid() && (k.isReadable() || conn.hasBufferedInput())) read();
             } catch (RuntimeException e) {
                 // This runs on the node's thread: the connection goes, the node carries on.
                 LOG.log(Level.WARNING, "node " + nodeId + " closed a client connection from " + remote + " on an error", e);
@@ -594,27 +601,29 @@ public final class KvSocketServer implements InboundProtocol {
 
         private void read() {
             int n;
-            try {
-                n = in.readFrom(channel);
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, () -> "node " + nodeId + ": reading from client " + remote + " failed", e);
-                close();
-                return;
-            }
-            try {
-                for (ByteBuffer raw; (raw = in.next()) != null; ) {
-                    ClientFrames.ClientFrame frame = ClientFrames.decode(raw, maxFrameBytes);
-                    unanswered++;
-                    if (!dispatch(frame, this, remote, socket.getInetAddress(), true)) {
-                        close();
-                        return;
-                    }
+            do { // again while the connection holds what the selector no longer reports (TLS), and there is room
+                try {
+                    n = in.readFrom(conn);
+                } catch (IOException e) {
+                    LOG.log(Level.DEBUG, () -> "node " + nodeId + ": reading from client " + remote + " failed", e);
+                    close();
+                    return;
                 }
-            } catch (FrameException e) {
-                LOG.log(Level.WARNING, () -> "node " + nodeId + " closed a client connection from " + remote + ": " + e.getMessage());
-                close();
-                return;
-            }
+                try {
+                    for (ByteBuffer raw; (raw = in.next()) != null; ) {
+                        ClientFrames.ClientFrame frame = ClientFrames.decode(raw, maxFrameBytes);
+                        unanswered++;
+                        if (!dispatch(frame, this, remote, conn, true)) {
+                            close();
+                            return;
+                        }
+                    }
+                } catch (FrameException e) {
+                    LOG.log(Level.WARNING, () -> "node " + nodeId + " closed a client connection from " + remote + ": " + e.getMessage());
+                    close();
+                    return;
+                }
+            } while (n > 0 && conn.hasBufferedInput() && unanswered < MAX_IN_FLIGHT);
             if (n < 0) inputEnded = true; // a request cut short by the end is dropped, as the blocking reader drops it
             interest();
         }
@@ -639,7 +648,8 @@ public final class KvSocketServer implements InboundProtocol {
             if (closed.get()) return;
             out.flip();
             try {
-                channel.write(out);
+                if (out.hasRemaining()) conn.write(out);
+                flushed = conn.flush();
             } catch (IOException e) {
                 LOG.log(Level.DEBUG, () -> "node " + nodeId + ": writing to client " + remote + " failed", e);
                 close();
@@ -653,13 +663,13 @@ public final class KvSocketServer implements InboundProtocol {
         /** Reads while there is room, writes while answers wait; closes once a client that stopped sending has them all. */
         private void interest() {
             if (closed.get() || key == null || !key.isValid()) return;
-            if (inputEnded && unanswered == 0 && out.position() == 0) {
+            if (inputEnded && unanswered == 0 && out.position() == 0 && flushed) {
                 close();
                 return;
             }
             int ops = 0;
             if (!inputEnded && unanswered < MAX_IN_FLIGHT && out.position() < MAX_UNWRITTEN_BYTES) ops |= SelectionKey.OP_READ;
-            if (out.position() > 0) ops |= SelectionKey.OP_WRITE;
+            if (out.position() > 0 || !flushed) ops |= SelectionKey.OP_WRITE;
             if (key.interestOps() != ops) key.interestOps(ops);
         }
 
@@ -670,7 +680,7 @@ public final class KvSocketServer implements InboundProtocol {
             SelectionKey k = key;
             if (k != null) k.cancel();
             try {
-                socket.close();
+                conn.close();
             } catch (IOException ignored) {
                 // It is unusable either way.
             }
