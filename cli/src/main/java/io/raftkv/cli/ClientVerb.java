@@ -53,7 +53,8 @@ abstract class ClientVerb implements Callable<Integer> {
         settings = options.settings(client.options(), client.env(), cl);
         check(settings);
         // Following the members: a cluster that has changed since --peers was written is still reached.
-        try (TcpKvConnector c = new TcpKvConnector(settings.peers().addresses(), settings.clusterId()).followMembership()) {
+        try (TcpKvConnector c = new TcpKvConnector(settings.peers().addresses(), settings.clusterId()).tls(settings.tls())
+                .followMembership()) {
             connector = c;
             return run();
         } catch (OutcomeUnknownException e) {

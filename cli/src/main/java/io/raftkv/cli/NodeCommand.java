@@ -1,6 +1,7 @@
 package io.raftkv.cli;
 
 import io.raftkv.kv.net.AdminAccess;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.kv.net.SocketNode;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
@@ -137,6 +138,25 @@ public final class NodeCommand implements Callable<Integer> {
                     + " the node's user only. Without it, admin requests are taken only from clients on this host.")
     private Path adminTokenFile;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE",
+            description = "Run every connection, peers' and clients', under TLS, presenting this certificate: a PEM"
+                    + " chain (leaf first, with --tls-key) or a PKCS#12 store (.p12, with --tls-password-file if it has"
+                    + " a password). Peers must present certificates --tls-ca trusts (mutual TLS); clients must use"
+                    + " TLS, and a client certificate --tls-ca trusts makes a client an administrator. Give every"
+                    + " node TLS, or none.")
+    private Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key (PKCS#8, unencrypted) of --tls-cert.")
+    private Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE",
+            description = "The certificates to trust (the cluster's CA): PEM, or a PKCS#12 trust store.")
+    private Path tlsCa;
+
+    @Option(names = "--tls-password-file", paramLabel = "FILE",
+            description = "A file that holds the password of a PKCS#12 --tls-cert (and --tls-ca).")
+    private Path tlsPasswordFile;
+
     @Option(names = "--allow-unauthenticated-admin",
             description = "Without --admin-token-file, take admin requests from any client that reaches the node,"
                     + " not only from this host: only on a network where every client is trusted.")
@@ -208,6 +228,13 @@ public final class NodeCommand implements Callable<Integer> {
             say(err, "raftkv node: " + e.getMessage());
             return 1;
         }
+        TlsConfig tls;
+        try {
+            tls = new TlsFiles(tlsCert, tlsKey, tlsCa, tlsPasswordFile).load(true);
+        } catch (IllegalArgumentException e) {
+            say(err, "raftkv node: " + e.getMessage());
+            return 1;
+        }
         PidFile pid = null;
         if (pidFile != null) {
             try {
@@ -221,20 +248,20 @@ public final class NodeCommand implements Callable<Integer> {
             }
         }
         try {
-            return run(out, err, snapshotBytes, initialVoters, admin, pid);
+            return run(out, err, snapshotBytes, initialVoters, admin, tls, pid);
         } finally {
             if (pid != null) pid.release(); // a shutdown hook releases it too, when the JVM is told to stop
         }
     }
 
     private int run(PrintWriter out, PrintWriter err, long snapshotBytes, java.util.Set<Integer> initialVoters,
-                    AdminAccess admin, PidFile pid) throws InterruptedException {
+                    AdminAccess admin, TlsConfig tls, PidFile pid) throws InterruptedException {
         Semaphore changed = new Semaphore(0);
         SocketNode.Options options = SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
                 .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
                 .withPlatformThreads(threads.equals("platform"))
                 .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
-                .withInitialVoters(initialVoters).withAdminAccess(admin)
+                .withInitialVoters(initialVoters).withAdminAccess(admin).withTls(tls)
                 .withReadPolicy(reads.equals("lease") ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX, clockDriftTicks);
         SocketNode node;
         try {
@@ -260,8 +287,9 @@ public final class NodeCommand implements Callable<Integer> {
             say(err, "raftkv node: " + e.getMessage());
             return 1;
         }
-        say(out, String.format("node %d of cluster '%s' listening on %s for peers %s and clients; data in %s%s", id,
-                clusterId, node.address(), node.peers().keySet(), data, noFsync ? " (no fsync)" : ""));
+        say(out, String.format("node %d of cluster '%s' listening on %s for peers %s and clients%s; data in %s%s", id,
+                clusterId, node.address(), node.peers().keySet(), tls != null ? " (TLS)" : "", data,
+                noFsync ? " (no fsync)" : ""));
 
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();

@@ -4,6 +4,7 @@ import io.raftkv.kv.KvClient;
 import io.raftkv.kv.KvException;
 import io.raftkv.kv.KvLimits;
 import io.raftkv.kv.net.TcpKvConnector;
+import io.raftkv.transport.TlsConfig;
 import io.raftkv.node.NodeStatus;
 import io.raftkv.raft.Role;
 import io.raftkv.transport.tcp.LoopbackPorts;
@@ -152,6 +153,18 @@ class NodeProcessesTest {
         r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--threads", "green");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("expected virtual or platform"), r.err);
+        r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--tls-cert", "node.pem");
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("TLS needs --tls-ca FILE"), r.err);
+        r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--tls-ca",
+                dir.resolve("missing-ca.pem").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("a node's TLS needs --tls-cert FILE"), r.err);
+        r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--tls-cert",
+                dir.resolve("missing.pem").toString(), "--tls-key", dir.resolve("missing-key.pem").toString(), "--tls-ca",
+                dir.resolve("missing-ca.pem").toString());
+        assertEquals(1, r.code);
+        assertTrue(r.err.contains("no such file") && r.err.contains("missing.pem"), r.err);
         for (String size : new String[] {"0", "-5m", "12q", "m", "99999999999g"}) {
             r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--snapshot-every", size);
             assertEquals(2, r.code, size);
@@ -220,6 +233,47 @@ class NodeProcessesTest {
             processes[1].toHandle().destroyForcibly(); // removed: the other three serve without it
             assertEquals(0, client("put", "after", "removal"));
             assertEquals(List.of("removal"), clientOut("get", "after"));
+        }
+    }
+
+    /**
+     * TLS from the command line: three node processes (two on virtual threads, one polling on a platform
+     * thread) with a PEM certificate and the cluster's CA; clients that trust the CA read and write; a client
+     * in clear is refused and told why; a client without a certificate (or the nodes' admin token) cannot
+     * remove a node, while one with the operator's certificate (PKCS#12) can.
+     */
+    @Test
+    void nodesRunTlsAndACertificateIsTheAdminCredential(@TempDir Path dir) throws Exception {
+        reservePeers(dir, 3);
+        Path tls = Path.of("../library/src/test/resources/tls").toAbsolutePath().normalize();
+        Path password = Files.writeString(dir.resolve("p12-password"), "changeit\n");
+        String ca = tls.resolve("ca.pem").toString();
+        // A token no client is given: loopback clients are not administrators by default, and only a certificate is.
+        Path token = Files.writeString(dir.resolve("admin-token"), "kept-from-clients\n");
+        for (int id = 1; id <= 3; id++) {
+            startNode(id, "--tls-cert", tls.resolve("node.pem").toString(), "--tls-key", tls.resolve("node-key.pem").toString(),
+                    "--tls-ca", ca, "--admin-token-file", token.toString());
+        }
+        TlsConfig operator = TlsConfig.fromPkcs12(tls.resolve("client.p12"), "changeit".toCharArray(), Path.of(ca));
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv").tls(operator)) {
+            awaitLeader(connector, 0);
+            for (int i = 0; i < 20; i++) assertEquals(0, client("--tls-ca", ca, "put", "k" + i, "v" + i));
+            assertEquals(List.of("v7"), clientOut("--tls-ca", ca, "get", "k7"));
+
+            Run clear = run(withPeers("--timeout-ms", "2000", "get", "k7"));
+            assertEquals(4, clear.code, clear.err);
+            assertTrue(clear.err.contains("takes only TLS connections"), clear.err);
+
+            Run anonymous = run(withPeers("--tls-ca", ca, "remove-node", "3"));
+            assertEquals(4, anonymous.code, anonymous.err);
+            assertTrue(anonymous.err.contains("a client certificate the cluster trusts"), anonymous.err);
+            Run half = run(withPeers("--tls-ca", ca, "--tls-cert", tls.resolve("client.pem").toString(), "get", "k7"));
+            assertEquals(2, half.code, half.err);
+            assertTrue(half.err.contains("give its private key with --tls-key"), half.err);
+
+            assertEquals(List.of("voters [1, 2]"), clientOut("--tls-ca", ca, "--tls-cert", tls.resolve("client.p12").toString(),
+                    "--tls-password-file", password.toString(), "remove-node", "3"));
+            assertEquals(List.of("v7"), clientOut("--tls-ca", ca, "get", "k7"));
         }
     }
 
