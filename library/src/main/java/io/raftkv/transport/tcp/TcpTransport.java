@@ -43,6 +43,9 @@ import java.util.function.Function;
  *     refused dialler keeps retrying at the backoff's pace: the operator may fix the peer.</li>
  * <li>A reader thread per accepted connection decodes frames and hands them to the sink. A bad frame,
  *     EOF or an I/O error closes that connection only; the dialler will reconnect.</li>
+ * <li>With {@link #secure}, every connection runs under TLS (a {@link Connection} of its own hides which):
+ *     the TLS handshake comes first, on the same threads, and peers present certificates the cluster's CA
+ *     signed; anything in clear is refused.</li>
  * <li>Or, with {@link #pollInbound()}, the node's own thread reads its peers' connections (a selector it
  *     waits on instead of parking, see {@link PolledTransport}): a message then wakes the node once, not
  *     a reader and then the node. The handshake still runs on a thread of its own, which hands the
