@@ -62,7 +62,7 @@ class TcpTransportTest {
     }
 
     /** Free loopback ports, one per id; the sockets are closed just before the transports bind them. */
-    private static Map<Integer, InetSocketAddress> addresses(int... ids) {
+    static Map<Integer, InetSocketAddress> addresses(int... ids) {
         return LoopbackPorts.reserve(java.util.Arrays.stream(ids).boxed().toList());
     }
 
@@ -102,7 +102,7 @@ class TcpTransportTest {
         return server;
     }
 
-    private static void await(String what, BooleanSupplier condition) {
+    static void await(String what, BooleanSupplier condition) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) fail("timed out waiting for " + what);

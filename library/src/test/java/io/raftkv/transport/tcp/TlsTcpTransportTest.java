@@ -12,17 +12,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Every test of {@link TcpTransportTest} again under mutual TLS, with the peers' connections read by
@@ -37,18 +33,6 @@ class TlsTcpTransportTest extends TcpTransportTest {
     @Override
     TlsConfig tls() {
         return NODE;
-    }
-
-    private static void await(String what, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
-            LockSupport.parkNanos(100_000);
-        }
-    }
-
-    private static Map<Integer, InetSocketAddress> addresses(int... ids) {
-        return LoopbackPorts.reserve(java.util.Arrays.stream(ids).boxed().toList());
     }
 
     @Test
