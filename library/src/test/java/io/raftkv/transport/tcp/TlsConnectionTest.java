@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -35,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
@@ -169,6 +171,64 @@ class TlsConnectionTest {
             assertTrue(failure.getMessage().startsWith("no complete TLS handshake within 200 ms"), failure.getMessage());
             assertEquals(200, accepted.getSoTimeout(), "the socket's timeout is left as it was");
             assertTrue(client.isConnected());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
+    void aClientWithNoCertificateTheNodeAsksForIsRefused(String protocol) throws Exception {
+        // The JDK's key manager presents no certificate when none comes from a CA the node names.
+        ServerSocket listener = listen();
+        CountDownLatch clientSawIt = new CountDownLatch(1);
+        Future<IOException> server = threads.submit(() -> {
+            try (TlsConnection connection = accept(listener, context("node", "ca"), protocol)) {
+                IOException failure = assertThrows(IOException.class, connection::handshake);
+                clientSawIt.await(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+                return failure;
+            } finally {
+                listener.close();
+            }
+        });
+        try (TlsConnection client = dial(listener, context("stranger", "ca"), protocol)) {
+            IOException failure = assertThrows(IOException.class, () -> {
+                client.handshake();
+                client.inputStream().read();
+            });
+            clientSawIt.countDown();
+            System.out.println("TlsConnectionTest: " + protocol + " no certificate; the client hears: " + failure.getMessage());
+        }
+        IOException serverFailure = server.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        System.out.println("TlsConnectionTest: " + protocol + " no certificate; the node says: " + serverFailure.getMessage());
+        assertMentionsCertificate(serverFailure);
+    }
+
+    @Test
+    void theWholeHandshakeMustEndWithinTheTimeoutNotEachRead() throws Exception {
+        // A client that sends a byte every 50 ms never lets one read wait 300 ms: only a deadline stops it.
+        try (ServerSocket listener = listen();
+             Socket client = new Socket(listener.getInetAddress(), listener.getLocalPort());
+             Socket accepted = listener.accept()) {
+            ScheduledExecutorService drip = Executors.newSingleThreadScheduledExecutor();
+            try {
+                OutputStream out = client.getOutputStream();
+                out.write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00}); // a handshake record of 512 bytes, to come
+                drip.scheduleAtFixedRate(() -> {
+                    try {
+                        out.write(1);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, 50, 50, TimeUnit.MILLISECONDS);
+                accepted.setSoTimeout(300);
+                TlsConnection connection = new TlsConnection(accepted, serverEngine(context("node", "ca"), "TLSv1.3"), null);
+                long start = System.nanoTime();
+                SocketTimeoutException failure = assertThrows(SocketTimeoutException.class, connection::handshake);
+                long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertTrue(failure.getMessage().startsWith("no complete TLS handshake within 300 ms"), failure.getMessage());
+                assertTrue(tookMillis < 5_000, "gave up after " + tookMillis + " ms, not at the deadline");
+            } finally {
+                drip.shutdownNow();
+            }
         }
     }
 
