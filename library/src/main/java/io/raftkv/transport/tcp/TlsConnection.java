@@ -37,7 +37,7 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 public final class TlsConnection implements Connection {
     private static final System.Logger LOG = System.getLogger(TlsConnection.class.getName());
     /** How long {@link #close()} gives close_notify to leave (and waits for a writer to step aside). */
-    static final long CLOSE_NOTIFY_WAIT_MILLIS = 100;
+    private static final long CLOSE_NOTIFY_WAIT_MILLIS = 100;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final Socket socket;
@@ -322,8 +322,8 @@ public final class TlsConnection implements Connection {
     }
 
     /**
-     * Sends close_notify if it can at once (one attempt when the channel does not block; at most
-     * {@value #CLOSE_NOTIFY_WAIT_MILLIS} ms when it does), drops what arrived unread if no reader is at
+     * Sends close_notify if it can at once (one attempt when the channel does not block; a tenth of a
+     * second at most when it does), drops what arrived unread if no reader is at
      * work (a socket closed with unread bytes resets the connection, and the other side would lose what
      * it had not read yet), then closes the socket. A second call does nothing.
      */
