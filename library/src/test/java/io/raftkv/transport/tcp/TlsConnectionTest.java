@@ -333,15 +333,20 @@ class TlsConnectionTest {
 
     // ---- both ways at once, and close ----
 
-    @Test
-    void fullDuplexWithAReaderAndAWriterOnEachSide() throws Exception {
+    @ParameterizedTest(name = "non-blocking: {0}")
+    @ValueSource(booleans = {false, true})
+    void fullDuplexWithAReaderAndAWriterOnEachSide(boolean nonBlocking) throws Exception {
         byte[] toServer = randomBytes(5 * MEGABYTES);
         byte[] toClient = randomBytes(5 * MEGABYTES);
-        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", false)) {
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", nonBlocking)) {
+            if (nonBlocking) {
+                pair.client.channel().configureBlocking(false);
+                pair.server.channel().configureBlocking(false);
+            }
             Future<?> clientWriter = threads.submit(writer(pair.client, toServer, SEED + 2));
             Future<?> serverWriter = threads.submit(writer(pair.server, toClient, SEED + 3));
-            Future<byte[]> serverReader = threads.submit(() -> pair.server.inputStream().readNBytes(toServer.length));
-            Future<byte[]> clientReader = threads.submit(() -> pair.client.inputStream().readNBytes(toClient.length));
+            Future<byte[]> serverReader = threads.submit(reader(pair.server, toServer.length));
+            Future<byte[]> clientReader = threads.submit(reader(pair.client, toClient.length));
             clientWriter.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
             serverWriter.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
             assertArrayEquals(toServer, serverReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
@@ -553,10 +558,43 @@ class TlsConnectionTest {
         return bytes;
     }
 
+    /** Writes {@code data} in chunks of random sizes: through the stream, or as a selector-driven writer does. */
     private static Callable<Void> writer(TlsConnection connection, byte[] data, long seed) {
         return () -> {
-            writeInRandomChunks(connection.outputStream(), data, new Random(seed));
-            return null;
+            Random sizes = new Random(seed);
+            if (connection.blockingMode()) {
+                writeInRandomChunks(connection.outputStream(), data, sizes);
+                return null;
+            }
+            try (Selector selector = Selector.open()) {
+                SelectionKey key = connection.channel().register(selector, 0);
+                ByteBuffer src = ByteBuffer.wrap(data);
+                while (true) {
+                    if (src.hasRemaining()) {
+                        int offered = Math.min(src.remaining(), 1 + sizes.nextInt(70_000));
+                        ByteBuffer chunk = src.slice(src.position(), offered);
+                        src.position(src.position() + connection.write(chunk));
+                    }
+                    boolean flushed = connection.flush();
+                    if (flushed && !src.hasRemaining()) return null;
+                    if (!flushed) {
+                        key.interestOps(SelectionKey.OP_WRITE);
+                        awaitSelected(selector, "writable");
+                        key.interestOps(0);
+                    }
+                }
+            }
+        };
+    }
+
+    /** Reads {@code length} bytes: through the stream, or as a selector-driven reader does. */
+    private static Callable<byte[]> reader(TlsConnection connection, int length) {
+        return () -> {
+            if (connection.blockingMode()) return connection.inputStream().readNBytes(length);
+            try (Selector selector = Selector.open()) {
+                connection.channel().register(selector, SelectionKey.OP_READ);
+                return readWithSelector(connection, selector, ByteBuffer.allocate(16 * 1024), length);
+            }
         };
     }
 
