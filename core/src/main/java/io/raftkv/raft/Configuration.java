@@ -18,12 +18,21 @@ import java.util.TreeSet;
  * <p>A member may carry a context: an opaque string of printable ASCII the core stores with the configuration
  * and hands back, never reads (as etcd's ConfChange context). The runtime keeps each member's address there, so that every
  * node learns where a new member listens from the log itself.
+ *
+ * <p>It also carries the cluster's {@link FeatureLevel feature level}: raised by a configuration entry of its own
+ * ({@link RaftCore#proposeFeatureLevel}), kept by every change after it, in force for the cluster once committed.
+ * Living here, it is replicated, kept in snapshots and recovered with the configuration, for any state machine.
  */
-public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners, SortedMap<Integer, String> contexts) {
+public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners, SortedMap<Integer, String> contexts,
+                            int featureLevel) {
     /** Ids only: what every build wrote and still writes for a configuration without contexts. */
     private static final byte FORMAT = 1;
     /** Ids, then each member's context. */
     private static final byte FORMAT_WITH_CONTEXTS = 2;
+    /** The feature level, ids, then contexts: every configuration at level 2 or more (which no older build reads). */
+    private static final byte FORMAT_WITH_LEVEL = 3;
+    /** The highest feature level a configuration can carry (one byte). */
+    private static final int MAX_FEATURE_LEVEL = 255;
     /** The longest context, in characters (printable ASCII: one byte each). */
     public static final int MAX_CONTEXT_BYTES = 1024;
 
@@ -46,11 +55,25 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
             cs.put(id, checkContext(e.getValue()));
         }
         contexts = Collections.unmodifiableSortedMap(cs);
+        if (featureLevel < FeatureLevel.BASE || featureLevel > MAX_FEATURE_LEVEL) {
+            throw new IllegalArgumentException("a feature level is " + FeatureLevel.BASE + " to " + MAX_FEATURE_LEVEL
+                    + ", was " + featureLevel);
+        }
     }
 
-    /** These voters and learners, with no contexts. */
+    /** These voters, learners and contexts, at feature level 1. */
+    public Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners, SortedMap<Integer, String> contexts) {
+        this(voters, learners, contexts, FeatureLevel.BASE);
+    }
+
+    /** These voters and learners, with no contexts, at feature level 1. */
     public Configuration(SortedSet<Integer> voters, SortedSet<Integer> learners) {
         this(voters, learners, new TreeMap<>());
+    }
+
+    /** This configuration at feature level {@code level}. */
+    public Configuration withFeatureLevel(int level) {
+        return level == featureLevel ? this : new Configuration(voters, learners, contexts, level);
     }
 
     /**
@@ -158,23 +181,27 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
                 cs.remove(id);
             }
         }
-        return new Configuration(v, l, cs);
+        return new Configuration(v, l, cs, featureLevel);
     }
 
     /**
      * The bytes of a {@link Entry.Kind#CONFIG} entry and of a snapshot's configuration, big-endian:
      * format uint8 (1) | voters int32 | voter ids int32... | learners int32 | learner ids int32...; with contexts,
      * format 2 and then contexts int32 | (id int32 | length uint16 | ASCII bytes)... in id order. A configuration
-     * without contexts is written as format 1, byte for byte as before contexts existed.
+     * without contexts is written as format 1, byte for byte as before contexts existed. Above feature level 1,
+     * format 3: format uint8 (3) | feature level uint8 | the ids as above | contexts int32 (0 or more) | contexts as above.
      */
     public byte[] encode() {
         byte[] out = new byte[encodedSize()];
-        out[0] = contexts.isEmpty() ? FORMAT : FORMAT_WITH_CONTEXTS;
-        int at = putInt(out, 1, voters.size());
+        boolean leveled = featureLevel > FeatureLevel.BASE;
+        out[0] = leveled ? FORMAT_WITH_LEVEL : contexts.isEmpty() ? FORMAT : FORMAT_WITH_CONTEXTS;
+        int at = 1;
+        if (leveled) out[at++] = (byte) featureLevel;
+        at = putInt(out, at, voters.size());
         for (int v : voters) at = putInt(out, at, v);
         at = putInt(out, at, learners.size());
         for (int l : learners) at = putInt(out, at, l);
-        if (contexts.isEmpty()) return out;
+        if (contexts.isEmpty() && !leveled) return out;
         at = putInt(out, at, contexts.size());
         for (Map.Entry<Integer, String> e : contexts.entrySet()) {
             at = putInt(out, at, e.getKey());
@@ -189,7 +216,8 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
 
     public int encodedSize() {
         int size = 1 + 4 + 4 * voters.size() + 4 + 4 * learners.size();
-        if (contexts.isEmpty()) return size;
+        if (featureLevel > FeatureLevel.BASE) size += 1;
+        else if (contexts.isEmpty()) return size;
         size += 4;
         for (String c : contexts.values()) size += 4 + 2 + c.length();
         return size;
@@ -204,26 +232,37 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
         if (bytes.length < 1 + 4 + 4) {
             throw new IllegalArgumentException("a configuration cut short: " + bytes.length + " bytes");
         }
-        if (bytes[0] != FORMAT && bytes[0] != FORMAT_WITH_CONTEXTS) {
-            throw new IllegalArgumentException("unknown configuration format " + bytes[0] + " (this build reads " + FORMAT
-                    + " and " + FORMAT_WITH_CONTEXTS + ")");
+        byte format = bytes[0];
+        if (format != FORMAT && format != FORMAT_WITH_CONTEXTS && format != FORMAT_WITH_LEVEL) {
+            throw new IllegalArgumentException("unknown configuration format " + format + " (this build reads " + FORMAT
+                    + ", " + FORMAT_WITH_CONTEXTS + " and " + FORMAT_WITH_LEVEL + ")");
         }
         int[] at = {1};
+        int level = FeatureLevel.BASE;
+        if (format == FORMAT_WITH_LEVEL) {
+            level = bytes[at[0]++] & 0xFF;
+            if (level <= FeatureLevel.BASE) {
+                throw new IllegalArgumentException("a configuration of format " + FORMAT_WITH_LEVEL + " at feature level "
+                        + level + "; that format is for levels above " + FeatureLevel.BASE);
+            }
+        }
         TreeSet<Integer> v = readIds(bytes, at, "voters");
         TreeSet<Integer> l = readIds(bytes, at, "learners");
-        TreeMap<Integer, String> cs = bytes[0] == FORMAT_WITH_CONTEXTS ? readContexts(bytes, at) : new TreeMap<>();
+        TreeMap<Integer, String> cs = format == FORMAT_WITH_CONTEXTS ? readContexts(bytes, at, 1)
+                : format == FORMAT_WITH_LEVEL ? readContexts(bytes, at, 0) : new TreeMap<>();
         if (at[0] != bytes.length) {
             throw new IllegalArgumentException("a configuration of " + bytes.length + " bytes has " + (bytes.length - at[0])
                     + " bytes after its end");
         }
-        return new Configuration(v, l, cs);
+        return new Configuration(v, l, cs, level);
     }
 
-    private static TreeMap<Integer, String> readContexts(byte[] b, int[] at) {
+    /** Reads at least {@code least} contexts. */
+    private static TreeMap<Integer, String> readContexts(byte[] b, int[] at, int least) {
         if (b.length - at[0] < 4) throw new IllegalArgumentException("a configuration cut short before its contexts");
         int n = getInt(b, at[0]);
         at[0] += 4;
-        if (n < 1 || n > (b.length - at[0]) / 6) {
+        if (n < least || n > (b.length - at[0]) / 6) {
             throw new IllegalArgumentException("a configuration claims " + n + " contexts in " + (b.length - at[0]) + " bytes");
         }
         TreeMap<Integer, String> out = new TreeMap<>();
@@ -291,6 +330,7 @@ public record Configuration(SortedSet<Integer> voters, SortedSet<Integer> learne
     @Override
     public String toString() {
         String ids = learners.isEmpty() ? "voters " + voters : "voters " + voters + " learners " + learners;
+        // No level: what clients and the shell print of a configuration is its members (featureLevel() says the level).
         return contexts.isEmpty() ? ids : ids + " at " + contexts;
     }
 }

@@ -28,6 +28,7 @@ public final class RaftConfig {
     final boolean checkQuorum;
     final ReadPolicy readPolicy;
     final int clockDriftTicks;
+    final int initialFeatureLevel;
     final RandomGenerator random;
     final Defect defect;
 
@@ -64,6 +65,7 @@ public final class RaftConfig {
         this.checkQuorum = b.checkQuorum;
         this.readPolicy = b.readPolicy;
         this.clockDriftTicks = b.clockDriftTicks;
+        this.initialFeatureLevel = b.initialFeatureLevel;
         this.random = b.random;
         this.defect = b.defect;
     }
@@ -84,6 +86,7 @@ public final class RaftConfig {
     public boolean checkQuorum() { return checkQuorum; }
     public ReadPolicy readPolicy() { return readPolicy; }
     public int clockDriftTicks() { return clockDriftTicks; }
+    public int initialFeatureLevel() { return initialFeatureLevel; }
     Defect defect() { return defect; }
 
     /** Builds a {@link RaftConfig}, checking every value as it is set. */
@@ -101,6 +104,7 @@ public final class RaftConfig {
         private boolean checkQuorum = true;
         private ReadPolicy readPolicy = ReadPolicy.READ_INDEX;
         private int clockDriftTicks = DEFAULT_CLOCK_DRIFT_TICKS;
+        private int initialFeatureLevel = FeatureLevel.SUPPORTED;
         private Defect defect = Defect.NONE;
 
         private Builder(int id, Set<Integer> voters, RandomGenerator random) {
@@ -192,6 +196,22 @@ public final class RaftConfig {
         public Builder clockDriftTicks(int t) {
             if (t < 1) throw new IllegalArgumentException("clockDriftTicks must be >= 1, was " + t);
             this.clockDriftTicks = t;
+            return this;
+        }
+
+        /**
+         * The {@link FeatureLevel feature level} of the first configuration, the one a node assumes while its log and
+         * snapshot hold none (default {@link FeatureLevel#SUPPORTED}: every node runs this build, as in one JVM). A
+         * cluster whose nodes may run older builds (processes upgraded one at a time) starts at
+         * {@link FeatureLevel#BASE}, and its leader raises the level once every member supports more. Every node of
+         * a cluster must be given the same.
+         */
+        public Builder initialFeatureLevel(int level) {
+            if (level < FeatureLevel.BASE || level > FeatureLevel.SUPPORTED) {
+                throw new IllegalArgumentException("initialFeatureLevel must be " + FeatureLevel.BASE + " to "
+                        + FeatureLevel.SUPPORTED + " (the levels this build supports), was " + level);
+            }
+            this.initialFeatureLevel = level;
             return this;
         }
 

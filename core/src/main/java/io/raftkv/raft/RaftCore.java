@@ -160,7 +160,7 @@ public final class RaftCore {
         Objects.requireNonNull(persistedLog, "persisted log");
         this.id = config.id;
         this.log = snapshot == null
-                ? new RaftLog(0, 0, Configuration.ofVoters(config.voters), persistedLog, persisted.commit())
+                ? new RaftLog(0, 0, Configuration.ofVoters(config.voters).withFeatureLevel(config.initialFeatureLevel), persistedLog, persisted.commit())
                 : new RaftLog(snapshot.index(), snapshot.term(), snapshot.configuration(), persistedLog, persisted.commit());
         this.latestSnapshot = snapshot;
         this.configuration = log.configuration();
@@ -399,14 +399,42 @@ public final class RaftCore {
      * as soon as it is in the log; returns the index of its entry, whose commit completes the change, or
      * {@link #REJECTED} if this node is not the leader or is handing leadership over.
      *
-     * @throws IllegalArgumentException if the change does not apply to the configuration in force
+     * @throws IllegalArgumentException if the change does not apply to the configuration in force, or gives a member
+     *                                  an address while the cluster runs below feature level 2
      * @throws IllegalStateException    if another change is not yet committed, or this leader has not yet
      *                                  committed an entry of its term (thesis §4.1's fix): retry shortly
      */
     public long proposeConfigChange(ConfigChange change) {
         Objects.requireNonNull(change, "change");
         if (role != Role.LEADER || transferTarget != NONE) return REJECTED;
-        Configuration next = configuration.apply(change);
+        int level = configuration.featureLevel();
+        if (change.context() != null && level < FeatureLevel.DELETE_CAS_AND_ADDRESSES) {
+            // An older build cannot read a configuration entry with an address (format 2).
+            throw new IllegalArgumentException(FeatureLevel.refusal(level, FeatureLevel.DELETE_CAS_AND_ADDRESSES,
+                    "adding a member with its address"));
+        }
+        return appendConfiguration(configuration.apply(change));
+    }
+
+    /**
+     * Proposes raising the cluster's {@link FeatureLevel feature level} to {@code level}: a configuration entry
+     * that changes nothing else, in force for the cluster once committed, as {@link #proposeConfigChange} (and
+     * with its rules: one change at a time). The runtime proposes it only once every member supports the level:
+     * from this entry on, the log may hold what only such builds read.
+     *
+     * @throws IllegalArgumentException if {@code level} is not above the level in force (it never goes down)
+     * @throws IllegalStateException    as {@link #proposeConfigChange}: retry shortly
+     */
+    public long proposeFeatureLevel(int level) {
+        if (level <= configuration.featureLevel()) {
+            throw new IllegalArgumentException("the cluster runs at feature level " + configuration.featureLevel()
+                    + " already, and its level never goes down; cannot set it to " + level);
+        }
+        if (role != Role.LEADER || transferTarget != NONE) return REJECTED;
+        return appendConfiguration(configuration.withFeatureLevel(level));
+    }
+
+    private long appendConfiguration(Configuration next) {
         if (log.lastConfigIndex() > log.committed()) {
             throw new IllegalStateException("the configuration change at index " + log.lastConfigIndex()
                     + " is not committed yet; membership changes go one at a time");

@@ -49,7 +49,7 @@ class ConfigurationTest {
 
     @Test
     void aMembersContextComesWithItsAdditionStaysThroughPromotionAndGoesWithItsRemoval() {
-        Configuration c = Configuration.ofVoters(Map.of(1, "a:1", 2, "b:2", 3, "c:3"));
+        Configuration c = Configuration.ofVoters(Map.of(1, "a:1", 2, "b:2", 3, "c:3")).withFeatureLevel(2);
         Configuration added = c.apply(ConfigChange.addLearner(4, "d:4"));
         assertEquals("d:4", added.context(4));
         assertEquals("d:4", added.apply(ConfigChange.promote(4)).context(4));
@@ -81,9 +81,35 @@ class ConfigurationTest {
     }
 
     @Test
+    void theFeatureLevelIsKeptByEveryChangeAndWrittenOnlyAboveLevelOne() {
+        assertEquals(FeatureLevel.BASE, THREE.featureLevel());
+        assertEquals(1, Configuration.decode(THREE.encode()).featureLevel(), "formats 1 and 2 are level 1");
+        Configuration two = THREE.withFeatureLevel(2);
+        byte[] bytes = two.encode();
+        assertEquals(3, bytes[0], "a level above 1: a format no older build reads");
+        assertEquals(2, bytes[1]);
+        assertEquals(two.encodedSize(), bytes.length);
+        assertEquals(two, Configuration.decode(bytes));
+        Configuration changed = two.apply(ConfigChange.addLearner(4, "d:4")).apply(ConfigChange.promote(4))
+                .apply(ConfigChange.remove(1));
+        assertEquals(2, changed.featureLevel(), "kept through changes");
+        assertEquals(changed, Configuration.decode(changed.encode()));
+        assertArrayEquals(changed.encode(), Configuration.decode(changed.encode()).encode());
+        for (int n = 0; n < bytes.length; n++) {
+            byte[] cut = Arrays.copyOf(bytes, n);
+            assertThrows(IllegalArgumentException.class, () -> Configuration.decode(cut), "cut at " + n);
+        }
+        byte[] levelOne = bytes.clone();
+        levelOne[1] = 1;
+        assertThrows(IllegalArgumentException.class, () -> Configuration.decode(levelOne), "level 1 has formats of its own");
+        assertThrows(IllegalArgumentException.class, () -> THREE.withFeatureLevel(0));
+        randomBytesNeverDecodeToSomethingInvalid(changed.encode());
+    }
+
+    @Test
     void randomBytesNeverDecodeToSomethingInvalid() {
         randomBytesNeverDecodeToSomethingInvalid(THREE.apply(ConfigChange.addLearner(4)).encode());
-        randomBytesNeverDecodeToSomethingInvalid(Configuration.ofVoters(Map.of(1, "a:1", 2, "b:22"))
+        randomBytesNeverDecodeToSomethingInvalid(Configuration.ofVoters(Map.of(1, "a:1", 2, "b:22")).withFeatureLevel(2)
                 .apply(ConfigChange.addLearner(4, "d:4")).encode());
     }
 

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class RaftEdgeTest {
     private static final Set<Integer> THREE = Set.of(1, 2, 3);
-    private static final Configuration CONFIG = Configuration.ofVoters(THREE);
+    /** What a core starts with by default: its build's feature level. */
+    private static final Configuration CONFIG = Configuration.ofVoters(THREE).withFeatureLevel(FeatureLevel.SUPPORTED);
 
     /** Stable index after a truncation one too far (index + 1): a leader could count an entry not on disk. */
     @Test
@@ -426,7 +427,7 @@ class RaftEdgeTest {
         assertEquals(4, c.log().firstIndex());
     }
 
-    private static final Configuration CONFIG_OF_ONE = Configuration.ofVoters(Set.of(1));
+    private static final Configuration CONFIG_OF_ONE = Configuration.ofVoters(Set.of(1)).withFeatureLevel(FeatureLevel.SUPPORTED);
 
     /** A leader that lost its quorum drops its reads, and says so in a ready even if nothing else changed. */
     @Test
@@ -566,7 +567,7 @@ class RaftEdgeTest {
         assertEquals(index - 1, leader.commitIndex(), "two of four hold it");
         leader.proposeConfigChange(io.raftkv.raft.ConfigChange.remove(4));
         assertEquals(index, leader.commitIndex(), "two of three hold it");
-        assertEquals(Configuration.ofVoters(Set.of(1, 2, 3, 4)), leader.committedConfiguration(),
+        assertEquals(Configuration.ofVoters(Set.of(1, 2, 3, 4)).withFeatureLevel(FeatureLevel.SUPPORTED), leader.committedConfiguration(),
                 "the removal itself is not committed yet");
     }
 

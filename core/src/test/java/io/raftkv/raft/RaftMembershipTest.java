@@ -29,7 +29,7 @@ class RaftMembershipTest {
         TestNetwork net = stableCluster(3, b -> b);
         net.addNode(4, THREE);
         long index = commitChange(net, 1, ConfigChange.addLearner(4));
-        assertEquals(new Configuration(new java.util.TreeSet<>(THREE), new java.util.TreeSet<>(Set.of(4))), net.core(1).configuration());
+        assertEquals(new Configuration(new java.util.TreeSet<>(THREE), new java.util.TreeSet<>(Set.of(4))).withFeatureLevel(FeatureLevel.SUPPORTED), net.core(1).configuration());
         assertEquals(net.core(1).configuration(), net.core(4).configuration(), "the learner learnt the configuration from the log");
         assertTrue(net.core(4).commitIndex() >= index);
 
@@ -101,7 +101,7 @@ class RaftMembershipTest {
         net.heal();
         net.heartbeatFrom(2);
         net.heartbeatFrom(2);
-        assertEquals(Configuration.ofVoters(THREE), net.core(1).configuration(), "the entry was cut, and its configuration with it");
+        assertEquals(Configuration.ofVoters(THREE).withFeatureLevel(FeatureLevel.SUPPORTED), net.core(1).configuration(), "the entry was cut, and its configuration with it");
         assertEquals(net.core(2).log().lastIndex(), net.core(1).log().lastIndex());
     }
 
@@ -168,5 +168,32 @@ class RaftMembershipTest {
         assertEquals(last, fresh.commitIndex());
         assertEquals(last, fresh.log().lastIndex());
         assertFalse(committed > last);
+    }
+
+    @Test
+    void theLeaderRaisesTheFeatureLevelByAConfigurationEntryInForceOnceCommittedAndNeverLowered() {
+        TestNetwork net = stableCluster(3, b -> b.initialFeatureLevel(FeatureLevel.BASE));
+        RaftCore leader = net.core(1);
+        assertEquals(1, leader.committedConfiguration().featureLevel());
+        assertEquals("the cluster runs at feature level 1 until every member supports level 2; adding a member with its"
+                + " address needs level 2", assertThrows(IllegalArgumentException.class,
+                () -> leader.proposeConfigChange(ConfigChange.addLearner(4, "d:4"))).getMessage());
+        long index = leader.proposeFeatureLevel(2);
+        assertTrue(index > 0);
+        assertEquals(2, leader.configuration().featureLevel(), "in force at once");
+        assertEquals(1, leader.committedConfiguration().featureLevel(), "the cluster's only once committed");
+        net.deliverAll();
+        net.heartbeatFrom(1);
+        for (int n = 1; n <= 3; n++) {
+            assertEquals(2, net.core(n).committedConfiguration().featureLevel(), "node " + n);
+            assertEquals(THREE, net.core(n).committedConfiguration().voters());
+        }
+        assertThrows(IllegalArgumentException.class, () -> leader.proposeFeatureLevel(1), "never lowered");
+        assertThrows(IllegalArgumentException.class, () -> leader.proposeFeatureLevel(2), "already there");
+        net.addNode(4, THREE);
+        commitChange(net, 1, ConfigChange.addLearner(4, "d:4"));
+        assertEquals(2, leader.committedConfiguration().featureLevel(), "kept by the change after it");
+        assertEquals(2, leader.snapshotMeta(leader.commitIndex()).configuration().featureLevel(), "snapshots carry it");
+        assertEquals(RaftCore.REJECTED, net.core(2).proposeFeatureLevel(3), "a follower proposes nothing");
     }
 }

@@ -207,7 +207,7 @@ final class Simulation {
         this.snapshotEvery = params.snapshots() ? pick(3, 8, 20, 50) : 0;
         Set<Integer> voters = new TreeSet<>();
         for (int id = 1; id <= params.nodes(); id++) voters.add(id);
-        this.checker = new SafetyChecker(Configuration.ofVoters(voters));
+        this.checker = new SafetyChecker(Configuration.ofVoters(voters).withFeatureLevel(io.raftkv.raft.FeatureLevel.SUPPORTED));
         nodes.add(null);
         for (int id = 1; id <= params.nodes(); id++) nodes.add(new SimNode(id, voters));
         this.clients = new SimClient[params.clients()];
@@ -596,7 +596,7 @@ final class Simulation {
             core = new RaftCore(config, disk.hardState(), snap == null ? null : snap.meta(), tail);
             state = snap == null ? new SimStateMachine() : snap.state().copy();
             latest = snap;
-            baseConfig = snap == null ? Configuration.ofVoters(bootstrap) : snap.meta().configuration();
+            baseConfig = snap == null ? Configuration.ofVoters(bootstrap).withFeatureLevel(io.raftkv.raft.FeatureLevel.SUPPORTED) : snap.meta().configuration();
             logConfigs.clear();
             trackConfigs(tail);
             snapshotSends.clear();
