@@ -1,5 +1,7 @@
 package io.raftkv.transport.tcp;
 
+import io.raftkv.raft.FeatureLevel;
+
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -22,6 +24,7 @@ import static io.raftkv.transport.tcp.TcpTransport.ACCEPTED;
 import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_MAGIC;
 import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_TIMEOUT_MILLIS;
 import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_VERSION;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_VERSION_1;
 import static io.raftkv.transport.tcp.TcpTransport.MAX_CLUSTER_ID_BYTES;
 import static io.raftkv.transport.tcp.TcpTransport.closeQuietly;
 
@@ -31,7 +34,8 @@ import static io.raftkv.transport.tcp.TcpTransport.closeQuietly;
  * served also ({@link TcpTransport#serveAlso}), one port serving both:
  * <ul>
  * <li>a client's connection goes to its protocol's {@link InboundProtocol#serve}, on that thread;</li>
- * <li>a peer's handshake is checked (version, cluster id, its id, the id it believes it dials) and
+ * <li>a peer's handshake is checked (version, cluster id, its id, the id it believes it dials, and that the
+ *     feature level it supports is not below the cluster's) and
  *     answered: one byte, accepted, or a refusal with its reason, which is logged and counted. An
  *     accepted peer's connection is then read by that thread ({@link PeerStreamReader}) or handed to the
  *     node's thread ({@link PolledPeerReader}, when polling), and the link back to that peer learns it is
@@ -222,6 +226,7 @@ final class Acceptor {
         String theirCluster;
         int from;
         int to;
+        int level;
         try {
             magic = in.readInt();
             other[0] = others.get(magic);
@@ -233,10 +238,12 @@ final class Acceptor {
                         + " (handshake magic %08x, expected %08x)%s", magic, HANDSHAKE_MAGIC, tlsHint), false);
             }
             version = in.readUnsignedByte();
-            if (version != HANDSHAKE_VERSION) {
+            // Version 1 is an older build's (level 1); capped at level 1, this node stands in for one, speaking only it.
+            int newest = state.advertisedLevel > 1 ? HANDSHAKE_VERSION : HANDSHAKE_VERSION_1;
+            if (version < HANDSHAKE_VERSION_1 || version > newest) {
                 // Said so that it reads right in the dialler's log too, where "this node" is the other one.
                 return refuse(out, remote, "it speaks peer handshake version " + version + ", "
-                        + (version > HANDSHAKE_VERSION ? "newer" : "older") + " than the version " + HANDSHAKE_VERSION
+                        + (version > newest ? "newer" : "older") + " than the version " + newest
                         + " that node " + selfId + " speaks; node " + selfId + " cannot talk to it", true);
             }
             int n = in.readUnsignedByte();
@@ -247,6 +254,7 @@ final class Acceptor {
             theirCluster = new String(in.readNBytes(n), StandardCharsets.UTF_8);
             from = in.readInt();
             to = in.readInt();
+            level = version == HANDSHAKE_VERSION_1 ? 1 : in.readUnsignedByte();
         } catch (SocketTimeoutException e) {
             return refuse(null, remote, "it sent no complete handshake within " + HANDSHAKE_TIMEOUT_MILLIS + " ms",
                     false);
@@ -269,7 +277,10 @@ final class Acceptor {
             return refuse(out, remote, "node " + from + " believes it dialled node " + to + ", but this is node "
                     + selfId + "; check its peer addresses", true);
         }
+        if (level < state.clusterLevel) return refuse(out, remote, FeatureLevel.tooLow(from, level, state.clusterLevel), true);
+        state.peerLevels.put(from, level);
         out.writeByte(ACCEPTED);
+        if (version > HANDSHAKE_VERSION_1) out.writeByte(state.advertisedLevel);
         out.flush();
         LOG.log(Level.DEBUG, () -> "node " + selfId + " accepted node " + from + " from " + remote);
         PeerLink back = links.get(from);

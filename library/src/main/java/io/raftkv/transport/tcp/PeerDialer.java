@@ -1,5 +1,7 @@
 package io.raftkv.transport.tcp;
 
+import io.raftkv.raft.FeatureLevel;
+
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -13,11 +15,13 @@ import java.util.concurrent.TimeUnit;
 import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_MAGIC;
 import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_TIMEOUT_MILLIS;
 import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_VERSION;
+import static io.raftkv.transport.tcp.TcpTransport.HANDSHAKE_VERSION_1;
 
 /**
  * How a peer link reaches its peer: connects (from the local address it is given, if any), sends the
- * dialler's half of the handshake (magic, version, cluster id, own id and the id it believes it dials),
- * reads the answer, and says why when it could not: each distinct failure once, at DEBUG while the node
+ * dialler's half of the handshake (magic, version, cluster id, own id and the id it believes it dials, and
+ * in version 2 its feature level), reads the answer (and the peer's level), falls back to version 1 for
+ * the next dial if the peer is an older build that refused version 2, and says why when it could not: each distinct failure once, at DEBUG while the node
  * is starting and its peers may not be up yet, else INFO (WARNING for a refusal).
  */
 final class PeerDialer {
@@ -38,6 +42,8 @@ final class PeerDialer {
     /** Why the last dial failed, or null after a good one; written by the link's writer only. */
     private String lastFailure;
     private boolean everConnected;
+    /** Whether the next dial speaks handshake version 1: the peer refused version 2 on the last one (an older build). */
+    private boolean fallBack;
 
     PeerDialer(TransportState state, int peer, InetSocketAddress address) {
         this.state = state;
@@ -80,18 +86,36 @@ final class PeerDialer {
         s.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
         Connection c = state.tls == null ? new PlainConnection(s) : secure(s);
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(c.outputStream()));
+        // Version 1 (no level) to a peer that refused version 2 on the last dial, and when standing in for an older build.
+        int version = fallBack || state.advertisedLevel == 1 ? HANDSHAKE_VERSION_1 : HANDSHAKE_VERSION;
+        fallBack = false;
         out.writeInt(HANDSHAKE_MAGIC);
-        out.writeByte(HANDSHAKE_VERSION);
+        out.writeByte(version);
         out.writeByte(clusterIdBytes.length);
         out.write(clusterIdBytes);
         out.writeInt(selfId);
         out.writeInt(peer);
+        if (version > HANDSHAKE_VERSION_1) out.writeByte(state.advertisedLevel);
         out.flush();
         DataInputStream in = new DataInputStream(c.inputStream());
         String refusal = HandshakeAnswer.read(in);
+        int cluster = state.clusterLevel;
+        if (refusal != null && version > HANDSHAKE_VERSION_1 && refusal.contains("peer handshake version")) {
+            // An older build, which speaks (and so supports) level 1 only: the next dial speaks its version, if allowed.
+            if (cluster > 1) throw new IOException("this node refused node " + peer + " at " + address + ": "
+                    + FeatureLevel.tooLow(peer, 1, cluster) + " (it speaks peer handshake version 1 only)");
+            state.peerLevels.put(peer, 1);
+            fallBack = true;
+            throw new IOException("node " + peer + " at " + address + " speaks peer handshake version 1 only (an older"
+                    + " build, feature level 1): dialling it again with version 1");
+        }
         if (refusal != null) {
             throw new IOException("node " + peer + " at " + address + " refused this node: " + refusal);
         }
+        int level = version == HANDSHAKE_VERSION_1 ? 1 : in.readUnsignedByte();
+        if (level < cluster) throw new IOException("this node refused node " + peer + " at " + address + ": "
+                + FeatureLevel.tooLow(peer, level, cluster));
+        state.peerLevels.put(peer, level);
         s.setSoTimeout(0);
         ch.configureBlocking(false);
         if (lastFailure != null && everConnected) {
@@ -120,7 +144,7 @@ final class PeerDialer {
         boolean starting = !everConnected && System.nanoTime() - startedNanos < STARTUP_GRACE_NANOS;
         if (!state.closed && !failure.equals(lastFailure)) {
             // Logged once per distinct failure: a peer that is down for a minute logs one line.
-            Level level = e.getMessage() != null && e.getMessage().contains("refused this node")
+            Level level = e.getMessage() != null && (e.getMessage().contains("refused this node") || e.getMessage().contains("this node refused"))
                     ? Level.WARNING : starting ? Level.DEBUG : Level.INFO;
             LOG.log(level, () -> "node " + selfId + " cannot reach node " + peer + " at " + address
                     + " (retrying with backoff): " + failure);

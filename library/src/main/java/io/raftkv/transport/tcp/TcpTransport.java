@@ -1,5 +1,6 @@
 package io.raftkv.transport.tcp;
 
+import io.raftkv.raft.FeatureLevel;
 import io.raftkv.raft.Message;
 import io.raftkv.transport.MessageSink;
 import io.raftkv.transport.PolledTransport;
@@ -38,9 +39,13 @@ import java.util.function.Function;
  *     burst goes out in few system calls. On any failure it closes the socket
  *     and dials again after an exponential backoff (10 ms doubling to 100 ms, reset by a good handshake,
  *     and cut short when the peer dials this node: it is back).</li>
- * <li>The handshake is the dialler's magic, version, cluster id, own id and the id it believes it dials;
- *     the acceptor answers one byte (accepted) or a refusal with its reason, which both sides log. A
- *     refused dialler keeps retrying at the backoff's pace: the operator may fix the peer.</li>
+ * <li>The handshake is the dialler's magic, version, cluster id, own id and the id it believes it dials,
+ *     and (version 2) the highest feature level it supports; the acceptor answers one byte (accepted, then
+ *     its own level in version 2) or a refusal with its reason, which both sides log. A refused dialler keeps
+ *     retrying at the backoff's pace: the operator may fix the peer. An acceptor takes versions 1 and 2 (1:
+ *     an older build, level 1); a dialler refused for its version by an older build dials it again with
+ *     version 1, unless the cluster runs above level 1. Either side refuses a peer whose level is below the
+ *     cluster's ({@link #clusterFeatureLevel}).</li>
  * <li>A reader thread per accepted connection decodes frames and hands them to the sink. A bad frame,
  *     EOF or an I/O error closes that connection only; the dialler will reconnect.</li>
  * <li>With {@link #secure}, every connection runs under TLS (a {@link Connection} of its own hides which):
@@ -66,7 +71,15 @@ public final class TcpTransport implements PolledTransport {
 
     /** "RKV1": lets an acceptor tell a raftkv peer from anything else that dials it. */
     static final int HANDSHAKE_MAGIC = 0x524B5631;
-    static final int HANDSHAKE_VERSION = 1;
+    /** Version 2 adds the dialler's feature level to version 1's fields, and the acceptor's to its acceptance. */
+    static final int HANDSHAKE_VERSION = 2;
+    /** What builds from before feature levels speak (and accept only): a peer that speaks it supports level 1. */
+    static final int HANDSHAKE_VERSION_1 = 1;
+    /**
+     * For tests only: a system property capping the feature level a node advertises ({@link #capFeatureLevel}), so
+     * that a process of this build can stand in for an older one.
+     */
+    public static final String TEST_FEATURE_LEVEL_PROPERTY = "raftkv.test.featureLevel";
     static final int ACCEPTED = HandshakeAnswer.ACCEPTED;
     /** The largest cluster id, in UTF-8 bytes, that a handshake carries. */
     public static final int MAX_CLUSTER_ID_BYTES = 255;
@@ -126,6 +139,8 @@ public final class TcpTransport implements PolledTransport {
         Objects.requireNonNull(sink, "sink");
         Objects.requireNonNull(codec, "codec");
         this.state = new TransportState(selfId, clusterId, clusterIdBytes, this.peers, codec);
+        Integer cap = Integer.getInteger(TEST_FEATURE_LEVEL_PROPERTY);
+        if (cap != null) capFeatureLevel(cap);
         this.threads = new TransportThreads(selfId);
         this.inbox = new Inbox(state, sink);
         for (var e : new TreeMap<>(this.peers).entrySet()) {
@@ -253,6 +268,40 @@ public final class TcpTransport implements PolledTransport {
     /** Whether this transport runs TLS ({@link #secure}). */
     public boolean secured() {
         return state.tls != null;
+    }
+
+    /**
+     * For tests only: makes this node advertise feature levels up to {@code level} only, standing in for an older
+     * build; at level 1 it speaks and accepts peer handshake version 1 only, as builds from before feature levels
+     * do. Set before {@link #start()}; also set by the system property {@value #TEST_FEATURE_LEVEL_PROPERTY}.
+     *
+     * @return this transport
+     */
+    public TcpTransport capFeatureLevel(int level) {
+        if (level < FeatureLevel.BASE || level > FeatureLevel.SUPPORTED) {
+            throw new IllegalArgumentException("a feature level this build supports is " + FeatureLevel.BASE + " to "
+                    + FeatureLevel.SUPPORTED + ", was " + level);
+        }
+        synchronized (lifecycle) {
+            if (started) throw new IllegalStateException("the feature level must be capped before start()");
+            state.advertisedLevel = level;
+        }
+        LOG.log(Level.WARNING, () -> "node " + selfId + " advertises feature levels up to " + level + " only, standing in"
+                + " for an older build (a test setting)");
+        return this;
+    }
+
+    /** This node's own advertised level for its id; else what the peer said in its last handshake, 0 if none yet. */
+    @Override
+    public int featureLevel(int node) {
+        if (node == selfId) return state.advertisedLevel;
+        Integer level = state.peerLevels.get(node);
+        return level == null ? 0 : level;
+    }
+
+    @Override
+    public void clusterFeatureLevel(int level) {
+        state.clusterLevel = level;
     }
 
     /** Which directed links between nodes pass messages. */

@@ -40,6 +40,15 @@ final class TransportState {
     volatile TlsConfig tls;
     /** Which links pass messages: every one unless a test cuts some. */
     volatile TcpTransport.LinkFilter linked = (from, to) -> true;
+    /**
+     * The highest feature level this node advertises in its handshakes: its build's, unless a test caps it to stand
+     * in for an older build (at 1 it speaks handshake version 1 only, as builds from before feature levels do).
+     */
+    volatile int advertisedLevel = io.raftkv.raft.FeatureLevel.SUPPORTED;
+    /** The cluster's committed feature level, as the node last told it: a peer that supports less is refused. */
+    volatile int clusterLevel = io.raftkv.raft.FeatureLevel.BASE;
+    /** The highest feature level each peer said it supports in its last handshake, by id. */
+    final Map<Integer, Integer> peerLevels = new ConcurrentHashMap<>();
     /** Set once, by the transport's close; every part stops when it sees it. */
     volatile boolean closed;
 

@@ -282,7 +282,7 @@ class TcpTransportTest {
             OutputStream out = s.getOutputStream();
             java.io.DataOutputStream d = new java.io.DataOutputStream(out);
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1); // an older build's handshake: still accepted
             d.writeByte(1);
             d.write('c');
             d.writeInt(2);
@@ -353,11 +353,13 @@ class TcpTransportTest {
     private static void acceptHandshake(Socket s) throws IOException {
         java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
         assertEquals(TcpTransport.HANDSHAKE_MAGIC, in.readInt());
-        in.readUnsignedByte(); // version
+        int version = in.readUnsignedByte();
         in.readNBytes(in.readUnsignedByte()); // cluster id
         in.readInt(); // from
         in.readInt(); // to
+        if (version > TcpTransport.HANDSHAKE_VERSION_1) in.readUnsignedByte(); // its feature level
         s.getOutputStream().write(TcpTransport.ACCEPTED);
+        if (version > TcpTransport.HANDSHAKE_VERSION_1) s.getOutputStream().write(io.raftkv.raft.FeatureLevel.SUPPORTED);
         s.getOutputStream().flush();
     }
 
@@ -396,7 +398,7 @@ class TcpTransportTest {
         try (Socket s = dial(peers.get(1))) {
             java.io.DataOutputStream d = new java.io.DataOutputStream(s.getOutputStream());
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1); // an older build's handshake: still accepted
             d.writeByte(1);
             d.write('c');
             d.writeInt(2);
