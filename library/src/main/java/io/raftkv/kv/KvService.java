@@ -3,6 +3,8 @@ package io.raftkv.kv;
 import io.raftkv.node.CommandFailure;
 import io.raftkv.node.RaftNode;
 import io.raftkv.node.Reply;
+import io.raftkv.raft.FeatureLevel;
+import io.raftkv.raft.Role;
 
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -75,6 +77,7 @@ public final class KvService {
             reply.accept(new KvResponse.Refused(e.getMessage()));
             return;
         }
+        if (belowLevel(op, reply)) return;
         // A KvClient in this process hands its answer object over as the proposal itself (it converts the
         // node's answer as toReply does): no proposal and no adapter per write.
         if (reply instanceof KvClient.PendingAnswer direct && direct.command() == command) node.propose(direct);
@@ -93,6 +96,7 @@ public final class KvService {
         switch (request.kind()) {
             case GET -> node.read(request.key(), r);
             case PUT, REPLACE, DELETE, CAS -> {
+                if (belowLevel(writeOp(request.kind()), reply)) return;
                 byte[] command;
                 try {
                     // Checks the key, the value and a CAS's expected value against the limits as it encodes them.
@@ -106,6 +110,26 @@ public final class KvService {
             }
             case REGISTER -> node.propose(KvCommand.register(request.clientId()).encode(), r); // its nonce, or 0
         }
+    }
+
+    /**
+     * Refuses a DELETE or a CAS, which an older build cannot apply, while this node leads a cluster whose committed
+     * {@link FeatureLevel feature level} is below the one they need (the client is told to retry if the level is
+     * being raised); a follower names the leader as for any write.
+     * One comparison for the other writes.
+     */
+    private boolean belowLevel(KvCommand.Op op, Consumer<KvResponse> reply) {
+        if (op != KvCommand.Op.DELETE && op != KvCommand.Op.CAS) return false;
+        int level = node.featureLevel();
+        if (level >= FeatureLevel.DELETE_CAS_AND_ADDRESSES || node.status().role() != Role.LEADER) return false;
+        if (node.featureLevelRising()) {
+            // Every member supports it and the entry that raises the level is on its way: the client retries.
+            reply.accept(new KvResponse.Unavailable("the cluster's feature level is being raised from " + level + " to "
+                    + FeatureLevel.DELETE_CAS_AND_ADDRESSES + ", which a " + op + " needs"));
+        } else {
+            reply.accept(new KvResponse.Refused(FeatureLevel.refusal(level, FeatureLevel.DELETE_CAS_AND_ADDRESSES, "a " + op)));
+        }
+        return true;
     }
 
     private static Reply toReply(Consumer<KvResponse> reply) {

@@ -107,8 +107,9 @@ public final class ForceNewCluster {
         }
         // Its address, if the configuration kept one, stays with it: nodes joining later learn it from the log.
         String context = before == null ? null : before.context(node);
-        Configuration survivor = context == null ? Configuration.ofVoters(Set.of(node))
-                : Configuration.ofVoters(java.util.Map.of(node, context));
+        Configuration survivor = (context == null ? Configuration.ofVoters(Set.of(node))
+                : Configuration.ofVoters(java.util.Map.of(node, context)))
+                .withFeatureLevel(before == null ? 1 : before.featureLevel()); // the cluster's level never goes down
         Entry alone = new Entry(lastIndex + 1, Math.max(hs.term(), lastTerm), Entry.Kind.CONFIG, survivor.encode());
         // The entry first, then the commit index that covers it: a store that kept a commit index beyond its
         // log (a torn write, on storage that is not write-atomic) must not be left by this either.

@@ -2,6 +2,7 @@ package io.raftkv.node;
 
 import io.raftkv.raft.ConfigChange;
 import io.raftkv.raft.Configuration;
+import io.raftkv.raft.FeatureLevel;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.Message;
@@ -90,6 +91,8 @@ public final class RaftNode implements AutoCloseable {
     private volatile Throwable failure;
     private volatile Configuration configuration;
     private volatile Configuration committedConfiguration;
+    /** What {@link #featureLevelRising()} says: set by the leader's ticks while the level is below this build's. */
+    private volatile boolean featureLevelRising;
     // Snapshot figures, written by the node's thread only when they change (not once per commit), and put
     // together by snapshotStats().
     private volatile long snapshotsInstalled;
@@ -205,6 +208,7 @@ public final class RaftNode implements AutoCloseable {
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
         this.polled = transport instanceof PolledTransport p && p.polling() ? p : null;
+        transport.clusterFeatureLevel(committedConfiguration.featureLevel());
     }
 
     /** Each snapshot write on a thread of its own, made by {@code threads}. */
@@ -324,7 +328,10 @@ public final class RaftNode implements AutoCloseable {
         Objects.requireNonNull(change, "change");
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         Runnable refuse = () -> done.completeExceptionally(new NotLeaderException(id, 0));
-        if (!enqueue(new Control(c -> membership.propose(c, change, done), refuse))) refuse.run();
+        Control propose = new Control(c -> {
+            if (change.context() == null || !waitForFeatureLevel(c, done)) membership.propose(c, change, done);
+        }, refuse);
+        if (!enqueue(propose)) refuse.run();
         return done;
     }
 
@@ -349,7 +356,9 @@ public final class RaftNode implements AutoCloseable {
         if (context != null) ConfigChange.addLearner(node, context); // checked here, not on the node's thread
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         long deadline = clock.getAsLong() + catchUp.toNanos();
-        Control start = new Control(c -> membership.startPromotion(c, node, context, done, deadline),
+        Control start = new Control(c -> {
+                    if (context == null || !waitForFeatureLevel(c, done)) membership.startPromotion(c, node, context, done, deadline);
+                },
                 () -> done.completeExceptionally(new NotLeaderException(id, 0)));
         if (!enqueue(start)) start.refused().run();
         return done;
@@ -429,6 +438,23 @@ public final class RaftNode implements AutoCloseable {
      */
     public Configuration committedConfiguration() {
         return committedConfiguration;
+    }
+
+    /**
+     * The cluster's {@link FeatureLevel feature level} as this node's committed log has it (last published): what
+     * every member supports, so what the leader may write. Cheap, and safe from any thread.
+     */
+    public int featureLevel() {
+        return committedConfiguration.featureLevel();
+    }
+
+    /**
+     * Whether this node, leading, is raising the cluster's feature level: every member supports more than the
+     * committed level, and the entry that raises it is proposed or about to be. A request refused for the level
+     * may then be retried shortly rather than failed. Safe from any thread.
+     */
+    public boolean featureLevelRising() {
+        return featureLevelRising;
     }
 
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
@@ -659,6 +685,29 @@ public final class RaftNode implements AutoCloseable {
     private void tickOnce() {
         core.tick();
         snapshotSenders.tick(core);
+        if (core.role() == Role.LEADER && committedConfiguration.featureLevel() < FeatureLevel.SUPPORTED) maybeRaiseFeatureLevel();
+    }
+
+    /**
+     * A leader proposes raising the cluster's feature level once every member, voters and learners, is known to
+     * support a higher one (checked a tick at a time, never on the commit path), and no configuration change is
+     * under way: from its entry on, the log may hold what only such builds read.
+     */
+    private void maybeRaiseFeatureLevel() {
+        Configuration c = core.configuration();
+        int level = c.featureLevel();
+        int least = leastSupportedLevel(c);
+        featureLevelRising = least > committedConfiguration.featureLevel();
+        if (least <= level || c != core.committedConfiguration()) return; // nothing to raise, or a change under way
+        try {
+            int to = Math.min(least, FeatureLevel.SUPPORTED);
+            if (core.proposeFeatureLevel(to) != RaftCore.REJECTED) {
+                LOG.log(Level.INFO, () -> "node " + id + " proposes raising the cluster's feature level from " + level
+                        + " to " + to + ": every member supports it");
+            }
+        } catch (IllegalStateException notYet) {
+            // This leader has not committed in its term yet; a later tick tries again.
+        }
     }
 
     private void drainInbox() {
@@ -860,7 +909,11 @@ public final class RaftNode implements AutoCloseable {
         boolean configChanged = c != configuration;
         if (configChanged) configuration = c;
         Configuration committed = core.committedConfiguration();
-        if (committed != committedConfiguration) committedConfiguration = committed;
+        if (committed != committedConfiguration) {
+            int before = committedConfiguration.featureLevel();
+            committedConfiguration = committed;
+            if (committed.featureLevel() != before) featureLevelRose(before, committed.featureLevel());
+        }
         SnapshotMeta latest = core.latestSnapshot();
         long snapIndex = latest == null ? 0 : latest.index();
         if (snapIndex != publishedSnapshotIndex) publishedSnapshotIndex = snapIndex;
@@ -878,6 +931,37 @@ public final class RaftNode implements AutoCloseable {
         status.publish(true, role, term, leader, last, commit, applied);
         if (leadershipChanged) onLeadershipChange.run();
         if (listener != null && (leadershipChanged || configChanged)) tell(buildReport(true));
+    }
+
+    /**
+     * Fails {@code done} with an {@link IllegalStateException} (ask again shortly) if this leader's cluster runs below
+     * the level a member's address needs but every member supports it: the entry raising it is proposed or about to
+     * be. Otherwise (a member does not support it yet) the core refuses the change, naming the levels.
+     */
+    private boolean waitForFeatureLevel(RaftCore c, CompletableFuture<Configuration> done) {
+        int level = c.committedConfiguration().featureLevel();
+        if (c.role() != Role.LEADER || level >= FeatureLevel.DELETE_CAS_AND_ADDRESSES
+                || leastSupportedLevel(c.configuration()) < FeatureLevel.DELETE_CAS_AND_ADDRESSES) return false;
+        done.completeExceptionally(new IllegalStateException("the cluster's feature level is being raised from " + level
+                + " to " + FeatureLevel.DELETE_CAS_AND_ADDRESSES + ", which adding a member with its address needs; ask again shortly"));
+        return true;
+    }
+
+    /** The least of the feature levels every member of {@code c}, this node included, is known to support. */
+    private int leastSupportedLevel(Configuration c) {
+        int least = transport.featureLevel(id);
+        for (int m : c.voters()) least = Math.min(least, transport.featureLevel(m));
+        for (int m : c.learners()) least = Math.min(least, transport.featureLevel(m));
+        return least;
+    }
+
+    private void featureLevelRose(int from, int to) {
+        featureLevelRising = false;
+        transport.clusterFeatureLevel(to);
+        LOG.log(Level.INFO, () -> "node " + id + ": the cluster's feature level rose from " + from + " to " + to
+                + (to >= FeatureLevel.DELETE_CAS_AND_ADDRESSES && from < FeatureLevel.DELETE_CAS_AND_ADDRESSES
+                ? " (DELETE, CAS and members added by address are allowed now)" : "")
+                + "; it never goes down, and a node whose build supports less is refused from now on");
     }
 
     /** This node as it is now; on its own thread only. */

@@ -11,6 +11,7 @@ import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
+import io.raftkv.raft.FeatureLevel;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.RaftCore;
@@ -261,7 +262,9 @@ public final class SocketNode implements AutoCloseable {
             // the voters below only stand for it until then, and a node outside them never campaigns.
             RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
                     .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks())
-                    .readPolicy(options.readPolicy()).clockDriftTicks(options.clockDriftTicks()).build();
+                    .readPolicy(options.readPolicy()).clockDriftTicks(options.clockDriftTicks())
+                    // Its peers may run older builds (a rolling upgrade): level 1 until the leader knows each supports more.
+                    .initialFeatureLevel(FeatureLevel.BASE).build();
             ThreadFactory threads = options.threadFactory();
             KvSocketServer server = new KvSocketServer(id, options.clusterId(), FrameCodec.DEFAULT_MAX_FRAME_BYTES, threads);
             MemberRoutes routes = new MemberRoutes(id, peers);
