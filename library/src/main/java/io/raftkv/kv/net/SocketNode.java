@@ -486,6 +486,14 @@ public final class SocketNode implements AutoCloseable {
         return node.status();
     }
 
+    /**
+     * The cluster's {@link FeatureLevel feature level} as this node's committed log has it: 1 until every member
+     * supports more and the leader has raised it; it never goes down.
+     */
+    public int featureLevel() {
+        return node.featureLevel();
+    }
+
     /** Its snapshots taken and installed, and its in-memory log length, as last published. */
     public SnapshotStats snapshotStats() {
         return node.snapshotStats();
