@@ -29,7 +29,8 @@ public final class ClientCommand implements Callable<Integer> {
     static final String EXIT_STATUS = "Exit status: 0 done; 1 get found no key, replace or del none, or cas another value;"
             + " 2 bad usage (a key or value over the client's limits included); 3 the cluster could not be reached or did"
             + " not confirm in time; 4 the cluster refused the request (another cluster id, a value over the node's limits,"
-            + " an expired session, an admin request without the cluster's admin token); 70 an internal error.";
+            + " an expired session, an admin request without the cluster's admin token, a del, cas or add-node --address"
+            + " while the cluster's feature level is below 2); 70 an internal error.";
 
     @Spec
     private CommandSpec spec;

@@ -1,0 +1,181 @@
+package io.raftkv.cli;
+
+import io.raftkv.kv.KvClient;
+import io.raftkv.kv.KvException;
+import io.raftkv.kv.KvLimits;
+import io.raftkv.kv.net.TcpKvConnector;
+import io.raftkv.node.NodeStatus;
+import io.raftkv.raft.Role;
+import io.raftkv.transport.tcp.LoopbackPorts;
+import io.raftkv.transport.tcp.TcpTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A rolling upgrade through the cluster's feature level, with {@code raftkv node} processes: node 3 stands in for
+ * an older build (its advertised level capped at 1), so the cluster runs at level 1 and refuses a DELETE with an
+ * error that names the levels; node 3 restarted on this build, the leader raises the level to 2 and the DELETE
+ * works. A client writes without pause throughout, and every write acknowledged is there at the end.
+ */
+class FeatureLevelUpgradeProcessesTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private final Process[] processes = new Process[4];
+    private final List<String> output = new CopyOnWriteArrayList<>();
+    private Map<Integer, InetSocketAddress> peers;
+    private String peerList;
+    private Path data;
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        for (Process p : processes) if (p != null) p.destroyForcibly();
+        for (Process p : processes) if (p != null) p.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aNodeOfAnOlderBuildHoldsTheClusterAtLevelOneUntilARollingUpgradeRaisesIt(@TempDir Path dir) throws Exception {
+        data = dir;
+        peers = LoopbackPorts.reserve(3);
+        StringBuilder sb = new StringBuilder();
+        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
+        peerList = sb.toString();
+        startNode(1, false);
+        startNode(2, false);
+        startNode(3, true);
+        try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
+            awaitCondition("a leader", () -> leader(connector) != 0);
+            KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
+            kv.put("doomed", "x");
+            Writer writer = new Writer(new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500)));
+            writer.awaitMore(20);
+
+            Run refused = run("client", "--peers", peerList, "del", "doomed");
+            assertEquals(4, refused.code, "refused: " + refused.out + refused.err);
+            assertTrue(refused.err.contains("the cluster runs at feature level 1 until every member supports level 2;"
+                    + " a DELETE needs level 2"), refused.err);
+            assertEquals(Optional.of("x"), kv.get("doomed"), "nothing applied");
+            writer.awaitMore(20);
+
+            // The rolling upgrade: node 3 stopped gracefully and started again on this build, on its data.
+            processes[3].toHandle().destroy();
+            assertTrue(processes[3].waitFor(30, TimeUnit.SECONDS), "SIGTERM stops node 3");
+            writer.awaitMore(10);
+            startNode(3, false);
+            awaitCondition("a node to log that the level rose; output " + output, () -> output.stream()
+                    .anyMatch(l -> l.contains("the cluster's feature level rose from 1 to 2")));
+
+            Run deleted = run("client", "--peers", peerList, "del", "doomed");
+            assertEquals(0, deleted.code, deleted.err);
+            assertEquals("deleted", deleted.out.strip());
+            assertEquals(Optional.empty(), kv.get("doomed"));
+            writer.awaitMore(20);
+            long acknowledged = writer.stop();
+            assertEquals(Optional.of(Long.toString(acknowledged - 1)), kv.get("w"), "every write acknowledged is there");
+            System.out.println("FeatureLevelUpgradeProcessesTest: " + acknowledged + " writes through the upgrade");
+        }
+    }
+
+    /** The leader every node that answers agrees on, or 0. */
+    private int leader(TcpKvConnector connector) {
+        for (int id : peers.keySet()) {
+            try {
+                NodeStatus s = connector.status(id, Duration.ofSeconds(1));
+                if (s.role() == Role.LEADER) return s.id();
+            } catch (KvException e) {
+                // down or starting
+            }
+        }
+        return 0;
+    }
+
+    /** A client that writes key "w" over and over (0, 1, 2, ...) on a thread of its own. */
+    private static final class Writer {
+        private final Thread thread;
+        private volatile boolean stop;
+        private volatile long acknowledged;
+        private volatile Throwable failure;
+
+        Writer(KvClient kv) {
+            thread = Thread.ofPlatform().name("upgrade-writer").start(() -> {
+                try {
+                    for (long i = 0; !stop; i++) {
+                        kv.put("w", Long.toString(i));
+                        acknowledged = i + 1;
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            });
+        }
+
+        void awaitMore(int n) {
+            long target = acknowledged + n;
+            awaitCondition(n + " more writes", () -> {
+                if (failure != null) fail("a write failed", failure);
+                return acknowledged >= target;
+            });
+        }
+
+        /** Stops writing; how many writes were acknowledged. */
+        long stop() throws InterruptedException {
+            stop = true;
+            thread.join(WAIT.toMillis());
+            if (failure != null) fail("a write failed", failure);
+            return acknowledged;
+        }
+    }
+
+    /** Starts node {@code id}; {@code older}: capped at feature level 1, standing in for an older build. */
+    private void startNode(int id, boolean older) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
+        if (older) cmd.add("-D" + TcpTransport.TEST_FEATURE_LEVEL_PROPERTY + "=1");
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node",
+                "--id", Integer.toString(id), "--peers", peerList, "--data", data.resolve("node-" + id).toString(),
+                "--no-fsync", "--snapshot-every", "16k"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        processes[id] = p;
+        Thread.ofVirtual().name("node-" + id + "-output").start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    output.add("[" + id + "] " + line);
+                    System.out.println("[node " + id + "] " + line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+    }
+
+    private static void awaitCondition(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polling remote processes: nothing to wait on
+        }
+    }
+
+    private static Run run(String... args) {
+        return Run.run(args);
+    }
+}
