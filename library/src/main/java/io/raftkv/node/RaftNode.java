@@ -208,7 +208,15 @@ public final class RaftNode implements AutoCloseable {
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
         this.polled = transport instanceof PolledTransport p && p.polling() ? p : null;
-        transport.clusterFeatureLevel(committedConfiguration.featureLevel());
+        int level = committedConfiguration.featureLevel();
+        int supported = transport.featureLevel(id);
+        if (level > supported) {
+            // Its store says the cluster has gone past what this build can read: never lower it, and never run.
+            transport.close();
+            throw new IllegalStateException("node " + id + " cannot start on this data: "
+                    + FeatureLevel.tooLow(id, supported, level));
+        }
+        transport.clusterFeatureLevel(level);
     }
 
     /** Each snapshot write on a thread of its own, made by {@code threads}. */

@@ -97,6 +97,14 @@ class FeatureLevelSocketTest {
             assertEquals(Optional.of("v".repeat(40)), kv.get("k299"));
             assertFalse(kv.delete("a"), "deleted before the restarts");
         }
+        // An older build cannot come back: the level never goes down.
+        nodes[3].close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SocketNode.start(3, peers, dir.resolve("n3"), OPTIONS, () -> { }, t -> t.capFeatureLevel(1)));
+        assertEquals("node 3 cannot start on this data: node 3 supports feature levels up to 1, but the cluster runs at"
+                + " feature level 2, which never goes down: upgrade node 3 to a build that supports level 2", e.getMessage());
+        nodes[3] = SocketNode.start(3, peers, dir.resolve("n3"), OPTIONS, () -> { });
+        assertEquals(2, nodes[3].featureLevel(), "and its data is as it was");
     }
 
     /** The reason a client was given, without what the client says of the request. */
