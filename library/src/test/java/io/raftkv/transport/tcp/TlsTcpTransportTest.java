@@ -62,7 +62,7 @@ class TlsTcpTransportTest extends TcpTransportTest {
         try (SSLSocket s = noIdentity.dial(plain, "127.0.0.1", peers.get(1).getPort())) {
             DataOutputStream d = new DataOutputStream(s.getOutputStream());
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1);
             d.writeByte(1);
             d.write('c');
             d.writeInt(2);
@@ -84,7 +84,7 @@ class TlsTcpTransportTest extends TcpTransportTest {
             s.connect(peers.get(1));
             DataOutputStream d = new DataOutputStream(s.getOutputStream());
             d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION);
+            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1);
             d.flush();
             String refusal = HandshakeAnswer.read(new DataInputStream(s.getInputStream()));
             assertEquals("it speaks in clear, and node 1 takes only TLS connections; give it the cluster's TLS settings",
