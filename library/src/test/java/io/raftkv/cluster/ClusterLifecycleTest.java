@@ -61,6 +61,9 @@ class ClusterLifecycleTest {
         try (Cluster cluster = Cluster.builder().nodes(3).storage(id -> id == 2 ? disk : new MemoryStorage()).start()) {
             KvClient client = cluster.newClient();
             client.put("a", "1");
+            // Node 2 must hold "a" before its disk fails: a majority may commit it without node 2, and a node whose
+            // very first write fails has nothing in its log to tell of.
+            Agreement.awaitApplied(cluster, WAIT);
             disk.failNext.set(true);
             client.put("b", "2"); // node 2's next write fails; the other two commit it
             Await.until("node 2's thread to die on its disk error", WAIT, () -> !cluster.isAlive(2), cluster::statuses);
