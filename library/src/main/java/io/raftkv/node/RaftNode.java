@@ -91,8 +91,8 @@ public final class RaftNode implements AutoCloseable {
     private volatile Throwable failure;
     private volatile Configuration configuration;
     private volatile Configuration committedConfiguration;
-    /** What {@link #featureLevelRising()} says: set by the leader's ticks while the level is below this build's. */
-    private volatile boolean featureLevelRising;
+    /** The cluster's feature level, as this node learns and raises it. */
+    private final FeatureLevels featureLevels;
     // Snapshot figures, written by the node's thread only when they change (not once per commit), and put
     // together by snapshotStats().
     private volatile long snapshotsInstalled;
@@ -208,15 +208,14 @@ public final class RaftNode implements AutoCloseable {
         this.ticker = named(threads.newThread(this::tickUntilStopped), "raftkv-ticker-" + id);
         this.transport = Objects.requireNonNull(connect.apply(this::deliver), "transport");
         this.polled = transport instanceof PolledTransport p && p.polling() ? p : null;
-        int level = committedConfiguration.featureLevel();
-        int supported = transport.featureLevel(id);
-        if (level > supported) {
+        this.featureLevels = new FeatureLevels(id, transport);
+        try {
+            featureLevels.start(committedConfiguration.featureLevel());
+        } catch (IllegalStateException e) {
             // Its store says the cluster has gone past what this build can read: never lower it, and never run.
             transport.close();
-            throw new IllegalStateException("node " + id + " cannot start on this data: "
-                    + FeatureLevel.tooLow(id, supported, level));
+            throw e;
         }
-        transport.clusterFeatureLevel(level);
     }
 
     /** Each snapshot write on a thread of its own, made by {@code threads}. */
@@ -337,7 +336,7 @@ public final class RaftNode implements AutoCloseable {
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         Runnable refuse = () -> done.completeExceptionally(new NotLeaderException(id, 0));
         Control propose = new Control(c -> {
-            if (change.context() == null || !waitForFeatureLevel(c, done)) membership.propose(c, change, done);
+            if (change.context() == null || !featureLevels.refuseWhileRising(c, done)) membership.propose(c, change, done);
         }, refuse);
         if (!enqueue(propose)) refuse.run();
         return done;
@@ -365,7 +364,9 @@ public final class RaftNode implements AutoCloseable {
         CompletableFuture<Configuration> done = new CompletableFuture<>();
         long deadline = clock.getAsLong() + catchUp.toNanos();
         Control start = new Control(c -> {
-                    if (context == null || !waitForFeatureLevel(c, done)) membership.startPromotion(c, node, context, done, deadline);
+                    if (context == null || !featureLevels.refuseWhileRising(c, done)) {
+                        membership.startPromotion(c, node, context, done, deadline);
+                    }
                 },
                 () -> done.completeExceptionally(new NotLeaderException(id, 0)));
         if (!enqueue(start)) start.refused().run();
@@ -462,7 +463,7 @@ public final class RaftNode implements AutoCloseable {
      * may then be retried shortly rather than failed. Safe from any thread.
      */
     public boolean featureLevelRising() {
-        return featureLevelRising;
+        return featureLevels.rising();
     }
 
     /** Its snapshots and the size of its log, as last published; cheap, and safe from any thread. */
@@ -693,29 +694,7 @@ public final class RaftNode implements AutoCloseable {
     private void tickOnce() {
         core.tick();
         snapshotSenders.tick(core);
-        if (core.role() == Role.LEADER && committedConfiguration.featureLevel() < FeatureLevel.SUPPORTED) maybeRaiseFeatureLevel();
-    }
-
-    /**
-     * A leader proposes raising the cluster's feature level once every member, voters and learners, is known to
-     * support a higher one (checked a tick at a time, never on the commit path), and no configuration change is
-     * under way: from its entry on, the log may hold what only such builds read.
-     */
-    private void maybeRaiseFeatureLevel() {
-        Configuration c = core.configuration();
-        int level = c.featureLevel();
-        int least = leastSupportedLevel(c);
-        featureLevelRising = least > committedConfiguration.featureLevel();
-        if (least <= level || c != core.committedConfiguration()) return; // nothing to raise, or a change under way
-        try {
-            int to = Math.min(least, FeatureLevel.SUPPORTED);
-            if (core.proposeFeatureLevel(to) != RaftCore.REJECTED) {
-                LOG.log(Level.INFO, () -> "node " + id + " proposes raising the cluster's feature level from " + level
-                        + " to " + to + ": every member supports it");
-            }
-        } catch (IllegalStateException notYet) {
-            // This leader has not committed in its term yet; a later tick tries again.
-        }
+        featureLevels.tick(core);
     }
 
     private void drainInbox() {
@@ -920,7 +899,7 @@ public final class RaftNode implements AutoCloseable {
         if (committed != committedConfiguration) {
             int before = committedConfiguration.featureLevel();
             committedConfiguration = committed;
-            if (committed.featureLevel() != before) featureLevelRose(before, committed.featureLevel());
+            if (committed.featureLevel() != before) featureLevels.rose(before, committed.featureLevel());
         }
         SnapshotMeta latest = core.latestSnapshot();
         long snapIndex = latest == null ? 0 : latest.index();
@@ -939,37 +918,6 @@ public final class RaftNode implements AutoCloseable {
         status.publish(true, role, term, leader, last, commit, applied);
         if (leadershipChanged) onLeadershipChange.run();
         if (listener != null && (leadershipChanged || configChanged)) tell(buildReport(true));
-    }
-
-    /**
-     * Fails {@code done} with an {@link IllegalStateException} (ask again shortly) if this leader's cluster runs below
-     * the level a member's address needs but every member supports it: the entry raising it is proposed or about to
-     * be. Otherwise (a member does not support it yet) the core refuses the change, naming the levels.
-     */
-    private boolean waitForFeatureLevel(RaftCore c, CompletableFuture<Configuration> done) {
-        int level = c.committedConfiguration().featureLevel();
-        if (c.role() != Role.LEADER || level >= FeatureLevel.DELETE_CAS_AND_ADDRESSES
-                || leastSupportedLevel(c.configuration()) < FeatureLevel.DELETE_CAS_AND_ADDRESSES) return false;
-        done.completeExceptionally(new IllegalStateException("the cluster's feature level is being raised from " + level
-                + " to " + FeatureLevel.DELETE_CAS_AND_ADDRESSES + ", which adding a member with its address needs; ask again shortly"));
-        return true;
-    }
-
-    /** The least of the feature levels every member of {@code c}, this node included, is known to support. */
-    private int leastSupportedLevel(Configuration c) {
-        int least = transport.featureLevel(id);
-        for (int m : c.voters()) least = Math.min(least, transport.featureLevel(m));
-        for (int m : c.learners()) least = Math.min(least, transport.featureLevel(m));
-        return least;
-    }
-
-    private void featureLevelRose(int from, int to) {
-        featureLevelRising = false;
-        transport.clusterFeatureLevel(to);
-        LOG.log(Level.INFO, () -> "node " + id + ": the cluster's feature level rose from " + from + " to " + to
-                + (to >= FeatureLevel.DELETE_CAS_AND_ADDRESSES && from < FeatureLevel.DELETE_CAS_AND_ADDRESSES
-                ? " (DELETE, CAS and members added by address are allowed now)" : "")
-                + "; it never goes down, and a node whose build supports less is refused from now on");
     }
 
     /** This node as it is now; on its own thread only. */
