@@ -17,7 +17,8 @@ final class CommitTargets {
     /**
      * A started store of {@code nodes} nodes with a leader: {@code "raftkv"} (an embedded cluster with
      * memory storage, idle nodes spinning {@code spins} times before they park), {@code "raftkv-tcp"} (the
-     * same over TCP on loopback ports; {@code "raftkv-tcp-platform"} on platform threads),
+     * same over TCP on loopback ports; {@code "raftkv-tcp-platform"} on platform threads;
+     * {@code "raftkv-tls-platform"} that under mutual TLS),
      * {@code "raftkv-procs"} / {@code "raftkv-procs-platform"} ({@code nodes} {@code raftkv node} processes on
      * loopback, on virtual or platform threads, see {@link NodeProcessesTarget}), {@code "microraft"}
      * (MicroRaft 0.7 over an in-memory transport)
@@ -35,6 +36,10 @@ final class CommitTargets {
             case "raftkv-tcp-platform" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
                     .transport(ClusterTransport.TCP).platformThreads(true));
             // Socket mode as users run it: node processes on loopback, this JVM their client.
+            // As raftkv-tcp-platform, every connection under mutual TLS: what encryption costs. The certificates are
+            // the tests' (-Dbench.tlsDir, default library/src/test/resources/tls, from the repository's root).
+            case "raftkv-tls-platform" -> new RaftkvTarget(Cluster.builder().nodes(nodes).seed(SEED).spinsBeforePark(spins)
+                    .transport(ClusterTransport.TCP).platformThreads(true).tls(benchTls()));
             case "raftkv-procs", "raftkv-procs-platform" -> {
                 requireNoSpins("a raftkv node process", spins);
                 yield new NodeProcessesTarget(nodes, system.endsWith("-platform") ? "platform" : "virtual", "1g");
@@ -50,7 +55,7 @@ final class CommitTargets {
                 yield new JraftTarget(nodes);
             }
             default -> throw new IllegalArgumentException("unknown system '" + system + "'; expected raftkv, raftkv-tcp, "
-                    + "raftkv-tcp-platform, raftkv-procs, raftkv-procs-platform, microraft or jraft");
+                    + "raftkv-tcp-platform, raftkv-tls-platform, raftkv-procs, raftkv-procs-platform, microraft or jraft");
         };
     }
 
@@ -97,5 +102,11 @@ final class CommitTargets {
             throw new IllegalStateException(params.getBenchmark() + " must run on a " + (wantVirtual ? "virtual" : "platform")
                     + " thread but runs on " + Thread.currentThread() + "; was -jvmArgsAppend given on the command line?");
         }
+    }
+
+    /** The test certificates, for the TLS benchmark: a node's PKCS#12 store and the CA that signed it. */
+    private static io.raftkv.transport.TlsConfig benchTls() {
+        java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty("bench.tlsDir", "library/src/test/resources/tls"));
+        return io.raftkv.transport.TlsConfig.fromPkcs12(dir.resolve("node.p12"), "changeit".toCharArray(), dir.resolve("ca.pem"));
     }
 }
