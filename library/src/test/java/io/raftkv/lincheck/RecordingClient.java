@@ -31,6 +31,8 @@ public final class RecordingClient implements Runnable {
     /** The value this client last read or wrote for each key (absent: null), which its CASes expect. */
     private final java.util.Map<String, String> lastSeen = new java.util.HashMap<>();
     private int droppedGets;
+    /** Only what a cluster at feature level 1 serves: GET, PUT and REPLACE (set before the client runs). */
+    private boolean levelOneOnly;
     /** Operations answered so far: readable from any thread while the client runs. */
     private volatile int completed;
     private volatile Throwable failure;
@@ -53,6 +55,16 @@ public final class RecordingClient implements Runnable {
 
     public int id() {
         return id;
+    }
+
+    /**
+     * Issues GET, PUT and REPLACE only, as many of each as before, and no DELETE or CAS: what a cluster at feature
+     * level 1 serves (a leader of a newer build refuses the others there, as during a rolling upgrade from a build
+     * older than feature levels). Call it before the client runs.
+     */
+    public RecordingClient levelOneOnly() {
+        levelOneOnly = true;
+        return this;
     }
 
     /** The operations recorded, in the order this client issued them. */
@@ -81,7 +93,7 @@ public final class RecordingClient implements Runnable {
             for (int n = 0; !stop.get(); n++) {
                 String key = keys.get(random.nextInt(keys.size()));
                 String value = "c" + id + "-" + n;
-                int dice = random.nextInt(100);
+                int dice = random.nextInt(levelOneOnly ? 80 : 100); // 80 and up: DELETE and CAS
                 String expected = dice >= 88 && random.nextInt(4) != 0 ? lastSeen.get(key) : null;
                 long call = System.nanoTime();
                 try {

@@ -36,7 +36,7 @@ public final class RemoteHistoryCheck {
     static final String USAGE = """
             usage: RemoteHistoryCheck --peers 1=HOST:PORT,2=HOST:PORT,... [--cluster-id NAME] [--seconds S]
                                       [--clients N] [--keys N] [--seed S] [--history FILE]
-                                      [--deadline-ms MS] [--pacing-ms MS]
+                                      [--deadline-ms MS] [--pacing-ms MS] [--feature-level N]
                    RemoteHistoryCheck --check FILE
               --peers        the nodes' client addresses, as given to raftkv node
               --cluster-id   the cluster's id (default raftkv)
@@ -47,6 +47,9 @@ public final class RemoteHistoryCheck {
               --history      write the history as JSON to FILE
               --deadline-ms  a call's deadline, after which a write is recorded as pending (default 1000)
               --pacing-ms    each client pauses up to this long between calls (default 2)
+              --feature-level only what a cluster at this feature level serves: 1 is GET, PUT and REPLACE
+                             (for a rolling upgrade from a build older than feature levels); 2, the
+                             default, adds DELETE and CAS
               --check FILE   check the history in FILE (JSON, as --history writes it) and nothing else
             exit status: 0 linearizable; 1 not linearizable, undecided, or a client failed; 2 bad usage;
                          3 the cluster did not serve""";
@@ -70,7 +73,7 @@ public final class RemoteHistoryCheck {
                 return LINEARIZABLE;
             }
             if (!List.of("--peers", "--cluster-id", "--seconds", "--clients", "--keys", "--seed", "--history",
-                    "--deadline-ms", "--pacing-ms", "--check").contains(name)) {
+                    "--deadline-ms", "--pacing-ms", "--feature-level", "--check").contains(name)) {
                 return usage(err, "unknown option '" + name + "'");
             }
             if (i + 1 >= args.length) return usage(err, "option " + name + " needs a value");
@@ -83,7 +86,7 @@ public final class RemoteHistoryCheck {
         if (!opts.containsKey("--peers")) return usage(err, "--peers is required");
         Map<Integer, InetSocketAddress> peers;
         long seconds, deadlineMillis, pacingMillis, seed;
-        int clients, keyCount;
+        int clients, keyCount, featureLevel;
         try {
             peers = parsePeers(opts.get("--peers"));
             seconds = number(opts, "--seconds", 30, 1, 3600);
@@ -91,6 +94,7 @@ public final class RemoteHistoryCheck {
             keyCount = (int) number(opts, "--keys", 4, 1, 1000);
             deadlineMillis = number(opts, "--deadline-ms", 1000, 1, 600_000);
             pacingMillis = number(opts, "--pacing-ms", 2, 0, 10_000);
+            featureLevel = (int) number(opts, "--feature-level", 2, 1, 2);
             seed = opts.containsKey("--seed") ? number(opts, "--seed", 0, Long.MIN_VALUE, Long.MAX_VALUE) : System.nanoTime();
         } catch (IllegalArgumentException e) {
             return usage(err, e.getMessage());
@@ -100,8 +104,9 @@ public final class RemoteHistoryCheck {
         List<String> keys = new ArrayList<>();
         for (int k = 0; k < keyCount; k++) keys.add("k" + k);
 
-        out.printf("history: seed %d; %d clients on %d keys for %d s against %s (cluster '%s'), deadline %d ms%n",
-                seed, clients, keyCount, seconds, peers, clusterId, deadlineMillis);
+        out.printf("history: seed %d; %d clients on %d keys for %d s against %s (cluster '%s'), deadline %d ms%s%n",
+                seed, clients, keyCount, seconds, peers, clusterId, deadlineMillis,
+                featureLevel == 1 ? "; GET, PUT and REPLACE only (feature level 1)" : "");
         Duration deadline = Duration.ofMillis(deadlineMillis);
         Duration attempt = deadline.compareTo(ATTEMPT_TIMEOUT) < 0 ? deadline : ATTEMPT_TIMEOUT;
         List<TcpKvConnector> connectors = new ArrayList<>();
@@ -109,17 +114,20 @@ public final class RemoteHistoryCheck {
         List<Thread> threads = new ArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         long start = System.nanoTime();
+        long stopped;
         List<Operation> history = new ArrayList<>();
         try {
             for (int c = 1; c <= clients; c++) {
                 TcpKvConnector connector = new TcpKvConnector(peers, clusterId);
                 connectors.add(connector); // each client its own connections, as separate client processes would have
-                workers.add(new RecordingClient(c, new KvClient(connector, KvLimits.DEFAULT, deadline, attempt), keys,
-                        new SplittableRandom(seed + c), stop, TimeUnit.MILLISECONDS.toNanos(pacingMillis)));
+                RecordingClient w = new RecordingClient(c, new KvClient(connector, KvLimits.DEFAULT, deadline, attempt), keys,
+                        new SplittableRandom(seed + c), stop, TimeUnit.MILLISECONDS.toNanos(pacingMillis));
+                workers.add(featureLevel == 1 ? w.levelOneOnly() : w);
             }
             for (RecordingClient w : workers) threads.add(Thread.ofVirtual().name("history-client-" + w.id()).start(w));
             Thread.sleep(Duration.ofSeconds(seconds)); // the length of the workload, not a wait for a condition
             stop.set(true);
+            stopped = System.nanoTime();
             Duration joinLimit = deadline.plusSeconds(10);
             for (Thread t : threads) {
                 if (!t.join(joinLimit)) {
@@ -153,6 +161,7 @@ public final class RemoteHistoryCheck {
         HistorySummary summary = HistorySummary.of(history, workers);
         out.printf("history: seed %d; %s in %.1f s%n", seed, summary, ran / 1e9);
         out.println("history: completed per second: " + perSecond(history, start, finalReader));
+        out.println("history: " + longestWriteGap(history, start, stopped, finalReader));
         if (summary.completed() == 0) {
             err.println("history: the cluster did not serve: no operation completed");
             code = Math.max(code, DID_NOT_SERVE);
@@ -219,6 +228,29 @@ public final class RemoteHistoryCheck {
         StringBuilder b = new StringBuilder();
         for (long s = 0; s <= counts.lastKey(); s++) b.append(s == 0 ? "" : " ").append(counts.getOrDefault(s, 0));
         return b.toString();
+    }
+
+    /**
+     * The longest time in which no write was acknowledged (the run's start and end included): how long the
+     * cluster stopped taking writes at worst, as its clients saw it.
+     */
+    private static String longestWriteGap(List<Operation> history, long start, long stopped, int finalReader) {
+        List<Long> acks = new ArrayList<>();
+        for (Operation op : history) {
+            if (!op.pending() && op.kind() != OpKind.GET && op.clientId() != finalReader) acks.add(op.returnTime());
+        }
+        acks.sort(null);
+        long from = start, gap = -1, gapFrom = start;
+        acks.add(Math.max(stopped, acks.isEmpty() ? stopped : acks.getLast()));
+        for (long t : acks) {
+            if (t - from > gap) {
+                gap = t - from;
+                gapFrom = from;
+            }
+            from = t;
+        }
+        return String.format("longest gap between acknowledged writes: %d ms, from %.3f s to %.3f s into the run",
+                TimeUnit.NANOSECONDS.toMillis(gap), (gapFrom - start) / 1e9, (gapFrom + gap - start) / 1e9);
     }
 
     private static Map<Integer, InetSocketAddress> parsePeers(String value) {
