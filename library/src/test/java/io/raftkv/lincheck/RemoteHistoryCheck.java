@@ -231,8 +231,9 @@ public final class RemoteHistoryCheck {
     }
 
     /**
-     * The longest time in which no write was acknowledged (the run's start and end included): how long the
-     * cluster stopped taking writes at worst, as its clients saw it.
+     * The longest time in which no write was acknowledged, from the first acknowledged write to the end of the run
+     * (the clients' own start, connections and sessions, left out): how long the cluster stopped taking writes at
+     * worst, as its clients saw it.
      */
     private static String longestWriteGap(List<Operation> history, long start, long stopped, int finalReader) {
         List<Long> acks = new ArrayList<>();
@@ -240,7 +241,7 @@ public final class RemoteHistoryCheck {
             if (!op.pending() && op.kind() != OpKind.GET && op.clientId() != finalReader) acks.add(op.returnTime());
         }
         acks.sort(null);
-        long from = start, gap = -1, gapFrom = start;
+        long from = acks.isEmpty() ? start : acks.getFirst(), gap = -1, gapFrom = from;
         acks.add(Math.max(stopped, acks.isEmpty() ? stopped : acks.getLast()));
         for (long t : acks) {
             if (t - from > gap) {
