@@ -117,11 +117,12 @@ cleanup() {
   fi
   # The nodes' data is kept for a failed run, next to their logs.
   if [ "$OK" = 1 ] && [ -n "$DATA" ]; then rm -rf "$DATA"; fi
+  if [ "$rc" != 0 ] && [ -n "$DATA" ]; then echo "rolling-upgrade: the node logs, their data and the history are in $OUT" >&2; fi
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'echo "rolling-upgrade: interrupted" >&2; exit 130' INT
+trap 'echo "rolling-upgrade: terminated" >&2; exit 143' TERM
 
 # --- the builds -----------------------------------------------------------------------------------
 build_current() { # target/raftkv.jar and the test classes, unless each is newer than its sources
@@ -137,6 +138,11 @@ build_current() { # target/raftkv.jar and the test classes, unless each is newer
 build_old() { # the older revision's jar, once: kept in $WORK/builds by commit
   [ -f "$OLD_JAR" ] && return
   mkdir -p "$WORK/builds"
+  if command -v flock >/dev/null 2>&1; then # another run may be building it in the same worktree
+    exec 8>"$WORK/builds/.lock"
+    flock -w 600 8 || fail "another run held $WORK/builds/.lock for 600 s"
+    [ -f "$OLD_JAR" ] && { exec 8>&-; return; }
+  fi
   local log=$WORK/builds/$FROM_COMMIT.build.log
   WORKTREE=$WORK/worktree-$FROM_COMMIT
   git worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -rf "$WORKTREE" # left by a run killed outright
@@ -152,6 +158,7 @@ build_old() { # the older revision's jar, once: kept in $WORK/builds by commit
   git worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -rf "$WORKTREE"
   git worktree prune
   WORKTREE=""
+  exec 8>&- # the lock, which the nodes must not hold
 }
 build_current
 build_old
