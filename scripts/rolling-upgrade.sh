@@ -16,10 +16,13 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 usage: scripts/rolling-upgrade.sh [--from REV] [--seconds S] [--clients N] [--seed S] [--out DIR] [--build]
+                                  [--require]
   --from REV     the older build's git revision (default 604a09e, the last build before the cluster's
                  feature level: its peer handshake is version 1 only). Built once with
-                 ./mvn21 -q -o -pl cli -am package in a git worktree under target/rolling-upgrade/, and
-                 its jar kept there by revision (builds/<commit>.jar) for the next run
+                 ./mvn21 -q -pl cli -am package in a git worktree under target/rolling-upgrade/, and
+                 its jar kept there by revision (builds/<commit>.jar) for the next run. If the default
+                 revision is not in this clone's history (a shallow clone), the run is skipped with one
+                 line saying so (exit 0; 4 with --require); a --from given that names no commit is bad usage
   --seconds S    how long the clients run (default 45); the upgrade must be over before they stop
   --clients N    concurrent recording clients (default 4)
   --seed S       seeds the clients (default: from the clock); printed either way. Thread, process and
@@ -27,24 +30,27 @@ usage: scripts/rolling-upgrade.sh [--from REV] [--seconds S] [--clients N] [--se
   --out DIR      node logs, their data, the history (default target/rolling-upgrade/SEED)
   --build        rebuild target/raftkv.jar and the test classes even if they look up to date (the older
                  build's kept jar is used either way; delete it to build it again)
+  --require      exit 4 instead of 0 when the run has to be skipped (the default revision is missing)
 exit status: 0 the cluster served throughout, refused and then served the DELETE as it should, its level
-             rose, and the history is linearizable; 1 it did not, or a step failed; 2 bad usage
+             rose, and the history is linearizable (or skipped); 1 it did not, or a step failed; 2 bad
+             usage; 4 skipped with --require
 Environment: JAVA (a java binary, 21+) or JAVA_HOME; NODE_JAVA_OPTS for the node JVMs.
 EOF
 }
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-FROM=604a09e SECONDS_RUN=45 CLIENTS=4 SEED="" OUT="" BUILD=0
+FROM=604a09e FROM_GIVEN=0 SECONDS_RUN=45 CLIENTS=4 SEED="" OUT="" BUILD=0 REQUIRE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --from|--seconds|--clients|--seed|--out)
       [ $# -ge 2 ] || { echo "rolling-upgrade: $1 needs a value" >&2; usage >&2; exit 2; }
       case "$1" in
-        --from) FROM=$2 ;; --seconds) SECONDS_RUN=$2 ;; --clients) CLIENTS=$2 ;; --seed) SEED=$2 ;; --out) OUT=$2 ;;
+        --from) FROM=$2; FROM_GIVEN=1 ;; --seconds) SECONDS_RUN=$2 ;; --clients) CLIENTS=$2 ;; --seed) SEED=$2 ;; --out) OUT=$2 ;;
       esac
       shift 2 ;;
     --build) BUILD=1; shift ;;
+    --require) REQUIRE=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "rolling-upgrade: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -57,8 +63,16 @@ done
   || { echo "rolling-upgrade: --seed must be a whole number (up to 18 digits), was '$SEED'" >&2; exit 2; }
 command -v git >/dev/null 2>&1 || { echo "rolling-upgrade: FAILED: no 'git' on the PATH" >&2; exit 1; }
 git rev-parse --git-dir >/dev/null 2>&1 || { echo "rolling-upgrade: FAILED: $ROOT is not a git checkout" >&2; exit 1; }
-FROM_COMMIT=$(git rev-parse --verify -q "$FROM^{commit}" 2>/dev/null) \
-  || { echo "rolling-upgrade: --from: '$FROM' names no commit here (a shallow clone may lack it: git fetch --unshallow)" >&2; exit 2; }
+if ! FROM_COMMIT=$(git rev-parse --verify -q "$FROM^{commit}" 2>/dev/null); then
+  if [ "$FROM_GIVEN" = 0 ]; then
+    echo "rolling-upgrade: SKIPPED: the older build's revision $FROM is not in this clone's history" \
+         "(a shallow clone? git fetch --unshallow)"
+    [ "$REQUIRE" = 1 ] && exit 4
+    exit 0
+  fi
+  echo "rolling-upgrade: --from: '$FROM' names no commit here (a shallow clone may lack it: git fetch --unshallow)" >&2
+  exit 2
+fi
 FROM_SHORT=$(git rev-parse --short "$FROM_COMMIT")
 HEAD_SHORT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo "+changes")
 
@@ -147,9 +161,9 @@ build_old() { # the older revision's jar, once: kept in $WORK/builds by commit
   WORKTREE=$WORK/worktree-$FROM_COMMIT
   git worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -rf "$WORKTREE" # left by a run killed outright
   git worktree prune
-  say "building $FROM_SHORT's jar in a worktree ($WORKTREE; ./mvn21 -q -o -pl cli -am package -DskipTests; log $log)"
+  say "building $FROM_SHORT's jar in a worktree ($WORKTREE; ./mvn21 -q -pl cli -am package -DskipTests; log $log)"
   git worktree add -q --detach "$WORKTREE" "$FROM_COMMIT" >"$log" 2>&1 || { cat "$log" >&2; fail "git worktree add failed"; }
-  if ! (cd "$WORKTREE" && ./mvn21 -q -B -o -pl cli -am package -DskipTests -Dmaven.javadoc.skip=true) >>"$log" 2>&1; then
+  if ! (cd "$WORKTREE" && ./mvn21 -q -B -pl cli -am package -DskipTests -Dmaven.javadoc.skip=true) >>"$log" 2>&1; then
     tail -30 "$log" >&2
     fail "the build of $FROM_SHORT failed (above; all of it in $log)"
   fi
