@@ -221,6 +221,10 @@ public final class KvClient implements AutoCloseable {
         int setbacks = 0;
         int silent = 0; // the node that last let an attempt time out, not to be asked again straight away
         boolean sent = false;
+        // Whether an earlier try of this write got no answer that says it was not taken (none came in time, or
+        // "unavailable", which a leader that loses its leadership with the write pending answers): it may have
+        // been applied, so a refusal of a later try does not say it was not.
+        boolean maybeTaken = false;
         String lastProblem = null; // what went wrong last, for the message if the deadline passes
         // A read spread over the nodes goes to each in turn, and what answers it says nothing of who leads.
         boolean spread = request != null && request.kind() == KvRequest.Kind.GET && readFrom == ReadFrom.ANY;
@@ -271,6 +275,7 @@ public final class KvClient implements AutoCloseable {
                 throw new OutcomeUnknownException(what(request, kind, key) + ": interrupted while waiting for an answer");
             }
             if (response == null) { // this attempt timed out
+                maybeTaken = true;
                 leaderGuess = 0;
                 silent = target;
                 refreshNodes(); // the nodes it knows may all be gone for good, and silent
@@ -298,6 +303,7 @@ public final class KvClient implements AutoCloseable {
                     }
                 }
                 case KvResponse.Unavailable u -> {
+                    maybeTaken = true;
                     if (closed) continue; // close() woke this call: say so now, not after a back-off
                     leaderGuess = 0;
                     lastProblem = u.reason();
@@ -311,10 +317,21 @@ public final class KvClient implements AutoCloseable {
                         throw new SessionExpiredException(what(request, kind, key) + ": the cluster expired this client's session"
                                 + (attemptsOfCurrent > 1 ? "; an earlier try of this write may or may not have been applied" : ""));
                     }
+                    if (maybeTaken && isWrite(request)) {
+                        // Refused now (a new leader that refuses what the old one took, say), but an earlier try
+                        // may have been applied: the outcome is unknown, not "not applied".
+                        throw new OutcomeUnknownException(what(request, kind, key) + ": refused on a later try ("
+                                + r.reason() + "), and an earlier try got no answer; " + unknownOutcome(request));
+                    }
                     throw new KvException(what(request, kind, key) + ": refused: " + r.reason());
                 }
             }
         }
+    }
+
+    /** Whether the call is a write: a command of this client's (no request), or a request that changes the store. */
+    private static boolean isWrite(KvRequest request) {
+        return request == null || request.kind() != KvRequest.Kind.GET && request.kind() != KvRequest.Kind.REGISTER;
     }
 
     private static String unknownOutcome(KvRequest request) {

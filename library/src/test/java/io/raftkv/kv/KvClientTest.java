@@ -496,6 +496,30 @@ class KvClientTest {
     }
 
     @Test
+    void aRefusalAfterATryThatGotNoAnswerLeavesTheOutcomeUnknown() {
+        int[] deletes = {0};
+        // The first try of the DELETE gets no answer (an old leader may have applied it); the next leader refuses it.
+        FakeCluster cluster = new FakeCluster(List.of(1), (node, r) -> switch (r.kind()) {
+            case DELETE -> ++deletes[0] == 1 ? null : new KvResponse.Refused("the cluster runs at feature level 1");
+            default -> leaderAnswer(r);
+        });
+        try (KvClient client = client(cluster, 2_000, 50)) {
+            OutcomeUnknownException e = assertThrows(OutcomeUnknownException.class, () -> client.delete("k"));
+            assertEquals("DELETE k: refused on a later try (the cluster runs at feature level 1), and an earlier try got no"
+                    + " answer; it may or may not have been applied, and will not be applied twice", e.getMessage());
+        }
+        // Told "not the leader" first, the write was not taken: the refusal says all.
+        FakeCluster definite = new FakeCluster(List.of(1, 2), (node, r) -> switch (r.kind()) {
+            case DELETE -> node == 1 ? new KvResponse.NotLeader(2) : new KvResponse.Refused("no");
+            default -> leaderAnswer(r);
+        });
+        try (KvClient client = patientClient(definite)) {
+            KvException e = assertThrows(KvException.class, () -> client.delete("k"));
+            assertEquals("DELETE k: refused: no", e.getMessage());
+        }
+    }
+
+    @Test
     void anyOtherRefusalThrowsKvExceptionWithTheReason() {
         FakeCluster cluster = new FakeCluster(List.of(1, 2), (node, r) ->
                 r.kind() == KvRequest.Kind.REGISTER ? leaderAnswer(r) : new KvResponse.Refused("an older request of this session"));
