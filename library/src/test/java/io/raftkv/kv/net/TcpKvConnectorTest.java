@@ -55,6 +55,25 @@ class TcpKvConnectorTest {
         return Cluster.builder();
     }
 
+    /** The TLS the cluster runs, or null: in clear (the TLS subclass runs every test again under TLS). */
+    io.raftkv.transport.TlsConfig tls() {
+        return null;
+    }
+
+    /** A connector to {@code nodes} of {@code clusterId}, under {@link #tls()} if there is one. */
+    final TcpKvConnector connector(Map<Integer, InetSocketAddress> nodes, String clusterId) {
+        return new TcpKvConnector(nodes, clusterId).tls(tls());
+    }
+
+    /** A connection to {@code to}, as a test plays a client by hand: under TLS, with its handshake done. */
+    final Socket dial(InetSocketAddress to) throws java.io.IOException {
+        Socket s = new Socket();
+        s.connect(to, 2000);
+        if (tls() == null) return s;
+        s.setSoTimeout(10_000);
+        return tls().dial(s, to.getHostString(), to.getPort());
+    }
+
     @AfterEach
     void stop() {
         cluster.close();
@@ -65,7 +84,7 @@ class TcpKvConnectorTest {
         int leader = cluster.awaitLeader(WAIT);
         // A majority knows the leader; wait for a follower that does too, or it would rightly answer "no leader known".
         int follower = awaitFollowerThatKnows(leader);
-        try (TcpKvConnector connector = new TcpKvConnector(Map.of(follower, addresses.get(follower), leader,
+        try (TcpKvConnector connector = connector(Map.of(follower, addresses.get(follower), leader,
                 addresses.get(leader)), cluster.clusterId().orElseThrow())) {
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
             connector.send(follower, new KvRequest(KvRequest.Kind.REGISTER, 0, 0, null, null), answer::complete);
@@ -99,7 +118,7 @@ class TcpKvConnectorTest {
     @Test
     void statusComesFromTheNodeAndADownNodeIsReportedClearly() {
         int leader = cluster.awaitLeader(WAIT);
-        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow())) {
+        try (TcpKvConnector connector = connector(addresses, cluster.clusterId().orElseThrow())) {
             NodeStatus s = connector.status(leader, WAIT);
             assertEquals(leader, s.id());
             assertEquals(Role.LEADER, s.role());
@@ -114,7 +133,7 @@ class TcpKvConnectorTest {
 
     @Test
     void aClientOfAnotherClusterIsRefusedWithTheReason() {
-        try (TcpKvConnector connector = new TcpKvConnector(addresses, "some-other-cluster")) {
+        try (TcpKvConnector connector = connector(addresses, "some-other-cluster")) {
             CompletableFuture<KvResponse> answer = new CompletableFuture<>();
             connector.send(1, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), answer::complete);
             // A refused handshake is final: Refused, not Unavailable, so a client stops at once.
@@ -126,7 +145,7 @@ class TcpKvConnectorTest {
 
     @Test
     void deleteAndCompareAndSetGoOverTheSocketProtocol() {
-        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow())) {
+        try (TcpKvConnector connector = connector(addresses, cluster.clusterId().orElseThrow())) {
             KvClient client = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
             assertTrue(client.compareAndSet("k", null, "created"));
             assertEquals(false, client.compareAndSet("k", null, "again"));
@@ -164,8 +183,7 @@ class TcpKvConnectorTest {
 
     /** The node's answer to a handshake naming {@code version}: null if accepted, else its reason. */
     private String handshakeAnswer(int node, int version) throws Exception {
-        try (Socket s = new Socket()) {
-            s.connect(addresses.get(node), 2000);
+        try (Socket s = dial(addresses.get(node))) {
             s.setSoTimeout(10_000);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             byte[] id = cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);
@@ -183,7 +201,7 @@ class TcpKvConnectorTest {
         // A bound port that never accepts: the kernel completes the TCP handshake, raftkv's never comes
         // (a stopped process looks like this). The dial must not hold the caller past its deadline.
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-             TcpKvConnector connector = new TcpKvConnector(Map.of(1, new InetSocketAddress("127.0.0.1",
+             TcpKvConnector connector = connector(Map.of(1, new InetSocketAddress("127.0.0.1",
                      silent.getLocalPort())), "c");
              KvClient client = new KvClient(connector, KvLimits.DEFAULT, Duration.ofMillis(200), Duration.ofMillis(100))) {
             long start = System.nanoTime();
@@ -198,7 +216,7 @@ class TcpKvConnectorTest {
         cluster.awaitLeader(WAIT);
         int clients = 32;
         int rounds = 100;
-        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow());
+        try (TcpKvConnector connector = connector(addresses, cluster.clusterId().orElseThrow());
              var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             var done = new java.util.ArrayList<java.util.concurrent.Future<?>>();
             for (int c = 0; c < clients; c++) {
@@ -223,7 +241,7 @@ class TcpKvConnectorTest {
     @Test
     void aReplyConsumerThatThrowsDoesNotTakeTheConnectionDown() {
         int leader = cluster.awaitLeader(WAIT);
-        try (TcpKvConnector connector = new TcpKvConnector(addresses, cluster.clusterId().orElseThrow())) {
+        try (TcpKvConnector connector = connector(addresses, cluster.clusterId().orElseThrow())) {
             CompletableFuture<KvResponse> first = new CompletableFuture<>();
             connector.send(leader, new KvRequest(KvRequest.Kind.GET, 0, 0, "k", null), r -> {
                 first.complete(r);
@@ -239,8 +257,7 @@ class TcpKvConnectorTest {
     @Test
     void aClientThatClosesItsSendingSideStillGetsEveryAnswer() throws Exception {
         int leader = cluster.awaitLeader(WAIT);
-        try (Socket s = new Socket()) {
-            s.connect(addresses.get(leader), 2000);
+        try (Socket s = dial(addresses.get(leader))) {
             s.setSoTimeout(10_000);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             byte[] id = cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);
@@ -269,8 +286,7 @@ class TcpKvConnectorTest {
     void aClientThatReadsNothingForAWhileLosesNoAnswerAndOthersAreStillServed() throws Exception {
         int leader = cluster.awaitLeader(WAIT);
         int requests = 300_000; // about 5 MB of requests and 15 MB of answers: far beyond what the sockets buffer
-        try (Socket s = new Socket()) {
-            s.connect(addresses.get(leader), 2000);
+        try (Socket s = dial(addresses.get(leader))) {
             s.setSoTimeout(10_000);
             DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(s.getOutputStream()));
             byte[] id = cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);
@@ -307,8 +323,7 @@ class TcpKvConnectorTest {
     @Test
     void garbageOnAClientConnectionClosesOnlyThatConnection() throws Exception {
         int leader = cluster.awaitLeader(WAIT);
-        try (Socket s = new Socket()) {
-            s.connect(addresses.get(leader), 2000);
+        try (Socket s = dial(addresses.get(leader))) {
             s.setSoTimeout(10_000);
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
             byte[] cluster = this.cluster.clusterId().orElseThrow().getBytes(StandardCharsets.UTF_8);

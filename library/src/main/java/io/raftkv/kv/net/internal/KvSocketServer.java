@@ -591,7 +591,7 @@ public final class KvSocketServer implements InboundProtocol {
         public void ready(SelectionKey k) {
             try {
                 if (k.isWritable()) write();
-                if (!closed.get() && k.isValid() && (k.isReadable() || conn.hasBufferedInput())) read();
+                if (!closed.get() && k.isValid() && (k.isReadable() || mayRead() && conn.hasBufferedInput())) read();
             } catch (RuntimeException e) {
                 // This runs on the node's thread: the connection goes, the node carries on.
                 LOG.log(Level.WARNING, "node " + nodeId + " closed a client connection from " + remote + " on an error", e);
@@ -623,7 +623,7 @@ public final class KvSocketServer implements InboundProtocol {
                     close();
                     return;
                 }
-            } while (n > 0 && conn.hasBufferedInput() && unanswered < MAX_IN_FLIGHT);
+            } while (n > 0 && mayRead() && conn.hasBufferedInput());
             if (n < 0) inputEnded = true; // a request cut short by the end is dropped, as the blocking reader drops it
             interest();
         }
@@ -642,6 +642,9 @@ public final class KvSocketServer implements InboundProtocol {
                 unanswered--;
             }
             write();
+            // Reading stopped at the in-flight bound may go on now; what the connection holds already (TLS
+            // records read with earlier ones) will never make the selector report the socket readable.
+            if (!closed.get() && mayRead() && conn.hasBufferedInput()) read();
         }
 
         private void write() {
@@ -660,6 +663,11 @@ public final class KvSocketServer implements InboundProtocol {
             interest();
         }
 
+        /** Whether requests may be read: the client still sends, and neither the unanswered nor the unwritten is at its bound. */
+        private boolean mayRead() {
+            return !inputEnded && unanswered < MAX_IN_FLIGHT && out.position() < MAX_UNWRITTEN_BYTES;
+        }
+
         /** Reads while there is room, writes while answers wait; closes once a client that stopped sending has them all. */
         private void interest() {
             if (closed.get() || key == null || !key.isValid()) return;
@@ -668,7 +676,7 @@ public final class KvSocketServer implements InboundProtocol {
                 return;
             }
             int ops = 0;
-            if (!inputEnded && unanswered < MAX_IN_FLIGHT && out.position() < MAX_UNWRITTEN_BYTES) ops |= SelectionKey.OP_READ;
+            if (mayRead()) ops |= SelectionKey.OP_READ;
             if (out.position() > 0 || !flushed) ops |= SelectionKey.OP_WRITE;
             if (key.interestOps() != ops) key.interestOps(ops);
         }
