@@ -77,27 +77,7 @@ FROM_SHORT=$(git rev-parse --short "$FROM_COMMIT")
 HEAD_SHORT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo "+changes")
 
 # --- a JDK 21+ (as ./mvn21 finds one) -------------------------------------------------------------
-java_version() { # the feature version of the java binary $1, or nothing
-  [ -x "$1" ] || return 0
-  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\)$/\1/p' | head -1
-}
-find_java() {
-  local v best=0 pick="" d
-  if [ -n "${JAVA:-}" ]; then
-    v=$(java_version "$JAVA")
-    [ -n "$v" ] && [ "$v" -ge 21 ] && { echo "$JAVA"; return; }
-  fi
-  if [ -n "${JAVA_HOME:-}" ]; then
-    v=$(java_version "$JAVA_HOME/bin/java")
-    [ -n "$v" ] && [ "$v" -ge 21 ] && { echo "$JAVA_HOME/bin/java"; return; }
-  fi
-  for d in /usr/lib/jvm/*/ /opt/java/*/ "$(dirname "$(dirname "$(readlink -f "$(command -v java 2>/dev/null || echo /nonexistent)")")")"; do
-    d=${d%/}
-    v=$(java_version "$d/bin/java" 2>/dev/null || true)
-    if [ -n "$v" ] && [ "$v" -ge 21 ] && [ "$v" -gt "$best" ]; then best=$v; pick=$d/bin/java; fi
-  done
-  echo "$pick"
-}
+. "$ROOT/scripts/lib/find-java.sh"
 JAVA_BIN=$(find_java)
 [ -n "$JAVA_BIN" ] || { echo "rolling-upgrade: FAILED: no JDK 21 or newer found (JAVA, JAVA_HOME, /usr/lib/jvm, PATH)" >&2; exit 1; }
 
