@@ -12,20 +12,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -147,32 +142,13 @@ class FeatureLevelUpgradeProcessesTest {
 
     /** Starts node {@code id}; {@code older}: capped at feature level 1, standing in for an older build. */
     private void startNode(int id, boolean older) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
-        if (older) cmd.add("-D" + TcpTransport.TEST_FEATURE_LEVEL_PROPERTY + "=1");
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node",
-                "--id", Integer.toString(id), "--peers", peerList, "--data", data.resolve("node-" + id).toString(),
-                "--no-fsync", "--snapshot-every", "16k"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        processes[id] = p;
-        Thread.ofVirtual().name("node-" + id + "-output").start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    output.add("[" + id + "] " + line);
-                    System.out.println("[node " + id + "] " + line);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
+        processes[id] = NodeProcess.start(id, older ? List.of("-D" + TcpTransport.TEST_FEATURE_LEVEL_PROPERTY + "=1") : List.of(),
+                List.of("--id", Integer.toString(id), "--peers", peerList, "--data", data.resolve("node-" + id).toString(),
+                        "--no-fsync", "--snapshot-every", "16k"), output);
     }
 
     private static void awaitCondition(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polling remote processes: nothing to wait on
-        }
+        NodeProcess.await(what, WAIT, condition);
     }
 
     private static Run run(String... args) {

@@ -14,11 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,12 +24,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Membership by address with {@code raftkv node} processes: three first voters grow to five with nodes that
@@ -135,28 +130,14 @@ class MembershipByAddressProcessesTest {
     }
 
     private void startNode(int id, String... how) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
-                "--data", data.resolve("node-" + id).toString(), "--no-fsync", "--snapshot-every", "16k"));
-        cmd.addAll(List.of(how));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        processes[id] = p;
-        Thread.ofVirtual().name("node-" + id + "-output").start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) System.out.println("[node " + id + "] " + line);
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
+        List<String> args = new ArrayList<>(List.of("--id", Integer.toString(id), "--data", data.resolve("node-" + id).toString(),
+                "--no-fsync", "--snapshot-every", "16k"));
+        args.addAll(List.of(how));
+        processes[id] = NodeProcess.start(id, List.of(), args, null);
     }
 
     private static void awaitCondition(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // polling remote processes: nothing to wait on
-        }
+        NodeProcess.await(what, WAIT, condition);
     }
 
     private static Run run(String... args) {

@@ -12,13 +12,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -446,25 +443,12 @@ class NodeProcessesTest {
     }
 
     private void startNode(int id, Path dataDir, String... extra) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), RaftkvCommand.class.getName(), "node", "--id", Integer.toString(id),
-                "--peers", peerList, "--data", dataDir.toString(), "--no-fsync", "--snapshot-every", "16k",
+        List<String> args = new ArrayList<>(List.of("--id", Integer.toString(id), "--peers", peerList, "--data", dataDir.toString(),
+                "--no-fsync", "--snapshot-every", "16k",
                 // Node 3 on platform threads, the others on virtual ones: the two kinds must work together.
                 "--threads", id == 3 ? "platform" : "virtual"));
-        cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        processes[id] = p;
-        Thread.ofVirtual().name("node-" + id + "-output").start(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    output.add("[" + id + "] " + line);
-                    System.out.println("[node " + id + "] " + line);
-                }
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
+        args.addAll(List.of(extra));
+        processes[id] = NodeProcess.start(id, List.of(), args, output);
     }
 
     private Path pidFile(int id) {
