@@ -42,18 +42,15 @@ class FeatureLevelUpgradeProcessesTest {
     private Path data;
 
     @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes) if (p != null) p.destroyForcibly();
-        for (Process p : processes) if (p != null) p.waitFor(10, TimeUnit.SECONDS);
+    void stopAll() {
+        NodeProcess.stopAll(processes);
     }
 
     @Test
     void aNodeOfAnOlderBuildHoldsTheClusterAtLevelOneUntilARollingUpgradeRaisesIt(@TempDir Path dir) throws Exception {
         data = dir;
         peers = LoopbackPorts.reserve(3);
-        StringBuilder sb = new StringBuilder();
-        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
-        peerList = sb.toString();
+        peerList = NodeProcess.peerList(peers);
         startNode(1, false);
         startNode(2, false);
         startNode(3, true);

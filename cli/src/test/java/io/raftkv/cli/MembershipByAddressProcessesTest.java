@@ -43,9 +43,8 @@ class MembershipByAddressProcessesTest {
     private Path data;
 
     @AfterEach
-    void stopAll() throws InterruptedException {
-        for (Process p : processes) if (p != null) p.destroyForcibly();
-        for (Process p : processes) if (p != null) p.waitFor(10, TimeUnit.SECONDS);
+    void stopAll() {
+        NodeProcess.stopAll(processes);
     }
 
     @Test

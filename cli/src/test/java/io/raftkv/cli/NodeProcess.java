@@ -44,6 +44,26 @@ final class NodeProcess {
         return p;
     }
 
+    /** The --peers list naming each of {@code addresses} on loopback, as ID=127.0.0.1:PORT,... */
+    static String peerList(java.util.Map<Integer, java.net.InetSocketAddress> addresses) {
+        StringBuilder sb = new StringBuilder();
+        addresses.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
+        return sb.toString();
+    }
+
+    /** Kills every process started (SIGKILL), and waits for each to end: what a test leaves behind. */
+    static void stopAll(Process[] processes) {
+        for (Process p : processes) if (p != null) p.destroyForcibly();
+        for (Process p : processes) {
+            if (p == null) continue;
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** Waits until {@code condition} holds, for at most {@code wait}; fails the test naming {@code what} if it never does. */
     static void await(String what, Duration wait, BooleanSupplier condition) {
         long deadline = System.nanoTime() + wait.toNanos();

@@ -53,15 +53,7 @@ class NodeProcessesTest {
 
     @AfterEach
     void stopAll() {
-        for (Process p : processes) if (p != null) p.destroyForcibly();
-        for (Process p : processes) {
-            if (p == null) continue;
-            try {
-                p.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        NodeProcess.stopAll(processes);
     }
 
     @Test
@@ -433,9 +425,7 @@ class NodeProcessesTest {
     private void reservePeers(Path dir, int n) {
         data = dir;
         peers = LoopbackPorts.reserve(n);
-        StringBuilder sb = new StringBuilder();
-        peers.forEach((id, a) -> sb.append(sb.isEmpty() ? "" : ",").append(id).append("=127.0.0.1:").append(a.getPort()));
-        peerList = sb.toString();
+        peerList = NodeProcess.peerList(peers);
     }
 
     private void startNode(int id, String... extra) throws IOException {

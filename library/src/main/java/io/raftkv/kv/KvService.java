@@ -96,11 +96,12 @@ public final class KvService {
         switch (request.kind()) {
             case GET -> node.read(request.key(), r);
             case PUT, REPLACE, DELETE, CAS -> {
-                if (belowLevel(writeOp(request.kind()), reply)) return;
+                KvCommand.Op op = writeOp(request.kind());
+                if (belowLevel(op, reply)) return;
                 byte[] command;
                 try {
                     // Checks the key, the value and a CAS's expected value against the limits as it encodes them.
-                    command = KvCommand.encode(writeOp(request.kind()), request.clientId(), request.seq(), request.key(),
+                    command = KvCommand.encode(op, request.clientId(), request.seq(), request.key(),
                             request.kind() == KvRequest.Kind.DELETE ? "" : request.value(), request.expected(), limits);
                 } catch (IllegalArgumentException e) {
                     reply.accept(new KvResponse.Refused(e.getMessage()));

@@ -155,13 +155,7 @@ class FeatureLevelHandshakeTest {
 
     /** Dials with an older build's handshake on {@code s}; the refusal's reason, or null if accepted. */
     private static String dialVersionOne(Socket s) throws IOException {
-        DataOutputStream d = new DataOutputStream(s.getOutputStream());
-        d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-        d.writeByte(TcpTransport.HANDSHAKE_VERSION_1);
-        d.writeByte(1);
-        d.write('c');
-        d.writeInt(2);
-        d.writeInt(1);
+        DataOutputStream d = TcpTransportTest.versionOneHandshake(s.getOutputStream(), 2, 1);
         d.flush();
         return HandshakeAnswer.read(new DataInputStream(s.getInputStream()));
     }

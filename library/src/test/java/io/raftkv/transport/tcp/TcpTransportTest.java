@@ -280,13 +280,7 @@ class TcpTransportTest {
         // A valid handshake followed by a bad frame: the connection is closed after the handshake.
         try (Socket s = dial(peers.get(1))) {
             OutputStream out = s.getOutputStream();
-            java.io.DataOutputStream d = new java.io.DataOutputStream(out);
-            d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1); // an older build's handshake: still accepted
-            d.writeByte(1);
-            d.write('c');
-            d.writeInt(2);
-            d.writeInt(1);
+            java.io.DataOutputStream d = versionOneHandshake(out, 2, 1); // an older build's handshake: still accepted
             byte[] frame = new FrameCodec().encode(hb(2, 1, 99));
             frame[frame.length - 1] ^= 1; // breaks the CRC
             d.write(frame);
@@ -349,6 +343,21 @@ class TcpTransportTest {
         assertTrue(e.getMessage().contains("node 3 is not a peer of node 1"), e.getMessage());
     }
 
+    /**
+     * Writes, unflushed, an older build's peer handshake (version 1, no feature level): node {@code from} of
+     * cluster "c" dialling node {@code to}; the stream to write what follows to.
+     */
+    static java.io.DataOutputStream versionOneHandshake(OutputStream out, int from, int to) throws IOException {
+        java.io.DataOutputStream d = new java.io.DataOutputStream(out);
+        d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
+        d.writeByte(TcpTransport.HANDSHAKE_VERSION_1);
+        d.writeByte(1);
+        d.write('c');
+        d.writeInt(from);
+        d.writeInt(to);
+        return d;
+    }
+
     /** Reads a peer's handshake and accepts it, as a raftkv node would. */
     private static void acceptHandshake(Socket s) throws IOException {
         java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
@@ -396,13 +405,7 @@ class TcpTransportTest {
         ConcurrentLinkedQueue<Message> in1 = new ConcurrentLinkedQueue<>();
         TcpTransport node1 = transport(1, peers, "c", in1).start();
         try (Socket s = dial(peers.get(1))) {
-            java.io.DataOutputStream d = new java.io.DataOutputStream(s.getOutputStream());
-            d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1); // an older build's handshake: still accepted
-            d.writeByte(1);
-            d.write('c');
-            d.writeInt(2);
-            d.writeInt(1);
+            java.io.DataOutputStream d = versionOneHandshake(s.getOutputStream(), 2, 1); // an older build's handshake: still accepted
             FrameCodec codec = new FrameCodec();
             d.write(codec.encode(hb(3, 1, 1))); // from the wrong node
             d.write(codec.encode(hb(2, 3, 2))); // to another node

@@ -60,13 +60,7 @@ class TlsTcpTransportTest extends TcpTransportTest {
         plain.connect(peers.get(1));
         plain.setSoTimeout(5000);
         try (SSLSocket s = noIdentity.dial(plain, "127.0.0.1", peers.get(1).getPort())) {
-            DataOutputStream d = new DataOutputStream(s.getOutputStream());
-            d.writeInt(TcpTransport.HANDSHAKE_MAGIC);
-            d.writeByte(TcpTransport.HANDSHAKE_VERSION_1);
-            d.writeByte(1);
-            d.write('c');
-            d.writeInt(2);
-            d.writeInt(1);
+            DataOutputStream d = versionOneHandshake(s.getOutputStream(), 2, 1);
             d.flush();
             String refusal = HandshakeAnswer.read(new DataInputStream(s.getInputStream()));
             assertNotNull(refusal);
