@@ -15,6 +15,8 @@ public final class RaftConfig {
     final Set<Integer> voters;
     /** {@link Builder#maxUncommittedBytes}'s default: 8 MiB. */
     public static final long DEFAULT_MAX_UNCOMMITTED_BYTES = 8L << 20;
+    /** {@link Builder#logCacheBytes}'s default: 4 MiB. */
+    public static final long DEFAULT_LOG_CACHE_BYTES = 4L << 20;
     /** {@link Builder#clockDriftTicks}'s default: 2 ticks. */
     public static final int DEFAULT_CLOCK_DRIFT_TICKS = 2;
 
@@ -24,6 +26,7 @@ public final class RaftConfig {
     final int maxBytesPerMessage;
     final int maxInflightMessages;
     final long maxUncommittedBytes;
+    final long logCacheBytes;
     final boolean preVote;
     final boolean checkQuorum;
     final ReadPolicy readPolicy;
@@ -61,6 +64,7 @@ public final class RaftConfig {
         this.maxBytesPerMessage = b.maxBytesPerMessage;
         this.maxInflightMessages = b.maxInflightMessages;
         this.maxUncommittedBytes = b.maxUncommittedBytes;
+        this.logCacheBytes = b.logCacheBytes;
         this.preVote = b.preVote;
         this.checkQuorum = b.checkQuorum;
         this.readPolicy = b.readPolicy;
@@ -82,6 +86,7 @@ public final class RaftConfig {
     public int maxBytesPerMessage() { return maxBytesPerMessage; }
     public int maxInflightMessages() { return maxInflightMessages; }
     public long maxUncommittedBytes() { return maxUncommittedBytes; }
+    public long logCacheBytes() { return logCacheBytes; }
     public boolean preVote() { return preVote; }
     public boolean checkQuorum() { return checkQuorum; }
     public ReadPolicy readPolicy() { return readPolicy; }
@@ -100,6 +105,7 @@ public final class RaftConfig {
         private int maxBytesPerMessage = 1 << 20;
         private int maxInflightMessages = 256;
         private long maxUncommittedBytes = DEFAULT_MAX_UNCOMMITTED_BYTES;
+        private long logCacheBytes = DEFAULT_LOG_CACHE_BYTES;
         private boolean preVote = true;
         private boolean checkQuorum = true;
         private ReadPolicy readPolicy = ReadPolicy.READ_INDEX;
@@ -163,6 +169,20 @@ public final class RaftConfig {
         public Builder maxUncommittedBytes(long n) {
             if (n < 1) throw new IllegalArgumentException("maxUncommittedBytes must be >= 1, was " + n);
             this.maxUncommittedBytes = n;
+            return this;
+        }
+
+        /**
+         * How many bytes of entries ({@link Entry#size()} each) a node keeps on its heap once they are durable,
+         * committed and applied, when its store can read them back ({@link RaftCore#readFrom(LogSource)}; default
+         * 4 MiB). Past it, the oldest such entries leave the heap, so that the heap holds this much of the log
+         * plus what is not yet applied, whatever the snapshot interval; a leader reads older entries back from
+         * the store for a follower that is further behind. Without a {@link LogSource} the log stays on the heap
+         * until a snapshot compacts it.
+         */
+        public Builder logCacheBytes(long n) {
+            if (n < 1) throw new IllegalArgumentException("logCacheBytes must be >= 1, was " + n);
+            this.logCacheBytes = n;
             return this;
         }
 

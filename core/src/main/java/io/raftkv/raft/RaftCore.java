@@ -564,17 +564,34 @@ public final class RaftCore {
         return ready;
     }
 
-    /** Tells the core that a {@link Ready}'s hard state and entries are durable. */
+    /**
+     * Tells the core that a {@link Ready} is handled: its hard state and entries durable, its committed entries
+     * applied. With a {@linkplain #readFrom log source}, the log then leaves on the heap no more than
+     * {@link RaftConfig#logCacheBytes()} of entries already applied and durable.
+     */
     public void advance(Ready ready) {
         List<Entry> entries = ready.entries();
-        if (entries.isEmpty()) return;
-        Entry last = entries.get(entries.size() - 1);
-        log.stableTo(last.index(), last.term());
-        if (role == Role.LEADER) {
-            // The leader counts its own copy only once it is on disk (thesis §10.2.1).
-            progress.get(id).maybeUpdate(log.stable());
-            maybeCommit();
+        if (!entries.isEmpty()) {
+            Entry last = entries.get(entries.size() - 1);
+            log.stableTo(last.index(), last.term());
+            if (role == Role.LEADER) {
+                // The leader counts its own copy only once it is on disk (thesis §10.2.1).
+                progress.get(id).maybeUpdate(log.stable());
+                maybeCommit();
+            }
         }
+        // Down to half the cache at once: the entries in memory move up in their list once per half a cache.
+        if (log.bytes() > config.logCacheBytes && log.hasSource()) log.releaseDownTo(config.logCacheBytes / 2);
+    }
+
+    /**
+     * Lets this node's log keep only {@link RaftConfig#logCacheBytes()} of applied, durable entries on the heap,
+     * reading older ones back from {@code source} (its store) when a follower behind needs them. Call it once,
+     * before the first {@link #ready()}; the source must hold every entry this core was started with or has had
+     * persisted since.
+     */
+    public void readFrom(LogSource source) {
+        log.readFrom(Objects.requireNonNull(source, "source"));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.raftkv.raft;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -11,6 +12,11 @@ import java.util.TreeMap;
  * first entry, and the configuration in force there. It tracks the configuration entries it holds, so
  * that the configuration in force (the last one in the log, committed or not) follows every append,
  * truncation and compaction.
+ *
+ * <p>Given a {@link LogSource}, it may also {@linkplain #release release} its oldest entries from memory once
+ * they are durable, committed and applied, keeping only their terms (one pair of numbers per run of a term):
+ * {@link #slice} then reads entries before {@link #memoryFirstIndex()} back from the source. Released entries are
+ * committed, so no conflicting append ever reaches them.
  */
 public final class RaftLog {
     /** Answer of {@link #term} for an index this log does not hold. */
@@ -18,7 +24,16 @@ public final class RaftLog {
 
     private long snapshotIndex;
     private long snapshotTerm;
+    /** The entries held in memory: index {@link #memFrom} + i at position i. */
     private final ArrayList<Entry> entries = new ArrayList<>();
+    /** The first index held in memory; the entries after the snapshot and before it were released. */
+    private long memFrom;
+    /** The terms of the released entries, as runs: run k starts at index runStart[k] and has term runTerm[k]. */
+    private long[] runStart = new long[4];
+    private long[] runTerm = new long[4];
+    private int runs;
+    /** Where released entries are read back; null if this log never releases any. */
+    private LogSource source;
     /** The {@link Entry#size()} of all of {@link #entries}, kept as they come and go. */
     private long bytes;
     private long committed;
@@ -39,6 +54,7 @@ public final class RaftLog {
         this.snapshotIndex = snapshotIndex;
         this.snapshotTerm = snapshotTerm;
         this.baseConfig = baseConfig;
+        this.memFrom = snapshotIndex + 1;
         long expect = snapshotIndex + 1;
         long prevTerm = snapshotTerm;
         for (Entry e : persisted) {
@@ -69,7 +85,10 @@ public final class RaftLog {
 
     public long firstIndex() { return snapshotIndex + 1; }
 
-    public long lastIndex() { return snapshotIndex + entries.size(); }
+    public long lastIndex() { return memFrom - 1 + entries.size(); }
+
+    /** The first index whose entry this log holds in memory; those before it (and after the snapshot) were released. */
+    public long memoryFirstIndex() { return memFrom; }
 
     /** The bytes of the entries this log holds in memory ({@link Entry#size()} each: payload plus 24). */
     public long bytes() { return bytes; }
@@ -80,7 +99,7 @@ public final class RaftLog {
         return n;
     }
 
-    public long lastTerm() { return entries.isEmpty() ? snapshotTerm : entries.get(entries.size() - 1).term(); }
+    public long lastTerm() { return entries.isEmpty() ? term(lastIndex()) : entries.get(entries.size() - 1).term(); }
 
     public long committed() { return committed; }
 
@@ -92,14 +111,23 @@ public final class RaftLog {
     public long term(long index) {
         if (index == snapshotIndex) return snapshotTerm;
         if (index < snapshotIndex || index > lastIndex()) return UNKNOWN_TERM;
-        return entries.get((int) (index - snapshotIndex - 1)).term();
+        if (index < memFrom) return releasedTerm(index);
+        return entries.get((int) (index - memFrom)).term();
     }
 
+    private long releasedTerm(long index) {
+        int k = runs - 1;
+        while (k > 0 && runStart[k] > index) k--;
+        return runTerm[k];
+    }
+
+    /** The entry at {@code index}; one this log released is read back from its source. */
     public Entry entry(long index) {
         if (index <= snapshotIndex || index > lastIndex()) {
             throw new IndexOutOfBoundsException("no entry " + index + " in log [" + firstIndex() + ", " + lastIndex() + "]");
         }
-        return entries.get((int) (index - snapshotIndex - 1));
+        if (index < memFrom) return source.read(index, index + 1, 1).get(0);
+        return entries.get((int) (index - memFrom));
     }
 
     boolean matchTerm(long index, long term) {
@@ -176,7 +204,11 @@ public final class RaftLog {
 
     private void truncateFrom(long index) {
         if (index > lastIndex()) return; // an append at the end: nothing to drop (and no map views to make)
-        int keep = (int) (index - snapshotIndex - 1);
+        if (index < memFrom) {
+            throw new IllegalStateException("truncating from " + index + " would drop released entries, which are"
+                    + " committed (log in memory from " + memFrom + ")");
+        }
+        int keep = (int) (index - memFrom);
         List<Entry> dropped = entries.subList(keep, entries.size());
         bytes -= sizeOf(dropped);
         dropped.clear();
@@ -202,8 +234,9 @@ public final class RaftLog {
     List<Entry> slice(long from, int maxCount, int maxBytes) {
         long last = lastIndex();
         if (from > last) return List.of();
-        int lo = (int) (from - snapshotIndex - 1);
-        int hi = (int) Math.min(last - snapshotIndex, (long) lo + maxCount);
+        if (from < memFrom) return readReleased(from, maxCount, maxBytes);
+        int lo = (int) (from - memFrom);
+        int hi = (int) Math.min(last - memFrom + 1, (long) lo + maxCount);
         int bytes = 0;
         int end = lo;
         while (end < hi) {
@@ -217,6 +250,98 @@ public final class RaftLog {
         lastSlice = out;
         lastSliceFrom = from;
         return out;
+    }
+
+    /** Released entries from {@code from}, read back from the source: up to the first one in memory. */
+    private List<Entry> readReleased(long from, int maxCount, int maxBytes) {
+        long to = Math.min(memFrom, from + maxCount);
+        List<Entry> read = source.read(from, to, maxBytes);
+        if (read.isEmpty() || read.size() > to - from || read.get(0).index() != from
+                || read.get(read.size() - 1).index() != from + read.size() - 1) {
+            throw new IllegalStateException("the log source gave " + read.size() + " entries "
+                    + (read.isEmpty() ? "" : read.get(0).index() + ".." + read.get(read.size() - 1).index() + " ")
+                    + "when asked for " + from + ".." + (to - 1));
+        }
+        for (Entry e : read) {
+            if (e.term() != releasedTerm(e.index())) {
+                throw new IllegalStateException("the log source gave " + e + " where this log released an entry of term "
+                        + releasedTerm(e.index()));
+            }
+        }
+        return List.copyOf(read);
+    }
+
+    /** Lets this log {@linkplain #release release} entries, which it then reads back from {@code source}. */
+    void readFrom(LogSource source) {
+        this.source = source;
+    }
+
+    /**
+     * Drops from memory the entries up to {@code index}, keeping their terms; they must be applied and
+     * persisted, and this log must have a {@link LogSource} to read them back from.
+     *
+     * @throws IllegalStateException if there is no source, or {@code index} is beyond what is applied or persisted
+     */
+    void release(long index) {
+        if (index < memFrom) return;
+        if (source == null) throw new IllegalStateException("a log without a source cannot release entries");
+        if (index > applied || index > stable) {
+            throw new IllegalStateException("cannot release the log up to index " + index + ": only entries both"
+                    + " applied (up to " + applied + ") and persisted (up to " + stable + ") can leave memory");
+        }
+        int n = (int) (index - memFrom + 1);
+        for (int i = 0; i < n; i++) {
+            Entry e = entries.get(i);
+            if (runs == 0 || runTerm[runs - 1] != e.term()) addRun(e.index(), e.term());
+            bytes -= e.size();
+        }
+        entries.subList(0, n).clear();
+        memFrom = index + 1;
+        lastSlice = null;
+    }
+
+    private void addRun(long start, long term) {
+        if (runs == runStart.length) {
+            runStart = Arrays.copyOf(runStart, runs * 2);
+            runTerm = Arrays.copyOf(runTerm, runs * 2);
+        }
+        runStart[runs] = start;
+        runTerm[runs] = term;
+        runs++;
+    }
+
+    /** Whether this log has a source, and so may release entries. */
+    boolean hasSource() {
+        return source != null;
+    }
+
+    /**
+     * Releases the oldest entries that may go (applied and persisted) until the entries in memory take at most
+     * {@code targetBytes}, or none that may go is left.
+     */
+    void releaseDownTo(long targetBytes) {
+        long limit = Math.min(applied, stable);
+        long excess = bytes - targetBytes;
+        if (excess <= 0 || limit < memFrom) return;
+        long cut = memFrom - 1;
+        for (int i = 0, n = entries.size(); i < n && excess > 0 && cut < limit; i++) {
+            excess -= entries.get(i).size();
+            cut++;
+        }
+        release(cut);
+    }
+
+    /** Drops the runs of terms wholly at or before {@code index}, which a snapshot now covers. */
+    private void dropRunsThrough(long index) {
+        int k = 0;
+        while (k + 1 < runs && runStart[k + 1] <= index + 1) k++;
+        // Run k is the first that still covers an index after `index` (if any released index remains).
+        if (k > 0) {
+            System.arraycopy(runStart, k, runStart, 0, runs - k);
+            System.arraycopy(runTerm, k, runTerm, 0, runs - k);
+            runs -= k;
+        }
+        if (index + 1 >= memFrom) runs = 0;
     }
 
     /**
@@ -248,11 +373,15 @@ public final class RaftLog {
         long t = term(index);
         baseConfig = configurationAt(index);
         configs.headMap(index, true).clear();
-        List<Entry> dropped = entries.subList(0, (int) (index - snapshotIndex));
-        // Count whichever side is shorter: a compaction usually drops most of the log.
-        List<Entry> kept = entries.subList(dropped.size(), entries.size());
-        bytes = kept.size() < dropped.size() ? sizeOf(kept) : bytes - sizeOf(dropped);
-        dropped.clear();
+        dropRunsThrough(index);
+        if (index >= memFrom) {
+            List<Entry> dropped = entries.subList(0, (int) (index - memFrom + 1));
+            // Count whichever side is shorter: a compaction usually drops most of the log.
+            List<Entry> kept = entries.subList(dropped.size(), entries.size());
+            bytes = kept.size() < dropped.size() ? sizeOf(kept) : bytes - sizeOf(dropped);
+            dropped.clear();
+            memFrom = index + 1;
+        }
         snapshotIndex = index;
         snapshotTerm = t;
     }
@@ -269,6 +398,8 @@ public final class RaftLog {
         bytes = 0;
         lastSlice = null;
         configs.clear();
+        runs = 0;
+        memFrom = snapshot.index() + 1;
         snapshotIndex = snapshot.index();
         snapshotTerm = snapshot.term();
         baseConfig = snapshot.configuration();
@@ -282,7 +413,7 @@ public final class RaftLog {
     void takeUnstable(OutList<Entry> into) {
         long last = lastIndex();
         if (unstableFrom > last) return;
-        for (int i = (int) (unstableFrom - snapshotIndex - 1), n = entries.size(); i < n; i++) into.append(entries.get(i));
+        for (int i = (int) (unstableFrom - memFrom), n = entries.size(); i < n; i++) into.append(entries.get(i));
         unstableFrom = last + 1;
     }
 
@@ -296,7 +427,7 @@ public final class RaftLog {
     /** Adds to {@code into} the committed entries not yet given for applying. */
     void takeCommitted(OutList<Entry> into) {
         if (committed <= applied) return;
-        for (int i = (int) (applied - snapshotIndex), hi = (int) (committed - snapshotIndex); i < hi; i++) into.append(entries.get(i));
+        for (int i = (int) (applied + 1 - memFrom), hi = (int) (committed + 1 - memFrom); i < hi; i++) into.append(entries.get(i));
         applied = committed;
     }
 }

@@ -22,6 +22,11 @@ import java.util.stream.IntStream;
 final class TestNetwork {
     static final int ELECTION_TICKS = 10;
     static final long SEED = 42;
+    /**
+     * The nodes here keep next to nothing of their applied log on the heap: every test that sends a follower
+     * entries it is behind on then reads them back from the leader's disk, as a file store's would.
+     */
+    static final long LOG_CACHE_BYTES = 1;
 
     private final Map<Integer, Node> nodes = new TreeMap<>();
     private final ArrayDeque<Message> queue = new ArrayDeque<>();
@@ -50,7 +55,28 @@ final class TestNetwork {
         Node(RaftConfig config) {
             this.config = config;
             this.core = new RaftCore(config, HardState.INITIAL, List.of());
+            core.readFrom(this::read);
         }
+
+        /** What a store that reads its log by index gives: the core may release applied entries and read them here. */
+        List<Entry> read(long from, long to, long maxBytes) {
+            reads++;
+            if (disk.isEmpty() || from < disk.get(0).index() || to - 1 > disk.get(disk.size() - 1).index() || from >= to) {
+                throw new IllegalArgumentException("disk of node " + config.id() + " holds no " + from + ".." + (to - 1));
+            }
+            List<Entry> out = new ArrayList<>();
+            long bytes = 0;
+            for (long i = from; i < to; i++) {
+                Entry e = disk.get((int) (i - disk.get(0).index()));
+                bytes += e.size();
+                if (!out.isEmpty() && bytes > maxBytes) break;
+                out.add(e);
+            }
+            return out;
+        }
+
+        /** How many times the core read entries back from this node's disk. */
+        int reads;
 
         /** Does what a runtime's storage does with a ready: drop from the first entry given, append, keep the hard state. */
         void persist(Ready r) {
@@ -84,7 +110,8 @@ final class TestNetwork {
         for (int id = 1; id <= size; id++) {
             RaftConfig.Builder b = RaftConfig.builder(id, voters, new SplittableRandom(SEED * 31 + id))
                     .electionTicks(ELECTION_TICKS)
-                    .heartbeatTicks(1);
+                    .heartbeatTicks(1)
+                    .logCacheBytes(LOG_CACHE_BYTES);
             nodes.put(id, new Node(tweak.apply(b).build()));
         }
     }
@@ -118,7 +145,7 @@ final class TestNetwork {
     void addNode(int id, Set<Integer> bootstrap) {
         if (nodes.containsKey(id)) throw new IllegalArgumentException("node " + id + " exists");
         RaftConfig c = RaftConfig.builder(id, bootstrap, new SplittableRandom(SEED * 31 + id))
-                .electionTicks(ELECTION_TICKS).heartbeatTicks(1).build();
+                .electionTicks(ELECTION_TICKS).heartbeatTicks(1).logCacheBytes(LOG_CACHE_BYTES).build();
         nodes.put(id, new Node(c));
     }
 
@@ -130,6 +157,7 @@ final class TestNetwork {
             n.hardState = states.get(id - 1);
             n.disk.addAll(logs.get(id - 1));
             n.core = new RaftCore(n.config, n.hardState, List.copyOf(n.disk));
+            n.core.readFrom(n::read);
         }
         return net;
     }
@@ -303,6 +331,7 @@ final class TestNetwork {
     void restart(int id) {
         Node n = node(id);
         n.core = new RaftCore(n.config, n.hardState, n.snapshot, List.copyOf(n.disk));
+        n.core.readFrom(n::read);
         n.applied.clear();
         n.applied.addAll(n.snapshotState);
         n.readStates.clear();
