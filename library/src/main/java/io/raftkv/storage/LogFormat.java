@@ -239,6 +239,45 @@ final class LogFormat {
         return RECORD_HEADER_BYTES + ENTRY_BODY_FIXED_BYTES + (long) e.data().length;
     }
 
+    /** What {@link Entry#size()} adds to an entry's data. */
+    private static final int ENTRY_SIZE_OVERHEAD = new Entry(1, 1, Entry.Kind.NOOP, new byte[0]).size();
+
+    /** The {@link Entry#size()} of the entry in a record whose body has {@code bodyLength} bytes. */
+    static long entrySize(int bodyLength) {
+        return (long) bodyLength - ENTRY_BODY_FIXED_BYTES + ENTRY_SIZE_OVERHEAD;
+    }
+
+    /**
+     * Decodes the entry record that starts at {@code recordAt} in {@code b}, whose body of {@code length} bytes
+     * passed its CRC and whose type is {@link #ENTRY}. {@code offset} is where the record lies in {@code file},
+     * for the error.
+     *
+     * @throws CorruptStoreException if the record is too short for an entry or does not hold a valid one
+     */
+    static Entry decodeEntry(Path file, long offset, ByteBuffer b, int recordAt, int length) {
+        if (length < ENTRY_BODY_FIXED_BYTES) {
+            throw new CorruptStoreException(file, offset, "an entry record needs at least " + ENTRY_BODY_FIXED_BYTES
+                    + " bytes, this one has " + length);
+        }
+        int at = recordAt + RECORD_HEADER_BYTES + 1;
+        long index = b.getLong(at);
+        long term = b.getLong(at + 8);
+        byte kindCode = b.get(at + 16);
+        Entry.Kind kind = switch (kindCode) {
+            case KIND_NOOP -> Entry.Kind.NOOP;
+            case KIND_COMMAND -> Entry.Kind.COMMAND;
+            case KIND_CONFIG -> Entry.Kind.CONFIG;
+            default -> throw new CorruptStoreException(file, offset, "unknown entry kind " + kindCode);
+        };
+        byte[] data = new byte[length - ENTRY_BODY_FIXED_BYTES];
+        b.get(at + 17, data);
+        try {
+            return new Entry(index, term, kind, data);
+        } catch (IllegalArgumentException ex) {
+            throw new CorruptStoreException(file, offset, "invalid entry: " + ex.getMessage());
+        }
+    }
+
     static void putEntry(ByteBuffer b, Entry e, CRC32C crc) {
         int start = b.position();
         b.position(start + RECORD_HEADER_BYTES);

@@ -18,9 +18,6 @@ import static io.raftkv.storage.LogFormat.ENTRY;
 import static io.raftkv.storage.LogFormat.ENTRY_BODY_FIXED_BYTES;
 import static io.raftkv.storage.LogFormat.HARD_STATE;
 import static io.raftkv.storage.LogFormat.HARD_STATE_BODY_BYTES;
-import static io.raftkv.storage.LogFormat.KIND_COMMAND;
-import static io.raftkv.storage.LogFormat.KIND_CONFIG;
-import static io.raftkv.storage.LogFormat.KIND_NOOP;
 import static io.raftkv.storage.LogFormat.LOG_RESET;
 import static io.raftkv.storage.LogFormat.LOG_RESET_BODY_BYTES;
 import static io.raftkv.storage.LogFormat.RECORD_HEADER_BYTES;
@@ -210,28 +207,8 @@ final class LogReplay {
     }
 
     private void entry(Path file, int pos, ByteBuffer b, int length) {
-        if (length < ENTRY_BODY_FIXED_BYTES) {
-            throw new CorruptStoreException(file, pos, "an entry record needs at least " + ENTRY_BODY_FIXED_BYTES
-                    + " bytes, this one has " + length);
-        }
-        int at = pos + RECORD_HEADER_BYTES + 1;
-        long index = b.getLong(at);
-        long term = b.getLong(at + 8);
-        byte kindCode = b.get(at + 16);
-        Entry.Kind kind = switch (kindCode) {
-            case KIND_NOOP -> Entry.Kind.NOOP;
-            case KIND_COMMAND -> Entry.Kind.COMMAND;
-            case KIND_CONFIG -> Entry.Kind.CONFIG;
-            default -> throw new CorruptStoreException(file, pos, "unknown entry kind " + kindCode);
-        };
-        byte[] data = new byte[length - ENTRY_BODY_FIXED_BYTES];
-        b.get(at + 17, data);
-        Entry e;
-        try {
-            e = new Entry(index, term, kind, data);
-        } catch (IllegalArgumentException ex) {
-            throw new CorruptStoreException(file, pos, "invalid entry: " + ex.getMessage());
-        }
+        Entry e = LogFormat.decodeEntry(file, pos, b, pos, length);
+        long index = e.index();
         long last = !pending.isEmpty() ? pendingFirst + pending.size() - 1 : base < 0 ? -1 : base + log.size();
         if (last >= 0 && index > last + 1) {
             throw new CorruptStoreException(file, pos, "entry " + e + " leaves a gap: the log before it ends at "
