@@ -2,11 +2,11 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.LogSource;
 import io.raftkv.raft.SnapshotMeta;
 
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -37,10 +37,17 @@ import java.util.Optional;
  * last record of the log, and recovery cuts it. A crash at any step thus leaves either the previous
  * snapshot and log or the new snapshot with the log after it, plus files that the next open deletes
  * (temporary files, older snapshots, covered segments). At open, the newest snapshot must pass its CRC: a
- * renamed snapshot was whole on disk, so damage to it is corruption, not a crash's doing. The store keeps
- * in memory only the terms of the entries after the snapshot and each segment's highest index.
+ * renamed snapshot was whole on disk, so damage to it is corruption, not a crash's doing.
+ *
+ * <p>The store keeps in memory, of the entries after the snapshot, only each one's term and where its record
+ * lies (segment and byte offset, packed in one long), and each segment's highest index; that is enough to read
+ * any stored entry back by index ({@link #read}), which is how a core that keeps only a bounded tail of its log
+ * on the heap gets older entries back (this store is its {@link LogSource}). Those positions are found at
+ * {@link #open} by the replay that recovers the log, and at each {@link #persist} from where its write went; a
+ * write that replaces a conflicting suffix replaces their positions, and a snapshot's install drops those it
+ * covers. A read checks each record's CRCs and that it holds the entry asked for.
  */
-public final class FileStorage implements Storage {
+public final class FileStorage implements Storage, LogSource {
 
     /**
      * How a store is written.
@@ -97,11 +104,13 @@ public final class FileStorage implements Storage {
     }
 
     /*
-     * This class checks each call against the store and Raft's rules and keeps the terms of the log in memory; its
-     * parts do the rest. StoreRecovery opens a store. StoreDirectory is the directory: its marker and its lock.
-     * SegmentSet is the log's segment files: the current one, roll-over, compaction. LogWriter writes the log: each
-     * persist in one write, forced once. StoreSnapshot is the snapshot and the installation of the next. All of them
-     * change files through StoreFiles; the bytes are LogFormat's, read back by LogReplay and SnapshotFile.
+     * This class checks each call against the store and Raft's rules; its parts do the rest. StoreRecovery opens a
+     * store. StoreDirectory is the directory: its marker and its lock. SegmentSet is the log's segment files: the
+     * current one, roll-over, compaction. LogWriter writes the log: each persist in one write, forced once, and says
+     * where each entry's record went. LogIndex is what memory holds of the log after the snapshot: each entry's term
+     * and where its record lies. LogReader reads entries back by index where LogIndex says, for read().
+     * StoreSnapshot is the snapshot and the installation of the next. All of them change files through StoreFiles;
+     * the bytes are LogFormat's, read back by LogReplay (at open, and for entries()), LogReader and SnapshotFile.
      */
     private final Path dir;
     private final StoreFiles files;
@@ -109,11 +118,11 @@ public final class FileStorage implements Storage {
     private final StoreSnapshot snapshot;
     private final SegmentSet segments;
     private final LogWriter writer;
+    private final LogReader reader;
     /** The log after the snapshot as last read from disk; null once a write has changed it. */
     private List<Entry> entries;
-    /** The terms of the entries after the snapshot: index {@code snapshotIndex() + 1 + i} at position i. */
-    private long[] terms = new long[64];
-    private int termCount;
+    /** The terms and record positions of the entries after the snapshot: index {@code snapshotIndex() + 1 + i} at i. */
+    private final LogIndex index;
     private boolean closed;
 
     static final String LAST_SEGMENT_NAME = SegmentSet.LAST_SEGMENT_NAME;
@@ -135,7 +144,8 @@ public final class FileStorage implements Storage {
         this.segments = recovered.segments();
         this.writer = recovered.writer();
         this.entries = recovered.entries();
-        for (Entry e : entries) addTerm(e.term());
+        this.index = recovered.index();
+        this.reader = new LogReader(dir, segments);
         refreshTestView();
     }
 
@@ -195,7 +205,7 @@ public final class FileStorage implements Storage {
     }
 
     private long last() {
-        return snapshotIndex() + termCount;
+        return snapshotIndex() + index.count();
     }
 
     private long snapshotIndex() {
@@ -244,27 +254,21 @@ public final class FileStorage implements Storage {
         }
         writer.checkWritable();
         long at = meta.index() - snapshotIndex(); // the position + 1 of the snapshot's last entry among terms
-        boolean holds = meta.index() <= last() && terms[(int) (at - 1)] == meta.term();
+        boolean holds = meta.index() <= last() && index.term((int) (at - 1)) == meta.term();
         long commit = writer.hardState().commit();
         if (!holds && commit > meta.index()) {
             throw new IllegalStateException("cannot install " + meta + ": the log diverges from it at or before its"
                     + " last entry, yet the hard state commits " + commit + ", beyond it");
         }
+        reader.closeOlder(); // the install may delete the segment it has open
         snapshot.install(w, holds, writer, segments);
         if (holds) {
-            termCount -= (int) at;
-            System.arraycopy(terms, (int) at, terms, 0, termCount);
+            index.dropFirst((int) at);
             if (entries != null) entries = List.copyOf(entries.subList((int) at, entries.size()));
         } else {
-            termCount = 0;
+            index.clear();
             entries = List.of();
         }
-        if (terms.length > 64 && termCount < terms.length / 4) terms = Arrays.copyOf(terms, Math.max(64, termCount * 2));
-    }
-
-    private void addTerm(long term) {
-        if (termCount == terms.length) terms = Arrays.copyOf(terms, terms.length * 2);
-        terms[termCount++] = term;
     }
 
     /** How this store changes its files. */
@@ -301,12 +305,43 @@ public final class FileStorage implements Storage {
         HardState after = hs != null ? hs : writer.hardState();
         validate(after, batch);
         if (hs == null && batch.isEmpty()) return;
-        writer.append(after, batch);
+        long[] offsets = writer.append(after, batch);
         if (!batch.isEmpty()) {
             entries = null;
-            termCount = (int) (batch.get(0).index() - snapshotIndex() - 1);
-            for (Entry e : batch) addTerm(e.term());
+            // The write replaces whatever the log held from its first index on; its records are all in the current segment.
+            index.truncate((int) (batch.get(0).index() - snapshotIndex() - 1));
+            long segment = segments.current();
+            for (int i = 0; i < offsets.length; i++) index.add(batch.get(i).term(), segment, offsets[i]);
         }
+    }
+
+    /**
+     * {@inheritDoc} The entries are read from the segment files (positional reads, one per run of records that
+     * lie together), including those written but not yet forced to disk; each record must pass its CRCs and hold
+     * the entry asked for. {@code maxBytes} bounds the sum of {@link Entry#size()} of the entries returned: an entry
+     * that would take the sum past it ends the list, unless it is the first.
+     *
+     * @throws IllegalArgumentException if {@code maxBytes < 1}, {@code from >= to}, or {@code from..to - 1} is not
+     *                                  all stored after the snapshot
+     * @throws IllegalStateException    if the store is closed
+     * @throws CorruptStoreException    if a record read is damaged, or does not hold the entry its place says
+     * @throws StorageException         on an I/O error
+     */
+    @Override
+    public synchronized List<Entry> read(long from, long to, long maxBytes) {
+        checkOpen();
+        if (maxBytes < 1) throw new IllegalArgumentException("maxBytes must be at least 1, was " + maxBytes);
+        if (from >= to) {
+            throw new IllegalArgumentException("cannot read entries from " + from + " to before " + to
+                    + ": the range is empty");
+        }
+        long base = snapshotIndex();
+        if (from <= base || to - 1 > last()) {
+            throw new IllegalArgumentException("cannot read entries " + from + ".." + (to - 1) + ": the store holds "
+                    + (last() > base ? "entries " + (base + 1) + ".." + last() : "no entries")
+                    + (base > 0 ? " after its snapshot at " + base : ""));
+        }
+        return reader.read(index, base, from, to, maxBytes);
     }
 
     /** Checks a write against the store. */
@@ -351,6 +386,7 @@ public final class FileStorage implements Storage {
         if (closed) return;
         closed = true;
         try {
+            reader.closeOlder();
             segments.close();
         } finally {
             directory.release();

@@ -24,7 +24,8 @@ import static io.raftkv.storage.LogFormat.RECORD_HEADER_BYTES;
 import static io.raftkv.storage.LogFormat.SEGMENT_HEADER_BYTES;
 
 /**
- * Reads a store's segments in order and rebuilds its hard state and log, checking every record. A
+ * Reads a store's segments in order and rebuilds its hard state and log (and, in a {@link LogIndex}, where each
+ * entry's record lies), checking every record. A
  * write (one {@link FileStorage#persist}) is a run of entry records ended by a hard-state record; it
  * counts only once that record is read. What a crash can leave after the last complete write of the
  * last segment (a record cut short, one failing its CRC with only zeros after it or, in format 2, with
@@ -49,10 +50,11 @@ final class LogReplay {
      * What the segments hold: the hard state, and the log of the entries from {@code base + 1} on
      * ({@code base} is -1 if the segments hold neither an entry nor a reset, so the log's start is
      * unknown); where the last segment must be cut to drop an unfinished write; and each segment's
-     * highest entry (or reset) index, {@link Long#MIN_VALUE} for a segment with none.
+     * highest entry (or reset) index, {@link Long#MIN_VALUE} for a segment with none. {@code index} holds the
+     * term of each entry of {@code entries} and where its record lies, in the same order.
      */
-    record Result(HardState hardState, long base, List<Entry> entries, Cut cut, Map<Long, Long> segmentMaxIndex,
-                  int lastSegmentVersion) {}
+    record Result(HardState hardState, long base, List<Entry> entries, LogIndex index, Cut cut,
+                  Map<Long, Long> segmentMaxIndex, int lastSegmentVersion) {}
 
     /** The last segment is to be truncated at {@code offset} (it has {@code fileBytes}); {@code why} says why. */
     record Cut(Path file, long offset, long fileBytes, String why) {}
@@ -62,6 +64,8 @@ final class LogReplay {
     private HardState hardState = HardState.INITIAL;
     /** The log up to the last complete write: index {@code base + 1 + i} lives at position i. */
     private final ArrayList<Entry> log = new ArrayList<>();
+    /** The terms of the log's entries and where their records lie, in the same order. */
+    private final LogIndex logIndex = new LogIndex();
     /** The index before the log's first entry; -1 while unknown (replay began past segment 1 and met no entry yet). */
     private long base;
     /** Whether {@link #base} is where the log truly starts (segment 1, or a reset), so no entry may lie at or below it. */
@@ -94,7 +98,7 @@ final class LogReplay {
             r.segmentMax.put(n, Long.MIN_VALUE);
             cut = r.segment(dir.resolve(LogFormat.segmentName(n)), n, n == firstSegment, n == lastSegment);
         }
-        return new Result(r.hardState, r.base, List.copyOf(r.log), cut, r.segmentMax, r.version);
+        return new Result(r.hardState, r.base, List.copyOf(r.log), r.logIndex, cut, r.segmentMax, r.version);
     }
 
     private Cut segment(Path file, long number, boolean firstReplayed, boolean last) {
@@ -329,6 +333,7 @@ final class LogReplay {
                     + " start of the log, " + (base + 1));
         }
         log.clear();
+        logIndex.clear();
         base = index;
         baseFixed = true;
         // Whatever the segments before held is void now: none of it is needed.
@@ -354,11 +359,15 @@ final class LogReplay {
                 // The first entry met, or a truncation back before the first entry kept: the segments that
                 // held the log before it were deleted, as a snapshot covers it.
                 log.clear();
+                logIndex.clear();
                 base = pendingFirst - 1;
             } else {
-                log.subList((int) (pendingFirst - base - 1), log.size()).clear();
+                int keep = (int) (pendingFirst - base - 1);
+                log.subList(keep, log.size()).clear();
+                logIndex.truncate(keep);
             }
             log.addAll(pending);
+            for (int i = 0; i < pending.size(); i++) logIndex.add(pending.get(i).term(), segment, pendingOffsets.get(i));
             segmentMax.merge(segment, pendingFirst + pending.size() - 1, Math::max);
             pending.clear();
             pendingOffsets.clear();

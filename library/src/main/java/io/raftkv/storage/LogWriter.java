@@ -60,12 +60,13 @@ final class LogWriter {
 
     /**
      * Writes {@code batch} and then {@code after}, in one write, which a caller has checked against the log. Forces
-     * it unless it moves the commit index alone.
+     * it unless it moves the commit index alone. Returns where the record of each entry of {@code batch} begins, in
+     * order: its byte offset in the current segment after the write (a write is never split between segments).
      *
      * @throws IllegalArgumentException if the write is more than a segment can hold; nothing is written
      * @throws StorageException         on an I/O error; further writes are refused
      */
-    void append(HardState after, List<Entry> batch) {
+    long[] append(HardState after, List<Entry> batch) {
         long bytes = LogFormat.HARD_STATE_RECORD_BYTES;
         for (Entry e : batch) bytes += LogFormat.entryRecordBytes(e);
         long rollBytes = SegmentSet.OPENING_BYTES;
@@ -81,10 +82,16 @@ final class LogWriter {
             // The new segment opens with the current (durable) hard state, so older ones are never needed for it.
             putOpening();
         }
-        for (Entry e : batch) LogFormat.putEntry(buffer, e, crc);
+        // Where each record begins in the buffer; once the write's place in the file is known, in the file.
+        long[] offsets = new long[batch.size()];
+        for (int i = 0; i < offsets.length; i++) {
+            offsets[i] = buffer.position();
+            LogFormat.putEntry(buffer, batch.get(i), crc);
+        }
         // Its first index and count let recovery tell this write, whole, from the tail of one a crash tore.
         LogFormat.putHardState(buffer, after, batch.isEmpty() ? 0 : batch.get(0).index(), batch.size(), crc);
         buffer.flip();
+        long at = 0; // where the buffer goes in the segment it is written to: a new segment starts with it
         try {
             if (roll) {
                 rollOver(buffer);
@@ -92,7 +99,7 @@ final class LogWriter {
                 // An unforced commit-only record is replaced, not followed: what this write says supersedes it,
                 // and a cut could otherwise lose it yet keep this write after it, which recovery would have to
                 // take for damage before a complete write.
-                long at = unforced ? segments.size() - LogFormat.HARD_STATE_RECORD_BYTES : segments.size();
+                at = unforced ? segments.size() - LogFormat.HARD_STATE_RECORD_BYTES : segments.size();
                 segments.writeAt(at, buffer);
                 // A change of the commit index alone promises nothing (commit is volatile state in
                 // Raft; etcd's MustSync skips it too): it rides on the next forced write. Forcing it
@@ -110,6 +117,8 @@ final class LogWriter {
         if (!batch.isEmpty()) segments.wrote(batch.get(batch.size() - 1).index());
         // One huge write should not pin its buffer for the life of the store.
         if (buffer.capacity() > KEPT_BUFFER_BYTES) buffer = ByteBuffer.allocateDirect(INITIAL_BUFFER_BYTES);
+        for (int i = 0; i < offsets.length; i++) offsets[i] += at;
+        return offsets;
     }
 
     /**

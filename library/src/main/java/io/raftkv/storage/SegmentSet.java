@@ -139,7 +139,7 @@ final class SegmentSet {
         return segmentSize;
     }
 
-    /** The current segment's channel; for tests. */
+    /** The current segment's channel: for reading back what was written to it, and for tests. */
     FileChannel channel() {
         return channel;
     }

@@ -11,7 +11,7 @@ import java.util.List;
 /**
  * Brings a store back at open from what its directory holds: makes the directory a store, or checks that it is one,
  * and locks it; checks the newest snapshot whole; checks the segments against the record of the newest and replays
- * them ({@link LogReplay}), cutting off a write that a crash tore and refusing any other damage; drops a log that the
+ * them ({@link LogReplay}), noting where each entry's record lies, cutting off a write that a crash tore and refusing any other damage; drops a log that the
  * snapshot overrides; deletes what a crash left behind (segments the snapshot covers, older snapshots); and brings a
  * store of an older format up to this one. The store comes back exactly as some call left it.
  */
@@ -19,9 +19,12 @@ final class StoreRecovery {
     /** FileStorage's logger: the store's messages keep one name whichever part logs them. */
     private static final System.Logger LOG = System.getLogger(FileStorage.class.getName());
 
-    /** The parts of the store recovery opened, and the log after the snapshot as it read it. */
+    /**
+     * The parts of the store recovery opened, the log after the snapshot as it read it, and the index of that log
+     * (each entry's term and where its record lies).
+     */
     record Recovered(StoreDirectory directory, StoreSnapshot snapshot, SegmentSet segments, LogWriter writer,
-                     List<Entry> entries) {}
+                     List<Entry> entries, LogIndex index) {}
 
     private StoreRecovery() {}
 
@@ -53,7 +56,7 @@ final class StoreRecovery {
         if (first == 0) {
             LogWriter writer = new LogWriter(segments, options.segmentBytes(), HardState.INITIAL);
             writer.startSegment();
-            return new Recovered(directory, snapshot, segments, writer, List.of());
+            return new Recovered(directory, snapshot, segments, writer, List.of(), new LogIndex());
         }
         long found = segments.current();
         LogReplay.Result r = LogReplay.replay(files.dir(), first, found, meta);
@@ -61,6 +64,8 @@ final class StoreRecovery {
         segments.open(r.segmentMaxIndex(), r.cut());
         try {
             List<Entry> entries = logAfterSnapshot(r, meta, files.resolve(LogFormat.segmentName(first)));
+            LogIndex index = r.index();
+            if (entries != null) index.dropFirst(r.entries().size() - entries.size()); // those the snapshot covers
             if (entries == null) {
                 // The log does not hold the snapshot's last entry: it is a log the snapshot overrides. An
                 // install writes the reset before the snapshot goes in place, so no crash leaves this; a
@@ -73,6 +78,7 @@ final class StoreRecovery {
                 }
                 writer.startSegmentWithReset(meta);
                 entries = List.of();
+                index.clear();
             }
             if (meta != null) {
                 segments.compact(meta);
@@ -81,7 +87,7 @@ final class StoreRecovery {
             // A reset above rolled to a new segment of this format already.
             upgradeFormat(segments.current() == found ? r.lastSegmentVersion() : LogFormat.FORMAT_VERSION,
                     listing.marker(), writer, directory);
-            return new Recovered(directory, snapshot, segments, writer, entries);
+            return new Recovered(directory, snapshot, segments, writer, entries, index);
         } catch (RuntimeException e) {
             segments.closeAfterFailure();
             throw e;
