@@ -308,7 +308,8 @@ public final class FileStorage implements Storage, LogSource {
         long[] offsets = writer.append(after, batch);
         if (!batch.isEmpty()) {
             entries = null;
-            // The write replaces whatever the log held from its first index on; its records are all in the current segment.
+            // The write replaces whatever the log held from its first index on; its records all went to the
+            // current segment.
             index.truncate((int) (batch.get(0).index() - snapshotIndex() - 1));
             long segment = segments.current();
             for (int i = 0; i < offsets.length; i++) index.add(batch.get(i).term(), segment, offsets[i]);

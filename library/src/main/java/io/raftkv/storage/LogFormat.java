@@ -239,7 +239,7 @@ final class LogFormat {
         return RECORD_HEADER_BYTES + ENTRY_BODY_FIXED_BYTES + (long) e.data().length;
     }
 
-    /** What {@link Entry#size()} adds to an entry's data. */
+    /** What {@link Entry#size()} adds to an entry's data (it is the data's length plus a fixed amount). */
     private static final int ENTRY_SIZE_OVERHEAD = new Entry(1, 1, Entry.Kind.NOOP, new byte[0]).size();
 
     /** The {@link Entry#size()} of the entry in a record whose body has {@code bodyLength} bytes. */

@@ -69,7 +69,8 @@ final class LogReader {
             while (j < end && index.segment(j) == segment && index.offset(j) < limit) j++;
             // Records i..j-1 begin in the window; the last ends where the next entry's begins, if that lies in the
             // same segment, and otherwise before the segment's end.
-            long stop = j < index.count() && index.segment(j) == segment ? index.offset(j) : segmentSize(segment, ch, file);
+            long stop = j < index.count() && index.segment(j) == segment ? index.offset(j)
+                    : segmentSize(segment, ch, file);
             ByteBuffer b = read(ch, file, start, (int) Math.max(0, Math.min(stop, limit) - start), true);
             int k = i;
             while (k < end && index.segment(k) == segment) {
@@ -178,7 +179,9 @@ final class LogReader {
     private ByteBuffer read(FileChannel ch, Path file, long position, int n, boolean reuse) {
         ByteBuffer b;
         if (reuse) {
-            if (window.capacity() < n) window = ByteBuffer.allocate(Math.max(n, Math.min(MAX_WINDOW, 2 * window.capacity())));
+            if (window.capacity() < n) {
+                window = ByteBuffer.allocate(Math.max(n, Math.min(MAX_WINDOW, 2 * window.capacity())));
+            }
             b = window.clear().limit(n);
         } else {
             b = ByteBuffer.allocate(n);

@@ -21,7 +21,8 @@ import static io.raftkv.storage.StoreFiles.ioFailure;
  * newest, open to append to), moving on to a new one, and deleting the oldest once a snapshot covers them (oldest
  * first, never the current one, so the segments left stay numbered without gaps). The number of the newest is
  * recorded in a file of its own, {@value #LAST_SEGMENT_NAME}, so that a missing last segment is noticed. What the
- * records in a segment say is {@link LogFormat}'s and {@link LogReplay}'s; what goes into one, {@link LogWriter}'s.
+ * records in a segment say is {@link LogFormat}'s, {@link LogReplay}'s and {@link LogReader}'s; what goes into one,
+ * {@link LogWriter}'s.
  */
 final class SegmentSet {
     /** FileStorage's logger: the store's messages keep one name whichever part logs them. */

@@ -11,9 +11,10 @@ import java.util.List;
 /**
  * Brings a store back at open from what its directory holds: makes the directory a store, or checks that it is one,
  * and locks it; checks the newest snapshot whole; checks the segments against the record of the newest and replays
- * them ({@link LogReplay}), noting where each entry's record lies, cutting off a write that a crash tore and refusing any other damage; drops a log that the
- * snapshot overrides; deletes what a crash left behind (segments the snapshot covers, older snapshots); and brings a
- * store of an older format up to this one. The store comes back exactly as some call left it.
+ * them ({@link LogReplay}), cutting off a write that a crash tore and refusing any other damage, and noting where
+ * each entry's record lies ({@link LogIndex}); drops a log that the snapshot overrides; deletes what a crash left
+ * behind (segments the snapshot covers, older snapshots); and brings a store of an older format up to this one. The
+ * store comes back exactly as some call left it.
  */
 final class StoreRecovery {
     /** FileStorage's logger: the store's messages keep one name whichever part logs them. */
