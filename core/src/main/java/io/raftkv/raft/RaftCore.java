@@ -480,17 +480,25 @@ public final class RaftCore {
     /**
      * Drops the log up to {@code index}, which a snapshot the runtime holds covers. A leader that then
      * needs a dropped entry for a follower sends it an {@link InstallSnapshot} and waits for its answer.
+     * Entries released from the heap ({@link #readFrom}) up to that snapshot go too, whatever {@code index}: the
+     * store dropped them with the snapshot, so only entries still in memory stay behind it for a follower just
+     * behind.
      *
      * @throws IllegalArgumentException if no snapshot recorded by {@link #snapshotTaken} reaches {@code index},
      *                                  or entries up to it are not all applied and persisted
      */
     public void compact(long index) {
-        if (index <= log.firstIndex() - 1) return;
         if (latestSnapshot == null || latestSnapshot.index() < index) {
+            if (index <= log.firstIndex() - 1) return;
             throw new IllegalArgumentException("cannot compact the log up to index " + index + ": no snapshot reaches it"
                     + (latestSnapshot == null ? "" : " (the newest is " + latestSnapshot + ")"));
         }
-        log.compact(index);
+        log.compact(index, latestSnapshot.index());
+    }
+
+    /** The index of the newest snapshot the store holds (or is writing): it holds no entry before it. */
+    private long storeSnapshotIndex() {
+        return latestSnapshot == null ? 0 : latestSnapshot.index();
     }
 
     /**
@@ -581,7 +589,7 @@ public final class RaftCore {
             }
         }
         // Down to half the cache at once: the entries in memory move up in their list once per half a cache.
-        if (log.bytes() > config.logCacheBytes && log.hasSource()) log.releaseDownTo(config.logCacheBytes / 2);
+        if (log.bytes() > config.logCacheBytes && log.hasSource()) log.releaseDownTo(config.logCacheBytes / 2, storeSnapshotIndex());
     }
 
     /**

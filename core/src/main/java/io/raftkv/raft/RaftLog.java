@@ -13,10 +13,12 @@ import java.util.TreeMap;
  * that the configuration in force (the last one in the log, committed or not) follows every append,
  * truncation and compaction.
  *
- * <p>Given a {@link LogSource}, it may also {@linkplain #release release} its oldest entries from memory once
- * they are durable, committed and applied, keeping only their terms (one pair of numbers per run of a term):
- * {@link #slice} then reads entries before {@link #memoryFirstIndex()} back from the source. Released entries are
- * committed, so no conflicting append ever reaches them.
+ * <p>Given a {@link LogSource} (its store, which can read entries back by index), it may also
+ * {@linkplain #release release} entries from the heap once they are durable and applied, keeping their terms:
+ * one run of indexes at a time, {@link #releasedFrom()} to {@link #releasedTo()}, read back from the source when
+ * needed. The run lies after the store's newest snapshot: the entries a log keeps before that snapshot (for a
+ * follower just behind) are in memory only, since the store dropped them. Released entries are committed, so no
+ * conflicting append ever reaches them.
  */
 public final class RaftLog {
     /** Answer of {@link #term} for an index this log does not hold. */
@@ -24,17 +26,18 @@ public final class RaftLog {
 
     private long snapshotIndex;
     private long snapshotTerm;
-    /** The entries held in memory: index {@link #memFrom} + i at position i. */
+    /** A slot per index after the snapshot: index {@code snapshotIndex + 1 + i} at i; null where released. */
     private final ArrayList<Entry> entries = new ArrayList<>();
-    /** The first index held in memory; the entries after the snapshot and before it were released. */
-    private long memFrom;
-    /** The terms of the released entries, as runs: run k starts at index runStart[k] and has term runTerm[k]. */
+    /** The released run, {@code [relFrom, relTo)}; empty when equal. */
+    private long relFrom = 1;
+    private long relTo = 1;
+    /** The terms of the released run, as runs of a term: run k starts at index runStart[k], of term runTerm[k]. */
     private long[] runStart = new long[4];
     private long[] runTerm = new long[4];
     private int runs;
     /** Where released entries are read back; null if this log never releases any. */
     private LogSource source;
-    /** The {@link Entry#size()} of all of {@link #entries}, kept as they come and go. */
+    /** The {@link Entry#size()} of the entries held in memory, kept as they come and go. */
     private long bytes;
     private long committed;
     private long applied;
@@ -54,7 +57,6 @@ public final class RaftLog {
         this.snapshotIndex = snapshotIndex;
         this.snapshotTerm = snapshotTerm;
         this.baseConfig = baseConfig;
-        this.memFrom = snapshotIndex + 1;
         long expect = snapshotIndex + 1;
         long prevTerm = snapshotTerm;
         for (Entry e : persisted) {
@@ -71,6 +73,7 @@ public final class RaftLog {
             expect++;
             prevTerm = e.term();
         }
+        relFrom = relTo = snapshotIndex + 1;
         long last = lastIndex();
         // Commit is volatile state in Raft; what survives of it is a hint. The core persists no commit index
         // beyond the entries durable before the write that carries it (RaftCore.durableCommit), so even a
@@ -85,21 +88,24 @@ public final class RaftLog {
 
     public long firstIndex() { return snapshotIndex + 1; }
 
-    public long lastIndex() { return memFrom - 1 + entries.size(); }
-
-    /** The first index whose entry this log holds in memory; those before it (and after the snapshot) were released. */
-    public long memoryFirstIndex() { return memFrom; }
+    public long lastIndex() { return snapshotIndex + entries.size(); }
 
     /** The bytes of the entries this log holds in memory ({@link Entry#size()} each: payload plus 24). */
     public long bytes() { return bytes; }
 
+    /** The first index of the run of entries released from memory; equal to {@link #releasedTo()} if none is. */
+    public long releasedFrom() { return relFrom; }
+
+    /** The index after the run of entries released from memory. */
+    public long releasedTo() { return relTo; }
+
     private static long sizeOf(List<Entry> list) {
         long n = 0;
-        for (Entry e : list) n += e.size();
+        for (Entry e : list) if (e != null) n += e.size();
         return n;
     }
 
-    public long lastTerm() { return entries.isEmpty() ? term(lastIndex()) : entries.get(entries.size() - 1).term(); }
+    public long lastTerm() { return term(lastIndex()); }
 
     public long committed() { return committed; }
 
@@ -111,8 +117,8 @@ public final class RaftLog {
     public long term(long index) {
         if (index == snapshotIndex) return snapshotTerm;
         if (index < snapshotIndex || index > lastIndex()) return UNKNOWN_TERM;
-        if (index < memFrom) return releasedTerm(index);
-        return entries.get((int) (index - memFrom)).term();
+        Entry e = entries.get((int) (index - snapshotIndex - 1));
+        return e != null ? e.term() : releasedTerm(index);
     }
 
     private long releasedTerm(long index) {
@@ -121,13 +127,13 @@ public final class RaftLog {
         return runTerm[k];
     }
 
-    /** The entry at {@code index}; one this log released is read back from its source. */
+    /** The entry at {@code index}; a released one is read back from the source. */
     public Entry entry(long index) {
         if (index <= snapshotIndex || index > lastIndex()) {
             throw new IndexOutOfBoundsException("no entry " + index + " in log [" + firstIndex() + ", " + lastIndex() + "]");
         }
-        if (index < memFrom) return source.read(index, index + 1, 1).get(0);
-        return entries.get((int) (index - memFrom));
+        Entry e = entries.get((int) (index - snapshotIndex - 1));
+        return e != null ? e : readReleased(index, index + 1, 1).get(0);
     }
 
     boolean matchTerm(long index, long term) {
@@ -204,11 +210,11 @@ public final class RaftLog {
 
     private void truncateFrom(long index) {
         if (index > lastIndex()) return; // an append at the end: nothing to drop (and no map views to make)
-        if (index < memFrom) {
+        if (relFrom < relTo && index < relTo) {
             throw new IllegalStateException("truncating from " + index + " would drop released entries, which are"
-                    + " committed (log in memory from " + memFrom + ")");
+                    + " committed (released " + relFrom + ".." + (relTo - 1) + ")");
         }
-        int keep = (int) (index - memFrom);
+        int keep = (int) (index - snapshotIndex - 1);
         List<Entry> dropped = entries.subList(keep, entries.size());
         bytes -= sizeOf(dropped);
         dropped.clear();
@@ -234,9 +240,11 @@ public final class RaftLog {
     List<Entry> slice(long from, int maxCount, int maxBytes) {
         long last = lastIndex();
         if (from > last) return List.of();
-        if (from < memFrom) return readReleased(from, maxCount, maxBytes);
-        int lo = (int) (from - memFrom);
-        int hi = (int) Math.min(last - memFrom + 1, (long) lo + maxCount);
+        if (from >= relFrom && from < relTo) return readReleased(from, Math.min(relTo, from + maxCount), maxBytes);
+        int lo = (int) (from - snapshotIndex - 1);
+        // Entries kept before a released run end where it begins.
+        long upTo = from < relFrom && relFrom < relTo ? relFrom - 1 : last;
+        int hi = (int) Math.min(upTo - snapshotIndex, (long) lo + maxCount);
         int bytes = 0;
         int end = lo;
         while (end < hi) {
@@ -252,14 +260,13 @@ public final class RaftLog {
         return out;
     }
 
-    /** Released entries from {@code from}, read back from the source: up to the first one in memory. */
-    private List<Entry> readReleased(long from, int maxCount, int maxBytes) {
-        long to = Math.min(memFrom, from + maxCount);
+    /** Released entries {@code from} to {@code to - 1} (as many as fit in {@code maxBytes}), read back from the source. */
+    private List<Entry> readReleased(long from, long to, long maxBytes) {
         List<Entry> read = source.read(from, to, maxBytes);
-        if (read.isEmpty() || read.size() > to - from || read.get(0).index() != from
-                || read.get(read.size() - 1).index() != from + read.size() - 1) {
-            throw new IllegalStateException("the log source gave " + read.size() + " entries "
-                    + (read.isEmpty() ? "" : read.get(0).index() + ".." + read.get(read.size() - 1).index() + " ")
+        int n = read.size();
+        if (n == 0 || n > to - from || read.get(0).index() != from || read.get(n - 1).index() != from + n - 1) {
+            throw new IllegalStateException("the log source gave " + n + " entries "
+                    + (n == 0 ? "" : read.get(0).index() + ".." + read.get(n - 1).index() + " ")
                     + "when asked for " + from + ".." + (to - 1));
         }
         for (Entry e : read) {
@@ -276,28 +283,54 @@ public final class RaftLog {
         this.source = source;
     }
 
+    /** Whether this log has a source, and so may release entries. */
+    boolean hasSource() {
+        return source != null;
+    }
+
     /**
-     * Drops from memory the entries up to {@code index}, keeping their terms; they must be applied and
-     * persisted, and this log must have a {@link LogSource} to read them back from.
+     * Releases from memory the entries up to {@code index}, keeping their terms: entries durable, applied and
+     * after {@code storeSnapshot} (the store's newest snapshot, which dropped what precedes it), which extend the
+     * released run (or start one). This log must have a {@link LogSource} to read them back from.
      *
-     * @throws IllegalStateException if there is no source, or {@code index} is beyond what is applied or persisted
+     * @throws IllegalStateException if there is no source, or some entry up to {@code index} may not be released
      */
-    void release(long index) {
-        if (index < memFrom) return;
+    void release(long index, long storeSnapshot) {
         if (source == null) throw new IllegalStateException("a log without a source cannot release entries");
-        if (index > applied || index > stable) {
-            throw new IllegalStateException("cannot release the log up to index " + index + ": only entries both"
-                    + " applied (up to " + applied + ") and persisted (up to " + stable + ") can leave memory");
+        long from = relFrom < relTo ? relTo : Math.max(snapshotIndex, storeSnapshot) + 1;
+        if (index < from) return;
+        if (index > applied || index > stable || from <= storeSnapshot) {
+            throw new IllegalStateException("cannot release the log up to index " + index + ": only entries applied"
+                    + " (up to " + applied + "), persisted (up to " + stable + ") and after the store's snapshot ("
+                    + storeSnapshot + ") can leave memory");
         }
-        int n = (int) (index - memFrom + 1);
-        for (int i = 0; i < n; i++) {
-            Entry e = entries.get(i);
-            if (runs == 0 || runTerm[runs - 1] != e.term()) addRun(e.index(), e.term());
+        for (long i = from; i <= index; i++) {
+            int at = (int) (i - snapshotIndex - 1);
+            Entry e = entries.get(at);
+            if (runs == 0 || runTerm[runs - 1] != e.term()) addRun(i, e.term());
             bytes -= e.size();
+            entries.set(at, null);
         }
-        entries.subList(0, n).clear();
-        memFrom = index + 1;
+        if (relFrom == relTo) relFrom = from;
+        relTo = index + 1;
         lastSlice = null;
+    }
+
+    /**
+     * Releases the oldest entries that may go until the entries in memory take at most {@code targetBytes}, or none
+     * that may go is left; see {@link #release}.
+     */
+    void releaseDownTo(long targetBytes, long storeSnapshot) {
+        long from = relFrom < relTo ? relTo : Math.max(snapshotIndex, storeSnapshot) + 1;
+        if (from <= storeSnapshot) return; // a run from before the store's snapshot: compaction must take it first
+        long limit = Math.min(applied, stable);
+        long excess = bytes - targetBytes;
+        long cut = from - 1;
+        while (excess > 0 && cut < limit) {
+            cut++;
+            excess -= entries.get((int) (cut - snapshotIndex - 1)).size();
+        }
+        if (cut >= from) release(cut, storeSnapshot);
     }
 
     private void addRun(long start, long term) {
@@ -308,40 +341,6 @@ public final class RaftLog {
         runStart[runs] = start;
         runTerm[runs] = term;
         runs++;
-    }
-
-    /** Whether this log has a source, and so may release entries. */
-    boolean hasSource() {
-        return source != null;
-    }
-
-    /**
-     * Releases the oldest entries that may go (applied and persisted) until the entries in memory take at most
-     * {@code targetBytes}, or none that may go is left.
-     */
-    void releaseDownTo(long targetBytes) {
-        long limit = Math.min(applied, stable);
-        long excess = bytes - targetBytes;
-        if (excess <= 0 || limit < memFrom) return;
-        long cut = memFrom - 1;
-        for (int i = 0, n = entries.size(); i < n && excess > 0 && cut < limit; i++) {
-            excess -= entries.get(i).size();
-            cut++;
-        }
-        release(cut);
-    }
-
-    /** Drops the runs of terms wholly at or before {@code index}, which a snapshot now covers. */
-    private void dropRunsThrough(long index) {
-        int k = 0;
-        while (k + 1 < runs && runStart[k + 1] <= index + 1) k++;
-        // Run k is the first that still covers an index after `index` (if any released index remains).
-        if (k > 0) {
-            System.arraycopy(runStart, k, runStart, 0, runs - k);
-            System.arraycopy(runTerm, k, runTerm, 0, runs - k);
-            runs -= k;
-        }
-        if (index + 1 >= memFrom) runs = 0;
     }
 
     /**
@@ -365,6 +364,15 @@ public final class RaftLog {
      * @throws IllegalArgumentException if {@code index} is beyond what is applied or persisted
      */
     void compact(long index) {
+        compact(index, index);
+    }
+
+    /**
+     * {@link #compact(long)}, the store's newest snapshot being at {@code storeSnapshot}: released entries at or before
+     * it are compacted too (kept or not), since the store dropped them and they could not be read back.
+     */
+    void compact(long index, long storeSnapshot) {
+        if (relFrom < relTo && relFrom <= storeSnapshot) index = Math.max(index, Math.min(relTo - 1, storeSnapshot));
         if (index <= snapshotIndex) return;
         if (index > applied || index > stable) {
             throw new IllegalArgumentException("cannot compact the log up to index " + index + ": only entries both"
@@ -373,17 +381,26 @@ public final class RaftLog {
         long t = term(index);
         baseConfig = configurationAt(index);
         configs.headMap(index, true).clear();
-        dropRunsThrough(index);
-        if (index >= memFrom) {
-            List<Entry> dropped = entries.subList(0, (int) (index - memFrom + 1));
-            // Count whichever side is shorter: a compaction usually drops most of the log.
-            List<Entry> kept = entries.subList(dropped.size(), entries.size());
-            bytes = kept.size() < dropped.size() ? sizeOf(kept) : bytes - sizeOf(dropped);
-            dropped.clear();
-            memFrom = index + 1;
-        }
+        List<Entry> dropped = entries.subList(0, (int) (index - snapshotIndex));
+        // Count whichever side is shorter: a compaction usually drops most of the log.
+        List<Entry> kept = entries.subList(dropped.size(), entries.size());
+        bytes = kept.size() < dropped.size() ? sizeOf(kept) : bytes - sizeOf(dropped);
+        dropped.clear();
         snapshotIndex = index;
         snapshotTerm = t;
+        if (relTo <= index + 1) {
+            relFrom = relTo = index + 1;
+            runs = 0;
+        } else if (relFrom <= index) {
+            relFrom = index + 1;
+            int k = 0;
+            while (k + 1 < runs && runStart[k + 1] <= relFrom) k++;
+            if (k > 0) {
+                System.arraycopy(runStart, k, runStart, 0, runs - k);
+                System.arraycopy(runTerm, k, runTerm, 0, runs - k);
+                runs -= k;
+            }
+        }
     }
 
     /**
@@ -399,7 +416,7 @@ public final class RaftLog {
         lastSlice = null;
         configs.clear();
         runs = 0;
-        memFrom = snapshot.index() + 1;
+        relFrom = relTo = snapshot.index() + 1;
         snapshotIndex = snapshot.index();
         snapshotTerm = snapshot.term();
         baseConfig = snapshot.configuration();
@@ -413,7 +430,7 @@ public final class RaftLog {
     void takeUnstable(OutList<Entry> into) {
         long last = lastIndex();
         if (unstableFrom > last) return;
-        for (int i = (int) (unstableFrom - memFrom), n = entries.size(); i < n; i++) into.append(entries.get(i));
+        for (int i = (int) (unstableFrom - snapshotIndex - 1), n = entries.size(); i < n; i++) into.append(entries.get(i));
         unstableFrom = last + 1;
     }
 
@@ -427,7 +444,7 @@ public final class RaftLog {
     /** Adds to {@code into} the committed entries not yet given for applying. */
     void takeCommitted(OutList<Entry> into) {
         if (committed <= applied) return;
-        for (int i = (int) (applied + 1 - memFrom), hi = (int) (committed + 1 - memFrom); i < hi; i++) into.append(entries.get(i));
+        for (int i = (int) (applied - snapshotIndex), hi = (int) (committed - snapshotIndex); i < hi; i++) into.append(entries.get(i));
         applied = committed;
     }
 }

@@ -63,8 +63,8 @@ class RaftLogCacheTest {
         ListSource source = new ListSource(stored);
         RaftLog log = appliedLog(source, 1, 1, 2, 2, 2, 3, 4);
 
-        log.release(5);
-        assertEquals(6, log.memoryFirstIndex());
+        log.release(5, 0);
+        assertEquals(6, log.releasedTo());
         assertEquals(stored.get(5).size() + stored.get(6).size(), log.bytes(), "only 6..7 stay on the heap");
         long[] terms = {0, 1, 1, 2, 2, 2, 3, 4};
         for (int i = 0; i <= 7; i++) assertEquals(terms[i], log.term(i), "term of " + i);
@@ -90,19 +90,19 @@ class RaftLogCacheTest {
         log.readFrom(source);
         log.commitTo(2);
         log.takeCommitted(new OutList<>());
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> log.release(3));
-        assertEquals("cannot release the log up to index 3: only entries both applied (up to 2) and persisted (up to 3)"
-                + " can leave memory", e.getMessage());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> log.release(3, 0));
+        assertEquals("cannot release the log up to index 3: only entries applied (up to 2), persisted (up to 3) and"
+                + " after the store's snapshot (0) can leave memory", e.getMessage());
 
-        log.releaseDownTo(0);
-        assertEquals(3, log.memoryFirstIndex(), "releasing down to nothing stops at the applied index");
+        log.releaseDownTo(0, 0);
+        assertEquals(3, log.releasedTo(), "releasing down to nothing stops at the applied index");
         log.append(cmd(4, 1));
-        assertEquals(3, log.memoryFirstIndex(), "an entry not yet persisted stays");
+        assertEquals(3, log.releasedTo(), "an entry not yet persisted stays");
 
         RaftLog noSource = new RaftLog(0, 0, THREE, logOfTerms(1), 1);
         noSource.takeCommitted(new OutList<>());
         assertEquals("a log without a source cannot release entries",
-                assertThrows(IllegalStateException.class, () -> noSource.release(1)).getMessage());
+                assertThrows(IllegalStateException.class, () -> noSource.release(1, 0)).getMessage());
     }
 
     @Test
@@ -110,22 +110,22 @@ class RaftLogCacheTest {
         List<Entry> stored = logOfTerms(1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         RaftLog log = appliedLog(new ListSource(stored), 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
         long lastThree = stored.get(7).size() + stored.get(8).size() + stored.get(9).size();
-        log.releaseDownTo(lastThree + 1);
-        assertEquals(8, log.memoryFirstIndex());
+        log.releaseDownTo(lastThree + 1, 0);
+        assertEquals(8, log.releasedTo());
         assertEquals(lastThree, log.bytes());
-        log.releaseDownTo(lastThree);
-        assertEquals(8, log.memoryFirstIndex(), "already within the bytes: nothing goes");
+        log.releaseDownTo(lastThree, 0);
+        assertEquals(8, log.releasedTo(), "already within the bytes: nothing goes");
     }
 
     @Test
     void compactionDropsReleasedTermsAndEntriesAlike() {
         List<Entry> stored = logOfTerms(1, 1, 2, 2, 3, 3, 3);
         RaftLog log = appliedLog(new ListSource(stored), 1, 1, 2, 2, 3, 3, 3);
-        log.release(5);
+        log.release(5, 0);
 
         log.compact(3); // inside the released part
         assertEquals(4, log.firstIndex());
-        assertEquals(6, log.memoryFirstIndex());
+        assertEquals(6, log.releasedTo());
         assertEquals(2, log.term(3), "the snapshot's term");
         assertEquals(2, log.term(4));
         assertEquals(3, log.term(5));
@@ -133,10 +133,10 @@ class RaftLogCacheTest {
 
         log.compact(6); // past it
         assertEquals(7, log.firstIndex());
-        assertEquals(7, log.memoryFirstIndex());
+        assertEquals(7, log.releasedTo());
         assertEquals(3, log.term(6));
         assertEquals(stored.get(6).size(), log.bytes());
-        log.release(7);
+        log.release(7, 0);
         assertEquals(3, log.term(7), "a run of terms starts again after a compaction took them all");
         assertEquals(0, log.bytes());
         assertEquals(List.of(), log.slice(8, 10, 100));
@@ -146,7 +146,7 @@ class RaftLogCacheTest {
     void aConflictNeverReachesReleasedEntriesBecauseTheyAreCommitted() {
         List<Entry> stored = logOfTerms(1, 1, 1);
         RaftLog log = appliedLog(new ListSource(stored), 1, 1, 1);
-        log.release(3);
+        log.release(3, 0);
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> log.maybeAppend(1, 1, List.of(cmd(2, 2))));
         assertTrue(e.getMessage().startsWith("entry 2@2:4B conflicts with committed entry 2@1:4B"), e.getMessage());
@@ -157,7 +157,7 @@ class RaftLogCacheTest {
     void aSourceThatGivesOtherEntriesThanWereReleasedIsCaught() {
         List<Entry> stored = logOfTerms(1, 1, 2);
         RaftLog log = appliedLog(new ListSource(stored), 1, 1, 2);
-        log.release(3);
+        log.release(3, 0);
         log.readFrom((from, to, max) -> List.of(cmd(from + 1, 1)));
         assertEquals("the log source gave 1 entries 3..3 when asked for 2..3",
                 assertThrows(IllegalStateException.class, () -> log.slice(2, 5, 100)).getMessage());
@@ -169,32 +169,35 @@ class RaftLogCacheTest {
     @Test
     void restoringASnapshotForgetsReleasedTerms() {
         RaftLog log = appliedLog(new ListSource(logOfTerms(1, 1, 1)), 1, 1, 1);
-        log.release(2);
+        log.release(2, 0);
         log.restore(new SnapshotMeta(10, 4, THREE));
-        assertEquals(11, log.memoryFirstIndex());
+        assertEquals(11, log.releasedTo());
         assertEquals(4, log.term(10));
         assertEquals(RaftLog.UNKNOWN_TERM, log.term(2));
         assertEquals(4, log.lastTerm());
     }
 
     /**
-     * Random appends, overwrites, commits, releases and compactions against a plain list of the same log (which
-     * is also the store the log reads released entries from): every term and every slice agrees. Replays from the
-     * seed printed ({@code -Draftkv.seed=N}).
+     * Random appends, overwrites, commits, releases and snapshots (compacting with or without a few entries kept
+     * behind) against a plain list of the same log: every term and every slice agrees. The source is a store that,
+     * like a file store, holds only the entries after its newest snapshot. Replays from the seed printed
+     * ({@code -Draftkv.seed=N}).
      */
     @Test
     void randomHistoriesAgreeWithAPlainList() {
         long seed = Long.getLong("raftkv.seed", System.nanoTime());
         System.out.println("RaftLogCacheTest.randomHistoriesAgreeWithAPlainList seed " + seed);
         SplittableRandom random = new SplittableRandom(seed);
-        for (int round = 0; round < 200; round++) {
-            List<Entry> model = new ArrayList<>(); // the entries after the snapshot, in order
-            long[] snapshot = {0, 0}; // index, term
+        for (int round = 0; round < 300; round++) {
+            List<Entry> model = new ArrayList<>(); // the log's entries after its snapshot, in order
+            long[] snap = {0, 0, 0}; // the log's snapshot index and term, the store's snapshot index
             RaftLog log = new RaftLog(0, 0, THREE, List.of(), 0);
-            ListSource store = new ListSource(model);
-            log.readFrom(store);
+            log.readFrom((from, to, max) -> {
+                if (from <= snap[2]) throw new IllegalArgumentException("the store dropped " + from + " with its snapshot at " + snap[2]);
+                return new ListSource(model.subList((int) (from - snap[0] - 1), model.size())).read(from, to, max);
+            });
             long term = 1;
-            for (int step = 0; step < 60; step++) {
+            for (int step = 0; step < 80; step++) {
                 int op = random.nextInt(6);
                 if (op <= 1) { // the leader of the current term appends
                     if (random.nextInt(4) == 0) term++;
@@ -207,27 +210,38 @@ class RaftLogCacheTest {
                     List<Entry> incoming = new ArrayList<>();
                     for (int i = 1, n = 1 + random.nextInt(3); i <= n; i++) incoming.add(new Entry(prev + i, term, Entry.Kind.COMMAND, new byte[3]));
                     assertEquals(prev + incoming.size(), log.maybeAppend(prev, log.term(prev), incoming), "seed " + seed);
-                    model.subList((int) (prev - snapshot[0]), model.size()).clear();
+                    model.subList((int) (prev - snap[0]), model.size()).clear();
                     model.addAll(incoming);
                 } else if (op == 3) { // persist, commit and apply some
                     log.takeUnstable(new OutList<>());
-                    if (log.lastIndex() > snapshot[0]) log.stableTo(log.lastIndex(), log.lastTerm());
+                    if (log.lastIndex() > snap[0]) log.stableTo(log.lastIndex(), log.lastTerm());
                     log.commitTo(log.committed() + random.nextLong(log.lastIndex() - log.committed() + 1));
                     log.takeCommitted(new OutList<>());
                 } else if (op == 4) {
-                    log.releaseDownTo(random.nextInt(100));
-                } else if (log.applied() > snapshot[0] && log.stable() >= log.applied()) { // a snapshot compacts
-                    long at = snapshot[0] + 1 + random.nextLong(log.applied() - snapshot[0]);
-                    long atTerm = log.term(at);
-                    log.compact(at);
-                    model.subList(0, (int) (at - snapshot[0])).clear();
-                    snapshot[0] = at;
-                    snapshot[1] = atTerm;
+                    log.releaseDownTo(random.nextInt(120), snap[2]);
+                } else if (Math.min(log.applied(), log.stable()) > snap[2]) { // a snapshot, compacting with a few kept
+                    long at = snap[2] + 1 + random.nextLong(Math.min(log.applied(), log.stable()) - snap[2]);
+                    long keep = random.nextInt(4);
+                    snap[2] = at;
+                    log.compact(Math.max(snap[0], at - keep), at);
+                    long now = log.firstIndex() - 1;
+                    if (now > snap[0]) {
+                        model.subList(0, (int) (now - snap[0])).clear();
+                        snap[0] = now;
+                    }
+                    snap[1] = log.term(now);
                 }
                 String where = "seed " + seed + ", round " + round + ", step " + step;
-                assertEquals(snapshot[1], log.term(snapshot[0]), where);
-                assertEquals(snapshot[0] + model.size(), log.lastIndex(), where);
-                for (Entry e : model) assertEquals(e.term(), log.term(e.index()), where + ": term of " + e.index());
+                assertEquals(snap[1], log.term(snap[0]), where);
+                assertEquals(snap[0] + model.size(), log.lastIndex(), where);
+                assertTrue(log.releasedFrom() == log.releasedTo() || log.releasedFrom() > snap[2],
+                        where + ": released " + log.releasedFrom() + ".." + log.releasedTo() + " after the store's snapshot " + snap[2]);
+                long inMemory = 0;
+                for (Entry e : model) {
+                    assertEquals(e.term(), log.term(e.index()), where + ": term of " + e.index());
+                    if (e.index() < log.releasedFrom() || e.index() >= log.releasedTo()) inMemory += e.size();
+                }
+                assertEquals(inMemory, log.bytes(), where);
                 if (!model.isEmpty()) {
                     int at = random.nextInt(model.size());
                     List<Entry> slice = log.slice(model.get(at).index(), 1 + random.nextInt(5), 1 + random.nextInt(100));
@@ -236,6 +250,27 @@ class RaftLogCacheTest {
                 }
             }
         }
+    }
+
+    /** Entries kept behind a snapshot are in memory only: releasing starts after the snapshot and leaves them be. */
+    @Test
+    void entriesKeptBehindTheStoresSnapshotStayInMemoryAndReleaseGoesOnAfterThem() {
+        List<Entry> stored = logOfTerms(1, 1, 1, 1, 1, 1, 1, 1);
+        ListSource source = new ListSource(stored);
+        RaftLog log = appliedLog(source, 1, 1, 1, 1, 1, 1, 1, 1);
+        log.compact(3, 5); // a snapshot at 5, keeping 4..5 behind it
+        assertEquals(4, log.firstIndex());
+        log.releaseDownTo(0, 5);
+        assertEquals(6, log.releasedFrom(), "4..5 are not in the store: they stay");
+        assertEquals(9, log.releasedTo());
+        assertEquals(stored.get(3).size() + stored.get(4).size(), log.bytes());
+        assertEquals(stored.subList(3, 5), log.slice(4, 10, 1 << 20), "a slice of the kept entries ends at the released run");
+        assertEquals(stored.subList(5, 8), log.slice(6, 10, 1 << 20));
+
+        log.compact(4, 7); // the next snapshot, at 7: the released 6..7 go with it although 4 was asked
+        assertEquals(8, log.firstIndex());
+        assertEquals(8, log.releasedFrom());
+        assertEquals(0, log.bytes());
     }
 
     @Test
@@ -247,7 +282,7 @@ class RaftLogCacheTest {
             net.core(1).propose(("v" + i).getBytes());
             net.deliverAll();
         }
-        assertTrue(net.core(1).log().memoryFirstIndex() > 2, "the leader released what it applied");
+        assertTrue(net.core(1).log().releasedTo() > 2, "the leader released what it applied");
         int readsBefore = net.node(1).reads;
         net.heal();
         net.run(3);

@@ -39,6 +39,27 @@ final class SimDisk {
 
     boolean idle() { return unforced.isEmpty(); }
 
+    /**
+     * The durable entries {@code from} to {@code to - 1}, as many as fit in {@code maxBytes} (at least one): what a
+     * store that reads its log by index gives a core that released them from its heap.
+     */
+    List<Entry> read(long from, long to, long maxBytes) {
+        long first = log.isEmpty() ? -1 : log.get(0).index();
+        if (log.isEmpty() || from < first || to - 1 > log.get(log.size() - 1).index() || from >= to) {
+            throw new IllegalArgumentException("the disk holds no entries " + from + ".." + (to - 1)
+                    + (log.isEmpty() ? "" : " (it holds " + first + ".." + log.get(log.size() - 1).index() + ")"));
+        }
+        List<Entry> out = new ArrayList<>();
+        long bytes = 0;
+        for (long i = from; i < to; i++) {
+            Entry e = log.get((int) (i - first));
+            bytes += e.size();
+            if (!out.isEmpty() && bytes > maxBytes) break;
+            out.add(e);
+        }
+        return out;
+    }
+
     /** Whether entry {@code index} of {@code term} is durable here: forced to the log, or covered by the durable snapshot. */
     boolean holds(long index, long term) {
         if (snapshot != null && index <= snapshot.meta().index()) {

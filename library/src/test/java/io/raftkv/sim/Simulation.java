@@ -590,10 +590,13 @@ final class Simulation {
                     .maxEntriesPerMessage(maxEntriesPerMessage).maxBytesPerMessage(4096)
                     .maxInflightMessages(maxInflight).preVote(preVote).checkQuorum(checkQuorum)
                     .readPolicy(params.reads().lease() ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX)
-                    .clockDriftTicks(Math.max(1, params.reads().driftBoundTicks())), params.defect()).build();
+                    .clockDriftTicks(Math.max(1, params.reads().driftBoundTicks()))
+                    // Little of the applied log on the heap: catching a follower up reads entries back from the disk.
+                    .logCacheBytes(1 + random.nextInt(2048)), params.defect()).build();
             SimSnapshot snap = disk.snapshot();
             List<Entry> tail = disk.log();
             core = new RaftCore(config, disk.hardState(), snap == null ? null : snap.meta(), tail);
+            core.readFrom(disk::read);
             state = snap == null ? new SimStateMachine() : snap.state().copy();
             latest = snap;
             baseConfig = snap == null ? Configuration.ofVoters(bootstrap).withFeatureLevel(io.raftkv.raft.FeatureLevel.SUPPORTED) : snap.meta().configuration();
@@ -790,7 +793,7 @@ final class Simulation {
             // Sometimes keep a few entries, so a follower just behind gets them rather than the snapshot.
             int keep = random.nextBoolean() ? 0 : 1 + random.nextInt(5);
             long to = Math.min(applied - keep, core.log().stable());
-            if (to > core.log().firstIndex() - 1) core.compact(to);
+            core.compact(to); // which also drops entries released from the heap up to the snapshot
             log("SNAPSHOT node %d %s, log now %d..%d", id, meta, core.log().firstIndex(), core.log().lastIndex());
         }
 
