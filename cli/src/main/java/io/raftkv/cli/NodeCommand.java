@@ -105,9 +105,14 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--snapshot-every", defaultValue = "8m", paramLabel = "SIZE",
             description = "Snapshot the state and compact the log once this much log (bytes, or with k, m or g)"
                     + " has been applied since the last snapshot, or as much as the last snapshot's size if that"
-                    + " is larger. The node keeps that log on its heap too, so this also bounds what its GC"
-                    + " copies (default: ${DEFAULT-VALUE}).")
+                    + " is larger (default: ${DEFAULT-VALUE}).")
     private String snapshotEvery;
+
+    @Option(names = "--log-cache", defaultValue = "4m", paramLabel = "SIZE",
+            description = "Keep at most this much of the applied log on the heap (bytes, or with k, m or g); older"
+                    + " entries are read back from --data when a follower behind needs them. This bounds what the"
+                    + " JVM's young collections copy, whatever --snapshot-every (default: ${DEFAULT-VALUE}).")
+    private String logCache;
 
     @Option(names = "--pid-file", paramLabel = "FILE",
             description = "Write this process's id to FILE at start and remove it at a clean exit (SIGTERM or"
@@ -196,7 +201,8 @@ public final class NodeCommand implements Callable<Integer> {
         if (electionTicks < 2) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--election-ticks': must be >= 2");
         }
-        long snapshotBytes = parseSize(cl, snapshotEvery);
+        long snapshotBytes = parseSize(cl, snapshotEvery, "--snapshot-every");
+        long logCacheBytes = parseSize(cl, logCache, "--log-cache");
         java.util.Set<Integer> initialVoters = voters == null ? java.util.Set.of() : new java.util.TreeSet<>(voters);
         if (!peers.addresses().keySet().containsAll(initialVoters)) {
             throw new CommandLine.ParameterException(cl, "Invalid value for option '--voters': " + initialVoters
@@ -248,19 +254,20 @@ public final class NodeCommand implements Callable<Integer> {
             }
         }
         try {
-            return run(out, err, snapshotBytes, initialVoters, admin, tls, pid);
+            return run(out, err, snapshotBytes, logCacheBytes, initialVoters, admin, tls, pid);
         } finally {
             if (pid != null) pid.release(); // a shutdown hook releases it too, when the JVM is told to stop
         }
     }
 
-    private int run(PrintWriter out, PrintWriter err, long snapshotBytes, java.util.Set<Integer> initialVoters,
-                    AdminAccess admin, TlsConfig tls, PidFile pid) throws InterruptedException {
+    private int run(PrintWriter out, PrintWriter err, long snapshotBytes, long logCacheBytes,
+                    java.util.Set<Integer> initialVoters, AdminAccess admin, TlsConfig tls, PidFile pid)
+            throws InterruptedException {
         Semaphore changed = new Semaphore(0);
         SocketNode.Options options = SocketNode.Options.defaults().withClusterId(clusterId).withSync(!noFsync)
                 .withTiming(Duration.ofMillis(tickMillis), electionTicks, 1)
                 .withPlatformThreads(threads.equals("platform"))
-                .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes))
+                .withSnapshots(SnapshotPolicy.defaults().withLogBytes(snapshotBytes)).withLogCacheBytes(logCacheBytes)
                 .withInitialVoters(initialVoters).withAdminAccess(admin).withTls(tls)
                 .withReadPolicy(reads.equals("lease") ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX, clockDriftTicks);
         SocketNode node;
@@ -359,7 +366,7 @@ public final class NodeCommand implements Callable<Integer> {
     }
 
     /** A size such as 65536, 512k, 64m or 1g (binary multiples). */
-    static long parseSize(CommandLine cl, String text) {
+    static long parseSize(CommandLine cl, String text, String option) {
         String t = text.strip().toLowerCase(Locale.ROOT);
         long unit = 1;
         if (!t.isEmpty()) {
@@ -376,7 +383,7 @@ public final class NodeCommand implements Callable<Integer> {
             if (n < 1 || n > Long.MAX_VALUE / unit) throw new NumberFormatException();
             return n * unit;
         } catch (NumberFormatException e) {
-            throw new CommandLine.ParameterException(cl, "Invalid value for option '--snapshot-every': '" + text
+            throw new CommandLine.ParameterException(cl, "Invalid value for option '" + option + "': '" + text
                     + "'; expected a positive size in bytes, optionally with k, m or g (e.g. 64m)");
         }
     }

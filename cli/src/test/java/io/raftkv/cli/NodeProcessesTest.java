@@ -154,10 +154,12 @@ class NodeProcessesTest {
                 dir.resolve("missing-ca.pem").toString());
         assertEquals(1, r.code);
         assertTrue(r.err.contains("no such file") && r.err.contains("missing.pem"), r.err);
-        for (String size : new String[] {"0", "-5m", "12q", "m", "99999999999g"}) {
-            r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), "--snapshot-every", size);
-            assertEquals(2, r.code, size);
-            assertTrue(r.err.contains("'--snapshot-every': '" + size + "'; expected a positive size"), r.err);
+        for (String option : new String[] {"--snapshot-every", "--log-cache"}) {
+            for (String size : new String[] {"0", "-5m", "12q", "m", "99999999999g"}) {
+                r = run("node", "--id", "1", "--peers", "1=127.0.0.1:7001", "--data", dir.toString(), option, size);
+                assertEquals(2, r.code, size);
+                assertTrue(r.err.contains("'" + option + "': '" + size + "'; expected a positive size"), r.err);
+            }
         }
         r = run("client", "--peers", "1=localhost", "get", "k");
         assertEquals(2, r.code);
@@ -435,6 +437,8 @@ class NodeProcessesTest {
     private void startNode(int id, Path dataDir, String... extra) throws IOException {
         List<String> args = new ArrayList<>(List.of("--id", Integer.toString(id), "--peers", peerList, "--data", dataDir.toString(),
                 "--no-fsync", "--snapshot-every", "16k",
+                // Half of that on the heap: a node that fell behind is sent entries read back from its leader's files.
+                "--log-cache", "8k",
                 // Node 3 on platform threads, the others on virtual ones: the two kinds must work together.
                 "--threads", id == 3 ? "platform" : "virtual"));
         args.addAll(List.of(extra));

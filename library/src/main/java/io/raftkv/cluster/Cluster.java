@@ -660,6 +660,7 @@ public final class Cluster implements AutoCloseable {
         private ReadPolicy readPolicy = ReadPolicy.READ_INDEX;
         private int clockDriftTicks = RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS;
         private long maxUncommittedBytes = RaftConfig.DEFAULT_MAX_UNCOMMITTED_BYTES;
+        private long logCacheBytes = RaftConfig.DEFAULT_LOG_CACHE_BYTES;
         private long seed = System.nanoTime();
         private StorageFactory storage;
         private KvLimits limits = KvLimits.DEFAULT;
@@ -782,6 +783,18 @@ public final class Cluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Bytes of applied, durable entries a node keeps on its heap when its store reads its log back by index, as
+         * {@linkplain #storage(Path) file storage} does (default 4 MiB): older entries are read from the store when a
+         * follower behind needs them, so the heap holds this much of the log whatever the snapshot interval. In-memory
+         * stores hold the log on the heap anyway; there the snapshot policy bounds it.
+         */
+        public Builder logCacheBytes(long n) {
+            if (n < 1) throw new IllegalArgumentException("logCacheBytes must be >= 1, was " + n);
+            this.logCacheBytes = n;
+            return this;
+        }
+
         /** The seed of the election timeouts and the network's faults (default: from the clock). */
         public Builder seed(long s) {
             this.seed = s;
@@ -901,7 +914,7 @@ public final class Cluster implements AutoCloseable {
                 stores = id -> memory.computeIfAbsent(id, k -> new MemoryStorage());
             }
             Cluster c = new Cluster(new ClusterSettings(nodes, tickInterval, electionTicks, heartbeatTicks, readPolicy, clockDriftTicks,
-                    maxUncommittedBytes, seed, stores, limits, maxSessions, clientDeadline, clientAttemptTimeout,
+                    maxUncommittedBytes, logCacheBytes, seed, stores, limits, maxSessions, clientDeadline, clientAttemptTimeout,
                     spinsBeforePark, platformThreads, transport, snapshots, app, listener, passObserver, tls));
             try {
                 c.startAll();

@@ -21,7 +21,7 @@ import java.time.Duration;
  * @param passObserver told of each pass's stage times, or null
  */
 record ClusterSettings(int nodes, Duration tickInterval, int electionTicks, int heartbeatTicks, ReadPolicy readPolicy,
-                       int clockDriftTicks, long maxUncommittedBytes,
+                       int clockDriftTicks, long maxUncommittedBytes, long logCacheBytes,
                        long seed, StorageFactory storage, KvLimits limits, int maxSessions, Duration clientDeadline,
                        Duration clientAttemptTimeout, int spinsBeforePark, boolean platformThreads,
                        ClusterTransport transport, SnapshotPolicy snapshots, AppSpec<?, ?, ?> app, NodeListener listener,

@@ -69,7 +69,7 @@ final class NodeTable {
         RaftConfig raft = RaftConfig.builder(id, initialVoters, new SplittableRandom(seeds.nextLong()))
                 .electionTicks(settings.electionTicks()).heartbeatTicks(settings.heartbeatTicks())
                 .readPolicy(settings.readPolicy()).clockDriftTicks(settings.clockDriftTicks())
-                .maxUncommittedBytes(settings.maxUncommittedBytes()).build();
+                .maxUncommittedBytes(settings.maxUncommittedBytes()).logCacheBytes(settings.logCacheBytes()).build();
         ThreadFactory threads = settings.platformThreads() ? Thread.ofPlatform().daemon().factory() : Thread.ofVirtual().factory();
         ClusterWiring.Joint joint = wiring.join(id, threads);
         StateMachine machine = settings.app() == null ? new KvStateMachine(settings.maxSessions())

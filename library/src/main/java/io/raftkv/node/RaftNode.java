@@ -5,6 +5,7 @@ import io.raftkv.raft.Configuration;
 import io.raftkv.raft.FeatureLevel;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.LogSource;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.Message.InstallSnapshot;
 import io.raftkv.raft.Message.SnapshotChunk;
@@ -198,6 +199,8 @@ public final class RaftNode implements AutoCloseable {
             applied = snapshot.get().index();
         }
         this.core = new RaftCore(config, storage.hardState(), snapshot.orElse(null), storage.entries());
+        // A store that reads its log back by index (a file store) lets the heap keep only a bounded tail of it.
+        if (storage instanceof LogSource source) core.readFrom(source);
         this.configuration = core.configuration();
         this.committedConfiguration = core.committedConfiguration();
         this.status = new StatusBoard(id);

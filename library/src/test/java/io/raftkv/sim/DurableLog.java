@@ -2,6 +2,7 @@ package io.raftkv.sim;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.LogSource;
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.storage.SnapshotReader;
 import io.raftkv.storage.SnapshotWriter;
@@ -18,7 +19,7 @@ import java.util.TreeMap;
  * {@link #persist} that returned wrote (the store forces before it returns), and the newest snapshot
  * installed. The simulation asks it whether an entry a leader counts as committed is on this node's disk.
  */
-final class DurableLog implements Storage {
+final class DurableLog implements Storage, LogSource {
     private final Storage inner;
     /** Index to term of the durable entries after the snapshot. */
     private final TreeMap<Long, Long> terms = new TreeMap<>();
@@ -66,6 +67,13 @@ final class DurableLog implements Storage {
     @Override
     public List<Entry> entries() {
         return inner.entries();
+    }
+
+    /** Reads back through the store (a file store): the node keeps little of its applied log on the heap. */
+    @Override
+    public List<Entry> read(long from, long to, long maxBytes) {
+        if (!(inner instanceof LogSource source)) throw new UnsupportedOperationException(inner + " cannot read its log back");
+        return source.read(from, to, maxBytes);
     }
 
     @Override

@@ -619,7 +619,9 @@ final class NodeSimulation {
             RaftConfig config = DefectSeam.with(RaftConfig.builder(id, firstVoters, new SplittableRandom(params.seed() * 31 + id * 1_000 + life))
                     .electionTicks(ELECTION_TICKS).heartbeatTicks(1)
                     .preVote(params.preVote()).checkQuorum(params.checkQuorum())
-                    .readPolicy(params.leaseReads() ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX), params.defect()).build();
+                    .readPolicy(params.leaseReads() ? ReadPolicy.LEASE : ReadPolicy.READ_INDEX)
+                    // 1 B to 8 KiB of applied log on the heap: catch-ups read entries back from the file store.
+                    .logCacheBytes(1L << Math.floorMod(params.seed() + id, 14)), params.defect()).build();
             Transport transport = new Transport() {
                 final int myLife = life;
 

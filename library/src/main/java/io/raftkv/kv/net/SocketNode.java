@@ -67,8 +67,10 @@ public final class SocketNode implements AutoCloseable {
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
                           KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters,
-                          ReadPolicy readPolicy, int clockDriftTicks, AdminAccess adminAccess, TlsConfig tls) {
+                          ReadPolicy readPolicy, int clockDriftTicks, AdminAccess adminAccess, TlsConfig tls,
+                          long logCacheBytes) {
         public Options {
+            if (logCacheBytes < 1) throw new IllegalArgumentException("logCacheBytes must be >= 1, was " + logCacheBytes);
             Objects.requireNonNull(adminAccess, "adminAccess");
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(readPolicy, "readPolicy");
@@ -86,27 +88,27 @@ public final class SocketNode implements AutoCloseable {
         public static Options defaults() {
             return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, true, SnapshotPolicy.defaults(),
                     Set.of(), ReadPolicy.READ_INDEX, RaftConfig.DEFAULT_CLOCK_DRIFT_TICKS,
-                    AdminAccess.loopbackOnly(), null);
+                    AdminAccess.loopbackOnly(), null, RaftConfig.DEFAULT_LOG_CACHE_BYTES);
         }
 
         public Options withClusterId(String id) {
             return new Options(id, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess, tls);
+                    readPolicy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         public Options withSync(boolean s) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, s, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess, tls);
+                    readPolicy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         public Options withTiming(Duration tick, int election, int heartbeat) {
             return new Options(clusterId, tick, election, heartbeat, sync, limits, platformThreads, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess, tls);
+                    readPolicy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         public Options withPlatformThreads(boolean platform) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platform, snapshots, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess, tls);
+                    readPolicy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         /**
@@ -118,7 +120,7 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withInitialVoters(Set<Integer> voters) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    voters, readPolicy, clockDriftTicks, adminAccess, tls);
+                    voters, readPolicy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         /**
@@ -128,12 +130,12 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withReadPolicy(ReadPolicy policy, int clockDriftTicks) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    initialVoters, policy, clockDriftTicks, adminAccess, tls);
+                    initialVoters, policy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         public Options withSnapshots(SnapshotPolicy policy) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, policy, initialVoters,
-                    readPolicy, clockDriftTicks, adminAccess, tls);
+                    readPolicy, clockDriftTicks, adminAccess, tls, logCacheBytes);
         }
 
         /**
@@ -142,7 +144,7 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withAdminAccess(AdminAccess access) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    initialVoters, readPolicy, clockDriftTicks, access, tls);
+                    initialVoters, readPolicy, clockDriftTicks, access, tls, logCacheBytes);
         }
 
         /**
@@ -152,7 +154,17 @@ public final class SocketNode implements AutoCloseable {
          */
         public Options withTls(TlsConfig config) {
             return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
-                    initialVoters, readPolicy, clockDriftTicks, adminAccess, config);
+                    initialVoters, readPolicy, clockDriftTicks, adminAccess, config, logCacheBytes);
+        }
+
+        /**
+         * Bytes of applied, durable entries the node keeps on its heap (default 4 MiB; see
+         * {@link RaftConfig.Builder#logCacheBytes}): its file store reads older ones back for a follower behind, so
+         * the heap holds this much of the log whatever the snapshot interval.
+         */
+        public Options withLogCacheBytes(long bytes) {
+            return new Options(clusterId, tickInterval, electionTicks, heartbeatTicks, sync, limits, platformThreads, snapshots,
+                    initialVoters, readPolicy, clockDriftTicks, adminAccess, tls, bytes);
         }
 
         ThreadFactory threadFactory() {
@@ -263,6 +275,7 @@ public final class SocketNode implements AutoCloseable {
             RaftConfig config = RaftConfig.builder(id, voters, new SplittableRandom())
                     .electionTicks(options.electionTicks()).heartbeatTicks(options.heartbeatTicks())
                     .readPolicy(options.readPolicy()).clockDriftTicks(options.clockDriftTicks())
+                    .logCacheBytes(options.logCacheBytes())
                     // Its peers may run older builds (a rolling upgrade): level 1 until the leader knows each supports more.
                     .initialFeatureLevel(FeatureLevel.BASE).build();
             ThreadFactory threads = options.threadFactory();
