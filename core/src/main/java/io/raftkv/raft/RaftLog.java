@@ -28,10 +28,21 @@ public final class RaftLog {
     private long snapshotTerm;
     /** A slot per index after the snapshot: index {@code snapshotIndex + 1 + i} at i; null where released. */
     private final ArrayList<Entry> entries = new ArrayList<>();
+    /**
+     * Bytes ({@link Entry#size()}) of the log up to each slot, summed from some start: the bytes of indexes a..b are
+     * {@code cumAt(b) - cumAt(a - 1)}, found without reading the entries, which releasing would otherwise walk
+     * long after they left the CPU's caches.
+     */
+    private long[] cum = new long[64];
+    /** The sum just before slot 0 (at the snapshot). */
+    private long cumBase;
     /** The released run, {@code [relFrom, relTo)}; empty when equal. */
     private long relFrom = 1;
     private long relTo = 1;
-    /** The terms of the released run, as runs of a term: run k starts at index runStart[k], of term runTerm[k]. */
+    /**
+     * The terms of the log after the snapshot, as runs of a term: run k starts at index runStart[k], of term
+     * runTerm[k], and lasts until the next run. A released entry's term is read here.
+     */
     private long[] runStart = new long[4];
     private long[] runTerm = new long[4];
     private int runs;
@@ -67,9 +78,7 @@ public final class RaftLog {
             if (e.term() < prevTerm) {
                 throw new IllegalArgumentException("persisted log has a term going back at " + e);
             }
-            entries.add(e);
-            bytes += e.size();
-            noteConfig(e);
+            addSlot(e);
             expect++;
             prevTerm = e.term();
         }
@@ -99,10 +108,30 @@ public final class RaftLog {
     /** The index after the run of entries released from memory. */
     public long releasedTo() { return relTo; }
 
-    private static long sizeOf(List<Entry> list) {
-        long n = 0;
-        for (Entry e : list) if (e != null) n += e.size();
-        return n;
+    /** Adds {@code e} at the end: its slot, its byte sum, its term's run, its configuration. */
+    private void addSlot(Entry e) {
+        int n = entries.size();
+        if (n == cum.length) cum = Arrays.copyOf(cum, n * 2);
+        cum[n] = (n == 0 ? cumBase : cum[n - 1]) + e.size();
+        entries.add(e);
+        bytes += e.size();
+        if (runs == 0 || runTerm[runs - 1] != e.term()) addRun(e.index(), e.term());
+        noteConfig(e);
+    }
+
+    /** The byte sum through {@code index} (at or after the snapshot). */
+    private long cumAt(long index) {
+        return index == snapshotIndex ? cumBase : cum[(int) (index - snapshotIndex - 1)];
+    }
+
+    /** The bytes of the entries {@code a} to {@code b}, released or not; 0 if {@code b < a}. */
+    private long bytesOf(long a, long b) {
+        return b < a ? 0 : cumAt(b) - cumAt(a - 1);
+    }
+
+    /** The bytes of the entries {@code a} to {@code b} that are in memory (not released). */
+    private long memoryBytesOf(long a, long b) {
+        return bytesOf(a, b) - (relFrom < relTo ? bytesOf(Math.max(a, relFrom), Math.min(b, relTo - 1)) : 0);
     }
 
     public long lastTerm() { return term(lastIndex()); }
@@ -118,10 +147,11 @@ public final class RaftLog {
         if (index == snapshotIndex) return snapshotTerm;
         if (index < snapshotIndex || index > lastIndex()) return UNKNOWN_TERM;
         Entry e = entries.get((int) (index - snapshotIndex - 1));
-        return e != null ? e.term() : releasedTerm(index);
+        return e != null ? e.term() : runTermOf(index);
     }
 
-    private long releasedTerm(long index) {
+    /** The term of {@code index}, after the snapshot, from the runs of terms. */
+    private long runTermOf(long index) {
         int k = runs - 1;
         while (k > 0 && runStart[k] > index) k--;
         return runTerm[k];
@@ -150,9 +180,7 @@ public final class RaftLog {
         if (e.index() != lastIndex() + 1) {
             throw new IllegalStateException("append of " + e + " after last index " + lastIndex());
         }
-        entries.add(e);
-        bytes += e.size();
-        noteConfig(e);
+        addSlot(e);
     }
 
     private void noteConfig(Entry e) {
@@ -198,11 +226,7 @@ public final class RaftLog {
                         + entry(e.index()) + " (commit index " + committed + ")");
             }
             truncateFrom(e.index());
-            for (int j = i; j < incoming.size(); j++) {
-                entries.add(incoming.get(j));
-                bytes += incoming.get(j).size();
-                noteConfig(incoming.get(j));
-            }
+            for (int j = i; j < incoming.size(); j++) addSlot(incoming.get(j));
             break;
         }
         return lastNew;
@@ -215,9 +239,9 @@ public final class RaftLog {
                     + " committed (released " + relFrom + ".." + (relTo - 1) + ")");
         }
         int keep = (int) (index - snapshotIndex - 1);
-        List<Entry> dropped = entries.subList(keep, entries.size());
-        bytes -= sizeOf(dropped);
-        dropped.clear();
+        bytes -= bytesOf(index, lastIndex());
+        entries.subList(keep, entries.size()).clear();
+        while (runs > 0 && runStart[runs - 1] >= index) runs--;
         lastSlice = null;
         if (!configs.isEmpty() && configs.lastKey() >= index) configs.tailMap(index, true).clear();
         stable = Math.min(stable, index - 1);
@@ -270,9 +294,9 @@ public final class RaftLog {
                     + "when asked for " + from + ".." + (to - 1));
         }
         for (Entry e : read) {
-            if (e.term() != releasedTerm(e.index())) {
+            if (e.term() != runTermOf(e.index())) {
                 throw new IllegalStateException("the log source gave " + e + " where this log released an entry of term "
-                        + releasedTerm(e.index()));
+                        + runTermOf(e.index()));
             }
         }
         return List.copyOf(read);
@@ -304,11 +328,9 @@ public final class RaftLog {
                     + " (up to " + applied + "), persisted (up to " + stable + ") and after the store's snapshot ("
                     + storeSnapshot + ") can leave memory");
         }
-        for (long i = from; i <= index; i++) {
-            int at = (int) (i - snapshotIndex - 1);
-            Entry e = entries.get(at);
-            if (runs == 0 || runTerm[runs - 1] != e.term()) addRun(i, e.term());
-            bytes -= e.size();
+        bytes -= bytesOf(from, index);
+        // Only the slots are written: the entries themselves, long out of the CPU's caches, are not read.
+        for (int at = (int) (from - snapshotIndex - 1), end = (int) (index - snapshotIndex - 1); at <= end; at++) {
             entries.set(at, null);
         }
         if (relFrom == relTo) relFrom = from;
@@ -325,12 +347,21 @@ public final class RaftLog {
         if (from <= storeSnapshot) return; // a run from before the store's snapshot: compaction must take it first
         long limit = Math.min(applied, stable);
         long excess = bytes - targetBytes;
-        long cut = from - 1;
-        while (excess > 0 && cut < limit) {
-            cut++;
-            excess -= entries.get((int) (cut - snapshotIndex - 1)).size();
+        if (excess <= 0 || limit < from) return;
+        // The first index whose release brings the bytes within the target, by bisection on the byte sums.
+        long lo = from;
+        long hi = limit;
+        long need = cumAt(from - 1) + excess;
+        if (cumAt(hi) <= need) {
+            lo = hi;
+        } else {
+            while (lo < hi) {
+                long mid = (lo + hi) >>> 1;
+                if (cumAt(mid) >= need) hi = mid;
+                else lo = mid + 1;
+            }
         }
-        if (cut >= from) release(cut, storeSnapshot);
+        release(lo, storeSnapshot);
     }
 
     private void addRun(long start, long term) {
@@ -381,25 +412,23 @@ public final class RaftLog {
         long t = term(index);
         baseConfig = configurationAt(index);
         configs.headMap(index, true).clear();
-        List<Entry> dropped = entries.subList(0, (int) (index - snapshotIndex));
-        // Count whichever side is shorter: a compaction usually drops most of the log.
-        List<Entry> kept = entries.subList(dropped.size(), entries.size());
-        bytes = kept.size() < dropped.size() ? sizeOf(kept) : bytes - sizeOf(dropped);
-        dropped.clear();
+        int dropped = (int) (index - snapshotIndex);
+        bytes -= memoryBytesOf(snapshotIndex + 1, index);
+        long base = cumAt(index);
+        entries.subList(0, dropped).clear();
+        System.arraycopy(cum, dropped, cum, 0, entries.size());
+        cumBase = base;
         snapshotIndex = index;
         snapshotTerm = t;
-        if (relTo <= index + 1) {
-            relFrom = relTo = index + 1;
-            runs = 0;
-        } else if (relFrom <= index) {
-            relFrom = index + 1;
-            int k = 0;
-            while (k + 1 < runs && runStart[k + 1] <= relFrom) k++;
-            if (k > 0) {
-                System.arraycopy(runStart, k, runStart, 0, runs - k);
-                System.arraycopy(runTerm, k, runTerm, 0, runs - k);
-                runs -= k;
-            }
+        if (relTo <= index + 1) relFrom = relTo = index + 1;
+        else if (relFrom <= index) relFrom = index + 1;
+        // The runs wholly at or before the new snapshot go; the one that goes on past it stays.
+        int k = 0;
+        while (k < runs && (k + 1 < runs ? runStart[k + 1] <= index + 1 : index >= lastIndex())) k++;
+        if (k > 0) {
+            System.arraycopy(runStart, k, runStart, 0, runs - k);
+            System.arraycopy(runTerm, k, runTerm, 0, runs - k);
+            runs -= k;
         }
     }
 
@@ -413,6 +442,7 @@ public final class RaftLog {
         }
         entries.clear();
         bytes = 0;
+        cumBase = 0;
         lastSlice = null;
         configs.clear();
         runs = 0;
