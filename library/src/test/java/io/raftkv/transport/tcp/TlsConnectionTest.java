@@ -2,6 +2,7 @@ package io.raftkv.transport.tcp;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,19 +60,19 @@ import static org.junit.jupiter.api.Assertions.fail;
  * handshake and its failures, blocking and selector-driven I/O, back-pressure, full duplex, close.
  *
  * <p>The data sent and the sizes of the writes come from a seed, printed; {@code -Dtls.seed=S} replays S.
- * The JDK's TLS 1.3 key limit is lowered to 512 KiB so that the megabytes sent make both sides update
- * their keys (when this class is the first in its JVM to use TLS: the JDK reads the limit once).
+ * The JDK's TLS 1.3 key limit is lowered to 512 KiB (in {@code @BeforeAll}, so only where this class
+ * runs) so that the megabytes sent make both sides update their keys.
+ * The JDK reads the limit once per JVM, at its first TLS use, and the change holds for every later TLS
+ * test: so this class runs alone, in a JVM of its own, the {@code tls-key-limits} execution in
+ * library/pom.xml, which runs only the classes tagged so (this one), and which the other tests' JVM leaves
+ * out.
  */
+@Tag("tls-key-limits")
 class TlsConnectionTest {
     private static final char[] PASSWORD = "changeit".toCharArray();
     private static final int TIMEOUT_MILLIS = 10_000;
     private static final int MEGABYTES = 1 << 20;
     private static final long SEED = seed();
-
-    static {
-        Security.setProperty("jdk.tls.keyLimits",
-                "AES/GCM/NoPadding KeyUpdate 2^19, ChaCha20-Poly1305 KeyUpdate 2^19");
-    }
 
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final Random random = new Random(SEED);
@@ -82,7 +83,9 @@ class TlsConnectionTest {
     }
 
     @BeforeAll
-    static void printSeed() {
+    static void lowerTheKeyLimit() {
+        Security.setProperty("jdk.tls.keyLimits",
+                "AES/GCM/NoPadding KeyUpdate 2^19, ChaCha20-Poly1305 KeyUpdate 2^19");
         System.out.println("TlsConnectionTest: seed " + SEED + "; replay with -Dtls.seed=" + SEED);
     }
 
