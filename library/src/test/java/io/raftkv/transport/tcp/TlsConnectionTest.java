@@ -61,7 +61,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  *
  * <p>The data sent and the sizes of the writes come from a seed, printed; {@code -Dtls.seed=S} replays S.
  * The JDK's TLS 1.3 key limit is lowered to 512 KiB (in {@code @BeforeAll}, so only where this class
- * runs) so that the megabytes sent make both sides update their keys.
+ * runs) so that the megabytes sent make both sides update their keys, and the cases that send them check
+ * that keys were updated.
  * The JDK reads the limit once per JVM, at its first TLS use, and the change holds for every later TLS
  * test: so this class runs alone, in a JVM of its own, the {@code tls-key-limits} execution in
  * library/pom.xml, which runs only the classes tagged so (this one), and which the other tests' JVM leaves
@@ -253,6 +254,8 @@ class TlsConnectionTest {
                 byte[] received = readWithSelector(pair.server, selector, dst, data.length);
                 writer.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
                 assertArrayEquals(data, received, "seed " + SEED);
+                assertKeyUpdates(pair.client, data.length, "the client, writing");
+                assertKeyUpdates(pair.server, 1, "the node, answering");
 
                 pair.client.close();
                 assertEquals(0, readWithSelector(pair.server, selector, dst, Integer.MAX_VALUE).length, "the end");
@@ -306,6 +309,7 @@ class TlsConnectionTest {
             }
             assertTrue(tookLess > 0 && flushFalse > 0, "took less " + tookLess + " times, flush false " + flushFalse);
             assertArrayEquals(data, reader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
+            assertKeyUpdates(writer, data.length, "the node, writing");
         }
     }
 
@@ -354,8 +358,8 @@ class TlsConnectionTest {
             serverWriter.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
             assertArrayEquals(toServer, serverReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
             assertArrayEquals(toClient, clientReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
-            System.out.println("TlsConnectionTest: key updates sent after the handshake: client "
-                    + pair.client.postHandshakeWraps() + ", node " + pair.server.postHandshakeWraps());
+            assertKeyUpdates(pair.client, toServer.length, "the client");
+            assertKeyUpdates(pair.server, toClient.length, "the node");
         }
     }
 
@@ -549,6 +553,19 @@ class TlsConnectionTest {
         String messages = "";
         for (Throwable t = failure; t != null; t = t.getCause()) messages += t.getMessage() + " / ";
         assertTrue(messages.toLowerCase().contains("certificate"), messages);
+    }
+
+    /**
+     * Asserts that {@code connection} sent key updates after the handshake: at least one per 512 KiB of the
+     * {@code written} bytes it encrypted, less one (or at least one, for an answer). None means the lowered
+     * key limit did not hold in this JVM, and the case did not test what it is for.
+     */
+    private static void assertKeyUpdates(TlsConnection connection, int written, String who) {
+        int expected = Math.max(1, (written >> 19) - 1);
+        int sent = connection.postHandshakeWraps();
+        System.out.println("TlsConnectionTest: " + who + " sent " + sent + " key updates after the handshake");
+        assertTrue(sent >= expected, who + " sent " + sent + " key updates after the handshake, not at least "
+                + expected + ": was the JDK's key limit (jdk.tls.keyLimits) lowered before its first TLS use?");
     }
 
     private static String text(InputStream in, int length) throws IOException {
