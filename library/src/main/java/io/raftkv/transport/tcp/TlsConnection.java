@@ -32,7 +32,9 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * lock and its own buffers ({@link TlsRecords}), sized from the session once and reused. What TLS 1.3
  * sends after the handshake (session tickets, key updates) is handled here, unseen by the caller: a read
  * that only met such records returns 0, and the answer a key update asks for goes out through the write
- * side (at once if no writer is at work, else first in the writer's next write).
+ * side: when the channel does not block, at once if no writer is at work and the socket takes it; else,
+ * and always in blocking mode, first in the next write or flush (a reader never waits for the socket to
+ * take a write).
  */
 public final class TlsConnection implements Connection {
     private static final System.Logger LOG = System.getLogger(TlsConnection.class.getName());
@@ -180,17 +182,23 @@ public final class TlsConnection implements Connection {
 
     /**
      * The engine, reading, has handshake messages to send (a key update's answer, or close_notify's in TLS
-     * 1.2): sends them if no writer is at work; if one is, its next wrap sends them first. A failure to send
-     * is left for the writer to meet: the reader still has what arrived to give.
+     * 1.2). A reader never waits for the socket to take them: the other side may be one that reads only once
+     * we have read what it sends (its writes fill our socket as ours fill its), and a reader waiting on its
+     * own write would then wait forever, and the other side with it. So in blocking mode the reader leaves
+     * them: the engine holds NEED_WRAP, and the next write or flush wraps and sends them before any data, as
+     * TLS 1.3 asks of a key update's answer (and close() sends close_notify). When the channel does not block,
+     * the reader wraps them if no writer is at work and sends what the socket takes now; the rest goes first
+     * in the next write or flush. A failure to send is left for the writer to meet: the reader still has what
+     * arrived to give.
      */
     private void answerHandshake() throws SSLException {
-        if (!writeLock.tryLock()) return;
+        if (blockingMode() || !writeLock.tryLock()) return;
         try {
             if (engine.getHandshakeStatus() != HandshakeStatus.NEED_WRAP || engine.isOutboundDone()) return;
             records.wrap(EMPTY);
             postHandshakeWraps++;
             try {
-                sendHeld(blockingMode());
+                records.send(channel); // never blocks: the channel does not
             } catch (IOException e) {
                 LOG.log(System.Logger.Level.DEBUG, "could not answer {0}''s TLS handshake message: {1}", peer(), e);
             }

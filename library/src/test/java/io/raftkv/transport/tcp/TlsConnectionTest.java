@@ -39,6 +39,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -360,6 +361,65 @@ class TlsConnectionTest {
             assertArrayEquals(toClient, clientReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
             assertKeyUpdates(pair.client, toServer.length, "the client");
             assertKeyUpdates(pair.server, toClient.length, "the node");
+        }
+    }
+
+    /**
+     * A blocking reader that meets a key update asking for an answer must not wait for the socket to take the
+     * answer. Here the node's socket is full of what it wrote and the client has not read, and no writer of
+     * the node is at work (it wrote without blocking, then the channel turned blocking: as a blocking writer
+     * whose last write just filled the socket leaves it). The client sends megabytes, its key updates among
+     * them, and reads only once the node has read them all, as a client that sends its requests before it
+     * reads the answers. A reader that sent the answer itself would wait for the client to read, and the
+     * client, in its write, for the node to read: neither would. The answer goes out first in the node's next
+     * write instead, as TLS 1.3 asks (before any more data).
+     */
+    @Test
+    void aBlockingReaderDueToAnswerAKeyUpdateNeverWaitsForThePeerToRead() throws Exception {
+        byte[] toServer = randomBytes(4 * MEGABYTES);
+        try (Pair pair = connect(context("node", "ca"), context("client", "ca"), "TLSv1.3", true)) {
+            TlsConnection node = pair.server;
+            node.channel().configureBlocking(false);
+            ByteArrayOutputStream nodeWrote = new ByteArrayOutputStream();
+            byte[] chunk = new byte[16 * 1024];
+            // Until the socket takes nothing for half a second: as the client's kernel packs what it holds, it
+            // takes more for a while after the first refusal.
+            for (int refused = 0; refused < 10; ) {
+                random.nextBytes(chunk);
+                int took = node.write(ByteBuffer.wrap(chunk));
+                nodeWrote.write(chunk, 0, took);
+                if (took == chunk.length) continue;
+                refused = took == 0 ? refused + 1 : 0;
+                assertTrue(nodeWrote.size() < 64 * MEGABYTES, "the socket never filled");
+                Thread.sleep(50);
+            }
+            assertFalse(node.flush(), "the node's socket is full");
+            node.channel().configureBlocking(true);
+
+            Future<byte[]> nodeReader = threads.submit(() -> node.inputStream().readNBytes(toServer.length));
+            Future<?> clientWriter = threads.submit(() -> {
+                writeInRandomChunks(pair.client.outputStream(), toServer, new Random(SEED + 4));
+                return null;
+            });
+            try {
+                assertArrayEquals(toServer, nodeReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS), "seed " + SEED);
+                clientWriter.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                fail("the node's reader and the client's writer wait for each other: the reader, due to answer "
+                        + "a key update, waits for the client to read (" + nodeWrote.size() + " bytes unread)");
+            }
+            assertKeyUpdates(pair.client, toServer.length, "the client, writing");
+
+            // The client reads at last: all the node wrote, and then what its next write sends, the answer first.
+            byte[] last = "and the answer".getBytes(StandardCharsets.UTF_8);
+            Future<byte[]> clientReader = threads.submit(
+                    () -> pair.client.inputStream().readNBytes(nodeWrote.size() + last.length));
+            node.outputStream().write(last);
+            node.outputStream().flush();
+            nodeWrote.write(last);
+            assertArrayEquals(nodeWrote.toByteArray(), clientReader.get(TIMEOUT_MILLIS, TimeUnit.MILLISECONDS),
+                    "seed " + SEED);
+            assertKeyUpdates(node, 1, "the node, answering");
         }
     }
 
