@@ -8,14 +8,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,32 +40,12 @@ class FileLogCacheTest {
                 .passObserver(p -> mostInAPass.accumulateAndGet(Math.max(p.entriesApplied(), p.entriesPersisted()), Math::max))
                 .start()) {
             cluster.awaitLeader(Duration.ofSeconds(5));
-            AtomicLong largest = new AtomicLong();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> clients = new ArrayList<>();
-            for (int c = 0; c < CLIENTS; c++) {
-                KvClient client = cluster.newClient();
-                int id = c;
-                clients.add(Thread.ofVirtual().start(() -> {
-                    try {
-                        for (int i = 0; i < putsEach; i++) {
-                            client.put("k" + id + "-" + (i & 63), VALUE);
-                            for (int node : cluster.nodeIds()) {
-                                cluster.snapshotStats(node).ifPresent(s -> largest.accumulateAndGet(s.logBytes(), Math::max));
-                            }
-                        }
-                    } catch (Throwable t) {
-                        failure.compareAndSet(null, t);
-                    }
-                }));
-            }
-            for (Thread t : clients) t.join();
-            assertNull(failure.get(), () -> "a client failed: " + failure.get());
+            long largest = HeapLogWatch.putAndWatch(cluster, CLIENTS, putsEach, VALUE);
             // Past the cache, a node releases down to half of it after each pass; what it may not release is what is
             // not yet applied or durable: at most what two passes bring (one persisted, one applied) and the clients'
             // requests in flight.
             long bound = CACHE + (2 * mostInAPass.get() + 2L * CLIENTS + 16) * ENTRY_BYTES;
-            System.out.println("FileLogCacheTest: at most " + largest.get() + " bytes of log on a node's heap; bound " + bound
+            System.out.println("FileLogCacheTest: at most " + largest + " bytes of log on a node's heap; bound " + bound
                     + " (the cache, " + CACHE + ", and in flight; most in one pass " + mostInAPass.get() + " entries)");
             for (int node : cluster.nodeIds()) {
                 SnapshotStats s = cluster.snapshotStats(node).orElseThrow();
@@ -77,8 +53,8 @@ class FileLogCacheTest {
                 assertTrue(s.logEntries() * ENTRY_BYTES > 10 * CACHE, "node " + node + " has " + s.logEntries() + " entries since"
                         + " its (no) snapshot, ten times the cache or more");
             }
-            assertTrue(largest.get() <= bound, "a node held " + largest.get() + " bytes of log on its heap; the bound is " + bound);
-            assertTrue(largest.get() > CACHE / 2, "the heap log never reached the cache: " + largest.get() + " bytes at most");
+            assertTrue(largest <= bound, "a node held " + largest + " bytes of log on its heap; the bound is " + bound);
+            assertTrue(largest > CACHE / 2, "the heap log never reached the cache: " + largest + " bytes at most");
         }
     }
 

@@ -1,16 +1,11 @@
 package io.raftkv.cluster;
 
-import io.raftkv.kv.KvClient;
 import io.raftkv.node.SnapshotPolicy;
 import io.raftkv.node.SnapshotStats;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -41,29 +36,9 @@ class LogBoundTest {
         try (Cluster cluster = Cluster.builder().nodes(3)
                 .passObserver(p -> mostAppliedInAPass.accumulateAndGet(p.entriesApplied(), Math::max)).start()) {
             cluster.awaitLeader(java.time.Duration.ofSeconds(5));
-            AtomicLong largest = new AtomicLong();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> clients = new ArrayList<>();
-            for (int c = 0; c < CLIENTS; c++) {
-                KvClient client = cluster.newClient();
-                int id = c;
-                clients.add(Thread.ofVirtual().start(() -> {
-                    try {
-                        for (int i = 0; i < putsEach; i++) {
-                            client.put("k" + id + "-" + (i & 63), VALUE);
-                            for (int node : cluster.nodeIds()) {
-                                cluster.snapshotStats(node).ifPresent(s -> largest.accumulateAndGet(s.logBytes(), Math::max));
-                            }
-                        }
-                    } catch (Throwable t) {
-                        failure.compareAndSet(null, t);
-                    }
-                }));
-            }
-            for (Thread t : clients) t.join();
-            assertNull(failure.get(), () -> "a client failed: " + failure.get());
+            long largest = HeapLogWatch.putAndWatch(cluster, CLIENTS, putsEach, VALUE);
             long bound = base + 2 * mostAppliedInAPass.get() * entryBytes;
-            System.out.println("LogBoundTest: at most " + largest.get() + " bytes of log on a node; bound " + bound + " ("
+            System.out.println("LogBoundTest: at most " + largest + " bytes of log on a node; bound " + bound + " ("
                     + base + " and twice the most one pass applied, " + mostAppliedInAPass.get() + " entries)");
             long taken = 0;
             for (int node : cluster.nodeIds()) {
@@ -72,8 +47,8 @@ class LogBoundTest {
                 assertTrue(s.logBytes() <= bound, "node " + node + " holds " + s.logBytes() + " bytes of log; bound " + bound);
             }
             assertTrue(taken >= 3, "three times the bound was written, yet only " + taken + " snapshots were taken");
-            assertTrue(largest.get() <= bound, "a node held " + largest.get() + " bytes of log; the bound is " + bound);
-            assertTrue(largest.get() > policy.logBytes() / 2, "the log never grew: " + largest.get() + " bytes at most");
+            assertTrue(largest <= bound, "a node held " + largest + " bytes of log; the bound is " + bound);
+            assertTrue(largest > policy.logBytes() / 2, "the log never grew: " + largest + " bytes at most");
         }
     }
 }
