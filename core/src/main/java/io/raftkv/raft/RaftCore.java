@@ -588,8 +588,10 @@ public final class RaftCore {
                 maybeCommit();
             }
         }
-        // Down to half the cache at once: the entries in memory move up in their list once per half a cache.
-        if (log.bytes() > config.logCacheBytes && log.hasSource()) log.releaseDownTo(config.logCacheBytes / 2, storeSnapshotIndex());
+        // Down to half the cache at once: one release per half a cache of log, not one per pass.
+        if (log.bytes() > config.logCacheBytes && log.hasSource()) {
+            log.releaseDownTo(config.logCacheBytes / 2, storeSnapshotIndex());
+        }
     }
 
     /**

@@ -63,7 +63,8 @@ public final class SocketNode implements AutoCloseable {
     /**
      * How a node runs: the cluster id its handshakes carry, its clock, whether it syncs the disk, whether
      * its threads (node loop, ticker, socket readers and writers) are platform threads rather than virtual
-     * ones, when it snapshots, who may make admin requests, and whether it runs TLS (null: in clear).
+     * ones, when it snapshots, how much of its applied log it keeps on the heap, who may make admin requests, and
+     * whether it runs TLS (null: in clear).
      */
     public record Options(String clusterId, Duration tickInterval, int electionTicks, int heartbeatTicks, boolean sync,
                           KvLimits limits, boolean platformThreads, SnapshotPolicy snapshots, Set<Integer> initialVoters,
@@ -83,7 +84,7 @@ public final class SocketNode implements AutoCloseable {
         /**
          * Cluster id "raftkv", 5 ms ticks, elections after 20 to 40 ticks, heartbeats every tick, fsync on,
          * platform threads (the node's thread serving its connections itself), {@link SnapshotPolicy#defaults()},
-         * reads by ReadIndex, admin requests from the node's own host only.
+         * reads by ReadIndex, admin requests from the node's own host only, a 4 MiB log cache.
          */
         public static Options defaults() {
             return new Options("raftkv", Duration.ofMillis(5), 20, 1, true, KvLimits.DEFAULT, true, SnapshotPolicy.defaults(),
