@@ -25,7 +25,6 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A rolling upgrade through the cluster's feature level, with {@code raftkv node} processes: node 3 stands in for
@@ -58,7 +57,8 @@ class FeatureLevelUpgradeProcessesTest {
             awaitCondition("a leader", () -> leader(connector) != 0);
             KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
             kv.put("doomed", "x");
-            Writer writer = new Writer(new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500)));
+            WriterLoop writer = new WriterLoop("upgrade-writer",
+                    new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500)), WAIT);
             writer.awaitMore(20);
 
             Run refused = run("client", "--peers", peerList, "del", "doomed");
@@ -81,7 +81,8 @@ class FeatureLevelUpgradeProcessesTest {
             assertEquals("deleted", deleted.out.strip());
             assertEquals(Optional.empty(), kv.get("doomed"));
             writer.awaitMore(20);
-            long acknowledged = writer.stop();
+            writer.stop();
+            long acknowledged = writer.acknowledged();
             assertEquals(Optional.of(Long.toString(acknowledged - 1)), kv.get("w"), "every write acknowledged is there");
             System.out.println("FeatureLevelUpgradeProcessesTest: " + acknowledged + " writes through the upgrade");
         }
@@ -98,43 +99,6 @@ class FeatureLevelUpgradeProcessesTest {
             }
         }
         return 0;
-    }
-
-    /** A client that writes key "w" over and over (0, 1, 2, ...) on a thread of its own. */
-    private static final class Writer {
-        private final Thread thread;
-        private volatile boolean stop;
-        private volatile long acknowledged;
-        private volatile Throwable failure;
-
-        Writer(KvClient kv) {
-            thread = Thread.ofPlatform().name("upgrade-writer").start(() -> {
-                try {
-                    for (long i = 0; !stop; i++) {
-                        kv.put("w", Long.toString(i));
-                        acknowledged = i + 1;
-                    }
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            });
-        }
-
-        void awaitMore(int n) {
-            long target = acknowledged + n;
-            awaitCondition(n + " more writes", () -> {
-                if (failure != null) fail("a write failed", failure);
-                return acknowledged >= target;
-            });
-        }
-
-        /** Stops writing; how many writes were acknowledged. */
-        long stop() throws InterruptedException {
-            stop = true;
-            thread.join(WAIT.toMillis());
-            if (failure != null) fail("a write failed", failure);
-            return acknowledged;
-        }
     }
 
     /** Starts node {@code id}; {@code older}: capped at feature level 1, standing in for an older build. */

@@ -325,7 +325,8 @@ class NodeProcessesTest {
         try (TcpKvConnector connector = new TcpKvConnector(peers, "raftkv")) {
             int leader = awaitLeader(connector, 0);
             long term = connector.status(leader, WAIT).term();
-            Writer writer = new Writer(new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500)));
+            WriterLoop writer = new WriterLoop("rolling-restart-writer",
+                    new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500)), WAIT);
             writer.awaitMore(20);
 
             for (int id : peers.keySet()) if (id != leader) restart(connector, id, leader);
@@ -346,11 +347,13 @@ class NodeProcessesTest {
             awaitCaughtUp(connector, leader, next);
             writer.awaitMore(20);
 
-            Duration gap = writer.stop();
-            System.out.println("rolling restart: " + writer.acknowledged + " writes, the longest gap " + gap.toMillis() + " ms");
+            writer.stop();
+            Duration gap = writer.longestGap();
+            System.out.println("rolling restart: " + writer.acknowledged() + " writes, the longest gap " + gap.toMillis()
+                    + " ms");
             assertTrue(gap.compareTo(electionTimeout) < 0, "the writes paused for " + gap.toMillis() + " ms");
             KvClient kv = new KvClient(connector, KvLimits.DEFAULT, WAIT, Duration.ofMillis(500));
-            assertEquals(Optional.of(Long.toString(writer.acknowledged - 1)), kv.get("w"), "every write acknowledged is there");
+            assertEquals(Optional.of(Long.toString(writer.acknowledged() - 1)), kv.get("w"), "every write acknowledged is there");
         }
     }
 
@@ -376,49 +379,6 @@ class NodeProcessesTest {
                 return null; // still starting
             }
         }, "node " + id + " to apply up to index " + commit);
-    }
-
-    /** A client that writes key "w" over and over (0, 1, 2, ...) on a thread of its own, and times the gaps. */
-    private static final class Writer {
-        private final Thread thread;
-        private volatile boolean stop;
-        private volatile long acknowledged;
-        private volatile long longestGapNanos;
-        private volatile Throwable failure;
-
-        Writer(KvClient kv) {
-            thread = Thread.ofPlatform().name("rolling-restart-writer").start(() -> {
-                long last = System.nanoTime();
-                try {
-                    for (long i = 0; !stop; i++) {
-                        kv.put("w", Long.toString(i));
-                        long now = System.nanoTime();
-                        longestGapNanos = Math.max(longestGapNanos, now - last);
-                        last = now;
-                        acknowledged = i + 1;
-                    }
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            });
-        }
-
-        /** Waits until {@code n} more writes are acknowledged. */
-        void awaitMore(int n) {
-            long target = acknowledged + n;
-            await(() -> {
-                if (failure != null) fail("a write failed", failure);
-                return acknowledged >= target ? true : null;
-            }, n + " more writes");
-        }
-
-        /** Stops writing; the longest time between two acknowledgements. */
-        Duration stop() throws InterruptedException {
-            stop = true;
-            thread.join(WAIT.toMillis());
-            if (failure != null) fail("a write failed", failure);
-            return Duration.ofNanos(longestGapNanos);
-        }
     }
 
     // ---------------------------------------------------------------- processes
