@@ -126,10 +126,9 @@ OUT=${OUT:-$ROOT/target/netns-partitions/$SEED}
 DATA=""
 NODE_PIDS=()
 HIST_PID=""
+NAME=netns-partitions
 START=$(date +%s%N)
-elapsed() { local t=$(( ($(date +%s%N) - START) / 1000000 )); printf '%d.%03ds' $((t / 1000)) $((t % 1000)); }
-say() { echo "netns-partitions: [$(elapsed)] $*"; }
-stamp() { local line; while IFS= read -r line; do printf '[%s] %s\n' "$(elapsed)" "$line"; done; }
+. "$ROOT/scripts/lib/process-cluster.sh"
 
 remove_network() { # everything named P*: processes left in its namespaces, namespaces, links
   local n pid
@@ -219,27 +218,14 @@ nodes_alive() { # fails, naming the node and showing its log, if a node process 
     fi
   done
 }
-wait_until=$(( $(date +%s) + 30 ))
-L=""
-while [ -z "$L" ]; do
-  nodes_alive || exit 1
-  if [ "$(date +%s)" -ge "$wait_until" ]; then
-    echo "netns-partitions: FAILED: the cluster elected no leader within 30 s; status:" >&2
-    status 1000 >&2
-    exit 1
-  fi
-  L=$(leader)
-done
+await_leader
 say "node $L leads"
 
 # --- the clients, and the nemesis -----------------------------------------------------------------
 "$JAVA_BIN" -cp "$TEST_CLASSES:$JAR" io.raftkv.lincheck.RemoteHistoryCheck --peers "$PEERS" --cluster-id "$CLUSTER_ID" \
   --seconds "$SECONDS_RUN" --clients "$CLIENTS" --seed "$SEED" --history "$OUT/history.json" >"$OUT/history.log" 2>&1 9>&- &
 HIST_PID=$!
-until grep -q '^history: seed' "$OUT/history.log" 2>/dev/null; do
-  kill -0 "$HIST_PID" 2>/dev/null || break
-  sleep 0.1 # polls for the clients' first line
-done
+await_history_start
 say "clients running for $SECONDS_RUN s (the seconds in their per-second counts start about now)"
 
 ISOLATED=() CUT=()
@@ -308,21 +294,7 @@ STOP_RC=0
 nodes_alive || STOP_RC=1
 for pid in "${NODE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 for k in "${!NODE_PIDS[@]}"; do
-  id=${NODES[$k]} pid=${NODE_PIDS[$k]}
-  stop_by=$(( $(date +%s) + 10 ))
-  while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$stop_by" ]; do sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "netns-partitions: FAILED: node $id did not stop within 10 s of SIGTERM" >&2
-    STOP_RC=1
-    continue
-  fi
-  line_by=$(( $(date +%s) + 3 )) # its log goes through stamp, which may still be writing
-  until grep -q "node $id stopped" "$OUT/node-$id.log" || [ "$(date +%s)" -ge "$line_by" ]; do sleep 0.1; done
-  if ! grep -q "node $id stopped" "$OUT/node-$id.log"; then
-    echo "netns-partitions: FAILED: node $id ended without its graceful stop line; the end of its log:" >&2
-    tail -5 "$OUT/node-$id.log" >&2
-    STOP_RC=1
-  fi
+  stopped_gracefully "${NODES[$k]}" "${NODE_PIDS[$k]}" 1 || STOP_RC=1
 done
 [ "$STOP_RC" = 0 ] && say "nodes stopped by SIGTERM, each gracefully"
 

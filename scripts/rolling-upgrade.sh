@@ -93,10 +93,9 @@ BUILD_OF=(- - - -)  # by id: old or new
 HIST_PID=""
 DATA=""
 OK=0
+NAME=rolling-upgrade
 START=$(date +%s%N)
-elapsed() { local t=$(( ($(date +%s%N) - START) / 1000000 )); printf '%d.%03ds' $((t / 1000)) $((t % 1000)); }
-say() { echo "rolling-upgrade: [$(elapsed)] $*"; }
-stamp() { local line; while IFS= read -r line; do printf '[%s] %s\n' "$(elapsed)" "$line"; done; }
+. "$ROOT/scripts/lib/process-cluster.sh"
 fail() { echo "rolling-upgrade: [$(elapsed)] FAILED: $*" >&2; exit 1; }
 
 cleanup() {
@@ -215,17 +214,7 @@ mkdir -p "$DATA"
 say "seed $SEED; upgrading from $FROM_SHORT to $HEAD_SHORT; nodes $PEERS; logs in $OUT"
 say "java: $JAVA_BIN ($(java_version "$JAVA_BIN")); older jar $OLD_JAR"
 for i in "${NODES[@]}"; do start_node "$i" old; done
-wait_until=$(( $(date +%s) + 30 ))
-L=""
-while [ -z "$L" ]; do
-  nodes_alive || exit 1
-  if [ "$(date +%s)" -ge "$wait_until" ]; then
-    echo "rolling-upgrade: FAILED: the cluster elected no leader within 30 s; status:" >&2
-    status 1000 >&2
-    exit 1
-  fi
-  L=$(leader)
-done
+await_leader
 say "node $L leads; every node runs $FROM_SHORT"
 
 # --- the clients ----------------------------------------------------------------------------------
@@ -235,10 +224,7 @@ say "node $L leads; every node runs $FROM_SHORT"
   --seconds "$SECONDS_RUN" --clients "$CLIENTS" --seed "$SEED" --feature-level 1 --history "$OUT/history.json" \
   >"$OUT/history.log" 2>&1 &
 HIST_PID=$!
-until grep -q '^history: seed' "$OUT/history.log" 2>/dev/null; do
-  clients_running || break
-  sleep 0.1 # polls for the clients' first line
-done
+await_history_start
 CLIENTS_T0=$(date +%s%N)
 clients_at() { local t=$(( ($(date +%s%N) - CLIENTS_T0) / 1000000 )); printf '%d.%03d s' $((t / 1000)) $((t % 1000)); }
 step() { say "$* (clients at $(clients_at))" | tee -a "$OUT/steps.log"; }
@@ -358,23 +344,8 @@ STOP_RC=0
 nodes_alive || STOP_RC=1
 for id in "${NODES[@]}"; do kill -TERM "${NODE_PIDS[id]}" 2>/dev/null || true; done
 for id in "${NODES[@]}"; do
-  pid=${NODE_PIDS[id]}
-  stop_by=$(( $(date +%s) + 10 ))
-  while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$stop_by" ]; do sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "rolling-upgrade: FAILED: node $id did not stop within 10 s of SIGTERM" >&2
-    STOP_RC=1
-    continue
-  fi
-  wait "$pid" 2>/dev/null || true
-  NODE_PIDS[id]=0
-  line_by=$(( $(date +%s) + 3 ))
-  until [ "$(grep -c "node $id stopped" "$OUT/node-$id.log")" -ge 2 ] || [ "$(date +%s)" -ge "$line_by" ]; do sleep 0.1; done
-  if [ "$(grep -c "node $id stopped" "$OUT/node-$id.log")" -lt 2 ]; then
-    echo "rolling-upgrade: FAILED: node $id ($HEAD_SHORT) ended without its graceful stop line; the end of its log:" >&2
-    tail -5 "$OUT/node-$id.log" >&2
-    STOP_RC=1
-  fi
+  # Two lines: the command line's own and the library's record (on this build).
+  if stopped_gracefully "$id" "${NODE_PIDS[id]}" 2; then NODE_PIDS[id]=0; else STOP_RC=1; fi
 done
 [ "$STOP_RC" = 0 ] && say "nodes stopped by SIGTERM, each gracefully"
 
