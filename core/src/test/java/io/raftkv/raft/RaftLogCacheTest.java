@@ -35,16 +35,7 @@ class RaftLogCacheTest {
         @Override
         public List<Entry> read(long from, long to, long maxBytes) {
             reads++;
-            long first = stored.get(0).index();
-            List<Entry> out = new ArrayList<>();
-            long bytes = 0;
-            for (long i = from; i < to; i++) {
-                Entry e = stored.get((int) (i - first));
-                bytes += e.size();
-                if (!out.isEmpty() && bytes > maxBytes) break;
-                out.add(e);
-            }
-            return out;
+            return TestNetwork.readRun(stored, from, to, maxBytes);
         }
     }
 

@@ -64,15 +64,7 @@ final class TestNetwork {
             if (disk.isEmpty() || from < disk.get(0).index() || to - 1 > disk.get(disk.size() - 1).index() || from >= to) {
                 throw new IllegalArgumentException("disk of node " + config.id() + " holds no " + from + ".." + (to - 1));
             }
-            List<Entry> out = new ArrayList<>();
-            long bytes = 0;
-            for (long i = from; i < to; i++) {
-                Entry e = disk.get((int) (i - disk.get(0).index()));
-                bytes += e.size();
-                if (!out.isEmpty() && bytes > maxBytes) break;
-                out.add(e);
-            }
-            return out;
+            return readRun(disk, from, to, maxBytes);
         }
 
         /** How many times the core read entries back from this node's disk. */
@@ -397,6 +389,23 @@ final class TestNetwork {
     }
 
     // ---------------------------------------------------------------- building blocks for hand-made logs
+
+    /**
+     * What a {@link LogSource} over {@code stored} (consecutive entries) gives: {@code from} to {@code to - 1}, as
+     * many as fit in {@code maxBytes}, at least one.
+     */
+    static List<Entry> readRun(List<Entry> stored, long from, long to, long maxBytes) {
+        long first = stored.get(0).index();
+        List<Entry> out = new ArrayList<>();
+        long bytes = 0;
+        for (long i = from; i < to; i++) {
+            Entry e = stored.get((int) (i - first));
+            bytes += e.size();
+            if (!out.isEmpty() && bytes > maxBytes) break;
+            out.add(e);
+        }
+        return out;
+    }
 
     static Entry cmd(long index, long term) {
         return new Entry(index, term, Entry.Kind.COMMAND, ("e" + index + "t" + term).getBytes());
